@@ -1,0 +1,54 @@
+# Kehu — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+.PHONY: help run test test-sqlite test-postgres test-browser lint bench messages system-deps venv clean
+
+help:
+	@echo "make run    start Kehu with SQLite and demo data on http://127.0.0.1:$(PORT)"
+	@echo "make test   lint, the whole suite on SQLite and PostgreSQL, browser tests"
+	@echo "make bench  generate 1M customers and measure (takes a while)"
+
+# The virtualenv is rebuilt when the lock file changes.
+$(VENV)/.installed: requirements.lock
+	@scripts/ensure-venv.sh $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.lock
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	scripts/run.sh $(PORT)
+
+# System packages the tests need (Chromium, PostgreSQL, CJK fonts, gettext).
+system-deps:
+	@scripts/system-deps.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+test-sqlite: venv
+	$(VENV)/bin/pytest -n 2 -m "not browser" -q
+
+test-postgres: venv
+	scripts/with-postgres.sh $(VENV)/bin/pytest -n 2 -m "not browser" -q
+
+test-browser: venv
+	$(VENV)/bin/pytest -m browser -q
+
+test: system-deps venv lint test-sqlite test-postgres test-browser
+
+bench: venv
+	$(PY) bench/run.py
+
+messages: venv
+	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete -i ".venv/*" -i "bench/*"
+	$(PY) manage.py compilemessages -i .venv
+
+clean:
+	rm -rf $(VENV) var staticfiles

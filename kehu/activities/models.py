@@ -1,0 +1,52 @@
+"""Activities with a customer: visits, calls, meetings, emails, notes and commitments (SAL-7)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.models import SoftDeletable, TimeStamped, Versioned
+
+
+class ActivityKind(models.TextChoices):
+    VISIT = "visit", _("Visit")
+    CALL = "call", _("Call")
+    MEETING = "meeting", _("Meeting")
+    EMAIL = "email", _("Email")
+    NOTE = "note", _("Note")
+    COMMITMENT = "commitment", _("Commitment")
+
+
+class Activity(TimeStamped, SoftDeletable, Versioned):
+    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT,
+                                 related_name="activities")
+    contact = models.ForeignKey("customers.Contact", verbose_name=_("contact"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="activities")
+    kind = models.CharField(_("kind"), max_length=12, choices=ActivityKind.choices, default=ActivityKind.VISIT)
+    subject = models.CharField(_("subject"), max_length=200)
+    content = models.TextField(_("content"), blank=True)
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
+    # Commitments (承诺): what was promised, by when, and whether it was kept.
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    is_done = models.BooleanField(_("done"), default=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT,
+                              related_name="activities")
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"], name="activity_customer_idx"),
+            models.Index(fields=["owner", "-occurred_at"], name="activity_owner_idx"),
+            models.Index(fields=["kind", "is_done", "due_on"], name="activity_open_commit_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def is_overdue(self) -> bool:
+        return (self.kind == ActivityKind.COMMITMENT and not self.is_done and self.due_on is not None
+                and self.due_on < timezone.localdate())

@@ -1,0 +1,114 @@
+"""Every write to activities; each one lands on the customer's timeline."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.activities.models import Activity, ActivityKind
+from kehu.core.audit import audit_record, diff, snapshot
+from kehu.core.models import AuditAction
+from kehu.core.versioning import update_versioned
+from kehu.customers.models import Customer, TimelineEntry, TimelineKind
+from kehu.customers.services import timeline_append
+from kehu.users.models import User
+
+ACTIVITY_FIELDS = ["kind", "subject", "content", "occurred_at", "duration_minutes", "due_on", "contact"]
+
+
+def _clean(activity: Activity) -> None:
+    activity.subject = (activity.subject or "").strip()
+    errors = {}
+    if not activity.subject:
+        errors["subject"] = _("Say in a few words what happened or what was promised.")
+    if activity.kind == ActivityKind.COMMITMENT and activity.due_on is None:
+        errors["due_on"] = _("A commitment needs a due date.")
+    if activity.contact is not None and activity.contact.customer_id != activity.customer_id:
+        errors["contact"] = _("This contact belongs to another customer.")
+    if activity.duration_minutes is not None and activity.duration_minutes > 24 * 60:
+        errors["duration_minutes"] = _("A duration cannot be longer than a day.")
+    if errors:
+        raise ValidationError(errors)
+    try:
+        activity.full_clean(exclude=["customer", "contact", "owner", "deleted_by"])
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+
+
+def _payload(activity: Activity) -> dict:
+    payload = {"content": activity.content[:500]}
+    if activity.duration_minutes:
+        payload["duration_minutes"] = activity.duration_minutes
+    if activity.due_on:
+        payload["due_on"] = activity.due_on.isoformat()
+    if activity.contact_id:
+        payload["contact"] = activity.contact.name
+    return payload
+
+
+@transaction.atomic
+def activity_log(*, customer: Customer, actor: User, **fields) -> Activity:
+    """Log a visit, call, meeting, email, note or commitment on a customer's timeline."""
+    if not actor.has_perm("activities.add_activity"):
+        raise PermissionDenied
+    activity = Activity(customer=customer, owner=actor, **fields)
+    _clean(activity)
+    activity.save()
+    Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now())
+    timeline_append(customer_id=customer.pk, kind=activity.kind, actor=actor, summary=activity.subject,
+                    subject=activity, payload=_payload(activity), occurred_at=activity.occurred_at)
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=activity)
+    return activity
+
+
+def _check_may_change(actor: User, activity: Activity) -> None:
+    if activity.owner_id != actor.pk and not actor.has_perm("activities.change_activity"):
+        raise PermissionDenied
+
+
+@transaction.atomic
+def activity_update(*, activity: Activity, actor: User, expected_version: int, **fields) -> Activity:
+    _check_may_change(actor, activity)
+    before = snapshot(activity, ACTIVITY_FIELDS)
+    for name, value in fields.items():
+        if name not in ACTIVITY_FIELDS:
+            raise ValidationError({name: _("This field cannot be changed.")})
+        setattr(activity, name, value)
+    _clean(activity)
+    changes = diff(before, snapshot(activity, ACTIVITY_FIELDS))
+    if not changes:
+        return activity
+    update_versioned(activity, expected_version=expected_version, fields=list(fields))
+    TimelineEntry.objects.filter(subject_type=activity._meta.label_lower, subject_id=activity.pk).exclude(
+        kind=TimelineKind.COMMITMENT_DONE
+    ).update(kind=activity.kind, summary=activity.subject[:300], payload=_payload(activity),
+             occurred_at=activity.occurred_at)
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=activity, changes=changes)
+    return activity
+
+
+@transaction.atomic
+def commitment_mark_done(*, activity: Activity, actor: User) -> Activity:
+    _check_may_change(actor, activity)
+    if activity.kind != ActivityKind.COMMITMENT:
+        raise ValidationError(_("Only commitments can be marked as done."))
+    if activity.is_done:
+        return activity
+    now = timezone.now()
+    Activity.objects.filter(pk=activity.pk).update(is_done=True, done_at=now, updated_at=now)
+    activity.is_done, activity.done_at = True, now
+    timeline_append(customer_id=activity.customer_id, kind=TimelineKind.COMMITMENT_DONE, actor=actor,
+                    summary=activity.subject, subject=activity)
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=activity, changes={"is_done": [False, True]})
+    return activity
+
+
+@transaction.atomic
+def activity_delete(*, activity: Activity, actor: User) -> None:
+    if activity.owner_id != actor.pk and not actor.has_perm("activities.delete_activity"):
+        raise PermissionDenied
+    now = timezone.now()
+    Activity.objects.filter(pk=activity.pk).update(deleted_at=now, deleted_by=actor)
+    activity.deleted_at = now
+    TimelineEntry.objects.filter(subject_type=activity._meta.label_lower, subject_id=activity.pk).delete()
+    audit_record(actor=actor, action=AuditAction.DELETE, instance=activity)

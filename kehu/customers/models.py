@@ -1,0 +1,231 @@
+"""Customer archive (客户档案): customers, contacts with their private file, graded facts,
+and the customer timeline that every domain appends to (CUS-1, CUS-2, CUS-4, CUS-6)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.models import SoftDeletable, TimeStamped, Versioned
+
+
+class CustomerKind(models.TextChoices):
+    COMPANY = "company", _("Company")
+    PERSON = "person", _("Person")
+
+
+class Segment(models.TextChoices):
+    INDUSTRIAL = "industrial", _("Industrial & commercial")
+    FINANCE = "finance", _("Finance")
+    EDUCATION = "education", _("Education")
+    GOVERNMENT = "government", _("Government")
+    DEALER = "dealer", _("Dealer / distributor")
+    OTHER = "other", _("Other")
+
+
+class Industry(models.TextChoices):
+    MACHINERY = "machinery", _("Machinery & equipment")
+    ELECTRONICS = "electronics", _("Electronics")
+    CHEMICALS = "chemicals", _("Chemicals")
+    TEXTILES = "textiles", _("Textiles & apparel")
+    FOOD = "food", _("Food & beverage")
+    BUILDING = "building", _("Building materials")
+    AUTOMOTIVE = "automotive", _("Automotive & parts")
+    PHARMA = "pharma", _("Pharmaceuticals")
+    ENERGY = "energy", _("Energy")
+    RETAIL = "retail", _("Wholesale & retail")
+    LOGISTICS = "logistics", _("Logistics")
+    IT = "it", _("Information technology")
+    OTHER = "other", _("Other")
+
+
+class Source(models.TextChoices):
+    TRADE_SHOW = "trade_show", _("Trade show")
+    TRADE_PRESS = "trade_press", _("Trade press")
+    INTERNET = "internet", _("Internet")
+    ASSOCIATION = "association", _("Industry association")
+    STORE_LIST = "store_list", _("Store / brand list")
+    REFERRAL = "referral", _("Partner referral")
+    OTHER = "other", _("Other")
+
+
+class CustomerStatus(models.TextChoices):
+    POTENTIAL = "potential", _("Potential")
+    ACTIVE = "active", _("Active")
+    DORMANT = "dormant", _("Dormant")
+    LOST = "lost", _("Lost")
+
+
+class Tier(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    ORDINARY = "ordinary", _("Ordinary")
+    KEY = "key", _("Key")
+
+
+class Customer(TimeStamped, SoftDeletable, Versioned):
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=CustomerKind.choices, default=CustomerKind.COMPANY)
+    segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices, default=Segment.INDUSTRIAL)
+    industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, blank=True)
+    region = models.CharField(_("region"), max_length=50, blank=True, help_text=_("Province or sales territory (经营属地)."))
+    city = models.CharField(_("city"), max_length=50, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.POTENTIAL)
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, default=Tier.PROSPECT)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    # Name, contact names and phones, kept by kehu.customers.search for substring search.
+    search_text = models.TextField(blank=True, default="", editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="owned_customers",
+    )
+    # The owner's department when the customer was assigned: scopes filter on it.
+    department = models.ForeignKey(
+        "users.Department", verbose_name=_("department"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        permissions = [
+            ("view_sensitive", "Can see phones and level 3-4 facts of customers in scope"),
+            ("export_customer", "Can export customers"),
+        ]
+        indexes = [
+            models.Index(fields=["-updated_at"], name="customer_updated_idx"),
+            models.Index(fields=["owner", "-updated_at"], name="customer_owner_updated_idx"),
+            models.Index(fields=["department", "-updated_at"], name="customer_dept_updated_idx"),
+            models.Index(fields=["deleted_at"], name="customer_deleted_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Gender(models.TextChoices):
+    UNKNOWN = "", _("Unknown")
+    MALE = "m", _("Male")
+    FEMALE = "f", _("Female")
+
+
+class BuyingRole(models.TextChoices):
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    INFLUENCER = "influencer", _("Influencer")
+    SUPPORTER = "supporter", _("Supporter")
+    USER = "user", _("User")
+    OTHER = "other", _("Other")
+
+
+class Contact(TimeStamped, SoftDeletable, Versioned):
+    """A person at a customer, with the private file (私人档案) of CUS-2."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contacts")
+    name = models.CharField(_("name"), max_length=100)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
+    position = models.CharField(_("position"), max_length=100, blank=True)
+    buying_role = models.CharField(_("role in buying"), max_length=20, choices=BuyingRole.choices, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=40, blank=True)
+    office_phone = models.CharField(_("office phone"), max_length=40, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    wechat = models.CharField(_("WeChat"), max_length=60, blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    # Private file: level 3 information, masked outside the account team.
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    address = models.CharField(_("home address"), max_length=300, blank=True)
+    family_background = models.TextField(_("family background"), blank=True)
+    family_birthdays = models.TextField(_("birthdays of key family members"), blank=True)
+    hobbies = models.TextField(_("hobbies"), blank=True)
+    personality = models.TextField(_("personality traits"), blank=True)
+    in_position_since = models.DateField(_("in position since"), null=True, blank=True)
+    transfer_reason = models.TextField(_("reason for transfer"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    PRIVATE_FIELDS = ("mobile", "office_phone", "wechat", "birthday", "address", "family_background",
+                      "family_birthdays", "hobbies", "personality", "transfer_reason")
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [models.Index(fields=["customer", "deleted_at"], name="contact_customer_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InfoLevel(models.IntegerChoices):
+    PUBLIC = 1, _("1 · Public (annual reports, ads, catalogues)")
+    INDUSTRY = 2, _("2 · Industry (analyst reports, trade press)")
+    PRIVATE = 3, _("3 · Private (projects, needs, budget)")
+    TOP = 4, _("4 · Top level (decision makers)")
+
+
+class CustomerFact(TimeStamped, SoftDeletable):
+    """A piece of information about a customer with its level, source and cost (CUS-4)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="facts")
+    level = models.PositiveSmallIntegerField(_("information level"), choices=InfoLevel.choices, default=InfoLevel.PUBLIC)
+    title = models.CharField(_("title"), max_length=200)
+    content = models.TextField(_("content"), blank=True)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    cost = models.DecimalField(_("cost of obtaining (CNY)"), max_digits=12, decimal_places=2, default=0)
+    obtained_on = models.DateField(_("obtained on"), default=timezone.localdate)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("customer fact")
+        verbose_name_plural = _("customer facts")
+        ordering = ["-obtained_on", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TimelineKind(models.TextChoices):
+    CUSTOMER_CREATED = "customer_created", _("Customer created")
+    CUSTOMER_CHANGED = "customer_changed", _("Customer changed")
+    CUSTOMER_DELETED = "customer_deleted", _("Customer moved to the recycle bin")
+    CUSTOMER_RESTORED = "customer_restored", _("Customer restored")
+    OWNER_CHANGED = "owner_changed", _("Owner changed")
+    CONTACT_ADDED = "contact_added", _("Contact added")
+    CONTACT_REMOVED = "contact_removed", _("Contact removed")
+    FACT_ADDED = "fact_added", _("Information recorded")
+    VISIT = "visit", _("Visit")
+    CALL = "call", _("Call")
+    MEETING = "meeting", _("Meeting")
+    EMAIL = "email", _("Email")
+    NOTE = "note", _("Note")
+    COMMITMENT = "commitment", _("Commitment")
+    COMMITMENT_DONE = "commitment_done", _("Commitment kept")
+
+
+class TimelineEntry(models.Model):
+    """One line of a customer's history. Services append in the same transaction as the change;
+    the 360° page reads one page of this table, never a union of domain tables."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="timeline")
+    occurred_at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=30, choices=TimelineKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    subject_type = models.CharField(max_length=60, blank=True)
+    subject_id = models.BigIntegerField(null=True, blank=True)
+    summary = models.CharField(max_length=300, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline")
+        indexes = [models.Index(fields=["customer", "-occurred_at", "-id"], name="timeline_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.summary}"

@@ -1,0 +1,244 @@
+"""Every write to customers, contacts and facts: validate, write in a transaction,
+append to the timeline, record the audit trail (rules of the house 1 and 7)."""
+
+import re
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.core.audit import audit_record, diff, snapshot
+from kehu.core.models import AuditAction
+from kehu.core.versioning import update_versioned
+from kehu.customers.models import Contact, Customer, CustomerFact, TimelineEntry, TimelineKind
+from kehu.customers.search import search_index_update
+from kehu.users.models import User
+from kehu.users.scopes import is_in_team_of
+
+CUSTOMER_FIELDS = [
+    "name", "kind", "segment", "industry", "region", "city", "address", "latitude", "longitude",
+    "source", "status", "tier", "phone", "email", "website", "credit_code", "notes", "owner",
+]
+CONTACT_FIELDS = [
+    "name", "gender", "position", "buying_role", "mobile", "office_phone", "email", "wechat",
+    "is_primary", "birthday", "address", "family_background", "family_birthdays", "hobbies",
+    "personality", "in_position_since", "transfer_reason", "notes",
+]
+CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_is_valid(code: str) -> bool:
+    """GB 32100-2015 unified social credit code, including its check character."""
+    if not CREDIT_CODE.match(code):
+        return False
+    total = sum(CREDIT_CHARS.index(c) * w for c, w in zip(code[:17], CREDIT_WEIGHTS, strict=True))
+    return CREDIT_CHARS[(31 - total % 31) % 31] == code[17]
+
+
+def timeline_append(*, customer_id: int, kind: str, actor: User | None, summary: str = "",
+                    subject=None, payload: dict | None = None, occurred_at=None) -> TimelineEntry:
+    """Add one line to a customer's history (every domain calls this from its services)."""
+    return TimelineEntry.objects.create(
+        customer_id=customer_id, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
+        summary=summary[:300], payload=payload or {},
+        subject_type=subject._meta.label_lower if subject is not None else "",
+        subject_id=subject.pk if subject is not None else None,
+        occurred_at=occurred_at or timezone.now(),
+    )
+
+
+def _clean_customer(customer: Customer) -> None:
+    errors = {}
+    customer.name = (customer.name or "").strip()
+    if not customer.name:
+        errors["name"] = _("Enter the customer's name.")
+    customer.credit_code = (customer.credit_code or "").strip().upper()
+    if customer.credit_code and not credit_code_is_valid(customer.credit_code):
+        errors["credit_code"] = _("This is not a valid unified social credit code (18 characters, check digit).")
+    if (customer.latitude is None) != (customer.longitude is None):
+        errors["latitude"] = _("Give both latitude and longitude, or neither.")
+    if customer.latitude is not None and not -90 <= customer.latitude <= 90:
+        errors["latitude"] = _("Latitude must be between -90 and 90.")
+    if customer.longitude is not None and not -180 <= customer.longitude <= 180:
+        errors["longitude"] = _("Longitude must be between -180 and 180.")
+    if customer.owner is not None and not customer.owner.is_active:
+        errors["owner"] = _("The owner must be an active user.")
+    if errors:
+        raise ValidationError(errors)
+    try:
+        customer.full_clean(exclude=["owner", "department", "created_by", "deleted_by", "search_text"])
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+
+
+def _may_assign(actor: User, owner: User | None) -> bool:
+    """Reps create customers for themselves; managers may assign within their scope."""
+    if owner is None or owner.pk == actor.pk:
+        return True
+    return actor.has_perm("customers.view_sensitive") and is_in_team_of(actor, owner)
+
+
+@transaction.atomic
+def customer_create(*, actor: User, **fields) -> Customer:
+    if not actor.has_perm("customers.add_customer"):
+        raise PermissionDenied
+    fields.setdefault("owner", actor)
+    customer = Customer(**fields, created_by=actor)
+    if not _may_assign(actor, customer.owner):
+        raise ValidationError({"owner": _("You may not assign customers to this user.")})
+    customer.department_id = customer.owner.department_id if customer.owner else None
+    _clean_customer(customer)
+    customer.save()
+    search_index_update([customer.pk])
+    timeline_append(customer_id=customer.pk, kind=TimelineKind.CUSTOMER_CREATED, actor=actor,
+                    summary=customer.name, subject=customer)
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=customer,
+                 changes={k: [None, v] for k, v in snapshot(customer, CUSTOMER_FIELDS).items() if v not in ("", None)})
+    return customer
+
+
+def _check_may_change(actor: User, customer: Customer) -> None:
+    if not actor.has_perm("customers.change_customer"):
+        raise PermissionDenied
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, actor: User, expected_version: int, **fields) -> Customer:
+    """Change fields; refused with ConcurrentEditError if someone saved since `expected_version`."""
+    _check_may_change(actor, customer)
+    before = snapshot(customer, CUSTOMER_FIELDS)
+    old_owner_id = customer.owner_id
+    for name, value in fields.items():
+        if name not in CUSTOMER_FIELDS:
+            raise ValidationError({name: _("This field cannot be changed.")})
+        setattr(customer, name, value)
+    if customer.owner_id != old_owner_id and not _may_assign(actor, customer.owner):
+        raise ValidationError({"owner": _("You may not assign customers to this user.")})
+    customer.department_id = customer.owner.department_id if customer.owner else None
+    _clean_customer(customer)
+    changes = diff(before, snapshot(customer, CUSTOMER_FIELDS))
+    if not changes:
+        return customer
+    update_versioned(customer, expected_version=expected_version, fields=[*fields, "department"])
+    if {"name", "phone"} & changes.keys():
+        search_index_update([customer.pk])
+    if "owner" in changes:
+        timeline_append(customer_id=customer.pk, kind=TimelineKind.OWNER_CHANGED, actor=actor,
+                        summary=f"{changes['owner'][0] or '—'} → {changes['owner'][1] or '—'}",
+                        subject=customer)
+    timeline_append(customer_id=customer.pk, kind=TimelineKind.CUSTOMER_CHANGED, actor=actor,
+                    summary=", ".join(str(Customer._meta.get_field(k).verbose_name) for k in changes),
+                    subject=customer, payload={"fields": sorted(changes)})
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=customer, changes=changes)
+    return customer
+
+
+@transaction.atomic
+def customer_delete(*, customer: Customer, actor: User) -> None:
+    """To the recycle bin: out of every list, restorable by its owner or an administrator."""
+    if not actor.has_perm("customers.delete_customer"):
+        raise PermissionDenied
+    now = timezone.now()
+    updated = Customer.objects.filter(pk=customer.pk, deleted_at__isnull=True).update(
+        deleted_at=now, deleted_by=actor, updated_at=now
+    )
+    if not updated:
+        return
+    customer.deleted_at, customer.deleted_by = now, actor
+    timeline_append(customer_id=customer.pk, kind=TimelineKind.CUSTOMER_DELETED, actor=actor,
+                    summary=customer.name, subject=customer)
+    audit_record(actor=actor, action=AuditAction.DELETE, instance=customer)
+
+
+@transaction.atomic
+def customer_restore(*, customer: Customer, actor: User) -> None:
+    if not (actor.has_perm("users.manage_users") or customer.owner_id == actor.pk):
+        raise PermissionDenied
+    now = timezone.now()
+    Customer.objects.filter(pk=customer.pk).update(deleted_at=None, deleted_by=None, updated_at=now)
+    customer.deleted_at = customer.deleted_by = None
+    timeline_append(customer_id=customer.pk, kind=TimelineKind.CUSTOMER_RESTORED, actor=actor,
+                    summary=customer.name, subject=customer)
+    audit_record(actor=actor, action=AuditAction.RESTORE, instance=customer)
+
+
+def _clean_contact(contact: Contact) -> None:
+    contact.name = (contact.name or "").strip()
+    if not contact.name:
+        raise ValidationError({"name": _("Enter the contact's name.")})
+    try:
+        contact.full_clean(exclude=["customer", "deleted_by"])
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+
+
+def _touch(customer_id: int) -> None:
+    # A change to a contact moves its customer up the "recently updated" list.
+    Customer.objects.filter(pk=customer_id).update(updated_at=timezone.now())
+
+
+@transaction.atomic
+def contact_create(*, customer: Customer, actor: User, **fields) -> Contact:
+    _check_may_change(actor, customer)
+    contact = Contact(customer=customer, **fields)
+    _clean_contact(contact)
+    contact.save()
+    search_index_update([customer.pk])
+    _touch(customer.pk)
+    timeline_append(customer_id=customer.pk, kind=TimelineKind.CONTACT_ADDED, actor=actor,
+                    summary=contact.name, subject=contact)
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=contact)
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, actor: User, expected_version: int, **fields) -> Contact:
+    _check_may_change(actor, contact.customer)
+    before = snapshot(contact, CONTACT_FIELDS)
+    for name, value in fields.items():
+        if name not in CONTACT_FIELDS:
+            raise ValidationError({name: _("This field cannot be changed.")})
+        setattr(contact, name, value)
+    _clean_contact(contact)
+    changes = diff(before, snapshot(contact, CONTACT_FIELDS))
+    if not changes:
+        return contact
+    update_versioned(contact, expected_version=expected_version, fields=list(fields))
+    if {"name", "mobile", "office_phone"} & changes.keys():
+        search_index_update([contact.customer_id])
+    _touch(contact.customer_id)
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=contact, changes=changes)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact, actor: User) -> None:
+    _check_may_change(actor, contact.customer)
+    now = timezone.now()
+    Contact.objects.filter(pk=contact.pk).update(deleted_at=now, deleted_by=actor)
+    contact.deleted_at = now
+    search_index_update([contact.customer_id])
+    timeline_append(customer_id=contact.customer_id, kind=TimelineKind.CONTACT_REMOVED, actor=actor,
+                    summary=contact.name, subject=contact)
+    audit_record(actor=actor, action=AuditAction.DELETE, instance=contact)
+
+
+@transaction.atomic
+def fact_create(*, customer: Customer, actor: User, **fields) -> CustomerFact:
+    _check_may_change(actor, customer)
+    fact = CustomerFact(customer=customer, recorded_by=actor, **fields)
+    if not (fact.title or "").strip():
+        raise ValidationError({"title": _("Enter a title.")})
+    try:
+        fact.full_clean(exclude=["customer", "recorded_by", "deleted_by"])
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+    fact.save()
+    timeline_append(customer_id=customer.pk, kind=TimelineKind.FACT_ADDED, actor=actor,
+                    summary=fact.title if fact.level <= 2 else "", subject=fact,
+                    payload={"level": fact.level})
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=fact)
+    return fact

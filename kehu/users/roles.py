@@ -1,0 +1,78 @@
+"""Roles of ACC-2, their data scopes and permission sets.
+
+Permissions are Django-style strings (`app.verb_noun`) answered by
+`RoleBackend`, so `user.has_perm(...)` and `{{ perms.app.verb_noun }}` work.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DataScope(models.TextChoices):
+    OWN = "own", _("own records")
+    OWN_SUBORDINATES = "own_subordinates", _("own and subordinates' records")
+    DEPARTMENT = "department", _("own department")
+    DEPARTMENT_TREE = "department_tree", _("own department and sub-departments")
+    ALL = "all", _("all records")
+
+
+class Role(models.TextChoices):
+    GENERAL_MANAGER = "general_manager", _("General manager")
+    SALES_MANAGER = "sales_manager", _("Sales manager")
+    ACCOUNT_MANAGER = "account_manager", _("Account manager / team leader")
+    SALES_REP = "sales_rep", _("Sales rep")
+    EXECUTIVE_SPONSOR = "executive_sponsor", _("Executive sponsor")
+    MARKETING = "marketing", _("Marketing")
+    SERVICE_MANAGER = "service_manager", _("Customer service manager")
+    CUSTOMER_REP = "customer_rep", _("Customer representative")
+    CRM_SPECIALIST = "crm_specialist", _("CRM specialist")
+    SERVICE_QUALITY = "service_quality", _("Service quality specialist")
+    INFO_SPECIALIST = "info_specialist", _("Customer information specialist")
+    KEY_ACCOUNT_SPECIALIST = "key_account_specialist", _("Key-account service specialist")
+    AFTER_SALES = "after_sales", _("After-sales specialist")
+    COMPLAINT_SPECIALIST = "complaint_specialist", _("Complaint specialist")
+    SERVICE_ENGINEER = "service_engineer", _("Service engineer")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+VIEW = {"customers.view_customer", "activities.view_activity"}
+WORK = VIEW | {
+    "customers.add_customer",
+    "customers.change_customer",
+    "customers.delete_customer",
+    "activities.add_activity",
+    "activities.change_activity",
+    "activities.delete_activity",
+}
+LEAD = WORK | {"customers.view_sensitive", "customers.export_customer", "core.view_auditentry"}
+ADMIN = LEAD | {"users.manage_users", "users.change_settings"}
+
+ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
+    Role.GENERAL_MANAGER: (DataScope.ALL, frozenset(LEAD)),
+    Role.SALES_MANAGER: (DataScope.DEPARTMENT_TREE, frozenset(LEAD)),
+    Role.ACCOUNT_MANAGER: (DataScope.OWN_SUBORDINATES, frozenset(LEAD - {"core.view_auditentry"})),
+    Role.SALES_REP: (DataScope.OWN, frozenset(WORK)),
+    Role.EXECUTIVE_SPONSOR: (DataScope.ALL, frozenset(VIEW | {"customers.view_sensitive"})),
+    Role.MARKETING: (
+        DataScope.ALL,
+        frozenset(VIEW | {"customers.add_customer", "activities.add_activity"}),
+    ),
+    Role.SERVICE_MANAGER: (DataScope.ALL, frozenset(VIEW | {"activities.add_activity"})),
+    Role.CUSTOMER_REP: (DataScope.OWN, frozenset(WORK)),
+    Role.CRM_SPECIALIST: (DataScope.ALL, frozenset(WORK | {"core.view_auditentry"})),
+    Role.SERVICE_QUALITY: (DataScope.ALL, frozenset(VIEW)),
+    Role.INFO_SPECIALIST: (DataScope.ALL, frozenset(WORK - {"customers.delete_customer"})),
+    Role.KEY_ACCOUNT_SPECIALIST: (DataScope.OWN, frozenset(WORK)),
+    Role.AFTER_SALES: (DataScope.ALL, frozenset(VIEW | {"activities.add_activity"})),
+    Role.COMPLAINT_SPECIALIST: (DataScope.ALL, frozenset(VIEW | {"activities.add_activity"})),
+    Role.SERVICE_ENGINEER: (DataScope.OWN, frozenset(VIEW | {"activities.add_activity"})),
+    Role.ADMINISTRATOR: (DataScope.ALL, frozenset(ADMIN)),
+}
+
+
+def role_scope(role: str) -> str:
+    return ROLE_POLICY.get(role, (DataScope.OWN, frozenset()))[0]
+
+
+def role_permissions(role: str) -> frozenset[str]:
+    return ROLE_POLICY.get(role, (DataScope.OWN, frozenset()))[1]

@@ -1,0 +1,86 @@
+"""Data scopes (ACC-3) as index-friendly filters, resolved once per request."""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from kehu.users.models import User
+from kehu.users.roles import DataScope
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str
+    user_id: int
+    owner_ids: tuple[int, ...] = ()
+    department_id: int | None = None
+    department_path: str = ""
+
+
+def subordinate_ids(user: User) -> list[int]:
+    """Everyone who reports to `user`, directly or down the chain."""
+    reports: dict[int, list[int]] = {}
+    for uid, manager_id in User.objects.filter(manager__isnull=False).values_list("id", "manager_id"):
+        reports.setdefault(manager_id, []).append(uid)
+    found, queue = [], [user.pk]
+    seen = {user.pk}
+    while queue:
+        for uid in reports.get(queue.pop(), []):
+            if uid not in seen:
+                seen.add(uid)
+                found.append(uid)
+                queue.append(uid)
+    return found
+
+
+def scope_for(user: User) -> Scope:
+    cached = getattr(user, "_kehu_scope", None)
+    if cached is not None:
+        return cached
+    kind = user.data_scope
+    scope = Scope(kind=kind, user_id=user.pk)
+    if kind == DataScope.OWN_SUBORDINATES:
+        scope = Scope(kind=kind, user_id=user.pk, owner_ids=(user.pk, *subordinate_ids(user)))
+    elif kind in (DataScope.DEPARTMENT, DataScope.DEPARTMENT_TREE):
+        if user.department_id is None:
+            scope = Scope(kind=DataScope.OWN, user_id=user.pk)
+        else:
+            path = user.department.path if kind == DataScope.DEPARTMENT_TREE else ""
+            scope = Scope(kind=kind, user_id=user.pk, department_id=user.department_id, department_path=path)
+    user._kehu_scope = scope
+    return scope
+
+
+def scope_q(user: User, *, owner: str = "owner", department: str = "department") -> Q:
+    """A filter for records owned by `owner` in `department`, as `user` may see them."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    scope = scope_for(user)
+    own = Q(**{f"{owner}_id": user.pk})
+    if scope.kind == DataScope.ALL:
+        return Q()
+    if scope.kind == DataScope.OWN_SUBORDINATES:
+        return Q(**{f"{owner}_id__in": scope.owner_ids})
+    if scope.kind == DataScope.DEPARTMENT:
+        return own | Q(**{f"{department}_id": scope.department_id})
+    if scope.kind == DataScope.DEPARTMENT_TREE:
+        return own | Q(**{f"{department}__path__startswith": scope.department_path})
+    return own
+
+
+def is_in_team_of(user: User, owner: User | None) -> bool:
+    """Whether records owned by `owner` fall in `user`'s scope."""
+    if owner is None:
+        return False
+    if owner.pk == user.pk:
+        return True
+    scope = scope_for(user)
+    if scope.kind == DataScope.ALL:
+        return True
+    if scope.kind == DataScope.OWN_SUBORDINATES:
+        return owner.pk in scope.owner_ids
+    if scope.kind == DataScope.DEPARTMENT:
+        return owner.department_id == scope.department_id
+    if scope.kind == DataScope.DEPARTMENT_TREE:
+        return owner.department_id is not None and owner.department.path.startswith(scope.department_path)
+    return False

@@ -1,0 +1,205 @@
+"""Every write to users, departments, invitations and tokens goes through here."""
+
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.core.audit import audit_record, diff, snapshot
+from kehu.core.mail import queue_email
+from kehu.core.models import AuditAction
+from kehu.users.models import ApiToken, CompanySettings, Department, Invitation, User, hash_token
+from kehu.users.roles import Role
+
+INVITATION_DAYS = 7
+USER_AUDIT_FIELDS = ["username", "email", "first_name", "last_name", "role", "department",
+                     "manager", "is_active", "data_scope_override"]
+
+
+def _check_unique(username: str, email: str, exclude_pk=None) -> None:
+    errors = {}
+    users = User.objects.exclude(pk=exclude_pk)
+    if username and users.filter(username__iexact=username).exists():
+        errors["username"] = _("This username is taken.")
+    if email and users.filter(email__iexact=email).exists():
+        # Only administrators and the set-up page reach this check, never the public sign-up.
+        errors["email"] = _("A user with this email already exists.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def company_set_up(*, company_name: str, username: str, email: str, password: str,
+                   first_name: str = "", last_name: str = "") -> User:
+    """The first registration of a fresh install creates the company and its administrator."""
+    company = CompanySettings.objects.select_for_update().get_or_create(pk=1)[0]
+    if company.is_set_up or User.objects.exists():
+        raise PermissionDenied(_("This installation is already set up."))
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name,
+                role=Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    company.company_name = company_name
+    company.is_set_up = True
+    company.save()
+    audit_record(actor=user, action=AuditAction.CREATE, instance=user)
+    return user
+
+
+@transaction.atomic
+def user_register(*, username: str, email: str, password: str, first_name: str = "",
+                  last_name: str = "", language: str = "") -> User | None:
+    """Self-registration: an inactive account that an administrator approves.
+
+    Answers the same whether or not the email is known, so the page reveals nothing;
+    a known email or username simply creates no account.
+    """
+    company = CompanySettings.load()
+    if not company.allow_self_registration:
+        raise PermissionDenied(_("Self-registration is switched off. Ask an administrator for an invitation."))
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name,
+                is_active=False, role=Role.SALES_REP, language=language)
+    validate_password(password, user)
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": _("This username is taken.")})
+    if User.objects.filter(email__iexact=email).exists():
+        return None
+    user.set_password(password)
+    user.save()
+    audit_record(actor=None, action=AuditAction.CREATE, instance=user)
+    admins = list(User.objects.filter(is_active=True, role=Role.ADMINISTRATOR)
+                  .exclude(email="").values_list("email", flat=True))
+    if admins:
+        queue_email("users/email/registration_pending", {"user": user}, admins)
+    return user
+
+
+@transaction.atomic
+def user_approve(*, user: User, actor: User) -> User:
+    if not actor.has_perm("users.manage_users"):
+        raise PermissionDenied
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=user,
+                 changes={"is_active": [False, True]})
+    if user.email:
+        queue_email("users/email/approved", {"user": user}, [user.email], user.language)
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, actor: User, **fields) -> User:
+    if not actor.has_perm("users.manage_users"):
+        raise PermissionDenied
+    before = snapshot(user, USER_AUDIT_FIELDS)
+    if "username" in fields or "email" in fields:
+        _check_unique(fields.get("username", ""), fields.get("email", ""), exclude_pk=user.pk)
+    if fields.get("manager") is not None and fields["manager"].pk == user.pk:
+        raise ValidationError({"manager": _("A user cannot report to themselves.")})
+    for name, value in fields.items():
+        setattr(user, name, value)
+    user.save()
+    changes = diff(before, snapshot(user, USER_AUDIT_FIELDS))
+    if changes:
+        audit_record(actor=actor, action=AuditAction.UPDATE, instance=user, changes=changes)
+    return user
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    user.language = language
+    user.save(update_fields=["language"])
+
+
+@transaction.atomic
+def department_create(*, name: str, parent: Department | None, actor: User | None) -> Department:
+    if actor is not None and not actor.has_perm("users.manage_users"):
+        raise PermissionDenied
+    if not name.strip():
+        raise ValidationError({"name": _("Enter a name.")})
+    department = Department.objects.create(name=name.strip(), parent=parent)
+    department.path = f"{parent.path if parent else '/'}{department.pk}/"
+    department.save(update_fields=["path"])
+    if actor is not None:
+        audit_record(actor=actor, action=AuditAction.CREATE, instance=department)
+    return department
+
+
+@transaction.atomic
+def invitation_create(*, email: str, role: str, actor: User, department: Department | None = None,
+                      manager: User | None = None, base_url: str) -> Invitation:
+    """Invite a member of staff; the email carries a one-time link to set a password."""
+    if not actor.has_perm("users.manage_users"):
+        raise PermissionDenied
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": _("A user with this email already exists.")})
+    raw = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        email=email, role=role, department=department, manager=manager,
+        token_hash=hash_token(raw), invited_by=actor,
+        expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+    )
+    company = CompanySettings.load()
+    queue_email(
+        "users/email/invitation",
+        {"invitation": invitation, "link": f"{base_url.rstrip('/')}/accounts/invitation/{raw}/",
+         "company": company, "inviter": actor, "days": INVITATION_DAYS},
+        [email],
+        actor.language or None,
+    )
+    return invitation
+
+
+def invitation_by_token(raw: str) -> Invitation | None:
+    invitation = Invitation.objects.filter(token_hash=hash_token(raw)).first()
+    return invitation if invitation and invitation.is_usable else None
+
+
+@transaction.atomic
+def invitation_accept(*, raw_token: str, username: str, password: str, first_name: str = "",
+                      last_name: str = "") -> User:
+    invitation = Invitation.objects.select_for_update().filter(token_hash=hash_token(raw_token)).first()
+    if invitation is None or not invitation.is_usable:
+        raise ValidationError(_("This invitation link is invalid or has expired."))
+    user = User(username=username, email=invitation.email, first_name=first_name,
+                last_name=last_name, role=invitation.role, department=invitation.department,
+                manager=invitation.manager)
+    _check_unique(username, invitation.email)
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    invitation.accepted_user = user
+    invitation.save(update_fields=["accepted_user"])
+    audit_record(actor=user, action=AuditAction.CREATE, instance=user)
+    return user
+
+
+def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
+    """A new token; the raw value is shown once and never stored."""
+    raw = "kehu_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name[:100], token_hash=hash_token(raw), prefix=raw[5:13])
+    return token, raw
+
+
+def api_token_revoke(*, token: ApiToken, actor: User) -> None:
+    if token.user_id != actor.pk and not actor.has_perm("users.manage_users"):
+        raise PermissionDenied
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+
+
+def api_token_authenticate(raw: str) -> User | None:
+    token = (ApiToken.objects.select_related("user", "user__department")
+             .filter(token_hash=hash_token(raw), revoked_at__isnull=True).first())
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    # Touch at most once a minute: a write per API call would serialise SQLite.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
