@@ -16,5 +16,5 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0001_initial")]
+    dependencies = [("customers", "0002_initial")]
     operations = [migrations.RunPython(create, drop)]
