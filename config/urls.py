@@ -1,13 +1,14 @@
 from django.urls import include, path
 
 from kehu.api.urls import api
+from kehu.users.urls import app_patterns, auth_patterns
 
 urlpatterns = [
     path("", include("kehu.core.urls")),
-
-    path("accounts/", include("kehu.users.urls")),
+    path("", include("kehu.workspace.urls")),
+    path("accounts/", include(auth_patterns)),
+    path("accounts/", include((app_patterns, "users"))),
     path("customers/", include("kehu.customers.urls")),
     path("activities/", include("kehu.activities.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
 ]

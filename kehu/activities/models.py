@@ -18,10 +18,17 @@ class ActivityKind(models.TextChoices):
 
 
 class Activity(TimeStamped, SoftDeletable, Versioned):
-    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT,
-                                 related_name="activities")
-    contact = models.ForeignKey("customers.Contact", verbose_name=_("contact"), null=True, blank=True,
-                                on_delete=models.SET_NULL, related_name="activities")
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="activities"
+    )
+    contact = models.ForeignKey(
+        "customers.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=ActivityKind.choices, default=ActivityKind.VISIT)
     subject = models.CharField(_("subject"), max_length=200)
     content = models.TextField(_("content"), blank=True)
@@ -31,8 +38,9 @@ class Activity(TimeStamped, SoftDeletable, Versioned):
     due_on = models.DateField(_("due on"), null=True, blank=True)
     is_done = models.BooleanField(_("done"), default=False)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT,
-                              related_name="activities")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="activities"
+    )
 
     class Meta:
         verbose_name = _("activity")
@@ -48,5 +56,9 @@ class Activity(TimeStamped, SoftDeletable, Versioned):
 
     @property
     def is_overdue(self) -> bool:
-        return (self.kind == ActivityKind.COMMITMENT and not self.is_done and self.due_on is not None
-                and self.due_on < timezone.localdate())
+        return (
+            self.kind == ActivityKind.COMMITMENT
+            and not self.is_done
+            and self.due_on is not None
+            and self.due_on < timezone.localdate()
+        )

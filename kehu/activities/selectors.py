@@ -26,5 +26,8 @@ def activity_get(user: User, pk) -> Activity:
 
 
 def open_commitments_of(customer: Customer) -> QuerySet[Activity]:
-    return (customer.activities.filter(kind=ActivityKind.COMMITMENT, is_done=False, deleted_at__isnull=True)
-            .select_related("owner").order_by("due_on", "id"))
+    return (
+        customer.activities.filter(kind=ActivityKind.COMMITMENT, is_done=False, deleted_at__isnull=True)
+        .select_related("owner")
+        .order_by("due_on", "id")
+    )

@@ -55,8 +55,15 @@ def activity_log(*, customer: Customer, actor: User, **fields) -> Activity:
     _clean(activity)
     activity.save()
     Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now())
-    timeline_append(customer_id=customer.pk, kind=activity.kind, actor=actor, summary=activity.subject,
-                    subject=activity, payload=_payload(activity), occurred_at=activity.occurred_at)
+    timeline_append(
+        customer_id=customer.pk,
+        kind=activity.kind,
+        actor=actor,
+        summary=activity.subject,
+        subject=activity,
+        payload=_payload(activity),
+        occurred_at=activity.occurred_at,
+    )
     audit_record(actor=actor, action=AuditAction.CREATE, instance=activity)
     return activity
 
@@ -81,8 +88,9 @@ def activity_update(*, activity: Activity, actor: User, expected_version: int, *
     update_versioned(activity, expected_version=expected_version, fields=list(fields))
     TimelineEntry.objects.filter(subject_type=activity._meta.label_lower, subject_id=activity.pk).exclude(
         kind=TimelineKind.COMMITMENT_DONE
-    ).update(kind=activity.kind, summary=activity.subject[:300], payload=_payload(activity),
-             occurred_at=activity.occurred_at)
+    ).update(
+        kind=activity.kind, summary=activity.subject[:300], payload=_payload(activity), occurred_at=activity.occurred_at
+    )
     audit_record(actor=actor, action=AuditAction.UPDATE, instance=activity, changes=changes)
     return activity
 
@@ -97,8 +105,13 @@ def commitment_mark_done(*, activity: Activity, actor: User) -> Activity:
     now = timezone.now()
     Activity.objects.filter(pk=activity.pk).update(is_done=True, done_at=now, updated_at=now)
     activity.is_done, activity.done_at = True, now
-    timeline_append(customer_id=activity.customer_id, kind=TimelineKind.COMMITMENT_DONE, actor=actor,
-                    summary=activity.subject, subject=activity)
+    timeline_append(
+        customer_id=activity.customer_id,
+        kind=TimelineKind.COMMITMENT_DONE,
+        actor=actor,
+        summary=activity.subject,
+        subject=activity,
+    )
     audit_record(actor=actor, action=AuditAction.UPDATE, instance=activity, changes={"is_done": [False, True]})
     return activity
 

@@ -1,3 +1,85 @@
-from ninja import NinjaAPI
+"""The REST API under /api/v1/ (INT-4): each app's router, one error format, never a 500."""
 
-api = NinjaAPI()
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DataError, IntegrityError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from kehu.activities.api import router as activities_router
+from kehu.core.exceptions import ConcurrentEditError
+from kehu.customers.api import contacts_router, customers_router
+from kehu.users.api import BearerAuth
+from kehu.users.api import router as auth_router
+
+log = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="Kehu API",
+    version="1",
+    description="Customers, contacts and activities of Kehu CRM. Authenticate with "
+    "`POST /api/v1/auth/token`, then send `Authorization: Bearer <token>`.",
+    auth=BearerAuth(),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+api.add_router("/auth", auth_router)
+api.add_router("/customers", customers_router)
+api.add_router("/contacts", contacts_router)
+api.add_router("/activities", activities_router)
+
+
+def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
+    return {"__all__": [str(m) for m in exc.messages]}
+
+
+@api.exception_handler(ConcurrentEditError)
+def concurrent_edit(request, exc):
+    return api.create_response(request, {"detail": str(exc.messages[0]), "errors": {}}, status=409)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc):
+    return api.create_response(request, {"detail": _("Invalid input."), "errors": _field_errors(exc)}, status=400)
+
+
+@api.exception_handler(NinjaValidationError)
+def schema_error(request, exc):
+    return api.create_response(request, {"detail": _("Invalid input."), "errors": exc.errors}, status=422)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"detail": _("Not found.")}, status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def forbidden(request, exc):
+    return api.create_response(request, {"detail": _("You may not do this.")}, status=403)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    return api.create_response(
+        request, {"detail": _("Authentication required: send a valid bearer token.")}, status=401
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(DataError)
+@api.exception_handler(IntegrityError)
+def data_error(request, exc):
+    # A safety net: validation should catch bad values first; the database must never cause a 500.
+    log.warning("API input reached the database and was refused: %s", exc)
+    return api.create_response(request, {"detail": _("The database refused this value.")}, status=400)

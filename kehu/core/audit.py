@@ -39,9 +39,7 @@ def audit_record(*, actor, action: str, instance: models.Model, changes: dict | 
 
 
 def audit_export(*, actor, target_type: str, summary: dict):
-    return AuditEntry.objects.create(
-        actor=actor, action=AuditAction.EXPORT, target_type=target_type, changes=summary
-    )
+    return AuditEntry.objects.create(actor=actor, action=AuditAction.EXPORT, target_type=target_type, changes=summary)
 
 
 def audit_entries_for(instance: models.Model, limit: int = 50):

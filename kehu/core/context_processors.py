@@ -7,7 +7,7 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": []}
-    items = [("home", reverse("home"), _("Dashboard"))]
+    items = [("home", reverse("workspace:home"), _("Dashboard"))]
     if user.has_perm("customers.view_customer"):
         items.append(("customers", reverse("customers:customer-list"), _("Customers")))
     if user.has_perm("activities.view_activity"):

@@ -75,3 +75,6 @@ class AuditEntry(models.Model):
         verbose_name_plural = _("audit trail")
         indexes = [models.Index(fields=["target_type", "target_id", "-at"], name="audit_target_idx")]
         ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.target_type}#{self.target_id}"

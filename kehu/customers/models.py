@@ -67,13 +67,17 @@ class Customer(TimeStamped, SoftDeletable, Versioned):
     kind = models.CharField(_("kind"), max_length=10, choices=CustomerKind.choices, default=CustomerKind.COMPANY)
     segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices, default=Segment.INDUSTRIAL)
     industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, blank=True)
-    region = models.CharField(_("region"), max_length=50, blank=True, help_text=_("Province or sales territory (经营属地)."))
+    region = models.CharField(
+        _("region"), max_length=50, blank=True, help_text=_("Province or sales territory (经营属地).")
+    )
     city = models.CharField(_("city"), max_length=50, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.POTENTIAL)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.POTENTIAL
+    )
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, default=Tier.PROSPECT)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email = models.EmailField(_("email"), blank=True)
@@ -83,13 +87,21 @@ class Customer(TimeStamped, SoftDeletable, Versioned):
     # Name, contact names and phones, kept by kehu.customers.search for substring search.
     search_text = models.TextField(blank=True, default="", editable=False)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="owned_customers",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_customers",
     )
     # The owner's department when the customer was assigned: scopes filter on it.
     department = models.ForeignKey(
-        "users.Department", verbose_name=_("department"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        "users.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -130,7 +142,9 @@ class BuyingRole(models.TextChoices):
 class Contact(TimeStamped, SoftDeletable, Versioned):
     """A person at a customer, with the private file (私人档案) of CUS-2."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contacts")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contacts"
+    )
     name = models.CharField(_("name"), max_length=100)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     position = models.CharField(_("position"), max_length=100, blank=True)
@@ -151,8 +165,18 @@ class Contact(TimeStamped, SoftDeletable, Versioned):
     transfer_reason = models.TextField(_("reason for transfer"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
 
-    PRIVATE_FIELDS = ("mobile", "office_phone", "wechat", "birthday", "address", "family_background",
-                      "family_birthdays", "hobbies", "personality", "transfer_reason")
+    PRIVATE_FIELDS = (
+        "mobile",
+        "office_phone",
+        "wechat",
+        "birthday",
+        "address",
+        "family_background",
+        "family_birthdays",
+        "hobbies",
+        "personality",
+        "transfer_reason",
+    )
 
     class Meta:
         verbose_name = _("contact")
@@ -174,7 +198,9 @@ class CustomerFact(TimeStamped, SoftDeletable):
     """A piece of information about a customer with its level, source and cost (CUS-4)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="facts")
-    level = models.PositiveSmallIntegerField(_("information level"), choices=InfoLevel.choices, default=InfoLevel.PUBLIC)
+    level = models.PositiveSmallIntegerField(
+        _("information level"), choices=InfoLevel.choices, default=InfoLevel.PUBLIC
+    )
     title = models.CharField(_("title"), max_length=200)
     content = models.TextField(_("content"), blank=True)
     source = models.CharField(_("source"), max_length=200, blank=True)

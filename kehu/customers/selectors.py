@@ -5,21 +5,37 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from kehu.core.masking import mask  # noqa: F401  (re-exported for callers)
 from kehu.customers.models import Contact, Customer, CustomerFact, InfoLevel, TimelineEntry
 from kehu.customers.search import customer_search_ids
 from kehu.users.models import User
-from kehu.users.scopes import scope_for, scope_q
 from kehu.users.roles import DataScope
+from kehu.users.scopes import scope_for, scope_q
 
 LIST_COLUMNS = (
-    "id", "name", "kind", "segment", "industry", "region", "city", "status", "tier", "phone",
-    "updated_at", "version", "owner_id", "department_id",
+    "id",
+    "name",
+    "kind",
+    "segment",
+    "industry",
+    "region",
+    "city",
+    "status",
+    "tier",
+    "phone",
+    "updated_at",
+    "version",
+    "owner_id",
+    "department_id",
 )
 COUNT_CAP = 10_000
 SORTS = {
-    "updated": "-updated_at", "-updated": "updated_at",
-    "name": "name", "-name": "-name",
-    "created": "-created_at", "-created": "created_at",
+    "updated": "-updated_at",
+    "-updated": "updated_at",
+    "name": "name",
+    "-name": "-name",
+    "created": "-created_at",
+    "-created": "created_at",
 }
 
 
@@ -56,7 +72,8 @@ def customer_list(user: User, filters: CustomerFilters) -> QuerySet[Customer]:
             term = filters.q.strip().lower()
             ids = list(
                 Customer.objects.filter(search_text__contains=term, deleted_at__isnull=True)
-                .order_by("-id").values_list("id", flat=True)[: 2000]
+                .order_by("-id")
+                .values_list("id", flat=True)[:2000]
             )
         qs = qs.filter(pk__in=ids)
     if filters.owner:
@@ -83,15 +100,6 @@ def can_see_sensitive(user: User, customer: Customer) -> bool:
     if scope.kind == DataScope.ALL:
         return True
     return customer_qs_visible_to(user).filter(pk=customer.pk).exists()
-
-
-def mask(value: str) -> str:
-    """"13812345678" → "138****5678"; short values keep only their first character."""
-    if not value:
-        return value
-    if len(value) >= 8:
-        return value[:3] + "****" + value[-4:]
-    return value[:1] + "*" * (len(value) - 1)
 
 
 def contact_qs_visible_to(user: User) -> QuerySet[Contact]:

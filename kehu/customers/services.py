@@ -17,13 +17,44 @@ from kehu.users.models import User
 from kehu.users.scopes import is_in_team_of
 
 CUSTOMER_FIELDS = [
-    "name", "kind", "segment", "industry", "region", "city", "address", "latitude", "longitude",
-    "source", "status", "tier", "phone", "email", "website", "credit_code", "notes", "owner",
+    "name",
+    "kind",
+    "segment",
+    "industry",
+    "region",
+    "city",
+    "address",
+    "latitude",
+    "longitude",
+    "source",
+    "status",
+    "tier",
+    "phone",
+    "email",
+    "website",
+    "credit_code",
+    "notes",
+    "owner",
 ]
 CONTACT_FIELDS = [
-    "name", "gender", "position", "buying_role", "mobile", "office_phone", "email", "wechat",
-    "is_primary", "birthday", "address", "family_background", "family_birthdays", "hobbies",
-    "personality", "in_position_since", "transfer_reason", "notes",
+    "name",
+    "gender",
+    "position",
+    "buying_role",
+    "mobile",
+    "office_phone",
+    "email",
+    "wechat",
+    "is_primary",
+    "birthday",
+    "address",
+    "family_background",
+    "family_birthdays",
+    "hobbies",
+    "personality",
+    "in_position_since",
+    "transfer_reason",
+    "notes",
 ]
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -38,12 +69,23 @@ def credit_code_is_valid(code: str) -> bool:
     return CREDIT_CHARS[(31 - total % 31) % 31] == code[17]
 
 
-def timeline_append(*, customer_id: int, kind: str, actor: User | None, summary: str = "",
-                    subject=None, payload: dict | None = None, occurred_at=None) -> TimelineEntry:
+def timeline_append(
+    *,
+    customer_id: int,
+    kind: str,
+    actor: User | None,
+    summary: str = "",
+    subject=None,
+    payload: dict | None = None,
+    occurred_at=None,
+) -> TimelineEntry:
     """Add one line to a customer's history (every domain calls this from its services)."""
     return TimelineEntry.objects.create(
-        customer_id=customer_id, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
-        summary=summary[:300], payload=payload or {},
+        customer_id=customer_id,
+        kind=kind,
+        actor=actor if getattr(actor, "pk", None) else None,
+        summary=summary[:300],
+        payload=payload or {},
         subject_type=subject._meta.label_lower if subject is not None else "",
         subject_id=subject.pk if subject is not None else None,
         occurred_at=occurred_at or timezone.now(),
@@ -93,10 +135,19 @@ def customer_create(*, actor: User, **fields) -> Customer:
     _clean_customer(customer)
     customer.save()
     search_index_update([customer.pk])
-    timeline_append(customer_id=customer.pk, kind=TimelineKind.CUSTOMER_CREATED, actor=actor,
-                    summary=customer.name, subject=customer)
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=customer,
-                 changes={k: [None, v] for k, v in snapshot(customer, CUSTOMER_FIELDS).items() if v not in ("", None)})
+    timeline_append(
+        customer_id=customer.pk,
+        kind=TimelineKind.CUSTOMER_CREATED,
+        actor=actor,
+        summary=customer.name,
+        subject=customer,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        instance=customer,
+        changes={k: [None, v] for k, v in snapshot(customer, CUSTOMER_FIELDS).items() if v not in ("", None)},
+    )
     return customer
 
 
@@ -126,12 +177,21 @@ def customer_update(*, customer: Customer, actor: User, expected_version: int, *
     if {"name", "phone"} & changes.keys():
         search_index_update([customer.pk])
     if "owner" in changes:
-        timeline_append(customer_id=customer.pk, kind=TimelineKind.OWNER_CHANGED, actor=actor,
-                        summary=f"{changes['owner'][0] or '—'} → {changes['owner'][1] or '—'}",
-                        subject=customer)
-    timeline_append(customer_id=customer.pk, kind=TimelineKind.CUSTOMER_CHANGED, actor=actor,
-                    summary=", ".join(str(Customer._meta.get_field(k).verbose_name) for k in changes),
-                    subject=customer, payload={"fields": sorted(changes)})
+        timeline_append(
+            customer_id=customer.pk,
+            kind=TimelineKind.OWNER_CHANGED,
+            actor=actor,
+            summary=f"{changes['owner'][0] or '—'} → {changes['owner'][1] or '—'}",
+            subject=customer,
+        )
+    timeline_append(
+        customer_id=customer.pk,
+        kind=TimelineKind.CUSTOMER_CHANGED,
+        actor=actor,
+        summary=", ".join(str(Customer._meta.get_field(k).verbose_name) for k in changes),
+        subject=customer,
+        payload={"fields": sorted(changes)},
+    )
     audit_record(actor=actor, action=AuditAction.UPDATE, instance=customer, changes=changes)
     return customer
 
@@ -148,8 +208,13 @@ def customer_delete(*, customer: Customer, actor: User) -> None:
     if not updated:
         return
     customer.deleted_at, customer.deleted_by = now, actor
-    timeline_append(customer_id=customer.pk, kind=TimelineKind.CUSTOMER_DELETED, actor=actor,
-                    summary=customer.name, subject=customer)
+    timeline_append(
+        customer_id=customer.pk,
+        kind=TimelineKind.CUSTOMER_DELETED,
+        actor=actor,
+        summary=customer.name,
+        subject=customer,
+    )
     audit_record(actor=actor, action=AuditAction.DELETE, instance=customer)
 
 
@@ -160,8 +225,13 @@ def customer_restore(*, customer: Customer, actor: User) -> None:
     now = timezone.now()
     Customer.objects.filter(pk=customer.pk).update(deleted_at=None, deleted_by=None, updated_at=now)
     customer.deleted_at = customer.deleted_by = None
-    timeline_append(customer_id=customer.pk, kind=TimelineKind.CUSTOMER_RESTORED, actor=actor,
-                    summary=customer.name, subject=customer)
+    timeline_append(
+        customer_id=customer.pk,
+        kind=TimelineKind.CUSTOMER_RESTORED,
+        actor=actor,
+        summary=customer.name,
+        subject=customer,
+    )
     audit_record(actor=actor, action=AuditAction.RESTORE, instance=customer)
 
 
@@ -188,8 +258,9 @@ def contact_create(*, customer: Customer, actor: User, **fields) -> Contact:
     contact.save()
     search_index_update([customer.pk])
     _touch(customer.pk)
-    timeline_append(customer_id=customer.pk, kind=TimelineKind.CONTACT_ADDED, actor=actor,
-                    summary=contact.name, subject=contact)
+    timeline_append(
+        customer_id=customer.pk, kind=TimelineKind.CONTACT_ADDED, actor=actor, summary=contact.name, subject=contact
+    )
     audit_record(actor=actor, action=AuditAction.CREATE, instance=contact)
     return contact
 
@@ -221,8 +292,13 @@ def contact_delete(*, contact: Contact, actor: User) -> None:
     Contact.objects.filter(pk=contact.pk).update(deleted_at=now, deleted_by=actor)
     contact.deleted_at = now
     search_index_update([contact.customer_id])
-    timeline_append(customer_id=contact.customer_id, kind=TimelineKind.CONTACT_REMOVED, actor=actor,
-                    summary=contact.name, subject=contact)
+    timeline_append(
+        customer_id=contact.customer_id,
+        kind=TimelineKind.CONTACT_REMOVED,
+        actor=actor,
+        summary=contact.name,
+        subject=contact,
+    )
     audit_record(actor=actor, action=AuditAction.DELETE, instance=contact)
 
 
@@ -237,8 +313,13 @@ def fact_create(*, customer: Customer, actor: User, **fields) -> CustomerFact:
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from None
     fact.save()
-    timeline_append(customer_id=customer.pk, kind=TimelineKind.FACT_ADDED, actor=actor,
-                    summary=fact.title if fact.level <= 2 else "", subject=fact,
-                    payload={"level": fact.level})
+    timeline_append(
+        customer_id=customer.pk,
+        kind=TimelineKind.FACT_ADDED,
+        actor=actor,
+        summary=fact.title if fact.level <= 2 else "",
+        subject=fact,
+        payload={"level": fact.level},
+    )
     audit_record(actor=actor, action=AuditAction.CREATE, instance=fact)
     return fact

@@ -1,4 +1,17 @@
 from django.urls import path
 
+from kehu.customers import views
+
 app_name = "customers"
-urlpatterns = []
+urlpatterns = [
+    path("", views.customer_list, name="customer-list"),
+    path("new/", views.customer_create, name="customer-create"),
+    path("<int:pk>/edit/", views.customer_edit, name="customer-edit"),
+    path("<int:pk>/delete/", views.customer_delete, name="customer-delete"),
+    path("<int:pk>/restore/", views.customer_restore, name="customer-restore"),
+    path("<int:pk>/contacts/new/", views.contact_create, name="contact-create"),
+    path("<int:pk>/facts/new/", views.fact_create, name="fact-create"),
+    path("contacts/<int:pk>/edit/", views.contact_edit, name="contact-edit"),
+    path("contacts/<int:pk>/delete/", views.contact_delete, name="contact-delete"),
+    path("recycle-bin/", views.recycle_bin, name="recycle-bin"),
+]

@@ -63,9 +63,7 @@ class User(AbstractUser):
         blank=True,
     )
     phone = models.CharField(_("phone"), max_length=30, blank=True)
-    language = models.CharField(
-        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True
-    )
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
 
     class Meta:
         verbose_name = _("user")
@@ -106,9 +104,7 @@ class Invitation(models.Model):
     invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
-    accepted_user = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    accepted_user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = _("invitation")

@@ -16,8 +16,17 @@ from kehu.users.models import ApiToken, CompanySettings, Department, Invitation,
 from kehu.users.roles import Role
 
 INVITATION_DAYS = 7
-USER_AUDIT_FIELDS = ["username", "email", "first_name", "last_name", "role", "department",
-                     "manager", "is_active", "data_scope_override"]
+USER_AUDIT_FIELDS = [
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "role",
+    "department",
+    "manager",
+    "is_active",
+    "data_scope_override",
+]
 
 
 def _check_unique(username: str, email: str, exclude_pk=None) -> None:
@@ -33,14 +42,22 @@ def _check_unique(username: str, email: str, exclude_pk=None) -> None:
 
 
 @transaction.atomic
-def company_set_up(*, company_name: str, username: str, email: str, password: str,
-                   first_name: str = "", last_name: str = "") -> User:
+def company_set_up(
+    *, company_name: str, username: str, email: str, password: str, first_name: str = "", last_name: str = ""
+) -> User:
     """The first registration of a fresh install creates the company and its administrator."""
     company = CompanySettings.objects.select_for_update().get_or_create(pk=1)[0]
     if company.is_set_up or User.objects.exists():
         raise PermissionDenied(_("This installation is already set up."))
-    user = User(username=username, email=email, first_name=first_name, last_name=last_name,
-                role=Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+    user = User(
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        role=Role.ADMINISTRATOR,
+        is_staff=True,
+        is_superuser=True,
+    )
     validate_password(password, user)
     user.set_password(password)
     user.save()
@@ -52,8 +69,9 @@ def company_set_up(*, company_name: str, username: str, email: str, password: st
 
 
 @transaction.atomic
-def user_register(*, username: str, email: str, password: str, first_name: str = "",
-                  last_name: str = "", language: str = "") -> User | None:
+def user_register(
+    *, username: str, email: str, password: str, first_name: str = "", last_name: str = "", language: str = ""
+) -> User | None:
     """Self-registration: an inactive account that an administrator approves.
 
     Answers the same whether or not the email is known, so the page reveals nothing;
@@ -62,8 +80,15 @@ def user_register(*, username: str, email: str, password: str, first_name: str =
     company = CompanySettings.load()
     if not company.allow_self_registration:
         raise PermissionDenied(_("Self-registration is switched off. Ask an administrator for an invitation."))
-    user = User(username=username, email=email, first_name=first_name, last_name=last_name,
-                is_active=False, role=Role.SALES_REP, language=language)
+    user = User(
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_active=False,
+        role=Role.SALES_REP,
+        language=language,
+    )
     validate_password(password, user)
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": _("This username is taken.")})
@@ -72,8 +97,9 @@ def user_register(*, username: str, email: str, password: str, first_name: str =
     user.set_password(password)
     user.save()
     audit_record(actor=None, action=AuditAction.CREATE, instance=user)
-    admins = list(User.objects.filter(is_active=True, role=Role.ADMINISTRATOR)
-                  .exclude(email="").values_list("email", flat=True))
+    admins = list(
+        User.objects.filter(is_active=True, role=Role.ADMINISTRATOR).exclude(email="").values_list("email", flat=True)
+    )
     if admins:
         queue_email("users/email/registration_pending", {"user": user}, admins)
     return user
@@ -85,8 +111,7 @@ def user_approve(*, user: User, actor: User) -> User:
         raise PermissionDenied
     user.is_active = True
     user.save(update_fields=["is_active"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=user,
-                 changes={"is_active": [False, True]})
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=user, changes={"is_active": [False, True]})
     if user.email:
         queue_email("users/email/approved", {"user": user}, [user.email], user.language)
     return user
@@ -130,8 +155,15 @@ def department_create(*, name: str, parent: Department | None, actor: User | Non
 
 
 @transaction.atomic
-def invitation_create(*, email: str, role: str, actor: User, department: Department | None = None,
-                      manager: User | None = None, base_url: str) -> Invitation:
+def invitation_create(
+    *,
+    email: str,
+    role: str,
+    actor: User,
+    department: Department | None = None,
+    manager: User | None = None,
+    base_url: str,
+) -> Invitation:
     """Invite a member of staff; the email carries a one-time link to set a password."""
     if not actor.has_perm("users.manage_users"):
         raise PermissionDenied
@@ -139,15 +171,24 @@ def invitation_create(*, email: str, role: str, actor: User, department: Departm
         raise ValidationError({"email": _("A user with this email already exists.")})
     raw = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
-        email=email, role=role, department=department, manager=manager,
-        token_hash=hash_token(raw), invited_by=actor,
+        email=email,
+        role=role,
+        department=department,
+        manager=manager,
+        token_hash=hash_token(raw),
+        invited_by=actor,
         expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
     )
     company = CompanySettings.load()
     queue_email(
         "users/email/invitation",
-        {"invitation": invitation, "link": f"{base_url.rstrip('/')}/accounts/invitation/{raw}/",
-         "company": company, "inviter": actor, "days": INVITATION_DAYS},
+        {
+            "invitation": invitation,
+            "link": f"{base_url.rstrip('/')}/accounts/invitation/{raw}/",
+            "company": company,
+            "inviter": actor,
+            "days": INVITATION_DAYS,
+        },
         [email],
         actor.language or None,
     )
@@ -160,14 +201,21 @@ def invitation_by_token(raw: str) -> Invitation | None:
 
 
 @transaction.atomic
-def invitation_accept(*, raw_token: str, username: str, password: str, first_name: str = "",
-                      last_name: str = "") -> User:
+def invitation_accept(
+    *, raw_token: str, username: str, password: str, first_name: str = "", last_name: str = ""
+) -> User:
     invitation = Invitation.objects.select_for_update().filter(token_hash=hash_token(raw_token)).first()
     if invitation is None or not invitation.is_usable:
         raise ValidationError(_("This invitation link is invalid or has expired."))
-    user = User(username=username, email=invitation.email, first_name=first_name,
-                last_name=last_name, role=invitation.role, department=invitation.department,
-                manager=invitation.manager)
+    user = User(
+        username=username,
+        email=invitation.email,
+        first_name=first_name,
+        last_name=last_name,
+        role=invitation.role,
+        department=invitation.department,
+        manager=invitation.manager,
+    )
     _check_unique(username, invitation.email)
     validate_password(password, user)
     user.set_password(password)
@@ -194,8 +242,11 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> None:
 
 
 def api_token_authenticate(raw: str) -> User | None:
-    token = (ApiToken.objects.select_related("user", "user__department")
-             .filter(token_hash=hash_token(raw), revoked_at__isnull=True).first())
+    token = (
+        ApiToken.objects.select_related("user", "user__department")
+        .filter(token_hash=hash_token(raw), revoked_at__isnull=True)
+        .first()
+    )
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()
@@ -203,3 +254,18 @@ def api_token_authenticate(raw: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+@transaction.atomic
+def company_settings_update(*, actor: User, **fields) -> CompanySettings:
+    if not actor.has_perm("users.change_settings"):
+        raise PermissionDenied
+    company = CompanySettings.load()
+    before = snapshot(company, list(fields))
+    for name, value in fields.items():
+        setattr(company, name, value)
+    company.save()
+    audit_record(
+        actor=actor, action=AuditAction.UPDATE, instance=company, changes=diff(before, snapshot(company, list(fields)))
+    )
+    return company

@@ -1,0 +1,30 @@
+from django import forms, template
+
+from kehu.core.masking import mask
+
+register = template.Library()
+
+
+@register.filter
+def styled(field):
+    """Render a bound field's widget with Tabler's classes (and the error state)."""
+    widget = field.field.widget
+    if isinstance(widget, (forms.CheckboxInput,)):
+        css = "form-check-input"
+    elif isinstance(widget, (forms.Select, forms.SelectMultiple)):
+        css = "form-select"
+    else:
+        css = "form-control"
+    if field.errors:
+        css += " is-invalid"
+    return field.as_widget(attrs={"class": css})
+
+
+@register.filter
+def is_checkbox(field):
+    return isinstance(field.field.widget, forms.CheckboxInput)
+
+
+@register.filter(name="mask")
+def mask_filter(value):
+    return mask(value)

@@ -1,0 +1,346 @@
+"""Customers and contacts in the REST API, through the same selectors and services as the UI."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema
+
+from kehu.core.api import Id, Page, Text
+from kehu.core.masking import mask
+from kehu.customers import selectors, services
+from kehu.customers.models import (
+    BuyingRole,
+    Contact,
+    Customer,
+    CustomerKind,
+    CustomerStatus,
+    Gender,
+    Industry,
+    Segment,
+    Source,
+    Tier,
+)
+from kehu.users.models import User
+from kehu.users.selectors import assignable_owners
+
+customers_router = Router(tags=["customers"])
+contacts_router = Router(tags=["contacts"])
+
+Limit = Annotated[int, Field(ge=1, le=200)]
+Offset = Annotated[int, Field(ge=0, le=100_000)]
+Latitude = Annotated[Decimal, Field(ge=-90, le=90, max_digits=9, decimal_places=6)]
+Longitude = Annotated[Decimal, Field(ge=-180, le=180, max_digits=9, decimal_places=6)]
+
+
+class CustomerOut(Schema):
+    id: int
+    name: str
+    kind: str
+    segment: str
+    industry: str
+    region: str
+    city: str
+    address: str
+    latitude: Decimal | None
+    longitude: Decimal | None
+    source: str
+    status: str
+    tier: str
+    phone: str
+    email: str
+    website: str
+    credit_code: str
+    notes: str
+    owner_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class CustomerList(Page):
+    items: list[CustomerOut]
+
+
+class CustomerFields(Schema):
+    kind: CustomerKind = CustomerKind.COMPANY
+    segment: Segment = Segment.INDUSTRIAL
+    industry: Industry | None = None
+    region: Text(50) = ""
+    city: Text(50) = ""
+    address: Text(300) = ""
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    source: Source | None = None
+    status: CustomerStatus = CustomerStatus.POTENTIAL
+    tier: Tier = Tier.PROSPECT
+    phone: Text(40) = ""
+    email: Text(254) = ""
+    website: Text(200) = ""
+    credit_code: Text(18) = ""
+    notes: Text(10_000) = ""
+    owner_id: Id | None = None
+
+
+class CustomerIn(CustomerFields):
+    name: Text(200)
+
+
+class CustomerPatch(Schema):
+    name: Text(200) | None = None
+    kind: CustomerKind | None = None
+    segment: Segment | None = None
+    industry: Industry | None = None
+    region: Text(50) | None = None
+    city: Text(50) | None = None
+    address: Text(300) | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    source: Source | None = None
+    status: CustomerStatus | None = None
+    tier: Tier | None = None
+    phone: Text(40) | None = None
+    email: Text(254) | None = None
+    website: Text(200) | None = None
+    credit_code: Text(18) | None = None
+    notes: Text(10_000) | None = None
+    owner_id: Id | None = None
+    version: Annotated[int, Field(ge=1, le=2**31)] | None = Field(
+        None, description="The version you read; a save based on an older version is refused with 409."
+    )
+
+
+class CustomerQuery(Schema):
+    q: Text(100) = ""
+    owner: Id | None = None
+    region: Text(50) = ""
+    industry: Industry | None = None
+    tier: Tier | None = None
+    status: CustomerStatus | None = None
+    sort: Text(20) = "updated"
+    limit: Limit = 25
+    offset: Offset = 0
+
+
+def customer_out(user: User, customer: Customer, sensitive: bool | None = None) -> dict:
+    data = CustomerOut.from_orm(customer).dict()
+    if sensitive is None:
+        sensitive = selectors.can_see_sensitive(user, customer)
+    if not sensitive:
+        data["phone"] = mask(data["phone"])
+    return data
+
+
+def _owner(user: User, owner_id: int | None) -> User | None:
+    if owner_id is None:
+        return None
+    return get_object_or_404(assignable_owners(user), pk=owner_id)
+
+
+def model_values(model, data: dict) -> dict:
+    """Schema values → model values: enums to their value, None to "" on text fields."""
+    values = {}
+    for name, value in data.items():
+        value = getattr(value, "value", value)
+        field_name = name[:-3] if name.endswith("_id") else name
+        field = model._meta.get_field(field_name)
+        if value is None and field.get_internal_type() in ("CharField", "TextField", "EmailField"):
+            value = ""
+        values[name] = value
+    return values
+
+
+@customers_router.get("/", response=CustomerList)
+def customer_list(request, query: Query[CustomerQuery]):
+    """Customers in your data scope, newest changes first; filter with q, owner, region, industry, tier, status."""
+    filters = selectors.CustomerFilters(
+        q=query.q,
+        owner=query.owner,
+        region=query.region,
+        industry=query.industry or "",
+        tier=query.tier or "",
+        status=query.status or "",
+        sort=query.sort,
+    )
+    qs = selectors.customer_list(request.user, filters)
+    rows = list(qs[query.offset : query.offset + query.limit])
+    count, capped = selectors.capped_count(qs)
+    sensitive_all = request.user.has_perm("customers.view_sensitive")
+    return {
+        "items": [customer_out(request.user, c, sensitive_all or c.owner_id == request.user.pk) for c in rows],
+        "count": count,
+        "count_is_capped": capped,
+    }
+
+
+@customers_router.post("/", response={201: CustomerOut})
+def customer_create(request, payload: CustomerIn):
+    data = model_values(Customer, payload.dict())
+    owner = _owner(request.user, data.pop("owner_id")) or request.user
+    customer = services.customer_create(actor=request.user, owner=owner, **data)
+    return 201, customer_out(request.user, customer, True)
+
+
+@customers_router.get("/{customer_id}", response=CustomerOut)
+def customer_read(request, customer_id: Id):
+    return customer_out(request.user, selectors.customer_get(request.user, customer_id))
+
+
+@customers_router.patch("/{customer_id}", response=CustomerOut)
+def customer_update(request, customer_id: Id, payload: CustomerPatch):
+    customer = selectors.customer_get(request.user, customer_id)
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version", None) or customer.version
+    fields = model_values(Customer, data)
+    if "owner_id" in fields:
+        fields["owner"] = _owner(request.user, fields.pop("owner_id") or None)
+    customer = services.customer_update(customer=customer, actor=request.user, expected_version=version, **fields)
+    return customer_out(request.user, customer)
+
+
+@customers_router.delete("/{customer_id}", response={204: None})
+def customer_delete(request, customer_id: Id):
+    """Moves the customer to the recycle bin."""
+    services.customer_delete(customer=selectors.customer_get(request.user, customer_id), actor=request.user)
+    return 204, None
+
+
+class ContactOut(Schema):
+    id: int
+    customer_id: int
+    name: str
+    gender: str
+    position: str
+    buying_role: str
+    mobile: str
+    office_phone: str
+    email: str
+    wechat: str
+    is_primary: bool
+    birthday: date | None
+    address: str
+    family_background: str
+    family_birthdays: str
+    hobbies: str
+    personality: str
+    in_position_since: date | None
+    transfer_reason: str
+    notes: str
+    updated_at: datetime
+    version: int
+
+
+class ContactList(Page):
+    items: list[ContactOut]
+
+
+class ContactFields(Schema):
+    gender: Gender | None = None
+    position: Text(100) = ""
+    buying_role: BuyingRole | None = None
+    mobile: Text(40) = ""
+    office_phone: Text(40) = ""
+    email: Text(254) = ""
+    wechat: Text(60) = ""
+    is_primary: bool = False
+    birthday: date | None = None
+    address: Text(300) = ""
+    family_background: Text(5000) = ""
+    family_birthdays: Text(2000) = ""
+    hobbies: Text(2000) = ""
+    personality: Text(2000) = ""
+    in_position_since: date | None = None
+    transfer_reason: Text(2000) = ""
+    notes: Text(10_000) = ""
+
+
+class ContactIn(ContactFields):
+    customer_id: Id
+    name: Text(100)
+
+
+class ContactPatch(Schema):
+    name: Text(100) | None = None
+    gender: Gender | None = None
+    position: Text(100) | None = None
+    buying_role: BuyingRole | None = None
+    mobile: Text(40) | None = None
+    office_phone: Text(40) | None = None
+    email: Text(254) | None = None
+    wechat: Text(60) | None = None
+    is_primary: bool | None = None
+    birthday: date | None = None
+    address: Text(300) | None = None
+    family_background: Text(5000) | None = None
+    family_birthdays: Text(2000) | None = None
+    hobbies: Text(2000) | None = None
+    personality: Text(2000) | None = None
+    in_position_since: date | None = None
+    transfer_reason: Text(2000) | None = None
+    notes: Text(10_000) | None = None
+    version: Annotated[int, Field(ge=1, le=2**31)] | None = None
+
+
+class ContactQuery(Schema):
+    customer_id: Id | None = None
+    limit: Limit = 25
+    offset: Offset = 0
+
+
+def contact_out(user: User, contact: Contact, sensitive: bool | None = None) -> dict:
+    data = ContactOut.from_orm(contact).dict()
+    if sensitive is None:
+        sensitive = selectors.can_see_sensitive(user, contact.customer)
+    if not sensitive:
+        for name in Contact.PRIVATE_FIELDS:
+            if name in ("mobile", "office_phone", "wechat"):
+                data[name] = mask(data[name])
+            else:
+                data[name] = "" if isinstance(data[name], str) else None
+    return data
+
+
+@contacts_router.get("/", response=ContactList)
+def contact_list(request, query: Query[ContactQuery]):
+    qs = selectors.contact_qs_visible_to(request.user).select_related("customer").order_by("-updated_at", "-id")
+    if query.customer_id:
+        qs = qs.filter(customer_id=query.customer_id)
+    rows = list(qs[query.offset : query.offset + query.limit])
+    count, capped = selectors.capped_count(qs)
+    sensitive_all = request.user.has_perm("customers.view_sensitive")
+    return {
+        "items": [contact_out(request.user, c, sensitive_all or c.customer.owner_id == request.user.pk) for c in rows],
+        "count": count,
+        "count_is_capped": capped,
+    }
+
+
+@contacts_router.post("/", response={201: ContactOut})
+def contact_create(request, payload: ContactIn):
+    data = model_values(Contact, payload.dict())
+    customer = selectors.customer_get(request.user, data.pop("customer_id"))
+    contact = services.contact_create(customer=customer, actor=request.user, **data)
+    return 201, contact_out(request.user, contact, True)
+
+
+@contacts_router.get("/{contact_id}", response=ContactOut)
+def contact_read(request, contact_id: Id):
+    return contact_out(request.user, selectors.contact_get(request.user, contact_id))
+
+
+@contacts_router.patch("/{contact_id}", response=ContactOut)
+def contact_update(request, contact_id: Id, payload: ContactPatch):
+    contact = selectors.contact_get(request.user, contact_id)
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version", None) or contact.version
+    contact = services.contact_update(
+        contact=contact, actor=request.user, expected_version=version, **model_values(Contact, data)
+    )
+    return contact_out(request.user, contact)
+
+
+@contacts_router.delete("/{contact_id}", response={204: None})
+def contact_delete(request, contact_id: Id):
+    services.contact_delete(contact=selectors.contact_get(request.user, contact_id), actor=request.user)
+    return 204, None

@@ -1,0 +1,55 @@
+from django.contrib.auth import authenticate
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+from ninja.errors import HttpError
+from ninja.security import HttpBearer
+
+from kehu.core.api import Message, Text
+from kehu.users.models import ApiToken, hash_token
+from kehu.users.services import api_token_authenticate, api_token_create, api_token_revoke
+
+router = Router(tags=["auth"])
+
+
+class BearerAuth(HttpBearer):
+    """`Authorization: Bearer <token>`; tokens are stored hashed and can be revoked."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        if len(token) > 200:
+            return None
+        user = api_token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class Credentials(Schema):
+    username: Text(254)
+    password: Text(1024)
+
+
+class TokenOut(Schema):
+    token: str
+
+
+@router.post("/token", auth=None, response={200: TokenOut, 401: Message, 403: Message})
+def token_create(request, credentials: Credentials):
+    """Exchange a username (or email) and password for a bearer token."""
+    user = authenticate(request, username=credentials.username, password=credentials.password)
+    if getattr(request, "axes_locked_out", False):
+        raise HttpError(403, _("Too many failed attempts; try again in 15 minutes."))
+    if user is None or not user.is_active:
+        return 401, {"detail": _("Wrong username or password.")}
+    _token, raw = api_token_create(user=user, name="API")
+    return 200, {"token": raw}
+
+
+@router.delete("/token", response={204: None})
+def token_revoke(request):
+    """Revoke the token this request was made with."""
+    raw = request.headers.get("Authorization", "").partition(" ")[2].strip()
+    token = ApiToken.objects.filter(token_hash=hash_token(raw), user=request.user).first()
+    if token is not None:
+        api_token_revoke(token=token, actor=request.user)
+    return 204, None

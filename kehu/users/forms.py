@@ -1,0 +1,100 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.mail import queue_email
+from kehu.users.models import CompanySettings, Department, User
+from kehu.users.roles import DataScope, Role
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label=_("Username or email"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, but the mail goes out through the task queue after commit."""
+
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
+    ):
+        user = context.get("user")
+        context = {**context, "user": user}
+        queue_email("users/email/password_reset", context, [to_email], getattr(user, "language", "") or None)
+
+
+class SetUpForm(forms.Form):
+    company_name = forms.CharField(label=_("Company name"), max_length=200)
+    last_name = forms.CharField(label=_("Family name"), max_length=150, required=False)
+    first_name = forms.CharField(label=_("Given name"), max_length=150, required=False)
+    username = forms.CharField(label=_("Administrator username"), max_length=150)
+    email = forms.EmailField(label=_("Email"))
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(
+        label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", _("The two passwords differ."))
+        return data
+
+
+class RegisterForm(SetUpForm):
+    company_name = None
+    username = forms.CharField(label=_("Username"), max_length=150)
+
+
+class InvitationAcceptForm(SetUpForm):
+    company_name = None
+    email = None
+    username = forms.CharField(label=_("Username"), max_length=150)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email"))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.SALES_REP)
+    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.all(), required=False)
+    manager = forms.ModelChoiceField(
+        label=_("Reports to"), queryset=User.objects.filter(is_active=True), required=False
+    )
+
+
+class UserEditForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = [
+            "last_name",
+            "first_name",
+            "email",
+            "phone",
+            "role",
+            "department",
+            "manager",
+            "data_scope_override",
+            "is_active",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["manager"].queryset = User.objects.filter(is_active=True).exclude(pk=self.instance.pk)
+        self.fields["data_scope_override"].choices = [("", _("As the role says"))] + list(DataScope.choices)
+
+
+class DepartmentForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    parent = forms.ModelChoiceField(label=_("Parent department"), queryset=Department.objects.all(), required=False)
+
+
+class CompanySettingsForm(forms.ModelForm):
+    class Meta:
+        model = CompanySettings
+        fields = ["company_name", "allow_self_registration"]
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=_("What is this token for?"), max_length=100, required=False)

@@ -1,0 +1,113 @@
+"""The dashboard and the customer 360° page (CUS-6), composed from several domains."""
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from kehu.activities import selectors as activity_selectors
+from kehu.activities import services as activity_services
+from kehu.activities.forms import ActivityForm
+from kehu.activities.models import ActivityKind
+from kehu.core.audit import audit_entries_for
+from kehu.core.forms import apply_errors
+from kehu.customers import selectors
+
+TIMELINE_PAGE = 30
+
+
+def home(request):
+    user = request.user
+    commitments = (
+        activity_selectors.activity_qs_visible_to(user)
+        .filter(owner=user, kind=ActivityKind.COMMITMENT, is_done=False)
+        .select_related("customer")
+        .order_by("due_on")[:10]
+    )
+    recent = (
+        activity_selectors.activity_qs_visible_to(user)
+        .select_related("customer", "owner")
+        .order_by("-occurred_at")[:10]
+    )
+    customers = selectors.customer_qs_visible_to(user)
+    total, capped = selectors.capped_count(customers)
+    return render(
+        request,
+        "workspace/home.html",
+        {
+            "commitments": commitments,
+            "recent": recent,
+            "customer_total": total,
+            "customer_capped": capped,
+            "recent_customers": customers.order_by("-updated_at").only("id", "name", "tier", "updated_at")[:8],
+            "today": timezone.localdate(),
+            "nav_active": "home",
+        },
+    )
+
+
+def _parse_before(raw: str):
+    """The keyset cursor of the timeline: "<iso time>_<id>"."""
+    try:
+        stamp, pk = raw.rsplit("_", 1)
+        return datetime.fromisoformat(stamp), int(pk)
+    except (ValueError, TypeError):
+        return None
+
+
+def _context(request, customer, form=None):
+    user = request.user
+    sensitive = selectors.can_see_sensitive(user, customer)
+    before = _parse_before(request.GET.get("before", "")) if request.method == "GET" else None
+    timeline = selectors.timeline_page(customer, before=before, size=TIMELINE_PAGE + 1)
+    older = None
+    if len(timeline) > TIMELINE_PAGE:
+        timeline = timeline[:TIMELINE_PAGE]
+        last = timeline[-1]
+        older = f"{last.occurred_at.isoformat()}_{last.pk}"
+    can_log = user.has_perm("activities.add_activity")
+    return {
+        "customer": customer,
+        "sensitive": sensitive,
+        "contacts": list(selectors.contacts_of(customer)),
+        "facts": list(selectors.facts_of(customer, sensitive=sensitive)[:20]),
+        "commitments": list(activity_selectors.open_commitments_of(customer)),
+        "timeline": timeline,
+        "older": older,
+        "form": form if form is not None else (ActivityForm(customer=customer) if can_log else None),
+        "audit": list(audit_entries_for(customer, 20)) if user.has_perm("core.view_auditentry") else None,
+        "today": timezone.localdate(),
+        "nav_active": "customers",
+    }
+
+
+def customer_detail(request, pk):
+    customer = selectors.customer_get(request.user, pk)
+    context = _context(request, customer)
+    if request.htmx and request.GET.get("before"):
+        return render(request, "workspace/customer_detail.html#timeline-rows", context)
+    return render(request, "workspace/customer_detail.html", context)
+
+
+@require_POST
+def activity_log(request, pk):
+    """Log an activity from the 360° page: htmx swaps the form and timeline; without JS, a redirect."""
+    customer = selectors.customer_get(request.user, pk)
+    if not request.user.has_perm("activities.add_activity"):
+        raise PermissionDenied
+    form = ActivityForm(request.POST, customer=customer)
+    if form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            activity_services.activity_log(customer=customer, actor=request.user, **fields)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if not request.htmx:
+                return redirect(reverse("workspace:customer-detail", args=[customer.pk]) + "#timeline")
+            return render(request, "workspace/customer_detail.html#log-and-timeline", _context(request, customer))
+    template = "workspace/customer_detail.html" + ("#log-and-timeline" if request.htmx else "")
+    return render(request, template, _context(request, customer, form=form))
