@@ -10,13 +10,13 @@ class ActivityForm(forms.ModelForm):
 
     class Meta:
         model = Activity
-        fields = ["kind", "subject", "content", "occurred_at", "duration_minutes", "due_on", "contact"]
+        fields = ["kind", "occurred_at", "duration_minutes", "subject", "content", "contact", "due_on"]
         widgets = {
             "occurred_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             "due_on": forms.DateInput(attrs={"type": "date"}),
-            "content": forms.Textarea(attrs={"rows": 3}),
+            "content": forms.Textarea(attrs={"rows": 2}),
         }
-        help_texts = {"due_on": _("For commitments: by when it was promised.")}
+        labels = {"due_on": _("Due on (commitments)")}
 
     def __init__(self, *args, customer, **kwargs):
         super().__init__(*args, **kwargs)
