@@ -1,0 +1,59 @@
+"""manage.py demo_data — load the demo company, its staff and customers (any size)."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from kehu.demo.generator import DEMO_PASSWORD, STAFF, DemoGenerator
+from kehu.users.models import User
+
+
+class Command(BaseCommand):
+    help = "Load demo data: departments, staff (password kehu-demo), customers, contacts, activities."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--customers", type=int, default=300, help="number of customers (default 300)")
+        parser.add_argument("--contacts-per-customer", type=float, default=2.0, help="average (default 2)")
+        parser.add_argument("--activities-per-customer", type=float, default=5.0, help="average (default 5)")
+        parser.add_argument(
+            "--heavy-timeline",
+            type=int,
+            default=0,
+            help="extra activities (and timeline entries) for one customer of rep1",
+        )
+        parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+        parser.add_argument("--batch", type=int, default=2000, help="customers per transaction")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing (and succeed) if the demo data is already loaded"
+        )
+
+    def handle(self, *args, **options):
+        logins = [row[0] for row in STAFF]
+        if User.objects.filter(username="admin").exists() and options["if_empty"]:
+            self.stdout.write("demo data already loaded")
+            return
+        taken = sorted(User.objects.filter(username__in=logins).values_list("username", flat=True))
+        if taken:
+            raise CommandError(
+                f"These demo logins already exist: {', '.join(taken)}. "
+                "demo_data fills an empty database (use --if-empty to skip quietly)."
+            )
+        if options["customers"] < 0 or options["contacts_per_customer"] < 0 or options["activities_per_customer"] < 0:
+            raise CommandError("Counts must not be negative.")
+        if options["batch"] < 1:
+            raise CommandError("--batch must be at least 1.")
+        generator = DemoGenerator(
+            customers=options["customers"],
+            contacts_per_customer=options["contacts_per_customer"],
+            activities_per_customer=options["activities_per_customer"],
+            heavy_timeline=options["heavy_timeline"],
+            seed=options["seed"],
+            batch=options["batch"],
+            progress=self.stdout.write,
+        )
+        result = generator.run()
+        self.stdout.write(
+            f"Loaded {result.customers:,} customers, {result.contacts:,} contacts, {result.activities:,} "
+            f"activities and {result.timeline:,} timeline entries in {result.seconds:.1f} s."
+        )
+        if result.heavy_customer_id is not None:
+            self.stdout.write(f"heavy timeline customer: {result.heavy_customer_id}")
+        self.stdout.write(f"Sign in as {', '.join(logins)} with the password {DEMO_PASSWORD}.")
