@@ -31,6 +31,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(PY) scripts/check-translations.py
 
 test-sqlite: venv
 	$(VENV)/bin/pytest -n 2 -m "not browser" -q
@@ -47,7 +48,7 @@ bench: venv
 	$(PY) bench/run.py
 
 messages: venv
-	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete -i ".venv/*" -i "bench/*"
+	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete -i ".venv/*" -i "bench/*" -i "staticfiles/*" -i "var/*"
 	$(PY) manage.py compilemessages -i .venv
 
 clean:
