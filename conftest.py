@@ -10,10 +10,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 @pytest.fixture(autouse=True)
 def _fast_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
-                                  "QUEUES": ["default", "email"]}}
-    settings.STORAGES = {**settings.STORAGES,
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.TASKS = {
+        "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default", "email"]}
+    }
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     settings.LANGUAGE_CODE = "en"
 
 
@@ -32,8 +35,14 @@ class Team:
         self.service_dept = department_create(name="客户服务部", parent=self.hq, actor=None)
 
         def user(username, role, department=None, manager=None, **extra):
-            u = User(username=username, email=f"{username}@example.com", role=role, department=department,
-                     manager=manager, **extra)
+            u = User(
+                username=username,
+                email=f"{username}@example.com",
+                role=role,
+                department=department,
+                manager=manager,
+                **extra,
+            )
             u.set_password("kehu-test-pw")
             u.save()
             return u

@@ -3,13 +3,14 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from ninja import Field, Query, Router, Schema
+from django.db import transaction
+from ninja import Field, Query, Router, Schema, Status
 
 from kehu.activities import selectors, services
 from kehu.activities.models import Activity, ActivityKind
-from kehu.core.api import Id, Page, Text
+from kehu.core.api import Day, Id, Moment, Page, Text
 from kehu.customers import selectors as customer_selectors
-from kehu.customers.api import model_values
+from kehu.customers.api import check_version, model_values
 
 router = Router(tags=["activities"])
 Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
@@ -41,9 +42,9 @@ class ActivityIn(Schema):
     kind: ActivityKind = ActivityKind.NOTE
     subject: Text(200)
     content: Text(20_000) = ""
-    occurred_at: datetime | None = None
+    occurred_at: Moment | None = None
     duration_minutes: Minutes | None = None
-    due_on: date | None = None
+    due_on: Day | None = None
 
 
 class ActivityPatch(Schema):
@@ -51,9 +52,9 @@ class ActivityPatch(Schema):
     kind: ActivityKind | None = None
     subject: Text(200) | None = None
     content: Text(20_000) | None = None
-    occurred_at: datetime | None = None
+    occurred_at: Moment | None = None
     duration_minutes: Minutes | None = None
-    due_on: date | None = None
+    due_on: Day | None = None
     is_done: bool | None = Field(None, description="Set true to mark a commitment as kept.")
     version: Annotated[int, Field(ge=1, le=2**31)] | None = None
 
@@ -96,7 +97,7 @@ def activity_create(request, payload: ActivityIn):
     activity = services.activity_log(
         customer=customer, actor=request.user, contact=contact, **model_values(Activity, data)
     )
-    return 201, activity
+    return Status(201, activity)
 
 
 @router.get("/{activity_id}", response=ActivityOut)
@@ -105,15 +106,17 @@ def activity_read(request, activity_id: Id):
 
 
 @router.patch("/{activity_id}", response=ActivityOut)
+@transaction.atomic
 def activity_update(request, activity_id: Id, payload: ActivityPatch):
+    """Change an activity; `is_done: true` marks a commitment as kept. All of it happens, or none."""
     activity = selectors.activity_get(request.user, activity_id)
     data = payload.dict(exclude_unset=True)
-    version = data.pop("version", None) or activity.version
+    version = check_version(activity, data.pop("version", None))
     is_done = data.pop("is_done", None)
     if "contact_id" in data:
         data["contact"] = _contact(request.user, activity.customer, data.pop("contact_id"))
-    if data.get("occurred_at", "") is None or data.get("kind", "") is None or data.get("subject", "") is None:
-        data = {k: v for k, v in data.items() if not (k in ("occurred_at", "kind", "subject") and v is None)}
+    # null on a required field means "leave it as it is"
+    data = {k: v for k, v in data.items() if v is not None or k not in ("occurred_at", "kind", "subject")}
     if data:
         activity = services.activity_update(
             activity=activity, actor=request.user, expected_version=version, **model_values(Activity, data)
@@ -126,4 +129,4 @@ def activity_update(request, activity_id: Id, payload: ActivityPatch):
 @router.delete("/{activity_id}", response={204: None})
 def activity_delete(request, activity_id: Id):
     services.activity_delete(activity=selectors.activity_get(request.user, activity_id), actor=request.user)
-    return 204, None
+    return Status(204, None)

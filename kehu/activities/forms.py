@@ -28,5 +28,6 @@ class ActivityForm(forms.ModelForm):
 
 
 class ActivityFilterForm(forms.Form):
+    customer = forms.IntegerField(required=False, min_value=1, max_value=2**53, widget=forms.HiddenInput)
     kind = forms.ChoiceField(required=False, choices=[("", _("All kinds"))] + ActivityKind.choices)
     open_commitments = forms.BooleanField(required=False, label=_("Open commitments only"))

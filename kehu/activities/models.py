@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.models import SoftDeletable, TimeStamped, Versioned
+from kehu.core.models import SoftDeletable, TimeStamped, Versioned, validate_sane_year
 
 
 class ActivityKind(models.TextChoices):
@@ -32,10 +32,10 @@ class Activity(TimeStamped, SoftDeletable, Versioned):
     kind = models.CharField(_("kind"), max_length=12, choices=ActivityKind.choices, default=ActivityKind.VISIT)
     subject = models.CharField(_("subject"), max_length=200)
     content = models.TextField(_("content"), blank=True)
-    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now, validators=[validate_sane_year])
     duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
     # Commitments (承诺): what was promised, by when, and whether it was kept.
-    due_on = models.DateField(_("due on"), null=True, blank=True)
+    due_on = models.DateField(_("due on"), null=True, blank=True, validators=[validate_sane_year])
     is_done = models.BooleanField(_("done"), default=False)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     owner = models.ForeignKey(
@@ -48,7 +48,9 @@ class Activity(TimeStamped, SoftDeletable, Versioned):
         indexes = [
             models.Index(fields=["customer", "-occurred_at"], name="activity_customer_idx"),
             models.Index(fields=["owner", "-occurred_at"], name="activity_owner_idx"),
-            models.Index(fields=["kind", "is_done", "due_on"], name="activity_open_commit_idx"),
+            # Open commitments of one customer (360° page) and of one person (dashboard), due first.
+            models.Index(fields=["customer", "kind", "is_done", "due_on"], name="activity_customer_commit_idx"),
+            models.Index(fields=["owner", "kind", "is_done", "due_on"], name="activity_owner_commit_idx"),
         ]
 
     def __str__(self) -> str:

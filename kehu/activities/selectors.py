@@ -12,7 +12,7 @@ def activity_qs_visible_to(user: User) -> QuerySet[Activity]:
     if not user.is_authenticated or not user.has_perm("activities.view_activity"):
         return Activity.objects.none()
     return Activity.objects.filter(
-        scope_q(user, owner="customer__owner", department="customer__department"),
+        scope_q(user, owner="customer__owner"),
         deleted_at__isnull=True,
         customer__deleted_at__isnull=True,
     )

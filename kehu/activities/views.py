@@ -1,7 +1,7 @@
 """Activity list, edit, commitment done, delete (SAL-7). Logging from the 360° page is in workspace."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,6 +19,8 @@ def activity_list(request):
     form = ActivityFilterForm(request.GET or None)
     qs = selectors.activity_qs_visible_to(request.user).select_related("customer", "owner", "contact")
     if form.is_valid():
+        if customer := form.cleaned_data.get("customer"):
+            qs = qs.filter(customer_id=customer)
         if kind := form.cleaned_data.get("kind"):
             qs = qs.filter(kind=kind)
         if form.cleaned_data.get("open_commitments"):
@@ -34,6 +36,8 @@ def activity_list(request):
 
 def activity_edit(request, pk):
     activity = selectors.activity_get(request.user, pk)
+    if activity.owner_id != request.user.pk and not request.user.has_perm("activities.change_activity"):
+        raise PermissionDenied
     form = ActivityForm(request.POST or None, instance=activity, customer=activity.customer)
     if request.method == "POST" and form.is_valid():
         fresh = selectors.activity_get(request.user, pk)

@@ -1,5 +1,6 @@
 """What every API router shares: safe string and id types, the page and error shapes."""
 
+from datetime import date, datetime
 from typing import Annotated
 
 from ninja import Schema
@@ -34,3 +35,14 @@ class Message(Schema):
 class FieldErrors(Schema):
     detail: str
     errors: dict[str, list[str]] = {}
+
+
+def _sane_year(value):
+    # Far-away years overflow when converted between time zones; no CRM date lies there.
+    if not 1900 <= value.year <= 2999:
+        raise ValueError("must lie between the years 1900 and 2999")
+    return value
+
+
+Moment = Annotated[datetime, AfterValidator(_sane_year)]
+Day = Annotated[date, AfterValidator(_sane_year)]

@@ -73,8 +73,16 @@ class AuditEntry(models.Model):
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit trail")
-        indexes = [models.Index(fields=["target_type", "target_id", "-at"], name="audit_target_idx")]
+        indexes = [models.Index(fields=["target_type", "target_id", "-at", "-id"], name="audit_target_idx")]
         ordering = ["-at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.target_type}#{self.target_id}"
+
+
+def validate_sane_year(value):
+    """Dates far in the past or future are typing mistakes (and overflow time-zone arithmetic)."""
+    from django.core.exceptions import ValidationError
+
+    if not 1900 <= value.year <= 2999:
+        raise ValidationError(_("Enter a date between the years 1900 and 2999."), code="date_range")

@@ -5,9 +5,10 @@ from decimal import Decimal
 from typing import Annotated
 
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
-from kehu.core.api import Id, Page, Text
+from kehu.core.api import Day, Id, Page, Text
+from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.masking import mask
 from kehu.customers import selectors, services
 from kehu.customers.models import (
@@ -138,6 +139,13 @@ def _owner(user: User, owner_id: int | None) -> User | None:
     return get_object_or_404(assignable_owners(user), pk=owner_id)
 
 
+def check_version(record, version: int | None) -> int:
+    """A PATCH may name the version it was based on; a stale one is refused (409) before any change."""
+    if version is not None and version != record.version:
+        raise ConcurrentEditError()
+    return record.version
+
+
 def model_values(model, data: dict) -> dict:
     """Schema values → model values: enums to their value, None to "" on text fields."""
     values = {}
@@ -163,14 +171,12 @@ def customer_list(request, query: Query[CustomerQuery]):
         status=query.status or "",
         sort=query.sort,
     )
-    qs = selectors.customer_list(request.user, filters)
-    rows = list(qs[query.offset : query.offset + query.limit])
-    count, capped = selectors.capped_count(qs)
+    page = selectors.customer_page(request.user, filters, offset=query.offset, limit=query.limit)
     sensitive_all = request.user.has_perm("customers.view_sensitive")
     return {
-        "items": [customer_out(request.user, c, sensitive_all or c.owner_id == request.user.pk) for c in rows],
-        "count": count,
-        "count_is_capped": capped,
+        "items": [customer_out(request.user, c, sensitive_all or c.owner_id == request.user.pk) for c in page.rows],
+        "count": page.count,
+        "count_is_capped": page.count_is_capped,
     }
 
 
@@ -179,7 +185,7 @@ def customer_create(request, payload: CustomerIn):
     data = model_values(Customer, payload.dict())
     owner = _owner(request.user, data.pop("owner_id")) or request.user
     customer = services.customer_create(actor=request.user, owner=owner, **data)
-    return 201, customer_out(request.user, customer, True)
+    return Status(201, customer_out(request.user, customer, True))
 
 
 @customers_router.get("/{customer_id}", response=CustomerOut)
@@ -191,7 +197,7 @@ def customer_read(request, customer_id: Id):
 def customer_update(request, customer_id: Id, payload: CustomerPatch):
     customer = selectors.customer_get(request.user, customer_id)
     data = payload.dict(exclude_unset=True)
-    version = data.pop("version", None) or customer.version
+    version = check_version(customer, data.pop("version", None))
     fields = model_values(Customer, data)
     if "owner_id" in fields:
         fields["owner"] = _owner(request.user, fields.pop("owner_id") or None)
@@ -203,7 +209,7 @@ def customer_update(request, customer_id: Id, payload: CustomerPatch):
 def customer_delete(request, customer_id: Id):
     """Moves the customer to the recycle bin."""
     services.customer_delete(customer=selectors.customer_get(request.user, customer_id), actor=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 class ContactOut(Schema):
@@ -244,13 +250,13 @@ class ContactFields(Schema):
     email: Text(254) = ""
     wechat: Text(60) = ""
     is_primary: bool = False
-    birthday: date | None = None
+    birthday: Day | None = None
     address: Text(300) = ""
     family_background: Text(5000) = ""
     family_birthdays: Text(2000) = ""
     hobbies: Text(2000) = ""
     personality: Text(2000) = ""
-    in_position_since: date | None = None
+    in_position_since: Day | None = None
     transfer_reason: Text(2000) = ""
     notes: Text(10_000) = ""
 
@@ -270,13 +276,13 @@ class ContactPatch(Schema):
     email: Text(254) | None = None
     wechat: Text(60) | None = None
     is_primary: bool | None = None
-    birthday: date | None = None
+    birthday: Day | None = None
     address: Text(300) | None = None
     family_background: Text(5000) | None = None
     family_birthdays: Text(2000) | None = None
     hobbies: Text(2000) | None = None
     personality: Text(2000) | None = None
-    in_position_since: date | None = None
+    in_position_since: Day | None = None
     transfer_reason: Text(2000) | None = None
     notes: Text(10_000) | None = None
     version: Annotated[int, Field(ge=1, le=2**31)] | None = None
@@ -321,7 +327,7 @@ def contact_create(request, payload: ContactIn):
     data = model_values(Contact, payload.dict())
     customer = selectors.customer_get(request.user, data.pop("customer_id"))
     contact = services.contact_create(customer=customer, actor=request.user, **data)
-    return 201, contact_out(request.user, contact, True)
+    return Status(201, contact_out(request.user, contact, True))
 
 
 @contacts_router.get("/{contact_id}", response=ContactOut)
@@ -333,7 +339,7 @@ def contact_read(request, contact_id: Id):
 def contact_update(request, contact_id: Id, payload: ContactPatch):
     contact = selectors.contact_get(request.user, contact_id)
     data = payload.dict(exclude_unset=True)
-    version = data.pop("version", None) or contact.version
+    version = check_version(contact, data.pop("version", None))
     contact = services.contact_update(
         contact=contact, actor=request.user, expected_version=version, **model_values(Contact, data)
     )
@@ -343,4 +349,4 @@ def contact_update(request, contact_id: Id, payload: ContactPatch):
 @contacts_router.delete("/{contact_id}", response={204: None})
 def contact_delete(request, contact_id: Id):
     services.contact_delete(contact=selectors.contact_get(request.user, contact_id), actor=request.user)
-    return 204, None
+    return Status(204, None)

@@ -32,8 +32,11 @@ class CustomerForm(forms.ModelForm):
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, sensitive=True, **kwargs):
         super().__init__(*args, **kwargs)
+        if not sensitive:
+            # Who may not see the phone may not overwrite it either.
+            del self.fields["phone"]
         self.fields["owner"].queryset = assignable_owners(user)
         self.fields["owner"].required = False
         if self.instance.pk:

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.models import SoftDeletable, TimeStamped, Versioned
+from kehu.core.models import SoftDeletable, TimeStamped, Versioned, validate_sane_year
 
 
 class CustomerKind(models.TextChoices):
@@ -94,15 +94,6 @@ class Customer(TimeStamped, SoftDeletable, Versioned):
         on_delete=models.PROTECT,
         related_name="owned_customers",
     )
-    # The owner's department when the customer was assigned: scopes filter on it.
-    department = models.ForeignKey(
-        "users.Department",
-        verbose_name=_("department"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -115,10 +106,12 @@ class Customer(TimeStamped, SoftDeletable, Versioned):
             ("export_customer", "Can export customers"),
         ]
         indexes = [
-            models.Index(fields=["-updated_at"], name="customer_updated_idx"),
-            models.Index(fields=["owner", "-updated_at"], name="customer_owner_updated_idx"),
-            models.Index(fields=["department", "-updated_at"], name="customer_dept_updated_idx"),
-            models.Index(fields=["deleted_at"], name="customer_deleted_idx"),
+            models.Index(fields=["-updated_at", "-id"], name="customer_updated_idx"),
+            models.Index(fields=["owner", "-updated_at", "-id"], name="customer_owner_updated_idx"),
+            # Partial: only the recycle bin reads it, and a full one lures SQLite away from the sort index.
+            models.Index(
+                fields=["deleted_at"], condition=models.Q(deleted_at__isnull=False), name="customer_deleted_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -155,13 +148,13 @@ class Contact(TimeStamped, SoftDeletable, Versioned):
     wechat = models.CharField(_("WeChat"), max_length=60, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
     # Private file: level 3 information, masked outside the account team.
-    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True, validators=[validate_sane_year])
     address = models.CharField(_("home address"), max_length=300, blank=True)
     family_background = models.TextField(_("family background"), blank=True)
     family_birthdays = models.TextField(_("birthdays of key family members"), blank=True)
     hobbies = models.TextField(_("hobbies"), blank=True)
     personality = models.TextField(_("personality traits"), blank=True)
-    in_position_since = models.DateField(_("in position since"), null=True, blank=True)
+    in_position_since = models.DateField(_("in position since"), null=True, blank=True, validators=[validate_sane_year])
     transfer_reason = models.TextField(_("reason for transfer"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
 
@@ -205,7 +198,7 @@ class CustomerFact(TimeStamped, SoftDeletable):
     content = models.TextField(_("content"), blank=True)
     source = models.CharField(_("source"), max_length=200, blank=True)
     cost = models.DecimalField(_("cost of obtaining (CNY)"), max_digits=12, decimal_places=2, default=0)
-    obtained_on = models.DateField(_("obtained on"), default=timezone.localdate)
+    obtained_on = models.DateField(_("obtained on"), default=timezone.localdate, validators=[validate_sane_year])
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:

@@ -2,11 +2,13 @@
 
 SQLite: an FTS5 trigram table answers 3+ characters; a second FTS5 table holds the
 character bigrams of the same text (generated here) and answers 2 characters.
-PostgreSQL: a pg_trgm GIN index on `Customer.search_text`. Both cap the candidates
-(the newest first) so common terms stay fast; `customer_search_ids` hides the difference.
+PostgreSQL: a pg_trgm GIN index on `Customer.search_text`. `search_candidates` hides the
+difference and caps the candidates so that common terms stay fast.
 """
 
 from django.db import connection
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 from kehu.customers.models import Contact, Customer
 
@@ -72,26 +74,34 @@ def _phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def customer_search_ids(query: str, cap: int = CANDIDATE_CAP) -> list[int] | None:
-    """Ids of up to `cap` newest customers whose text contains `query`.
+def _index_sql(term: str) -> tuple[str, list] | None:
+    """SQL selecting the ids of all customers matching `term` through an index, if one can answer."""
+    if connection.vendor != "sqlite":
+        return None
+    if len(term) >= 3:
+        table = TRIGRAM_TABLE
+    elif len(term) == 2 and term.isalnum():
+        table = BIGRAM_TABLE
+    else:
+        return None
+    return f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [_phrase(term)]
 
-    None means "no index can answer this": the caller falls back to a capped LIKE.
+
+def search_candidates(query: str, cap: int = CANDIDATE_CAP) -> tuple[list[int], Q]:
+    """Up to `cap` ids of matching customers (the newest first on SQLite), and a filter for all matches.
+
+    The short list answers fast; when it was cut at `cap`, the caller may need the full filter
+    (slower) to find matches that are older but in the user's scope.
     """
     term = " ".join(query.lower().split())
-    if not term:
-        return None
-    if connection.vendor == "sqlite":
-        if len(term) >= 3:
-            sql = f"SELECT rowid FROM {TRIGRAM_TABLE} WHERE {TRIGRAM_TABLE} MATCH %s ORDER BY rowid DESC LIMIT %s"
-        elif len(term) == 2 and term.isalnum():
-            sql = f"SELECT rowid FROM {BIGRAM_TABLE} WHERE {BIGRAM_TABLE} MATCH %s ORDER BY rowid DESC LIMIT %s"
-        else:
-            return None
+    index = _index_sql(term)
+    if index is not None:
+        sql, params = index
         with connection.cursor() as cursor:
-            cursor.execute(sql, [_phrase(term), cap])
-            return [row[0] for row in cursor.fetchall()]
-    if connection.vendor == "postgresql" and len(term) >= 3:
-        return list(
-            Customer.objects.filter(search_text__contains=term).order_by("-id").values_list("id", flat=True)[:cap]
-        )
-    return None
+            cursor.execute(f"{sql} ORDER BY rowid DESC LIMIT %s", [*params, cap])
+            ids = [row[0] for row in cursor.fetchall()]
+        return ids, Q(pk__in=RawSQL(sql, params))  # noqa: S611 - constant table name, bound parameters
+    # PostgreSQL (pg_trgm GIN index on search_text) and 1-character queries.
+    every = Q(search_text__contains=term)
+    ids = list(Customer.objects.filter(every, deleted_at__isnull=True).values_list("id", flat=True)[:cap])
+    return ids, every

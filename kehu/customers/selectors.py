@@ -1,18 +1,24 @@
 """Every read of customers, contacts, facts and the timeline goes through here."""
 
-from dataclasses import dataclass
+import hashlib
+import re
+from dataclasses import astuple, dataclass
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from kehu.core.masking import mask  # noqa: F401  (re-exported for callers)
 from kehu.customers.models import Contact, Customer, CustomerFact, InfoLevel, TimelineEntry
-from kehu.customers.search import customer_search_ids
+from kehu.customers.search import CANDIDATE_CAP, search_candidates
 from kehu.users.models import User
 from kehu.users.roles import DataScope
 from kehu.users.scopes import scope_for, scope_q
 
 LIST_COLUMNS = (
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
     "id",
     "name",
     "kind",
@@ -26,9 +32,9 @@ LIST_COLUMNS = (
     "updated_at",
     "version",
     "owner_id",
-    "department_id",
 )
 COUNT_CAP = 10_000
+PHONE_LIKE = re.compile(r"^[\d\s+()-]{3,}$")
 SORTS = {
     "updated": "-updated_at",
     "-updated": "updated_at",
@@ -48,7 +54,7 @@ def customer_qs_visible_to(user: User) -> QuerySet[Customer]:
 
 def customer_get(user: User, pk) -> Customer:
     try:
-        return customer_qs_visible_to(user).select_related("owner", "department").get(pk=int(pk))
+        return customer_qs_visible_to(user).select_related("owner").get(pk=int(pk))
     except (Customer.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404 from None
 
@@ -65,17 +71,11 @@ class CustomerFilters:
 
 
 def customer_list(user: User, filters: CustomerFilters) -> QuerySet[Customer]:
+    """Visible customers matching the filters other than the search term, in the chosen order."""
     qs = customer_qs_visible_to(user)
-    if filters.q:
-        ids = customer_search_ids(filters.q)
-        if ids is None:
-            term = filters.q.strip().lower()
-            ids = list(
-                Customer.objects.filter(search_text__contains=term, deleted_at__isnull=True)
-                .order_by("-id")
-                .values_list("id", flat=True)[:2000]
-            )
-        qs = qs.filter(pk__in=ids)
+    if filters.q and PHONE_LIKE.match(filters.q) and not user.has_perm("customers.view_sensitive"):
+        # Phones are masked for this user: a phone search may only confirm their own customers'.
+        qs = qs.filter(owner=user)
     if filters.owner:
         qs = qs.filter(owner_id=filters.owner)
     for name in ("region", "industry", "tier", "status"):
@@ -84,10 +84,62 @@ def customer_list(user: User, filters: CustomerFilters) -> QuerySet[Customer]:
     return qs.order_by(SORTS.get(filters.sort, "-updated_at"), "-id")
 
 
+@dataclass
+class CustomerPage:
+    rows: list[Customer]
+    count: int
+    count_is_capped: bool
+    has_next: bool
+
+
+def _page(qs: QuerySet, offset: int, limit: int) -> tuple[list, bool]:
+    rows = list(qs[offset : offset + limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def customer_page(user: User, filters: CustomerFilters, *, offset: int, limit: int, columns=None) -> CustomerPage:
+    """One page of the customer list with its (capped) count; the search term is applied here.
+
+    Search first looks among the newest matches (fast); only when those do not fill the page
+    does it ask for every match in the user's scope, so nothing in scope is missed.
+    """
+    qs = customer_list(user, filters)
+    if columns:
+        qs = qs.select_related("owner").only(*columns)
+    if not filters.q:
+        rows, has_next = _page(qs, offset, limit)
+        count, capped = _cached_count(user, filters, qs)
+        return CustomerPage(rows, count, capped, has_next)
+    ids, every = search_candidates(filters.q, CANDIDATE_CAP)
+    newest = qs.filter(pk__in=ids)
+    if len(ids) < CANDIDATE_CAP:
+        rows, has_next = _page(newest, offset, limit)
+        return CustomerPage(rows, *capped_count(newest), has_next)
+    rows, has_next = _page(newest, offset, limit)
+    if has_next:
+        # Enough among the newest matches; say "at least this many".
+        return CustomerPage(rows, capped_count(newest)[0], True, has_next)
+    rows, has_next = _page(qs.filter(every), offset, limit)
+    return CustomerPage(rows, *capped_count(qs.filter(every)), has_next)
+
+
 def capped_count(qs: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
     """Exact up to `cap`; beyond it the list says "10,000+" instead of counting a million rows."""
     n = qs.order_by().values("pk")[: cap + 1].count()
     return min(n, cap), n > cap
+
+
+def _cached_count(user: User, filters: CustomerFilters, qs: QuerySet) -> tuple[int, bool]:
+    """Large counts are kept a minute per user and filters: they cost milliseconds and nobody
+    reads "3,412 customers" to the unit; small ones are always fresh."""
+    digest = hashlib.sha256(repr(astuple(filters)).encode()).hexdigest()[:32]
+    key = f"kehu:customer-count:{user.pk}:{digest}"
+    if (hit := cache.get(key)) is not None:
+        return hit
+    result = capped_count(qs)
+    if result[0] >= 1000:
+        cache.set(key, result, 60)
+    return result
 
 
 def can_see_sensitive(user: User, customer: Customer) -> bool:
@@ -106,7 +158,7 @@ def contact_qs_visible_to(user: User) -> QuerySet[Contact]:
     if not user.is_authenticated or not user.has_perm("customers.view_customer"):
         return Contact.objects.none()
     return Contact.objects.filter(
-        scope_q(user, owner="customer__owner", department="customer__department"),
+        scope_q(user, owner="customer__owner"),
         deleted_at__isnull=True,
         customer__deleted_at__isnull=True,
     )
@@ -143,3 +195,13 @@ def deleted_customers_for(user: User) -> QuerySet[Customer]:
     if user.has_perm("users.manage_users"):
         return qs.order_by("-deleted_at")
     return qs.filter(owner=user).order_by("-deleted_at")
+
+
+def deleted_contacts_for(user: User) -> QuerySet[Contact]:
+    """Deleted contacts of live customers, for the customer's owner or an administrator."""
+    qs = Contact.objects.filter(deleted_at__isnull=False, customer__deleted_at__isnull=True).select_related(
+        "customer", "deleted_by"
+    )
+    if user.has_perm("users.manage_users"):
+        return qs.order_by("-deleted_at")
+    return qs.filter(customer__owner=user).order_by("-deleted_at")

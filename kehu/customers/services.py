@@ -13,6 +13,7 @@ from kehu.core.models import AuditAction
 from kehu.core.versioning import update_versioned
 from kehu.customers.models import Contact, Customer, CustomerFact, TimelineEntry, TimelineKind
 from kehu.customers.search import search_index_update
+from kehu.customers.selectors import can_see_sensitive
 from kehu.users.models import User
 from kehu.users.scopes import is_in_team_of
 
@@ -106,12 +107,14 @@ def _clean_customer(customer: Customer) -> None:
         errors["latitude"] = _("Latitude must be between -90 and 90.")
     if customer.longitude is not None and not -180 <= customer.longitude <= 180:
         errors["longitude"] = _("Longitude must be between -180 and 180.")
-    if customer.owner is not None and not customer.owner.is_active:
+    if customer.owner is None:
+        errors["owner"] = _("Every customer needs an owner.")
+    elif not customer.owner.is_active:
         errors["owner"] = _("The owner must be an active user.")
     if errors:
         raise ValidationError(errors)
     try:
-        customer.full_clean(exclude=["owner", "department", "created_by", "deleted_by", "search_text"])
+        customer.full_clean(exclude=["owner", "created_by", "deleted_by", "search_text"])
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from None
 
@@ -131,7 +134,6 @@ def customer_create(*, actor: User, **fields) -> Customer:
     customer = Customer(**fields, created_by=actor)
     if not _may_assign(actor, customer.owner):
         raise ValidationError({"owner": _("You may not assign customers to this user.")})
-    customer.department_id = customer.owner.department_id if customer.owner else None
     _clean_customer(customer)
     customer.save()
     search_index_update([customer.pk])
@@ -160,6 +162,8 @@ def _check_may_change(actor: User, customer: Customer) -> None:
 def customer_update(*, customer: Customer, actor: User, expected_version: int, **fields) -> Customer:
     """Change fields; refused with ConcurrentEditError if someone saved since `expected_version`."""
     _check_may_change(actor, customer)
+    if "phone" in fields and fields["phone"] != customer.phone and not can_see_sensitive(actor, customer):
+        raise PermissionDenied
     before = snapshot(customer, CUSTOMER_FIELDS)
     old_owner_id = customer.owner_id
     for name, value in fields.items():
@@ -168,12 +172,11 @@ def customer_update(*, customer: Customer, actor: User, expected_version: int, *
         setattr(customer, name, value)
     if customer.owner_id != old_owner_id and not _may_assign(actor, customer.owner):
         raise ValidationError({"owner": _("You may not assign customers to this user.")})
-    customer.department_id = customer.owner.department_id if customer.owner else None
     _clean_customer(customer)
     changes = diff(before, snapshot(customer, CUSTOMER_FIELDS))
     if not changes:
         return customer
-    update_versioned(customer, expected_version=expected_version, fields=[*fields, "department"])
+    update_versioned(customer, expected_version=expected_version, fields=list(fields))
     if {"name", "phone"} & changes.keys():
         search_index_update([customer.pk])
     if "owner" in changes:
@@ -300,6 +303,23 @@ def contact_delete(*, contact: Contact, actor: User) -> None:
         subject=contact,
     )
     audit_record(actor=actor, action=AuditAction.DELETE, instance=contact)
+
+
+@transaction.atomic
+def contact_restore(*, contact: Contact, actor: User) -> None:
+    if not (actor.has_perm("users.manage_users") or contact.customer.owner_id == actor.pk):
+        raise PermissionDenied
+    Contact.objects.filter(pk=contact.pk).update(deleted_at=None, deleted_by=None, updated_at=timezone.now())
+    contact.deleted_at = contact.deleted_by = None
+    search_index_update([contact.customer_id])
+    timeline_append(
+        customer_id=contact.customer_id,
+        kind=TimelineKind.CONTACT_ADDED,
+        actor=actor,
+        summary=contact.name,
+        subject=contact,
+    )
+    audit_record(actor=actor, action=AuditAction.RESTORE, instance=contact)
 
 
 @transaction.atomic

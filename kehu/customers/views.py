@@ -35,24 +35,18 @@ def customer_list(request):
         sort=data.get("sort") or "updated",
     )
     page = data.get("page") or 1
-    qs = (
-        selectors.customer_list(request.user, filters)
-        .select_related("owner")
-        .only(*selectors.LIST_COLUMNS, "owner__username", "owner__first_name", "owner__last_name")
+    result = selectors.customer_page(
+        request.user, filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, columns=selectors.LIST_COLUMNS
     )
-    rows = list(qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
-    has_next = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    total, more = selectors.capped_count(selectors.customer_list(request.user, filters))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "form": form,
-        "customers": rows,
+        "customers": result.rows,
         "page": page,
-        "has_next": has_next,
-        "total": total,
-        "total_is_capped": more,
+        "has_next": result.has_next,
+        "total": result.count,
+        "total_is_capped": result.count_is_capped,
         "query": query.urlencode(),
         "nav_active": "customers",
         "owners": assignable_owners(request.user) if request.user.has_perm("customers.view_sensitive") else [],
@@ -83,7 +77,12 @@ def customer_create(request):
 def customer_edit(request, pk):
     customer = selectors.customer_get(request.user, pk)
     _require(request.user, "customers.change_customer")
-    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    form = CustomerForm(
+        request.POST or None,
+        instance=customer,
+        user=request.user,
+        sensitive=selectors.can_see_sensitive(request.user, customer),
+    )
     if request.method == "POST" and form.is_valid():
         fresh = selectors.customer_get(request.user, pk)
         fields = {name: form.cleaned_data[name] for name in form.changed_data if name != "version"}
@@ -127,6 +126,16 @@ def customer_restore(request, pk):
     services.customer_restore(customer=customer, actor=request.user)
     messages.success(request, _("%(name)s is restored.") % {"name": customer.name})
     return redirect("workspace:customer-detail", pk=customer.pk)
+
+
+@require_POST
+def contact_restore(request, pk):
+    contact = selectors.deleted_contacts_for(request.user).filter(pk=pk).first()
+    if contact is None:
+        raise Http404
+    services.contact_restore(contact=contact, actor=request.user)
+    messages.success(request, _("%(name)s is restored.") % {"name": contact.name})
+    return redirect(reverse("workspace:customer-detail", args=[contact.customer_id]) + "#contacts")
 
 
 def contact_create(request, pk):

@@ -1,7 +1,7 @@
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
@@ -40,9 +40,9 @@ def token_create(request, credentials: Credentials):
     if getattr(request, "axes_locked_out", False):
         raise HttpError(403, _("Too many failed attempts; try again in 15 minutes."))
     if user is None or not user.is_active:
-        return 401, {"detail": _("Wrong username or password.")}
+        return Status(401, {"detail": _("Wrong username or password.")})
     _token, raw = api_token_create(user=user, name="API")
-    return 200, {"token": raw}
+    return Status(200, {"token": raw})
 
 
 @router.delete("/token", response={204: None})
@@ -52,4 +52,4 @@ def token_revoke(request):
     token = ApiToken.objects.filter(token_hash=hash_token(raw), user=request.user).first()
     if token is not None:
         api_token_revoke(token=token, actor=request.user)
-    return 204, None
+    return Status(204, None)

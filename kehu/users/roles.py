@@ -45,7 +45,7 @@ WORK = VIEW | {
     "activities.delete_activity",
 }
 LEAD = WORK | {"customers.view_sensitive", "customers.export_customer", "core.view_auditentry"}
-ADMIN = LEAD | {"users.manage_users", "users.change_settings"}
+ADMIN = frozenset(LEAD | {"users.manage_users", "users.change_settings"})
 
 ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
     Role.GENERAL_MANAGER: (DataScope.ALL, frozenset(LEAD)),

@@ -51,8 +51,11 @@ def scope_for(user: User) -> Scope:
     return scope
 
 
-def scope_q(user: User, *, owner: str = "owner", department: str = "department") -> Q:
-    """A filter for records owned by `owner` in `department`, as `user` may see them."""
+def scope_q(user: User, *, owner: str = "owner") -> Q:
+    """A filter for records whose owner (the field named `owner`) is in `user`'s scope.
+
+    The owner's current department decides, so a rep's customers follow the rep when they move.
+    """
     if not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     scope = scope_for(user)
@@ -62,9 +65,9 @@ def scope_q(user: User, *, owner: str = "owner", department: str = "department")
     if scope.kind == DataScope.OWN_SUBORDINATES:
         return Q(**{f"{owner}_id__in": scope.owner_ids})
     if scope.kind == DataScope.DEPARTMENT:
-        return own | Q(**{f"{department}_id": scope.department_id})
+        return own | Q(**{f"{owner}__department_id": scope.department_id})
     if scope.kind == DataScope.DEPARTMENT_TREE:
-        return own | Q(**{f"{department}__path__startswith": scope.department_path})
+        return own | Q(**{f"{owner}__department__path__startswith": scope.department_path})
     return own
 
 

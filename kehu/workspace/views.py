@@ -58,6 +58,17 @@ def _parse_before(raw: str):
         return None
 
 
+COMMITMENTS_SHOWN = 20
+
+
+def _commitments(customer) -> dict:
+    """The soonest open commitments, and how many more there are."""
+    open_ones = activity_selectors.open_commitments_of(customer)
+    shown = list(open_ones[: COMMITMENTS_SHOWN + 1])
+    more = open_ones.count() - COMMITMENTS_SHOWN if len(shown) > COMMITMENTS_SHOWN else 0
+    return {"commitments": shown[:COMMITMENTS_SHOWN], "more_commitments": more}
+
+
 def _context(request, customer, form=None):
     user = request.user
     sensitive = selectors.can_see_sensitive(user, customer)
@@ -74,11 +85,12 @@ def _context(request, customer, form=None):
         "sensitive": sensitive,
         "contacts": list(selectors.contacts_of(customer)),
         "facts": list(selectors.facts_of(customer, sensitive=sensitive)[:20]),
-        "commitments": list(activity_selectors.open_commitments_of(customer)),
+        **_commitments(customer),
         "timeline": timeline,
         "older": older,
         "form": form if form is not None else (ActivityForm(customer=customer) if can_log else None),
-        "audit": list(audit_entries_for(customer, 20)) if user.has_perm("core.view_auditentry") else None,
+        # The trail holds before/after values, phones included: only for those who may see them.
+        "audit": list(audit_entries_for(customer, 20)) if sensitive and user.has_perm("core.view_auditentry") else None,
         "today": timezone.localdate(),
         "nav_active": "customers",
     }

@@ -1,0 +1,118 @@
+"""Chinese substring search over customer name, contact names and phones (CUS-1)."""
+
+import pytest
+
+from kehu.customers.search import search_candidates
+from kehu.customers.selectors import CustomerFilters, customer_page
+from kehu.customers.services import contact_create, contact_delete, contact_update, customer_delete, customer_update
+
+
+@pytest.fixture
+def customers(team, customer_of):
+    huaxing = customer_of(team.rep1, name="苏州华星精密机械有限公司", phone="13812345678")
+    mingyuan = customer_of(team.rep1, name="杭州明远纺织有限公司", phone="0571-88001234")
+    contact_create(customer=mingyuan, actor=team.rep1, name="王建国", mobile="13966667777")
+    contact_create(customer=mingyuan, actor=team.rep1, name="张伟")
+    return huaxing, mingyuan
+
+
+def found(user, q) -> set[str]:
+    return {c.name for c in customer_page(user, CustomerFilters(q=q), offset=0, limit=100).rows}
+
+
+def customer_search_ids(q):
+    return search_candidates(q)[0]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("华星", {"苏州华星精密机械有限公司"}),  # 2 Chinese characters
+        ("精密机械", {"苏州华星精密机械有限公司"}),  # 3+ Chinese characters
+        ("有限公司", {"苏州华星精密机械有限公司", "杭州明远纺织有限公司"}),
+        ("12345678", {"苏州华星精密机械有限公司"}),  # customer phone fragment
+        ("6666", {"杭州明远纺织有限公司"}),  # contact mobile fragment
+        ("王建国", {"杭州明远纺织有限公司"}),  # contact name, 3 characters
+        ("张伟", {"杭州明远纺织有限公司"}),  # contact name, 2 characters
+        ("深圳", set()),
+    ],
+)
+def test_search_finds_by_substring(team, customers, q, expected):
+    assert found(team.rep1, q) == expected
+
+
+def test_search_ignores_surrounding_spaces(team, customers):
+    assert found(team.rep1, "  华星精密  ") == {"苏州华星精密机械有限公司"}
+
+
+def test_search_is_limited_to_the_users_scope(team, customers):
+    assert found(team.rep3, "华星") == set()
+
+
+def test_search_skips_deleted_customers(team, customers):
+    customer_delete(customer=customers[0], actor=team.rep1)
+    assert found(team.rep1, "华星") == set()
+
+
+def test_renamed_customer_is_found_by_its_new_name(team, customers):
+    huaxing = customers[0]
+    customer_update(customer=huaxing, actor=team.rep1, expected_version=huaxing.version, name="苏州瑞丰精工有限公司")
+    assert customer_search_ids("瑞丰精工") == [huaxing.pk]
+    assert customer_search_ids("华星精密") == []
+
+
+def test_new_contact_is_searchable(team, customers):
+    huaxing = customers[0]
+    contact_create(customer=huaxing, actor=team.rep1, name="欧阳明月")
+    assert customer_search_ids("欧阳明月") == [huaxing.pk]
+
+
+def test_renamed_contact_is_found_by_new_name_only(team, customers):
+    mingyuan = customers[1]
+    contact = mingyuan.contacts.get(name="王建国")
+    contact_update(contact=contact, actor=team.rep1, expected_version=contact.version, name="王建华")
+    assert customer_search_ids("王建华") == [mingyuan.pk]
+    assert customer_search_ids("王建国") == []
+
+
+def test_changed_contact_mobile_is_searchable(team, customers):
+    mingyuan = customers[1]
+    contact = mingyuan.contacts.get(name="王建国")
+    contact_update(contact=contact, actor=team.rep1, expected_version=contact.version, mobile="13711112222")
+    assert customer_search_ids("11112222") == [mingyuan.pk]
+    assert customer_search_ids("66667777") == []
+
+
+def test_deleted_contact_is_no_longer_searchable(team, customers):
+    mingyuan = customers[1]
+    contact_delete(contact=mingyuan.contacts.get(name="王建国"), actor=team.rep1)
+    assert customer_search_ids("王建国") == []
+
+
+def test_search_box_on_the_list_page_finds_by_contact_name(client, team, customers):
+    client.force_login(team.rep1)
+    response = client.get("/customers/", {"q": "张伟"})
+    assert [c.name for c in response.context["customers"]] == ["杭州明远纺织有限公司"]
+
+
+def test_an_older_match_in_scope_is_found_when_newer_matches_fill_the_candidate_cap(team, customer_of, monkeypatch):
+    from kehu.customers import selectors
+
+    monkeypatch.setattr(selectors, "CANDIDATE_CAP", 3)
+    own = customer_of(team.rep1, name="宁波华星五金有限公司")
+    for i in range(4):
+        customer_of(team.rep3, name=f"广州华星电器{i}号有限公司")
+    page = customer_page(team.rep1, CustomerFilters(q="华星"), offset=0, limit=25)
+    assert [c.pk for c in page.rows] == [own.pk]
+    assert (page.count, page.count_is_capped) == (1, False)
+
+
+def test_when_the_newest_matches_fill_the_page_the_count_says_at_least(team, customer_of, monkeypatch):
+    from kehu.customers import selectors
+
+    monkeypatch.setattr(selectors, "CANDIDATE_CAP", 3)
+    for i in range(4):
+        customer_of(team.rep3, name=f"广州华星电器{i}号有限公司")
+    page = customer_page(team.manager2, CustomerFilters(q="华星"), offset=0, limit=2)
+    assert len(page.rows) == 2 and page.has_next
+    assert (page.count, page.count_is_capped) == (3, True)
