@@ -68,7 +68,6 @@ def env_for(db: Path) -> dict:
         PYTHONUNBUFFERED="1",
         DJANGO_SETTINGS_MODULE="config.settings",
     )
-    env.pop("KEHU_TESTING", None)
     return env
 
 

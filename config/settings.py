@@ -36,7 +36,6 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("KEHU_DEBUG")
 ALLOWED_HOSTS = env_list("KEHU_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("KEHU_CSRF_TRUSTED_ORIGINS", "")
-TESTING = env_bool("KEHU_TESTING")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -109,7 +108,6 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             " PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;"
         ),
     }
-    _db["TEST"] = {"NAME": os.environ.get("KEHU_TEST_SQLITE_NAME", "")}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -141,6 +139,10 @@ AXES_LOCKOUT_CALLABLE = "kehu.users.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto, links in emails must say https.
+if env_bool("KEHU_BEHIND_HTTPS_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("KEHU_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -161,7 +163,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if TESTING or DEBUG
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },

@@ -4,7 +4,12 @@
 set -euo pipefail
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -n "$PGBIN" ] || { echo "PostgreSQL server not installed (apt install postgresql)" >&2; exit 1; }
-PGPORT=${KEHU_TEST_PGPORT:-55432}
+PGPORT=${KEHU_TEST_PGPORT:-}
+if [ -z "$PGPORT" ]; then  # the first free port from 55432 on
+  for PGPORT in $(seq 55432 55532); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$PGPORT") 2>/dev/null || break
+  done
+fi
 PGROOT=$(mktemp -d /tmp/kehu-pg.XXXXXX)
 chmod 755 "$PGROOT"
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }

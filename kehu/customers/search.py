@@ -87,13 +87,31 @@ def _index_sql(term: str) -> tuple[str, list] | None:
     return f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [_phrase(term)]
 
 
-def search_candidates(query: str, cap: int = CANDIDATE_CAP) -> tuple[list[int], Q]:
-    """Up to `cap` ids of matching customers (the newest first on SQLite), and a filter for all matches.
+MAX_WORDS = 5
 
-    The short list answers fast; when it was cut at `cap`, the caller may need the full filter
-    (slower) to find matches that are older but in the user's scope.
+
+def search_candidates(query: str, cap: int = CANDIDATE_CAP) -> tuple[list[int], bool, Q]:
+    """Customers matching every word of `query`: (candidate ids, whether they are all, a filter for all).
+
+    The candidates (up to `cap` per word, the newest first on SQLite) answer fast; when a word's
+    list was cut at `cap`, the caller may need the full filter (slower) to find matches that are
+    older but in the user's scope.
     """
-    term = " ".join(query.lower().split())
+    ids: list[int] | None = None
+    complete, every = True, Q()
+    for word in query.lower().split()[:MAX_WORDS]:
+        word_ids, word_every = _word_candidates(word, cap)
+        complete = complete and len(word_ids) < cap
+        every &= word_every
+        if ids is None:
+            ids = word_ids
+        else:
+            keep = set(word_ids)
+            ids = [pk for pk in ids if pk in keep]
+    return ids or [], complete, every
+
+
+def _word_candidates(term: str, cap: int) -> tuple[list[int], Q]:
     index = _index_sql(term)
     if index is not None:
         sql, params = index

@@ -26,7 +26,7 @@ from django.utils import timezone
 from kehu.activities.models import Activity
 from kehu.customers.models import Contact, Customer, TimelineEntry, TimelineKind
 from kehu.customers.search import BIGRAM_TABLE, TRIGRAM_TABLE, bigrams, search_text_for
-from kehu.customers.services import CREDIT_CHARS, CREDIT_WEIGHTS
+from kehu.customers.services import CONTACT_FIELDS, CREDIT_CHARS, CREDIT_WEIGHTS
 from kehu.demo import vocabulary as V
 from kehu.users.models import CompanySettings, Department, User
 from kehu.users.roles import Role
@@ -148,24 +148,7 @@ CONTACT_COLUMNS = (
     "updated_at",
     "version",
     "customer",
-    "name",
-    "gender",
-    "position",
-    "buying_role",
-    "mobile",
-    "office_phone",
-    "email",
-    "wechat",
-    "is_primary",
-    "birthday",
-    "address",
-    "family_background",
-    "family_birthdays",
-    "hobbies",
-    "personality",
-    "in_position_since",
-    "transfer_reason",
-    "notes",
+    *CONTACT_FIELDS,
 )
 ACTIVITY_COLUMNS = (
     "id",

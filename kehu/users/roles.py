@@ -59,7 +59,7 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
     ),
     Role.SERVICE_MANAGER: (DataScope.ALL, frozenset(VIEW | {"activities.add_activity"})),
     Role.CUSTOMER_REP: (DataScope.OWN, frozenset(WORK)),
-    Role.CRM_SPECIALIST: (DataScope.ALL, frozenset(WORK | {"core.view_auditentry"})),
+    Role.CRM_SPECIALIST: (DataScope.ALL, frozenset(WORK)),
     Role.SERVICE_QUALITY: (DataScope.ALL, frozenset(VIEW)),
     Role.INFO_SPECIALIST: (DataScope.ALL, frozenset(WORK - {"customers.delete_customer"})),
     Role.KEY_ACCOUNT_SPECIALIST: (DataScope.OWN, frozenset(WORK)),

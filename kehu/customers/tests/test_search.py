@@ -116,3 +116,9 @@ def test_when_the_newest_matches_fill_the_page_the_count_says_at_least(team, cus
     page = customer_page(team.manager2, CustomerFilters(q="华星"), offset=0, limit=2)
     assert len(page.rows) == 2 and page.has_next
     assert (page.count, page.count_is_capped) == (3, True)
+
+
+def test_several_words_must_all_match(customers, team):
+    assert found(team.rep1, "杭州 纺织") == {"杭州明远纺织有限公司"}
+    assert found(team.rep1, "苏州 纺织") == set()
+    assert found(team.rep1, "有限公司 王建国") == {"杭州明远纺织有限公司"}

@@ -74,7 +74,7 @@ def test_account_team_sees_phone_private_file_and_level_3(client, world, insider
 
 
 def test_audit_trail_does_not_reveal_a_masked_phone(client, world):
-    """A CRM specialist sees every customer and the audit trail, but not phones (no view_sensitive)."""
+    """A CRM specialist sees every customer but not phones: nothing on the page, audit trail included, shows one."""
     crm = User.objects.create(
         username="crm1", email="crm1@example.com", role=Role.CRM_SPECIALIST, department=world.team.hq
     )
