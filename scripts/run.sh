@@ -7,16 +7,28 @@ export KEHU_ALLOWED_HOSTS=${KEHU_ALLOWED_HOSTS:-localhost,127.0.0.1,[::1]}
 # The demo prints mail (reset links, invitations) to this terminal unless EMAIL_URL says otherwise.
 export EMAIL_URL=${EMAIL_URL:-console:}
 $PY manage.py migrate --noinput -v0
-$PY manage.py demo_data --if-empty
+# Demo data goes only into an empty database; KEHU_DEMO=0 starts a real installation instead,
+# whose first visit opens the set-up page.
+if [ "${KEHU_DEMO:-1}" != 0 ]; then
+  $PY manage.py demo_data --if-empty
+fi
 $PY manage.py collectstatic --noinput -v0
 
 pids=()
-stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; echo "Kehu stopped."; }
+stop() {
+  trap - INT TERM EXIT
+  kill "${pids[@]}" 2>/dev/null || true
+  # Give them 10 s to finish their requests and tasks, then end whatever is left.
+  for _ in $(seq 100); do kill -0 "${pids[@]}" 2>/dev/null || break; sleep 0.1; done
+  pkill -KILL -P "$$" 2>/dev/null || true
+  wait 2>/dev/null || true
+  echo "Kehu stopped."
+}
 trap stop INT TERM EXIT
 $PY manage.py db_worker --queue-name '*' --no-reload &
 pids+=($!)
 .venv/bin/granian --interface wsgi config.wsgi:application --host 127.0.0.1 --port "$PORT" \
-  --workers "${KEHU_WEB_WORKERS:-2}" --blocking-threads 1 --log-level warning &
+  --workers "${KEHU_WEB_WORKERS:-2}" --blocking-threads 1 --workers-kill-timeout 5 --log-level warning &
 pids+=($!)
-echo "Kehu is running on http://127.0.0.1:$PORT — sign in as manager1 / kehu-demo. Ctrl-C stops it."
+echo "Kehu is running on http://127.0.0.1:$PORT (demo: sign in as manager1 / kehu-demo). Ctrl-C stops it."
 wait -n "${pids[@]}"

@@ -13,6 +13,8 @@ def navigation(request):
     if user.has_perm("activities.view_activity"):
         items.append(("activities", reverse("activities:activity-list"), _("Activities")))
     items.append(("recycle", reverse("customers:recycle-bin"), _("Recycle bin")))
+    if user.has_perm("core.view_auditentry") and user.data_scope == "all":
+        items.append(("audit", reverse("users:audit-log"), _("Audit log")))
     if user.has_perm("users.manage_users"):
         items.append(("users", reverse("users:user-list"), _("Users")))
     return {"nav": items}

@@ -73,7 +73,10 @@ class AuditEntry(models.Model):
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit trail")
-        indexes = [models.Index(fields=["target_type", "target_id", "-at", "-id"], name="audit_target_idx")]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "-at", "-id"], name="audit_target_idx"),
+            models.Index(fields=["actor", "-id"], name="audit_actor_idx"),
+        ]
         ordering = ["-at", "-id"]
 
     def __str__(self) -> str:

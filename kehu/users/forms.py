@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.mail import queue_email
+from kehu.core.models import AuditAction
 from kehu.users.models import CompanySettings, Department, User
 from kehu.users.roles import DataScope, Role
 
@@ -94,6 +95,28 @@ class CompanySettingsForm(forms.ModelForm):
     class Meta:
         model = CompanySettings
         fields = ["company_name", "allow_self_registration"]
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.ModelChoiceField(label=_("By"), queryset=User.objects.order_by("username"), required=False)
+    target_type = forms.ChoiceField(
+        label=_("Record type"),
+        required=False,
+        choices=[
+            ("", _("All records")),
+            ("customers.customer", _("Customers")),
+            ("customers.contact", _("Contacts")),
+            ("customers.customerfact", _("Information")),
+            ("activities.activity", _("Activities")),
+            ("users.user", _("Users")),
+            ("users.department", _("Departments")),
+            ("users.companysettings", _("Company settings")),
+        ],
+    )
+    action = forms.ChoiceField(
+        label=_("Action"), required=False, choices=[("", _("All actions")), *AuditAction.choices]
+    )
+    before = forms.IntegerField(required=False, min_value=1, max_value=2**53, widget=forms.HiddenInput)
 
 
 class ApiTokenForm(forms.Form):

@@ -155,6 +155,31 @@ def department_create(*, name: str, parent: Department | None, actor: User | Non
 
 
 @transaction.atomic
+def department_update(*, department: Department, actor: User, name: str, parent: Department | None) -> Department:
+    """Rename or move a department; its sub-departments move with it (their paths follow)."""
+    if not actor.has_perm("users.manage_users"):
+        raise PermissionDenied
+    if not name.strip():
+        raise ValidationError({"name": _("Enter a name.")})
+    if parent is not None and parent.path.startswith(department.path):
+        raise ValidationError({"parent": _("A department cannot sit under itself or one of its sub-departments.")})
+    before = snapshot(department, ["name", "parent"])
+    old_path = department.path
+    new_path = f"{parent.path if parent else '/'}{department.pk}/"
+    department.name, department.parent = name.strip(), parent
+    department.save(update_fields=["name", "parent"])
+    if new_path != old_path:
+        for sub in Department.objects.filter(path__startswith=old_path):
+            sub.path = new_path + sub.path[len(old_path) :]
+            sub.save(update_fields=["path"])
+        department.path = new_path
+    changes = diff(before, snapshot(department, ["name", "parent"]))
+    if changes:
+        audit_record(actor=actor, action=AuditAction.UPDATE, instance=department, changes=changes)
+    return department
+
+
+@transaction.atomic
 def invitation_create(
     *,
     email: str,

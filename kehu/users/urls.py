@@ -51,5 +51,7 @@ app_patterns = [
     path("users/<int:pk>/", views.user_edit, name="user-edit"),
     path("users/<int:pk>/approve/", views.user_approve, name="user-approve"),
     path("departments/new/", views.department_create, name="department-create"),
+    path("departments/<int:pk>/", views.department_edit, name="department-edit"),
     path("settings/", views.company_settings, name="company-settings"),
+    path("audit/", views.audit_log, name="audit-log"),
 ]

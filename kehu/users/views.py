@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
@@ -14,9 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.core.forms import apply_errors
+from kehu.core.selectors import audit_list
 from kehu.users import selectors, services
 from kehu.users.forms import (
     ApiTokenForm,
+    AuditFilterForm,
     CompanySettingsForm,
     DepartmentForm,
     InvitationAcceptForm,
@@ -27,7 +29,8 @@ from kehu.users.forms import (
     SetUpForm,
     UserEditForm,
 )
-from kehu.users.models import ApiToken, CompanySettings, User
+from kehu.users.models import ApiToken, CompanySettings, Department, User
+from kehu.users.roles import DataScope
 
 manage_users = permission_required("users.manage_users", raise_exception=True)
 
@@ -258,6 +261,55 @@ def department_create(request):
         else:
             return redirect("users:user-list")
     return render(request, "users/department_form.html", {"form": form, "nav_active": "users"})
+
+
+@manage_users
+def department_edit(request, pk):
+    department = get_object_or_404(Department, pk=pk)
+    form = DepartmentForm(request.POST or None, initial={"name": department.name, "parent": department.parent})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.department_update(department=department, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("users:user-list")
+    return render(
+        request, "users/department_form.html", {"form": form, "department": department, "nav_active": "users"}
+    )
+
+
+AUDIT_PAGE = 50
+
+
+def audit_log(request):
+    """The whole audit trail (ACC-4), for those who see all data and may read audits."""
+    user = request.user
+    if not (user.has_perm("core.view_auditentry") and user.data_scope == DataScope.ALL):
+        raise PermissionDenied
+    form = AuditFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    entries = audit_list(
+        actor_id=data["actor"].pk if data.get("actor") else None,
+        target_type=data.get("target_type", ""),
+        action=data.get("action", ""),
+        before_id=data.get("before"),
+        limit=AUDIT_PAGE + 1,
+    )
+    query = request.GET.copy()
+    query.pop("before", None)
+    return render(
+        request,
+        "users/audit_log.html",
+        {
+            "form": form,
+            "entries": entries[:AUDIT_PAGE],
+            "nav_active": "audit",
+            "query": query.urlencode(),
+            "older": entries[AUDIT_PAGE - 1].pk if len(entries) > AUDIT_PAGE else None,
+        },
+    )
 
 
 @manage_users

@@ -122,7 +122,7 @@ def test_if_empty_leaves_loaded_data_alone():
     load()
     before = counts()
     out = load(if_empty=True)
-    assert "demo data already loaded" in out
+    assert "no demo data loaded" in out
     assert counts() == before
 
 
@@ -141,3 +141,13 @@ def test_rows_created_after_the_load_get_fresh_ids():
     last = Customer.objects.order_by("-pk").values_list("pk", flat=True).first()
     assert Customer.objects.create(name="后来的客户").pk > last
     assert TimelineEntry.objects.create(customer_id=last, kind="note").pk > TimelineEntry.objects.count() - 1
+
+
+@pytest.mark.django_db
+def test_never_loads_next_to_a_real_company(team):
+    """An installation that was set up by hand (any user exists) gets no demo data, even with --if-empty."""
+    before = counts()
+    load(if_empty=True)
+    assert counts() == before
+    with pytest.raises(CommandError):
+        load()
