@@ -108,6 +108,8 @@ class Customer(TimeStamped, SoftDeletable, Versioned):
         indexes = [
             models.Index(fields=["-updated_at", "-id"], name="customer_updated_idx"),
             models.Index(fields=["owner", "-updated_at", "-id"], name="customer_owner_updated_idx"),
+            models.Index(fields=["name", "id"], name="customer_name_idx"),
+            models.Index(fields=["-created_at", "-id"], name="customer_created_idx"),
             # Partial: only the recycle bin reads it, and a full one lures SQLite away from the sort index.
             models.Index(
                 fields=["deleted_at"], condition=models.Q(deleted_at__isnull=False), name="customer_deleted_idx"

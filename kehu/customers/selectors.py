@@ -8,7 +8,6 @@ from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from kehu.core.masking import mask  # noqa: F401  (re-exported for callers)
 from kehu.customers.models import Contact, Customer, CustomerFact, InfoLevel, TimelineEntry
 from kehu.customers.search import CANDIDATE_CAP, search_candidates
 from kehu.users.models import User
@@ -35,13 +34,14 @@ LIST_COLUMNS = (
 )
 COUNT_CAP = 10_000
 PHONE_LIKE = re.compile(r"^[\d\s+()-]{3,}$")
+# Each order has an index it can walk (either way) and stop after one page.
 SORTS = {
-    "updated": "-updated_at",
-    "-updated": "updated_at",
-    "name": "name",
-    "-name": "-name",
-    "created": "-created_at",
-    "-created": "created_at",
+    "updated": ("-updated_at", "-id"),
+    "-updated": ("updated_at", "id"),
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "created": ("-created_at", "-id"),
+    "-created": ("created_at", "id"),
 }
 
 
@@ -81,7 +81,7 @@ def customer_list(user: User, filters: CustomerFilters) -> QuerySet[Customer]:
     for name in ("region", "industry", "tier", "status"):
         if value := getattr(filters, name):
             qs = qs.filter(**{name: value})
-    return qs.order_by(SORTS.get(filters.sort, "-updated_at"), "-id")
+    return qs.order_by(*SORTS.get(filters.sort, SORTS["updated"]))
 
 
 @dataclass

@@ -60,3 +60,14 @@ def test_manager_scope_list_walks_an_index_without_sorting(team, customer_of):
     plan = qs.explain()
     assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan
     assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", ["updated", "-updated", "name", "-name", "created", "-created"])
+def test_every_sort_order_walks_an_index_without_sorting(team, sort):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    plan = selectors.customer_list(team.manager1, selectors.CustomerFilters(sort=sort))[:26].explain()
+    assert "TEMP B-TREE" not in plan, plan

@@ -21,8 +21,13 @@ def grow(team, customer, n):
         contact_create(customer=customer, actor=team.rep1, name=f"联系人{i}", mobile=f"1380000{i:04d}")
         fact_create(customer=customer, actor=team.rep1, title=f"信息{i}", level=1 + i % 4)
         activity_log(customer=customer, actor=team.rep1, kind="visit", subject=f"拜访{i}")
-        activity_log(customer=customer, actor=team.rep2 if i % 2 else team.rep1, kind="commitment",
-                     subject=f"承诺{i}", due_on=date(2026, 12, 1))
+        activity_log(
+            customer=customer,
+            actor=team.rep2 if i % 2 else team.rep1,
+            kind="commitment",
+            subject=f"承诺{i}",
+            due_on=date(2026, 12, 1),
+        )
 
 
 @pytest.mark.django_db
