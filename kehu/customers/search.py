@@ -7,7 +7,7 @@ difference and caps the candidates so that common terms stay fast.
 """
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.db.models.expressions import RawSQL
 
 from kehu.customers.models import Contact, Customer
@@ -90,36 +90,34 @@ def _index_sql(term: str) -> tuple[str, list] | None:
 MAX_WORDS = 5
 
 
-def search_candidates(query: str, cap: int = CANDIDATE_CAP) -> tuple[list[int], bool, Q]:
-    """Customers matching every word of `query`: (candidate ids, whether they are all, a filter for all).
+def search_candidates(query: str, cap: int = CANDIDATE_CAP) -> tuple[Q, bool, Q]:
+    """Customers matching every word of `query`: (a filter for the candidates, whether the
+    candidates are all the matches, a filter for all matches).
 
-    The candidates (up to `cap` per word, the newest first on SQLite) answer fast; when a word's
-    list was cut at `cap`, the caller may need the full filter (slower) to find matches that are
-    older but in the user's scope.
+    The candidates (up to `cap` per word, the newest first on SQLite) answer fast; when a word
+    has more matches than that, the caller may need the full filter (slower) to find matches
+    that are older but in the user's scope. Both filters stay in SQL: no id list travels
+    through Python.
     """
-    ids: list[int] | None = None
-    complete, every = True, Q()
+    candidates, complete, every = Q(), True, Q()
     for word in query.lower().split()[:MAX_WORDS]:
-        word_ids, word_every = _word_candidates(word, cap)
-        complete = complete and len(word_ids) < cap
+        word_candidates, found, word_every = _word_candidates(word, cap)
+        candidates &= word_candidates
+        complete = complete and found < cap
         every &= word_every
-        if ids is None:
-            ids = word_ids
-        else:
-            keep = set(word_ids)
-            ids = [pk for pk in ids if pk in keep]
-    return ids or [], complete, every
+    return candidates, complete, every
 
 
-def _word_candidates(term: str, cap: int) -> tuple[list[int], Q]:
+def _word_candidates(term: str, cap: int) -> tuple[Q, int, Q]:
     index = _index_sql(term)
     if index is not None:
         sql, params = index
         with connection.cursor() as cursor:
-            cursor.execute(f"{sql} ORDER BY rowid DESC LIMIT %s", [*params, cap])
-            ids = [row[0] for row in cursor.fetchall()]
-        return ids, Q(pk__in=RawSQL(sql, params))  # noqa: S611 - constant table name, bound parameters
+            cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT %s)", [*params, cap])
+            found = cursor.fetchone()[0]
+        newest = RawSQL(f"{sql} ORDER BY rowid DESC LIMIT {int(cap)}", params)  # noqa: S611 - bound parameters
+        return Q(pk__in=newest), found, Q(pk__in=RawSQL(sql, params))  # noqa: S611
     # PostgreSQL (pg_trgm GIN index on search_text) and 1-character queries.
     every = Q(search_text__contains=term)
-    ids = list(Customer.objects.filter(every, deleted_at__isnull=True).values_list("id", flat=True)[:cap])
-    return ids, every
+    matching = Customer.objects.filter(every, deleted_at__isnull=True)
+    return Q(pk__in=Subquery(matching.values("pk")[:cap])), matching[:cap].count(), every

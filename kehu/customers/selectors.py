@@ -110,8 +110,8 @@ def customer_page(user: User, filters: CustomerFilters, *, offset: int, limit: i
         rows, has_next = _page(qs, offset, limit)
         count, capped = _cached_count(user, filters, qs)
         return CustomerPage(rows, count, capped, has_next)
-    ids, complete, every = search_candidates(filters.q, CANDIDATE_CAP)
-    newest = qs.filter(pk__in=ids)
+    candidates, complete, every = search_candidates(filters.q, CANDIDATE_CAP)
+    newest = qs.filter(candidates)
     if complete:
         rows, has_next = _page(newest, offset, limit)
         return CustomerPage(rows, *capped_count(newest), has_next)

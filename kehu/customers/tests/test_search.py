@@ -2,6 +2,7 @@
 
 import pytest
 
+from kehu.customers.models import Customer
 from kehu.customers.search import search_candidates
 from kehu.customers.selectors import CustomerFilters, customer_page
 from kehu.customers.services import contact_create, contact_delete, contact_update, customer_delete, customer_update
@@ -21,7 +22,7 @@ def found(user, q) -> set[str]:
 
 
 def customer_search_ids(q):
-    return search_candidates(q)[0]
+    return sorted(Customer.objects.filter(search_candidates(q)[0]).values_list("pk", flat=True))
 
 
 @pytest.mark.parametrize(
