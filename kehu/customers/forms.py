@@ -97,7 +97,7 @@ class CustomerFilterForm(forms.Form):
         max_length=100,
         widget=forms.TextInput(attrs={"placeholder": _("Name, contact or phone"), "type": "search"}),
     )
-    owner = forms.IntegerField(required=False, widget=forms.Select)
+    owner = forms.IntegerField(required=False, min_value=1, max_value=2**53, widget=forms.Select)
     region = forms.CharField(label=_("Region"), required=False, max_length=50)
     industry = forms.ChoiceField(
         label=_("Industry"), required=False, choices=[("", _("All industries"))] + Industry.choices
