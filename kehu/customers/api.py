@@ -4,13 +4,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from kehu.core.api import Day, Id, Page, Text
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.masking import mask
-from kehu.customers import selectors, services
+from kehu.customers import merge, selectors, services
 from kehu.customers.models import (
     BuyingRole,
     Contact,
@@ -86,6 +88,28 @@ class CustomerFields(Schema):
 
 class CustomerIn(CustomerFields):
     name: Text(200)
+    allow_duplicate: bool = Field(
+        False, description="Save even though likely duplicates exist (otherwise 409 lists them)."
+    )
+
+
+class DuplicateOut(Schema):
+    id: int | None = Field(description="null when the customer is outside your scope")
+    name: str
+    owner: str
+    reasons: list[str] = Field(description="name, phone, email, credit_code")
+
+
+class DuplicatesFound(Schema):
+    detail: str
+    duplicates: list[DuplicateOut]
+
+
+class MergeIn(Schema):
+    source_ids: list[Id] = Field(min_length=1, max_length=20, description="Customers merged into this one.")
+    fields: dict[Text(40), Id] = Field(
+        {}, description="Field name → id of the customer (this one or a source) whose value is kept."
+    )
 
 
 class CustomerPatch(Schema):
@@ -109,6 +133,9 @@ class CustomerPatch(Schema):
     owner_id: Id | None = None
     version: Annotated[int, Field(ge=1, le=2**31)] | None = Field(
         None, description="The version you read; a save based on an older version is refused with 409."
+    )
+    allow_duplicate: bool = Field(
+        False, description="Save even though the new name, phone, email or code matches other customers."
     )
 
 
@@ -180,9 +207,39 @@ def customer_list(request, query: Query[CustomerQuery]):
     }
 
 
-@customers_router.post("/", response={201: CustomerOut})
+IDENTIFYING_FIELDS = ("name", "phone", "email", "credit_code")
+
+
+def _duplicates_found(user: User, query: dict, exclude_pk=None):
+    """409 with the likely duplicates, details only of those in the caller's scope."""
+    matches = selectors.customer_duplicates(
+        user, exclude_pk=exclude_pk, **{name: query.get(name) or "" for name in IDENTIFYING_FIELDS}
+    )
+    if not matches:
+        return None
+    return Status(
+        409,
+        {
+            "detail": _("This customer may already exist. Send allow_duplicate: true to save it anyway."),
+            "duplicates": [
+                {
+                    "id": m.customer_id if m.in_scope else None,
+                    "name": m.name,
+                    "owner": m.owner,
+                    "reasons": m.reasons,
+                }
+                for m in matches
+            ],
+        },
+    )
+
+
+@customers_router.post("/", response={201: CustomerOut, 409: DuplicatesFound})
 def customer_create(request, payload: CustomerIn):
-    data = model_values(Customer, payload.dict())
+    """Creates a customer; likely duplicates (name, phone, email, credit code) answer 409 unless allowed."""
+    data = model_values(Customer, payload.dict(exclude={"allow_duplicate"}))
+    if not payload.allow_duplicate and (found := _duplicates_found(request.user, data)):
+        return found
     owner = _owner(request.user, data.pop("owner_id")) or request.user
     customer = services.customer_create(actor=request.user, owner=owner, **data)
     return Status(201, customer_out(request.user, customer, True))
@@ -193,16 +250,39 @@ def customer_read(request, customer_id: Id):
     return customer_out(request.user, selectors.customer_get(request.user, customer_id))
 
 
-@customers_router.patch("/{customer_id}", response=CustomerOut)
+@customers_router.patch("/{customer_id}", response={200: CustomerOut, 409: DuplicatesFound})
 def customer_update(request, customer_id: Id, payload: CustomerPatch):
+    """Changes fields; a new name, phone, email or credit code matching other customers answers 409 unless allowed."""
     customer = selectors.customer_get(request.user, customer_id)
     data = payload.dict(exclude_unset=True)
+    allow_duplicate = data.pop("allow_duplicate", False)
     version = check_version(customer, data.pop("version", None))
     fields = model_values(Customer, data)
+    changed = {n for n in IDENTIFYING_FIELDS if n in fields and fields[n] != getattr(customer, n)}
+    if changed and not allow_duplicate:
+        query = {n: fields.get(n, getattr(customer, n)) for n in IDENTIFYING_FIELDS}
+        if not selectors.can_see_sensitive(request.user, customer) and "phone" not in changed:
+            query["phone"] = ""
+        if found := _duplicates_found(request.user, query, exclude_pk=customer.pk):
+            return found
     if "owner_id" in fields:
         fields["owner"] = _owner(request.user, fields.pop("owner_id") or None)
     customer = services.customer_update(customer=customer, actor=request.user, expected_version=version, **fields)
     return customer_out(request.user, customer)
+
+
+@customers_router.post("/{customer_id}/merge", response=CustomerOut)
+def customer_merge(request, customer_id: Id, payload: MergeIn):
+    """Merges duplicates into this customer: their contacts, information, activities and history move
+    here, blank fields are filled from them (or taken as `fields` says), and they go to the recycle bin."""
+    target = selectors.customer_get(request.user, customer_id)
+    if not request.user.has_perm("customers.change_customer"):
+        raise PermissionDenied
+    sources = [selectors.customer_get(request.user, pk) for pk in dict.fromkeys(payload.source_ids)]
+    if len(sources) != len(payload.source_ids):
+        raise ValidationError({"source_ids": _("A customer cannot be merged into itself or twice.")})
+    merge.customer_merge(target=target, sources=sources, actor=request.user, field_choices=payload.fields)
+    return customer_out(request.user, selectors.customer_get(request.user, customer_id))
 
 
 @customers_router.delete("/{customer_id}", response={204: None})

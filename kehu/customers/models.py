@@ -3,6 +3,7 @@ and the customer timeline that every domain appends to (CUS-1, CUS-2, CUS-4, CUS
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -86,6 +87,18 @@ class Customer(TimeStamped, SoftDeletable, Versioned):
     notes = models.TextField(_("notes"), blank=True)
     # Name, contact names and phones, kept by kehu.customers.search for substring search.
     search_text = models.TextField(blank=True, default="", editable=False)
+    # The name without legal form, spaces and punctuation (kehu.customers.normalise): duplicate detection.
+    name_key = models.CharField(max_length=200, blank=True, default="", editable=False, db_index=True)
+    # Set when this customer was merged into another one; it then stays in the recycle bin.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -110,6 +123,9 @@ class Customer(TimeStamped, SoftDeletable, Versioned):
             models.Index(fields=["owner", "-updated_at", "-id"], name="customer_owner_updated_idx"),
             models.Index(fields=["name", "id"], name="customer_name_idx"),
             models.Index(fields=["-created_at", "-id"], name="customer_created_idx"),
+            # Duplicate detection: exact credit code and case-insensitive email.
+            models.Index(fields=["credit_code"], condition=~models.Q(credit_code=""), name="customer_credit_code_idx"),
+            models.Index(Lower("email"), condition=~models.Q(email=""), name="customer_email_idx"),
             # Partial: only the recycle bin reads it, and a full one lures SQLite away from the sort index.
             models.Index(
                 fields=["deleted_at"], condition=models.Q(deleted_at__isnull=False), name="customer_deleted_idx"
@@ -176,7 +192,10 @@ class Contact(TimeStamped, SoftDeletable, Versioned):
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
-        indexes = [models.Index(fields=["customer", "deleted_at"], name="contact_customer_idx")]
+        indexes = [
+            models.Index(fields=["customer", "deleted_at"], name="contact_customer_idx"),
+            models.Index(Lower("email"), condition=~models.Q(email=""), name="contact_email_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -228,6 +247,7 @@ class TimelineKind(models.TextChoices):
     NOTE = "note", _("Note")
     COMMITMENT = "commitment", _("Commitment")
     COMMITMENT_DONE = "commitment_done", _("Commitment kept")
+    CUSTOMER_MERGED = "customer_merged", _("Duplicate merged in")
 
 
 class TimelineEntry(models.Model):
@@ -250,3 +270,29 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.summary}"
+
+
+class CustomerMerge(models.Model):
+    """The record of one merge of duplicates into a target customer (CUS-5), for review."""
+
+    target = models.ForeignKey(
+        Customer, verbose_name=_("kept customer"), on_delete=models.PROTECT, related_name="merges"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_at = models.DateTimeField(_("merged at"), default=timezone.now)
+    # [{"id": 12, "name": "…"}, …] of the customers merged in (they stay in the recycle bin).
+    sources = models.JSONField(_("merged customers"), default=list)
+    # {field: {"from": customer id, "before": value, "after": value}} for every field the target took.
+    fields = models.JSONField(_("fields taken"), default=dict, blank=True)
+    # {"app.model.field": rows moved} for every kind of related row moved to the target.
+    moved = models.JSONField(_("rows moved"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("customer merge")
+        verbose_name_plural = _("customer merges")
+        indexes = [models.Index(fields=["target", "-merged_at"], name="customer_merge_target_idx")]
+
+    def __str__(self) -> str:
+        return f"{', '.join(s['name'] for s in self.sources)} → {self.target_id}"

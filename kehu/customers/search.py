@@ -11,6 +11,7 @@ from django.db.models import Q, Subquery
 from django.db.models.expressions import RawSQL
 
 from kehu.customers.models import Contact, Customer
+from kehu.customers.normalise import normalise_phone
 
 CANDIDATE_CAP = 2000
 TRIGRAM_TABLE = "customer_search_tri"
@@ -29,10 +30,16 @@ POSTGRES_DROP = ["DROP INDEX IF EXISTS customer_search_trgm"]
 
 
 def search_text_for(customer: Customer, contacts) -> str:
+    """Name and phones of the customer and its contacts; each phone is followed by its
+    normalised key (0512-6666 8888 → 51266668888) as a word, which duplicate detection looks up."""
     parts = [customer.name, customer.phone]
+    phones = [customer.phone]
     for contact in contacts:
         parts += [contact.name, contact.mobile, contact.office_phone]
-    return " ".join(p for p in parts if p).lower()
+        phones += [contact.mobile, contact.office_phone]
+    words = " ".join(p for p in parts if p).lower().split()
+    keys = sorted({k for p in phones if (k := normalise_phone(p)) and k not in words})
+    return " ".join(words + keys)
 
 
 def bigrams(text: str) -> str:

@@ -8,7 +8,8 @@ from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from kehu.customers.models import Contact, Customer, CustomerFact, InfoLevel, TimelineEntry
+from kehu.customers.dedupe import DuplicateMatch, find_duplicates
+from kehu.customers.models import Contact, Customer, CustomerFact, CustomerMerge, InfoLevel, TimelineEntry
 from kehu.customers.search import CANDIDATE_CAP, search_candidates
 from kehu.users.models import User
 from kehu.users.roles import DataScope
@@ -191,7 +192,7 @@ def timeline_page(customer: Customer, *, before: tuple | None = None, size: int 
 
 def deleted_customers_for(user: User) -> QuerySet[Customer]:
     """The recycle bin: deleted customers this user may restore (owner or administrator)."""
-    qs = Customer.objects.filter(deleted_at__isnull=False).select_related("deleted_by", "owner")
+    qs = Customer.objects.filter(deleted_at__isnull=False).select_related("deleted_by", "owner", "merged_into")
     if user.has_perm("users.manage_users"):
         return qs.order_by("-deleted_at")
     return qs.filter(owner=user).order_by("-deleted_at")
@@ -205,3 +206,21 @@ def deleted_contacts_for(user: User) -> QuerySet[Contact]:
     if user.has_perm("users.manage_users"):
         return qs.order_by("-deleted_at")
     return qs.filter(customer__owner=user).order_by("-deleted_at")
+
+
+def customer_duplicates(user: User, **query) -> list[DuplicateMatch]:
+    """Likely duplicates (see `kehu.customers.dedupe.find_duplicates`), each marked whether the
+    user may open it. Those outside the scope are still listed, by name, owner and reasons only:
+    a rep must learn that a colleague already looks after this customer, not its details."""
+    matches = find_duplicates(**query)
+    visible = set(
+        customer_qs_visible_to(user).filter(pk__in=[m.customer_id for m in matches]).values_list("pk", flat=True)
+    )
+    for match in matches:
+        match.in_scope = match.customer_id in visible
+    return matches
+
+
+def merges_of(customer: Customer, limit: int = 20) -> list[CustomerMerge]:
+    """The merges into this customer, newest first (the review of CUS-5)."""
+    return list(customer.merges.select_related("actor").order_by("-merged_at", "-id")[:limit])

@@ -12,6 +12,7 @@ from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
 from kehu.core.versioning import update_versioned
 from kehu.customers.models import Contact, Customer, CustomerFact, TimelineEntry, TimelineKind
+from kehu.customers.normalise import normalise_name
 from kehu.customers.search import search_index_update
 from kehu.customers.selectors import can_see_sensitive
 from kehu.users.models import User
@@ -98,6 +99,7 @@ def _clean_customer(customer: Customer) -> None:
     customer.name = (customer.name or "").strip()
     if not customer.name:
         errors["name"] = _("Enter the customer's name.")
+    customer.name_key = normalise_name(customer.name)
     customer.credit_code = (customer.credit_code or "").strip().upper()
     if customer.credit_code and not credit_code_is_valid(customer.credit_code):
         errors["credit_code"] = _("This is not a valid unified social credit code (18 characters, check digit).")
@@ -176,7 +178,9 @@ def customer_update(*, customer: Customer, actor: User, expected_version: int, *
     changes = diff(before, snapshot(customer, CUSTOMER_FIELDS))
     if not changes:
         return customer
-    update_versioned(customer, expected_version=expected_version, fields=list(fields))
+    update_versioned(
+        customer, expected_version=expected_version, fields=list(fields) + (["name_key"] if "name" in fields else [])
+    )
     if {"name", "phone"} & changes.keys():
         search_index_update([customer.pk])
     if "owner" in changes:
@@ -225,6 +229,11 @@ def customer_delete(*, customer: Customer, actor: User) -> None:
 def customer_restore(*, customer: Customer, actor: User) -> None:
     if not (actor.has_perm("users.manage_users") or customer.owner_id == actor.pk):
         raise PermissionDenied
+    if customer.merged_into_id is not None:
+        raise ValidationError(
+            _("%(name)s was merged into %(target)s and cannot be restored: its history now lives there.")
+            % {"name": customer.name, "target": customer.merged_into.name}
+        )
     now = timezone.now()
     Customer.objects.filter(pk=customer.pk).update(deleted_at=None, deleted_by=None, updated_at=now)
     customer.deleted_at = customer.deleted_by = None

@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.customer_create, name="customer-create"),
     path("<int:pk>/edit/", views.customer_edit, name="customer-edit"),
     path("<int:pk>/delete/", views.customer_delete, name="customer-delete"),
+    path("<int:pk>/merge/", views.customer_merge_view, name="customer-merge"),
     path("<int:pk>/restore/", views.customer_restore, name="customer-restore"),
     path("<int:pk>/contacts/new/", views.contact_create, name="contact-create"),
     path("<int:pk>/facts/new/", views.fact_create, name="fact-create"),

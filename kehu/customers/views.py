@@ -9,8 +9,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.core.forms import apply_errors
+from kehu.core.masking import mask
 from kehu.customers import selectors, services
+from kehu.customers.dedupe import duplicate_query
 from kehu.customers.forms import ContactForm, CustomerFilterForm, CustomerForm, FactForm
+from kehu.customers.merge import MERGE_FIELDS, customer_merge
+from kehu.customers.models import Customer
 from kehu.users.selectors import assignable_owners
 
 PAGE_SIZE = 25
@@ -58,10 +62,27 @@ def customer_list(request):
     return render(request, template, context)
 
 
+IDENTIFYING_FIELDS = ("name", "phone", "email", "credit_code")
+
+
+def _duplicates_to_confirm(request, form, exclude_pk=None) -> list:
+    """Likely duplicates of the values on the form, unless the user ticked "Save anyway"."""
+    if request.POST.get("allow_duplicate") == "on":
+        return []
+    data = form.cleaned_data
+    if exclude_pk is not None and not set(IDENTIFYING_FIELDS) & set(form.changed_data):
+        return []  # an edit that leaves name, phones, email and code alone asks nothing
+    query = {name: data.get(name) or "" for name in IDENTIFYING_FIELDS}
+    if exclude_pk is not None and "phone" not in form.fields:
+        query["phone"] = ""
+    return selectors.customer_duplicates(request.user, exclude_pk=exclude_pk, **query)
+
+
 def customer_create(request):
     _require(request.user, "customers.add_customer")
     form = CustomerForm(request.POST or None, user=request.user, initial={"owner": request.user.pk})
-    if request.method == "POST" and form.is_valid():
+    duplicates = []
+    if request.method == "POST" and form.is_valid() and not (duplicates := _duplicates_to_confirm(request, form)):
         fields = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         fields["owner"] = fields.get("owner") or request.user
         try:
@@ -71,7 +92,9 @@ def customer_create(request):
         else:
             messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
             return redirect("workspace:customer-detail", pk=customer.pk)
-    return render(request, "customers/customer_form.html", {"form": form, "nav_active": "customers"})
+    return render(
+        request, "customers/customer_form.html", {"form": form, "duplicates": duplicates, "nav_active": "customers"}
+    )
 
 
 def customer_edit(request, pk):
@@ -83,7 +106,12 @@ def customer_edit(request, pk):
         user=request.user,
         sensitive=selectors.can_see_sensitive(request.user, customer),
     )
-    if request.method == "POST" and form.is_valid():
+    duplicates = []
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and not (duplicates := _duplicates_to_confirm(request, form, exclude_pk=customer.pk))
+    ):
         fresh = selectors.customer_get(request.user, pk)
         fields = {name: form.cleaned_data[name] for name in form.changed_data if name != "version"}
         try:
@@ -96,7 +124,9 @@ def customer_edit(request, pk):
             messages.success(request, _("Saved."))
             return redirect("workspace:customer-detail", pk=pk)
     return render(
-        request, "customers/customer_form.html", {"form": form, "customer": customer, "nav_active": "customers"}
+        request,
+        "customers/customer_form.html",
+        {"form": form, "customer": customer, "duplicates": duplicates, "nav_active": "customers"},
     )
 
 
@@ -123,7 +153,11 @@ def customer_restore(request, pk):
     customer = selectors.deleted_customers_for(request.user).filter(pk=pk).first()
     if customer is None:
         raise Http404
-    services.customer_restore(customer=customer, actor=request.user)
+    try:
+        services.customer_restore(customer=customer, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("customers:recycle-bin")
     messages.success(request, _("%(name)s is restored.") % {"name": customer.name})
     return redirect("workspace:customer-detail", pk=customer.pk)
 
@@ -198,3 +232,103 @@ def fact_create(request, pk):
         else:
             return redirect(reverse("workspace:customer-detail", args=[customer.pk]) + "#facts")
     return render(request, "customers/fact_form.html", {"form": form, "customer": customer, "nav_active": "customers"})
+
+
+MERGE_SEARCH_ROWS = 20
+
+
+def _ids(values) -> list[int]:
+    ids = []
+    for value in values:
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            raise Http404 from None
+    return list(dict.fromkeys(ids))
+
+
+def _display(customer, name: str, sensitive: bool) -> str:
+    if name == "owner":
+        return customer.owner.display_name if customer.owner else ""
+    if name == "latitude":
+        return f"{customer.latitude}, {customer.longitude}" if customer.latitude is not None else ""
+    field = customer._meta.get_field(name)
+    value = getattr(customer, f"get_{name}_display")() if field.choices else getattr(customer, name)
+    value = "" if value is None else str(value)
+    return mask(value) if name == "phone" and not sensitive else value
+
+
+def _comparison(user, target, sources) -> list[dict]:
+    """The fields whose values differ, each with the values and the preselected customer."""
+    everyone = [target, *sources]
+    # All of them are in the user's scope (checked by the caller), so this is can_see_sensitive without a query each.
+    sees_all = user.is_superuser or user.has_perm("customers.view_sensitive")
+    sensitive = {c.pk: sees_all or c.owner_id == user.pk for c in everyone}
+    rows = []
+    for name in MERGE_FIELDS:
+        raw = [(getattr(c, name), c.longitude if name == "latitude" else None) for c in everyone]
+        if len({str(r) for r in raw}) == 1:
+            continue
+        blank = [r[0] in (None, "") for r in raw]
+        chosen = target.pk
+        if blank[0] and name != "owner":
+            chosen = next((c.pk for c, b in zip(everyone, blank, strict=True) if not b), target.pk)
+        rows.append(
+            {
+                "name": name,
+                "label": Customer._meta.get_field(name).verbose_name,
+                "values": [(c.pk, _display(c, name, sensitive[c.pk])) for c in everyone],
+                "chosen": chosen,
+            }
+        )
+    return rows
+
+
+def customer_merge_view(request, pk):
+    """Merge duplicates into this customer: pick them, choose the differing values, confirm."""
+    target = selectors.customer_get(request.user, pk)
+    _require(request.user, "customers.change_customer")
+    source_ids = _ids(request.POST.getlist("sources") if request.method == "POST" else request.GET.getlist("sources"))
+    visible = selectors.customer_qs_visible_to(request.user).select_related("owner")
+    sources = []
+    if source_ids:
+        by_pk = {c.pk: c for c in visible.filter(pk__in=source_ids).exclude(pk=target.pk)}
+        if len(by_pk) != len(source_ids):
+            raise Http404
+        sources = [by_pk[i] for i in source_ids]
+    if request.method == "POST" and sources:
+        choices = {}
+        for name in MERGE_FIELDS:
+            if raw := request.POST.get(f"field_{name}"):
+                choices[name] = _ids([raw])[0]
+        try:
+            customer_merge(target=target, sources=sources, actor=request.user, field_choices=choices)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(
+                request,
+                _("Merged %(names)s into %(name)s.")
+                % {"names": ", ".join(s.name for s in sources), "name": target.name},
+            )
+            return redirect("workspace:customer-detail", pk=target.pk)
+    context = {"customer": target, "sources": sources, "nav_active": "customers"}
+    if sources:
+        context["comparison"] = _comparison(request.user, target, sources)
+    else:
+        duplicates = [m for m in selectors.customer_duplicates(request.user, **duplicate_query(target)) if m.in_scope]
+        context["duplicates"] = duplicates
+        q = request.GET.get("q", "").strip()[:100]
+        found = []
+        if q:
+            page = selectors.customer_page(
+                request.user,
+                selectors.CustomerFilters(q=q),
+                offset=0,
+                limit=MERGE_SEARCH_ROWS,
+                columns=selectors.LIST_COLUMNS,
+            )
+            found = [c for c in page.rows if c.pk != target.pk]
+        context.update(q=q, found=found)
+    return render(request, "customers/customer_merge.html", context)

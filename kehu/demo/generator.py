@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from kehu.activities.models import Activity
 from kehu.customers.models import Contact, Customer, TimelineEntry, TimelineKind
+from kehu.customers.normalise import normalise_name
 from kehu.customers.search import BIGRAM_TABLE, TRIGRAM_TABLE, bigrams, search_text_for
 from kehu.customers.services import CONTACT_FIELDS, CREDIT_CHARS, CREDIT_WEIGHTS
 from kehu.demo import vocabulary as V
@@ -139,6 +140,7 @@ CUSTOMER_COLUMNS = (
     "credit_code",
     "notes",
     "search_text",
+    "name_key",
     "created_by",
     "owner",
 )
@@ -522,6 +524,7 @@ class DemoGenerator:
                         code,
                         notes,
                         text,
+                        normalise_name(name),
                         owner,
                         owner,
                     )

@@ -91,6 +91,7 @@ def _context(request, customer, form=None):
         "form": form if form is not None else (ActivityForm(customer=customer) if can_log else None),
         # The trail holds before/after values, phones included: only for those who may see them.
         "audit": list(audit_entries_for(customer, 20)) if sensitive and user.has_perm("core.view_auditentry") else None,
+        "merges": selectors.merges_of(customer),
         "today": timezone.localdate(),
         "nav_active": "customers",
     }

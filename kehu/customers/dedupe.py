@@ -1,0 +1,127 @@
+"""Likely duplicates of a customer (CUS-5): normalised names, phones, emails and credit codes.
+
+Normalisation is deliberately simple and the same on both sides of every comparison:
+
+- names: NFKC (full-width → half-width), lower case, Latin legal forms dropped at the end
+  ("co., ltd.", "ltd", "inc", "corp"), spaces and punctuation removed (including （）), then
+  one Chinese legal-form suffix dropped (有限责任公司, 股份有限公司, 有限公司, 集团, 公司, 厂 …),
+  so that 苏州华星精密机械有限公司 and 苏州 华星精密机械（有限责任公司） share one key;
+- phones: digits only, an international prefix (+86, 0086) dropped, then a leading trunk 0
+  (0512-6666 8888 → 51266668888); keys shorter than 7 digits are ignored (extensions, typos);
+- emails: trimmed and lower-cased; credit codes: upper-cased, compared exactly.
+
+The keys of the phones are written into `Customer.search_text` by `kehu.customers.search`, so
+the existing substring index finds them; the name key is `Customer.name_key` (indexed).
+Visibility is decided by the caller (`selectors.customer_duplicates`): this module reads
+across every scope on purpose, because a rep must learn that another rep's customer exists.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models.functions import Lower
+
+from kehu.customers.models import Contact, Customer
+from kehu.customers.normalise import normalise_email, normalise_name, normalise_phone
+from kehu.customers.search import search_candidates
+
+CANDIDATE_LIMIT = 200
+
+
+class Reason:
+    NAME = "name"
+    PHONE = "phone"
+    EMAIL = "email"
+    CREDIT_CODE = "credit_code"
+    ORDER = ("name", "phone", "email", "credit_code")
+
+
+@dataclass
+class DuplicateMatch:
+    customer_id: int
+    name: str
+    owner: str
+    reasons: list[str] = field(default_factory=list)
+    # Set by the selector: whether the asking user may open this customer.
+    in_scope: bool = False
+
+
+def _phone_matches(keys: set[str], limit: int) -> set[int]:
+    """Customers whose own phone or a live contact's phone has one of these keys.
+
+    The substring index over `search_text` (which holds every phone key as a word) proposes
+    candidates; a word-exact check drops numbers that merely contain the key."""
+    found: set[int] = set()
+    for key in keys:
+        candidates, _complete, _every = search_candidates(key, CANDIDATE_LIMIT)
+        rows = Customer.objects.filter(candidates, deleted_at__isnull=True).values_list("pk", "search_text")
+        found |= {pk for pk, text in rows[:CANDIDATE_LIMIT] if key in text.split()}
+        if len(found) >= limit:
+            break
+    return found
+
+
+def find_duplicates(
+    *, name: str, phone: str = "", email: str = "", credit_code: str = "", exclude_pk=None, limit: int = 10
+) -> list[DuplicateMatch]:
+    """Live customers that are likely the same as the one described, each with its reasons.
+
+    Reads across all scopes: the caller shows details only of those the user may see."""
+    reasons: dict[int, set[str]] = {}
+
+    def add(ids, reason):
+        for pk in ids:
+            if pk != exclude_pk:
+                reasons.setdefault(pk, set()).add(reason)
+
+    live = Customer.objects.filter(deleted_at__isnull=True)
+    if name_key := normalise_name(name):
+        add(live.filter(name_key=name_key).values_list("pk", flat=True)[: limit + 1], Reason.NAME)
+    phone_key = normalise_phone(phone)
+    if phone_key:
+        add(_phone_matches({phone_key}, limit + 1), Reason.PHONE)
+    if email := normalise_email(email):
+        by_customer = live.alias(email_key=Lower("email")).filter(email_key=email).values_list("pk", flat=True)
+        by_contact = (
+            Contact.objects.alias(email_key=Lower("email"))
+            .filter(email_key=email, deleted_at__isnull=True, customer__deleted_at__isnull=True)
+            .values_list("customer_id", flat=True)
+        )
+        add(by_customer[: limit + 1], Reason.EMAIL)
+        add(by_contact[: limit + 1], Reason.EMAIL)
+    if credit_code := (credit_code or "").strip().upper():
+        add(live.filter(credit_code=credit_code).values_list("pk", flat=True)[: limit + 1], Reason.CREDIT_CODE)
+    if not reasons:
+        return []
+    # The strongest first: more reasons, then the credit code (an identity), then the newest.
+    ranked = sorted(reasons, key=lambda pk: (-len(reasons[pk]), Reason.CREDIT_CODE not in reasons[pk], -pk))
+    ranked = ranked[:limit]
+    rows = (
+        Customer.objects.filter(pk__in=ranked)
+        .select_related("owner")
+        .only("pk", "name", "owner__username", "owner__first_name", "owner__last_name")
+    )
+    by_pk = {c.pk: c for c in rows}
+    return [
+        DuplicateMatch(
+            customer_id=pk,
+            name=by_pk[pk].name,
+            owner=by_pk[pk].owner.display_name if by_pk[pk].owner else "",
+            reasons=[r for r in Reason.ORDER if r in reasons[pk]],
+        )
+        for pk in ranked
+        if pk in by_pk
+    ]
+
+
+def duplicate_query(customer: Customer) -> dict:
+    """The find_duplicates arguments describing an existing customer."""
+    return {
+        "name": customer.name,
+        "phone": customer.phone,
+        "email": customer.email,
+        "credit_code": customer.credit_code,
+        "exclude_pk": customer.pk,
+    }
+
+
+__all__ = ["DuplicateMatch", "Reason", "duplicate_query", "find_duplicates", "normalise_name", "normalise_phone"]

@@ -1,0 +1,165 @@
+"""Merging duplicate customers (CUS-5): one transaction moves every related row of the sources
+to the target, fills the target's blank fields, and leaves the sources in the recycle bin.
+
+Related rows are found generically: every foreign key (and one-to-one key) of any model that
+points at `Customer` is re-pointed from the sources to the target, so later domains (orders,
+tickets, …) are covered without this module importing them. A model that needs more than a
+re-pointed key (for instance a uniqueness per customer) must say so here before it ships.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.core.audit import audit_record, diff, snapshot
+from kehu.core.models import AuditAction
+from kehu.core.versioning import update_versioned
+from kehu.customers.models import Customer, CustomerMerge, TimelineKind
+from kehu.customers.search import search_index_update
+from kehu.customers.selectors import customer_qs_visible_to
+from kehu.customers.services import CUSTOMER_FIELDS, _clean_customer, _may_assign, timeline_append
+from kehu.users.models import User
+
+# Fields a merge may take from a source. Coordinates travel as a pair (choose "latitude").
+MERGE_FIELDS = [name for name in CUSTOMER_FIELDS if name != "longitude"]
+MAX_SOURCES = 20
+
+
+def _blank(value) -> bool:
+    return value is None or value == ""
+
+
+def customer_relations() -> list[tuple[type, str]]:
+    """(model, field name) of every key pointing at Customer, hidden reverse relations included."""
+    relations = []
+    for rel in Customer._meta.get_fields(include_hidden=True):
+        if rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one):
+            relations.append((rel.related_model, rel.field.name))
+    return relations
+
+
+def _values_taken(target: Customer, sources: list[Customer], field_choices: dict) -> dict:
+    """{field: source customer} for every field the target takes from a source."""
+    by_pk = {c.pk: c for c in [target, *sources]}
+    errors, taken = {}, {}
+    for name, chosen in field_choices.items():
+        if name not in MERGE_FIELDS:
+            errors[name] = _("This field cannot be chosen in a merge.")
+        elif not isinstance(chosen, int) or chosen not in by_pk:
+            errors[name] = _("Choose the value of the kept customer or of one being merged in.")
+        elif chosen != target.pk:
+            taken[name] = by_pk[chosen]
+    if errors:
+        raise ValidationError(errors)
+    for name in MERGE_FIELDS:
+        if name in field_choices or name == "owner" or not _blank(getattr(target, name)):
+            continue
+        for source in sources:
+            if not _blank(getattr(source, name)):
+                taken[name] = source
+                break
+    return taken
+
+
+@transaction.atomic
+def customer_merge(
+    *, target: Customer, sources: list[Customer], actor: User, field_choices: dict | None = None
+) -> CustomerMerge:
+    """Merge `sources` into `target`; nothing of theirs is lost, all of it now belongs to the target.
+
+    `field_choices` maps a field to the id of the customer whose value is kept (the target's
+    own id keeps its value); other blank fields of the target are filled from the sources in order.
+    """
+    if not actor.has_perm("customers.change_customer"):
+        raise PermissionDenied
+    source_ids = [s.pk for s in sources]
+    if not source_ids:
+        raise ValidationError({"source_ids": _("Choose at least one customer to merge in.")})
+    if len(source_ids) > MAX_SOURCES:
+        raise ValidationError({"source_ids": _("Merge at most %(n)d customers at once.") % {"n": MAX_SOURCES}})
+    if len(set(source_ids)) != len(source_ids) or target.pk in source_ids:
+        raise ValidationError({"source_ids": _("A customer cannot be merged into itself or twice.")})
+    # Fresh rows, locked, and all in the actor's scope: a merge never reaches past what one may see.
+    ids = [target.pk, *source_ids]
+    rows = {
+        c.pk: c
+        for c in customer_qs_visible_to(actor)
+        .select_for_update(of=("self",))
+        .select_related("owner")
+        .filter(pk__in=ids)
+    }
+    if len(rows) != len(ids):
+        raise PermissionDenied
+    target, sources = rows[target.pk], [rows[pk] for pk in source_ids]
+
+    field_choices = dict(field_choices or {})
+    if "longitude" in field_choices:
+        raise ValidationError({"longitude": _("Coordinates are chosen together: choose latitude.")})
+    taken = _values_taken(target, sources, field_choices)
+    if "latitude" in taken:
+        taken["longitude"] = taken["latitude"]
+    before = snapshot(target, CUSTOMER_FIELDS)
+    old_owner_id = target.owner_id
+    for name, source in taken.items():
+        setattr(target, name, getattr(source, name))
+    if target.owner_id != old_owner_id and not _may_assign(actor, target.owner):
+        raise ValidationError({"owner": _("You may not assign customers to this user.")})
+    _clean_customer(target)
+    changes = diff(before, snapshot(target, CUSTOMER_FIELDS))
+
+    # Move every related row of every source. Sources that were themselves merge targets pass
+    # their merged-in customers and merge records on as well.
+    moved: dict[str, int] = {}
+    for model, field_name in customer_relations():
+        count = model._base_manager.filter(**{f"{field_name}__in": source_ids}).update(**{field_name: target})
+        if count:
+            moved[f"{model._meta.label_lower}.{field_name}"] = count
+
+    now = timezone.now()
+    written = [name for name in changes if name in CUSTOMER_FIELDS]
+    update_versioned(
+        target,
+        expected_version=target.version,
+        fields=written + (["name_key"] if "name" in written else []),
+    )
+    Customer.objects.filter(pk__in=source_ids).update(
+        deleted_at=now, deleted_by=actor, merged_into=target, updated_at=now
+    )
+    search_index_update(ids)
+
+    record = CustomerMerge.objects.create(
+        target=target,
+        actor=actor,
+        merged_at=now,
+        sources=[{"id": s.pk, "name": s.name} for s in sources],
+        fields={
+            name: {"from": source.pk, "before": before[name], "after": snapshot(target, [name])[name]}
+            for name, source in taken.items()
+            if name in changes
+        },
+        moved=moved,
+    )
+    for source in sources:
+        timeline_append(
+            customer_id=target.pk,
+            kind=TimelineKind.CUSTOMER_MERGED,
+            actor=actor,
+            summary=source.name,  # the kind reads "Duplicate merged in" in each reader's language
+            subject=record,
+            payload={"source_id": source.pk},
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.DELETE,
+            instance=source,
+            changes={"merged_into": [None, str(target)]},
+        )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=target,
+        changes={**changes, "merged_from": [None, ", ".join(s.name for s in sources)]},
+    )
+    target.refresh_from_db()
+    return record
