@@ -95,6 +95,8 @@ def _index_sql(term: str) -> tuple[str, list] | None:
 
 
 MAX_WORDS = 5
+# Up to this many matches travel as a list of ids; more stay an SQL subquery (long parameter lists cost).
+FEW = 200
 
 
 def search_candidates(query: str, cap: int = CANDIDATE_CAP) -> tuple[Q, bool, Q]:
@@ -120,10 +122,14 @@ def _word_candidates(term: str, cap: int) -> tuple[Q, int, Q]:
     if index is not None:
         sql, params = index
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT %s)", [*params, cap])
-            found = cursor.fetchone()[0]
-        newest = RawSQL(f"{sql} ORDER BY rowid DESC LIMIT {int(cap)}", params)  # noqa: S611 - bound parameters
-        return Q(pk__in=newest), found, Q(pk__in=RawSQL(sql, params))  # noqa: S611
+            cursor.execute(f"{sql} ORDER BY rowid DESC LIMIT %s", [*params, cap])
+            ids = [row[0] for row in cursor.fetchall()]
+        every = Q(pk__in=RawSQL(sql, params))  # noqa: S611 - constant table name, bound parameters
+        if len(ids) <= FEW:
+            # Few matches: the ids themselves, so the page's queries need not ask the index again.
+            return Q(pk__in=ids), len(ids), every
+        newest = RawSQL(f"{sql} ORDER BY rowid DESC LIMIT {int(cap)}", params)  # noqa: S611
+        return Q(pk__in=newest), len(ids), every
     # PostgreSQL (pg_trgm GIN index on search_text) and 1-character queries.
     every = Q(search_text__contains=term)
     matching = Customer.objects.filter(every, deleted_at__isnull=True)
