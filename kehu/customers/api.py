@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -347,6 +348,9 @@ class ContactIn(ContactFields):
 
 
 class ContactPatch(Schema):
+    customer_id: Id | None = Field(
+        None, description="Move the contact to another customer you may change; their activities stay where they were."
+    )
     name: Text(100) | None = None
     gender: Gender | None = None
     position: Text(100) | None = None
@@ -416,13 +420,19 @@ def contact_read(request, contact_id: Id):
 
 
 @contacts_router.patch("/{contact_id}", response=ContactOut)
+@transaction.atomic
 def contact_update(request, contact_id: Id, payload: ContactPatch):
     contact = selectors.contact_get(request.user, contact_id)
     data = payload.dict(exclude_unset=True)
     version = check_version(contact, data.pop("version", None))
-    contact = services.contact_update(
-        contact=contact, actor=request.user, expected_version=version, **model_values(Contact, data)
-    )
+    to_customer_id = data.pop("customer_id", None)
+    if data:
+        contact = services.contact_update(
+            contact=contact, actor=request.user, expected_version=version, **model_values(Contact, data)
+        )
+    if to_customer_id is not None:
+        to_customer = selectors.customer_get(request.user, to_customer_id)
+        contact = services.contact_move(contact=contact, to_customer=to_customer, actor=request.user)
     return contact_out(request.user, contact)
 
 

@@ -239,6 +239,8 @@ class TimelineKind(models.TextChoices):
     OWNER_CHANGED = "owner_changed", _("Owner changed")
     CONTACT_ADDED = "contact_added", _("Contact added")
     CONTACT_REMOVED = "contact_removed", _("Contact removed")
+    CONTACT_LEFT = "contact_left", _("Contact moved to another customer")
+    CONTACT_JOINED = "contact_joined", _("Contact joined from another customer")
     FACT_ADDED = "fact_added", _("Information recorded")
     VISIT = "visit", _("Visit")
     CALL = "call", _("Call")

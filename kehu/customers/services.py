@@ -298,6 +298,50 @@ def contact_update(*, contact: Contact, actor: User, expected_version: int, **fi
 
 
 @transaction.atomic
+def contact_move(*, contact: Contact, to_customer: Customer, actor: User, reason: str = "") -> Contact:
+    """A contact changes company (CUS-2): the person and their private file go along; the
+    activities they took part in stay on the customer where they happened, and both timelines
+    say when and where the person went."""
+    _check_may_change(actor, contact.customer)
+    _check_may_change(actor, to_customer)
+    if to_customer.pk == contact.customer_id:
+        return contact
+    if to_customer.deleted_at is not None:
+        raise ValidationError({"customer": _("This customer is in the recycle bin.")})
+    old = contact.customer
+    reason = (reason or "").strip()
+    if reason:
+        contact.transfer_reason = f"{contact.transfer_reason}\n{reason}".strip()
+    contact.customer = to_customer
+    contact.is_primary = False
+    update_versioned(contact, expected_version=contact.version, fields=["customer", "transfer_reason", "is_primary"])
+    search_index_update([old.pk, to_customer.pk])
+    _touch(old.pk)
+    _touch(to_customer.pk)
+    timeline_append(
+        customer_id=old.pk,
+        kind=TimelineKind.CONTACT_LEFT,
+        actor=actor,
+        summary=f"{contact.name} → {to_customer.name}",
+        subject=contact,
+    )
+    timeline_append(
+        customer_id=to_customer.pk,
+        kind=TimelineKind.CONTACT_JOINED,
+        actor=actor,
+        summary=f"{contact.name} ← {old.name}",
+        subject=contact,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=contact,
+        changes={"customer": [str(old), str(to_customer)], **({"transfer_reason": [None, reason]} if reason else {})},
+    )
+    return contact
+
+
+@transaction.atomic
 def contact_delete(*, contact: Contact, actor: User) -> None:
     _check_may_change(actor, contact.customer)
     now = timezone.now()

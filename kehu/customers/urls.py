@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/facts/new/", views.fact_create, name="fact-create"),
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact-edit"),
     path("contacts/<int:pk>/delete/", views.contact_delete, name="contact-delete"),
+    path("contacts/<int:pk>/move/", views.contact_move, name="contact-move"),
     path("contacts/<int:pk>/restore/", views.contact_restore, name="contact-restore"),
     path("recycle-bin/", views.recycle_bin, name="recycle-bin"),
 ]

@@ -213,6 +213,47 @@ def contact_edit(request, pk):
     )
 
 
+MOVE_SEARCH_ROWS = 20
+
+
+def contact_move(request, pk):
+    """Move a contact to another customer in the user's scope, with the reason (CUS-2)."""
+    contact = selectors.contact_get(request.user, pk)
+    _require(request.user, "customers.change_customer")
+    if request.method == "POST":
+        to_customer = selectors.customer_get(request.user, request.POST.get("to"))
+        try:
+            services.contact_move(
+                contact=contact,
+                to_customer=to_customer,
+                actor=request.user,
+                reason=request.POST.get("reason", "")[:500],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, _("%(name)s now works at %(customer)s.") % {"name": contact.name, "customer": to_customer.name}
+            )
+            return redirect(reverse("workspace:customer-detail", args=[to_customer.pk]) + "#contacts")
+    q = request.GET.get("q", "").strip()[:100]
+    found = []
+    if q:
+        page = selectors.customer_page(
+            request.user,
+            selectors.CustomerFilters(q=q),
+            offset=0,
+            limit=MOVE_SEARCH_ROWS,
+            columns=selectors.LIST_COLUMNS,
+        )
+        found = [c for c in page.rows if c.pk != contact.customer_id]
+    return render(
+        request,
+        "customers/contact_move.html",
+        {"contact": contact, "customer": contact.customer, "q": q, "found": found, "nav_active": "customers"},
+    )
+
+
 @require_POST
 def contact_delete(request, pk):
     contact = selectors.contact_get(request.user, pk)
