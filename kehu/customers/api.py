@@ -436,6 +436,27 @@ def contact_update(request, contact_id: Id, payload: ContactPatch):
     return contact_out(request.user, contact)
 
 
+class ContactMergeIn(Schema):
+    source_ids: list[Id] = Field(min_length=1, max_length=20, description="Contacts (of the same customer) merged in.")
+    fields: dict[Text(40), Id] = Field(
+        {}, description="Field name → id of the contact (this one or a source) whose value is kept."
+    )
+
+
+@contacts_router.post("/{contact_id}/merge", response=ContactOut)
+def contact_merge(request, contact_id: Id, payload: ContactMergeIn):
+    """Merges duplicate contacts of one customer into this one: their activities point here, blank
+    fields are filled from them (or taken as `fields` says), and they go to the recycle bin."""
+    target = selectors.contact_get(request.user, contact_id)
+    if not request.user.has_perm("customers.change_customer"):
+        raise PermissionDenied
+    sources = [selectors.contact_get(request.user, pk) for pk in dict.fromkeys(payload.source_ids)]
+    if len(sources) != len(payload.source_ids):
+        raise ValidationError({"source_ids": _("A contact cannot be merged into itself or twice.")})
+    contact = merge.contact_merge(target=target, sources=sources, actor=request.user, field_choices=payload.fields)
+    return contact_out(request.user, contact)
+
+
 @contacts_router.delete("/{contact_id}", response={204: None})
 def contact_delete(request, contact_id: Id):
     services.contact_delete(contact=selectors.contact_get(request.user, contact_id), actor=request.user)

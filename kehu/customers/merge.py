@@ -15,10 +15,18 @@ from django.utils.translation import gettext as _
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
 from kehu.core.versioning import update_versioned
-from kehu.customers.models import Customer, CustomerMerge, TimelineKind
+from kehu.customers.models import Contact, Customer, CustomerMerge, TimelineKind
 from kehu.customers.search import search_index_update
-from kehu.customers.selectors import customer_qs_visible_to
-from kehu.customers.services import CUSTOMER_FIELDS, _clean_customer, _may_assign, timeline_append
+from kehu.customers.selectors import contact_qs_visible_to, customer_qs_visible_to
+from kehu.customers.services import (
+    CONTACT_FIELDS,
+    CUSTOMER_FIELDS,
+    _clean_contact,
+    _clean_customer,
+    _may_assign,
+    _touch,
+    timeline_append,
+)
 from kehu.users.models import User
 
 # Fields a merge may take from a source. Coordinates travel as a pair (choose "latitude").
@@ -30,13 +38,22 @@ def _blank(value) -> bool:
     return value is None or value == ""
 
 
-def customer_relations() -> list[tuple[type, str]]:
-    """(model, field name) of every key pointing at Customer, hidden reverse relations included."""
+def _relations(model) -> list[tuple[type, str]]:
     relations = []
-    for rel in Customer._meta.get_fields(include_hidden=True):
+    for rel in model._meta.get_fields(include_hidden=True):
         if rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one):
             relations.append((rel.related_model, rel.field.name))
     return relations
+
+
+def customer_relations() -> list[tuple[type, str]]:
+    """(model, field name) of every key pointing at Customer, hidden reverse relations included."""
+    return _relations(Customer)
+
+
+def contact_relations() -> list[tuple[type, str]]:
+    """(model, field name) of every key pointing at Contact (activities, …), found the same way."""
+    return _relations(Contact)
 
 
 def _values_taken(target: Customer, sources: list[Customer], field_choices: dict) -> dict:
@@ -163,3 +180,89 @@ def customer_merge(
     )
     target.refresh_from_db()
     return record
+
+
+def _contact_blank(name: str, value) -> bool:
+    # "Primary contact" is only ever gained in a merge: a primary source makes the kept one primary.
+    return value is False if name == "is_primary" else _blank(value)
+
+
+@transaction.atomic
+def contact_merge(
+    *, target: Contact, sources: list[Contact], actor: User, field_choices: dict | None = None
+) -> Contact:
+    """Merge duplicate contacts of one customer into `target`: whatever pointed at the sources
+    (activities, …) now points at the target, its blank fields are filled from them (or taken
+    as `field_choices` says: field → contact id), and the sources go to the recycle bin."""
+    if not actor.has_perm("customers.change_customer"):
+        raise PermissionDenied
+    source_ids = [s.pk for s in sources]
+    if not source_ids:
+        raise ValidationError({"source_ids": _("Choose at least one contact to merge in.")})
+    if len(source_ids) > MAX_SOURCES:
+        raise ValidationError({"source_ids": _("Merge at most %(n)d contacts at once.") % {"n": MAX_SOURCES}})
+    if len(set(source_ids)) != len(source_ids) or target.pk in source_ids:
+        raise ValidationError({"source_ids": _("A contact cannot be merged into itself or twice.")})
+    ids = [target.pk, *source_ids]
+    rows = {c.pk: c for c in contact_qs_visible_to(actor).select_for_update(of=("self",)).filter(pk__in=ids)}
+    if len(rows) != len(ids):
+        raise PermissionDenied
+    target, sources = rows[target.pk], [rows[pk] for pk in source_ids]
+    if any(s.customer_id != target.customer_id for s in sources):
+        raise ValidationError({"source_ids": _("Only contacts of the same customer can be merged.")})
+
+    by_pk = {c.pk: c for c in [target, *sources]}
+    errors, taken = {}, {}
+    for name, chosen in (field_choices or {}).items():
+        if name not in CONTACT_FIELDS:
+            errors[name] = _("This field cannot be chosen in a merge.")
+        elif not isinstance(chosen, int) or chosen not in by_pk:
+            errors[name] = _("Choose the value of the kept contact or of one being merged in.")
+        elif chosen != target.pk:
+            taken[name] = by_pk[chosen]
+    if errors:
+        raise ValidationError(errors)
+    for name in CONTACT_FIELDS:
+        if name in (field_choices or {}) or not _contact_blank(name, getattr(target, name)):
+            continue
+        if source := next((s for s in sources if not _contact_blank(name, getattr(s, name))), None):
+            taken[name] = source
+
+    before = snapshot(target, CONTACT_FIELDS)
+    for name, source in taken.items():
+        setattr(target, name, getattr(source, name))
+    _clean_contact(target)
+    changes = diff(before, snapshot(target, CONTACT_FIELDS))
+
+    moved: dict[str, int] = {}
+    for model, field_name in contact_relations():
+        count = model._base_manager.filter(**{f"{field_name}__in": source_ids}).update(**{field_name: target})
+        if count:
+            moved[f"{model._meta.label_lower}.{field_name}"] = count
+
+    if changes:
+        update_versioned(target, expected_version=target.version, fields=list(changes))
+    now = timezone.now()
+    Contact.objects.filter(pk__in=source_ids).update(deleted_at=now, deleted_by=actor, updated_at=now)
+    search_index_update([target.customer_id])
+    _touch(target.customer_id)
+    for source in sources:
+        timeline_append(
+            customer_id=target.customer_id,
+            kind=TimelineKind.CONTACT_REMOVED,
+            actor=actor,
+            summary=f"{source.name} → {target.name}",
+            subject=source,
+            payload={"merged_into": target.pk},
+        )
+        audit_record(
+            actor=actor, action=AuditAction.DELETE, instance=source, changes={"merged_into": [None, str(target)]}
+        )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=target,
+        changes={**changes, "merged_from": [None, ", ".join(s.name for s in sources)], "moved": [None, moved]},
+    )
+    target.refresh_from_db()
+    return target

@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import astuple, dataclass
 
 from django.core.cache import cache
@@ -10,6 +11,7 @@ from django.http import Http404
 
 from kehu.customers.dedupe import DuplicateMatch, find_duplicates
 from kehu.customers.models import Contact, Customer, CustomerFact, CustomerMerge, InfoLevel, TimelineEntry
+from kehu.customers.normalise import normalise_phone
 from kehu.customers.search import CANDIDATE_CAP, search_candidates
 from kehu.users.models import User
 from kehu.users.roles import DataScope
@@ -174,6 +176,38 @@ def contact_get(user: User, pk) -> Contact:
 
 def contacts_of(customer: Customer) -> QuerySet[Contact]:
     return customer.contacts.filter(deleted_at__isnull=True).order_by("-is_primary", "name")
+
+
+def person_name_key(name: str) -> str:
+    """A person's name for comparison: width-folded, lower case, without spaces ("王 芳" = "王芳")."""
+    return "".join(unicodedata.normalize("NFKC", name or "").lower().split())
+
+
+def duplicate_contacts(customer: Customer, contacts: list[Contact] | None = None) -> list[list[Contact]]:
+    """Live contacts of the customer that are likely the same person: equal names or equal mobiles.
+    Groups of two or more, the one to keep first: the primary contact, else the oldest record.
+    Pass the customer's live contacts when they are loaded already."""
+    contacts = list(contacts_of(customer)) if contacts is None else contacts
+    parent = {c.pk: c.pk for c in contacts}
+
+    def root(pk):
+        while parent[pk] != pk:
+            pk = parent[pk]
+        return pk
+
+    seen: dict[tuple, int] = {}
+    for c in contacts:
+        for key in (("name", person_name_key(c.name)), ("mobile", normalise_phone(c.mobile))):
+            if not key[1]:
+                continue
+            if key in seen:
+                parent[root(c.pk)] = root(seen[key])
+            else:
+                seen[key] = c.pk
+    groups: dict[int, list[Contact]] = {}
+    for c in contacts:
+        groups.setdefault(root(c.pk), []).append(c)
+    return [sorted(g, key=lambda c: (not c.is_primary, c.pk)) for g in groups.values() if len(g) > 1]
 
 
 def facts_of(customer: Customer, *, sensitive: bool) -> QuerySet[CustomerFact]:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/merge/", views.customer_merge_view, name="customer-merge"),
     path("<int:pk>/restore/", views.customer_restore, name="customer-restore"),
     path("<int:pk>/contacts/new/", views.contact_create, name="contact-create"),
+    path("<int:pk>/contacts/merge/", views.contact_merge_view, name="contact-merge"),
     path("<int:pk>/facts/new/", views.fact_create, name="fact-create"),
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact-edit"),
     path("contacts/<int:pk>/delete/", views.contact_delete, name="contact-delete"),

@@ -13,8 +13,8 @@ from kehu.core.masking import mask
 from kehu.customers import selectors, services
 from kehu.customers.dedupe import duplicate_query
 from kehu.customers.forms import ContactForm, CustomerFilterForm, CustomerForm, FactForm
-from kehu.customers.merge import MERGE_FIELDS, customer_merge
-from kehu.customers.models import Customer
+from kehu.customers.merge import MERGE_FIELDS, contact_merge, customer_merge
+from kehu.customers.models import Contact, Customer
 from kehu.users.selectors import assignable_owners
 
 PAGE_SIZE = 25
@@ -373,3 +373,82 @@ def customer_merge_view(request, pk):
             found = [c for c in page.rows if c.pk != target.pk]
         context.update(q=q, found=found)
     return render(request, "customers/customer_merge.html", context)
+
+
+def _contact_display(contact, name: str, sensitive: bool) -> str:
+    if name == "is_primary":
+        return "★" if contact.is_primary else ""
+    field = contact._meta.get_field(name)
+    value = getattr(contact, f"get_{name}_display")() if field.choices else getattr(contact, name)
+    value = "" if value is None else str(value)
+    return mask(value) if name in Contact.PRIVATE_FIELDS and not sensitive else value
+
+
+def _contact_comparison(target, sources, sensitive: bool) -> list[dict]:
+    """The contact fields whose values differ, with the values and the preselected contact."""
+    everyone = [target, *sources]
+    rows = []
+    for name in services.CONTACT_FIELDS:
+        raw = [getattr(c, name) for c in everyone]
+        if len({str(r) for r in raw}) == 1:
+            continue
+        blank = [r in (None, "", False) for r in raw]
+        chosen = target.pk
+        if blank[0]:
+            chosen = next((c.pk for c, b in zip(everyone, blank, strict=True) if not b), target.pk)
+        rows.append(
+            {
+                "name": name,
+                "label": Contact._meta.get_field(name).verbose_name,
+                "values": [(c.pk, _contact_display(c, name, sensitive)) for c in everyone],
+                "chosen": chosen,
+            }
+        )
+    return rows
+
+
+def contact_merge_view(request, pk):
+    """Merge duplicate contacts of this customer: ?keep=<id>&merge=<id>…, choose values, confirm (CUS-5)."""
+    customer = selectors.customer_get(request.user, pk)
+    _require(request.user, "customers.change_customer")
+    data = request.POST if request.method == "POST" else request.GET
+    keep = _ids(data.getlist("keep"))
+    merge_ids = [i for i in _ids(data.getlist("merge")) if i not in keep]
+    if len(keep) != 1 or not merge_ids:
+        raise Http404
+    by_pk = {
+        c.pk: c
+        for c in selectors.contact_qs_visible_to(request.user).filter(customer=customer, pk__in=[*keep, *merge_ids])
+    }
+    if len(by_pk) != len(merge_ids) + 1:
+        raise Http404
+    target, sources = by_pk[keep[0]], [by_pk[i] for i in merge_ids]
+    if request.method == "POST":
+        choices = {}
+        for name in services.CONTACT_FIELDS:
+            if raw := request.POST.get(f"field_{name}"):
+                choices[name] = _ids([raw])[0]
+        try:
+            contact_merge(target=target, sources=sources, actor=request.user, field_choices=choices)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(
+                request,
+                _("Merged %(names)s into %(name)s.")
+                % {"names": ", ".join(s.name for s in sources), "name": target.name},
+            )
+            return redirect(reverse("workspace:customer-detail", args=[customer.pk]) + "#contacts")
+    sensitive = selectors.can_see_sensitive(request.user, customer)
+    return render(
+        request,
+        "customers/contact_merge.html",
+        {
+            "customer": customer,
+            "target": target,
+            "sources": sources,
+            "comparison": _contact_comparison(target, sources, sensitive),
+            "nav_active": "customers",
+        },
+    )

@@ -80,10 +80,14 @@ def _context(request, customer, form=None):
         last = timeline[-1]
         older = f"{last.occurred_at.isoformat()}_{last.pk}"
     can_log = user.has_perm("activities.add_activity")
+    contacts = list(selectors.contacts_of(customer))
     return {
         "customer": customer,
         "sensitive": sensitive,
-        "contacts": list(selectors.contacts_of(customer)),
+        "contacts": contacts,
+        "contact_duplicates": (
+            selectors.duplicate_contacts(customer, contacts) if user.has_perm("customers.change_customer") else []
+        ),
         "facts": list(selectors.facts_of(customer, sensitive=sensitive)[:20]),
         **_commitments(customer),
         "timeline": timeline,
