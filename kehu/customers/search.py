@@ -56,8 +56,11 @@ def search_index_update(customer_ids) -> None:
     """Recompute the search text of these customers (call inside the writing transaction)."""
     customer_ids = list(customer_ids)
     contacts: dict[int, list[Contact]] = {}
-    for contact in Contact.objects.filter(customer_id__in=customer_ids, deleted_at__isnull=True).only(
-        "customer_id", "name", "mobile", "office_phone"
+    # In id order, so the text is the same on every database (and as the demo generator writes it).
+    for contact in (
+        Contact.objects.filter(customer_id__in=customer_ids, deleted_at__isnull=True)
+        .order_by("pk")
+        .only("customer_id", "name", "mobile", "office_phone")
     ):
         contacts.setdefault(contact.customer_id, []).append(contact)
     rows = []

@@ -26,7 +26,7 @@ def fill_keys(apps, schema_editor):
         contacts = {}
         for contact in Contact.objects.filter(
             customer_id__in=[c.pk for c in batch], deleted_at__isnull=True
-        ).only("customer_id", "name", "mobile", "office_phone"):
+        ).order_by("pk").only("customer_id", "name", "mobile", "office_phone"):
             contacts.setdefault(contact.customer_id, []).append(contact)
         for customer in batch:
             customer.name_key = normalise_name(customer.name)
