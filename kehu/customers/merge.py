@@ -34,7 +34,7 @@ MERGE_FIELDS = [name for name in CUSTOMER_FIELDS if name != "longitude"]
 MAX_SOURCES = 20
 
 
-def _blank(value) -> bool:
+def _blank(name: str, value) -> bool:
     return value is None or value == ""
 
 
@@ -51,32 +51,38 @@ def customer_relations() -> list[tuple[type, str]]:
     return _relations(Customer)
 
 
-def contact_relations() -> list[tuple[type, str]]:
-    """(model, field name) of every key pointing at Contact (activities, …), found the same way."""
-    return _relations(Contact)
-
-
-def _values_taken(target: Customer, sources: list[Customer], field_choices: dict) -> dict:
-    """{field: source customer} for every field the target takes from a source."""
+def _values_taken(
+    target, sources, field_choices: dict, *, fields, wrong_choice: str, blank=_blank, never_filled=()
+) -> dict:
+    """{field: source} for every field the target takes from a source: the chosen ones, then
+    blank fields of the target filled from the first source that has a value."""
     by_pk = {c.pk: c for c in [target, *sources]}
     errors, taken = {}, {}
     for name, chosen in field_choices.items():
-        if name not in MERGE_FIELDS:
+        if name not in fields:
             errors[name] = _("This field cannot be chosen in a merge.")
         elif not isinstance(chosen, int) or chosen not in by_pk:
-            errors[name] = _("Choose the value of the kept customer or of one being merged in.")
+            errors[name] = wrong_choice
         elif chosen != target.pk:
             taken[name] = by_pk[chosen]
     if errors:
         raise ValidationError(errors)
-    for name in MERGE_FIELDS:
-        if name in field_choices or name == "owner" or not _blank(getattr(target, name)):
+    for name in fields:
+        if name in field_choices or name in never_filled or not blank(name, getattr(target, name)):
             continue
-        for source in sources:
-            if not _blank(getattr(source, name)):
-                taken[name] = source
-                break
+        if source := next((s for s in sources if not blank(name, getattr(s, name))), None):
+            taken[name] = source
     return taken
+
+
+def _move_related(model, source_ids: list[int], target) -> dict[str, int]:
+    """Re-point every key to `model` from the sources to the target; {relation: rows moved}."""
+    moved = {}
+    for related, field_name in _relations(model):
+        count = related._base_manager.filter(**{f"{field_name}__in": source_ids}).update(**{field_name: target})
+        if count:
+            moved[f"{related._meta.label_lower}.{field_name}"] = count
+    return moved
 
 
 @transaction.atomic
@@ -113,7 +119,14 @@ def customer_merge(
     field_choices = dict(field_choices or {})
     if "longitude" in field_choices:
         raise ValidationError({"longitude": _("Coordinates are chosen together: choose latitude.")})
-    taken = _values_taken(target, sources, field_choices)
+    taken = _values_taken(
+        target,
+        sources,
+        field_choices,
+        fields=MERGE_FIELDS,
+        never_filled=("owner",),
+        wrong_choice=_("Choose the value of the kept customer or of one being merged in."),
+    )
     if "latitude" in taken:
         taken["longitude"] = taken["latitude"]
     before = snapshot(target, CUSTOMER_FIELDS)
@@ -127,11 +140,7 @@ def customer_merge(
 
     # Move every related row of every source. Sources that were themselves merge targets pass
     # their merged-in customers and merge records on as well.
-    moved: dict[str, int] = {}
-    for model, field_name in customer_relations():
-        count = model._base_manager.filter(**{f"{field_name}__in": source_ids}).update(**{field_name: target})
-        if count:
-            moved[f"{model._meta.label_lower}.{field_name}"] = count
+    moved = _move_related(Customer, source_ids, target)
 
     now = timezone.now()
     written = [name for name in changes if name in CUSTOMER_FIELDS]
@@ -184,7 +193,7 @@ def customer_merge(
 
 def _contact_blank(name: str, value) -> bool:
     # "Primary contact" is only ever gained in a merge: a primary source makes the kept one primary.
-    return value is False if name == "is_primary" else _blank(value)
+    return value is False if name == "is_primary" else _blank(name, value)
 
 
 @transaction.atomic
@@ -211,22 +220,14 @@ def contact_merge(
     if any(s.customer_id != target.customer_id for s in sources):
         raise ValidationError({"source_ids": _("Only contacts of the same customer can be merged.")})
 
-    by_pk = {c.pk: c for c in [target, *sources]}
-    errors, taken = {}, {}
-    for name, chosen in (field_choices or {}).items():
-        if name not in CONTACT_FIELDS:
-            errors[name] = _("This field cannot be chosen in a merge.")
-        elif not isinstance(chosen, int) or chosen not in by_pk:
-            errors[name] = _("Choose the value of the kept contact or of one being merged in.")
-        elif chosen != target.pk:
-            taken[name] = by_pk[chosen]
-    if errors:
-        raise ValidationError(errors)
-    for name in CONTACT_FIELDS:
-        if name in (field_choices or {}) or not _contact_blank(name, getattr(target, name)):
-            continue
-        if source := next((s for s in sources if not _contact_blank(name, getattr(s, name))), None):
-            taken[name] = source
+    taken = _values_taken(
+        target,
+        sources,
+        dict(field_choices or {}),
+        fields=CONTACT_FIELDS,
+        blank=_contact_blank,
+        wrong_choice=_("Choose the value of the kept contact or of one being merged in."),
+    )
 
     before = snapshot(target, CONTACT_FIELDS)
     for name, source in taken.items():
@@ -234,11 +235,7 @@ def contact_merge(
     _clean_contact(target)
     changes = diff(before, snapshot(target, CONTACT_FIELDS))
 
-    moved: dict[str, int] = {}
-    for model, field_name in contact_relations():
-        count = model._base_manager.filter(**{f"{field_name}__in": source_ids}).update(**{field_name: target})
-        if count:
-            moved[f"{model._meta.label_lower}.{field_name}"] = count
+    moved = _move_related(Contact, source_ids, target)
 
     if changes:
         update_versioned(target, expected_version=target.version, fields=list(changes))

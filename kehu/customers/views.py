@@ -288,6 +288,11 @@ def _ids(values) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
+def _field_choices(post, fields) -> dict[str, int]:
+    """The merge form's radio buttons: {field: id of the record whose value is kept}."""
+    return {name: _ids([raw])[0] for name in fields if (raw := post.get(f"field_{name}"))}
+
+
 def _display(customer, name: str, sensitive: bool) -> str:
     if name == "owner":
         return customer.owner.display_name if customer.owner else ""
@@ -338,10 +343,7 @@ def customer_merge_view(request, pk):
             raise Http404
         sources = [by_pk[i] for i in source_ids]
     if request.method == "POST" and sources:
-        choices = {}
-        for name in MERGE_FIELDS:
-            if raw := request.POST.get(f"field_{name}"):
-                choices[name] = _ids([raw])[0]
+        choices = _field_choices(request.POST, MERGE_FIELDS)
         try:
             customer_merge(target=target, sources=sources, actor=request.user, field_choices=choices)
         except ValidationError as exc:
@@ -424,10 +426,7 @@ def contact_merge_view(request, pk):
         raise Http404
     target, sources = by_pk[keep[0]], [by_pk[i] for i in merge_ids]
     if request.method == "POST":
-        choices = {}
-        for name in services.CONTACT_FIELDS:
-            if raw := request.POST.get(f"field_{name}"):
-                choices[name] = _ids([raw])[0]
+        choices = _field_choices(request.POST, services.CONTACT_FIELDS)
         try:
             contact_merge(target=target, sources=sources, actor=request.user, field_choices=choices)
         except ValidationError as exc:
