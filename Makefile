@@ -48,7 +48,7 @@ bench: venv
 	$(PY) bench/run.py
 
 messages: venv
-	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete -i ".venv/*" -i "bench/*" -i "staticfiles/*" -i "var/*"
+	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete --no-location -i ".venv/*" -i "bench/*" -i "staticfiles/*" -i "var/*"
 	$(PY) manage.py compilemessages -i .venv
 
 clean:

@@ -52,6 +52,10 @@ INSTALLED_APPS = [
     "kehu.users",
     "kehu.customers",
     "kehu.activities",
+    "kehu.pool",
+    "kehu.classification",
+    "kehu.collection",
+    "kehu.integrations",
     "kehu.workspace",
     "kehu.demo",
 ]

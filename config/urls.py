@@ -10,5 +10,9 @@ urlpatterns = [
     path("accounts/", include((app_patterns, "users"))),
     path("customers/", include("kehu.customers.urls")),
     path("activities/", include("kehu.activities.urls")),
+    path("pool/", include("kehu.pool.urls")),
+    path("classification/", include("kehu.classification.urls")),
+    path("collection/", include("kehu.collection.urls")),
+    path("transfer/", include("kehu.integrations.urls")),
     path("api/v1/", api.urls),
 ]

@@ -27,6 +27,9 @@ stop() {
 trap stop INT TERM EXIT
 $PY manage.py db_worker --queue-name '*' --no-reload &
 pids+=($!)
+# Periodic jobs (pool recycle, tier suggestions, overdue checks) are enqueued by one scheduler.
+$PY manage.py run_scheduler &
+pids+=($!)
 .venv/bin/granian --interface wsgi config.wsgi:application --host 127.0.0.1 --port "$PORT" \
   --workers "${KEHU_WEB_WORKERS:-2}" --blocking-threads 1 --workers-kill-timeout 5 --log-level warning &
 pids+=($!)

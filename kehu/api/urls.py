@@ -11,8 +11,12 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from kehu.activities.api import router as activities_router
+from kehu.classification.api import router as classification_router
+from kehu.collection.api import router as collection_router
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.customers.api import contacts_router, customers_router
+from kehu.integrations.api import router as integrations_router
+from kehu.pool.api import router as pool_router
 from kehu.users.api import BearerAuth
 from kehu.users.api import router as auth_router
 
@@ -32,6 +36,10 @@ api.add_router("/auth", auth_router)
 api.add_router("/customers", customers_router)
 api.add_router("/contacts", contacts_router)
 api.add_router("/activities", activities_router)
+api.add_router("/pool", pool_router)
+api.add_router("/classification", classification_router)
+api.add_router("/collection", collection_router)
+api.add_router("/transfer", integrations_router)
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:

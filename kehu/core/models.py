@@ -89,3 +89,15 @@ def validate_sane_year(value):
 
     if not 1900 <= value.year <= 2999:
         raise ValidationError(_("Enter a date between the years 1900 and 2999."), code="date_range")
+
+
+class ScheduledJob(models.Model):
+    """When a periodic task is next due. One row per job; the scheduler claims a slot with a
+    conditional UPDATE, so several schedulers on one database never enqueue a slot twice."""
+
+    name = models.CharField(max_length=200, primary_key=True)
+    next_run_at = models.DateTimeField()
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

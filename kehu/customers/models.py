@@ -250,6 +250,20 @@ class TimelineKind(models.TextChoices):
     COMMITMENT = "commitment", _("Commitment")
     COMMITMENT_DONE = "commitment_done", _("Commitment kept")
     CUSTOMER_MERGED = "customer_merged", _("Duplicate merged in")
+    POOL_CLAIMED = "pool_claimed", _("Claimed from the public pool")
+    POOL_ASSIGNED = "pool_assigned", _("Assigned from the public pool")
+    POOL_RELEASED = "pool_released", _("Released to the public pool")
+    POOL_RECYCLED = "pool_recycled", _("Returned to the public pool by rule")
+    POOL_WARNED = "pool_warned", _("Owner warned of return to the pool")
+    HANDED_OVER = "handed_over", _("Handed over")
+    TIER_CHANGED = "tier_changed", _("Tier changed")
+    EVALUATED = "evaluated", _("Evaluation recorded")
+    CREDIT_CHANGED = "credit_changed", _("Credit rating or limit changed")
+    INFO_FORM_FILED = "info_form_filed", _("Information form filed")
+    INFO_FORM_APPROVED = "info_form_approved", _("Information form approved")
+    INFO_FORM_RETURNED = "info_form_returned", _("Information form returned")
+    INFO_FORM_ARCHIVED = "info_form_archived", _("Information form archived")
+    IMPORTED = "imported", _("Imported")
 
 
 class TimelineEntry(models.Model):

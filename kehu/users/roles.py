@@ -43,9 +43,25 @@ WORK = VIEW | {
     "activities.add_activity",
     "activities.change_activity",
     "activities.delete_activity",
+    "pool.claim_customer",
+    "classification.evaluate_customer",
+    "collection.file_form",
+    "integrations.import_customers",
 }
-LEAD = WORK | {"customers.view_sensitive", "customers.export_customer", "core.view_auditentry"}
-ADMIN = frozenset(LEAD | {"users.manage_users", "users.change_settings"})
+LEAD = WORK | {
+    "customers.view_sensitive",
+    "customers.export_customer",
+    "core.view_auditentry",
+    "pool.assign_customer",
+    "customers.handover_customer",
+    "classification.decide_tier",
+    "classification.set_credit",
+    "classification.view_time_report",
+    "collection.approve_form",
+}
+ADMIN = frozenset(LEAD | {"users.manage_users", "users.change_settings", "pool.manage_pools"})
+# The customer-information archivist (档案员) in marketing receives approved information forms (CUS-3).
+ARCHIVE = {"collection.archive_form"}
 
 ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
     Role.GENERAL_MANAGER: (DataScope.ALL, frozenset(LEAD)),
@@ -55,13 +71,13 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
     Role.EXECUTIVE_SPONSOR: (DataScope.ALL, frozenset(VIEW | {"customers.view_sensitive"})),
     Role.MARKETING: (
         DataScope.ALL,
-        frozenset(VIEW | {"customers.add_customer", "activities.add_activity"}),
+        frozenset(VIEW | ARCHIVE | {"customers.add_customer", "activities.add_activity", "collection.file_form"}),
     ),
     Role.SERVICE_MANAGER: (DataScope.ALL, frozenset(VIEW | {"activities.add_activity"})),
     Role.CUSTOMER_REP: (DataScope.OWN, frozenset(WORK)),
     Role.CRM_SPECIALIST: (DataScope.ALL, frozenset(WORK)),
     Role.SERVICE_QUALITY: (DataScope.ALL, frozenset(VIEW)),
-    Role.INFO_SPECIALIST: (DataScope.ALL, frozenset(WORK - {"customers.delete_customer"})),
+    Role.INFO_SPECIALIST: (DataScope.ALL, frozenset(WORK - {"customers.delete_customer"} | ARCHIVE)),
     Role.KEY_ACCOUNT_SPECIALIST: (DataScope.OWN, frozenset(WORK)),
     Role.AFTER_SALES: (DataScope.ALL, frozenset(VIEW | {"activities.add_activity"})),
     Role.COMPLAINT_SPECIALIST: (DataScope.ALL, frozenset(VIEW | {"activities.add_activity"})),

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ClassificationConfig(AppConfig):
+    name = "kehu.classification"
+    label = "classification"
+    verbose_name = _("Classification")
