@@ -92,7 +92,8 @@ def _waiting_q(user: User) -> Q:
 @dataclass
 class Overdue:
     """Overdue steps the user is responsible for: filing (their own drafts and returned forms),
-    approval (their team's filed forms) and archiving (approved forms, for the archivist)."""
+    approval (filed forms of the people reporting to them) and archiving (approved forms, for the
+    archivist)."""
 
     filing: list[InfoForm]
     approval: list[InfoForm]
@@ -112,7 +113,8 @@ def overdue_for(user: User, *, today=None, limit: int = 10) -> Overdue:
     if user.has_perm("collection.file_form"):
         empty.filing = list(base.filter(owner_id=user.pk, status__in=[S.DRAFT, S.RETURNED])[:limit])
     if user.has_perm("collection.approve_form"):
-        empty.approval = list(base.filter(scope_q(user), status=S.FILED).exclude(owner_id=user.pk)[:limit])
+        # The collector's own manager answers for the review (the chain above sees it in the list).
+        empty.approval = list(base.filter(owner__manager_id=user.pk, status=S.FILED)[:limit])
     if user.has_perm("collection.archive_form"):
         empty.archiving = list(base.filter(status=S.APPROVED)[:limit])
     return empty
