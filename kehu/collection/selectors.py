@@ -41,14 +41,12 @@ def infoform_qs_visible_to(user: User) -> QuerySet[InfoForm]:
     may_archive = user.has_perm("collection.archive_form")
     if not (may_file or may_review or may_archive):
         return InfoForm.objects.none()
-    q = Q(pk__in=[])
-    if may_review:
-        q |= scope_q(user)
-    elif may_file:
-        q |= Q(owner_id=user.pk)
-    if may_archive:
-        q |= Q(status__in=[S.APPROVED, S.ARCHIVED])
-    return InfoForm.objects.filter(q)
+    own = scope_q(user) if may_review else Q(owner_id=user.pk) if may_file else None
+    if own is not None and not own:
+        return InfoForm.objects.all()  # an empty Q is "everything" (data scope: all)
+    archived = Q(status__in=[S.APPROVED, S.ARCHIVED]) if may_archive else None
+    parts = [q for q in (own, archived) if q is not None]
+    return InfoForm.objects.filter(parts[0] | parts[1] if len(parts) == 2 else parts[0])
 
 
 def infoform_get(user: User, pk) -> InfoForm:
