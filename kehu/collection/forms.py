@@ -58,3 +58,19 @@ class RouteForm(forms.Form):
     def __init__(self, *args, reps, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["rep"].queryset = reps
+
+
+class CalendarDayForm(forms.Form):
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    is_working_day = forms.TypedChoiceField(
+        label=_("Kind"),
+        choices=[("0", _("Holiday (no work)")), ("1", _("Make-up working day"))],
+        coerce=lambda v: v == "1",
+    )
+    name = forms.CharField(label=_("Name"), max_length=100, required=False)
+
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        if not 1900 <= day.year <= 2999:
+            raise forms.ValidationError(_("Enter a date between the years 1900 and 2999."))
+        return day

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from kehu.collection.models import InfoForm, InfoFormStatus, InfoFormStep, RegionRoute
+from kehu.collection.models import CalendarDay, InfoForm, InfoFormStatus, InfoFormStep, RegionRoute
 from kehu.users.models import User
 from kehu.users.scopes import scope_q
 
@@ -140,3 +140,16 @@ def may_see_routes(user: User) -> bool:
         or user.has_perm("collection.approve_form")
         or user.has_perm("users.manage_users")
     )
+
+
+def calendar_days(limit: int = 200) -> list[CalendarDay]:
+    """The recorded exceptions from a year ago on, soonest first."""
+    since = timezone.localdate().replace(month=1, day=1)
+    return list(CalendarDay.objects.filter(day__gte=since).order_by("day")[:limit])
+
+
+def calendar_day_get(pk) -> CalendarDay:
+    try:
+        return CalendarDay.objects.get(pk=int(pk))
+    except (CalendarDay.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None

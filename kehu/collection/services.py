@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.collection.models import InfoForm, InfoFormStatus, InfoFormStep, RegionRoute
+from kehu.collection.models import CalendarDay, InfoForm, InfoFormStatus, InfoFormStep, RegionRoute
 from kehu.collection.workdays import add_working_days
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
@@ -333,3 +333,35 @@ def region_route_delete(*, actor: User, route: RegionRoute) -> None:
         raise PermissionDenied
     audit_record(actor=actor, action=AuditAction.DELETE, instance=route, changes={"rep": [str(route.rep), None]})
     route.delete()
+
+
+# ---- the working-day calendar ----
+
+
+def _check_may_set_calendar(actor: User) -> None:
+    if not actor.has_perm("users.change_settings"):
+        raise PermissionDenied
+
+
+@transaction.atomic
+def calendar_day_set(*, actor: User, day, is_working_day: bool, name: str = "") -> CalendarDay:
+    """Record a holiday on a weekday or a make-up working day on a weekend (replaces that day's entry).
+    Deadlines already computed keep their date; new steps use the calendar as it now is."""
+    _check_may_set_calendar(actor)
+    entry, created = CalendarDay.objects.update_or_create(
+        day=day, defaults={"is_working_day": is_working_day, "name": (name or "").strip()[:100]}
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
+        instance=entry,
+        changes={"is_working_day": [None, is_working_day], "name": [None, entry.name]},
+    )
+    return entry
+
+
+@transaction.atomic
+def calendar_day_delete(*, actor: User, entry: CalendarDay) -> None:
+    _check_may_set_calendar(actor)
+    audit_record(actor=actor, action=AuditAction.DELETE, instance=entry)
+    entry.delete()

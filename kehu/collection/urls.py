@@ -14,4 +14,6 @@ urlpatterns = [
     path("<int:pk>/archive/", views.infoform_archive, name="infoform-archive"),
     path("routes/", views.route_list, name="route-list"),
     path("routes/<int:pk>/delete/", views.route_delete, name="route-delete"),
+    path("calendar/", views.calendar, name="calendar"),
+    path("calendar/<int:pk>/delete/", views.calendar_delete, name="calendar-delete"),
 ]

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.collection import selectors, services
-from kehu.collection.forms import ApproveForm, FilterForm, InfoFormForm, ReturnForm, RouteForm
+from kehu.collection.forms import ApproveForm, CalendarDayForm, FilterForm, InfoFormForm, ReturnForm, RouteForm
 from kehu.collection.models import InfoFormStatus
 from kehu.core.forms import apply_errors
 from kehu.customers.selectors import customer_duplicates, customer_get
@@ -231,3 +231,32 @@ def route_delete(request, pk):
     services.region_route_delete(actor=request.user, route=selectors.route_get(pk))
     messages.success(request, _("Route removed."))
     return redirect(reverse("collection:route-list"))
+
+
+def calendar(request):
+    """The working-day calendar the deadlines are counted in: everyone in the workflow reads it,
+    administrators (users.change_settings) record holidays and make-up days."""
+    user = request.user
+    if not selectors.may_see_routes(user) and not user.has_perm("collection.archive_form"):
+        raise PermissionDenied
+    may_edit = user.has_perm("users.change_settings")
+    form = CalendarDayForm(request.POST or None) if may_edit else None
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied
+        if form.is_valid():
+            services.calendar_day_set(actor=user, **form.cleaned_data)
+            messages.success(request, _("Calendar saved."))
+            return redirect(reverse("collection:calendar"))
+    return render(
+        request,
+        "collection/calendar.html",
+        {"days": selectors.calendar_days(), "form": form, "may_edit": may_edit, "nav_active": "collection"},
+    )
+
+
+@require_POST
+def calendar_delete(request, pk):
+    services.calendar_day_delete(actor=request.user, entry=selectors.calendar_day_get(pk))
+    messages.success(request, _("Calendar saved."))
+    return redirect(reverse("collection:calendar"))

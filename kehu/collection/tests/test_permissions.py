@@ -1,10 +1,12 @@
 """Permission matrix of every page and endpoint of the workflow: anonymous / other rep / owner /
 manager / archivist; a denied write changes nothing."""
 
+from datetime import date
+
 import pytest
 
-from kehu.collection.models import InfoForm, InfoFormStatus, InfoFormStep, RegionRoute
-from kehu.collection.services import infoform_transition, region_route_set
+from kehu.collection.models import CalendarDay, InfoForm, InfoFormStatus, InfoFormStep, RegionRoute
+from kehu.collection.services import calendar_day_set, infoform_transition, region_route_set
 from kehu.core.models import AuditEntry
 from kehu.customers.models import Customer, TimelineEntry
 
@@ -20,14 +22,15 @@ def world(team, info_of):
     filed = info_of(team.rep1, name="待审公司")
     approved = infoform_transition(form=info_of(team.rep1, name="待归档公司"), actor=team.manager1, to=S.APPROVED)
     route = region_route_set(actor=team.admin, region="江苏", rep=team.rep2)
-    return {"draft": draft, "filed": filed, "approved": approved, "route": route}
+    holiday = calendar_day_set(actor=team.admin, day=date(2026, 10, 1), is_working_day=False, name="国庆节")
+    return {"draft": draft, "filed": filed, "approved": approved, "route": route, "holiday": holiday}
 
 
 def state():
     def rows(model):
         return list(model.objects.order_by("pk").values())
 
-    return [rows(m) for m in (InfoForm, InfoFormStep, RegionRoute, Customer, TimelineEntry, AuditEntry)]
+    return [rows(m) for m in (InfoForm, InfoFormStep, RegionRoute, CalendarDay, Customer, TimelineEntry, AuditEntry)]
 
 
 def _login(client, team, actor):
@@ -49,6 +52,7 @@ READS = [
     ("/collection/{draft}/edit/", dict(zip(ACTORS, [LOGIN, 404, 200, 403, 404], strict=True))),
     ("/collection/new/", dict(zip(ACTORS, [LOGIN, 200, 200, 200, 200], strict=True))),
     ("/collection/routes/", dict(zip(ACTORS, [LOGIN, 200, 200, 200, 200], strict=True))),
+    ("/collection/calendar/", dict(zip(ACTORS, [LOGIN, 200, 200, 200, 200], strict=True))),
 ]
 WRITES = [
     # (url, data, {actor: status}); 302 = done, anything else must change nothing
@@ -72,6 +76,12 @@ WRITES = [
         dict(zip(ACTORS, [LOGIN, 403, 403, 302, 403], strict=True)),
     ),
     ("/collection/routes/{route}/delete/", {}, dict(zip(ACTORS, [LOGIN, 403, 403, 302, 403], strict=True))),
+    (
+        "/collection/calendar/",
+        {"day": "2026-10-08", "is_working_day": "0", "name": "国庆节"},
+        dict(zip(ACTORS, [LOGIN, 403, 403, 403, 403], strict=True)),
+    ),
+    ("/collection/calendar/{holiday}/delete/", {}, dict(zip(ACTORS, [LOGIN, 403, 403, 403, 403], strict=True))),
 ]
 
 
@@ -142,3 +152,12 @@ def test_dashboard_block_costs_at_most_three_queries(client, team, info_of, djan
         overdue_for(team.manager1)
     with django_assert_max_num_queries(0):
         overdue_for(team.service1)
+
+
+def test_administrator_records_a_holiday_and_removes_it(client, team, world):
+    client.force_login(team.admin)
+    response = client.post("/collection/calendar/", {"day": "2026-10-08", "is_working_day": "0", "name": "国庆节"})
+    assert response.status_code == 302 and CalendarDay.objects.filter(day=date(2026, 10, 8)).exists()
+    assert client.post(f"/collection/calendar/{world['holiday'].pk}/delete/").status_code == 302
+    assert not CalendarDay.objects.filter(pk=world["holiday"].pk).exists()
+    assert client.post("/collection/calendar/", {"day": "3026-10-08", "is_working_day": "0"}).status_code == 200
