@@ -79,3 +79,19 @@ def test_map_draws_points_offline_and_a_click_opens_the_customer(live_server, pa
     assert page.url.rstrip("/").endswith(f"/customers/{featured.pk}")
     expect(page.locator("h1")).to_contain_text(featured.name)
     assert outside == [], f"requests left the server: {outside}"
+
+
+def test_map_fits_a_phone(live_server, make_context):
+    from kehu.customers.models import Customer
+
+    from .helpers import no_horizontal_overflow
+
+    _manager, rep, _featured = seed_sales_team()
+    Customer.objects.filter(owner=rep).update(latitude=Decimal("31.2990"), longitude=Decimal("120.5853"))
+    page = make_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True).new_page()
+    sign_in(page, live_server.url, rep.username)
+    page.goto(f"{live_server.url}/customers/map/")
+    expect(page.locator("#customer-map")).to_have_attribute(
+        "data-points", str(Customer.objects.filter(owner=rep).count())
+    )
+    assert no_horizontal_overflow(page)
