@@ -12,6 +12,14 @@ def navigation(request):
         items.append(("customers", reverse("customers:customer-list"), _("Customers")))
     if user.has_perm("activities.view_activity"):
         items.append(("activities", reverse("activities:activity-list"), _("Activities")))
+    if (
+        user.has_perm("collection.file_form")
+        or user.has_perm("collection.approve_form")
+        or user.has_perm("collection.archive_form")
+    ):
+        items.append(("collection", reverse("collection:infoform-list"), _("Information forms")))
+    if user.has_perm("customers.view_customer"):
+        items.append(("map", reverse("customers:customer-map"), _("Map")))
     items.append(("recycle", reverse("customers:recycle-bin"), _("Recycle bin")))
     if user.has_perm("core.view_auditentry") and user.data_scope == "all":
         items.append(("audit", reverse("users:audit-log"), _("Audit log")))

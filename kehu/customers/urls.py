@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kehu.customers import views
+from kehu.customers import map_views, views
 
 app_name = "customers"
 urlpatterns = [
@@ -18,4 +18,8 @@ urlpatterns = [
     path("contacts/<int:pk>/move/", views.contact_move, name="contact-move"),
     path("contacts/<int:pk>/restore/", views.contact_restore, name="contact-restore"),
     path("recycle-bin/", views.recycle_bin, name="recycle-bin"),
+    # The customer map (CUS-8)
+    path("map/", map_views.customer_map, name="customer-map"),
+    path("map/points/", map_views.customer_map_points, name="customer-map-points"),
+    path("map/missing/", map_views.customer_map_missing, name="customer-map-missing"),
 ]

@@ -12,6 +12,7 @@ from kehu.activities import selectors as activity_selectors
 from kehu.activities import services as activity_services
 from kehu.activities.forms import ActivityForm
 from kehu.activities.models import ActivityKind
+from kehu.collection.selectors import overdue_for as collection_overdue_for
 from kehu.core.audit import audit_entries_for
 from kehu.core.forms import apply_errors
 from kehu.customers import selectors
@@ -44,6 +45,8 @@ def home(request):
             "customer_capped": capped,
             "recent_customers": customers.order_by("-updated_at").only("id", "name", "tier", "updated_at")[:8],
             "today": timezone.localdate(),
+            # Overdue steps of the information-collection workflow (CUS-3) this user answers for.
+            "collection_overdue": collection_overdue_for(user),
             "nav_active": "home",
         },
     )
