@@ -257,3 +257,26 @@ def handover_candidates(user: User, *, from_user: User | None, region: str = "",
     if ids:
         qs = qs.filter(pk__in=ids)
     return qs
+
+
+def customer_pool_block(user: User, customer: Customer) -> dict:
+    """What the 360° page shows about the pool: due date, exemption, and which buttons apply.
+    Two queries at most (the state, and the scope check for managers)."""
+    from kehu.users.scopes import is_in_team_of
+
+    state = CustomerPoolState.objects.filter(customer_id=customer.pk).first()
+    owner = customer.owner
+    owns = owner is not None and owner.pk == user.pk
+    manages = owner is not None and user.has_perm("pool.assign_customer") and is_in_team_of(user, owner)
+    today = timezone.localdate()
+    block = {
+        "state": state,
+        "exempt": state is not None and state.exempt_until is not None and state.exempt_until >= today,
+        "may_release": owner is not None and ((owns and user.has_perm("pool.claim_customer")) or manages),
+        "may_hand_over": user.has_perm("customers.handover_customer") and owner is not None,
+        "may_exempt": manages,
+    }
+    block["show"] = bool(block["exempt"] or block["may_release"] or block["may_hand_over"] or block["may_exempt"]) or (
+        state is not None and state.due_at is not None
+    )
+    return block
