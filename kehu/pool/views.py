@@ -75,7 +75,10 @@ def pool_list(request):
         "page_number": page,
         "query": query.urlencode(),
         "pools": {p.pk: p for p in pools},
-        "assign_form": AssignForm(user=user) if user.has_perm("pool.assign_customer") else None,
+        # The team is read once for every row's assign form.
+        "assign_users": list(AssignForm(user=user).fields["to_user"].queryset)
+        if user.has_perm("pool.assign_customer")
+        else None,
         "nav_active": "pool",
     }
     if request.htmx and request.htmx.target == "results":
