@@ -13,7 +13,7 @@ from kehu.customers.selectors import customer_qs_visible_to
 from kehu.pool import selectors, services
 from kehu.pool.models import Handover
 from kehu.users.models import User
-from kehu.users.selectors import assignable_owners
+from kehu.users.selectors import assignable_owners, scope_users_q
 
 router = Router(tags=["pool"])
 MAX_HANDOVER_IDS = 10_000
@@ -207,7 +207,12 @@ def handover_create(request, payload: HandoverIn):
         raise PermissionDenied
     if not payload.customer_ids and payload.from_user_id is None:
         raise ValidationError({"customer_ids": [_("Give customer_ids or from_user_id.")]})
-    from_user = _team_member(user, payload.from_user_id, "from_user_id") if payload.from_user_id else None
+    from_user = None
+    if payload.from_user_id:
+        # A leaving rep's account may be deactivated already.
+        from_user = User.objects.filter(scope_users_q(user), pk=payload.from_user_id).first()
+        if from_user is None:
+            raise ValidationError({"from_user_id": [_("Choose someone in your team.")]})
     to_user = _team_member(user, payload.to_user_id, "to_user_id") if payload.to_user_id else None
     customers = selectors.handover_candidates(user, from_user=from_user)
     if payload.customer_ids:

@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from kehu.customers.models import Tier
 from kehu.pool.models import Pool
 from kehu.pool.services import POOL_FIELDS
-from kehu.users.selectors import assignable_owners
+from kehu.users.models import User
+from kehu.users.selectors import assignable_owners, scope_users_q
 
 
 class PoolFilterForm(forms.Form):
@@ -71,9 +72,9 @@ class HandoverForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        team = assignable_owners(user).order_by("username")
-        self.fields["from_user"].queryset = team
-        self.fields["to_user"].queryset = team
+        # A leaving rep's account may be deactivated already: their customers still need a new owner.
+        self.fields["from_user"].queryset = User.objects.filter(scope_users_q(user)).order_by("-is_active", "username")
+        self.fields["to_user"].queryset = assignable_owners(user).order_by("username")
 
     def clean(self):
         data = super().clean()

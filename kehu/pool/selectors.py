@@ -275,8 +275,8 @@ def customer_pool_block(user: User, customer: Customer) -> dict:
         "may_release": owner is not None and ((owns and user.has_perm("pool.claim_customer")) or manages),
         "may_hand_over": user.has_perm("customers.handover_customer") and owner is not None,
         "may_exempt": manages,
+        "may_claim": owner is None and user.has_perm("pool.claim_customer"),
     }
-    block["show"] = bool(block["exempt"] or block["may_release"] or block["may_hand_over"] or block["may_exempt"]) or (
-        state is not None and state.due_at is not None
-    )
+    actions = ("exempt", "may_release", "may_hand_over", "may_exempt", "may_claim")
+    block["show"] = any(block[k] for k in actions) or (state is not None and state.due_at is not None)
     return block

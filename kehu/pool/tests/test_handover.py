@@ -134,3 +134,23 @@ def test_the_progress_is_written_per_batch(team, customer_of):
     assert services._handover_batch(handover, 2) == 2
     handover.refresh_from_db()
     assert (handover.done, handover.percent) == (2, 40)
+
+
+def test_a_deactivated_reps_customers_can_be_handed_over(client, team, rich, api_client):
+    team.rep1.is_active = False
+    team.rep1.save()
+    client.force_login(team.manager1)
+    response = client.post(
+        "/pool/handover/", {"scope": "all", "from_user": team.rep1.pk, "to_user": team.rep2.pk, "note": "离职交接"}
+    )
+    assert "3 customers will be handed over." in response.content.decode()
+    response = client.post(
+        "/pool/handover/",
+        {"scope": "all", "from_user": team.rep1.pk, "to_user": team.rep2.pk, "note": "离职交接", "confirm": "1"},
+    )
+    assert response.status_code == 302
+    assert not Customer.objects.filter(owner=team.rep1).exists()
+    api_response = api_client(team.manager1).post(
+        "/api/v1/pool/handovers", {"from_user_id": team.rep1.pk, "to_user_id": team.rep2.pk}
+    )
+    assert api_response.status_code == 400  # nothing left to hand over

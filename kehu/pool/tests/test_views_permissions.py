@@ -181,3 +181,11 @@ def test_navigation_shows_the_pool_to_pool_users_only(client, world):
     assert 'href="/pool/"' in client.get("/").content.decode()
     client.force_login(world.team.service1)
     assert 'href="/pool/"' not in client.get("/").content.decode()
+
+
+def test_a_pool_customer_page_offers_claim_to_whom_may_open_it(client, world):
+    client.force_login(world.team.gm)
+    page = client.get(f"/customers/{world.pooled.pk}/").content.decode()
+    assert f"/pool/customers/{world.pooled.pk}/claim/" in page
+    client.force_login(world.team.rep1)
+    assert client.get(f"/customers/{world.pooled.pk}/").status_code == 404
