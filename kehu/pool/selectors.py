@@ -169,6 +169,7 @@ def handover_summary(handover: Handover) -> dict:
 @dataclass
 class BriefRow:
     customer: Customer
+    previous_owner: User | None
     sensitive: bool
     commitments: list
     recent: list
@@ -184,10 +185,16 @@ KEY_ROLES = (BuyingRole.DECISION_MAKER, BuyingRole.INFLUENCER)
 def handover_brief(user: User, handover: Handover, *, offset: int = 0, limit: int = BRIEF_PAGE):
     """One page of the brief: per customer the open commitments, the latest activities, key
     contacts (private file only where the reader may see it) and warnings. Fixed query count."""
-    ids_qs = HandoverItem.objects.filter(handover=handover).order_by("pk").values_list("customer_id", flat=True)
-    page_ids = list(ids_qs[offset : offset + limit + 1])
-    has_next = len(page_ids) > limit
-    page_ids = page_ids[:limit]
+    items = list(
+        HandoverItem.objects.filter(handover=handover)
+        .select_related("from_owner")
+        .only("customer_id", "from_owner__username", "from_owner__first_name", "from_owner__last_name")
+        .order_by("pk")[offset : offset + limit + 1]
+    )
+    has_next = len(items) > limit
+    items = items[:limit]
+    page_ids = [i.customer_id for i in items]
+    previous = {i.customer_id: i.from_owner for i in items}
     customers = {c.pk: c for c in customer_qs_visible_to(user).filter(pk__in=page_ids).select_related("owner")}
     commitments, recent, contacts = {}, {}, {}
     for a in (
@@ -235,6 +242,7 @@ def handover_brief(user: User, handover: Handover, *, offset: int = 0, limit: in
         rows.append(
             BriefRow(
                 customer=customer,
+                previous_owner=previous.get(pk),
                 sensitive=may_see or customer.owner_id == user.pk,
                 commitments=open_ones,
                 recent=last,

@@ -531,7 +531,7 @@ def _apply_recycle(items, now) -> list[int]:
                 target_type=CUSTOMER,
                 target_id=row["pk"],
                 target_repr=row["name"][:200],
-                changes={"owner": [str(owner) if owner else None, None], "rule": rule},
+                changes={"owner": [str(owner) if owner else None, None], "rule": [None, rule]},
             )
         )
     CustomerPoolState.objects.bulk_create(new_states)
@@ -738,7 +738,7 @@ def _handover_batch(handover: Handover, batch: int) -> int:
                 target_repr=c["name"][:200],
                 changes={
                     "owner": [str(old) if old else None, str(to_user) if to_user else None],
-                    "handover": handover.pk,
+                    "handover": [None, handover.pk],
                 },
             )
         )
