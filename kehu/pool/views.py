@@ -3,7 +3,7 @@ page, handover and the handover brief (CUS-7, CUS-9)."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -263,5 +263,8 @@ def handover_detail(request, pk):
         "nav_active": "pool",
     }
     if request.htmx and request.htmx.target == "progress":
+        if handover.status != HandoverStatus.RUNNING:
+            # Finished: reload the whole page so the brief appears.
+            return HttpResponse(headers={"HX-Refresh": "true"})
         return render(request, "pool/handover_detail.html#progress", context)
     return render(request, "pool/handover_detail.html", context)

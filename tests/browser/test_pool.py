@@ -17,7 +17,7 @@ PHONE = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touc
 def test_claim_follow_up_then_automatic_return_to_the_pool(live_server, page, make_user):
     from kehu.customers.models import Customer, TimelineEntry, TimelineKind
     from kehu.pool.models import Pool
-    from kehu.pool.services import pool_recycle
+    from kehu.pool.tasks import recycle_pool_customers
 
     rep = make_user("zhangwei", last_name="张", first_name="伟")
     Pool.objects.create(name="华东公海", regions="江苏", followup_days_prospect=10, warn_days=3)
@@ -38,11 +38,14 @@ def test_claim_follow_up_then_automatic_return_to_the_pool(live_server, page, ma
     expect(page.locator("#timeline-list")).to_contain_text("电话回访采购部")
     expect(page.locator("#timeline-list")).to_contain_text("Claimed from the public pool")
 
-    # Nine days without a follow-up: still the rep's. Eleven: the recycle returns it.
-    now = timezone.now()
-    assert pool_recycle(now=now + timedelta(days=9)).recycled == []
-    assert pool_recycle(now=now + timedelta(days=11)).recycled == [customer.pk]
-    assert pool_recycle(now=now + timedelta(days=11)).recycled == []
+    # The hourly job, run as of nine days later: still the rep's (and warned). Eleven: back in the pool.
+    def recycle(days):
+        return recycle_pool_customers.enqueue(now=(timezone.now() + timedelta(days=days)).isoformat()).return_value
+
+    assert recycle(9) == {"recycled": 0, "warned": 1}
+    assert Customer.objects.get(pk=customer.pk).owner == rep
+    assert recycle(11) == {"recycled": 1, "warned": 0}
+    assert recycle(11) == {"recycled": 0, "warned": 0}
 
     response = page.goto(f"{live_server.url}/customers/{customer.pk}/")
     assert response.status == 404
