@@ -13,8 +13,10 @@ from kehu.users.models import User
 
 POOLS = [
     # name, regions, default, follow-up days (prospect, ordinary, key), warn days, max owned, claims a day, cool-down
-    ("华东公海", "江苏, 浙江, 上海, 安徽", False, (90, 180, None), 7, None, 5, 30),
-    ("华南公海", "广东, 福建, 广西, 海南", False, (60, 120, None), 5, 500, 3, 15),
+    # Gentle on purpose: the demo's history is sparse, and the first hourly run should return some
+    # neglected customers to the pool, not half of every rep's book.
+    ("华东公海", "江苏, 浙江, 上海, 安徽", False, (365, 730, None), 14, None, 5, 30),
+    ("华南公海", "广东, 福建, 广西, 海南", False, (180, 365, None), 7, 500, 3, 15),
     ("总公海", "", True, (None, None, None), 3, None, None, 0),
 ]
 IN_POOL = 12
