@@ -213,13 +213,13 @@ def handover_create(request, payload: HandoverIn):
         from_user = User.objects.filter(scope_users_q(user), pk=payload.from_user_id).first()
         if from_user is None:
             raise ValidationError({"from_user_id": [_("Choose someone in your team.")]})
-    to_user = _team_member(user, payload.to_user_id, "to_user_id") if payload.to_user_id else None
     customers = selectors.handover_candidates(user, from_user=from_user)
     if payload.customer_ids:
         ids = set(payload.customer_ids)
         customers = customers.filter(pk__in=ids)
         if customers.count() != len(ids):
             raise Http404
+    to_user = _team_member(user, payload.to_user_id, "to_user_id") if payload.to_user_id else None
     handover = services.handover_start(
         actor=user, customers=customers, to_user=to_user, from_user=from_user, note=payload.note
     )
