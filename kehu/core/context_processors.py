@@ -20,6 +20,8 @@ def navigation(request):
         items.append(("collection", reverse("collection:infoform-list"), _("Information forms")))
     if user.has_perm("customers.view_customer"):
         items.append(("map", reverse("customers:customer-map"), _("Map")))
+    if user.has_perm("pool.claim_customer") or user.has_perm("pool.assign_customer"):
+        items.append(("pool", reverse("pool:pool-list"), _("Public pool")))
     items.append(("recycle", reverse("customers:recycle-bin"), _("Recycle bin")))
     if user.has_perm("core.view_auditentry") and user.data_scope == "all":
         items.append(("audit", reverse("users:audit-log"), _("Audit log")))

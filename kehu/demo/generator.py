@@ -28,7 +28,7 @@ from kehu.customers.models import Contact, Customer, TimelineEntry, TimelineKind
 from kehu.customers.normalise import normalise_name
 from kehu.customers.search import BIGRAM_TABLE, TRIGRAM_TABLE, bigrams, search_text_for
 from kehu.customers.services import CONTACT_FIELDS, CREDIT_CHARS, CREDIT_WEIGHTS
-from kehu.demo import collection_demo
+from kehu.demo import collection_demo, pool_demo
 from kehu.demo import vocabulary as V
 from kehu.users.models import CompanySettings, Department, User
 from kehu.users.roles import Role
@@ -580,6 +580,7 @@ class DemoGenerator:
         finally:
             self._restore_connection()
         collection_demo.load(users)  # information forms, routing table, map gaps (CUS-3, CUS-8)
+        pool_demo.add_pool_demo(users)
         result.seconds = time.monotonic() - started
         return result
 

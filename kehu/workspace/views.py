@@ -16,6 +16,7 @@ from kehu.collection.selectors import overdue_for as collection_overdue_for
 from kehu.core.audit import audit_entries_for
 from kehu.core.forms import apply_errors
 from kehu.customers import selectors
+from kehu.pool import selectors as pool_selectors
 
 TIMELINE_PAGE = 30
 
@@ -47,6 +48,8 @@ def home(request):
             "today": timezone.localdate(),
             # Overdue steps of the information-collection workflow (CUS-3) this user answers for.
             "collection_overdue": collection_overdue_for(user),
+            # Public pool: customers a rule will soon return to the pool (kehu.pool).
+            "pool_due": pool_selectors.customers_due_soon(user),
             "nav_active": "home",
         },
     )
@@ -99,6 +102,8 @@ def _context(request, customer, form=None):
         # The trail holds before/after values, phones included: only for those who may see them.
         "audit": list(audit_entries_for(customer, 20)) if sensitive and user.has_perm("core.view_auditentry") else None,
         "merges": selectors.merges_of(customer),
+        # Public pool: due date, exemption, release / hand over (kehu.pool).
+        "pool_block": pool_selectors.customer_pool_block(user, customer),
         "today": timezone.localdate(),
         "nav_active": "customers",
     }
