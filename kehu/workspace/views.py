@@ -12,6 +12,7 @@ from kehu.activities import selectors as activity_selectors
 from kehu.activities import services as activity_services
 from kehu.activities.forms import ActivityForm
 from kehu.activities.models import ActivityKind
+from kehu.classification.selectors import classification_panel
 from kehu.core.audit import audit_entries_for
 from kehu.core.forms import apply_errors
 from kehu.customers import selectors
@@ -96,6 +97,7 @@ def _context(request, customer, form=None):
         # The trail holds before/after values, phones included: only for those who may see them.
         "audit": list(audit_entries_for(customer, 20)) if sensitive and user.has_perm("core.view_auditentry") else None,
         "merges": selectors.merges_of(customer),
+        "cls": classification_panel(customer),
         "today": timezone.localdate(),
         "nav_active": "customers",
     }
