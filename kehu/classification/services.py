@@ -287,7 +287,10 @@ def _money(value, field: str, *, label) -> Decimal:
         raise ValidationError({field: _("Enter an amount.")})
     if amount < 0:
         raise ValidationError({field: label})
-    return amount
+    try:
+        return amount.quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise ValidationError({field: _("This amount is too large.")}) from None
 
 
 @transaction.atomic
