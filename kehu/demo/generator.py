@@ -28,6 +28,7 @@ from kehu.customers.models import Contact, Customer, TimelineEntry, TimelineKind
 from kehu.customers.normalise import normalise_name
 from kehu.customers.search import BIGRAM_TABLE, TRIGRAM_TABLE, bigrams, search_text_for
 from kehu.customers.services import CONTACT_FIELDS, CREDIT_CHARS, CREDIT_WEIGHTS
+from kehu.demo import classification_demo
 from kehu.demo import vocabulary as V
 from kehu.users.models import CompanySettings, Department, User
 from kehu.users.roles import Role
@@ -578,6 +579,7 @@ class DemoGenerator:
             self._finish()
         finally:
             self._restore_connection()
+        classification_demo.populate(users, seed=self.rng.randrange(2**31))
         result.seconds = time.monotonic() - started
         return result
 
