@@ -23,10 +23,10 @@ class ClassificationSettings(models.Model):
     """One row: the ABC thresholds of the suggestion job and the time-allocation target (CLS-1, CLS-6)."""
 
     key_share = models.DecimalField(
-        _("key customers (% of ranked customers)"), max_digits=5, decimal_places=2, default=Decimal("10")
+        _("key customers (percent of ranked customers)"), max_digits=5, decimal_places=2, default=Decimal("10")
     )
     ordinary_share = models.DecimalField(
-        _("ordinary customers (% of ranked customers)"), max_digits=5, decimal_places=2, default=Decimal("30")
+        _("ordinary customers (percent of ranked customers)"), max_digits=5, decimal_places=2, default=Decimal("30")
     )
     potential_weight = models.DecimalField(
         _("weight of potential against revenue"),
