@@ -91,7 +91,9 @@ class CustomerRevenue(models.Model):
     class Meta:
         verbose_name = _("customer revenue")
         verbose_name_plural = _("customer revenues")
-        constraints = [models.UniqueConstraint(fields=["year", "customer"], name="revenue_one_per_year")]
+        # Not unique: a merge of duplicates (CUS-5) re-points every row to the kept customer, whose
+        # figures for the year are then the sum (`selectors.revenue_inputs` adds them up).
+        indexes = [models.Index(fields=["year", "customer"], name="revenue_year_customer_idx")]
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.year}"
@@ -141,11 +143,8 @@ class TierSuggestion(models.Model):
     class Meta:
         verbose_name = _("tier suggestion")
         verbose_name_plural = _("tier suggestions")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["customer"], condition=models.Q(status="open"), name="suggestion_one_open_per_customer"
-            )
-        ]
+        # One open suggestion per customer is kept by the job, not by a unique index: a merge of
+        # duplicates (CUS-5) may bring two to one customer, and the next run supersedes the extra.
         indexes = [
             models.Index(fields=["status", "-rank", "-id"], name="suggestion_status_idx"),
             models.Index(fields=["customer", "status", "proposed_tier"], name="suggestion_customer_idx"),

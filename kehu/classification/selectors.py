@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value, Window
-from django.db.models.functions import RowNumber
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -26,9 +26,6 @@ from kehu.users.models import User
 from kehu.users.roles import DataScope
 from kehu.users.scopes import scope_for, scope_q
 
-MONEY = DecimalField(max_digits=20, decimal_places=2)
-
-
 # --- revenue and the ABC ranking (CLS-1) ---------------------------------------------------------
 
 
@@ -38,8 +35,11 @@ def revenue_inputs(year: int) -> QuerySet:
     Rows: customer_id, tier (the customer's current tier), revenue, potential. Today they are the
     `CustomerRevenue` rows recorded by hand; when orders exist, this becomes an aggregate of the
     year's orders with the same columns and nothing else changes."""
-    return CustomerRevenue.objects.filter(year=year, customer__deleted_at__isnull=True).values(
-        "customer_id", "revenue", "potential", tier=F("customer__tier")
+    return (
+        CustomerRevenue.objects.filter(year=year, customer__deleted_at__isnull=True)
+        .values("customer_id", tier=F("customer__tier"))
+        .annotate(revenue=Sum("revenue"), potential=Sum("potential"))
+        .order_by()
     )
 
 
@@ -60,30 +60,56 @@ def tier_cuts(ranked: int, conf: ClassificationSettings) -> Cuts:
     return Cuts(ranked, key, max(key, upto(conf.key_share + conf.ordinary_share)))
 
 
-def tier_ranking(year: int, conf: ClassificationSettings) -> tuple[QuerySet, Cuts]:
-    """Every customer with a revenue input ranked by score (revenue + weight × potential), best
-    first, in SQL (a window function): rank, revenue share and totals come from the database."""
+RANKING_SQL = """
+WITH inputs AS ({inputs}),
+ranked AS (
+    SELECT customer_id, tier, revenue, potential,
+           ROW_NUMBER() OVER (
+               ORDER BY revenue + CAST(%s AS NUMERIC) * potential DESC, revenue DESC, customer_id
+           ) AS rank
+    FROM inputs
+)
+SELECT customer_id, tier, revenue, potential, rank
+FROM ranked
+WHERE CASE WHEN rank <= %s THEN 'key' WHEN rank <= %s THEN 'ordinary' ELSE 'prospect' END <> tier
+ORDER BY customer_id
+"""
+
+
+def _decimal(value) -> Decimal:
+    # SQLite hands back sums of decimal columns as int or float.
+    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def tier_proposals(year: int, conf: ClassificationSettings, *, batch: int = 2000):
+    """Ranked customers whose rank puts them in another tier than their current one.
+
+    Returns (rows, cuts, total revenue): `rows` yields dicts (customer_id, tier, revenue,
+    potential, rank) in customer order. The ranking is one SQL statement over the revenue
+    inputs: a window function (ROW_NUMBER by revenue + weight × potential, best first), the same
+    on SQLite and PostgreSQL, read in batches — nothing is ranked in Python."""
     inputs = revenue_inputs(year)
-    totals = inputs.order_by().aggregate(n=Count("customer_id"), revenue=Sum("revenue"))
-    cuts = tier_cuts(totals["n"] or 0, conf)
-    score = ExpressionWrapper(F("revenue") + Value(conf.potential_weight) * F("potential"), output_field=MONEY)
-    ranked = inputs.annotate(
-        score=score,
-        rank=Window(RowNumber(), order_by=[score.desc(), F("revenue").desc(), F("customer_id").asc()]),
-    )
-    return ranked, cuts
+    totals = CustomerRevenue.objects.filter(year=year, customer__deleted_at__isnull=True).aggregate(s=Sum("revenue"))
+    cuts = tier_cuts(inputs.count(), conf)
+    inner, params = inputs.query.sql_with_params()
 
+    def rows():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                RANKING_SQL.format(inputs=inner),
+                [*params, str(conf.potential_weight), cuts.key_upto, cuts.ordinary_upto],
+            )
+            while chunk := cursor.fetchmany(batch):
+                for customer_id, tier, revenue, potential, rank in chunk:
+                    yield {
+                        "customer_id": customer_id,
+                        "tier": tier,
+                        "revenue": _decimal(revenue),
+                        "potential": _decimal(potential),
+                        "rank": rank,
+                    }
 
-def tier_proposals(year: int, conf: ClassificationSettings) -> tuple[QuerySet, Cuts, Decimal]:
-    """Ranked customers whose rank puts them in another tier than their current one."""
-    ranked, cuts = tier_ranking(year, conf)
-    wrong = (
-        Q(rank__lte=cuts.key_upto) & ~Q(tier=Tier.KEY)
-        | Q(rank__gt=cuts.key_upto, rank__lte=cuts.ordinary_upto) & ~Q(tier=Tier.ORDINARY)
-        | Q(rank__gt=cuts.ordinary_upto) & ~Q(tier=Tier.PROSPECT)
-    )
-    total = revenue_inputs(year).order_by().aggregate(s=Sum("revenue"))["s"] or Decimal("0")
-    return ranked.filter(wrong).order_by("customer_id"), cuts, total
+    return rows(), cuts, _decimal(totals["s"] or 0)
 
 
 def tier_for_rank(rank: int, cuts: Cuts) -> str:

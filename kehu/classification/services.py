@@ -69,11 +69,11 @@ def suggestions_refresh(*, year: int | None = None, now=None) -> dict:
     conf = ClassificationSettings.load()
     proposals, cuts, total = selectors.tier_proposals(year, conf)
     cooldown_since = now - timedelta(days=conf.reject_cooldown_days)
-    created = kept = 0
+    created = kept = stale_count = 0
     batch: list[dict] = []
 
     def flush(rows: list[dict]) -> None:
-        nonlocal created, kept
+        nonlocal created, kept, stale_count
         ids = [r["customer_id"] for r in rows]
         with transaction.atomic():
             open_ = {
@@ -119,8 +119,9 @@ def suggestions_refresh(*, year: int | None = None, now=None) -> dict:
             TierSuggestion.objects.bulk_create(new)
             created += len(new)
             kept += len(keep)
+            stale_count += len(stale)
 
-    for row in proposals.iterator(chunk_size=BATCH):
+    for row in proposals:
         batch.append(row)
         if len(batch) >= BATCH:
             flush(batch)
@@ -130,7 +131,7 @@ def suggestions_refresh(*, year: int | None = None, now=None) -> dict:
     superseded = TierSuggestion.objects.filter(status=SuggestionStatus.OPEN, checked_at__lt=now).update(
         status=SuggestionStatus.SUPERSEDED, decided_at=now
     )
-    return {"ranked": cuts.ranked, "created": created, "kept": kept, "superseded": superseded}
+    return {"ranked": cuts.ranked, "created": created, "kept": kept, "superseded": superseded + stale_count}
 
 
 # --- decisions ----------------------------------------------------------------------------------

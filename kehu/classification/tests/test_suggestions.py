@@ -176,3 +176,31 @@ def test_a_suggestion_is_decided_once(book, team):
     with pytest.raises(ValidationError):
         services.suggestion_accept(suggestion=stale_copy, actor=team.gm, reason="同意")
     assert Customer.objects.get(pk=book["c2"].pk).tier == "key"
+
+
+def test_a_merge_of_duplicates_keeps_working(book, team):
+    """Merging re-points revenue rows and suggestions to the kept customer: its figures for the
+    year add up and the next run leaves it one open suggestion."""
+    from kehu.customers.merge import customer_merge
+
+    services.suggestions_refresh(year=YEAR)
+    # c5 (600, demote) and c6 (500) are the same company: together 1,100 — the best rank.
+    target, source = Customer.objects.get(pk=book["c5"].pk), Customer.objects.get(pk=book["c6"].pk)
+    TierSuggestion.objects.create(
+        customer=source,
+        current_tier="prospect",
+        proposed_tier="key",
+        year=YEAR,
+        revenue=0,
+        potential=0,
+        rank=1,
+        ranked=10,
+        revenue_share=0,
+    )
+    customer_merge(target=target, sources=[source], actor=team.manager1)
+    assert TierSuggestion.objects.filter(customer=target, status="open").count() == 2
+    result = services.suggestions_refresh(year=YEAR)
+    assert result["ranked"] == 9
+    assert open_suggestions()["c5"] == ("ordinary", "key")
+    assert TierSuggestion.objects.filter(customer=target, status="open").count() == 1
+    assert TierSuggestion.objects.get(customer=target, status="open").revenue == Decimal("1100.00")

@@ -244,3 +244,13 @@ def test_the_360_page_shows_the_latest_evaluations(client, world):
     assert "Very firm" in page and "Partnership" in page and "Declining" not in page
     assert "¥300,000.00" in page
     assert "Suggested: Prospect" in page
+
+
+def test_pages_speak_chinese(client, world, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    act_as(client, world.team, "gm")
+    client.cookies["django_language"] = "zh-hans"
+    assert "分级建议" in client.get("/classification/").content.decode()
+    assert "销售时间分配" in client.get("/classification/time/").content.decode()
+    page = client.get(f"/customers/{world.customer.pk}/").content.decode()
+    assert "重点客户评价" in page and "建议调整为" in page
