@@ -67,30 +67,45 @@ def _back(request) -> str:
     return target
 
 
+def _row(request, suggestion, error: str = ""):
+    """htmx: the suggestion's row, decided or with the error."""
+    suggestion = selectors.suggestion_get(request.user, suggestion.pk)
+    return render(
+        request,
+        "classification/suggestion_list.html#suggestion-row",
+        {"s": suggestion, "is_open": True, "row_error": error},
+    )
+
+
 @require_POST
 def suggestion_decide(request, pk, action):
+    """Accept or reject one suggestion; htmx swaps its row, without JavaScript a redirect back."""
     _require(request, "classification.decide_tier")
     suggestion = selectors.suggestion_get(request.user, pk)
     form = forms.DecisionForm(request.POST)
     decide = {"accept": services.suggestion_accept, "reject": services.suggestion_reject}.get(action)
     if decide is None:
         raise Http404
+    error = ""
     if not form.is_valid():
-        messages.error(request, _("Give a reason for the decision."))
-        return redirect(_back(request))
-    try:
-        decide(suggestion=suggestion, actor=request.user, reason=form.cleaned_data["reason"])
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        error = _("Give a reason for the decision.")
     else:
-        if action == "accept":
-            messages.success(
-                request,
-                _("%(name)s is now %(tier)s.")
-                % {"name": suggestion.customer.name, "tier": suggestion.get_proposed_tier_display()},
-            )
-        else:
-            messages.success(request, _("Suggestion for %(name)s rejected.") % {"name": suggestion.customer.name})
+        try:
+            decide(suggestion=suggestion, actor=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    if request.htmx:
+        return _row(request, suggestion, error)
+    if error:
+        messages.error(request, error)
+    elif action == "accept":
+        messages.success(
+            request,
+            _("%(name)s is now %(tier)s.")
+            % {"name": suggestion.customer.name, "tier": suggestion.get_proposed_tier_display()},
+        )
+    else:
+        messages.success(request, _("Suggestion for %(name)s rejected.") % {"name": suggestion.customer.name})
     return redirect(_back(request))
 
 

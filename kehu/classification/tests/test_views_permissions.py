@@ -254,3 +254,15 @@ def test_pages_speak_chinese(client, world, settings):
     assert "销售时间分配" in client.get("/classification/time/").content.decode()
     page = client.get(f"/customers/{world.customer.pk}/").content.decode()
     assert "重点客户评价" in page and "建议调整为" in page
+
+
+def test_htmx_decision_swaps_the_row(client, world):
+    act_as(client, world.team, "manager1")
+    url = f"/classification/suggestions/{world.suggestion.pk}/reject/"
+    missing = client.post(url, {"reason": ""}, headers={"HX-Request": "true"})
+    assert missing.status_code == 200
+    body = missing.content.decode()
+    assert body.startswith(f'<tr id="suggestion-{world.suggestion.pk}">') and "Give a reason" in body
+    done = client.post(url, {"reason": "暂不调整"}, headers={"HX-Request": "true"}).content.decode()
+    assert "Rejected" in done and "暂不调整" in done and "<form" not in done
+    assert TierSuggestion.objects.get(pk=world.suggestion.pk).status == "rejected"
