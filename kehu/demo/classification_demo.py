@@ -23,15 +23,15 @@ BANDS = {Tier.KEY: (3_000_000, 7_000_000), Tier.ORDINARY: (300_000, 1_700_000), 
 def _revenue_sql(year: int) -> tuple[str, list]:
     revenue, customer = CustomerRevenue._meta.db_table, Customer._meta.db_table
     # A deterministic spread from the id: h in 0..999.
-    h = "((c.id * 7919) % 1000)"
+    h = "((c.id * 7919) %% 1000)"
     bands = " ".join(
         f"WHEN c.tier = '{tier}' THEN {base} + {h} * {spread // 1000}" for tier, (base, spread) in BANDS.items()
     )
     sql = (
         f"INSERT INTO {revenue} (customer_id, year, revenue, potential, recorded_by_id, recorded_at) "
         f"SELECT c.id, %s, "
-        f"CASE WHEN (c.id % 25) = 5 THEN {h} * 9000 ELSE CASE {bands} ELSE 0 END END, "
-        f"CASE WHEN (c.id % 11) = 3 THEN {h} * 1000 ELSE {h} * 100 END, c.owner_id, %s "
+        f"CASE WHEN (c.id %% 25) = 5 THEN {h} * 9000 ELSE CASE {bands} ELSE 0 END END, "
+        f"CASE WHEN (c.id %% 11) = 3 THEN {h} * 1000 ELSE {h} * 100 END, c.owner_id, %s "
         f"FROM {customer} c WHERE c.deleted_at IS NULL"
     )
     return sql, [year, timezone.now()]
