@@ -204,3 +204,18 @@ def test_a_merge_of_duplicates_keeps_working(book, team):
     assert open_suggestions()["c5"] == ("ordinary", "key")
     assert TierSuggestion.objects.filter(customer=target, status="open").count() == 1
     assert TierSuggestion.objects.get(customer=target, status="open").revenue == Decimal("1100.00")
+
+
+def test_a_suggestion_made_stale_by_a_manual_tier_change_cannot_be_accepted(book, team):
+    from kehu.customers.services import customer_update
+
+    services.suggestions_refresh(year=YEAR)
+    suggestion = TierSuggestion.objects.get(customer=book["c1"])  # prospect → key
+    customer = Customer.objects.get(pk=book["c1"].pk)
+    customer_update(customer=customer, actor=team.manager2, expected_version=customer.version, tier="ordinary")
+    with pytest.raises(ValidationError):
+        services.suggestion_accept(suggestion=suggestion, actor=team.manager2, reason="确认")
+    assert Customer.objects.get(pk=customer.pk).tier == "ordinary"
+    # The next run replaces it with what holds now.
+    services.suggestions_refresh(year=YEAR)
+    assert open_suggestions()["c1"] == ("ordinary", "key")
