@@ -22,6 +22,8 @@ def navigation(request):
         items.append(("map", reverse("customers:customer-map"), _("Map")))
     if user.has_perm("pool.claim_customer") or user.has_perm("pool.assign_customer"):
         items.append(("pool", reverse("pool:pool-list"), _("Public pool")))
+    if user.has_perm("classification.decide_tier"):
+        items.append(("classification", reverse("classification:suggestion-list"), _("Classification")))
     items.append(("recycle", reverse("customers:recycle-bin"), _("Recycle bin")))
     if user.has_perm("core.view_auditentry") and user.data_scope == "all":
         items.append(("audit", reverse("users:audit-log"), _("Audit log")))

@@ -12,6 +12,7 @@ from kehu.activities import selectors as activity_selectors
 from kehu.activities import services as activity_services
 from kehu.activities.forms import ActivityForm
 from kehu.activities.models import ActivityKind
+from kehu.classification.selectors import classification_panel
 from kehu.collection.selectors import overdue_for as collection_overdue_for
 from kehu.core.audit import audit_entries_for
 from kehu.core.forms import apply_errors
@@ -104,6 +105,7 @@ def _context(request, customer, form=None):
         "merges": selectors.merges_of(customer),
         # Public pool: due date, exemption, release / hand over (kehu.pool).
         "pool_block": pool_selectors.customer_pool_block(user, customer),
+        "cls": classification_panel(customer),
         "today": timezone.localdate(),
         "nav_active": "customers",
     }
