@@ -169,3 +169,37 @@ def test_the_edit_form_asks_only_when_an_identifying_field_changes(client, team,
     assert client.post(f"/customers/{customer.pk}/edit/", {**data, "allow_duplicate": "on"}).status_code == 302
     customer.refresh_from_db()
     assert customer.name == "苏州华星精密机械（有限责任公司）"
+
+
+# One door: the service itself refuses likely duplicates unless the caller allows them.
+
+
+def test_the_create_service_refuses_a_duplicate_unless_allowed(team, customer_of):
+    from kehu.customers.services import DuplicateCustomerError, customer_create
+
+    other = customer_of(team.rep3, "苏州华星精密机械有限公司")
+    before = Customer.objects.count()
+    with pytest.raises(DuplicateCustomerError) as caught:
+        customer_create(actor=team.rep1, name="苏州华星精密机械（有限公司）", allow_duplicate=False)
+    assert Customer.objects.count() == before
+    [match] = caught.value.matches
+    assert (match.customer_id, match.in_scope, match.reasons) == (other.pk, False, ["name"])
+    created = customer_create(actor=team.rep1, name="苏州华星精密机械（有限公司）", allow_duplicate=True)
+    assert created.pk and Customer.objects.count() == before + 1
+
+
+def test_the_update_service_checks_only_changed_identifying_fields(team, customer_of):
+    from kehu.customers.services import DuplicateCustomerError, customer_update
+
+    customer_of(team.rep3, "杭州东方电子有限公司")
+    mine = customer_of(team.rep1, "宁波北仑机械有限公司")
+    # A change that leaves the identifying fields alone asks nothing.
+    mine = customer_update(
+        customer=mine, actor=team.rep1, expected_version=mine.version, city="宁波", allow_duplicate=False
+    )
+    with pytest.raises(DuplicateCustomerError):
+        customer_update(
+            customer=mine, actor=team.rep1, expected_version=mine.version, name="杭州东方电子", allow_duplicate=False
+        )
+    mine.refresh_from_db()
+    assert mine.name == "宁波北仑机械有限公司"
