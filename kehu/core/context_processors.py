@@ -12,6 +12,8 @@ def navigation(request):
         items.append(("customers", reverse("customers:customer-list"), _("Customers")))
     if user.has_perm("activities.view_activity"):
         items.append(("activities", reverse("activities:activity-list"), _("Activities")))
+    if user.has_perm("integrations.import_customers") or user.has_perm("customers.export_customer"):
+        items.append(("transfer", reverse("integrations:home"), _("Import / export")))
     items.append(("recycle", reverse("customers:recycle-bin"), _("Recycle bin")))
     if user.has_perm("core.view_auditentry") and user.data_scope == "all":
         items.append(("audit", reverse("users:audit-log"), _("Audit log")))

@@ -113,6 +113,95 @@ def find_duplicates(
     ]
 
 
+BULK_CHUNK = 500
+
+
+def _chunks(values, size=BULK_CHUNK):
+    values = sorted(values)
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _phone_matches_many(keys: set[str]) -> dict[str, set[int]]:
+    """{phone key: customers having it as a word of their search text}, asked per chunk of keys
+    (one index query for many keys on SQLite's trigram table; ORed pg_trgm lookups on PostgreSQL)."""
+    from functools import reduce
+    from operator import or_
+
+    from django.db import connection
+    from django.db.models import Q
+
+    from kehu.customers.search import TRIGRAM_TABLE
+
+    found: dict[str, set[int]] = {}
+    for chunk in _chunks(keys, 200):
+        if connection.vendor == "sqlite":
+            match = " OR ".join('"' + k + '"' for k in chunk)
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT rowid FROM {TRIGRAM_TABLE} WHERE {TRIGRAM_TABLE} MATCH %s", [match])
+                ids = [row[0] for row in cursor.fetchall()]
+            rows = []
+            for part in _chunks(ids):
+                rows += Customer.objects.filter(pk__in=part, deleted_at__isnull=True).values_list("pk", "search_text")
+        else:
+            condition = reduce(or_, (Q(search_text__contains=k) for k in chunk))
+            rows = Customer.objects.filter(condition, deleted_at__isnull=True).values_list("pk", "search_text")
+        wanted = set(chunk)
+        for pk, text in rows:
+            for word in set(text.split()) & wanted:
+                found.setdefault(word, set()).add(pk)
+    return found
+
+
+def find_duplicates_many(queries: list[dict]) -> list[dict[int, list[str]]]:
+    """Set-based `find_duplicates` for bulk imports: for each query (name, phone, email,
+    credit_code) the live customers it matches and the reasons, {customer id: [reasons]}.
+
+    A few queries per 500 distinct keys instead of several per row; reads across all scopes."""
+    row_name_keys = [normalise_name(q.get("name", "")) for q in queries]
+    name_keys = {k for k in row_name_keys if k}
+    phones = {k for q in queries for p in q.get("phones", [q.get("phone", "")]) if (k := normalise_phone(p))}
+    emails = {k for q in queries for e in q.get("emails", [q.get("email", "")]) if (k := normalise_email(e))}
+    codes = {c for q in queries if (c := (q.get("credit_code") or "").strip().upper())}
+    live = Customer.objects.filter(deleted_at__isnull=True)
+    by_name: dict[str, set[int]] = {}
+    for chunk in _chunks(name_keys):
+        for pk, key in live.filter(name_key__in=chunk).values_list("pk", "name_key"):
+            by_name.setdefault(key, set()).add(pk)
+    by_email: dict[str, set[int]] = {}
+    for chunk in _chunks(emails):
+        for pk, key in live.alias(k=Lower("email")).filter(k__in=chunk).values_list("pk", Lower("email")):
+            by_email.setdefault(key, set()).add(pk)
+        contacts = (
+            Contact.objects.alias(k=Lower("email"))
+            .filter(k__in=chunk, deleted_at__isnull=True, customer__deleted_at__isnull=True)
+            .values_list("customer_id", Lower("email"))
+        )
+        for pk, key in contacts:
+            by_email.setdefault(key, set()).add(pk)
+    by_code: dict[str, set[int]] = {}
+    for chunk in _chunks(codes):
+        for pk, key in live.filter(credit_code__in=chunk).values_list("pk", "credit_code"):
+            by_code.setdefault(key, set()).add(pk)
+    by_phone = _phone_matches_many(phones) if phones else {}
+    results = []
+    for q, name_key in zip(queries, row_name_keys, strict=True):
+        reasons: dict[int, set[str]] = {}
+        for pk in by_name.get(name_key, ()):
+            reasons.setdefault(pk, set()).add(Reason.NAME)
+        for phone in q.get("phones", [q.get("phone", "")]):
+            for pk in by_phone.get(normalise_phone(phone) or "-", ()):
+                reasons.setdefault(pk, set()).add(Reason.PHONE)
+        for email in q.get("emails", [q.get("email", "")]):
+            for pk in by_email.get(normalise_email(email) or "-", ()):
+                reasons.setdefault(pk, set()).add(Reason.EMAIL)
+        if code := (q.get("credit_code") or "").strip().upper():
+            for pk in by_code.get(code, ()):
+                reasons.setdefault(pk, set()).add(Reason.CREDIT_CODE)
+        results.append({pk: [r for r in Reason.ORDER if r in rs] for pk, rs in reasons.items()})
+    return results
+
+
 def duplicate_query(customer: Customer) -> dict:
     """The find_duplicates arguments describing an existing customer."""
     return {
@@ -124,4 +213,12 @@ def duplicate_query(customer: Customer) -> dict:
     }
 
 
-__all__ = ["DuplicateMatch", "Reason", "duplicate_query", "find_duplicates", "normalise_name", "normalise_phone"]
+__all__ = [
+    "DuplicateMatch",
+    "Reason",
+    "duplicate_query",
+    "find_duplicates",
+    "find_duplicates_many",
+    "normalise_name",
+    "normalise_phone",
+]

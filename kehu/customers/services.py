@@ -112,9 +112,10 @@ def _check_duplicates(actor: User, customer: Customer, *, exclude_pk=None, with_
         raise DuplicateCustomerError(matches)
 
 
-def customer_clean(customer: Customer, *, owner_required: bool = True) -> None:
+def customer_clean(customer: Customer, *, owner_required: bool = True, fields=None) -> None:
     """The service-level cleaning of a customer's values (also used by bulk importers).
-    Without `owner_required`, an empty owner is accepted: the customer belongs to the public pool."""
+    Without `owner_required`, an empty owner is accepted: the customer belongs to the public pool.
+    `fields` limits the model's own field checks to these (an importer's mapped columns)."""
     errors = {}
     customer.name = (customer.name or "").strip()
     if not customer.name:
@@ -136,8 +137,11 @@ def customer_clean(customer: Customer, *, owner_required: bool = True) -> None:
         errors["owner"] = _("The owner must be an active user.")
     if errors:
         raise ValidationError(errors)
+    exclude = ["owner", "created_by", "deleted_by", "search_text"]
+    if fields is not None:
+        exclude = [f.name for f in Customer._meta.concrete_fields if f.name not in fields]
     try:
-        customer.full_clean(exclude=["owner", "created_by", "deleted_by", "search_text"])
+        customer.full_clean(exclude=exclude, validate_unique=fields is None, validate_constraints=fields is None)
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from None
 
@@ -282,13 +286,17 @@ def customer_restore(*, customer: Customer, actor: User) -> None:
     audit_record(actor=actor, action=AuditAction.RESTORE, instance=customer)
 
 
-def contact_clean(contact: Contact) -> None:
-    """The service-level cleaning of a contact's values (also used by bulk importers)."""
+def contact_clean(contact: Contact, *, fields=None) -> None:
+    """The service-level cleaning of a contact's values (also used by bulk importers, who may
+    limit the model's field checks to their mapped `fields`)."""
     contact.name = (contact.name or "").strip()
     if not contact.name:
         raise ValidationError({"name": _("Enter the contact's name.")})
+    exclude = ["customer", "deleted_by"]
+    if fields is not None:
+        exclude = [f.name for f in Contact._meta.concrete_fields if f.name not in fields]
     try:
-        contact.full_clean(exclude=["customer", "deleted_by"])
+        contact.full_clean(exclude=exclude, validate_unique=fields is None, validate_constraints=fields is None)
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from None
 
