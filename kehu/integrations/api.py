@@ -86,7 +86,7 @@ class ExportJobOut(Schema):
     error: str
     created_at: datetime
     finished_at: datetime | None
-    download: str | None
+    download: str | None = None
 
 
 class ExportQuery(Schema):

@@ -7,23 +7,41 @@ Must run inside the import's transaction: on SQLite that transaction holds the w
 so MAX(id) + 1… is ours; on PostgreSQL the ids come from the table's sequence.
 """
 
+import json
 from collections.abc import Iterable
 from itertools import islice
 
 from django.db import connection, models
 
 BATCH = 2000
+_MISSING = object()
+
+
+def _cached(convert):
+    """Imports stamp thousands of rows with the same instant: convert each value once."""
+    seen = {}
+
+    def cached(value):
+        result = seen.get(value, _MISSING)
+        if result is _MISSING:
+            result = seen[value] = convert(value)
+        return result
+
+    return cached
 
 
 def _converter(field):
     ops = connection.ops
     if isinstance(field, models.DateTimeField):
-        return ops.adapt_datetimefield_value
+        return _cached(ops.adapt_datetimefield_value)
     if isinstance(field, models.DateField):
         return ops.adapt_datefield_value
     if isinstance(field, models.DecimalField):
         return lambda v: ops.adapt_decimalfield_value(v, field.max_digits, field.decimal_places)
     if isinstance(field, models.JSONField):
+        if connection.vendor == "sqlite":
+            # What Django's adapt_json_value does on SQLite, without its per-value wrappers.
+            return lambda v: json.dumps(v, cls=field.encoder)
         return lambda v: field.get_db_prep_save(v, connection)
     return None
 
@@ -39,11 +57,17 @@ class Inserter:
         columns = ", ".join(quote(f.column) for f in self.fields)
         self.head = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "
         self.one = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
-        self.plan = []
-        for f in self.fields:
+        self.names = [f.attname for f in self.fields]
+        self.defaults = []
+        self.calls = []  # (index, callable default): called once per insert, shared by its rows
+        self.converters = []  # (index, converter) for values the driver cannot take as they are
+        for i, f in enumerate(self.fields):
             call = f.has_default() and callable(f.default) and not f.primary_key
-            default = f.default if call else (None if f.primary_key else f.get_default())
-            self.plan.append((f.attname, default, call, _converter(f)))
+            self.defaults.append(None if call or f.primary_key else f.get_default())
+            if call:
+                self.calls.append((i, f.default))
+            if (convert := _converter(f)) is not None:
+                self.converters.append((i, convert))
 
     def allocate_ids(self, n: int) -> list[int]:
         if n == 0:
@@ -63,20 +87,21 @@ class Inserter:
             start = max(top, row[0] if row else 0) + 1
             return list(range(start, start + n))
 
-    def values(self, row: dict) -> tuple:
-        out = []
-        for name, default, call, convert in self.plan:
-            value = row[name] if name in row else (default() if call else default)
-            if convert is not None and value is not None:
-                value = convert(value)
-            out.append(value)
-        return tuple(out)
+    def values(self, row: dict, defaults: list) -> list:
+        out = [row.get(name, default) for name, default in zip(self.names, defaults, strict=True)]
+        for i, convert in self.converters:
+            if out[i] is not None:
+                out[i] = convert(out[i])
+        return out
 
     def insert(self, rows: Iterable[dict]) -> int:
         n = 0
         iterator = iter(rows)
+        defaults = list(self.defaults)
+        for i, default in self.calls:
+            defaults[i] = default()
         with connection.cursor() as cursor:
-            while batch := [self.values(r) for r in islice(iterator, BATCH)]:
+            while batch := [self.values(r, defaults) for r in islice(iterator, BATCH)]:
                 n += len(batch)
                 if connection.vendor == "sqlite":
                     cursor.executemany(self.head + self.one, batch)

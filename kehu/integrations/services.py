@@ -260,8 +260,17 @@ class _Stager:
         self.mapping = [(int(col), FIELDS[name]) for col, name in job.mapping.items()]
         self.owner_mapped = "owner" in job.mapping.values() and may_map_owner(actor)
         self.owners = {u.username.lower(): u for u in assignable_owners(actor)} if self.owner_mapped else {}
-        self.customer_fields = {f.attr for _i, f in self.mapping if f.model is Customer} | {"name"}
+        self.customer_fields = {f.attr for _i, f in self.mapping if f.model is Customer} | {"name", "kind"}
         self.contact_fields = {f.attr for _i, f in self.mapping if f.model is Contact} | {"name"}
+        # One record of each kind, reset for every row: a model instance per row costs more than its checks.
+        self.customer = Customer()
+        self.contact = Contact()
+        self.customer_defaults = {
+            f.attname: f.get_default() for f in Customer._meta.concrete_fields if f.name in self.customer_fields
+        }
+        self.contact_defaults = {
+            f.attname: f.get_default() for f in Contact._meta.concrete_fields if f.name in self.contact_fields
+        }
 
     def stage(self, number: int, cells: list[str] | None) -> Staged:
         errors: dict[str, list[str]] = {}
@@ -293,22 +302,36 @@ class _Stager:
                 owner = self.owners.get(owner_name.lower())
                 if owner is None:
                     errors["owner"] = [_("“%(name)s” is not a user you may give customers to.") % {"name": owner_name}]
-        record = Customer(**customer, owner=owner)
+        record = self.customer
+        for name, value in self.customer_defaults.items():
+            setattr(record, name, value)
+        for name, value in customer.items():
+            setattr(record, name, value)
+        record.owner = owner
         try:
-            customer_clean(record, owner_required=not self.owner_mapped, fields=self.customer_fields | set(customer))
+            customer_clean(record, owner_required=not self.owner_mapped, fields=self.customer_fields)
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
                 errors.setdefault(name, []).extend(messages)
         customer = {k: getattr(record, k) for k in customer}
         if contact:
-            person = Contact(**contact)
+            person = self.contact
+            for name, value in self.contact_defaults.items():
+                setattr(person, name, value)
+            for name, value in contact.items():
+                setattr(person, name, value)
             try:
-                contact_clean(person, fields=self.contact_fields | set(contact))
+                contact_clean(person, fields=self.contact_fields)
             except ValidationError as exc:
                 for name, messages in exc.message_dict.items():
                     errors.setdefault(f"contact_{name}", []).extend(messages)
             contact = {k: _plain(getattr(person, k)) for k in contact}
-        values = {"customer": customer, "contact": contact, "owner": owner.username if owner else ""}
+        values = {
+            "customer": customer,
+            "contact": contact,
+            "owner": owner.username if owner else "",
+            "name_key": record.name_key,
+        }
         return Staged(number, values, errors, RowAction.SKIP if errors else RowAction.CREATE)
 
 
@@ -340,6 +363,8 @@ def import_job_preview(job_id: int) -> None:
 
 
 def _preview(job: ImportJob, actor: User) -> None:
+    """Stage every row (progress per batch), then match duplicates for the whole file at once
+    (set-based: a handful of queries per 500 keys, one pass for phones) and mark those rows."""
     ImportRow.objects.filter(job=job).delete()
     path = storage.absolute(job.stored_path)
     if path is None or not path.exists():
@@ -349,15 +374,15 @@ def _preview(job: ImportJob, actor: User) -> None:
     table = Table(path, job.format)
     stager = _Stager(job, actor)
     inserter = Inserter(ImportRow)
-    first_rows: dict[str, int] = {}  # name key → first row in the file with it
     counts = {"rows": 0, "errors": 0, "duplicates": 0}
     batch: list[Staged] = []
+    to_match: list[tuple[int, dict]] = []  # (row number, values) of rows without errors
 
     def flush():
-        _match(batch, actor, first_rows)
         for row in batch:
             counts["errors"] += bool(row.errors)
-            counts["duplicates"] += bool(row.matches)
+            if not row.errors:
+                to_match.append((row.number, row.values))
         with transaction.atomic():
             inserter.insert(row.as_row(job.pk) for row in batch)
             _save_progress(job, progress=counts["rows"])
@@ -379,26 +404,41 @@ def _preview(job: ImportJob, actor: User) -> None:
         table.close()
     if counts["rows"] == 0:
         raise UnreadableFileError(_("The file has column names but no rows."))
-    _save_progress(
-        job, status=ImportStatus.PREVIEW, total_rows=counts["rows"], progress=counts["rows"], step="", report=counts
+    _save_progress(job, step="match")
+    matched = _match(to_match, actor)
+    counts["duplicates"] = len(matched)
+    ids = (
+        dict(ImportRow.objects.filter(job=job, number__in=list(matched)).values_list("number", "id"))
+        if len(matched) <= 5000
+        else dict(ImportRow.objects.filter(job=job).values_list("number", "id"))
     )
+    updates = [
+        ImportRow(id=ids[number], matches=matches, action=RowAction.SKIP, target_id=target)
+        for number, (matches, target) in matched.items()
+    ]
+    with transaction.atomic():
+        ImportRow.objects.bulk_update(updates, ["matches", "action", "target_id"], batch_size=500)
+        _save_progress(
+            job, status=ImportStatus.PREVIEW, total_rows=counts["rows"], progress=counts["rows"], step="", report=counts
+        )
 
 
-def _match(rows: list[Staged], actor: User, first_rows: dict[str, int]) -> None:
-    """Duplicate matches of a batch, set-based: in the database (any scope) and earlier in the file."""
-    live = [r for r in rows if not r.errors]
+def _match(rows: list[tuple[int, dict]], actor: User) -> dict[int, tuple[list, int | None]]:
+    """{row number: (matches, the first match in the user's scope)} for rows that look like a
+    customer in the database (any scope) or like an earlier row of the file."""
     queries = [
         {
-            "name": r.values["customer"].get("name", ""),
+            "name_key": values.get("name_key"),
+            "name": values["customer"].get("name", ""),
             "phones": [
-                r.values["customer"].get("phone", ""),
-                r.values["contact"].get("mobile", ""),
-                r.values["contact"].get("office_phone", ""),
+                values["customer"].get("phone", ""),
+                values["contact"].get("mobile", ""),
+                values["contact"].get("office_phone", ""),
             ],
-            "emails": [r.values["customer"].get("email", ""), r.values["contact"].get("email", "")],
-            "credit_code": r.values["customer"].get("credit_code", ""),
+            "emails": [values["customer"].get("email", ""), values["contact"].get("email", "")],
+            "credit_code": values["customer"].get("credit_code", ""),
         }
-        for r in live
+        for _number, values in rows
     ]
     found = find_duplicates_many(queries) if queries else []
     ids = sorted({pk for matches in found for pk in matches})
@@ -413,21 +453,24 @@ def _match(rows: list[Staged], actor: User, first_rows: dict[str, int]) -> None:
             .only("pk", "name", "owner__username", "owner__first_name", "owner__last_name")
         ):
             names[c.pk] = (c.name, c.owner.display_name if c.owner else "")
-    for row, matches in zip(live, found, strict=True):
+    first_rows: dict[str, int] = {}  # name key → first row of the file with it
+    result = {}
+    for (number, values), matches in zip(rows, found, strict=True):
         ranked = sorted(matches, key=lambda pk: (-len(matches[pk]), "credit_code" not in matches[pk], -pk))
-        row.matches = [
+        found_here = [
             {"id": pk, "name": names[pk][0], "owner": names[pk][1], "reasons": matches[pk], "in_scope": pk in visible}
             for pk in ranked[:MAX_MATCHES]
             if pk in names
         ]
-        key = normalise_name(row.values["customer"].get("name", ""))
+        key = values.get("name_key") or normalise_name(values["customer"].get("name", ""))
         if key and key in first_rows:
-            row.matches.append({"row": first_rows[key], "reasons": ["name"]})
+            found_here.append({"row": first_rows[key], "reasons": ["name"]})
         elif key:
-            first_rows[key] = row.number
-        if row.matches:
-            row.action = RowAction.SKIP
-            row.target_id = next((m["id"] for m in row.matches if m.get("in_scope")), None)
+            first_rows[key] = number
+        if found_here:
+            target = next((m["id"] for m in found_here if m.get("in_scope")), None)
+            result[number] = (found_here, target)
+    return result
 
 
 # ------------------------------------------------------------------------------ choices
@@ -622,7 +665,7 @@ def _prepare_batch(actor, plan, batch, owners, may_pool, may_change, now) -> Non
                 "created_by_id": actor.pk,
                 "created_at": now,
                 "updated_at": now,
-                "name_key": normalise_name(customer_values["name"]),
+                "name_key": values.get("name_key") or normalise_name(customer_values["name"]),
             }
             people = []
             if contact_values:
