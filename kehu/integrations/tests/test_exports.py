@@ -183,3 +183,17 @@ def test_export_buttons_on_the_customer_list(client, team, book):
     assert reverse("integrations:export-customers") + "?region=%E6%B5%99%E6%B1%9F&amp;format=xlsx" in page.text
     client.force_login(team.rep1)
     assert reverse("integrations:export-customers") not in client.get(reverse("customers:customer-list")).text
+
+
+def test_chinese_export_headers_map_back_to_their_fields():
+    from django.utils import translation
+
+    from kehu.integrations.exports import COLUMNS, header_row
+    from kehu.integrations.fields import guess_mapping
+
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            headers = header_row()
+        assert guess_mapping(headers) == {str(i): name for i, name in enumerate(COLUMNS)}, language
+    with translation.override("zh-hans"):
+        assert header_row()[:2] == ["客户名称", "客户性质（公司或个人）"]
