@@ -149,12 +149,11 @@ def import_job_create(*, actor: User, uploaded) -> ImportJob:
 
 
 def _count_rows(table: Table) -> int:
-    if table.format == FileFormat.XLSX:
-        sheet = table._workbook.worksheets[0]
-        # The sheet's own dimension answers at once; a workbook without one is counted.
-        if sheet.max_row and sheet.max_row > 1 and sheet.calculate_dimension(force=False) != "A1:A1":
-            if sheet.max_row - 1 > max_rows():
-                return sheet.max_row - 1
+    """Rows below the header: what the workbook states (read at once), else counted. The
+    preview counts exactly; this is for the limit and the first progress figures."""
+    hint = table.row_count_hint()
+    if hint is not None and hint > 0:
+        return hint
     return sum(1 for _row in table.rows())
 
 
