@@ -221,18 +221,18 @@ def export_customers(request, query: Query[ExportQuery]):
     return response
 
 
-@router.get("/exports/{job_id}", response=ExportJobOut)
-def export_read(request, job_id: Id):
+@router.get("/exports/{export_id}", response=ExportJobOut)
+def export_read(request, export_id: Id):
     if not exports.may_export(request.user):
         raise PermissionDenied
-    return _export_out(selectors.export_job_get(request.user, job_id))
+    return _export_out(selectors.export_job_get(request.user, export_id))
 
 
-@router.get("/exports/{job_id}/download", response={200: None, 409: ExportJobOut})
-def export_download(request, job_id: Id):
+@router.get("/exports/{export_id}/download", response={200: None, 409: ExportJobOut})
+def export_download(request, export_id: Id):
     if not exports.may_export(request.user):
         raise PermissionDenied
-    job = selectors.export_job_get(request.user, job_id)
+    job = selectors.export_job_get(request.user, export_id)
     path = storage.absolute(job.stored_path) if job.status == ExportStatus.DONE else None
     if path is None or not path.exists():
         return Status(409, _export_out(job))
