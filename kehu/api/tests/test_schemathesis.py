@@ -21,7 +21,8 @@ from schemathesis.checks import Failure, FailureGroup, not_a_server_error
 from config.wsgi import application
 
 MAX_EXAMPLES = 30
-TIME_BUDGET_SECONDS = 60
+# 60 s for the first 19 operations; the budget grows with the schema, not per app by hand.
+TIME_BUDGET_SECONDS_PER_OPERATION = 60 / 19
 PASSWORD = "kehu-test-pw"
 SCHEMA_URL = "/api/v1/openapi.json"
 
@@ -198,4 +199,5 @@ def test_no_operation_answers_with_a_server_error(team, username, server_traceba
         any(200 <= code < 300 for code in seen) or ("/export" in label or "vcard" in label) and not may_export
         for label, seen in statuses.items()
     ), statuses
-    assert elapsed < TIME_BUDGET_SECONDS, f"the schemathesis run took {elapsed:.0f} s"
+    budget = TIME_BUDGET_SECONDS_PER_OPERATION * len(operations)
+    assert elapsed < budget, f"the schemathesis run took {elapsed:.0f} s (budget {budget:.0f} s)"
