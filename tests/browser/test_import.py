@@ -88,3 +88,28 @@ def test_import_business_cards_with_a_progress_bar(live_server, page, make_user,
     page.get_by_role("link", name="Go to the customers").click()
     page.fill("input[name=q]", "锦程")
     expect(page.locator("#results")).to_contain_text("苏州锦程电子科技有限公司")
+
+
+def test_import_on_a_phone_without_javascript(live_server, make_context, make_user, db_tasks, tmp_path):
+    from .helpers import no_horizontal_overflow
+
+    rep = make_user("wangfang", last_name="王", first_name="芳")
+    page = make_context(java_script_enabled=False, viewport={"width": 375, "height": 740}, locale="zh-CN").new_page()
+    sign_in(page, live_server.url, rep.username)
+    page.goto(f"{live_server.url}/transfer/")
+    upload = tmp_path / "cards.csv"
+    upload.write_bytes(_cards())
+    page.set_input_files("input[type=file]", str(upload))
+    page.locator("form[enctype] button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text("对应字段")
+    assert no_horizontal_overflow(page)
+    page.locator("#mapping-form button[type=submit]").click()
+    # Without scripts the progress page reloads itself (meta refresh) until the check is done.
+    expect(page.locator("#progress .progress")).to_be_visible()
+    db_tasks()
+    expect(page.locator("h1")).to_have_text("核对数据", timeout=15_000)
+    assert no_horizontal_overflow(page)
+    page.locator("#run-import").click()
+    db_tasks()
+    expect(page.locator("h1")).to_have_text("导入报告", timeout=15_000)
+    expect(page.locator("#report")).to_contain_text("新建 2")
