@@ -12,6 +12,7 @@ progress committed as they go, so the write lock is held only for the inserts.
 
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
@@ -572,10 +573,14 @@ def import_job_run(job_id: int) -> None:
     try:
         if not may_import(actor):
             raise PermissionDenied
+        started = time.monotonic()
         plan = _prepare(job, actor)
         _save_progress(job, step="write")
+        writing = time.monotonic()
         with transaction.atomic():
             report = _write(job, actor, plan)
+        # How long the preparation took, and how long the write transaction held the database.
+        report["seconds"] = {"prepare": round(writing - started, 1), "write": round(time.monotonic() - writing, 1)}
     except Exception as exc:  # noqa: BLE001 - the job records every failure; nothing was written
         if not isinstance(exc, (ValidationError, PermissionDenied)):
             log.exception("Import %s failed", job.pk)
