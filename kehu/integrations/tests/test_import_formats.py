@@ -206,3 +206,17 @@ def test_too_big_and_too_many_rows(team, settings):
         import_job_create(actor=team.rep1, uploaded=upload("a.csv", csv_bytes(rows)))
     with pytest.raises(ValidationError, match="at most 3"):
         import_job_create(actor=team.rep1, uploaded=upload("a.xlsx", xlsx_bytes(rows)))
+
+
+def test_outlook_vcard_2_1_in_gb2312_with_quoted_printable_address(team):
+    job = run_import(team.rep1, "Outlook.vcf", fixture_file("outlook-2.1-gb2312.vcf"))
+    assert job.status == ImportStatus.DONE, job.error
+    assert job.encoding == "GBK"
+    zhou = Contact.objects.get(name="周丽")
+    assert (zhou.customer.name, zhou.position, zhou.mobile, zhou.office_phone) == (
+        "无锡恒力汽车零部件有限公司",
+        "销售总监",
+        "135 1234 5678",
+        "(0510) 8234-5678",
+    )
+    assert (zhou.customer.address, zhou.customer.city, zhou.customer.region) == ("锡山区友谊路 8 号", "无锡", "江苏")
