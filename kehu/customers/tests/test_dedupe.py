@@ -203,3 +203,25 @@ def test_the_update_service_checks_only_changed_identifying_fields(team, custome
         )
     mine.refresh_from_db()
     assert mine.name == "宁波北仑机械有限公司"
+
+
+@pytest.mark.parametrize("scan_from", [1, 10_000])  # phones by one pass over the search text, or by the index
+def test_the_set_based_finder_agrees_with_the_single_one(team, customer_of, monkeypatch, scan_from):
+    from kehu.customers import dedupe
+
+    monkeypatch.setattr(dedupe, "PHONE_SCAN_FROM", scan_from)
+    a = customer_of(team.rep1, "苏州华星精密机械有限公司", phone="0512-6666 8888", email="Info@HuaXing.cn")
+    b = customer_of(team.rep3, "广州南方物流有限公司")
+    contact_create(customer=b, actor=team.rep3, name="黄", mobile="+86 139 1234 5678", email="huang@nf.cn")
+    queries = [
+        {"name": "苏州 华星精密机械（有限公司）"},
+        {"name": "无关", "phone": "51266668888"},
+        {"name": "无关", "email": "info@huaxing.cn"},
+        {"name": "无关", "phone": "13912345678", "email": "HUANG@nf.cn"},
+        {"name": "完全不同"},
+    ]
+    many = dedupe.find_duplicates_many([dict(q) for q in queries])
+    for query, found in zip(queries, many, strict=True):
+        single = {m.customer_id: m.reasons for m in find_duplicates(**query)}
+        assert found == single, query
+    assert many[0] == {a.pk: ["name"]} and many[3] == {b.pk: ["phone", "email"]} and many[4] == {}
