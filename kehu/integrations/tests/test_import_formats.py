@@ -220,3 +220,50 @@ def test_outlook_vcard_2_1_in_gb2312_with_quoted_printable_address(team):
         "(0510) 8234-5678",
     )
     assert (zhou.customer.address, zhou.customer.city, zhou.customer.region) == ("锡山区友谊路 8 号", "无锡", "江苏")
+
+
+EXCEL_SHEET = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:D3"/><sheetData>
+<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c><c r="D1" t="s"><v>3</v></c></row>
+<row r="2"><c r="A2" t="s"><v>4</v></c><c r="B2" t="s"><v>5</v></c><c r="C2" s="1"><v>28613</v></c></row>
+<row r="3"><c r="A3" t="s"><v>6</v></c><c r="D3" t="s"><v>7</v></c><c r="E3"><v>1.3857112345E10</v></c></row>
+</sheetData></worksheet>"""
+EXCEL_STRINGS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="8" uniqueCount="8">
+<si><t>客户名称</t></si><si><t>联系人</t></si><si><t>生日</t></si><si><t>备注</t></si>
+<si><r><rPr><b/></rPr><t>杭州</t></r><r><t>华星</t></r></si><si><t xml:space="preserve"> 王建国 </t></si>
+<si><t>宁波东港</t></si><si><t>只有备注</t></si></sst>"""
+EXCEL_WORKBOOK = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+ xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">
+<sheets><sheet name="客户" sheetId="1" r:id="rId1"/></sheets></workbook>"""
+EXCEL_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+ Target="worksheets/sheet1.xml"/></Relationships>"""
+
+
+def excel_style_xlsx() -> bytes:
+    """A workbook as Excel writes it: shared strings (one with rich text), a date as a serial number,
+    a number in exponent form, and empty cells left out."""
+    import zipfile
+    from io import BytesIO
+
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/workbook.xml", EXCEL_WORKBOOK)
+        archive.writestr("xl/_rels/workbook.xml.rels", EXCEL_RELS)
+        archive.writestr("xl/worksheets/sheet1.xml", EXCEL_SHEET)
+        archive.writestr("xl/sharedStrings.xml", EXCEL_STRINGS)
+    return buffer.getvalue()
+
+
+def test_xlsx_as_excel_writes_it(team):
+    from datetime import date
+
+    job = run_import(team.rep1, "客户.xlsx", excel_style_xlsx())
+    assert job.status == ImportStatus.DONE, job.error
+    assert job.headers == ["客户名称", "联系人", "生日", "备注"] and job.total_rows == 2
+    wang = Contact.objects.get(name="王建国")
+    assert wang.customer.name == "杭州华星" and wang.birthday == date(1978, 5, 3)
+    assert Customer.objects.get(name="宁波东港").notes == "只有备注"
