@@ -681,6 +681,7 @@ def _prepare_batch(actor, plan, batch, owners, may_pool, may_change, now) -> Non
             customer["search_text"] = search_text_for(
                 SimpleNamespace(name=customer["name"], phone=customer.get("phone", "")), people
             )
+            customer["search_bigrams"] = bigrams(customer["search_text"])  # not a column: for the FTS table
             plan.new_customers.append(customer)
             continue
         customer = plan.changed_customers.get(target_id) or targets.get(target_id)
@@ -739,11 +740,14 @@ def _write(job: ImportJob, actor: User, plan: _Plan) -> dict:
         contact["customer_id"] = _customer_id(customer)
     contacts.insert(c for c, _customer in plan.new_contacts)
     if connection.vendor == "sqlite" and plan.new_customers:
-        rows = [(c["id"], c["search_text"]) for c in plan.new_customers]
         with connection.cursor() as cursor:
-            cursor.executemany(f"INSERT INTO {TRIGRAM_TABLE}(rowid, body) VALUES (%s, %s)", rows)
             cursor.executemany(
-                f"INSERT INTO {BIGRAM_TABLE}(rowid, body) VALUES (%s, %s)", [(pk, bigrams(t)) for pk, t in rows]
+                f"INSERT INTO {TRIGRAM_TABLE}(rowid, body) VALUES (%s, %s)",
+                [(c["id"], c["search_text"]) for c in plan.new_customers],
+            )
+            cursor.executemany(
+                f"INSERT INTO {BIGRAM_TABLE}(rowid, body) VALUES (%s, %s)",
+                [(c["id"], c["search_bigrams"]) for c in plan.new_customers],
             )
     touched = {c.pk for _contact, c in plan.new_contacts if not isinstance(c, dict)}
     to_update = [c for c in plan.changed_customers.values() if c.pk in plan.customer_changes or c.pk in touched]
