@@ -208,16 +208,8 @@ def customer_list(request, query: Query[CustomerQuery]):
     }
 
 
-IDENTIFYING_FIELDS = ("name", "phone", "email", "credit_code")
-
-
-def _duplicates_found(user: User, query: dict, exclude_pk=None):
+def _duplicates_found(exc: services.DuplicateCustomerError):
     """409 with the likely duplicates, details only of those in the caller's scope."""
-    matches = selectors.customer_duplicates(
-        user, exclude_pk=exclude_pk, **{name: query.get(name) or "" for name in IDENTIFYING_FIELDS}
-    )
-    if not matches:
-        return None
     return Status(
         409,
         {
@@ -229,7 +221,7 @@ def _duplicates_found(user: User, query: dict, exclude_pk=None):
                     "owner": m.owner,
                     "reasons": m.reasons,
                 }
-                for m in matches
+                for m in exc.matches
             ],
         },
     )
@@ -239,10 +231,13 @@ def _duplicates_found(user: User, query: dict, exclude_pk=None):
 def customer_create(request, payload: CustomerIn):
     """Creates a customer; likely duplicates (name, phone, email, credit code) answer 409 unless allowed."""
     data = model_values(Customer, payload.dict(exclude={"allow_duplicate"}))
-    if not payload.allow_duplicate and (found := _duplicates_found(request.user, data)):
-        return found
     owner = _owner(request.user, data.pop("owner_id")) or request.user
-    customer = services.customer_create(actor=request.user, owner=owner, **data)
+    try:
+        customer = services.customer_create(
+            actor=request.user, owner=owner, allow_duplicate=payload.allow_duplicate, **data
+        )
+    except services.DuplicateCustomerError as exc:
+        return _duplicates_found(exc)
     return Status(201, customer_out(request.user, customer, True))
 
 
@@ -259,16 +254,14 @@ def customer_update(request, customer_id: Id, payload: CustomerPatch):
     allow_duplicate = data.pop("allow_duplicate", False)
     version = check_version(customer, data.pop("version", None))
     fields = model_values(Customer, data)
-    changed = {n for n in IDENTIFYING_FIELDS if n in fields and fields[n] != getattr(customer, n)}
-    if changed and not allow_duplicate:
-        query = {n: fields.get(n, getattr(customer, n)) for n in IDENTIFYING_FIELDS}
-        if not selectors.can_see_sensitive(request.user, customer) and "phone" not in changed:
-            query["phone"] = ""
-        if found := _duplicates_found(request.user, query, exclude_pk=customer.pk):
-            return found
     if "owner_id" in fields:
         fields["owner"] = _owner(request.user, fields.pop("owner_id") or None)
-    customer = services.customer_update(customer=customer, actor=request.user, expected_version=version, **fields)
+    try:
+        customer = services.customer_update(
+            customer=customer, actor=request.user, expected_version=version, allow_duplicate=allow_duplicate, **fields
+        )
+    except services.DuplicateCustomerError as exc:
+        return _duplicates_found(exc)
     return customer_out(request.user, customer)
 
 

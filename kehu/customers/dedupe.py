@@ -113,6 +113,124 @@ def find_duplicates(
     ]
 
 
+BULK_CHUNK = 500
+
+
+def _chunks(values, size=BULK_CHUNK):
+    values = sorted(values)
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+PHONE_SCAN_FROM = 1000
+
+
+def _phone_matches_scan(keys: set[str]) -> dict[str, set[int]]:
+    """{phone key: customers}: one pass over every live customer's search text. Many keys (a
+    large import) make this cheaper than index lookups, whose digit trigrams are all common."""
+    found: dict[str, set[int]] = {}
+    rows = Customer.objects.filter(deleted_at__isnull=True).values_list("pk", "search_text")
+    for pk, text in rows.iterator(chunk_size=5000):
+        for word in text.split():
+            if word in keys:
+                found.setdefault(word, set()).add(pk)
+    return found
+
+
+def _phone_matches_many(keys: set[str]) -> dict[str, set[int]]:
+    """{phone key: customers having it as a word of their search text}, asked per chunk of keys
+    (one index query for many keys on SQLite's trigram table; ORed pg_trgm lookups on PostgreSQL),
+    or by one scan when there are many keys."""
+    if len(keys) >= PHONE_SCAN_FROM:
+        return _phone_matches_scan(keys)
+    from functools import reduce
+    from operator import or_
+
+    from django.db import connection
+    from django.db.models import Q
+
+    from kehu.customers.search import TRIGRAM_TABLE
+
+    found: dict[str, set[int]] = {}
+    for chunk in _chunks(keys, 200):
+        if connection.vendor == "sqlite":
+            match = " OR ".join('"' + k + '"' for k in chunk)
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT rowid FROM {TRIGRAM_TABLE} WHERE {TRIGRAM_TABLE} MATCH %s", [match])
+                ids = [row[0] for row in cursor.fetchall()]
+            rows = []
+            for part in _chunks(ids):
+                rows += Customer.objects.filter(pk__in=part, deleted_at__isnull=True).values_list("pk", "search_text")
+        else:
+            condition = reduce(or_, (Q(search_text__contains=k) for k in chunk))
+            rows = Customer.objects.filter(condition, deleted_at__isnull=True).values_list("pk", "search_text")
+        wanted = set(chunk)
+        for pk, text in rows:
+            for word in set(text.split()) & wanted:
+                found.setdefault(word, set()).add(pk)
+    return found
+
+
+def find_duplicates_many(queries: list[dict]) -> list[dict[int, list[str]]]:
+    """Set-based `find_duplicates` for bulk imports: for each query (name, phone, email,
+    credit_code) the live customers it matches and the reasons, {customer id: [reasons]}.
+
+    A few queries per 500 distinct keys instead of several per row; reads across all scopes."""
+    row_name_keys = [
+        q["name_key"] if q.get("name_key") is not None else normalise_name(q.get("name", "")) for q in queries
+    ]
+    name_keys = {k for k in row_name_keys if k}
+    row_phones = [
+        {k for p in q.get("phones", [q.get("phone", "")]) if p and (k := normalise_phone(p))} for q in queries
+    ]
+    row_emails = [
+        {k for e in q.get("emails", [q.get("email", "")]) if e and (k := normalise_email(e))} for q in queries
+    ]
+    phones = set().union(*row_phones)
+    emails = set().union(*row_emails)
+    codes = {c for q in queries if (c := (q.get("credit_code") or "").strip().upper())}
+    live = Customer.objects.filter(deleted_at__isnull=True)
+    # The email and credit code indexes are partial (non-empty values): say so, or they are not used.
+    with_email = live.exclude(email="")
+    by_name: dict[str, set[int]] = {}
+    for chunk in _chunks(name_keys):
+        for pk, key in live.filter(name_key__in=chunk).values_list("pk", "name_key"):
+            by_name.setdefault(key, set()).add(pk)
+    by_email: dict[str, set[int]] = {}
+    for chunk in _chunks(emails):
+        for pk, key in with_email.alias(k=Lower("email")).filter(k__in=chunk).values_list("pk", Lower("email")):
+            by_email.setdefault(key, set()).add(pk)
+        contacts = (
+            Contact.objects.alias(k=Lower("email"))
+            .filter(k__in=chunk, deleted_at__isnull=True, customer__deleted_at__isnull=True)
+            .exclude(email="")
+            .values_list("customer_id", Lower("email"))
+        )
+        for pk, key in contacts:
+            by_email.setdefault(key, set()).add(pk)
+    by_code: dict[str, set[int]] = {}
+    for chunk in _chunks(codes):
+        for pk, key in live.exclude(credit_code="").filter(credit_code__in=chunk).values_list("pk", "credit_code"):
+            by_code.setdefault(key, set()).add(pk)
+    by_phone = _phone_matches_many(phones) if phones else {}
+    results = []
+    for q, name_key, phone_keys, email_keys in zip(queries, row_name_keys, row_phones, row_emails, strict=True):
+        reasons: dict[int, set[str]] = {}
+        for pk in by_name.get(name_key, ()):
+            reasons.setdefault(pk, set()).add(Reason.NAME)
+        for key in phone_keys:
+            for pk in by_phone.get(key, ()):
+                reasons.setdefault(pk, set()).add(Reason.PHONE)
+        for key in email_keys:
+            for pk in by_email.get(key, ()):
+                reasons.setdefault(pk, set()).add(Reason.EMAIL)
+        if code := (q.get("credit_code") or "").strip().upper():
+            for pk in by_code.get(code, ()):
+                reasons.setdefault(pk, set()).add(Reason.CREDIT_CODE)
+        results.append({pk: [r for r in Reason.ORDER if r in rs] for pk, rs in reasons.items()} if reasons else {})
+    return results
+
+
 def duplicate_query(customer: Customer) -> dict:
     """The find_duplicates arguments describing an existing customer."""
     return {
@@ -124,4 +242,12 @@ def duplicate_query(customer: Customer) -> dict:
     }
 
 
-__all__ = ["DuplicateMatch", "Reason", "duplicate_query", "find_duplicates", "normalise_name", "normalise_phone"]
+__all__ = [
+    "DuplicateMatch",
+    "Reason",
+    "duplicate_query",
+    "find_duplicates",
+    "find_duplicates_many",
+    "normalise_name",
+    "normalise_phone",
+]

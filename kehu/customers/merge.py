@@ -21,10 +21,10 @@ from kehu.customers.selectors import contact_qs_visible_to, customer_qs_visible_
 from kehu.customers.services import (
     CONTACT_FIELDS,
     CUSTOMER_FIELDS,
-    _clean_contact,
-    _clean_customer,
     _may_assign,
     _touch,
+    contact_clean,
+    customer_clean,
     timeline_append,
 )
 from kehu.users.models import User
@@ -135,7 +135,7 @@ def customer_merge(
         setattr(target, name, getattr(source, name))
     if target.owner_id != old_owner_id and not _may_assign(actor, target.owner):
         raise ValidationError({"owner": _("You may not assign customers to this user.")})
-    _clean_customer(target)
+    customer_clean(target)
     changes = diff(before, snapshot(target, CUSTOMER_FIELDS))
 
     # Move every related row of every source. Sources that were themselves merge targets pass
@@ -232,7 +232,7 @@ def contact_merge(
     before = snapshot(target, CONTACT_FIELDS)
     for name, source in taken.items():
         setattr(target, name, getattr(source, name))
-    _clean_contact(target)
+    contact_clean(target)
     changes = diff(before, snapshot(target, CONTACT_FIELDS))
 
     moved = _move_related(Contact, source_ids, target)

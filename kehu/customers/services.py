@@ -14,7 +14,7 @@ from kehu.core.versioning import update_versioned
 from kehu.customers.models import Contact, Customer, CustomerFact, TimelineEntry, TimelineKind
 from kehu.customers.normalise import normalise_name
 from kehu.customers.search import search_index_update
-from kehu.customers.selectors import can_see_sensitive
+from kehu.customers.selectors import can_see_sensitive, customer_duplicates
 from kehu.users.models import User
 from kehu.users.scopes import is_in_team_of
 
@@ -58,6 +58,7 @@ CONTACT_FIELDS = [
     "transfer_reason",
     "notes",
 ]
+IDENTIFYING_FIELDS = ("name", "phone", "email", "credit_code")
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -94,7 +95,27 @@ def timeline_append(
     )
 
 
-def _clean_customer(customer: Customer) -> None:
+class DuplicateCustomerError(ValidationError):
+    """Likely duplicates exist (CUS-5) and the caller did not allow saving anyway. `matches` are
+    `DuplicateMatch`es marked `in_scope` for the actor: views list them, the API answers 409."""
+
+    def __init__(self, matches):
+        super().__init__(_("This customer may already exist."), code="duplicate")
+        self.matches = matches
+
+
+def _check_duplicates(actor: User, customer: Customer, *, exclude_pk=None, with_phone: bool = True) -> None:
+    query = {name: getattr(customer, name) or "" for name in IDENTIFYING_FIELDS}
+    if not with_phone:
+        query["phone"] = ""
+    if matches := customer_duplicates(actor, exclude_pk=exclude_pk, **query):
+        raise DuplicateCustomerError(matches)
+
+
+def customer_clean(customer: Customer, *, owner_required: bool = True, fields=None) -> None:
+    """The service-level cleaning of a customer's values (also used by bulk importers).
+    Without `owner_required`, an empty owner is accepted: the customer belongs to the public pool.
+    `fields` limits the model's own field checks to these (an importer's mapped columns)."""
     errors = {}
     customer.name = (customer.name or "").strip()
     if not customer.name:
@@ -110,13 +131,17 @@ def _clean_customer(customer: Customer) -> None:
     if customer.longitude is not None and not -180 <= customer.longitude <= 180:
         errors["longitude"] = _("Longitude must be between -180 and 180.")
     if customer.owner is None:
-        errors["owner"] = _("Every customer needs an owner.")
+        if owner_required:
+            errors["owner"] = _("Every customer needs an owner.")
     elif not customer.owner.is_active:
         errors["owner"] = _("The owner must be an active user.")
     if errors:
         raise ValidationError(errors)
+    exclude = ["owner", "created_by", "deleted_by", "search_text"]
+    if fields is not None:
+        exclude = [f.name for f in Customer._meta.concrete_fields if f.name not in fields]
     try:
-        customer.full_clean(exclude=["owner", "created_by", "deleted_by", "search_text"])
+        customer.full_clean(exclude=exclude, validate_unique=fields is None, validate_constraints=fields is None)
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from None
 
@@ -129,14 +154,18 @@ def _may_assign(actor: User, owner: User | None) -> bool:
 
 
 @transaction.atomic
-def customer_create(*, actor: User, **fields) -> Customer:
+def customer_create(*, actor: User, allow_duplicate: bool = True, **fields) -> Customer:
+    """Create a customer. With `allow_duplicate=False` (what a person entering a customer gets
+    first), likely duplicates raise `DuplicateCustomerError` and nothing is written."""
     if not actor.has_perm("customers.add_customer"):
         raise PermissionDenied
     fields.setdefault("owner", actor)
     customer = Customer(**fields, created_by=actor)
     if not _may_assign(actor, customer.owner):
         raise ValidationError({"owner": _("You may not assign customers to this user.")})
-    _clean_customer(customer)
+    customer_clean(customer)
+    if not allow_duplicate:
+        _check_duplicates(actor, customer)
     customer.save()
     search_index_update([customer.pk])
     timeline_append(
@@ -161,11 +190,17 @@ def _check_may_change(actor: User, customer: Customer) -> None:
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, actor: User, expected_version: int, **fields) -> Customer:
-    """Change fields; refused with ConcurrentEditError if someone saved since `expected_version`."""
+def customer_update(
+    *, customer: Customer, actor: User, expected_version: int, allow_duplicate: bool = True, **fields
+) -> Customer:
+    """Change fields; refused with ConcurrentEditError if someone saved since `expected_version`.
+    With `allow_duplicate=False`, a new name, phone, email or credit code that matches other
+    customers raises `DuplicateCustomerError` (the phone is compared only by those who may see it)."""
     _check_may_change(actor, customer)
-    if "phone" in fields and fields["phone"] != customer.phone and not can_see_sensitive(actor, customer):
+    sensitive = can_see_sensitive(actor, customer)
+    if "phone" in fields and fields["phone"] != customer.phone and not sensitive:
         raise PermissionDenied
+    identifying_changed = {n for n in IDENTIFYING_FIELDS if n in fields and fields[n] != getattr(customer, n)}
     before = snapshot(customer, CUSTOMER_FIELDS)
     old_owner_id = customer.owner_id
     for name, value in fields.items():
@@ -174,7 +209,11 @@ def customer_update(*, customer: Customer, actor: User, expected_version: int, *
         setattr(customer, name, value)
     if customer.owner_id != old_owner_id and not _may_assign(actor, customer.owner):
         raise ValidationError({"owner": _("You may not assign customers to this user.")})
-    _clean_customer(customer)
+    customer_clean(customer)
+    if identifying_changed and not allow_duplicate:
+        _check_duplicates(
+            actor, customer, exclude_pk=customer.pk, with_phone=sensitive or "phone" in identifying_changed
+        )
     changes = diff(before, snapshot(customer, CUSTOMER_FIELDS))
     if not changes:
         return customer
@@ -247,12 +286,17 @@ def customer_restore(*, customer: Customer, actor: User) -> None:
     audit_record(actor=actor, action=AuditAction.RESTORE, instance=customer)
 
 
-def _clean_contact(contact: Contact) -> None:
+def contact_clean(contact: Contact, *, fields=None) -> None:
+    """The service-level cleaning of a contact's values (also used by bulk importers, who may
+    limit the model's field checks to their mapped `fields`)."""
     contact.name = (contact.name or "").strip()
     if not contact.name:
         raise ValidationError({"name": _("Enter the contact's name.")})
+    exclude = ["customer", "deleted_by"]
+    if fields is not None:
+        exclude = [f.name for f in Contact._meta.concrete_fields if f.name not in fields]
     try:
-        contact.full_clean(exclude=["customer", "deleted_by"])
+        contact.full_clean(exclude=exclude, validate_unique=fields is None, validate_constraints=fields is None)
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from None
 
@@ -266,7 +310,7 @@ def _touch(customer_id: int) -> None:
 def contact_create(*, customer: Customer, actor: User, **fields) -> Contact:
     _check_may_change(actor, customer)
     contact = Contact(customer=customer, **fields)
-    _clean_contact(contact)
+    contact_clean(contact)
     contact.save()
     search_index_update([customer.pk])
     _touch(customer.pk)
@@ -285,7 +329,7 @@ def contact_update(*, contact: Contact, actor: User, expected_version: int, **fi
         if name not in CONTACT_FIELDS:
             raise ValidationError({name: _("This field cannot be changed.")})
         setattr(contact, name, value)
-    _clean_contact(contact)
+    contact_clean(contact)
     changes = diff(before, snapshot(contact, CONTACT_FIELDS))
     if not changes:
         return contact

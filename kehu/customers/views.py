@@ -62,31 +62,22 @@ def customer_list(request):
     return render(request, template, context)
 
 
-IDENTIFYING_FIELDS = ("name", "phone", "email", "credit_code")
-
-
-def _duplicates_to_confirm(request, form, exclude_pk=None) -> list:
-    """Likely duplicates of the values on the form, unless the user ticked "Save anyway"."""
-    if request.POST.get("allow_duplicate") == "on":
-        return []
-    data = form.cleaned_data
-    if exclude_pk is not None and not set(IDENTIFYING_FIELDS) & set(form.changed_data):
-        return []  # an edit that leaves name, phones, email and code alone asks nothing
-    query = {name: data.get(name) or "" for name in IDENTIFYING_FIELDS}
-    if exclude_pk is not None and "phone" not in form.fields:
-        query["phone"] = ""
-    return selectors.customer_duplicates(request.user, exclude_pk=exclude_pk, **query)
+def _allow_duplicate(request) -> bool:
+    """The user ticked "Save anyway (not a duplicate)" under the list of likely duplicates."""
+    return request.POST.get("allow_duplicate") == "on"
 
 
 def customer_create(request):
     _require(request.user, "customers.add_customer")
     form = CustomerForm(request.POST or None, user=request.user, initial={"owner": request.user.pk})
     duplicates = []
-    if request.method == "POST" and form.is_valid() and not (duplicates := _duplicates_to_confirm(request, form)):
+    if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         fields["owner"] = fields.get("owner") or request.user
         try:
-            customer = services.customer_create(actor=request.user, **fields)
+            customer = services.customer_create(actor=request.user, allow_duplicate=_allow_duplicate(request), **fields)
+        except services.DuplicateCustomerError as exc:
+            duplicates = exc.matches
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -107,17 +98,19 @@ def customer_edit(request, pk):
         sensitive=selectors.can_see_sensitive(request.user, customer),
     )
     duplicates = []
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and not (duplicates := _duplicates_to_confirm(request, form, exclude_pk=customer.pk))
-    ):
+    if request.method == "POST" and form.is_valid():
         fresh = selectors.customer_get(request.user, pk)
         fields = {name: form.cleaned_data[name] for name in form.changed_data if name != "version"}
         try:
             services.customer_update(
-                customer=fresh, actor=request.user, expected_version=form.cleaned_data.get("version") or 0, **fields
+                customer=fresh,
+                actor=request.user,
+                expected_version=form.cleaned_data.get("version") or 0,
+                allow_duplicate=_allow_duplicate(request),
+                **fields,
             )
+        except services.DuplicateCustomerError as exc:
+            duplicates = exc.matches
         except ValidationError as exc:
             apply_errors(form, exc)
         else:

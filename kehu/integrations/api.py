@@ -1,3 +1,256 @@
-from ninja import Router
+"""Imports and exports (INT-1) in the REST API, through the same services as the pages:
+upload → PUT the mapping (starts the preview) → read the rows → POST choices → run → poll."""
 
-router = Router(tags=["integrations"])
+from datetime import datetime
+from typing import Annotated, Literal
+
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpResponse
+from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
+
+from kehu.core.api import Id, Text
+from kehu.customers import selectors as customer_selectors
+from kehu.integrations import exports, selectors, services, storage
+from kehu.integrations.fields import FIELDS
+from kehu.integrations.models import ExportStatus, FileFormat, RowAction
+from kehu.integrations.views import filters_from
+
+router = Router(tags=["import and export"])
+
+
+class ImportJobOut(Schema):
+    id: int
+    file_name: str
+    format: str
+    encoding: str
+    status: str = Field(description="mapping, previewing, preview, queued, running, done, failed")
+    headers: list[str]
+    mapping: dict[str, str] = Field(description="Column index (as text) → field name.")
+    mapping_remembered: bool
+    total_rows: int
+    progress: int
+    percent: int
+    step: str
+    report: dict
+    error: str
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class FieldOut(Schema):
+    name: str
+    label: str
+
+
+class MappingIn(Schema):
+    mapping: dict[Text(6), Text(40)] = Field(description="Column index (as text) → field name; see GET /fields.")
+
+
+class RowOut(Schema):
+    number: int
+    values: dict
+    errors: dict[str, list[str]]
+    matches: list[dict]
+    action: str
+    target_id: int | None
+
+
+class RowsOut(Schema):
+    items: list[RowOut]
+    has_more: bool
+
+
+class RowsQuery(Schema):
+    show: Literal["all", "errors", "duplicates", "create", "update", "skip"] = "all"
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+
+
+class ChoicesIn(Schema):
+    rows: dict[Text(10), RowAction] = Field({}, description="Row number → create, update or skip.", max_length=5000)
+    duplicates: Literal["skip_duplicates", "update_duplicates", "create_duplicates"] | None = Field(
+        None, description="One choice for every row with possible duplicates (applied before `rows`)."
+    )
+
+
+class ChoicesOut(Schema):
+    changed: int
+    counts: dict[str, int]
+
+
+class ExportJobOut(Schema):
+    id: int
+    format: str
+    status: str
+    row_count: int
+    error: str
+    created_at: datetime
+    finished_at: datetime | None
+    download: str | None = None
+
+
+class ExportQuery(Schema):
+    format: Literal["csv", "xlsx"] = "csv"
+    q: Text(100) = ""
+    owner: Id | None = None
+    region: Text(50) = ""
+    industry: Text(20) = ""
+    tier: Text(10) = ""
+    status: Text(10) = ""
+    sort: Text(20) = "updated"
+
+
+def _job_out(job) -> dict:
+    data = ImportJobOut.from_orm(job).dict()
+    data["percent"] = job.percent
+    return data
+
+
+def _require_import(user):
+    if not services.may_import(user):
+        raise PermissionDenied
+
+
+@router.get("/fields", response=list[FieldOut])
+def field_list(request):
+    """The fields a column can be mapped to."""
+    _require_import(request.user)
+    return [
+        {"name": f.name, "label": str(f.label)}
+        for f in FIELDS.values()
+        if f.name != "owner" or services.may_map_owner(request.user)
+    ]
+
+
+@router.post("/imports", response={201: ImportJobOut})
+def import_create(request, file: UploadedFile = File(...)):  # noqa: B008 - ninja's way to declare a file
+    """Upload a CSV, .xlsx or vCard file; answers the job with its headers and the guessed (or remembered) mapping."""
+    job = services.import_job_create(actor=request.user, uploaded=file)
+    return Status(201, _job_out(job))
+
+
+@router.get("/imports", response=list[ImportJobOut])
+def import_list(request):
+    _require_import(request.user)
+    return [_job_out(j) for j in selectors.import_job_qs_visible_to(request.user).order_by("-created_at")[:50]]
+
+
+@router.get("/imports/{job_id}", response=ImportJobOut)
+def import_read(request, job_id: Id):
+    """The job's status, progress (`progress` of `total_rows`, `percent`) and, when done, its report."""
+    _require_import(request.user)
+    return _job_out(selectors.import_job_get(request.user, job_id))
+
+
+@router.put("/imports/{job_id}/mapping", response={202: ImportJobOut})
+def import_mapping(request, job_id: Id, payload: MappingIn):
+    """Set the mapping (remembered for files with the same headers) and start the preview."""
+    job = selectors.import_job_get(request.user, job_id)
+    job = services.import_job_set_mapping(job=job, actor=request.user, mapping=payload.mapping)
+    return Status(202, _job_out(selectors.import_job_get(request.user, job.pk)))
+
+
+@router.get("/imports/{job_id}/rows", response=RowsOut)
+def import_rows(request, job_id: Id, query: Query[RowsQuery]):
+    """The staged rows of the preview with their errors, duplicate matches and chosen action."""
+    _require_import(request.user)
+    job = selectors.import_job_get(request.user, job_id)
+    rows, more = selectors.import_rows(job, show=query.show, offset=query.offset, limit=query.limit)
+    return {"items": rows, "has_more": more}
+
+
+@router.post("/imports/{job_id}/choices", response=ChoicesOut)
+def import_choices(request, job_id: Id, payload: ChoicesIn):
+    job = selectors.import_job_get(request.user, job_id)
+    result = services.import_job_choose(
+        job=job,
+        actor=request.user,
+        rows={k: v.value for k, v in payload.rows.items()},
+        duplicates=payload.duplicates or "",
+    )
+    return {"changed": result["changed"], "counts": services.import_job_counts(job)}
+
+
+@router.post("/imports/{job_id}/run", response={202: ImportJobOut})
+def import_run(request, job_id: Id):
+    """Run the import as a background task: all chosen rows or none. Poll GET /imports/{id}."""
+    job = selectors.import_job_get(request.user, job_id)
+    services.import_job_start(job=job, actor=request.user)
+    return Status(202, _job_out(selectors.import_job_get(request.user, job.pk)))
+
+
+@router.delete("/imports/{job_id}", response={204: None})
+def import_delete(request, job_id: Id):
+    _require_import(request.user)
+    services.import_job_delete(job=selectors.import_job_get(request.user, job_id), actor=request.user)
+    return Status(204, None)
+
+
+# ------------------------------------------------------------------------------ exports
+
+
+def _export_out(job) -> dict:
+    data = ExportJobOut.from_orm(job).dict()
+    data["download"] = f"/api/v1/transfer/exports/{job.pk}/download" if job.status == ExportStatus.DONE else None
+    return data
+
+
+@router.get(
+    "/exports/customers",
+    response={200: None, 202: ExportJobOut},
+    openapi_extra={"responses": {200: {"description": "The file (CSV with BOM, or .xlsx)"}}},
+)
+def export_customers(request, query: Query[ExportQuery]):
+    """Customers in your scope matching the filters of the customer list, as CSV or .xlsx (masked as on
+    screen). Small exports answer the file; large ones a job (202) to poll and download."""
+    if not exports.may_export(request.user):
+        raise PermissionDenied
+    data = query.dict()
+    fmt = FileFormat(data.pop("format"))
+    filters = filters_from({k: v for k, v in data.items() if v not in (None, "")})
+    if exports.export_needs_task(request.user, filters):
+        return Status(202, _export_out(exports.export_job_create(actor=request.user, filters=filters, fmt=fmt)))
+    body, _count = exports.export_customers_now(actor=request.user, filters=filters, fmt=fmt)
+    content_type = (
+        "text/csv; charset=utf-8"
+        if fmt == FileFormat.CSV
+        else ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{exports.export_file_name(fmt)}"'
+    return response
+
+
+@router.get("/exports/{export_id}", response=ExportJobOut)
+def export_read(request, export_id: Id):
+    if not exports.may_export(request.user):
+        raise PermissionDenied
+    return _export_out(selectors.export_job_get(request.user, export_id))
+
+
+@router.get("/exports/{export_id}/download", response={200: None, 409: ExportJobOut})
+def export_download(request, export_id: Id):
+    if not exports.may_export(request.user):
+        raise PermissionDenied
+    job = selectors.export_job_get(request.user, export_id)
+    path = storage.absolute(job.stored_path) if job.status == ExportStatus.DONE else None
+    if path is None or not path.exists():
+        return Status(409, _export_out(job))
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=exports.export_file_name(job.format))  # noqa: SIM115
+
+
+@router.get("/contacts/{contact_id}/vcard", response={200: None})
+def contact_vcard(request, contact_id: Id):
+    """One contact as vCard 3.0 (phones, birthday and home address only for those who may see them)."""
+    contact = customer_selectors.contact_get(request.user, contact_id)
+    text = exports.export_vcards(actor=request.user, contacts=[contact], what=f"contact {contact.pk}")
+    return HttpResponse(text.encode(), content_type="text/vcard; charset=utf-8")
+
+
+@router.get("/customers/{customer_id}/vcards", response={200: None})
+def customer_vcards(request, customer_id: Id):
+    """A customer's live contacts as vCard 3.0."""
+    customer = customer_selectors.customer_get(request.user, customer_id)
+    contacts = list(customer_selectors.contacts_of(customer).select_related("customer"))
+    text = exports.export_vcards(actor=request.user, contacts=contacts, what=f"customer {customer.pk}")
+    return HttpResponse(text.encode(), content_type="text/vcard; charset=utf-8")

@@ -1,0 +1,139 @@
+"""Import and export jobs (INT-1): an uploaded file, its column mapping, the staged rows with
+their errors and duplicate matches, the progress the page polls, and the report."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class FileFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "Excel (.xlsx)"
+    VCARD = "vcard", "vCard"
+
+
+class ImportStatus(models.TextChoices):
+    MAPPING = "mapping", _("Map the columns")
+    PREVIEWING = "previewing", _("Checking the rows")
+    PREVIEW = "preview", _("Review the rows")
+    QUEUED = "queued", _("Waiting to run")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class RowAction(models.TextChoices):
+    CREATE = "create", _("Create")
+    UPDATE = "update", _("Update")
+    SKIP = "skip", _("Skip")
+
+
+class ImportJob(models.Model):
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    file_name = models.CharField(_("file"), max_length=255)
+    # Relative to the private transfer directory under KEHU_VAR_DIR (never served).
+    stored_path = models.CharField(max_length=255, blank=True)
+    format = models.CharField(_("format"), max_length=10, choices=FileFormat.choices)
+    encoding = models.CharField(max_length=20, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.MAPPING)
+    headers = models.JSONField(default=list)
+    signature = models.CharField(max_length=64, blank=True)
+    # {column index as text: field name}; unmapped columns are absent.
+    mapping = models.JSONField(default=dict, blank=True)
+    mapping_remembered = models.BooleanField(default=False)
+    # Rows in the file (without the header) and how far the current step is.
+    total_rows = models.PositiveIntegerField(default=0)
+    progress = models.PositiveIntegerField(default=0)
+    step = models.CharField(max_length=20, blank=True)
+    # {"created": n, "updated": n, "skipped": n, "errors": n, "duplicates": n, ...}
+    report = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="import_job_user_idx")]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status == ImportStatus.DONE else 0
+        return min(100, int(self.progress * 100 / self.total_rows))
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in (ImportStatus.PREVIEWING, ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+
+class ImportRow(models.Model):
+    """One data row of an import, staged by the preview: cleaned values, errors, matches, choice."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
+    number = models.PositiveIntegerField()  # the line/record number the user sees in the file
+    # {"customer": {field: value}, "contact": {field: value}, "owner": username or ""}
+    values = models.JSONField(default=dict)
+    # {field: [messages]}; a row with errors is never imported.
+    errors = models.JSONField(default=dict, blank=True)
+    # [{"id": …, "name": …, "owner": …, "reasons": […], "in_scope": bool}]
+    matches = models.JSONField(default=list, blank=True)
+    action = models.CharField(max_length=10, choices=RowAction.choices, default=RowAction.CREATE)
+    target_id = models.BigIntegerField(null=True, blank=True)  # the customer an update applies to
+
+    class Meta:
+        indexes = [models.Index(fields=["job", "number"], name="import_row_job_idx")]
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}:{self.number}"
+
+
+class ImportMapping(models.Model):
+    """A column mapping remembered for files with the same headers (the header signature)."""
+
+    signature = models.CharField(max_length=64, unique=True)
+    headers = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.signature[:12]
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting to run")
+    RUNNING = "running", _("Exporting")
+    DONE = "done", _("Ready to download")
+    FAILED = "failed", _("Failed")
+
+
+class ExportJob(models.Model):
+    """A large export written by a task; the file waits in the private directory for its owner."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    format = models.CharField(_("format"), max_length=10, choices=FileFormat.choices)
+    filters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    row_count = models.PositiveIntegerField(default=0)
+    stored_path = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="export_job_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} {self.created_at:%Y-%m-%d %H:%M}"

@@ -23,7 +23,7 @@ MAX_EXAMPLES = 30
 PASSWORD = "kehu-test-pw"
 SCHEMA_URL = "/api/v1/openapi.json"
 # Each area of the API is its own test (so they spread over the test workers): path prefix → name.
-AREAS = ["auth", "customers", "contacts", "activities", "pool", "classification", "collection"]
+AREAS = ["auth", "customers", "contacts", "activities", "pool", "classification", "collection", "transfer"]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
 ROLE_ONLY = {
     "POST /api/v1/pool/customers/{customer_id}/assign": "pool.assign_customer",
@@ -39,6 +39,8 @@ ROLE_ONLY = {
     "PUT /api/v1/collection/routes": "collection.approve_form",
     "DELETE /api/v1/collection/routes/{route_id}": "collection.approve_form",
 }
+# Exports and vCards need the export permission (a sales rep may not export).
+EXPORTS = ("/exports", "/vcard")
 # What a role may do but not to these records: the forms to file are rep1's own.
 NOT_FOR = {"manager1": {"POST /api/v1/collection/{form_id}/file"}}
 
@@ -86,7 +88,22 @@ def short_cause(formatted_traceback: str) -> str:
     return "\n".join([*keep, lines[-1]])
 
 
-def make_records(team, area: str) -> dict:
+def make_transfer_jobs(user) -> dict[str, int]:
+    """An import of `user` waiting in its preview (one staged row) and a finished export with its file."""
+    from kehu.integrations import storage
+    from kehu.integrations.models import ExportJob, ImportJob, ImportRow
+
+    job = ImportJob.objects.create(
+        created_by=user, file_name="a.csv", format="csv", status="preview", headers=["客户名称"], total_rows=1
+    )
+    ImportRow.objects.create(job=job, number=2, values={"customer": {"name": "新客户"}, "contact": {}, "owner": ""})
+    relative, path = storage.new_path("exports", ".csv")
+    path.write_bytes("\ufeff客户名称\n".encode())
+    export = ExportJob.objects.create(created_by=user, format="csv", status="done", stored_path=relative)
+    return {"job_id": job.pk, "export_id": export.pk}
+
+
+def make_records(team, area: str, user) -> dict:
     """A fresh customer of rep1 with a contact and an open commitment; their ids by path parameter name."""
     from kehu.activities.services import activity_log
     from kehu.customers.services import contact_create, customer_create
@@ -146,6 +163,8 @@ def make_records(team, area: str) -> dict:
         "to_user_id": team.rep2.pk,
         "suggestion_id": suggestion.pk,
     }
+    if area == "transfer":
+        ids.update(make_transfer_jobs(user))
     if area == "collection":
         RegionRoute.objects.filter(region="江苏").delete()
         ids["form_id"] = {"file": form("draft"), "archive": form("approved"), "": form("filed")}
@@ -179,6 +198,16 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             case.body["customer_ids"] = [ids["customer_id"]]
         if case.operation.path.endswith("/auth/token") and "username" in case.body:
             case.body.update(username=username, password=PASSWORD)
+        if case.operation.path.endswith("/mapping") and isinstance(case.body.get("mapping"), dict):
+            case.body["mapping"] = {"0": "name"}
+        if case.operation.path.endswith("/transfer/imports") and "file" in case.body:
+            case.body["file"] = "客户名称,联系人\n苏州华星,张伟\n".encode("gbk")
+
+
+def permission_for(label: str) -> str:
+    if label in ROLE_ONLY:
+        return ROLE_ONLY[label]
+    return "customers.export_customer" if any(part in label for part in EXPORTS) else "customers.view_customer"
 
 
 def operations_of(area: str) -> list:
@@ -201,7 +230,7 @@ def test_no_operation_answers_with_a_server_error(team, username, area, server_t
     from kehu.users.services import api_token_create
 
     user = getattr(team, username)
-    make_records(team, area)
+    make_records(team, area, user)
     _token, raw = api_token_create(user=user, name="schemathesis")
 
     def headers_for(case):
@@ -227,7 +256,7 @@ def test_no_operation_answers_with_a_server_error(team, username, area, server_t
         @given(case=operation.as_strategy(generation_mode=mode), real=st.sampled_from([True, True, False]))
         def check(case, real):
             if real:
-                aim_at_real_records(case, make_records(team, area), username)
+                aim_at_real_records(case, make_records(team, area, user), username)
             headers = headers_for(case)
             seen = len(server_tracebacks)
             try:
@@ -254,8 +283,6 @@ def test_no_operation_answers_with_a_server_error(team, username, area, server_t
     assert not server_tracebacks, server_tracebacks[0]
     # The run reached the code behind every operation, not only the 401/404/422 answers, except where
     # the role lacks the permission (403 is the only right answer) or the records are not the role's.
-    never = NOT_FOR.get(username, set()) | {
-        op for op in statuses if not user.has_perm(ROLE_ONLY.get(op, "customers.view_customer"))
-    }
+    never = NOT_FOR.get(username, set()) | {op for op in statuses if not user.has_perm(permission_for(op))}
     unreached = {label: seen for label, seen in statuses.items() if not any(200 <= c < 300 for c in seen)}
     assert not unreached.keys() - never, unreached

@@ -169,3 +169,59 @@ def test_the_edit_form_asks_only_when_an_identifying_field_changes(client, team,
     assert client.post(f"/customers/{customer.pk}/edit/", {**data, "allow_duplicate": "on"}).status_code == 302
     customer.refresh_from_db()
     assert customer.name == "苏州华星精密机械（有限责任公司）"
+
+
+# One door: the service itself refuses likely duplicates unless the caller allows them.
+
+
+def test_the_create_service_refuses_a_duplicate_unless_allowed(team, customer_of):
+    from kehu.customers.services import DuplicateCustomerError, customer_create
+
+    other = customer_of(team.rep3, "苏州华星精密机械有限公司")
+    before = Customer.objects.count()
+    with pytest.raises(DuplicateCustomerError) as caught:
+        customer_create(actor=team.rep1, name="苏州华星精密机械（有限公司）", allow_duplicate=False)
+    assert Customer.objects.count() == before
+    [match] = caught.value.matches
+    assert (match.customer_id, match.in_scope, match.reasons) == (other.pk, False, ["name"])
+    created = customer_create(actor=team.rep1, name="苏州华星精密机械（有限公司）", allow_duplicate=True)
+    assert created.pk and Customer.objects.count() == before + 1
+
+
+def test_the_update_service_checks_only_changed_identifying_fields(team, customer_of):
+    from kehu.customers.services import DuplicateCustomerError, customer_update
+
+    customer_of(team.rep3, "杭州东方电子有限公司")
+    mine = customer_of(team.rep1, "宁波北仑机械有限公司")
+    # A change that leaves the identifying fields alone asks nothing.
+    mine = customer_update(
+        customer=mine, actor=team.rep1, expected_version=mine.version, city="宁波", allow_duplicate=False
+    )
+    with pytest.raises(DuplicateCustomerError):
+        customer_update(
+            customer=mine, actor=team.rep1, expected_version=mine.version, name="杭州东方电子", allow_duplicate=False
+        )
+    mine.refresh_from_db()
+    assert mine.name == "宁波北仑机械有限公司"
+
+
+@pytest.mark.parametrize("scan_from", [1, 10_000])  # phones by one pass over the search text, or by the index
+def test_the_set_based_finder_agrees_with_the_single_one(team, customer_of, monkeypatch, scan_from):
+    from kehu.customers import dedupe
+
+    monkeypatch.setattr(dedupe, "PHONE_SCAN_FROM", scan_from)
+    a = customer_of(team.rep1, "苏州华星精密机械有限公司", phone="0512-6666 8888", email="Info@HuaXing.cn")
+    b = customer_of(team.rep3, "广州南方物流有限公司")
+    contact_create(customer=b, actor=team.rep3, name="黄", mobile="+86 139 1234 5678", email="huang@nf.cn")
+    queries = [
+        {"name": "苏州 华星精密机械（有限公司）"},
+        {"name": "无关", "phone": "51266668888"},
+        {"name": "无关", "email": "info@huaxing.cn"},
+        {"name": "无关", "phone": "13912345678", "email": "HUANG@nf.cn"},
+        {"name": "完全不同"},
+    ]
+    many = dedupe.find_duplicates_many([dict(q) for q in queries])
+    for query, found in zip(queries, many, strict=True):
+        single = {m.customer_id: m.reasons for m in find_duplicates(**query)}
+        assert found == single, query
+    assert many[0] == {a.pk: ["name"]} and many[3] == {b.pk: ["phone", "email"]} and many[4] == {}

@@ -1,0 +1,298 @@
+"""Exports (INT-1): the filtered customer list as CSV (UTF-8 with BOM, so Excel shows Chinese)
+or .xlsx, and contacts as vCard 3.0. Scope and masking as on screen; every export is audited.
+
+The columns carry the import's field labels, so an exported file imports again as it is."""
+
+import csv
+import io
+import logging
+from collections.abc import Iterator
+from dataclasses import asdict
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.core.audit import audit_export
+from kehu.core.masking import mask
+from kehu.customers import selectors as customer_selectors
+from kehu.customers.models import Contact, Customer
+from kehu.customers.search import search_candidates
+from kehu.integrations import storage
+from kehu.integrations.fields import FIELDS
+from kehu.integrations.models import ExportJob, ExportStatus, FileFormat
+from kehu.users.models import User
+
+log = logging.getLogger(__name__)
+
+CUSTOMER_COLUMNS = [
+    "name",
+    "kind",
+    "segment",
+    "industry",
+    "tier",
+    "status",
+    "source",
+    "region",
+    "city",
+    "address",
+    "phone",
+    "email",
+    "website",
+    "credit_code",
+    "owner",
+    "notes",
+]
+CONTACT_COLUMNS = ["contact_name", "contact_position", "contact_mobile", "contact_office_phone", "contact_email"]
+COLUMNS = CUSTOMER_COLUMNS + CONTACT_COLUMNS
+MASKED = {"phone", "contact_mobile", "contact_office_phone"}
+CHUNK = 2000
+
+
+def may_export(user: User) -> bool:
+    return user.has_perm("customers.export_customer")
+
+
+def sync_limit() -> int:
+    """Up to this many rows download at once; more are written by a task."""
+    return int(getattr(settings, "KEHU_EXPORT_SYNC_ROWS", 2000))
+
+
+def export_queryset(user: User, filters: customer_selectors.CustomerFilters):
+    """Every customer the list at /customers/ would show with these filters (all pages)."""
+    qs = customer_selectors.customer_list(user, filters)
+    if filters.q:
+        _candidates, _complete, every = search_candidates(filters.q)
+        qs = qs.filter(every)
+    return qs.select_related("owner")
+
+
+def _display(customer: Customer, name: str) -> str:
+    if name == "owner":
+        return customer.owner.username if customer.owner else ""
+    field = customer._meta.get_field(name)
+    if field.choices:
+        return str(getattr(customer, f"get_{name}_display")()) if getattr(customer, name) else ""
+    value = getattr(customer, name)
+    return "" if value is None else str(value)
+
+
+def customer_rows(user: User, qs) -> Iterator[list[str]]:
+    """Rows of text in COLUMNS order, masked where the user may not see phones; the primary
+    (else the first) contact of each customer fills the contact columns."""
+    sensitive_all = user.is_superuser or user.has_perm("customers.view_sensitive")
+    last_pk = None
+    base = qs.order_by("pk")
+    while True:
+        page = list(base.filter(pk__gt=last_pk)[:CHUNK] if last_pk else base[:CHUNK])
+        if not page:
+            return
+        last_pk = page[-1].pk
+        contacts: dict[int, Contact] = {}
+        for contact in Contact.objects.filter(customer_id__in=[c.pk for c in page], deleted_at__isnull=True).order_by(
+            "customer_id", "-is_primary", "pk"
+        ):
+            contacts.setdefault(contact.customer_id, contact)
+        for customer in page:
+            sensitive = sensitive_all or customer.owner_id == user.pk
+            contact = contacts.get(customer.pk)
+            values = {name: _display(customer, name) for name in CUSTOMER_COLUMNS}
+            values.update(
+                contact_name=contact.name if contact else "",
+                contact_position=contact.position if contact else "",
+                contact_mobile=contact.mobile if contact else "",
+                contact_office_phone=contact.office_phone if contact else "",
+                contact_email=contact.email if contact else "",
+            )
+            if not sensitive:
+                for name in MASKED:
+                    values[name] = mask(values[name])
+            yield [values[name] for name in COLUMNS]
+
+
+def header_row() -> list[str]:
+    return [str(FIELDS[name].label) for name in COLUMNS]
+
+
+def _safe(cell: str) -> str:
+    """Spreadsheets run cells starting with = @ as formulas; + and - only when not a phone number."""
+    if cell[:1] in ("=", "@", "\t", "\r") or (cell[:1] in ("+", "-") and not cell[1:2].isdigit()):
+        return "'" + cell
+    return cell
+
+
+def write_csv(out, rows: Iterator[list[str]]) -> int:
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(header_row())
+    n = 0
+    for row in rows:
+        writer.writerow([_safe(c) for c in row])
+        n += 1
+    return n
+
+
+def write_xlsx(path, rows: Iterator[list[str]]) -> int:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Customers")[:31])
+    sheet.append(header_row())
+    n = 0
+    for row in rows:
+        sheet.append([_safe(c) for c in row])
+        n += 1
+    workbook.save(path)
+    return n
+
+
+def _filters_summary(filters: customer_selectors.CustomerFilters) -> dict:
+    return {k: v for k, v in asdict(filters).items() if v not in ("", None) and k != "sort"}
+
+
+def export_customers_now(*, actor: User, filters: customer_selectors.CustomerFilters, fmt: str) -> tuple[bytes, int]:
+    """A small export as bytes, audited."""
+    if not may_export(actor):
+        raise PermissionDenied
+    rows = customer_rows(actor, export_queryset(actor, filters))
+    if fmt == FileFormat.XLSX:
+        buffer = io.BytesIO()
+        count = write_xlsx(buffer, rows)
+        data = buffer.getvalue()
+    else:
+        text = io.StringIO()
+        count = write_csv(text, rows)
+        data = text.getvalue().encode("utf-8")
+    audit_export(
+        actor=actor,
+        target_type="customers.customer",
+        summary={"format": fmt, "rows": count, "filters": _filters_summary(filters)},
+    )
+    return data, count
+
+
+def export_needs_task(actor: User, filters: customer_selectors.CustomerFilters) -> bool:
+    n, _capped = customer_selectors.capped_count(export_queryset(actor, filters), cap=sync_limit())
+    return n >= sync_limit()
+
+
+@transaction.atomic
+def export_job_create(*, actor: User, filters: customer_selectors.CustomerFilters, fmt: str) -> ExportJob:
+    if not may_export(actor):
+        raise PermissionDenied
+    job = ExportJob.objects.create(created_by=actor, format=fmt, filters=asdict(filters))
+    from kehu.integrations.tasks import export_run
+
+    transaction.on_commit(lambda: export_run.enqueue(job.pk))
+    return job
+
+
+def export_job_run(job_id: int) -> None:
+    job = ExportJob.objects.select_related("created_by").get(pk=job_id)
+    if job.status != ExportStatus.QUEUED:
+        return
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING)
+    actor = job.created_by
+    try:
+        if not may_export(actor):
+            raise PermissionDenied
+        filters = customer_selectors.CustomerFilters(**job.filters)
+        rows = customer_rows(actor, export_queryset(actor, filters))
+        suffix = ".xlsx" if job.format == FileFormat.XLSX else ".csv"
+        relative, path = storage.new_path("exports", suffix)
+        if job.format == FileFormat.XLSX:
+            count = write_xlsx(path, rows)
+        else:
+            with open(path, "w", encoding="utf-8", newline="") as out:
+                count = write_csv(out, rows)
+        with transaction.atomic():
+            audit_export(
+                actor=actor,
+                target_type="customers.customer",
+                summary={"format": job.format, "rows": count, "filters": _filters_summary(filters), "job": job.pk},
+            )
+            ExportJob.objects.filter(pk=job.pk).update(
+                status=ExportStatus.DONE, row_count=count, stored_path=relative, finished_at=timezone.now()
+            )
+    except Exception as exc:  # noqa: BLE001 - recorded on the job
+        if not isinstance(exc, PermissionDenied):
+            log.exception("Export %s failed", job.pk)
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportStatus.FAILED,
+            error=_("The export failed. Try again, or ask your administrator."),
+            finished_at=timezone.now(),
+        )
+
+
+def export_file_name(fmt: str) -> str:
+    return f"customers-{timezone.localtime():%Y%m%d-%H%M}.{'xlsx' if fmt == FileFormat.XLSX else 'csv'}"
+
+
+# ------------------------------------------------------------------------------ vCard
+
+COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "司徒", "夏侯", "尉迟", "公孙")
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """(family, given): Chinese names family first (compound surnames kept together), others last word."""
+    name = name.strip()
+    if name and all("\u4e00" <= ch <= "\u9fff" for ch in name) and 2 <= len(name) <= 4:
+        cut = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
+        return name[:cut], name[cut:]
+    parts = name.split()
+    if len(parts) >= 2:
+        return parts[-1], " ".join(parts[:-1])
+    return name, ""
+
+
+def contact_vcard(contact: Contact, *, sensitive: bool) -> str:
+    """One contact as vCard 3.0. Private values (phones, WeChat, birthday, home address) only for
+    those who may see them: a vCard with masked numbers would dial nobody."""
+    import vobject
+
+    card = vobject.vCard()
+    card.add("fn").value = contact.name
+    family, given = split_name(contact.name)
+    card.add("n").value = vobject.vcard.Name(family=family, given=given)
+    card.add("org").value = [contact.customer.name]
+    if contact.position:
+        card.add("title").value = contact.position
+    if contact.email:
+        email = card.add("email")
+        email.value = contact.email
+        email.type_param = "INTERNET"
+    if sensitive:
+        for value, kind in ((contact.mobile, "CELL"), (contact.office_phone, "WORK")):
+            if value:
+                tel = card.add("tel")
+                tel.value = value
+                tel.type_param = kind
+        if contact.birthday:
+            card.add("bday").value = contact.birthday.isoformat()
+        if contact.address:
+            adr = card.add("adr")
+            adr.value = vobject.vcard.Address(street=contact.address)
+            adr.type_param = "HOME"
+    if contact.customer.address:
+        adr = card.add("adr")
+        adr.value = vobject.vcard.Address(
+            street=contact.customer.address, city=contact.customer.city, region=contact.customer.region
+        )
+        adr.type_param = "WORK"
+    return card.serialize()
+
+
+def export_vcards(*, actor: User, contacts: list[Contact], what: str) -> str:
+    """vCards of contacts the caller already read through a visibility selector; audited."""
+    if not may_export(actor):
+        raise PermissionDenied
+    sensitive_all = actor.is_superuser or actor.has_perm("customers.view_sensitive")
+    text = "".join(contact_vcard(c, sensitive=sensitive_all or c.customer.owner_id == actor.pk) for c in contacts)
+    audit_export(
+        actor=actor,
+        target_type="customers.contact",
+        summary={"format": "vcard", "rows": len(contacts), "what": what, "ids": [c.pk for c in contacts][:200]},
+    )
+    return text

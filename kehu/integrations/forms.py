@@ -1,0 +1,36 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kehu.integrations.fields import FIELDS
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("CSV (UTF-8 or GBK), Excel (.xlsx) or vCard (.vcf) from a phone or mail program."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,.vcf,.vcard"}),
+    )
+
+
+def field_choices(*, with_owner: bool) -> list[tuple[str, str]]:
+    choices = [("", _("— do not import —"))]
+    choices += [(f.name, f.label) for f in FIELDS.values() if with_owner or f.name != "owner"]
+    return choices
+
+
+class MappingForm(forms.Form):
+    """One select per column of the file: which field it fills."""
+
+    def __init__(self, *args, headers, mapping, with_owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = field_choices(with_owner=with_owner)
+        for index, header in enumerate(headers):
+            self.fields[f"col_{index}"] = forms.ChoiceField(
+                label=header or _("Column %(n)s") % {"n": index + 1},
+                choices=choices,
+                required=False,
+                initial=mapping.get(str(index), ""),
+            )
+
+    def mapping(self) -> dict[str, str]:
+        return {name[4:]: value for name, value in self.cleaned_data.items() if value}

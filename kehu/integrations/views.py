@@ -1,0 +1,320 @@
+"""Import wizard (upload → map → preview → run → report), job list and exports (INT-1).
+
+Every page works without JavaScript: the progress pages refresh themselves (a meta refresh
+inside <noscript>, and htmx polling of the progress bar when scripts run)."""
+
+from itertools import islice
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kehu.core.forms import apply_errors
+from kehu.customers import selectors as customer_selectors
+from kehu.customers.forms import CustomerFilterForm
+from kehu.integrations import exports, selectors, services, storage
+from kehu.integrations.fields import FIELDS
+from kehu.integrations.forms import MappingForm, UploadForm
+from kehu.integrations.models import ExportStatus, FileFormat, ImportStatus, RowAction
+from kehu.integrations.readers import Table, UnreadableFileError
+
+ROWS_PER_PAGE = 50
+SAMPLE_ROWS = 3
+
+
+def _require_import(user):
+    if not services.may_import(user):
+        raise PermissionDenied
+
+
+def _require_export(user):
+    if not exports.may_export(user):
+        raise PermissionDenied
+
+
+def transfer_home(request):
+    """The jobs of the signed-in user, and the upload form for those who may import."""
+    if not (services.may_import(request.user) or exports.may_export(request.user)):
+        raise PermissionDenied
+    imports, export_jobs = selectors.recent_jobs(request.user)
+    form = UploadForm()
+    return render(
+        request,
+        "integrations/home.html",
+        {
+            "form": form,
+            "imports": imports,
+            "exports": export_jobs,
+            "may_import": services.may_import(request.user),
+            "nav_active": "transfer",
+        },
+    )
+
+
+def import_upload(request):
+    _require_import(request.user)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.import_job_create(actor=request.user, uploaded=form.cleaned_data["file"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return redirect("integrations:import-detail", pk=job.pk)
+    imports, export_jobs = selectors.recent_jobs(request.user)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "integrations/home.html",
+        {"form": form, "imports": imports, "exports": export_jobs, "may_import": True, "nav_active": "transfer"},
+        status=status,
+    )
+
+
+def _samples(job) -> list[list[str]]:
+    """The first rows of the file under each header, to help the mapping."""
+    path = storage.absolute(job.stored_path)
+    if path is None or not path.exists():
+        return []
+    try:
+        table = Table(path, job.format)
+        rows = [cells or [] for _n, cells in islice(table.rows(), SAMPLE_ROWS)]
+        table.close()
+    except UnreadableFileError:
+        return []
+    return rows
+
+
+def import_detail(request, pk):
+    """One page per step, chosen by the job's status."""
+    job = selectors.import_job_get(request.user, pk)
+    _require_import(request.user)
+    context = {"job": job, "nav_active": "transfer"}
+    if job.is_working:
+        return render(request, "integrations/import_progress.html", context)
+    if job.status in (ImportStatus.MAPPING, ImportStatus.FAILED) or request.GET.get("step") == "mapping":
+        return _mapping_page(request, job, context)
+    if job.status == ImportStatus.PREVIEW:
+        return _preview_page(request, job, context)
+    return _report_page(request, job, context)
+
+
+def _mapping_page(request, job, context, form=None, status=200):
+    with_owner = services.may_map_owner(request.user)
+    form = form or MappingForm(headers=job.headers, mapping=job.mapping, with_owner=with_owner)
+    samples = _samples(job)
+    columns = [(form[f"col_{i}"], [row[i] if i < len(row) else "" for row in samples]) for i in range(len(job.headers))]
+    context.update(form=form, columns=columns, with_owner=with_owner)
+    return render(request, "integrations/import_mapping.html", context, status=status)
+
+
+@require_POST
+def import_mapping(request, pk):
+    job = selectors.import_job_get(request.user, pk)
+    _require_import(request.user)
+    form = MappingForm(
+        request.POST, headers=job.headers, mapping=job.mapping, with_owner=services.may_map_owner(request.user)
+    )
+    if form.is_valid():
+        try:
+            services.import_job_set_mapping(job=job, actor=request.user, mapping=form.mapping())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return redirect("integrations:import-detail", pk=job.pk)
+    return _mapping_page(request, job, {"job": job, "nav_active": "transfer"}, form=form, status=400)
+
+
+def _preview_page(request, job, context):
+    show = request.GET.get("show", "all")
+    if show not in selectors.ROW_FILTERS:
+        show = "all"
+    try:
+        page = max(1, min(int(request.GET.get("page", 1)), 10_000))
+    except ValueError:
+        page = 1
+    rows, has_next = selectors.import_rows(job, show=show, offset=(page - 1) * ROWS_PER_PAGE, limit=ROWS_PER_PAGE)
+    context.update(
+        rows=[_row_view(r) for r in rows],
+        show=show,
+        page=page,
+        has_next=has_next,
+        counts=services.import_job_counts(job),
+        actions=RowAction.choices,
+        filters=[
+            ("all", _("All rows")),
+            ("errors", _("With errors")),
+            ("duplicates", _("Possible duplicates")),
+            ("create", _("To create")),
+            ("update", _("To update")),
+            ("skip", _("To skip")),
+        ],
+    )
+    return render(request, "integrations/import_preview.html", context)
+
+
+def _row_view(row) -> dict:
+    customer = row.values.get("customer", {})
+    contact = row.values.get("contact", {})
+    return {
+        "number": row.number,
+        "name": customer.get("name", ""),
+        "contact": contact.get("name", ""),
+        "phone": contact.get("mobile") or customer.get("phone", ""),
+        "owner": row.values.get("owner", ""),
+        "errors": [
+            (str(FIELDS[name].label) if name in FIELDS else "", " ".join(messages))
+            for name, messages in row.errors.items()
+        ],
+        "matches": row.matches,
+        "action": row.action,
+        "can_update": row.target_id is not None,
+        "has_errors": bool(row.errors),
+    }
+
+
+def _report_page(request, job, context):
+    errors, _more = selectors.import_rows(job, show="errors", limit=200)
+    context.update(error_rows=[_row_view(r) for r in errors])
+    return render(request, "integrations/import_report.html", context)
+
+
+def import_progress(request, pk):
+    """The progress bar alone (htmx polls it); once the job has moved on, the page reloads."""
+    job = selectors.import_job_get(request.user, pk)
+    _require_import(request.user)
+    if not job.is_working and request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("integrations:import-detail", args=[job.pk])
+        return response
+    return render(request, "integrations/import_progress.html#progress", {"job": job})
+
+
+@require_POST
+def import_choose(request, pk):
+    job = selectors.import_job_get(request.user, pk)
+    _require_import(request.user)
+    rows = {name[4:]: value for name, value in request.POST.items() if name.startswith("row_")}
+    duplicates = request.POST.get("duplicates", "")
+    try:
+        services.import_job_choose(job=job, actor=request.user, rows=rows, duplicates=duplicates)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Your choices are saved."))
+    query = request.POST.get("return_query", "")
+    url = reverse("integrations:import-detail", args=[job.pk])
+    return redirect(f"{url}?{query}" if query and len(query) < 200 else url)
+
+
+@require_POST
+def import_run(request, pk):
+    job = selectors.import_job_get(request.user, pk)
+    _require_import(request.user)
+    try:
+        services.import_job_start(job=job, actor=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect("integrations:import-detail", pk=job.pk)
+
+
+@require_POST
+def import_delete(request, pk):
+    job = selectors.import_job_get(request.user, pk)
+    try:
+        services.import_job_delete(job=job, actor=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("integrations:import-detail", pk=job.pk)
+    messages.success(request, _("The import %(name)s is removed.") % {"name": job.file_name})
+    return redirect("integrations:home")
+
+
+# ------------------------------------------------------------------------------ exports
+
+
+def filters_from(data) -> customer_selectors.CustomerFilters:
+    """The customer list's filters, read by the list's own form (invalid values are ignored)."""
+    form = CustomerFilterForm(data)
+    cleaned = form.cleaned_data if form.is_valid() else {}
+    return customer_selectors.CustomerFilters(
+        q=cleaned.get("q", ""),
+        owner=cleaned.get("owner"),
+        region=cleaned.get("region", ""),
+        industry=cleaned.get("industry", ""),
+        tier=cleaned.get("tier", ""),
+        status=cleaned.get("status", ""),
+        sort=cleaned.get("sort") or "updated",
+    )
+
+
+def _download(data: bytes, fmt: str, file_name: str) -> HttpResponse:
+    content_type = (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        if fmt == FileFormat.XLSX
+        else "text/csv; charset=utf-8"
+    )
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def export_customers(request):
+    """The customer list with its current filters as CSV or .xlsx: at once when small, else a job."""
+    _require_export(request.user)
+    fmt = FileFormat.XLSX if request.GET.get("format") == "xlsx" else FileFormat.CSV
+    filters = filters_from(request.GET)
+    if exports.export_needs_task(request.user, filters):
+        job = exports.export_job_create(actor=request.user, filters=filters, fmt=fmt)
+        messages.info(request, _("The export is large; it is being written and will be ready to download here."))
+        return redirect("integrations:export-detail", pk=job.pk)
+    data, _count = exports.export_customers_now(actor=request.user, filters=filters, fmt=fmt)
+    return _download(data, fmt, exports.export_file_name(fmt))
+
+
+def export_detail(request, pk):
+    job = selectors.export_job_get(request.user, pk)
+    _require_export(request.user)
+    return render(request, "integrations/export_detail.html", {"job": job, "nav_active": "transfer"})
+
+
+def export_download(request, pk):
+    job = selectors.export_job_get(request.user, pk)
+    _require_export(request.user)
+    path = storage.absolute(job.stored_path) if job.status == ExportStatus.DONE else None
+    if path is None or not path.exists():
+        messages.error(request, _("This export is not available (files are kept for a few days)."))
+        return redirect("integrations:export-detail", pk=job.pk)
+    response = FileResponse(open(path, "rb"), as_attachment=True, filename=exports.export_file_name(job.format))  # noqa: SIM115
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _vcard_response(text: str, file_name: str) -> HttpResponse:
+    response = HttpResponse(text.encode("utf-8"), content_type="text/vcard; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def contact_vcard(request, pk):
+    contact = customer_selectors.contact_get(request.user, pk)
+    _require_export(request.user)
+    text = exports.export_vcards(actor=request.user, contacts=[contact], what=f"contact {contact.pk}")
+    return _vcard_response(text, f"contact-{contact.pk}.vcf")
+
+
+def customer_vcards(request, pk):
+    customer = customer_selectors.customer_get(request.user, pk)
+    _require_export(request.user)
+    contacts = list(customer_selectors.contacts_of(customer).select_related("customer"))
+    text = exports.export_vcards(actor=request.user, contacts=contacts, what=f"customer {customer.pk}")
+    return _vcard_response(text, f"customer-{customer.pk}-contacts.vcf")

@@ -1,0 +1,115 @@
+"""Importing business cards: upload → map → preview → run → progress bar → report, with the
+real database task queue (a worker drains it while the page polls the progress bar)."""
+
+import csv
+import io
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from .helpers import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def db_tasks(settings, tmp_path):
+    """Tasks go to the database queue, as in production; the test plays the worker."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "email"]}}
+    settings.KEHU_TRANSFER_DIR = tmp_path / "transfer"
+
+    def work():
+        call_command("db_worker", batch=True, no_startup_delay=True, queue_name="default", verbosity=0)
+
+    return work
+
+
+def _cards() -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["公司名称", "联系人", "职务", "手机号码", "邮箱", "地区", "行业"])
+    writer.writerow(
+        ["杭州华星精密机械有限公司", "王建国", "采购部经理", "13857112345", "wjg@hx.example.cn", "浙江", "机械设备"]
+    )
+    writer.writerow(
+        ["苏州锦程电子科技有限公司", "刘芳", "技术总监", "13967154321", "lf@jc.example.cn", "江苏", "电子电器"]
+    )
+    writer.writerow(["宁波东港化工股份有限公司", "陈志强", "设备科科长", "13706818899", "不是邮箱", "浙江", "化工"])
+    return out.getvalue().encode("gbk")  # what Chinese Excel saves
+
+
+def test_import_business_cards_with_a_progress_bar(live_server, page, make_user, db_tasks, tmp_path):
+    from kehu.customers.models import Customer
+
+    rep = make_user("zhangwei", last_name="张", first_name="伟")
+    sign_in(page, live_server.url, rep.username)
+    page.goto(f"{live_server.url}/customers/")
+    page.get_by_role("link", name="Import", exact=True).click()
+    expect(page.locator("h1")).to_have_text("Import and export")
+
+    upload = tmp_path / "展会名片.csv"
+    upload.write_bytes(_cards())
+    page.set_input_files("input[type=file]", str(upload))
+    page.get_by_role("button", name="Upload and map columns").click()
+
+    # Mapping: guessed from the Chinese headers, with the first values shown.
+    expect(page.locator("h1")).to_have_text("Map the columns")
+    expect(page.locator("body")).to_contain_text("GBK")
+    expect(page.get_by_label("公司名称")).to_have_value("name")
+    expect(page.get_by_label("手机号码")).to_have_value("contact_mobile")
+    expect(page.get_by_label("邮箱")).to_have_value("contact_email")
+    page.get_by_label("职务").select_option("contact_position")
+    page.get_by_role("button", name="Check the rows").click()
+
+    # The preview runs in the worker: the page shows a progress bar and polls it.
+    bar = page.locator("#progress .progress-bar")
+    expect(bar).to_be_visible()
+    expect(page.locator("#progress")).to_contain_text("Checking the rows")
+    db_tasks()
+    expect(page.locator("h1")).to_have_text("Review the rows", timeout=15_000)
+    expect(page.locator("#summary")).to_contain_text("3")
+    expect(page.locator("#row-4")).to_contain_text("Enter a valid email address")
+    page.get_by_role("link", name="With errors").click()
+    expect(page.locator("#preview-rows tbody tr")).to_have_count(1)
+
+    page.locator("#run-import").click()
+    expect(page.locator("#progress .progress-bar")).to_be_visible()
+    expect(page.locator("#progress")).to_contain_text("Waiting to run")
+    db_tasks()
+    expect(page.locator("h1")).to_have_text("Import report", timeout=15_000)
+    expect(page.locator("#report")).to_contain_text("Created 2, updated 0, skipped 1")
+    assert set(Customer.objects.filter(owner=rep).values_list("name", flat=True)) == {
+        "杭州华星精密机械有限公司",
+        "苏州锦程电子科技有限公司",
+    }
+
+    # The imported customers are found by the list's search.
+    page.get_by_role("link", name="Go to the customers").click()
+    page.fill("input[name=q]", "锦程")
+    expect(page.locator("#results")).to_contain_text("苏州锦程电子科技有限公司")
+
+
+def test_import_on_a_phone_without_javascript(live_server, make_context, make_user, db_tasks, tmp_path):
+    from .helpers import no_horizontal_overflow
+
+    rep = make_user("wangfang", last_name="王", first_name="芳")
+    page = make_context(java_script_enabled=False, viewport={"width": 375, "height": 740}, locale="zh-CN").new_page()
+    sign_in(page, live_server.url, rep.username)
+    page.goto(f"{live_server.url}/transfer/")
+    upload = tmp_path / "cards.csv"
+    upload.write_bytes(_cards())
+    page.set_input_files("input[type=file]", str(upload))
+    page.locator("form[enctype] button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text("对应字段")
+    assert no_horizontal_overflow(page)
+    page.locator("#mapping-form button[type=submit]").click()
+    # Without scripts the progress page reloads itself (meta refresh) until the check is done.
+    expect(page.locator("#progress .progress")).to_be_visible()
+    db_tasks()
+    expect(page.locator("h1")).to_have_text("核对数据", timeout=15_000)
+    assert no_horizontal_overflow(page)
+    page.locator("#run-import").click()
+    db_tasks()
+    expect(page.locator("h1")).to_have_text("导入报告", timeout=15_000)
+    expect(page.locator("#report")).to_contain_text("新建 2")
