@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
 from kehu.core.versioning import update_versioned
-from kehu.customers.models import Contact, Customer, CustomerFact, TimelineEntry, TimelineKind
+from kehu.customers.models import Contact, Customer, CustomerFact, Tier, TimelineEntry, TimelineKind
 from kehu.customers.normalise import normalise_name
 from kehu.customers.search import search_index_update
 from kehu.customers.selectors import can_see_sensitive, customer_duplicates
@@ -229,6 +229,15 @@ def customer_update(
             actor=actor,
             summary=f"{changes['owner'][0] or '—'} → {changes['owner'][1] or '—'}",
             subject=customer,
+        )
+    if "tier" in changes:
+        timeline_append(
+            customer_id=customer.pk,
+            kind=TimelineKind.TIER_CHANGED,
+            actor=actor,
+            summary=f"{Tier(changes['tier'][0]).label} → {Tier(changes['tier'][1]).label}",
+            subject=customer,
+            payload={"from": changes["tier"][0], "to": changes["tier"][1]},
         )
     timeline_append(
         customer_id=customer.pk,

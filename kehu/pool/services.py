@@ -441,6 +441,13 @@ def _recycle_batch(rows, pools, now, today, result: RecycleResult) -> None:
         .annotate(last=Max("occurred_at"))
         .values_list("customer_id", "last")
     )
+    # An owner set through the customer form (not through the pool) starts the clock too.
+    owner_changes = dict(
+        TimelineEntry.objects.filter(customer_id__in=ids, kind=TimelineKind.OWNER_CHANGED)
+        .values("customer_id")
+        .annotate(last=Max("occurred_at"))
+        .values_list("customer_id", "last")
+    )
     deal_exempt = customers_with_deal_exemption(ids)
     deals = last_won_deal(ids)
     to_recycle, to_warn, to_clear = [], [], []
@@ -454,7 +461,8 @@ def _recycle_batch(rows, pools, now, today, result: RecycleResult) -> None:
             continue
         if pk in deal_exempt and (pool.exempt_open_deals or pool.exempt_signed_contracts):
             continue
-        since = max(d for d in (row["created_at"], state.owned_since if state else None) if d is not None)
+        taken = (row["created_at"], state.owned_since if state else None, owner_changes.get(pk))
+        since = max(d for d in taken if d is not None)
         due, rule, days = _due(pool, row["tier"], since, follow_ups.get(pk), deals.get(pk))
         if due is None:
             continue

@@ -261,3 +261,9 @@ def test_level_3_fact_leaves_no_title_on_the_timeline(team, customer):
     fact_create(customer=customer, actor=team.rep1, level=3, title="明年扩产预算")
     entry = TimelineEntry.objects.filter(customer=customer).latest("id")
     assert (entry.kind, entry.summary, entry.payload) == (TimelineKind.FACT_ADDED, "", {"level": 3})
+
+
+def test_a_tier_change_on_the_form_is_a_tier_change_on_the_timeline(team, customer):
+    customer_update(customer=customer, actor=team.rep1, expected_version=1, tier="key")
+    tier_changes = TimelineEntry.objects.filter(customer=customer, kind=TimelineKind.TIER_CHANGED)
+    assert [(e.payload, e.actor_id) for e in tier_changes] == [({"from": "prospect", "to": "key"}, team.rep1.pk)]

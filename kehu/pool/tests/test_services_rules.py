@@ -218,3 +218,13 @@ def test_customers_created_without_owner_by_other_doors_are_in_the_pool_of_their
     other = Customer.objects.create(name="四川某公司", region="四川")
     assert list(pool_customer_list(team.rep1, PoolFilters(pool=east.pk))) == [jiangsu]
     assert list(pool_customer_list(team.rep1, PoolFilters(pool=default.pk))) == [other]
+
+
+def test_an_owner_set_on_the_customer_form_starts_the_clock(team, customer_of, pool):
+    from kehu.customers.services import customer_update
+
+    customer = owned(customer_of, team, "换了负责人的公司")
+    customer_update(customer=customer, actor=team.manager1, expected_version=customer.version, owner=team.rep2)
+    TimelineEntry.objects.filter(customer=customer, kind=TimelineKind.OWNER_CHANGED).update(occurred_at=days(8))
+    assert pool_recycle(now=days(11)).recycled == []
+    assert pool_recycle(now=days(18, 1)).recycled == [customer.pk]
