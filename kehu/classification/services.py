@@ -352,29 +352,41 @@ def _fields(fields: dict, allowed: list[str]) -> dict:
     return fields
 
 
-@transaction.atomic
-def key_evaluation_create(*, customer: Customer, actor: User, **fields) -> KeyAccountEvaluation:
-    _check_evaluator(actor, customer)
-    evaluation = KeyAccountEvaluation(customer=customer, evaluated_by=actor, **_fields(fields, KEY_FIELDS))
+def _evaluation_save(evaluation, *, actor: User, field_names: list[str], summary) -> None:
+    """Validate and save a dated evaluation; timeline (EVALUATED) and audit trail with it."""
     _full_clean(evaluation)
     evaluation.save()
     timeline_append(
-        customer_id=customer.pk,
+        customer_id=evaluation.customer_id,
         kind=TimelineKind.EVALUATED,
         actor=actor,
-        summary=_("Key-account evaluation: %(attractiveness)s, relationship %(state)s, level %(level)s")
-        % {
-            "attractiveness": evaluation.get_attractiveness_display(),
-            "state": evaluation.get_relationship_state_display(),
-            "level": evaluation.get_relationship_level_display(),
-        },
+        summary=summary(evaluation),
         subject=evaluation,
     )
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
         instance=evaluation,
-        changes={k: [None, v] for k, v in snapshot(evaluation, KEY_FIELDS).items() if v not in ("", None)},
+        changes={k: [None, v] for k, v in snapshot(evaluation, field_names).items() if v not in ("", None)},
+    )
+
+
+@transaction.atomic
+def key_evaluation_create(*, customer: Customer, actor: User, **fields) -> KeyAccountEvaluation:
+    _check_evaluator(actor, customer)
+    evaluation = KeyAccountEvaluation(customer=customer, evaluated_by=actor, **_fields(fields, KEY_FIELDS))
+    _evaluation_save(
+        evaluation,
+        actor=actor,
+        field_names=KEY_FIELDS,
+        summary=lambda e: (
+            _("Key-account evaluation: %(attractiveness)s, relationship %(state)s, level %(level)s")
+            % {
+                "attractiveness": e.get_attractiveness_display(),
+                "state": e.get_relationship_state_display(),
+                "level": e.get_relationship_level_display(),
+            }
+        ),
     )
     return evaluation
 
@@ -383,21 +395,14 @@ def key_evaluation_create(*, customer: Customer, actor: User, **fields) -> KeyAc
 def dealer_evaluation_create(*, customer: Customer, actor: User, **fields) -> DealerEvaluation:
     _check_evaluator(actor, customer)
     evaluation = DealerEvaluation(customer=customer, evaluated_by=actor, **_fields(fields, DEALER_FIELDS))
-    _full_clean(evaluation)
-    evaluation.save()
-    timeline_append(
-        customer_id=customer.pk,
-        kind=TimelineKind.EVALUATED,
+    _evaluation_save(
+        evaluation,
         actor=actor,
-        summary=_("Dealer evaluation: enthusiasm %(e)s, capability %(c)s, credit %(r)s, social relations %(s)s (of 5)")
-        % {"e": evaluation.enthusiasm, "c": evaluation.capability, "r": evaluation.credit, "s": evaluation.social},
-        subject=evaluation,
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        instance=evaluation,
-        changes={k: [None, v] for k, v in snapshot(evaluation, DEALER_FIELDS).items() if v not in ("", None)},
+        field_names=DEALER_FIELDS,
+        summary=lambda e: (
+            _("Dealer evaluation: enthusiasm %(e)s, capability %(c)s, credit %(r)s, social relations %(s)s (of 5)")
+            % {"e": e.enthusiasm, "c": e.capability, "r": e.credit, "s": e.social}
+        ),
     )
     return evaluation
 

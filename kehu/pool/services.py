@@ -180,6 +180,12 @@ def _check_in_pool(customer: Customer) -> None:
         raise PoolConflictError(_("This customer is no longer in the public pool."), "not_in_pool")
 
 
+def _take_from_pool(customer: Customer, new_owner: User, pool: Pool | None, now) -> None:
+    if not _take(customer, new_owner, now):
+        raise PoolConflictError(_("Someone else took this customer a moment ago."), "not_in_pool")
+    _state_set(customer.pk, pool=pool, owned_since=now, warned_at=None, due_at=None, due_rule="")
+
+
 @transaction.atomic
 def pool_claim(*, customer: Customer, actor: User, now: datetime | None = None) -> Customer:
     """A rep takes a customer from the pool (领取), within the pool's limits."""
@@ -190,9 +196,7 @@ def pool_claim(*, customer: Customer, actor: User, now: datetime | None = None) 
     pool = _pool_of(customer)
     _check_owned_limit(pool, actor)
     _check_claim_limits(pool, actor, customer, now)
-    if not _take(customer, actor, now):
-        raise PoolConflictError(_("Someone else took this customer a moment ago."), "not_in_pool")
-    _state_set(customer.pk, pool=pool, owned_since=now, warned_at=None, due_at=None, due_rule="")
+    _take_from_pool(customer, actor, pool, now)
     _record(
         customer=customer,
         kind=MoveKind.CLAIM,
@@ -219,9 +223,7 @@ def pool_assign(*, customer: Customer, to_user: User, actor: User, now: datetime
     _check_in_pool(customer)
     pool = _pool_of(customer)
     _check_owned_limit(pool, to_user)
-    if not _take(customer, to_user, now):
-        raise PoolConflictError(_("Someone else took this customer a moment ago."), "not_in_pool")
-    _state_set(customer.pk, pool=pool, owned_since=now, warned_at=None, due_at=None, due_rule="")
+    _take_from_pool(customer, to_user, pool, now)
     _record(
         customer=customer,
         kind=MoveKind.ASSIGN,
