@@ -5,12 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: help run test test-sqlite test-postgres test-browser lint bench messages system-deps venv clean
+.PHONY: help run test test-sqlite test-postgres test-browser lint bench bench-import messages system-deps venv clean
 
 help:
 	@echo "make run    start Kehu with SQLite and demo data on http://127.0.0.1:$(PORT)"
 	@echo "make test   lint, the whole suite on SQLite and PostgreSQL, browser tests"
 	@echo "make bench  generate 1M customers and measure (takes a while)"
+	@echo "make bench-import  time a 100,000-row import from CSV and Excel"
 
 # The virtualenv is rebuilt when the lock file changes.
 $(VENV)/.installed: requirements.lock
@@ -46,6 +47,9 @@ test: system-deps venv lint test-sqlite test-postgres test-browser
 
 bench: venv
 	$(PY) bench/run.py
+
+bench-import: venv
+	$(PY) bench/import_bench.py
 
 messages: venv
 	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete --no-location -i ".venv/*" -i "bench/*" -i "staticfiles/*" -i "var/*"
