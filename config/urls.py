@@ -14,5 +14,8 @@ urlpatterns = [
     path("classification/", include("kehu.classification.urls")),
     path("collection/", include("kehu.collection.urls")),
     path("transfer/", include("kehu.integrations.urls")),
+    path("leads/", include("kehu.leads.urls")),
+    path("sales/", include("kehu.sales.urls")),
+    path("webhooks/", include("kehu.webhooks.urls")),
     path("api/v1/", api.urls),
 ]

@@ -16,9 +16,12 @@ from kehu.collection.api import router as collection_router
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.customers.api import contacts_router, customers_router
 from kehu.integrations.api import router as integrations_router
+from kehu.leads.api import router as leads_router
 from kehu.pool.api import router as pool_router
+from kehu.sales.api import router as sales_router
 from kehu.users.api import BearerAuth
 from kehu.users.api import router as auth_router
+from kehu.webhooks.api import router as webhooks_router
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,9 @@ api.add_router("/pool", pool_router)
 api.add_router("/classification", classification_router)
 api.add_router("/collection", collection_router)
 api.add_router("/transfer", integrations_router)
+api.add_router("/leads", leads_router)
+api.add_router("/sales", sales_router)
+api.add_router("/webhooks", webhooks_router)
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:

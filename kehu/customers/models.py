@@ -264,6 +264,12 @@ class TimelineKind(models.TextChoices):
     INFO_FORM_RETURNED = "info_form_returned", _("Information form returned")
     INFO_FORM_ARCHIVED = "info_form_archived", _("Information form archived")
     IMPORTED = "imported", _("Imported")
+    LEAD_CONVERTED = "lead_converted", _("Lead converted")
+    OPPORTUNITY_CREATED = "opportunity_created", _("Opportunity opened")
+    OPPORTUNITY_STAGE_CHANGED = "opportunity_stage", _("Opportunity moved to another stage")
+    OPPORTUNITY_WON = "opportunity_won", _("Opportunity won")
+    OPPORTUNITY_LOST = "opportunity_lost", _("Opportunity lost")
+    CHECK_IN = "check_in", _("Checked in on a visit")
 
 
 class TimelineEntry(models.Model):

@@ -47,6 +47,14 @@ WORK = VIEW | {
     "classification.evaluate_customer",
     "collection.file_form",
     "integrations.import_customers",
+    "leads.view_lead",
+    "leads.add_lead",
+    "leads.change_lead",
+    "leads.convert_lead",
+    "sales.view_opportunity",
+    "sales.add_opportunity",
+    "sales.change_opportunity",
+    "sales.delete_opportunity",
 }
 LEAD = WORK | {
     "customers.view_sensitive",
@@ -58,8 +66,22 @@ LEAD = WORK | {
     "classification.set_credit",
     "classification.view_time_report",
     "collection.approve_form",
+    "leads.assign_lead",
+    "sales.view_forecast",
+    "sales.assign_opportunity",
+    "sales.set_targets",
 }
-ADMIN = frozenset(LEAD | {"users.manage_users", "users.change_settings", "pool.manage_pools"})
+ADMIN = frozenset(
+    LEAD
+    | {
+        "users.manage_users",
+        "users.change_settings",
+        "pool.manage_pools",
+        "leads.manage_rules",
+        "sales.manage_pipelines",
+        "webhooks.manage_webhooks",
+    }
+)
 # The customer-information archivist (档案员) in marketing receives approved information forms (CUS-3).
 ARCHIVE = {"collection.archive_form"}
 
@@ -71,7 +93,17 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
     Role.EXECUTIVE_SPONSOR: (DataScope.ALL, frozenset(VIEW | {"customers.view_sensitive"})),
     Role.MARKETING: (
         DataScope.ALL,
-        frozenset(VIEW | ARCHIVE | {"customers.add_customer", "activities.add_activity", "collection.file_form"}),
+        frozenset(
+            VIEW
+            | ARCHIVE
+            | {
+                "customers.add_customer",
+                "activities.add_activity",
+                "collection.file_form",
+                "leads.view_lead",
+                "leads.add_lead",
+            }
+        ),
     ),
     Role.SERVICE_MANAGER: (DataScope.ALL, frozenset(VIEW | {"activities.add_activity"})),
     Role.CUSTOMER_REP: (DataScope.OWN, frozenset(WORK)),

@@ -23,7 +23,19 @@ MAX_EXAMPLES = 30
 PASSWORD = "kehu-test-pw"
 SCHEMA_URL = "/api/v1/openapi.json"
 # Each area of the API is its own test (so they spread over the test workers): path prefix → name.
-AREAS = ["auth", "customers", "contacts", "activities", "pool", "classification", "collection", "transfer"]
+AREAS = [
+    "auth",
+    "customers",
+    "contacts",
+    "activities",
+    "pool",
+    "classification",
+    "collection",
+    "transfer",
+    "leads",
+    "sales",
+    "webhooks",
+]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
 ROLE_ONLY = {
     "POST /api/v1/pool/customers/{customer_id}/assign": "pool.assign_customer",

@@ -1,0 +1,1 @@
+"""Webhooks (INT-4): subscriptions, signed deliveries with retries and a delivery log."""
