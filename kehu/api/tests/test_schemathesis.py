@@ -32,9 +32,6 @@ AREAS = [
     "classification",
     "collection",
     "transfer",
-    "leads",
-    "sales",
-    "webhooks",
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
 ROLE_ONLY = {
