@@ -31,3 +31,44 @@ class ActivityFilterForm(forms.Form):
     customer = forms.IntegerField(required=False, min_value=1, max_value=2**53, widget=forms.HiddenInput)
     kind = forms.ChoiceField(required=False, choices=[("", _("All kinds"))] + ActivityKind.choices)
     open_commitments = forms.BooleanField(required=False, label=_("Open commitments only"))
+
+
+class VisitPlanForm(forms.ModelForm):
+    class Meta:
+        model = Activity
+        fields = ["planned_for", "subject", "purpose", "contact"]
+        widgets = {"planned_for": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")}
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].queryset = customer.contacts.filter(deleted_at__isnull=True)
+        self.fields["planned_for"].required = True
+        self.fields["planned_for"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+class VisitLogForm(forms.ModelForm):
+    """How a planned visit went (拜访记录): purpose, duration, content, outcome, next step."""
+
+    class Meta:
+        model = Activity
+        fields = ["purpose", "duration_minutes", "content", "outcome", "next_step"]
+        widgets = {"content": forms.Textarea(attrs={"rows": 3}), "outcome": forms.Textarea(attrs={"rows": 2})}
+
+    def clean_duration_minutes(self):
+        value = self.cleaned_data.get("duration_minutes")
+        if value is not None and value > 24 * 60:
+            raise forms.ValidationError(_("A duration cannot be longer than a day."))
+        return value
+
+
+class CheckInForm(forms.Form):
+    """Filled by the phone's browser when it allows geolocation; empty means "time only"."""
+
+    latitude = forms.DecimalField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
+    longitude = forms.DecimalField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
+    accuracy = forms.FloatField(required=False, min_value=0, max_value=1_000_000, widget=forms.HiddenInput)
+
+
+class WeekForm(forms.Form):
+    user = forms.IntegerField(required=False, min_value=1, max_value=2**53)
+    week = forms.DateField(required=False, input_formats=["%Y-%m-%d"])

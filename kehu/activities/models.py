@@ -41,6 +41,20 @@ class Activity(TimeStamped, SoftDeletable, Versioned):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="activities"
     )
+    # Visit plans (拜访计划): a visit with a planned time that is not done yet; the log fills the rest.
+    planned_for = models.DateTimeField(_("planned for"), null=True, blank=True, validators=[validate_sane_year])
+    purpose = models.CharField(_("purpose"), max_length=200, blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+    next_step = models.CharField(_("next step"), max_length=300, blank=True)
+    # Check-in (签到) from a phone: the time always, the position when the browser gave it.
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    check_in_latitude = models.DecimalField(
+        _("check-in latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    check_in_longitude = models.DecimalField(
+        _("check-in longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    check_in_accuracy_m = models.PositiveIntegerField(_("check-in accuracy (metres)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("activity")
@@ -51,10 +65,16 @@ class Activity(TimeStamped, SoftDeletable, Versioned):
             # Open commitments of one customer (360° page) and of one person (dashboard), due first.
             models.Index(fields=["customer", "kind", "is_done", "due_on"], name="activity_customer_commit_idx"),
             models.Index(fields=["owner", "kind", "is_done", "due_on"], name="activity_owner_commit_idx"),
+            # A rep's week: planned visits by time.
+            models.Index(fields=["owner", "planned_for"], name="activity_owner_planned_idx"),
         ]
 
     def __str__(self) -> str:
         return self.subject
+
+    @property
+    def is_planned_visit(self) -> bool:
+        return self.kind == ActivityKind.VISIT and self.planned_for is not None and not self.is_done
 
     @property
     def is_overdue(self) -> bool:

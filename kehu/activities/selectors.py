@@ -1,10 +1,13 @@
-from django.db.models import QuerySet
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from kehu.activities.models import Activity, ActivityKind
-from kehu.customers.models import Customer
+from kehu.customers.models import Contact, Customer
 from kehu.users.models import User
-from kehu.users.scopes import scope_q
+from kehu.users.scopes import is_in_team_of, scope_q
 
 
 def activity_qs_visible_to(user: User) -> QuerySet[Activity]:
@@ -31,3 +34,106 @@ def open_commitments_of(customer: Customer) -> QuerySet[Activity]:
         .select_related("owner")
         .order_by("due_on", "id")
     )
+
+
+def team_members(user: User) -> list[User]:
+    """The people whose week and tasks `user` may look at: themselves and their team (ACC-3)."""
+    if not user.is_authenticated:
+        return []
+    people = User.objects.filter(is_active=True).select_related("department").order_by("username")
+    return [person for person in people if is_in_team_of(user, person)]
+
+
+def person_for(user: User, raw) -> User | None:
+    """The person a `?user=` parameter names, if `user` may see their work; None means "the whole team"."""
+    if raw in (None, ""):
+        return None
+    try:
+        person = User.objects.select_related("department").get(pk=int(raw))
+    except (User.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None
+    if not is_in_team_of(user, person):
+        raise Http404
+    return person
+
+
+def week_activities(user: User, *, start: date, person: User | None) -> QuerySet[Activity]:
+    """Visits (planned or logged), calls, meetings and commitments due in the 7 days from `start`."""
+    tz = timezone.get_current_timezone()
+    begin = datetime.combine(start, time.min, tzinfo=tz)
+    end = begin + timedelta(days=7)
+    qs = activity_qs_visible_to(user)
+    if person is not None:
+        qs = qs.filter(owner=person)
+    in_week = (
+        Q(planned_for__gte=begin, planned_for__lt=end)
+        | Q(
+            planned_for__isnull=True,
+            kind__in=[ActivityKind.VISIT, ActivityKind.CALL, ActivityKind.MEETING],
+            occurred_at__gte=begin,
+            occurred_at__lt=end,
+        )
+        | Q(kind=ActivityKind.COMMITMENT, due_on__gte=start, due_on__lt=start + timedelta(days=7))
+    )
+    return qs.filter(in_week).select_related("customer", "owner", "contact").order_by("occurred_at", "id")
+
+
+def open_commitments_for(user: User, *, person: User | None) -> QuerySet[Activity]:
+    """Open commitments (承诺), due soonest first: one person's, or everyone's `user` may see."""
+    qs = activity_qs_visible_to(user).filter(kind=ActivityKind.COMMITMENT, is_done=False)
+    if person is not None:
+        qs = qs.filter(owner=person)
+    return qs.select_related("customer", "owner").order_by("due_on", "id")
+
+
+def planned_visits_for(user: User, *, person: User | None) -> QuerySet[Activity]:
+    qs = activity_qs_visible_to(user).filter(kind=ActivityKind.VISIT, planned_for__isnull=False, is_done=False)
+    if person is not None:
+        qs = qs.filter(owner=person)
+    return qs.select_related("customer", "owner").order_by("planned_for", "id")
+
+
+def _month_days(start: date, days: int) -> list[date]:
+    return [start + timedelta(days=n) for n in range(days)]
+
+
+def next_anniversary(day: date, today: date) -> date:
+    """The next time the month and day of `day` come round, from `today` (29 Feb → 28 Feb)."""
+    for year in (today.year, today.year + 1):
+        try:
+            candidate = day.replace(year=year)
+        except ValueError:
+            candidate = date(year, 2, 28)
+        if candidate >= today:
+            return candidate
+    return today
+
+
+def birthdays_upcoming(user: User, *, days: int = 14, today: date | None = None) -> list:
+    """Contacts whose birthday (生日提醒) falls in the next `days` days, soonest first.
+
+    A birthday is part of the contact's private file: shown only where the user may see it
+    (the customer's owner, or someone with `customers.view_sensitive` in scope)."""
+    if not user.is_authenticated or not user.has_perm("customers.view_customer"):
+        return []
+    today = today or timezone.localdate()
+    match = Q(pk__in=[])
+    for day in _month_days(today, days):
+        match |= Q(birthday__month=day.month, birthday__day=day.day)
+        if day.month == 2 and day.day == 28:
+            match |= Q(birthday__month=2, birthday__day=29)
+    qs = Contact.objects.filter(
+        scope_q(user, owner="customer__owner"),
+        match,
+        birthday__isnull=False,
+        deleted_at__isnull=True,
+        customer__deleted_at__isnull=True,
+    )
+    if not (user.is_superuser or user.has_perm("customers.view_sensitive")):
+        qs = qs.filter(customer__owner=user)
+    found = []
+    for contact in qs.select_related("customer").only("id", "name", "birthday", "customer__id", "customer__name")[:200]:
+        contact.next_birthday = next_anniversary(contact.birthday, today)
+        contact.days_until = (contact.next_birthday - today).days
+        found.append(contact)
+    return sorted(found, key=lambda c: (c.next_birthday, c.name))

@@ -1,5 +1,7 @@
 """Every write to activities; each one lands on the customer's timeline."""
 
+from decimal import Decimal, InvalidOperation
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -125,3 +127,127 @@ def activity_delete(*, activity: Activity, actor: User) -> None:
     activity.deleted_at = now
     TimelineEntry.objects.filter(subject_type=activity._meta.label_lower, subject_id=activity.pk).delete()
     audit_record(actor=actor, action=AuditAction.DELETE, instance=activity)
+
+
+@transaction.atomic
+def visit_plan(
+    *, customer: Customer, actor: User, planned_for, subject: str, purpose: str = "", contact=None
+) -> Activity:
+    """Plan a visit (拜访计划): a visit with a planned time, not yet done. It shows on the rep's week."""
+    if not actor.has_perm("activities.add_activity"):
+        raise PermissionDenied
+    if planned_for is None:
+        raise ValidationError({"planned_for": _("Say when the visit is planned.")})
+    activity = Activity(
+        customer=customer,
+        owner=actor,
+        kind=ActivityKind.VISIT,
+        subject=subject,
+        purpose=(purpose or "").strip(),
+        contact=contact,
+        planned_for=planned_for,
+        occurred_at=planned_for,
+    )
+    _clean(activity)
+    activity.save()
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=activity)
+    return activity
+
+
+def _check_planned_visit(activity: Activity) -> None:
+    if activity.kind != ActivityKind.VISIT or activity.planned_for is None:
+        raise ValidationError(_("Only planned visits can be checked in or logged here."))
+    if activity.is_done:
+        raise ValidationError(_("This visit has already been logged."))
+
+
+def _coordinate(value, limit: int):
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value)).quantize(Decimal("0.000001"))
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite() or abs(number) > limit:
+        return None
+    return number
+
+
+@transaction.atomic
+def visit_check_in(*, activity: Activity, actor: User, latitude=None, longitude=None, accuracy=None) -> Activity:
+    """Check in on a planned visit (签到): the time always; the position when the phone gave one."""
+    _check_may_change(actor, activity)
+    _check_planned_visit(activity)
+    lat, lng = _coordinate(latitude, 90), _coordinate(longitude, 180)
+    if lat is None or lng is None:
+        lat = lng = None
+    try:
+        acc = int(float(accuracy)) if accuracy not in (None, "") and lat is not None else None
+    except (TypeError, ValueError, OverflowError):
+        acc = None
+    if acc is not None and not 0 <= acc <= 1_000_000:
+        acc = None
+    now = timezone.now()
+    activity.checked_in_at = now
+    activity.check_in_latitude, activity.check_in_longitude, activity.check_in_accuracy_m = lat, lng, acc
+    Activity.objects.filter(pk=activity.pk).update(
+        checked_in_at=now, check_in_latitude=lat, check_in_longitude=lng, check_in_accuracy_m=acc, updated_at=now
+    )
+    payload = {}
+    if lat is not None:
+        payload = {"latitude": str(lat), "longitude": str(lng), "accuracy_m": acc}
+    timeline_append(
+        customer_id=activity.customer_id,
+        kind=TimelineKind.CHECK_IN,
+        actor=actor,
+        summary=activity.subject,
+        subject=activity,
+        payload=payload,
+        occurred_at=now,
+    )
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=activity, changes={"checked_in_at": [None, str(now)]})
+    return activity
+
+
+@transaction.atomic
+def visit_log_result(
+    *,
+    activity: Activity,
+    actor: User,
+    duration_minutes=None,
+    content: str = "",
+    outcome: str = "",
+    next_step: str = "",
+    purpose: str | None = None,
+) -> Activity:
+    """Log how a planned visit went: duration, content, outcome, next step. It lands on the timeline."""
+    _check_may_change(actor, activity)
+    _check_planned_visit(activity)
+    now = timezone.now()
+    activity.duration_minutes = duration_minutes
+    activity.content = content or ""
+    activity.outcome = (outcome or "").strip()
+    activity.next_step = (next_step or "").strip()
+    if purpose is not None:
+        activity.purpose = purpose.strip()
+    activity.occurred_at = activity.checked_in_at or now
+    activity.is_done, activity.done_at = True, now
+    _clean(activity)
+    activity.version += 1
+    activity.save()
+    payload = _payload(activity)
+    for name in ("purpose", "outcome", "next_step"):
+        if getattr(activity, name):
+            payload[name] = getattr(activity, name)[:500]
+    timeline_append(
+        customer_id=activity.customer_id,
+        kind=TimelineKind.VISIT,
+        actor=actor,
+        summary=activity.subject,
+        subject=activity,
+        payload=payload,
+        occurred_at=activity.occurred_at,
+    )
+    Customer.objects.filter(pk=activity.customer_id).update(updated_at=now)
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=activity, changes={"is_done": [False, True]})
+    return activity

@@ -5,6 +5,11 @@ from kehu.activities import views
 app_name = "activities"
 urlpatterns = [
     path("", views.activity_list, name="activity-list"),
+    path("week/", views.activity_week, name="week"),
+    path("tasks/", views.task_list, name="task-list"),
+    path("plan/<int:customer_pk>/", views.visit_plan, name="visit-plan"),
+    path("<int:pk>/visit/", views.visit_log, name="visit-log"),
+    path("<int:pk>/check-in/", views.visit_check_in, name="visit-check-in"),
     path("<int:pk>/edit/", views.activity_edit, name="activity-edit"),
     path("<int:pk>/done/", views.commitment_done, name="commitment-done"),
     path("<int:pk>/delete/", views.activity_delete, name="activity-delete"),

@@ -1,16 +1,20 @@
 """Activity list, edit, commitment done, delete (SAL-7). Logging from the 360° page is in workspace."""
 
+from datetime import date, timedelta
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.activities import selectors, services
-from kehu.activities.forms import ActivityFilterForm, ActivityForm
+from kehu.activities.forms import ActivityFilterForm, ActivityForm, CheckInForm, VisitLogForm, VisitPlanForm, WeekForm
 from kehu.activities.models import ActivityKind
 from kehu.core.forms import apply_errors
+from kehu.customers import selectors as customer_selectors
 
 PAGE_SIZE = 50
 
@@ -74,3 +78,136 @@ def activity_delete(request, pk):
     services.activity_delete(activity=activity, actor=request.user)
     messages.success(request, _("Activity deleted."))
     return redirect(reverse("workspace:customer-detail", args=[activity.customer_id]))
+
+
+def _week_start(day) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def activity_week(request):
+    """A rep's week (拜访计划): planned and logged visits, calls, meetings, commitments due. Managers see the team's."""
+    form = WeekForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    if not request.user.has_perm("activities.view_activity"):
+        raise PermissionDenied
+    start = _week_start(data.get("week") or timezone.localdate())
+    person = selectors.person_for(request.user, data.get("user"))
+    items = list(selectors.week_activities(request.user, start=start, person=person))
+    days = []
+    for offset in range(7):
+        day = start + timedelta(days=offset)
+        rows = [
+            a
+            for a in items
+            if (
+                a.due_on == day
+                if a.kind == ActivityKind.COMMITMENT
+                else timezone.localdate(a.planned_for or a.occurred_at) == day
+            )
+        ]
+        days.append({"day": day, "items": rows})
+    return render(
+        request,
+        "activities/week.html",
+        {
+            "days": days,
+            "start": start,
+            "previous": start - timedelta(days=7),
+            "next": start + timedelta(days=7),
+            "person": person,
+            "people": selectors.team_members(request.user),
+            "today": timezone.localdate(),
+            "nav_active": "activities",
+        },
+    )
+
+
+def task_list(request):
+    """Open commitments (承诺), due soonest first and overdue flagged; planned visits; birthdays (生日提醒)."""
+    if not request.user.has_perm("activities.view_activity"):
+        raise PermissionDenied
+    form = WeekForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    raw = data.get("user")
+    person = selectors.person_for(request.user, raw) if raw else request.user
+    if request.GET.get("team") == "1":
+        person = None
+    return render(
+        request,
+        "activities/task_list.html",
+        {
+            "commitments": selectors.open_commitments_for(request.user, person=person)[:PAGE_SIZE],
+            "visits": selectors.planned_visits_for(request.user, person=person)[:PAGE_SIZE],
+            "birthdays": selectors.birthdays_upcoming(request.user),
+            "person": person,
+            "people": selectors.team_members(request.user),
+            "today": timezone.localdate(),
+            "nav_active": "activities",
+        },
+    )
+
+
+def visit_plan(request, customer_pk):
+    customer = customer_selectors.customer_get(request.user, customer_pk)
+    if not request.user.has_perm("activities.add_activity"):
+        raise PermissionDenied
+    form = VisitPlanForm(request.POST or None, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.visit_plan(customer=customer, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Visit planned."))
+            return redirect(reverse("activities:week"))
+    return render(
+        request, "activities/visit_plan.html", {"form": form, "customer": customer, "nav_active": "activities"}
+    )
+
+
+def _visit_for_change(request, pk):
+    activity = selectors.activity_get(request.user, pk)
+    if activity.owner_id != request.user.pk and not request.user.has_perm("activities.change_activity"):
+        raise PermissionDenied
+    return activity
+
+
+def visit_log(request, pk):
+    """The visit log form of a planned visit, with the check-in button for phones (签到)."""
+    activity = _visit_for_change(request, pk)
+    form = VisitLogForm(request.POST or None, instance=activity)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.visit_log_result(
+                activity=selectors.activity_get(request.user, pk), actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Visit logged."))
+            return redirect(reverse("workspace:customer-detail", args=[activity.customer_id]))
+    return render(
+        request,
+        "activities/visit_log.html",
+        {"form": form, "activity": activity, "check_in_form": CheckInForm(), "nav_active": "activities"},
+    )
+
+
+@require_POST
+def visit_check_in(request, pk):
+    activity = _visit_for_change(request, pk)
+    form = CheckInForm(request.POST)
+    position = form.cleaned_data if form.is_valid() else {}
+    try:
+        services.visit_check_in(
+            activity=activity,
+            actor=request.user,
+            latitude=position.get("latitude"),
+            longitude=position.get("longitude"),
+            accuracy=position.get("accuracy"),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Checked in."))
+    return redirect(reverse("activities:visit-log", args=[activity.pk]))
