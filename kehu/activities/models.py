@@ -84,3 +84,21 @@ class Activity(TimeStamped, SoftDeletable, Versioned):
             and self.due_on is not None
             and self.due_on < timezone.localdate()
         )
+
+
+class CalendarFeed(models.Model):
+    """A user's secret iCalendar subscription URL (日历订阅, INT-3); only the token's SHA-256 is stored."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -2,17 +2,20 @@
 
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from kehu.activities import selectors, services
+from kehu.activities import calendar, selectors, services
 from kehu.activities.forms import ActivityFilterForm, ActivityForm, CheckInForm, VisitLogForm, VisitPlanForm, WeekForm
-from kehu.activities.models import ActivityKind
+from kehu.activities.models import ActivityKind, CalendarFeed
 from kehu.core.forms import apply_errors
 from kehu.customers import selectors as customer_selectors
 
@@ -211,3 +214,32 @@ def visit_check_in(request, pk):
     else:
         messages.success(request, _("Checked in."))
     return redirect(reverse("activities:visit-log", args=[activity.pk]))
+
+
+def calendar_settings(request):
+    """The user's calendar subscription (日历订阅): make a new secret URL; the old one stops working."""
+    url = None
+    if request.method == "POST":
+        raw = calendar.calendar_token_regenerate(user=request.user)
+        url = request.build_absolute_uri(reverse("activities:calendar-feed", args=[raw]))
+        messages.success(request, _("A new calendar address was made; the old one no longer works."))
+    has_feed = CalendarFeed.objects.filter(user=request.user).exists()
+    return render(
+        request,
+        "activities/calendar_settings.html",
+        {"url": url, "has_feed": has_feed, "nav_active": "activities"},
+    )
+
+
+@login_not_required
+@require_GET
+def calendar_feed(request, token):
+    """The public, secret-URL iCalendar feed; a wrong or replaced token gets 404."""
+    owner = calendar.calendar_feed_owner(token)
+    if owner is None:
+        raise Http404
+    with translation.override(owner.language or settings.LANGUAGE_CODE):
+        body = calendar.calendar_build(owner)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,98 @@
+"""The iCalendar feed of one user (INT-3): planned visits, open commitments and contact birthdays."""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from icalendar import Calendar, Event, Todo
+
+from kehu.activities import selectors
+from kehu.activities.models import ActivityKind, CalendarFeed
+from kehu.core.audit import audit_record
+from kehu.core.models import AuditAction
+from kehu.customers.models import Contact
+from kehu.users.models import User, hash_token
+
+FEED_CAP = 2000
+
+
+@transaction.atomic
+def calendar_token_regenerate(*, user: User) -> str:
+    """Issue a new secret feed token for `user`; the old URL stops working. Returns the raw token once."""
+    raw = secrets.token_urlsafe(32)
+    CalendarFeed.objects.update_or_create(
+        user=user, defaults={"token_hash": hash_token(raw), "created_at": timezone.now(), "last_used_at": None}
+    )
+    audit_record(actor=user, action=AuditAction.UPDATE, instance=user, changes={"calendar_feed": ["", "regenerated"]})
+    return raw
+
+
+def calendar_feed_owner(raw: str) -> User | None:
+    """The active user whose feed `raw` opens, or None."""
+    if not raw or len(raw) > 100:
+        return None
+    feed = CalendarFeed.objects.select_related("user").filter(token_hash=hash_token(raw)).first()
+    if feed is None or not feed.user.is_active:
+        return None
+    CalendarFeed.objects.filter(pk=feed.pk).update(last_used_at=timezone.now())
+    return feed.user
+
+
+def _uid(kind: str, pk: int) -> str:
+    return f"{kind}-{pk}@kehu"
+
+
+def calendar_build(user: User) -> bytes:
+    """The user's own planned visits and open commitments, and the birthdays of contacts of customers they own."""
+    cal = Calendar()
+    cal.add("prodid", "-//Kehu CRM//kehu//")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", _("Kehu: visits and commitments"))
+    cal.add("x-wr-timezone", settings.TIME_ZONE)
+    stamp = timezone.now()
+    mine = selectors.activity_qs_visible_to(user).filter(owner=user).select_related("customer")
+    visits = mine.filter(kind=ActivityKind.VISIT, planned_for__isnull=False, is_done=False).order_by("planned_for")
+    for visit in visits[:FEED_CAP]:
+        event = Event()
+        event.add("uid", _uid("visit", visit.pk))
+        event.add("dtstamp", stamp)
+        event.add("dtstart", visit.planned_for)
+        event.add("dtend", visit.planned_for + timedelta(minutes=visit.duration_minutes or 60))
+        event.add("summary", f"{_('Visit')}: {visit.subject} · {visit.customer.name}")
+        if visit.purpose:
+            event.add("description", visit.purpose)
+        cal.add_component(event)
+    commitments = mine.filter(kind=ActivityKind.COMMITMENT, is_done=False).order_by("due_on")
+    for commitment in commitments[:FEED_CAP]:
+        todo = Todo()
+        todo.add("uid", _uid("commitment", commitment.pk))
+        todo.add("dtstamp", stamp)
+        todo.add("due", commitment.due_on)
+        todo.add("summary", f"{_('Commitment')}: {commitment.subject} · {commitment.customer.name}")
+        todo.add("status", "NEEDS-ACTION")
+        cal.add_component(todo)
+    contacts = (
+        Contact.objects.filter(
+            customer__owner=user, birthday__isnull=False, deleted_at__isnull=True, customer__deleted_at__isnull=True
+        )
+        .select_related("customer")
+        .order_by("pk")
+    )
+    if user.has_perm("customers.view_customer"):
+        for contact in contacts[:FEED_CAP]:
+            event = Event()
+            event.add("uid", _uid("birthday", contact.pk))
+            event.add("dtstamp", stamp)
+            event.add("dtstart", contact.birthday)
+            event.add("dtend", contact.birthday + timedelta(days=1))
+            event.add("rrule", {"freq": "yearly"})
+            event.add(
+                "summary",
+                _("Birthday: %(name)s · %(customer)s") % {"name": contact.name, "customer": contact.customer.name},
+            )
+            event.add("transp", "TRANSPARENT")
+            cal.add_component(event)
+    return cal.to_ical()
