@@ -1,3 +1,129 @@
-from ninja import Router
+"""Webhooks (INT-4): subscriptions, signed deliveries with retries and a delivery log. Administrators only."""
+
+from datetime import datetime
+from typing import Annotated
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from ninja import Field, Query, Router, Schema, Status
+
+from kehu.core.api import Id, Page, Text
+from kehu.webhooks import services
+from kehu.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
 
 router = Router(tags=["webhooks"])
+
+
+class SubscriptionOut(Schema):
+    id: int
+    url: str
+    events: list[str]
+    is_active: bool
+    description: str
+    secret: str = Field(description="Signs each body: X-Kehu-Signature = sha256=HMAC(secret, timestamp + '.' + body).")
+    created_at: datetime
+
+
+class SubscriptionIn(Schema):
+    url: Text(500)
+    events: Annotated[list[WebhookEvent], Field(min_length=1, max_length=10)]
+    is_active: bool = True
+    description: Text(200) = ""
+
+
+class SubscriptionPatch(Schema):
+    url: Text(500) | None = None
+    events: Annotated[list[WebhookEvent], Field(min_length=1, max_length=10)] | None = None
+    is_active: bool | None = None
+    description: Text(200) | None = None
+
+
+class DeliveryOut(Schema):
+    id: int
+    subscription_id: int
+    event: str
+    payload: dict
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_response_code: int | None
+    last_response_body: str
+    last_error: str
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class DeliveryList(Page):
+    items: list[DeliveryOut]
+
+
+class DeliveryQuery(Schema):
+    subscription_id: Id | None = None
+    status: DeliveryStatus | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 25
+    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
+def _admin(request) -> None:
+    if not request.user.has_perm("webhooks.manage_webhooks"):
+        raise PermissionDenied
+
+
+def _subscription(request, subscription_id: int) -> WebhookSubscription:
+    _admin(request)
+    try:
+        return WebhookSubscription.objects.get(pk=subscription_id)
+    except WebhookSubscription.DoesNotExist:
+        raise Http404 from None
+
+
+@router.get("/subscriptions", response=list[SubscriptionOut])
+def subscription_list(request):
+    _admin(request)
+    return list(WebhookSubscription.objects.order_by("-created_at", "-id")[:500])
+
+
+@router.post("/subscriptions", response={201: SubscriptionOut})
+def subscription_create(request, payload: SubscriptionIn):
+    _admin(request)
+    data = payload.dict()
+    data["events"] = [str(e.value) for e in payload.events]
+    return Status(201, services.webhook_subscription_create(actor=request.user, **data))
+
+
+@router.get("/subscriptions/{subscription_id}", response=SubscriptionOut)
+def subscription_read(request, subscription_id: Id):
+    return _subscription(request, subscription_id)
+
+
+@router.patch("/subscriptions/{subscription_id}", response=SubscriptionOut)
+def subscription_update(request, subscription_id: Id, payload: SubscriptionPatch):
+    subscription = _subscription(request, subscription_id)
+    data = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    if "events" in data:
+        data["events"] = [str(e.value) for e in payload.events]
+    if not data:
+        return subscription
+    return services.webhook_subscription_update(subscription=subscription, actor=request.user, **data)
+
+
+@router.delete("/subscriptions/{subscription_id}", response={204: None})
+def subscription_delete(request, subscription_id: Id):
+    services.webhook_subscription_delete(subscription=_subscription(request, subscription_id), actor=request.user)
+    return Status(204, None)
+
+
+@router.get("/deliveries", response=DeliveryList)
+def delivery_list(request, query: Query[DeliveryQuery]):
+    _admin(request)
+    qs = WebhookDelivery.objects.order_by("-created_at", "-id")
+    if query.subscription_id:
+        qs = qs.filter(subscription_id=query.subscription_id)
+    if query.status:
+        qs = qs.filter(status=query.status)
+    count = qs[:10_001].count()
+    return {
+        "items": list(qs[query.offset : query.offset + query.limit]),
+        "count": min(count, 10_000),
+        "count_is_capped": count > 10_000,
+    }

@@ -1,6 +1,220 @@
-"""Every domain announces its events here; subscribers get signed deliveries (INT-4)."""
+"""Every domain announces its events here; subscribers get signed deliveries (INT-4).
+
+A delivery is a POST of a JSON body with the headers
+`X-Kehu-Event`, `X-Kehu-Delivery`, `X-Kehu-Timestamp` and
+`X-Kehu-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>" with the subscription's secret>`.
+A 2xx answer ends it; anything else is retried with exponential backoff, up to MAX_ATTEMPTS.
+"""
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.core.audit import audit_record
+from kehu.core.models import AuditAction
+from kehu.users.models import User
+from kehu.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
+
+MAX_ATTEMPTS = 6
+BACKOFF_BASE = timedelta(minutes=1)  # 1, 2, 4, 8, 16 minutes between attempts
+TIMEOUT_SECONDS = 5
+LEASE = timedelta(minutes=2)  # a delivery being sent is not picked up again meanwhile
+SUBSCRIPTION_FIELDS = ("url", "events", "is_active", "description")
 
 
 def webhook_emit(*, event: str, payload: dict) -> None:
     """Queue a delivery of `event` (e.g. "lead.created") with a JSON-serialisable `payload` to every
     active subscription, after the current transaction commits. Call it from services only."""
+    data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    transaction.on_commit(lambda: _deliveries_create(event, data))
+
+
+def _deliveries_create(event: str, data: dict) -> None:
+    from kehu.webhooks.tasks import deliver_webhook
+
+    now = timezone.now()
+    subscriptions = [s for s in WebhookSubscription.objects.filter(is_active=True) if event in (s.events or [])]
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [WebhookDelivery(subscription=s, event=event, payload=data, next_attempt_at=now) for s in subscriptions]
+    )
+    for delivery in deliveries:
+        deliver_webhook.enqueue(delivery.pk)
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The value of X-Kehu-Signature for a body sent at `timestamp`."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is an answer like any other non-2xx: retried, never followed
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str, str]:
+    """(status code, body excerpt, error) of one POST."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        return None, "", "not an http(s) URL"
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - scheme checked
+    try:
+        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+            return response.status, response.read(500).decode("utf-8", "replace"), ""
+    except urllib.error.HTTPError as exc:
+        excerpt = exc.read(500).decode("utf-8", "replace") if exc.fp else ""
+        return exc.code, excerpt, ""
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return None, "", str(getattr(exc, "reason", exc))[:300]
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed attempt."""
+    return BACKOFF_BASE * (2 ** max(attempts - 1, 0))
+
+
+def webhook_deliver(delivery_id: int) -> str | None:
+    """Send one due delivery once; record the answer; schedule the retry or give up. Returns the status."""
+    now = timezone.now()
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    ).update(next_attempt_at=now + LEASE)
+    if not claimed:
+        return None
+    delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
+    subscription = delivery.subscription
+    body = json.dumps(
+        {
+            "id": delivery.pk,
+            "event": delivery.event,
+            "created_at": delivery.created_at.isoformat(),
+            "data": delivery.payload,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Kehu-Webhooks/1",
+        "X-Kehu-Event": delivery.event,
+        "X-Kehu-Delivery": str(delivery.pk),
+        "X-Kehu-Timestamp": timestamp,
+        "X-Kehu-Signature": sign(subscription.secret, timestamp, body),
+    }
+    if not subscription.is_active:
+        code, excerpt, error = None, "", "subscription inactive"
+    else:
+        code, excerpt, error = _post(subscription.url, body, headers)
+    delivery.attempts += 1
+    delivery.last_response_code, delivery.last_response_body, delivery.last_error = code, excerpt[:500], error
+    done = timezone.now()
+    if code is not None and 200 <= code < 300:
+        delivery.status, delivery.delivered_at, delivery.next_attempt_at = DeliveryStatus.SUCCEEDED, done, None
+    elif delivery.attempts >= MAX_ATTEMPTS or not subscription.is_active:
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
+    else:
+        delivery.next_attempt_at = done + backoff(delivery.attempts)
+    delivery.save()
+    return delivery.status
+
+
+def webhook_retry_due(*, now=None, limit: int = 200) -> int:
+    """Send the deliveries whose next attempt is due; returns how many were tried."""
+    now = now or timezone.now()
+    due = list(
+        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for pk in due if webhook_deliver(pk) is not None)
+
+
+def _check(actor: User) -> None:
+    if not actor.is_authenticated or not actor.has_perm("webhooks.manage_webhooks"):
+        raise PermissionDenied
+
+
+def _clean(subscription: WebhookSubscription) -> None:
+    errors = {}
+    url = (subscription.url or "").strip()
+    subscription.url = url
+    parts = urlsplit(url) if len(url) <= 500 else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        errors["url"] = _("Give an http:// or https:// address.")
+    events = subscription.events
+    if not isinstance(events, list) or not events or any(e not in WebhookEvent.values for e in events):
+        errors["events"] = _("Choose one or more of the known events.")
+    else:
+        subscription.events = sorted(set(events))
+    if len(subscription.description or "") > 200:
+        errors["description"] = _("Keep the description under 200 characters.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def webhook_subscription_create(
+    *, actor: User, url: str, events: list, is_active: bool = True, description: str = ""
+) -> WebhookSubscription:
+    _check(actor)
+    subscription = WebhookSubscription(
+        url=url,
+        events=events,
+        is_active=is_active,
+        description=description or "",
+        created_by=actor,
+        secret=secrets.token_hex(24),
+    )
+    _clean(subscription)
+    subscription.save()
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=subscription)
+    return subscription
+
+
+@transaction.atomic
+def webhook_subscription_update(*, subscription: WebhookSubscription, actor: User, **fields) -> WebhookSubscription:
+    _check(actor)
+    for name, value in fields.items():
+        if name not in SUBSCRIPTION_FIELDS:
+            raise ValidationError({name: _("This field cannot be changed.")})
+        setattr(subscription, name, value)
+    _clean(subscription)
+    subscription.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=subscription,
+        changes={k: [None, str(v)] for k, v in fields.items()},
+    )
+    return subscription
+
+
+@transaction.atomic
+def webhook_subscription_rotate_secret(*, subscription: WebhookSubscription, actor: User) -> WebhookSubscription:
+    _check(actor)
+    subscription.secret = secrets.token_hex(24)
+    subscription.save(update_fields=["secret", "updated_at"])
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=subscription, changes={"secret": ["***", "***"]})
+    return subscription
+
+
+@transaction.atomic
+def webhook_subscription_delete(*, subscription: WebhookSubscription, actor: User) -> None:
+    _check(actor)
+    audit_record(actor=actor, action=AuditAction.DELETE, instance=subscription)
+    subscription.delete()

@@ -32,6 +32,7 @@ AREAS = [
     "classification",
     "collection",
     "transfer",
+    "webhooks",
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
 ROLE_ONLY = {
@@ -47,6 +48,12 @@ ROLE_ONLY = {
     "POST /api/v1/collection/{form_id}/return": "collection.approve_form",
     "PUT /api/v1/collection/routes": "collection.approve_form",
     "DELETE /api/v1/collection/routes/{route_id}": "collection.approve_form",
+    "GET /api/v1/webhooks/subscriptions": "webhooks.manage_webhooks",
+    "POST /api/v1/webhooks/subscriptions": "webhooks.manage_webhooks",
+    "GET /api/v1/webhooks/subscriptions/{subscription_id}": "webhooks.manage_webhooks",
+    "PATCH /api/v1/webhooks/subscriptions/{subscription_id}": "webhooks.manage_webhooks",
+    "DELETE /api/v1/webhooks/subscriptions/{subscription_id}": "webhooks.manage_webhooks",
+    "GET /api/v1/webhooks/deliveries": "webhooks.manage_webhooks",
 }
 # Exports and vCards need the export permission (a sales rep may not export).
 EXPORTS = ("/exports", "/vcard")

@@ -1,0 +1,15 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kehu.webhooks.models import WebhookEvent, WebhookSubscription
+
+
+class SubscriptionForm(forms.ModelForm):
+    events = forms.MultipleChoiceField(
+        label=_("events"), choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["url", "events", "description", "is_active"]
+        widgets = {"url": forms.TextInput(attrs={"placeholder": "https://"})}

@@ -1,0 +1,156 @@
+"""Signed webhook deliveries to a real receiver on loopback, retries with backoff, the log (INT-4)."""
+
+import hashlib
+import hmac
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from kehu.webhooks import services
+from kehu.webhooks.models import DeliveryStatus, WebhookDelivery
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 that records each POST and answers with the next queued status."""
+
+    def __init__(self):
+        self.received = []
+        self.statuses = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"ok" if status < 300 else b"boom")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def subscription(team, receiver):
+    return services.webhook_subscription_create(
+        actor=team.admin, url=receiver.url, events=["lead.created", "opportunity.won"]
+    )
+
+
+def _emit(capture, event="lead.created", payload=None):
+    with capture(execute=True):
+        with transaction.atomic():
+            services.webhook_emit(event=event, payload=payload or {"lead_id": 7, "name": "无锡新光电子"})
+
+
+def test_a_delivery_is_signed_over_timestamp_and_raw_body(subscription, receiver, django_capture_on_commit_callbacks):
+    _emit(django_capture_on_commit_callbacks)
+    [(headers, body)] = receiver.received
+    expected = hmac.new(
+        subscription.secret.encode(), headers["X-Kehu-Timestamp"].encode() + b"." + body, hashlib.sha256
+    ).hexdigest()
+    assert headers["X-Kehu-Signature"] == f"sha256={expected}"
+    assert headers["X-Kehu-Event"] == "lead.created"
+    data = json.loads(body)
+    assert data["event"] == "lead.created" and data["data"] == {"lead_id": 7, "name": "无锡新光电子"}
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.last_response_code) == (DeliveryStatus.SUCCEEDED, 1, 200)
+    assert delivery.delivered_at is not None and delivery.next_attempt_at is None
+
+
+def test_nothing_is_sent_when_the_transaction_rolls_back_or_nobody_listens(
+    subscription, receiver, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.webhook_emit(event="lead.created", payload={})
+            raise RuntimeError
+    _emit(django_capture_on_commit_callbacks, event="lead.converted")
+    assert receiver.received == [] and not WebhookDelivery.objects.exists()
+
+
+def test_a_500_is_retried_with_backoff_and_success_stops_the_retries(
+    subscription, receiver, django_capture_on_commit_callbacks
+):
+    receiver.statuses = [500, 500]
+    before = timezone.now()
+    _emit(django_capture_on_commit_callbacks)
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.last_response_code) == (DeliveryStatus.PENDING, 1, 500)
+    assert delivery.last_response_body == "boom"
+    first_wait = delivery.next_attempt_at - before
+    assert timedelta(seconds=55) < first_wait <= timedelta(minutes=1, seconds=5)
+
+    assert services.webhook_retry_due() == 0  # not due yet
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert services.webhook_retry_due() == 1
+    delivery.refresh_from_db()
+    assert (delivery.attempts, delivery.last_response_code) == (2, 500)
+    second_wait = delivery.next_attempt_at - timezone.now()
+    assert timedelta(seconds=115) < second_wait <= timedelta(minutes=2)
+
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert services.webhook_retry_due() == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_response_code) == (DeliveryStatus.SUCCEEDED, 3, 200)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert services.webhook_retry_due() == 0
+    assert len(receiver.received) == 3
+
+
+def test_it_gives_up_after_the_last_attempt(subscription, receiver, django_capture_on_commit_callbacks):
+    receiver.statuses = [500] * services.MAX_ATTEMPTS
+    _emit(django_capture_on_commit_callbacks)
+    for _ in range(services.MAX_ATTEMPTS - 1):
+        WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+        services.webhook_retry_due()
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == (DeliveryStatus.FAILED, 6, None)
+    assert len(receiver.received) == services.MAX_ATTEMPTS
+
+
+def test_an_unreachable_receiver_is_recorded_and_retried(team, django_capture_on_commit_callbacks):
+    services.webhook_subscription_create(actor=team.admin, url="http://127.0.0.1:9/none", events=["lead.created"])
+    _emit(django_capture_on_commit_callbacks)
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.PENDING and delivery.last_response_code is None and delivery.last_error
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://example.com/x", "javascript:alert(1)", "http://", "not a url"]
+)
+def test_non_http_urls_are_refused(team, url):
+    with pytest.raises(ValidationError):
+        services.webhook_subscription_create(actor=team.admin, url=url, events=["lead.created"])
+
+
+def test_unknown_events_are_refused(team):
+    with pytest.raises(ValidationError):
+        services.webhook_subscription_create(actor=team.admin, url="https://example.com/h", events=["lead.deleted"])
+
+
+def test_backoff_doubles():
+    assert [services.backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [60, 120, 240, 480]

@@ -1,0 +1,85 @@
+"""Administrators manage webhook subscriptions and read the delivery log (INT-4)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kehu.core.forms import apply_errors
+from kehu.webhooks import services
+from kehu.webhooks.forms import SubscriptionForm
+from kehu.webhooks.models import WebhookDelivery, WebhookSubscription
+
+PERM = "webhooks.manage_webhooks"
+LOG_SIZE = 100
+
+
+@permission_required(PERM, raise_exception=True)
+def subscription_list(request):
+    form = SubscriptionForm(request.POST or None, initial={"is_active": True})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.webhook_subscription_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Subscription added."))
+            return redirect("webhooks:subscription-list")
+    return render(
+        request,
+        "webhooks/subscription_list.html",
+        {"form": form, "subscriptions": WebhookSubscription.objects.order_by("-created_at"), "nav_active": "webhooks"},
+    )
+
+
+@permission_required(PERM, raise_exception=True)
+def subscription_edit(request, pk):
+    subscription = get_object_or_404(WebhookSubscription, pk=pk)
+    form = SubscriptionForm(request.POST or None, instance=subscription)
+    if request.method == "POST" and form.is_valid():
+        fresh = WebhookSubscription.objects.get(pk=pk)
+        try:
+            services.webhook_subscription_update(subscription=fresh, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Subscription saved."))
+            return redirect("webhooks:subscription-list")
+    return render(
+        request,
+        "webhooks/subscription_form.html",
+        {"form": form, "subscription": subscription, "nav_active": "webhooks"},
+    )
+
+
+@require_POST
+@permission_required(PERM, raise_exception=True)
+def subscription_rotate(request, pk):
+    subscription = get_object_or_404(WebhookSubscription, pk=pk)
+    services.webhook_subscription_rotate_secret(subscription=subscription, actor=request.user)
+    messages.success(request, _("A new signing secret was made; update the receiver."))
+    return redirect("webhooks:subscription-edit", pk=pk)
+
+
+@require_POST
+@permission_required(PERM, raise_exception=True)
+def subscription_delete(request, pk):
+    subscription = get_object_or_404(WebhookSubscription, pk=pk)
+    services.webhook_subscription_delete(subscription=subscription, actor=request.user)
+    messages.success(request, _("Subscription deleted."))
+    return redirect("webhooks:subscription-list")
+
+
+@permission_required(PERM, raise_exception=True)
+def delivery_list(request):
+    deliveries = WebhookDelivery.objects.select_related("subscription").order_by("-created_at", "-id")
+    raw = request.GET.get("subscription", "")
+    if raw.isdigit() and len(raw) < 16:
+        deliveries = deliveries.filter(subscription_id=int(raw))
+    return render(
+        request,
+        "webhooks/delivery_list.html",
+        {"deliveries": deliveries[:LOG_SIZE], "nav_active": "webhooks"},
+    )
