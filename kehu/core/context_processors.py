@@ -31,4 +31,6 @@ def navigation(request):
         items.append(("audit", reverse("users:audit-log"), _("Audit log")))
     if user.has_perm("users.manage_users"):
         items.append(("users", reverse("users:user-list"), _("Users")))
+    if user.has_perm("webhooks.manage_webhooks"):
+        items.append(("webhooks", reverse("webhooks:subscription-list"), _("Webhooks")))
     return {"nav": items}

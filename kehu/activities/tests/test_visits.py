@@ -189,3 +189,12 @@ def test_visit_views_answer_by_role(client, world, view, actor, expected):
             assert effect(world)
         else:
             assert db_state() == before
+
+
+def test_the_dashboard_shows_upcoming_birthdays_in_their_own_block(client, team, world):
+    birthday = (timezone.localdate() + timedelta(days=1)).replace(year=1980)
+    contact_create(customer=world.customer, actor=team.rep1, name="赵敏", birthday=birthday)
+    client.force_login(team.rep1)
+    assert 'id="care-reminders"' in client.get("/").content.decode()
+    client.force_login(team.rep2)
+    assert "赵敏" not in client.get("/").content.decode()
