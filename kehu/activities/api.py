@@ -29,6 +29,11 @@ class ActivityOut(Schema):
     is_done: bool
     done_at: datetime | None
     owner_id: int
+    planned_for: datetime | None
+    purpose: str
+    outcome: str
+    next_step: str
+    checked_in_at: datetime | None
     version: int
 
 

@@ -89,7 +89,7 @@ def activity_update(*, activity: Activity, actor: User, expected_version: int, *
         return activity
     update_versioned(activity, expected_version=expected_version, fields=list(fields))
     TimelineEntry.objects.filter(subject_type=activity._meta.label_lower, subject_id=activity.pk).exclude(
-        kind=TimelineKind.COMMITMENT_DONE
+        kind__in=[TimelineKind.COMMITMENT_DONE, TimelineKind.CHECK_IN]
     ).update(
         kind=activity.kind, summary=activity.subject[:300], payload=_payload(activity), occurred_at=activity.occurred_at
     )

@@ -198,3 +198,21 @@ def test_the_dashboard_shows_upcoming_birthdays_in_their_own_block(client, team,
     assert 'id="care-reminders"' in client.get("/").content.decode()
     client.force_login(team.rep2)
     assert "赵敏" not in client.get("/").content.decode()
+
+
+def test_editing_a_logged_visit_keeps_its_check_in_on_the_timeline(world):
+    rep1 = world.team.rep1
+    services.visit_check_in(activity=world.plan, actor=rep1)
+    visit = services.visit_log_result(activity=Activity.objects.get(pk=world.plan.pk), actor=rep1, outcome="好")
+    services.activity_update(activity=visit, actor=rep1, expected_version=visit.version, subject="拜访技术部和采购部")
+    kinds = sorted(
+        TimelineEntry.objects.filter(subject_id=visit.pk, subject_type="activities.activity").values_list(
+            "kind", flat=True
+        )
+    )
+    assert kinds == [TimelineKind.CHECK_IN, TimelineKind.VISIT]
+
+
+def test_the_api_shows_the_visit_fields(api_client, world):
+    body = api_client(world.team.rep1).get(f"/api/v1/activities/{world.plan.pk}").json()
+    assert body["planned_for"] is not None and body["checked_in_at"] is None and body["outcome"] == ""
