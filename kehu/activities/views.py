@@ -90,7 +90,8 @@ def _week_start(day) -> date:
 def activity_week(request):
     """A rep's week (拜访计划): planned and logged visits, calls, meetings, commitments due. Managers see the team's."""
     form = WeekForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})  # the valid parameters, even if another one is not
     if not request.user.has_perm("activities.view_activity"):
         raise PermissionDenied
     start = _week_start(data.get("week") or timezone.localdate())
@@ -130,7 +131,8 @@ def task_list(request):
     if not request.user.has_perm("activities.view_activity"):
         raise PermissionDenied
     form = WeekForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})  # the valid parameters, even if another one is not
     raw = data.get("user")
     person = selectors.person_for(request.user, raw) if raw else request.user
     if request.GET.get("team") == "1":

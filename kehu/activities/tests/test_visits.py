@@ -129,9 +129,9 @@ def test_week_and_task_list_run_a_fixed_number_of_queries(client, world, django_
             customer=world.customer, actor=world.team.rep1, kind="commitment", subject=f"承诺{n}", due_on=_monday()
         )
     client.force_login(world.team.manager1)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(5):
         assert client.get("/activities/week/").status_code == 200
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(7):
         assert client.get("/activities/tasks/?team=1").status_code == 200
 
 
@@ -216,3 +216,9 @@ def test_editing_a_logged_visit_keeps_its_check_in_on_the_timeline(world):
 def test_the_api_shows_the_visit_fields(api_client, world):
     body = api_client(world.team.rep1).get(f"/api/v1/activities/{world.plan.pk}").json()
     assert body["planned_for"] is not None and body["checked_in_at"] is None and body["outcome"] == ""
+
+
+def test_a_bad_week_parameter_keeps_the_chosen_person(client, world):
+    client.force_login(world.team.manager1)
+    response = client.get(f"/activities/week/?user={world.team.rep2.pk}&week=not-a-date")
+    assert response.status_code == 200 and response.context["person"] == world.team.rep2

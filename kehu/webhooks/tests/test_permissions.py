@@ -104,3 +104,15 @@ def test_the_api_refuses_a_non_http_url(api_client, team):
 def test_the_delivery_api_lists_the_log(api_client, team, sub):
     body = api_client(team.admin).get("/api/v1/webhooks/deliveries").json()
     assert body["count"] == 1 and body["items"][0]["event"] == "lead.created"
+
+
+def test_the_pages_run_a_fixed_number_of_queries(client, team, sub, django_assert_max_num_queries):
+    for n in range(30):
+        other = services.webhook_subscription_create(
+            actor=team.admin, url=f"https://example.com/{n}", events=["lead.created"]
+        )
+        WebhookDelivery.objects.create(subscription=other, event="lead.created", payload={"n": n})
+    client.force_login(team.admin)
+    for url in ("/webhooks/", "/webhooks/deliveries/"):
+        with django_assert_max_num_queries(5):
+            assert client.get(url).status_code == 200
