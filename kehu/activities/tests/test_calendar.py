@@ -91,3 +91,8 @@ def test_calendar_settings_needs_a_login_and_anonymous_posts_change_nothing(clie
     assert response.status_code == 302 and response.url.startswith("/accounts/login/")
     assert db_state() == before and not CalendarFeed.objects.exists()
     assert client.get("/activities/calendar/").url.startswith("/accounts/login/")
+
+
+def test_the_profile_page_links_to_the_calendar_subscription(client, team):
+    client.force_login(team.rep1)
+    assert "/activities/calendar/" in client.get("/accounts/profile/").content.decode()
