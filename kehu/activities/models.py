@@ -43,9 +43,10 @@ class Activity(TimeStamped, SoftDeletable, Versioned):
     )
     # Visit plans (拜访计划): a visit with a planned time that is not done yet; the log fills the rest.
     planned_for = models.DateTimeField(_("planned for"), null=True, blank=True, validators=[validate_sane_year])
-    purpose = models.CharField(_("purpose"), max_length=200, blank=True)
-    outcome = models.TextField(_("outcome"), blank=True)
-    next_step = models.CharField(_("next step"), max_length=300, blank=True)
+    # db_default: bulk writers that insert with raw SQL (the demo generator, benchmarks) need not list them.
+    purpose = models.CharField(_("purpose"), max_length=200, blank=True, default="", db_default="")
+    outcome = models.TextField(_("outcome"), blank=True, default="", db_default="")
+    next_step = models.CharField(_("next step"), max_length=300, blank=True, default="", db_default="")
     # Check-in (签到) from a phone: the time always, the position when the browser gave it.
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
     check_in_latitude = models.DecimalField(

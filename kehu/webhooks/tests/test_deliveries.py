@@ -154,3 +154,30 @@ def test_unknown_events_are_refused(team):
 
 def test_backoff_doubles():
     assert [services.backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [60, 120, 240, 480]
+
+
+def test_dates_and_decimals_in_the_payload_are_sent_as_strings(
+    subscription, receiver, django_capture_on_commit_callbacks
+):
+    from datetime import date
+    from decimal import Decimal
+
+    _emit(
+        django_capture_on_commit_callbacks,
+        event="opportunity.won",
+        payload={"amount": Decimal("1200.50"), "on": date(2026, 11, 24)},
+    )
+    [(_headers, body)] = receiver.received
+    assert json.loads(body)["data"] == {"amount": "1200.50", "on": "2026-11-24"}
+
+
+def test_a_pending_delivery_of_a_deactivated_subscription_is_given_up_unsent(
+    team, subscription, receiver, django_capture_on_commit_callbacks
+):
+    receiver.statuses = [500]
+    _emit(django_capture_on_commit_callbacks)
+    services.webhook_subscription_update(subscription=subscription, actor=team.admin, is_active=False)
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    services.webhook_retry_due()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.FAILED and len(receiver.received) == 1
