@@ -108,3 +108,17 @@ class InquiryForm(forms.Form):
         if not data.get("phone") and not data.get("email"):
             raise forms.ValidationError(_("Give a phone number or an email address so we can answer."))
         return data
+
+
+class AssignmentRuleForm(forms.Form):
+    region = forms.CharField(label=_("Region"), required=False, max_length=50, help_text=_("Empty: any other region."))
+    user = forms.ModelChoiceField(label=_("Assign to"), queryset=None)
+
+    def __init__(self, *args, users=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = users
+
+
+class SlaRuleForm(forms.Form):
+    source = forms.ChoiceField(label=_("Source"), choices=LeadSource.choices)
+    hours = forms.IntegerField(label=_("Working hours to first response"), min_value=1, max_value=400)

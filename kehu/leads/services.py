@@ -183,6 +183,9 @@ def lead_create(*, actor: User | None, auto_assign: bool = False, **fields) -> L
     `auto_assign`, the region rules pick one."""
     if actor is not None and not actor.has_perm("leads.add_lead"):
         raise PermissionDenied
+    now = timezone.now()
+    fields.setdefault("created_at", now)
+    fields.setdefault("updated_at", now)
     lead = Lead(**fields, created_by=actor)
     if not _may_own(actor, lead.owner):
         raise ValidationError({"owner": _("You may not assign leads to this user.")})
@@ -421,3 +424,22 @@ def _opportunity_create(*, customer, actor, name, amount, owner, lead):
     return opportunity_create(
         customer=customer, actor=actor, name=name, amount=amount, owner=owner, source_lead_id=lead.pk
     )
+
+
+@transaction.atomic
+def assignment_rule_delete(*, actor: User, rule: AssignmentRule) -> None:
+    if not actor.has_perm("leads.manage_rules"):
+        raise PermissionDenied
+    audit_record(actor=actor, action=AuditAction.DELETE, instance=rule)
+    rule.delete()
+
+
+@transaction.atomic
+def sla_rule_set(*, actor: User, source: str, hours: int):
+    from kehu.leads.models import SlaRule
+
+    if not actor.has_perm("leads.manage_rules"):
+        raise PermissionDenied
+    rule, _created = SlaRule.objects.update_or_create(source=source, defaults={"hours": hours})
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=rule, changes={"hours": [None, hours]})
+    return rule

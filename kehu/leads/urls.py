@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/disqualify/", views.lead_disqualify, name="lead-disqualify"),
     path("<int:pk>/assign/", views.lead_assign, name="lead-assign"),
     path("<int:pk>/convert/", views.lead_convert, name="lead-convert"),
+    path("rules/", views.lead_rules, name="lead-rules"),
     path("inquiry/", views.inquiry, name="inquiry"),
     path("inquiry/thanks/", views.inquiry_thanks, name="inquiry-thanks"),
 ]

@@ -16,7 +16,7 @@ from kehu.core.forms import apply_errors
 from kehu.customers.selectors import customer_qs_visible_to
 from kehu.customers.services import DuplicateCustomerError
 from kehu.leads import forms, scoring, selectors, services
-from kehu.leads.models import LeadSource
+from kehu.leads.models import AssignmentRule, LeadSource, SlaRule
 from kehu.users.models import User
 from kehu.users.selectors import scope_users_q
 
@@ -264,3 +264,40 @@ def inquiry(request):
 @xframe_options_exempt
 def inquiry_thanks(request):
     return render(request, "leads/inquiry_thanks.html")
+
+
+def lead_rules(request):
+    """Assignment by region (round-robin among a region's reps) and first-response times per source."""
+    user = request.user
+    if not user.has_perm("leads.manage_rules"):
+        raise PermissionDenied
+    users = User.objects.filter(is_active=True).order_by("username")
+    rule_form = forms.AssignmentRuleForm(users=users)
+    sla_form = forms.SlaRuleForm()
+    if request.method == "POST":
+        if "delete" in request.POST:
+            rule = AssignmentRule.objects.filter(pk=request.POST.get("delete") or 0).first()
+            if rule is not None:
+                services.assignment_rule_delete(actor=user, rule=rule)
+            return redirect("leads:lead-rules")
+        if request.POST.get("kind") == "sla":
+            sla_form = forms.SlaRuleForm(request.POST)
+            if sla_form.is_valid():
+                services.sla_rule_set(actor=user, **sla_form.cleaned_data)
+                return redirect("leads:lead-rules")
+        else:
+            rule_form = forms.AssignmentRuleForm(request.POST, users=users)
+            if rule_form.is_valid():
+                services.assignment_rule_set(actor=user, **rule_form.cleaned_data)
+                return redirect("leads:lead-rules")
+    return render(
+        request,
+        "leads/lead_rules.html",
+        {
+            "rules": AssignmentRule.objects.select_related("user"),
+            "sla_rules": SlaRule.objects.all(),
+            "rule_form": rule_form,
+            "sla_form": sla_form,
+            "nav_active": "leads",
+        },
+    )

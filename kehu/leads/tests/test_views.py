@@ -102,3 +102,27 @@ def test_list_query_count_is_fixed(client, team, lead_of, django_assert_max_num_
 def test_navigation_entry(client, team):
     client.force_login(team.rep1)
     assert reverse("leads:lead-list") in client.get(reverse("leads:lead-list")).content.decode()
+
+
+@pytest.mark.parametrize("username", ["rep1", "manager1"])
+def test_rules_page_only_for_rule_managers(client, team, username):
+    from kehu.leads.models import AssignmentRule
+
+    client.force_login(getattr(team, username))
+    assert client.get(reverse("leads:lead-rules")).status_code == 403
+    client.post(reverse("leads:lead-rules"), {"region": "浙江", "user": team.rep1.pk})
+    assert not AssignmentRule.objects.exists()
+
+
+def test_admin_sets_rules(client, team):
+    from kehu.leads.models import AssignmentRule, SlaRule
+
+    client.force_login(team.admin)
+    assert client.get(reverse("leads:lead-rules")).status_code == 200
+    client.post(reverse("leads:lead-rules"), {"kind": "assignment", "region": "浙江", "user": team.rep1.pk})
+    client.post(reverse("leads:lead-rules"), {"kind": "sla", "source": "web_inquiry", "hours": 4})
+    rule = AssignmentRule.objects.get()
+    assert (rule.region, rule.user) == ("浙江", team.rep1)
+    assert SlaRule.objects.get().hours == 4
+    client.post(reverse("leads:lead-rules"), {"delete": rule.pk})
+    assert not AssignmentRule.objects.exists()
