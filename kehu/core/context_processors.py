@@ -18,6 +18,8 @@ def navigation(request):
         or user.has_perm("collection.archive_form")
     ):
         items.append(("collection", reverse("collection:infoform-list"), _("Information forms")))
+    if user.has_perm("sales.view_opportunity"):
+        items.append(("sales", reverse("sales:board"), _("Opportunities")))
     if user.has_perm("customers.view_customer"):
         items.append(("map", reverse("customers:customer-map"), _("Map")))
     if user.has_perm("leads.view_lead"):
