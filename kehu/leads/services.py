@@ -416,11 +416,8 @@ def lead_convert(
 
 
 def _opportunity_create(*, customer, actor, name, amount, owner, lead):
-    """The opportunity of a conversion, once the sales app provides `opportunity_create`."""
-    try:
-        from kehu.sales.services import opportunity_create
-    except ImportError:
-        return None
+    from kehu.sales.services import opportunity_create
+
     return opportunity_create(
         customer=customer, actor=actor, name=name, amount=amount, owner=owner, source_lead_id=lead.pk
     )

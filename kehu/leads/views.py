@@ -211,7 +211,7 @@ def lead_convert(request, pk):
         messages.error(request, " ".join(exc.messages))
         return redirect("leads:lead-detail", pk=pk)
     messages.success(request, _("Lead converted."))
-    return redirect(reverse("customers:customer-detail", args=[lead.converted_customer_id]))
+    return redirect(reverse("workspace:customer-detail", args=[lead.converted_customer_id]))
 
 
 def _client_ip(request) -> str:

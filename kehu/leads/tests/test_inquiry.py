@@ -58,12 +58,15 @@ def test_other_pages_still_refuse_framing(client, team):
     [
         {"website": "http://spam.example"},
         {"token": "forged"},
-        {"token": inquiry_token(time.time())},
-        {"token": inquiry_token(time.time() - 3 * 60 * 60)},
+        {"token": "now"},
+        {"token": "old"},
     ],
     ids=["honeypot", "forged-token", "too-fast", "too-old"],
 )
 def test_spam_is_rejected(client, db, spam):
+    ages = {"now": 0, "old": 3 * 60 * 60}
+    if spam.get("token") in ages:
+        spam = {"token": inquiry_token(time.time() - ages[spam["token"]])}
     response = client.post(reverse("leads:inquiry"), _data(**spam))
     assert response.status_code == 400
     assert not Lead.objects.exists()
