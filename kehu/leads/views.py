@@ -204,7 +204,7 @@ def lead_convert(request, pk):
             amount=d["amount"],
         )
     except DuplicateCustomerError as exc:
-        names = ", ".join(f"{m.name} (#{m.pk})" for m in exc.matches if getattr(m, "in_scope", True))
+        names = ", ".join(f"{m.name} (#{m.customer_id})" for m in exc.matches if getattr(m, "in_scope", True))
         messages.error(request, _("This customer may already exist: %(names)s. Link it or confirm.") % {"names": names})
         return redirect("leads:lead-detail", pk=pk)
     except ValidationError as exc:
