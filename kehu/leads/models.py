@@ -214,3 +214,16 @@ class ScoringModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trained_at:%Y-%m-%d %H:%M} ({self.n_converted}/{self.n_disqualified})"
+
+
+class InquiryAttempt(models.Model):
+    """One submission of the public inquiry form, for the per-address limit (kept a day)."""
+
+    ip = models.GenericIPAddressField(unpack_ipv4=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["ip", "at"], name="inquiry_ip_at")]
+
+    def __str__(self) -> str:
+        return f"{self.ip} {self.at:%Y-%m-%d %H:%M}"

@@ -440,3 +440,25 @@ def sla_rule_set(*, actor: User, source: str, hours: int):
     rule, _created = SlaRule.objects.update_or_create(source=source, defaults={"hours": hours})
     audit_record(actor=actor, action=AuditAction.UPDATE, instance=rule, changes={"hours": [None, hours]})
     return rule
+
+
+# ---- public inquiry form -------------------------------------------------------------------
+
+
+def inquiry_attempts(ip: str, *, window=None) -> int:
+    from datetime import timedelta
+
+    from kehu.leads.models import InquiryAttempt
+
+    since = timezone.now() - (window or timedelta(hours=1))
+    return InquiryAttempt.objects.filter(ip=ip, at__gte=since).count()
+
+
+def inquiry_attempt_record(ip: str) -> None:
+    from datetime import timedelta
+
+    from kehu.leads.models import InquiryAttempt
+
+    now = timezone.now()
+    InquiryAttempt.objects.create(ip=ip, at=now)
+    InquiryAttempt.objects.filter(at__lt=now - timedelta(days=1)).delete()

@@ -3,7 +3,6 @@ entry and edit, respond / qualify / disqualify / assign / convert, and the publi
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -215,27 +214,22 @@ def lead_convert(request, pk):
 
 
 def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    # Behind a proxy, Django's REMOTE_ADDR must be set from the proxy's header by the deployment.
+    return request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104 - an address, not a bind
 
 
 @login_not_required
 @xframe_options_exempt
 def inquiry(request):
-    """The embeddable public inquiry form (询盘): no login, honeypot + signed timestamp + rate limit."""
+    """The embeddable public inquiry form (询盘): no login, honeypot + signed timestamp + a limit
+    per address (in the database, so it holds across processes)."""
     if request.method == "POST":
         form = forms.InquiryForm(request.POST)
-        key = f"leads:inquiry:{_client_ip(request)}"
-        cache.add(key, 0, 60 * 60)
-        if cache.get(key, 0) >= INQUIRY_RATE:
-            form.is_valid()
-            return render(
-                request,
-                "leads/inquiry.html",
-                {"form": form, "limited": True},
-                status=429,
-            )
+        ip = _client_ip(request)
+        if services.inquiry_attempts(ip) >= INQUIRY_RATE:
+            return render(request, "leads/inquiry.html", {"form": form, "limited": True}, status=429)
+        services.inquiry_attempt_record(ip)
         if form.is_valid():
-            cache.incr(key)
             d = form.cleaned_data
             services.lead_create(
                 actor=None,
@@ -249,12 +243,12 @@ def inquiry(request):
                 message=d["message"],
             )
             return redirect("leads:inquiry-thanks")
-        if form.spam:
-            cache.incr(key)
         fresh = form.data.copy()
         fresh["token"] = forms.inquiry_token()
+        fresh["website"] = ""
+        errors = form.errors
         form = forms.InquiryForm(fresh)
-        form.is_valid()
+        form._errors = errors
         return render(request, "leads/inquiry.html", {"form": form}, status=400)
     form = forms.InquiryForm(initial={"token": forms.inquiry_token()})
     return render(request, "leads/inquiry.html", {"form": form})

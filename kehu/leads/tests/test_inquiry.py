@@ -1,18 +1,10 @@
 import time
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from kehu.leads.forms import inquiry_token
 from kehu.leads.models import Lead, LeadSource
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _data(**extra):
@@ -86,3 +78,11 @@ def test_needs_a_way_to_answer(client, db):
     response = client.post(reverse("leads:inquiry"), _data(phone="", email=""))
     assert response.status_code == 400
     assert not Lead.objects.exists()
+
+
+def test_public_form_speaks_chinese(client, db):
+    page = client.get(reverse("leads:inquiry"), headers={"accept-language": "zh-hans"})
+    content = page.content.decode()
+    assert "发送询盘" in content and "您的留言" in content
+    response = client.post(reverse("leads:inquiry"), _data(website="x"), headers={"accept-language": "zh-hans"})
+    assert "您的留言未能发送" in response.content.decode()
