@@ -170,14 +170,18 @@ def lead_read(request, lead_id: Id):
     return selectors.lead_get(request.user, lead_id)
 
 
-@router.patch("/{lead_id}", response=LeadOut)
+@router.patch("/{lead_id}", response={200: LeadOut, 409: Conflict})
 def lead_patch(request, lead_id: Id, payload: LeadPatch):
-    """Change a lead's fields; `version` is the one you read (409 when someone changed it since)."""
+    """Change a lead's fields; `version` is the one you read (409 when someone changed it since,
+    or when the lead is converted)."""
     lead = selectors.lead_get(request.user, lead_id)
     fields = payload.dict(exclude_unset=True)
     version = fields.pop("version")
     fields = {k: v for k, v in fields.items() if v is not None}
-    return services.lead_update(lead=lead, actor=request.user, expected_version=version, **fields)
+    try:
+        return services.lead_update(lead=lead, actor=request.user, expected_version=version, **fields)
+    except services.LeadTransitionError as exc:
+        return _conflict(exc)
 
 
 @router.post("/{lead_id}/transition", response={200: LeadOut, 409: Conflict})

@@ -207,6 +207,8 @@ def lead_create(*, actor: User | None, auto_assign: bool = False, **fields) -> L
 @transaction.atomic
 def lead_update(*, lead: Lead, actor: User, expected_version: int, **fields) -> Lead:
     _check_may_change(actor, lead)
+    if lead.status == LeadStatus.CONVERTED:
+        raise LeadTransitionError(_("A converted lead is closed; change the customer instead."), code="converted")
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})

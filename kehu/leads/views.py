@@ -115,6 +115,8 @@ def lead_edit(request, pk):
                 services.lead_update(lead=original, actor=request.user, expected_version=version, **form.cleaned_data)
             except ConcurrentEditError:
                 form.add_error(None, _("Someone else changed this lead; reload and try again."))
+            except services.LeadTransitionError as exc:
+                form.add_error(None, " ".join(exc.messages))
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:

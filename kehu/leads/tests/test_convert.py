@@ -92,3 +92,10 @@ def test_convert_page(client, team, qualified):
     assert response.status_code == 302 and response.url == reverse(
         "workspace:customer-detail", args=[lead.converted_customer_id]
     )
+
+
+def test_converted_lead_is_closed_to_edits(team, qualified, api_client):
+    lead = services.lead_convert(lead=qualified, actor=team.rep1)
+    response = api_client(team.rep1).patch(f"/api/v1/leads/{lead.pk}", {"version": lead.version, "region": "x"})
+    assert response.status_code == 409 and response.json()["code"] == "converted"
+    assert Lead.objects.get(pk=lead.pk).region == "浙江"
