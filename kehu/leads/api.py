@@ -151,7 +151,8 @@ def lead_list(request, query: Query[LeadQuery]):
         sort=query.sort,
     )
     rows, total = selectors.lead_list(request.user, filters, offset=query.offset, limit=query.limit)
-    return {"items": rows, "count": total}
+    capped = total > selectors.COUNT_CAP
+    return {"items": rows, "count": min(total, selectors.COUNT_CAP), "count_is_capped": capped}
 
 
 @router.post("", response={201: LeadOut})

@@ -61,7 +61,8 @@ def lead_list(request):
         {
             "form": form,
             "rows": rows,
-            "total": total,
+            "total": min(total, selectors.COUNT_CAP),
+            "count_is_capped": total > selectors.COUNT_CAP,
             "page_number": page,
             "has_next": page * PAGE_SIZE < total,
             "query": query.urlencode(),

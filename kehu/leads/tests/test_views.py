@@ -126,3 +126,13 @@ def test_admin_sets_rules(client, team):
     assert SlaRule.objects.get().hours == 4
     client.post(reverse("leads:lead-rules"), {"delete": rule.pk})
     assert not AssignmentRule.objects.exists()
+
+
+def test_count_is_capped(client, team, lead_of, monkeypatch):
+    from kehu.leads import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    for i in range(3):
+        lead_of(team.rep1, company_name=f"c{i}")
+    client.force_login(team.rep1)
+    assert "2+ leads" in client.get(reverse("leads:lead-list")).content.decode()
