@@ -136,3 +136,41 @@ def test_count_is_capped(client, team, lead_of, monkeypatch):
         lead_of(team.rep1, company_name=f"c{i}")
     client.force_login(team.rep1)
     assert "2+ leads" in client.get(reverse("leads:lead-list")).content.decode()
+
+
+WRITES = ["lead-respond", "lead-qualify", "lead-disqualify", "lead-assign", "lead-convert", "lead-edit"]
+
+
+@pytest.mark.parametrize("name", WRITES)
+def test_anonymous_writes_change_nothing(client, lead, name):
+    before = _state(lead)
+    response = client.post(reverse(f"leads:{name}", args=[lead.pk]), {"reason": "spam", "company_name": "改"})
+    assert response.status_code == 302 and "login" in response.url
+    assert _state(lead) == before
+
+
+def test_anonymous_cannot_create_or_set_rules(client, team):
+    for url in [reverse("leads:lead-create"), reverse("leads:lead-rules")]:
+        response = client.post(url, {"company_name": "x", "phone": "1", "region": "浙江", "user": team.rep1.pk})
+        assert response.status_code == 302 and "login" in response.url
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.parametrize("name", WRITES)
+def test_view_only_roles_change_nothing(client, team, lead_of, name):
+    # Marketing sees every lead but may not work them; service sees none.
+    lead = lead_of(team.rep1)
+    for user in (team.marketing1, team.service1):
+        client.force_login(user)
+        before = _state(lead)
+        response = client.post(
+            reverse(f"leads:{name}", args=[lead.pk]), {"reason": "spam", "owner": team.rep2.pk, "company_name": "改"}
+        )
+        assert response.status_code in (302, 403, 404)
+        assert _state(lead) == before
+
+
+def test_service_cannot_create(client, team):
+    client.force_login(team.service1)
+    assert client.post(reverse("leads:lead-create"), {"company_name": "x", "phone": "1"}).status_code == 403
+    assert not Lead.objects.exists()
