@@ -174,3 +174,16 @@ def test_service_cannot_create(client, team):
     client.force_login(team.service1)
     assert client.post(reverse("leads:lead-create"), {"company_name": "x", "phone": "1"}).status_code == 403
     assert not Lead.objects.exists()
+
+
+def test_pages_render_in_chinese(client, team, lead_of):
+    from kehu.leads import services
+
+    lead = lead_of(team.rep1, message="需要报价")
+    services.lead_qualify(lead=lead, actor=team.rep1)
+    team.manager1.language = "zh-hans"
+    team.manager1.save()
+    client.force_login(team.manager1)
+    detail = client.get(reverse("leads:lead-detail", args=[lead.pk])).content.decode()
+    assert "评分" in detail and "转化为客户" in detail and "需要报价" in detail
+    assert "线索" in client.get(reverse("leads:lead-list")).content.decode()
