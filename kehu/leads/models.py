@@ -108,6 +108,12 @@ class Lead(TimeStamped, SoftDeletable, Versioned):
         return self.status in (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED)
 
     @property
+    def top_reason_text(self) -> str:
+        from kehu.leads.scoring import reason_text
+
+        return reason_text(self.score_reasons[0]) if self.score_reasons else ""
+
+    @property
     def is_overdue(self) -> bool:
         return (
             self.first_responded_at is None

@@ -37,6 +37,7 @@ def test_list_shows_own_and_hides_others(client, team, lead, lead_of):
     client.force_login(team.rep1)
     content = client.get(reverse("leads:lead-list")).content.decode()
     assert lead.company_name in content and other.company_name not in content
+    assert "Phone given (+6)" in content or "Contact person named" in content
     client.force_login(team.service1)
     assert client.get(reverse("leads:lead-list")).status_code == 403
 
