@@ -216,7 +216,12 @@ def lead_update(*, lead: Lead, actor: User, expected_version: int, **fields) -> 
     for name, value in fields.items():
         setattr(lead, name, value)
     _clean(lead)
-    update_versioned(lead, expected_version=expected_version, fields=list(fields))
+    written = list(fields)
+    if lead.source != before["source"] and lead.first_responded_at is None:
+        # Another source has another first-response time, counted from when the lead came in.
+        lead.sla_due_at = sla_due(lead.source, lead.created_at)
+        written.append("sla_due_at")
+    update_versioned(lead, expected_version=expected_version, fields=written)
     changes = diff(before, snapshot(lead, EDITABLE))
     if changes:
         _event(lead, LeadEventKind.CHANGED, actor, ", ".join(changes))

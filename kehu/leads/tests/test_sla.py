@@ -78,3 +78,13 @@ def test_overdue_lead_warns_the_manager_once(team, clock, client, django_capture
     assert f'id="lead-{lead.pk}" class="table-danger lead-overdue"' in content
     assert f'id="lead-{answered.pk}">' in content
     assert Lead.objects.get(pk=lead.pk).sla_escalated_at == later
+
+
+def test_changing_the_source_moves_the_deadline(team, clock):
+    SlaRule.objects.create(source="web_inquiry", hours=2)
+    clock(FRIDAY_4PM)
+    lead = services.lead_create(actor=team.rep1, owner=team.rep1, company_name="甲", phone="1")
+    assert lead.sla_due_at == datetime(2026, 11, 30, 15, 0, tzinfo=SH)  # default 8 working hours
+    clock(datetime(2026, 11, 28, 10, 0, tzinfo=SH))
+    services.lead_update(lead=lead, actor=team.rep1, expected_version=1, source="web_inquiry")
+    assert Lead.objects.get(pk=lead.pk).sla_due_at == datetime(2026, 11, 27, 18, 0, tzinfo=SH)
