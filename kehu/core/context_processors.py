@@ -18,8 +18,12 @@ def navigation(request):
         or user.has_perm("collection.archive_form")
     ):
         items.append(("collection", reverse("collection:infoform-list"), _("Information forms")))
+    if user.has_perm("sales.view_opportunity"):
+        items.append(("sales", reverse("sales:board"), _("Opportunities")))
     if user.has_perm("customers.view_customer"):
         items.append(("map", reverse("customers:customer-map"), _("Map")))
+    if user.has_perm("leads.view_lead"):
+        items.append(("leads", reverse("leads:lead-list"), _("Leads")))
     if user.has_perm("pool.claim_customer") or user.has_perm("pool.assign_customer"):
         items.append(("pool", reverse("pool:pool-list"), _("Public pool")))
     if user.has_perm("classification.decide_tier"):

@@ -18,6 +18,7 @@ from kehu.core.audit import audit_entries_for
 from kehu.core.forms import apply_errors
 from kehu.customers import selectors
 from kehu.pool import selectors as pool_selectors
+from kehu.sales import selectors as sales_selectors
 
 TIMELINE_PAGE = 30
 
@@ -108,6 +109,8 @@ def _context(request, customer, form=None):
         # Public pool: due date, exemption, release / hand over (kehu.pool).
         "pool_block": pool_selectors.customer_pool_block(user, customer),
         "cls": classification_panel(customer),
+        # Open opportunities (kehu.sales).
+        "sales_panel": sales_selectors.customer_sales_panel(user, customer),
         "today": timezone.localdate(),
         "nav_active": "customers",
     }

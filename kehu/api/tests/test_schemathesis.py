@@ -33,6 +33,7 @@ AREAS = [
     "collection",
     "transfer",
     "webhooks",
+    "leads",
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
 ROLE_ONLY = {
@@ -54,6 +55,7 @@ ROLE_ONLY = {
     "PATCH /api/v1/webhooks/subscriptions/{subscription_id}": "webhooks.manage_webhooks",
     "DELETE /api/v1/webhooks/subscriptions/{subscription_id}": "webhooks.manage_webhooks",
     "GET /api/v1/webhooks/deliveries": "webhooks.manage_webhooks",
+    "POST /api/v1/leads/{lead_id}/assign": "leads.assign_lead",
 }
 # Exports and vCards need the export permission (a sales rep may not export).
 EXPORTS = ("/exports", "/vcard")
@@ -181,6 +183,19 @@ def make_records(team, area: str, user) -> dict:
     }
     if area == "transfer":
         ids.update(make_transfer_jobs(user))
+    if area == "leads":
+        from importlib import import_module
+
+        from django.apps import apps
+
+        from kehu.leads.services import lead_create, lead_qualify
+        from kehu.sales.models import Pipeline
+
+        if not Pipeline.objects.exists():  # a transactional test flushed the seeded pipelines
+            import_module("kehu.sales.migrations.0002_default_pipelines").create(apps, None)
+
+        lead = lead_create(actor=rep1, owner=rep1, company_name="宁波恒达机电有限公司", phone="057488881234")
+        ids["lead_id"] = lead_qualify(lead=lead, actor=rep1).pk
     if area == "collection":
         RegionRoute.objects.filter(region="江苏").delete()
         ids["form_id"] = {"file": form("draft"), "archive": form("approved"), "": form("filed")}
@@ -196,7 +211,7 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             case.path_parameters[name] = ids[name].get(action, ids[name][""])
         elif name in ids:
             case.path_parameters[name] = ids[name]
-    if case.operation.path.endswith(("/claim", "/assign")):
+    if case.operation.path.startswith("/api/v1/pool/") and case.operation.path.endswith(("/claim", "/assign")):
         case.path_parameters["customer_id"] = ids["pool_customer_id"]
     if isinstance(case.query, dict) and isinstance(case.query.get("customer_id"), int):
         case.query["customer_id"] = ids["customer_id"]
@@ -210,6 +225,15 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
         for name, key in (("user_id", "user_id"), ("from_user_id", "user_id"), ("to_user_id", "to_user_id")):
             if isinstance(case.body.get(name), int):
                 case.body[name] = ids[key]
+        if "/leads/" in case.operation.path and "lead_id" in ids:
+            from kehu.leads.models import Lead
+
+            if isinstance(case.body.get("version"), int):
+                case.body["version"] = Lead.objects.get(pk=ids["lead_id"]).version
+            if isinstance(case.body.get("owner_id"), int):
+                case.body["owner_id"] = ids["to_user_id"]
+            if isinstance(case.body.get("amount"), (int, float)):
+                case.body["amount"] = min(abs(case.body["amount"]), 1_000_000)
         if isinstance(case.body.get("customer_ids"), list) and case.body["customer_ids"]:
             case.body["customer_ids"] = [ids["customer_id"]]
         if case.operation.path.endswith("/auth/token") and "username" in case.body:

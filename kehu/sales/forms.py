@@ -1,0 +1,66 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kehu.sales.models import Opportunity, Stage, StageKind
+from kehu.users.models import User
+from kehu.users.selectors import scope_users_q
+
+SORTS = [
+    ("-updated", _("Recently updated")),
+    ("-amount", _("Largest amount")),
+    ("amount", _("Smallest amount")),
+    ("close", _("Expected close date")),
+    ("name", _("Name")),
+]
+
+
+class OpportunityForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Opportunity
+        fields = ["name", "amount", "probability", "expected_close_on", "owner", "products", "competitors"]
+        widgets = {
+            "expected_close_on": forms.DateInput(attrs={"type": "date"}),
+            "products": forms.Textarea(attrs={"rows": 2}),
+            "competitors": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        owners = User.objects.filter(is_active=True)
+        if user.has_perm("sales.assign_opportunity"):
+            owners = owners.filter(scope_users_q(user))
+        else:
+            owners = owners.filter(pk=user.pk)
+        self.fields["owner"].queryset = owners.order_by("username")
+        self.fields["owner"].required = False
+        self.fields["probability"].required = False
+        self.fields["amount"].required = False
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+        else:
+            self.fields["owner"].initial = user.pk
+
+
+class MoveForm(forms.Form):
+    stage = forms.ModelChoiceField(queryset=Stage.objects.none(), label=_("Stage"))
+    reason = forms.CharField(label=_("Won / lost reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, pipeline, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].queryset = Stage.objects.filter(pipeline=pipeline).order_by("order", "id")
+
+
+class OpportunityFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    pipeline = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    stage = forms.ModelChoiceField(queryset=Stage.objects.select_related("pipeline"), required=False, label=_("Stage"))
+    status = forms.ChoiceField(choices=[("", _("Any status")), *StageKind.choices], required=False, label=_("Status"))
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label=_("Owner"))
+    sort = forms.ChoiceField(choices=SORTS, required=False, label=_("Sort"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = User.objects.filter(scope_users_q(user), is_active=True).order_by("username")

@@ -1,0 +1,149 @@
+"""Every read of opportunities, pipelines, targets and the forecast."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
+from django.http import Http404
+
+from kehu.sales.models import Opportunity, Pipeline, Stage, StageKind
+from kehu.users.models import User
+from kehu.users.scopes import scope_q
+
+
+def may_use_sales(user: User) -> bool:
+    return user.is_authenticated and user.has_perm("sales.view_opportunity")
+
+
+def opportunity_qs_visible_to(user: User) -> QuerySet[Opportunity]:
+    """Live opportunities whose owner is in the user's data scope; the one door for reading them."""
+    if not may_use_sales(user):
+        return Opportunity.objects.none()
+    return Opportunity.objects.filter(scope_q(user), deleted_at__isnull=True)
+
+
+def opportunity_get(user: User, pk) -> Opportunity:
+    try:
+        return opportunity_qs_visible_to(user).select_related("customer", "owner", "pipeline", "stage").get(pk=int(pk))
+    except (Opportunity.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None
+
+
+def pipelines_all() -> list[Pipeline]:
+    return list(Pipeline.objects.order_by("-is_default", "name", "id"))
+
+
+def stages_of(pipeline: Pipeline) -> list[Stage]:
+    return list(Stage.objects.filter(pipeline=pipeline).order_by("order", "id"))
+
+
+def stage_history(opportunity: Opportunity):
+    return opportunity.stage_changes.select_related("from_stage", "to_stage", "by").order_by("-at", "-id")
+
+
+BOARD_CAP = 20
+LIST_COLUMNS = ("customer", "owner", "stage", "pipeline")
+SORT_ORDER = {
+    "-updated": ("-updated_at", "-id"),
+    "-amount": ("-amount", "-id"),
+    "amount": ("amount", "id"),
+    "close": ("expected_close_on", "id"),
+    "name": ("name", "id"),
+}
+
+
+@dataclass
+class Column:
+    stage: Stage
+    cards: list
+    count: int
+    amount: Decimal
+
+    @property
+    def more(self) -> int:
+        return max(0, self.count - len(self.cards))
+
+
+def board(user: User, pipeline: Pipeline, *, cap: int = BOARD_CAP, owner_id: int | None = None) -> list[Column]:
+    """Columns of a pipeline's stages; each holds up to `cap` open cards in scope, biggest first,
+    and the column's full count and sum. Three queries whatever the number of stages."""
+    stages = stages_of(pipeline)
+    qs = opportunity_qs_visible_to(user).filter(pipeline=pipeline, status=StageKind.OPEN)
+    if owner_id:
+        qs = qs.filter(owner_id=owner_id)
+    totals = {
+        row["stage_id"]: row for row in qs.order_by().values("stage_id").annotate(n=Count("id"), total=Sum("amount"))
+    }
+    ranked = (
+        qs.annotate(
+            rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("amount").desc(), F("id").asc()])
+        )
+        .filter(rank__lte=cap)
+        .select_related("customer", "owner")
+        .order_by("stage_id", "rank")
+    )
+    by_stage: dict[int, list] = {}
+    for card in ranked:
+        by_stage.setdefault(card.stage_id, []).append(card)
+    return [
+        Column(
+            stage=s,
+            cards=by_stage.get(s.pk, []),
+            count=totals.get(s.pk, {}).get("n", 0),
+            amount=totals.get(s.pk, {}).get("total") or Decimal("0"),
+        )
+        for s in stages
+    ]
+
+
+@dataclass(frozen=True)
+class OpportunityFilters:
+    q: str = ""
+    pipeline: Pipeline | None = None
+    stage: Stage | None = None
+    status: str = ""
+    owner: User | None = None
+    sort: str = "-updated"
+
+
+def opportunity_list(user: User, filters: OpportunityFilters) -> QuerySet[Opportunity]:
+    qs = opportunity_qs_visible_to(user)
+    if filters.q:
+        qs = qs.filter(Q(name__icontains=filters.q) | Q(customer__name__icontains=filters.q))
+    if filters.pipeline:
+        qs = qs.filter(pipeline=filters.pipeline)
+    if filters.stage:
+        qs = qs.filter(stage=filters.stage)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.owner:
+        qs = qs.filter(owner=filters.owner)
+    return qs.select_related(*LIST_COLUMNS).order_by(*SORT_ORDER.get(filters.sort, SORT_ORDER["-updated"]))
+
+
+def opportunity_page(user: User, filters: OpportunityFilters, *, offset: int, limit: int) -> tuple[list, bool]:
+    """One page and whether another follows (no count: two queries at most whatever the size)."""
+    rows = list(opportunity_list(user, filters)[offset : offset + limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def open_opportunities_of(user: User, customer_id: int, limit: int = 10) -> list[Opportunity]:
+    """The customer's open deals the user may see (for the 360° page)."""
+    return list(
+        opportunity_qs_visible_to(user)
+        .filter(customer_id=customer_id, status=StageKind.OPEN)
+        .select_related("stage", "owner")
+        .order_by("expected_close_on", "-amount", "id")[:limit]
+    )
+
+
+def customer_sales_panel(user: User, customer) -> dict:
+    """What the 360° page shows: the customer's open deals in scope, and whether a new one may start."""
+    if not may_use_sales(user):
+        return {"show": False}
+    return {
+        "show": True,
+        "opportunities": open_opportunities_of(user, customer.pk),
+        "may_add": user.has_perm("sales.add_opportunity"),
+    }

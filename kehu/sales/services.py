@@ -1,0 +1,358 @@
+"""Every write to opportunities, stages and targets: validate, write in a transaction, append to
+the customer's timeline, record the audit trail. Moving between stages has one door: opportunity_move."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.core.audit import audit_record, diff, snapshot
+from kehu.core.exceptions import ConcurrentEditError
+from kehu.core.models import AuditAction
+from kehu.core.versioning import update_versioned
+from kehu.customers.models import Customer, TimelineKind
+from kehu.customers.services import timeline_append
+from kehu.sales.models import Opportunity, Pipeline, Stage, StageChange, StageKind, Target, TargetLevel
+from kehu.users.models import User
+from kehu.users.scopes import is_in_team_of
+from kehu.webhooks.services import webhook_emit
+
+OPPORTUNITY_FIELDS = [
+    "name",
+    "amount",
+    "probability",
+    "expected_close_on",
+    "products",
+    "competitors",
+    "owner",
+]
+AUDITED_FIELDS = [*OPPORTUNITY_FIELDS, "stage", "close_reason"]
+
+
+def default_pipeline() -> Pipeline:
+    pipeline = (
+        Pipeline.objects.filter(is_default=True).order_by("id").first() or Pipeline.objects.order_by("id").first()
+    )
+    if pipeline is None:
+        raise ValidationError({"pipeline": _("No pipeline is set up yet.")})
+    return pipeline
+
+
+def first_open_stage(pipeline: Pipeline) -> Stage:
+    stage = pipeline.stages.filter(kind=StageKind.OPEN).order_by("order", "id").first()
+    if stage is None:
+        raise ValidationError({"stage": _("This pipeline has no open stage.")})
+    return stage
+
+
+def may_assign_to(actor: User, owner: User) -> bool:
+    """Reps own what they open; managers with sales.assign_opportunity give deals to their team."""
+    if owner.pk == actor.pk:
+        return True
+    return actor.has_perm("sales.assign_opportunity") and is_in_team_of(actor, owner)
+
+
+def _check_in_scope(actor: User, opportunity: Opportunity, perm: str) -> None:
+    if not actor.has_perm(perm) or not is_in_team_of(actor, opportunity.owner):
+        raise PermissionDenied
+
+
+def opportunity_clean(opportunity: Opportunity) -> None:
+    errors = {}
+    opportunity.name = (opportunity.name or "").strip()
+    if not opportunity.name:
+        errors["name"] = _("Enter a name for the opportunity.")
+    if opportunity.amount is None:
+        opportunity.amount = Decimal("0")
+    if not isinstance(opportunity.amount, Decimal):
+        try:
+            opportunity.amount = Decimal(str(opportunity.amount))
+        except ArithmeticError:
+            errors["amount"] = _("Enter an amount in CNY.")
+    if "amount" not in errors and opportunity.amount < 0:
+        errors["amount"] = _("The amount cannot be negative.")
+    if opportunity.probability is not None and not 0 <= int(opportunity.probability) <= 100:
+        errors["probability"] = _("The probability is a percentage between 0 and 100.")
+    if not opportunity.owner.is_active:
+        errors["owner"] = _("The owner must be an active user.")
+    if opportunity.stage.pipeline_id != opportunity.pipeline_id:
+        errors["stage"] = _("This stage belongs to another pipeline.")
+    if errors:
+        raise ValidationError(errors)
+    try:
+        opportunity.full_clean(
+            exclude=["customer", "owner", "pipeline", "stage", "created_by", "deleted_by"], validate_constraints=False
+        )
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+
+
+def _emit_closed(opportunity: Opportunity) -> None:
+    event = "opportunity.won" if opportunity.status == StageKind.WON else "opportunity.lost"
+    payload = {
+        "id": opportunity.pk,
+        "name": opportunity.name,
+        "customer_id": opportunity.customer_id,
+        "owner_id": opportunity.owner_id,
+        "amount": str(opportunity.amount),
+        "currency": "CNY",
+        "pipeline": opportunity.pipeline.code,
+        "stage": opportunity.stage.name,
+        "reason": opportunity.close_reason,
+        "closed_at": opportunity.closed_at.isoformat() if opportunity.closed_at else None,
+        "source_lead_id": opportunity.source_lead_id,
+    }
+    transaction.on_commit(lambda: webhook_emit(event=event, payload=payload))
+
+
+@transaction.atomic
+def opportunity_create(
+    *,
+    customer: Customer,
+    actor: User,
+    name: str,
+    amount=None,
+    owner: User | None = None,
+    pipeline: Pipeline | None = None,
+    stage: Stage | None = None,
+    expected_close_on: date | None = None,
+    source_lead_id: int | None = None,
+    **fields,
+) -> Opportunity:
+    """Open an opportunity for `customer` (in an open stage; closing goes through opportunity_move)."""
+    if not actor.has_perm("sales.add_opportunity"):
+        raise PermissionDenied
+    unknown = set(fields) - set(OPPORTUNITY_FIELDS)
+    if unknown:
+        raise ValidationError({name_: _("This field cannot be set.") for name_ in sorted(unknown)})
+    if customer.deleted_at is not None:
+        raise ValidationError({"customer": _("This customer is in the recycle bin.")})
+    owner = owner or actor
+    if not may_assign_to(actor, owner):
+        raise ValidationError({"owner": _("You may not give opportunities to this user.")})
+    if pipeline is None:
+        pipeline = stage.pipeline if stage is not None else default_pipeline()
+    stage = stage or first_open_stage(pipeline)
+    if stage.kind != StageKind.OPEN:
+        raise ValidationError({"stage": _("A new opportunity starts in an open stage.")})
+    fields.setdefault("probability", stage.probability)
+    now = timezone.now()
+    opportunity = Opportunity(
+        customer=customer,
+        owner=owner,
+        pipeline=pipeline,
+        stage=stage,
+        status=StageKind.OPEN,
+        name=name,
+        amount=amount if amount is not None else Decimal("0"),
+        expected_close_on=expected_close_on,
+        source_lead_id=source_lead_id,
+        stage_entered_at=now,
+        created_by=actor,
+        **fields,
+    )
+    opportunity_clean(opportunity)
+    opportunity.save()
+    StageChange.objects.create(opportunity=opportunity, from_stage=None, to_stage=stage, at=now, by=actor)
+    timeline_append(
+        customer_id=customer.pk,
+        kind=TimelineKind.OPPORTUNITY_CREATED,
+        actor=actor,
+        summary=f"{opportunity.name} · ¥{opportunity.amount:,.2f}",
+        subject=opportunity,
+        payload={"stage": stage.name, "amount": str(opportunity.amount)},
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        instance=opportunity,
+        changes={k: [None, v] for k, v in snapshot(opportunity, AUDITED_FIELDS).items() if v not in ("", None)},
+    )
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_update(*, opportunity: Opportunity, actor: User, expected_version: int, **fields) -> Opportunity:
+    """Change the deal's own fields (not its stage: that is opportunity_move)."""
+    _check_in_scope(actor, opportunity, "sales.change_opportunity")
+    before = snapshot(opportunity, AUDITED_FIELDS)
+    old_owner_id = opportunity.owner_id
+    for name, value in fields.items():
+        if name not in OPPORTUNITY_FIELDS:
+            raise ValidationError({name: _("This field cannot be changed.")})
+        setattr(opportunity, name, value)
+    if opportunity.owner_id != old_owner_id and not may_assign_to(actor, opportunity.owner):
+        raise ValidationError({"owner": _("You may not give opportunities to this user.")})
+    opportunity_clean(opportunity)
+    changes = diff(before, snapshot(opportunity, AUDITED_FIELDS))
+    if not changes:
+        return opportunity
+    update_versioned(opportunity, expected_version=expected_version, fields=list(fields))
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=opportunity, changes=changes)
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_move(
+    *, opportunity: Opportunity, stage: Stage, actor: User, reason: str = "", expected_version: int | None = None
+) -> Opportunity:
+    """Move to another stage of the same pipeline; won and lost need a reason. Keeps the stage
+    history with the time spent in the previous stage, the timeline, the audit trail, and tells
+    webhook subscribers about won and lost deals once the transaction commits."""
+    _check_in_scope(actor, opportunity, "sales.change_opportunity")
+    if stage.pipeline_id != opportunity.pipeline_id:
+        raise ValidationError({"stage": _("This stage belongs to another pipeline.")})
+    reason = (reason or "").strip()
+    if stage.kind != StageKind.OPEN and not reason:
+        raise ValidationError({"reason": _("Say why the deal was won or lost.")})
+    if expected_version is None:
+        expected_version = Opportunity.objects.filter(pk=opportunity.pk).values_list("version", flat=True).first()
+        if expected_version is None:
+            raise ValidationError(_("This opportunity no longer exists."))
+    if stage.pk == opportunity.stage_id:
+        if expected_version != opportunity.version:
+            raise ConcurrentEditError()
+        return opportunity
+    now = timezone.now()
+    previous = opportunity.stage
+    time_in_previous = now - opportunity.stage_entered_at if opportunity.stage_entered_at else None
+    before = snapshot(opportunity, AUDITED_FIELDS)
+    opportunity.stage = stage
+    opportunity.status = stage.kind
+    opportunity.probability = stage.probability
+    opportunity.stage_entered_at = now
+    if stage.kind == StageKind.OPEN:
+        opportunity.closed_at = None
+        opportunity.close_reason = ""
+    else:
+        opportunity.closed_at = now
+        opportunity.close_reason = reason
+    update_versioned(
+        opportunity,
+        expected_version=expected_version,
+        fields=["stage", "status", "probability", "stage_entered_at", "closed_at", "close_reason"],
+    )
+    StageChange.objects.create(
+        opportunity=opportunity,
+        from_stage=previous,
+        to_stage=stage,
+        at=now,
+        by=actor,
+        time_in_previous=time_in_previous,
+        reason=reason,
+    )
+    kind = {
+        StageKind.WON: TimelineKind.OPPORTUNITY_WON,
+        StageKind.LOST: TimelineKind.OPPORTUNITY_LOST,
+    }.get(stage.kind, TimelineKind.OPPORTUNITY_STAGE_CHANGED)
+    summary = f"{opportunity.name}: {previous.name} → {stage.name}"
+    if reason:
+        summary += f" ({reason})"
+    timeline_append(
+        customer_id=opportunity.customer_id,
+        kind=kind,
+        actor=actor,
+        summary=summary,
+        subject=opportunity,
+        payload={"from": previous.name, "to": stage.name, "amount": str(opportunity.amount), "reason": reason},
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=opportunity,
+        changes=diff(before, snapshot(opportunity, AUDITED_FIELDS)),
+    )
+    if stage.kind != StageKind.OPEN:
+        _emit_closed(opportunity)
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_assign(*, opportunity: Opportunity, owner: User, actor: User) -> Opportunity:
+    """A manager gives the deal to a rep in their scope (SAL-8)."""
+    if not actor.has_perm("sales.assign_opportunity") or not is_in_team_of(actor, opportunity.owner):
+        raise PermissionDenied
+    if not may_assign_to(actor, owner) or not owner.is_active:
+        raise ValidationError({"owner": _("You may not give opportunities to this user.")})
+    if owner.pk == opportunity.owner_id:
+        return opportunity
+    before = snapshot(opportunity, ["owner"])
+    opportunity.owner = owner
+    update_versioned(opportunity, expected_version=opportunity.version, fields=["owner"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=opportunity,
+        changes=diff(before, snapshot(opportunity, ["owner"])),
+    )
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_delete(*, opportunity: Opportunity, actor: User) -> None:
+    """To the recycle bin: out of the board, lists and forecast."""
+    _check_in_scope(actor, opportunity, "sales.delete_opportunity")
+    now = timezone.now()
+    updated = Opportunity.objects.filter(pk=opportunity.pk, deleted_at__isnull=True).update(
+        deleted_at=now, deleted_by=actor, updated_at=now
+    )
+    if not updated:
+        return
+    opportunity.deleted_at, opportunity.deleted_by = now, actor
+    audit_record(actor=actor, action=AuditAction.DELETE, instance=opportunity)
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+@transaction.atomic
+def target_set(
+    *,
+    actor: User,
+    level: str,
+    month: date,
+    amount,
+    metric: str = "sales",
+    department=None,
+    user: User | None = None,
+) -> Target:
+    """Set (or replace) one monthly target (业绩目标)."""
+    if not actor.has_perm("sales.set_targets"):
+        raise PermissionDenied
+    if level == TargetLevel.COMPANY:
+        department = user = None
+    elif level == TargetLevel.DEPARTMENT:
+        user = None
+        if department is None:
+            raise ValidationError({"department": _("Choose a department.")})
+    elif level == TargetLevel.REP:
+        department = None
+        if user is None:
+            raise ValidationError({"user": _("Choose a sales rep.")})
+        if not is_in_team_of(actor, user):
+            raise PermissionDenied
+    else:
+        raise ValidationError({"level": _("Choose company, department or sales rep.")})
+    amount = Decimal(str(amount))
+    if amount < 0:
+        raise ValidationError({"amount": _("The amount cannot be negative.")})
+    month = first_of_month(month)
+    target, created = Target.objects.update_or_create(
+        level=level,
+        metric=metric,
+        month=month,
+        department=department,
+        user=user,
+        defaults={"amount": amount, "set_by": actor, "updated_at": timezone.now()},
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
+        instance=target,
+        changes={"amount": [None, str(amount)]},
+    )
+    return target

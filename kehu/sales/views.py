@@ -1,0 +1,224 @@
+"""Sales pages: the board, the list, an opportunity with its stage history, forms, moves (SAL-2)."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kehu.core.forms import apply_errors
+from kehu.customers.selectors import customer_get
+from kehu.sales import selectors, services
+from kehu.sales.forms import MoveForm, OpportunityFilterForm, OpportunityForm
+from kehu.sales.models import Pipeline, StageKind
+
+PAGE_SIZE = 25
+
+
+def _require(user, perm):
+    if not user.is_authenticated or not user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _back(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and target.startswith("/") and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return target
+    return default
+
+
+def _pipeline(request) -> Pipeline:
+    pipelines = selectors.pipelines_all()
+    if not pipelines:
+        raise Http404
+    wanted = request.GET.get("pipeline", "")
+    for p in pipelines:
+        if str(p.pk) == wanted:
+            return p, pipelines
+    return next((p for p in pipelines if p.is_default), pipelines[0]), pipelines
+
+
+def board(request):
+    _require(request.user, "sales.view_opportunity")
+    pipeline, pipelines = _pipeline(request)
+    columns = selectors.board(request.user, pipeline)
+    return render(
+        request,
+        "sales/board.html",
+        {
+            "pipeline": pipeline,
+            "pipelines": pipelines,
+            "columns": columns,
+            "may_move": request.user.has_perm("sales.change_opportunity"),
+            "nav_active": "sales",
+        },
+    )
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, min(int(request.GET.get("page", 1)), 400))
+    except ValueError:
+        return 1
+
+
+def opportunity_list(request):
+    _require(request.user, "sales.view_opportunity")
+    form = OpportunityFilterForm(request.GET or None, user=request.user)
+    filters = selectors.OpportunityFilters()
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.OpportunityFilters(
+            q=data["q"].strip(),
+            stage=data["stage"],
+            status=data["status"],
+            owner=data["owner"],
+            sort=data["sort"] or "-updated",
+        )
+    page = _page_number(request)
+    rows, has_next = selectors.opportunity_page(request.user, filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "sales/opportunity_list.html",
+        {
+            "form": form,
+            "rows": rows,
+            "page_number": page,
+            "has_next": has_next,
+            "query": query.urlencode(),
+            "nav_active": "sales",
+        },
+    )
+
+
+def opportunity_detail(request, pk):
+    opportunity = selectors.opportunity_get(request.user, pk)
+    return render(
+        request,
+        "sales/opportunity_detail.html",
+        {
+            "opportunity": opportunity,
+            "history": selectors.stage_history(opportunity),
+            "move_form": MoveForm(
+                pipeline=opportunity.pipeline,
+                initial={"stage": opportunity.stage_id, "version": opportunity.version},
+            ),
+            "stages": selectors.stages_of(opportunity.pipeline),
+            "may_change": request.user.has_perm("sales.change_opportunity"),
+            "may_delete": request.user.has_perm("sales.delete_opportunity"),
+            "may_assign": request.user.has_perm("sales.assign_opportunity"),
+            "nav_active": "sales",
+        },
+    )
+
+
+def _save_fields(form) -> dict:
+    data = dict(form.cleaned_data)
+    data.pop("version", None)
+    if data.get("owner") is None:
+        data.pop("owner", None)
+    if data.get("probability") is None:
+        data.pop("probability", None)
+    return data
+
+
+def opportunity_create(request):
+    _require(request.user, "sales.add_opportunity")
+    try:
+        customer = customer_get(request.user, request.GET.get("customer") or request.POST.get("customer"))
+    except Http404:
+        messages.info(request, _("Open a customer and start the opportunity from there."))
+        return redirect("customers:customer-list")
+    form = OpportunityForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            opportunity = services.opportunity_create(customer=customer, actor=request.user, **_save_fields(form))
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Opportunity opened."))
+            return redirect("sales:opportunity-detail", pk=opportunity.pk)
+    return render(request, "sales/opportunity_form.html", {"form": form, "customer": customer, "nav_active": "sales"})
+
+
+def opportunity_edit(request, pk):
+    opportunity = selectors.opportunity_get(request.user, pk)
+    _require(request.user, "sales.change_opportunity")
+    form = OpportunityForm(request.POST or None, instance=opportunity, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        fresh = selectors.opportunity_get(request.user, pk)
+        fields = {n: form.cleaned_data[n] for n in form.changed_data if n != "version"}
+        fields = {n: v for n, v in fields.items() if not (n in ("owner", "probability") and v is None)}
+        if fields.get("amount", "") is None:
+            fields.pop("amount")
+        try:
+            services.opportunity_update(
+                opportunity=fresh,
+                actor=request.user,
+                expected_version=form.cleaned_data.get("version") or 0,
+                **fields,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("sales:opportunity-detail", pk=pk)
+    return render(
+        request,
+        "sales/opportunity_form.html",
+        {"form": form, "opportunity": opportunity, "customer": opportunity.customer, "nav_active": "sales"},
+    )
+
+
+@require_POST
+def opportunity_move(request, pk):
+    """From the board (drag and drop through htmx, or the stage menu of a card) and the page."""
+    opportunity = selectors.opportunity_get(request.user, pk)
+    _require(request.user, "sales.change_opportunity")
+    form = MoveForm(request.POST, pipeline=opportunity.pipeline)
+    detail = reverse("sales:opportunity-detail", args=[pk])
+    if not form.is_valid():
+        if request.htmx:
+            return HttpResponse(_("Choose a stage of this pipeline."), status=400)
+        messages.error(request, _("Choose a stage of this pipeline."))
+        return redirect(detail)
+    stage = form.cleaned_data["stage"]
+    if stage.kind != StageKind.OPEN and not form.cleaned_data["reason"].strip():
+        # Closing needs a reason: the board sends the user to the page that asks for one.
+        target = f"{detail}?close={stage.pk}#close"
+        if request.htmx:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = target
+            return response
+        return redirect(target)
+    try:
+        services.opportunity_move(
+            opportunity=opportunity,
+            stage=stage,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except ValidationError as exc:
+        text = " ".join(exc.messages)
+        if request.htmx:
+            return HttpResponse(text, status=409 if getattr(exc, "code", "") == "concurrent_edit" else 400)
+        messages.error(request, text)
+        return redirect(detail)
+    if request.htmx:
+        return HttpResponse(status=204)
+    messages.success(request, _("Moved to %(stage)s.") % {"stage": stage.name})
+    return redirect(_back(request, detail))
+
+
+@require_POST
+def opportunity_delete(request, pk):
+    opportunity = selectors.opportunity_get(request.user, pk)
+    services.opportunity_delete(opportunity=opportunity, actor=request.user)
+    messages.success(request, _("%(name)s was deleted.") % {"name": opportunity.name})
+    return redirect("sales:board")
