@@ -11,4 +11,6 @@ urlpatterns = [
     path("opportunities/<int:pk>/edit/", views.opportunity_edit, name="opportunity-edit"),
     path("opportunities/<int:pk>/move/", views.opportunity_move, name="opportunity-move"),
     path("opportunities/<int:pk>/delete/", views.opportunity_delete, name="opportunity-delete"),
+    path("forecast/", views.forecast, name="forecast"),
+    path("targets/", views.targets, name="targets"),
 ]

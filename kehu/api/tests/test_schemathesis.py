@@ -32,6 +32,7 @@ AREAS = [
     "classification",
     "collection",
     "transfer",
+    "sales",
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
 ROLE_ONLY = {
@@ -47,6 +48,8 @@ ROLE_ONLY = {
     "POST /api/v1/collection/{form_id}/return": "collection.approve_form",
     "PUT /api/v1/collection/routes": "collection.approve_form",
     "DELETE /api/v1/collection/routes/{route_id}": "collection.approve_form",
+    "POST /api/v1/sales/pipelines": "sales.manage_pipelines",
+    "POST /api/v1/sales/pipelines/{pipeline_id}/stages": "sales.manage_pipelines",
 }
 # Exports and vCards need the export permission (a sales rep may not export).
 EXPORTS = ("/exports", "/vcard")
@@ -178,6 +181,15 @@ def make_records(team, area: str, user) -> dict:
         RegionRoute.objects.filter(region="江苏").delete()
         ids["form_id"] = {"file": form("draft"), "archive": form("approved"), "": form("filed")}
         ids["route_id"] = region_route_set(actor=team.admin, region="江苏", rep=team.rep2).pk
+    if area == "sales":
+        from kehu.sales.defaults import seed_pipelines
+        from kehu.sales.models import Pipeline, Stage
+        from kehu.sales.services import opportunity_create
+
+        seed_pipelines(Pipeline, Stage)  # a transactional test empties the tables the migration filled
+        stage = Stage.objects.get(pipeline__code="direct", name="需求确认")
+        ids["opportunity_id"] = opportunity_create(customer=customer, actor=rep1, name="数控机床 20 台").pk
+        ids["stage_id"], ids["pipeline_id"], ids["owner_id"] = stage.pk, stage.pipeline_id, rep1.pk
     return ids
 
 
@@ -196,6 +208,9 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
     if isinstance(case.body, dict):
         for name in ("customer_id", "contact_id", "rep_id"):
             if isinstance(case.body.get(name), int):
+                case.body[name] = ids[name]
+        for name in ("stage_id", "pipeline_id", "owner_id"):
+            if name in ids and isinstance(case.body.get(name), int):
                 case.body[name] = ids[name]
         if isinstance(case.body.get("source_ids"), list) and case.body["source_ids"]:
             source = "contact_merge_source_id" if "/contacts/" in case.operation.path else "merge_source_id"
