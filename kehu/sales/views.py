@@ -16,6 +16,7 @@ from kehu.sales import selectors, services
 from kehu.sales.forecast import forecast_for
 from kehu.sales.forms import MoveForm, OpportunityFilterForm, OpportunityForm, TargetForm
 from kehu.sales.models import Pipeline, StageKind, Target
+from kehu.sales.recommend import recommend
 
 PAGE_SIZE = 25
 
@@ -275,3 +276,28 @@ def targets(request):
             return redirect(reverse("sales:targets") + f"?year={form.cleaned_data['month'].year}")
     rows = Target.objects.filter(month__year=year).select_related("department", "user").order_by("month", "level", "id")
     return render(request, "sales/targets.html", {"form": form, "rows": rows, "year": year, "nav_active": "sales"})
+
+
+def opportunity_recommend(request, pk):
+    """Who should take it (SAL-8): the manager's team ranked for this deal, with the reasons."""
+    opportunity = selectors.opportunity_get(request.user, pk)
+    _require(request.user, "sales.assign_opportunity")
+    if request.method == "POST":
+        owner = next(
+            (c.user for c in recommend(request.user, opportunity) if str(c.user.pk) == request.POST.get("owner")), None
+        )
+        if owner is None:
+            messages.error(request, _("Choose someone in your team."))
+        else:
+            try:
+                services.opportunity_assign(opportunity=opportunity, owner=owner, actor=request.user)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _("%(name)s now owns this opportunity.") % {"name": owner.display_name})
+                return redirect("sales:opportunity-detail", pk=pk)
+    return render(
+        request,
+        "sales/recommend.html",
+        {"opportunity": opportunity, "candidates": recommend(request.user, opportunity), "nav_active": "sales"},
+    )
