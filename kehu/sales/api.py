@@ -13,7 +13,9 @@ from kehu.core.api import Day, Id, Page, Text
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.customers.selectors import customer_get
 from kehu.sales import selectors, services
+from kehu.sales.forecast import forecast_for
 from kehu.sales.models import Pipeline, Stage
+from kehu.sales.recommend import recommend
 from kehu.users.models import User
 
 router = Router(tags=["sales"])
@@ -274,3 +276,107 @@ def opportunity_delete(request, opportunity_id: Id):
     opportunity = selectors.opportunity_get(request.user, opportunity_id)
     services.opportunity_delete(opportunity=opportunity, actor=request.user)
     return Status(204, None)
+
+
+class CandidateOut(Schema):
+    user_id: int
+    username: str
+    name: str
+    score: Decimal
+    similar_won: int
+    won: int
+    lost: int
+    open_load: int
+    owns_customer: bool
+    earlier_deals: int
+    reasons: list[str]
+
+
+class AssignIn(Schema):
+    user_id: Id
+
+
+@router.get("/opportunities/{opportunity_id}/candidates", response=list[CandidateOut])
+def opportunity_candidates(request, opportunity_id: Id):
+    """Who should take it (SAL-8): your team ranked for this deal, best first, with the reasons."""
+    opportunity = selectors.opportunity_get(request.user, opportunity_id)
+    if not request.user.has_perm("sales.assign_opportunity"):
+        raise PermissionDenied
+    return [
+        {
+            "user_id": c.user.pk,
+            "username": c.user.username,
+            "name": c.user.display_name,
+            "score": c.score,
+            "similar_won": c.similar_won,
+            "won": c.won,
+            "lost": c.lost,
+            "open_load": c.open_load,
+            "owns_customer": c.owns_customer,
+            "earlier_deals": c.earlier_deals,
+            "reasons": c.reasons,
+        }
+        for c in recommend(request.user, opportunity)
+    ]
+
+
+@router.post("/opportunities/{opportunity_id}/assign", response=OpportunityOut)
+def opportunity_assign(request, opportunity_id: Id, payload: AssignIn):
+    """A manager gives the deal to someone in their team."""
+    opportunity = selectors.opportunity_get(request.user, opportunity_id)
+    if not request.user.has_perm("sales.assign_opportunity"):
+        raise PermissionDenied
+    services.opportunity_assign(
+        opportunity=opportunity, owner=_team_member(request.user, payload.user_id), actor=request.user
+    )
+    return selectors.opportunity_get(request.user, opportunity_id)
+
+
+class MonthOut(Schema):
+    month: date
+    weighted: Decimal
+    committed: Decimal
+    won: Decimal
+    pipeline: Decimal
+    target: Decimal | None
+
+
+class RepForecastOut(Schema):
+    user_id: int
+    username: str
+    months: list[MonthOut]
+
+
+class ForecastOut(Schema):
+    year: int
+    refreshed_at: datetime | None
+    team: list[MonthOut]
+    reps: list[RepForecastOut]
+
+
+def _months(cells: dict) -> list[dict]:
+    return [
+        {
+            "month": m,
+            "weighted": c.weighted,
+            "committed": c.committed,
+            "won": c.won,
+            "pipeline": c.pipeline,
+            "target": c.target,
+        }
+        for m, c in cells.items()
+    ]
+
+
+@router.get("/forecast", response=ForecastOut)
+def forecast(request, year: Annotated[int, Field(ge=2000, le=2100)]):
+    """Your team's forecast by month (CNY), from the sums recomputed every 15 minutes, against the targets."""
+    if not request.user.has_perm("sales.view_forecast"):
+        raise PermissionDenied
+    f = forecast_for(request.user, year)
+    return {
+        "year": year,
+        "refreshed_at": f.refreshed_at,
+        "team": _months(f.team),
+        "reps": [{"user_id": u.pk, "username": u.username, "months": _months(cells)} for u, cells, _t in f.reps],
+    }

@@ -50,6 +50,9 @@ ROLE_ONLY = {
     "DELETE /api/v1/collection/routes/{route_id}": "collection.approve_form",
     "POST /api/v1/sales/pipelines": "sales.manage_pipelines",
     "POST /api/v1/sales/pipelines/{pipeline_id}/stages": "sales.manage_pipelines",
+    "GET /api/v1/sales/opportunities/{opportunity_id}/candidates": "sales.assign_opportunity",
+    "POST /api/v1/sales/opportunities/{opportunity_id}/assign": "sales.assign_opportunity",
+    "GET /api/v1/sales/forecast": "sales.view_forecast",
 }
 # Exports and vCards need the export permission (a sales rep may not export).
 EXPORTS = ("/exports", "/vcard")

@@ -89,3 +89,25 @@ def test_anonymous_gets_401(api_client, deal):
     assert api.get(f"{BASE}/opportunities/{deal.pk}").status_code == 401
     assert api.delete(f"{BASE}/opportunities/{deal.pk}").status_code == 401
     assert Opportunity.objects.filter(pk=deal.pk, deleted_at__isnull=True).exists()
+
+
+def test_candidates_and_assign(api_client, team, deal):
+    url = f"{BASE}/opportunities/{deal.pk}"
+    assert api_client(team.rep1).get(f"{url}/candidates").status_code == 403
+    assert api_client(team.rep1).post(f"{url}/assign", {"user_id": team.rep2.pk}).status_code == 403
+    assert api_client(team.manager2).post(f"{url}/assign", {"user_id": team.rep3.pk}).status_code == 404
+    manager = api_client(team.manager1)
+    ranked = manager.get(f"{url}/candidates").json()
+    assert {c["username"] for c in ranked} == {"manager1", "rep1", "rep2"}
+    assert ranked[0]["username"] == "rep1" and "owns this customer" in ranked[0]["reasons"]
+    response = manager.post(f"{url}/assign", {"user_id": team.rep3.pk})
+    assert response.status_code == 400 and "owner_id" in response.json()["errors"]
+    response = manager.post(f"{url}/assign", {"user_id": team.rep2.pk})
+    assert response.status_code == 200 and response.json()["owner_id"] == team.rep2.pk
+
+
+def test_forecast_endpoint(api_client, team, deal):
+    assert api_client(team.rep1).get(f"{BASE}/forecast?year=2030").status_code == 403
+    body = api_client(team.manager1).get(f"{BASE}/forecast?year=2030").json()
+    assert body["year"] == 2030 and len(body["team"]) == 12
+    assert api_client(team.manager1).get(f"{BASE}/forecast?year=99999").status_code == 422
