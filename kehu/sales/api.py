@@ -1,3 +1,382 @@
-from ninja import Router
+"""Opportunities (SAL-2, SAL-8): pipelines with stages as data, opportunities and their moves."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+
+from kehu.core.api import Day, Id, Page, Text
+from kehu.core.exceptions import ConcurrentEditError
+from kehu.customers.selectors import customer_get
+from kehu.sales import selectors, services
+from kehu.sales.forecast import forecast_for
+from kehu.sales.models import Pipeline, Stage
+from kehu.sales.recommend import recommend
+from kehu.users.models import User
 
 router = Router(tags=["sales"])
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+Percent = Annotated[int, Field(ge=0, le=100)]
+
+
+class StageOut(Schema):
+    id: int
+    name: str
+    order: int
+    kind: str
+    probability: int
+
+
+class PipelineOut(Schema):
+    id: int
+    name: str
+    code: str
+    is_default: bool
+    stages: list[StageOut]
+
+    @staticmethod
+    def resolve_stages(obj):
+        return sorted(obj.stages.all(), key=lambda s: (s.order, s.id))
+
+
+class PipelineIn(Schema):
+    name: Text(100) = Field(min_length=1)
+    code: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")]
+    is_default: bool = False
+
+
+class StageIn(Schema):
+    name: Text(60) = Field(min_length=1)
+    order: Annotated[int, Field(ge=0, le=1000)] = 0
+    kind: Literal["open", "won", "lost"] = "open"
+    probability: Percent = 0
+
+
+class OpportunityOut(Schema):
+    id: int
+    name: str
+    customer_id: int
+    owner_id: int
+    pipeline_id: int
+    stage_id: int
+    status: str
+    amount: Decimal
+    currency: str = "CNY"
+    probability: int
+    weighted_amount: Decimal
+    expected_close_on: date | None
+    products: str
+    competitors: str
+    close_reason: str
+    closed_at: datetime | None
+    source_lead_id: int | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class OpportunityList(Page):
+    items: list[OpportunityOut]
+    has_next: bool
+
+
+class OpportunityIn(Schema):
+    customer_id: Id
+    name: Text(200) = Field(min_length=1)
+    amount: Money = Decimal("0")
+    owner_id: Id | None = None
+    pipeline_id: Id | None = None
+    stage_id: Id | None = None
+    probability: Percent | None = None
+    expected_close_on: Day | None = None
+    products: Text(5000) = ""
+    competitors: Text(5000) = ""
+    source_lead_id: Annotated[int, Field(ge=1, le=2**62)] | None = None
+
+
+class OpportunityPatch(Schema):
+    version: Annotated[int, Field(ge=0, le=2**31)] | None = Field(
+        None, description="The version you read; a stale one answers 409."
+    )
+    name: Text(200) | None = Field(None, min_length=1)
+    amount: Money | None = None
+    owner_id: Id | None = None
+    probability: Percent | None = None
+    expected_close_on: Day | None = None
+    products: Text(5000) | None = None
+    competitors: Text(5000) | None = None
+
+
+class MoveIn(Schema):
+    stage_id: Id
+    reason: Text(2000) = ""
+    version: Annotated[int, Field(ge=0, le=2**31)] | None = None
+
+
+class ListQuery(Schema):
+    q: Text(100) = ""
+    pipeline_id: Id | None = None
+    stage_id: Id | None = None
+    status: Literal["", "open", "won", "lost"] = ""
+    owner_id: Id | None = None
+    sort: Literal["-updated", "-amount", "amount", "close", "name"] = "-updated"
+    limit: Annotated[int, Field(ge=1, le=200)] = 25
+    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
+def _may_manage(user) -> None:
+    if not user.has_perm("sales.manage_pipelines"):
+        raise PermissionDenied
+
+
+def _team_member(user, pk) -> User:
+    member = User.objects.filter(pk=pk, is_active=True).first()
+    if member is None or not services.may_assign_to(user, member):
+        raise ValidationError({"owner_id": [_("You may not give opportunities to this user.")]})
+    return member
+
+
+def _stage(pk, pipeline_id=None) -> Stage:
+    stage = Stage.objects.select_related("pipeline").filter(pk=pk).first()
+    if stage is None or (pipeline_id is not None and stage.pipeline_id != pipeline_id):
+        raise ValidationError({"stage_id": [_("Choose a stage of this pipeline.")]})
+    return stage
+
+
+@router.get("/pipelines", response=list[PipelineOut])
+def pipeline_list(request):
+    """Pipelines with their stages, in order."""
+    if not selectors.may_use_sales(request.user):
+        raise PermissionDenied
+    return list(Pipeline.objects.prefetch_related("stages").order_by("-is_default", "name", "id"))
+
+
+@router.post("/pipelines", response={201: PipelineOut})
+def pipeline_create(request, payload: PipelineIn):
+    """Administrators add pipelines (then stages to them)."""
+    _may_manage(request.user)
+    pipeline = services.pipeline_create(actor=request.user, **payload.dict())
+    return Status(201, pipeline)
+
+
+@router.post("/pipelines/{pipeline_id}/stages", response={201: StageOut})
+def stage_create(request, pipeline_id: Id, payload: StageIn):
+    _may_manage(request.user)
+    pipeline = Pipeline.objects.filter(pk=pipeline_id).first()
+    if pipeline is None:
+        raise Http404
+    return Status(201, services.stage_create(actor=request.user, pipeline=pipeline, **payload.dict()))
+
+
+@router.get("/opportunities", response=OpportunityList)
+def opportunity_list(request, query: Query[ListQuery]):
+    """Opportunities in your scope; no total is counted (`has_next` says whether another page follows)."""
+    if not selectors.may_use_sales(request.user):
+        raise PermissionDenied
+    filters = selectors.OpportunityFilters(
+        q=query.q.strip(),
+        pipeline=Pipeline.objects.filter(pk=query.pipeline_id).first() if query.pipeline_id else None,
+        stage=Stage.objects.filter(pk=query.stage_id).first() if query.stage_id else None,
+        status=query.status,
+        owner=User.objects.filter(pk=query.owner_id).first() if query.owner_id else None,
+        sort=query.sort,
+    )
+    if (query.pipeline_id and filters.pipeline is None) or (query.stage_id and filters.stage is None):
+        return {"count": 0, "items": [], "has_next": False}
+    if query.owner_id and filters.owner is None:
+        return {"count": 0, "items": [], "has_next": False}
+    rows, has_next = selectors.opportunity_page(request.user, filters, offset=query.offset, limit=query.limit)
+    return {"count": len(rows), "items": rows, "has_next": has_next}
+
+
+@router.post("/opportunities", response={201: OpportunityOut})
+def opportunity_create(request, payload: OpportunityIn):
+    """Opens an opportunity for a customer in your scope, in the default pipeline's first stage unless told."""
+    if not request.user.has_perm("sales.add_opportunity"):
+        raise PermissionDenied
+    data = payload.dict()
+    try:
+        customer = customer_get(request.user, data.pop("customer_id"))
+    except Http404:
+        raise ValidationError({"customer_id": [_("No such customer in your scope.")]}) from None
+    owner_id = data.pop("owner_id")
+    pipeline_id = data.pop("pipeline_id")
+    stage_id = data.pop("stage_id")
+    pipeline = None
+    if pipeline_id is not None:
+        pipeline = Pipeline.objects.filter(pk=pipeline_id).first()
+        if pipeline is None:
+            raise ValidationError({"pipeline_id": [_("No such pipeline.")]})
+    stage = _stage(stage_id, pipeline.pk if pipeline else None) if stage_id is not None else None
+    if data["probability"] is None:
+        data.pop("probability")
+    opportunity = services.opportunity_create(
+        customer=customer,
+        actor=request.user,
+        owner=_team_member(request.user, owner_id) if owner_id else None,
+        pipeline=pipeline,
+        stage=stage,
+        **data,
+    )
+    return Status(201, opportunity)
+
+
+@router.get("/opportunities/{opportunity_id}", response=OpportunityOut)
+def opportunity_read(request, opportunity_id: Id):
+    return selectors.opportunity_get(request.user, opportunity_id)
+
+
+@router.patch("/opportunities/{opportunity_id}", response=OpportunityOut)
+def opportunity_update(request, opportunity_id: Id, payload: OpportunityPatch):
+    """Changes the deal's fields (the stage changes through /move); a stale `version` answers 409."""
+    opportunity = selectors.opportunity_get(request.user, opportunity_id)
+    if not request.user.has_perm("sales.change_opportunity"):
+        raise PermissionDenied
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version", None)
+    if version is not None and version != opportunity.version:
+        raise ConcurrentEditError()
+    for name in ("name", "amount", "probability", "owner_id"):
+        if name in data and data[name] is None:
+            raise ValidationError({name: [_("This field cannot be empty.")]})
+    for name in ("products", "competitors"):
+        if name in data and data[name] is None:
+            data[name] = ""
+    if "owner_id" in data:
+        data["owner"] = _team_member(request.user, data.pop("owner_id"))
+    return services.opportunity_update(
+        opportunity=opportunity, actor=request.user, expected_version=opportunity.version, **data
+    )
+
+
+@router.post("/opportunities/{opportunity_id}/move", response=OpportunityOut)
+def opportunity_move(request, opportunity_id: Id, payload: MoveIn):
+    """Moves to another stage of its pipeline; won and lost stages need a `reason`."""
+    opportunity = selectors.opportunity_get(request.user, opportunity_id)
+    if not request.user.has_perm("sales.change_opportunity"):
+        raise PermissionDenied
+    stage = _stage(payload.stage_id, opportunity.pipeline_id)
+    services.opportunity_move(
+        opportunity=opportunity,
+        stage=stage,
+        actor=request.user,
+        reason=payload.reason,
+        expected_version=payload.version,
+    )
+    return selectors.opportunity_get(request.user, opportunity_id)
+
+
+@router.delete("/opportunities/{opportunity_id}", response={204: None})
+def opportunity_delete(request, opportunity_id: Id):
+    opportunity = selectors.opportunity_get(request.user, opportunity_id)
+    services.opportunity_delete(opportunity=opportunity, actor=request.user)
+    return Status(204, None)
+
+
+class CandidateOut(Schema):
+    user_id: int
+    username: str
+    name: str
+    score: Decimal
+    similar_won: int
+    won: int
+    lost: int
+    open_load: int
+    owns_customer: bool
+    earlier_deals: int
+    reasons: list[str]
+
+
+class AssignIn(Schema):
+    user_id: Id
+
+
+@router.get("/opportunities/{opportunity_id}/candidates", response=list[CandidateOut])
+def opportunity_candidates(request, opportunity_id: Id):
+    """Who should take it (SAL-8): your team ranked for this deal, best first, with the reasons."""
+    opportunity = selectors.opportunity_get(request.user, opportunity_id)
+    if not request.user.has_perm("sales.assign_opportunity"):
+        raise PermissionDenied
+    return [
+        {
+            "user_id": c.user.pk,
+            "username": c.user.username,
+            "name": c.user.display_name,
+            "score": c.score,
+            "similar_won": c.similar_won,
+            "won": c.won,
+            "lost": c.lost,
+            "open_load": c.open_load,
+            "owns_customer": c.owns_customer,
+            "earlier_deals": c.earlier_deals,
+            "reasons": c.reasons,
+        }
+        for c in recommend(request.user, opportunity)
+    ]
+
+
+@router.post("/opportunities/{opportunity_id}/assign", response=OpportunityOut)
+def opportunity_assign(request, opportunity_id: Id, payload: AssignIn):
+    """A manager gives the deal to someone in their team."""
+    opportunity = selectors.opportunity_get(request.user, opportunity_id)
+    if not request.user.has_perm("sales.assign_opportunity"):
+        raise PermissionDenied
+    services.opportunity_assign(
+        opportunity=opportunity, owner=_team_member(request.user, payload.user_id), actor=request.user
+    )
+    return selectors.opportunity_get(request.user, opportunity_id)
+
+
+class MonthOut(Schema):
+    month: date
+    weighted: Decimal
+    committed: Decimal
+    won: Decimal
+    pipeline: Decimal
+    target: Decimal | None
+
+
+class RepForecastOut(Schema):
+    user_id: int
+    username: str
+    months: list[MonthOut]
+
+
+class ForecastOut(Schema):
+    year: int
+    refreshed_at: datetime | None
+    team: list[MonthOut]
+    reps: list[RepForecastOut]
+
+
+def _months(cells: dict) -> list[dict]:
+    return [
+        {
+            "month": m,
+            "weighted": c.weighted,
+            "committed": c.committed,
+            "won": c.won,
+            "pipeline": c.pipeline,
+            "target": c.target,
+        }
+        for m, c in cells.items()
+    ]
+
+
+@router.get("/forecast", response=ForecastOut)
+def forecast(request, year: Annotated[int, Field(ge=2000, le=2100)]):
+    """Your team's forecast by month (CNY), from the sums recomputed every 15 minutes, against the targets."""
+    if not request.user.has_perm("sales.view_forecast"):
+        raise PermissionDenied
+    f = forecast_for(request.user, year)
+    return {
+        "year": year,
+        "refreshed_at": f.refreshed_at,
+        "team": _months(f.team),
+        "reps": [{"user_id": u.pk, "username": u.username, "months": _months(cells)} for u, cells, _t in f.reps],
+    }

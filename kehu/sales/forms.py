@@ -1,8 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kehu.sales.models import Opportunity, Stage, StageKind
-from kehu.users.models import User
+from kehu.sales.models import Opportunity, Stage, StageKind, TargetLevel, TargetMetric
+from kehu.users.models import Department, User
 from kehu.users.selectors import scope_users_q
 
 SORTS = [
@@ -64,3 +64,20 @@ class OpportunityFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = User.objects.filter(scope_users_q(user), is_active=True).order_by("username")
+
+
+class TargetForm(forms.Form):
+    level = forms.ChoiceField(choices=TargetLevel.choices, label=_("Level"))
+    metric = forms.ChoiceField(choices=TargetMetric.choices, label=_("Metric"))
+    month = forms.DateField(
+        label=_("Month"), widget=forms.DateInput(attrs={"type": "month"}), input_formats=["%Y-%m", "%Y-%m-%d"]
+    )
+    department = forms.ModelChoiceField(
+        queryset=Department.objects.order_by("path"), required=False, label=_("Department")
+    )
+    user = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label=_("Sales rep"))
+    amount = forms.DecimalField(label=_("Amount (CNY)"), min_value=0, max_digits=14, decimal_places=2)
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.filter(scope_users_q(actor), is_active=True).order_by("username")

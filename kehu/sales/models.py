@@ -94,6 +94,7 @@ class Opportunity(TimeStamped, SoftDeletable, Versioned):
             models.Index(fields=["stage", "-amount", "id"], name="opp_board_idx"),
             models.Index(fields=["owner", "status", "-updated_at", "-id"], name="opp_owner_status_idx"),
             models.Index(fields=["-updated_at", "-id"], name="opp_updated_idx"),
+            models.Index(fields=["status", "-amount", "id"], name="opp_status_amount_idx"),
             models.Index(fields=["customer", "status"], name="opp_customer_idx"),
             # Forecast: by month of expected / actual close.
             models.Index(fields=["status", "expected_close_on", "owner"], name="opp_forecast_idx"),

@@ -15,6 +15,7 @@ from kehu.core.models import AuditAction
 from kehu.core.versioning import update_versioned
 from kehu.customers.models import Customer, TimelineKind
 from kehu.customers.services import timeline_append
+from kehu.sales.defaults import seed_pipelines
 from kehu.sales.models import Opportunity, Pipeline, Stage, StageChange, StageKind, Target, TargetLevel
 from kehu.users.models import User
 from kehu.users.scopes import is_in_team_of
@@ -33,6 +34,8 @@ AUDITED_FIELDS = [*OPPORTUNITY_FIELDS, "stage", "close_reason"]
 
 
 def default_pipeline() -> Pipeline:
+    if not Pipeline.objects.exists():
+        seed_pipelines(Pipeline, Stage)
     pipeline = (
         Pipeline.objects.filter(is_default=True).order_by("id").first() or Pipeline.objects.order_by("id").first()
     )
@@ -356,3 +359,33 @@ def target_set(
         changes={"amount": [None, str(amount)]},
     )
     return target
+
+
+@transaction.atomic
+def pipeline_create(*, actor: User, name: str, code: str, is_default: bool = False) -> Pipeline:
+    if not actor.has_perm("sales.manage_pipelines"):
+        raise PermissionDenied
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Enter a name.")})
+    if Pipeline.objects.filter(name=name).exists() or Pipeline.objects.filter(code=code).exists():
+        raise ValidationError({"code": _("A pipeline with this name or code exists.")})
+    if is_default:
+        Pipeline.objects.filter(is_default=True).update(is_default=False)
+    pipeline = Pipeline.objects.create(name=name, code=code, is_default=is_default)
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=pipeline, changes={"name": [None, name]})
+    return pipeline
+
+
+@transaction.atomic
+def stage_create(*, actor: User, pipeline: Pipeline, name: str, order: int = 0, kind=StageKind.OPEN, probability=0):
+    if not actor.has_perm("sales.manage_pipelines"):
+        raise PermissionDenied
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Enter a name.")})
+    if pipeline.stages.filter(name=name).exists():
+        raise ValidationError({"name": _("This pipeline has a stage of this name.")})
+    stage = Stage.objects.create(pipeline=pipeline, name=name, order=order, kind=kind, probability=probability)
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=stage, changes={"name": [None, name]})
+    return stage

@@ -11,4 +11,7 @@ urlpatterns = [
     path("opportunities/<int:pk>/edit/", views.opportunity_edit, name="opportunity-edit"),
     path("opportunities/<int:pk>/move/", views.opportunity_move, name="opportunity-move"),
     path("opportunities/<int:pk>/delete/", views.opportunity_delete, name="opportunity-delete"),
+    path("opportunities/<int:pk>/recommend/", views.opportunity_recommend, name="opportunity-recommend"),
+    path("forecast/", views.forecast, name="forecast"),
+    path("targets/", views.targets, name="targets"),
 ]

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -12,8 +13,10 @@ from django.views.decorators.http import require_POST
 from kehu.core.forms import apply_errors
 from kehu.customers.selectors import customer_get
 from kehu.sales import selectors, services
-from kehu.sales.forms import MoveForm, OpportunityFilterForm, OpportunityForm
-from kehu.sales.models import Pipeline, StageKind
+from kehu.sales.forecast import forecast_for
+from kehu.sales.forms import MoveForm, OpportunityFilterForm, OpportunityForm, TargetForm
+from kehu.sales.models import Pipeline, StageKind, Target
+from kehu.sales.recommend import recommend
 
 PAGE_SIZE = 25
 
@@ -30,10 +33,10 @@ def _back(request, default: str) -> str:
     return default
 
 
-def _pipeline(request) -> Pipeline:
+def _pipeline(request) -> tuple[Pipeline, list[Pipeline]]:
     pipelines = selectors.pipelines_all()
     if not pipelines:
-        raise Http404
+        pipelines = [services.default_pipeline()]
     wanted = request.GET.get("pipeline", "")
     for p in pipelines:
         if str(p.pk) == wanted:
@@ -222,3 +225,79 @@ def opportunity_delete(request, pk):
     services.opportunity_delete(opportunity=opportunity, actor=request.user)
     messages.success(request, _("%(name)s was deleted.") % {"name": opportunity.name})
     return redirect("sales:board")
+
+
+def _year(request) -> int:
+    try:
+        return max(2000, min(int(request.GET.get("year", "")), 2100))
+    except ValueError:
+        return timezone.localdate().year
+
+
+def forecast(request):
+    _require(request.user, "sales.view_forecast")
+    year = _year(request)
+    result = forecast_for(request.user, year)
+    chart = {
+        "months": [m.strftime("%Y-%m") for m in result.months],
+        "series": {
+            "weighted": [str(result.team[m].weighted) for m in result.months],
+            "committed": [str(result.team[m].committed) for m in result.months],
+            "won": [str(result.team[m].won) for m in result.months],
+            "target": [
+                str(result.team[m].target) if result.team[m].target is not None else None for m in result.months
+            ],
+        },
+        "labels": {
+            "weighted": _("Weighted"),
+            "committed": _("Committed"),
+            "won": _("Won"),
+            "target": _("Target"),
+        },
+    }
+    return render(
+        request,
+        "sales/forecast.html",
+        {"f": result, "chart": chart, "year": year, "nav_active": "sales"},
+    )
+
+
+def targets(request):
+    _require(request.user, "sales.set_targets")
+    year = _year(request)
+    form = TargetForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.target_set(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Target saved."))
+            return redirect(reverse("sales:targets") + f"?year={form.cleaned_data['month'].year}")
+    rows = Target.objects.filter(month__year=year).select_related("department", "user").order_by("month", "level", "id")
+    return render(request, "sales/targets.html", {"form": form, "rows": rows, "year": year, "nav_active": "sales"})
+
+
+def opportunity_recommend(request, pk):
+    """Who should take it (SAL-8): the manager's team ranked for this deal, with the reasons."""
+    opportunity = selectors.opportunity_get(request.user, pk)
+    _require(request.user, "sales.assign_opportunity")
+    if request.method == "POST":
+        owner = next(
+            (c.user for c in recommend(request.user, opportunity) if str(c.user.pk) == request.POST.get("owner")), None
+        )
+        if owner is None:
+            messages.error(request, _("Choose someone in your team."))
+        else:
+            try:
+                services.opportunity_assign(opportunity=opportunity, owner=owner, actor=request.user)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _("%(name)s now owns this opportunity.") % {"name": owner.display_name})
+                return redirect("sales:opportunity-detail", pk=pk)
+    return render(
+        request,
+        "sales/recommend.html",
+        {"opportunity": opportunity, "candidates": recommend(request.user, opportunity), "nav_active": "sales"},
+    )

@@ -34,6 +34,7 @@ AREAS = [
     "transfer",
     "webhooks",
     "leads",
+    "sales",
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
 ROLE_ONLY = {
@@ -56,6 +57,11 @@ ROLE_ONLY = {
     "DELETE /api/v1/webhooks/subscriptions/{subscription_id}": "webhooks.manage_webhooks",
     "GET /api/v1/webhooks/deliveries": "webhooks.manage_webhooks",
     "POST /api/v1/leads/{lead_id}/assign": "leads.assign_lead",
+    "POST /api/v1/sales/pipelines": "sales.manage_pipelines",
+    "POST /api/v1/sales/pipelines/{pipeline_id}/stages": "sales.manage_pipelines",
+    "GET /api/v1/sales/opportunities/{opportunity_id}/candidates": "sales.assign_opportunity",
+    "POST /api/v1/sales/opportunities/{opportunity_id}/assign": "sales.assign_opportunity",
+    "GET /api/v1/sales/forecast": "sales.view_forecast",
 }
 # Exports and vCards need the export permission (a sales rep may not export).
 EXPORTS = ("/exports", "/vcard")
@@ -183,16 +189,13 @@ def make_records(team, area: str, user) -> dict:
     }
     if area == "transfer":
         ids.update(make_transfer_jobs(user))
+    if area in ("leads", "sales"):
+        from kehu.sales.defaults import seed_pipelines
+        from kehu.sales.models import Pipeline, Stage
+
+        seed_pipelines(Pipeline, Stage)  # a transactional test empties the tables the migration filled
     if area == "leads":
-        from importlib import import_module
-
-        from django.apps import apps
-
         from kehu.leads.services import lead_create, lead_qualify
-        from kehu.sales.models import Pipeline
-
-        if not Pipeline.objects.exists():  # a transactional test flushed the seeded pipelines
-            import_module("kehu.sales.migrations.0002_default_pipelines").create(apps, None)
 
         lead = lead_create(actor=rep1, owner=rep1, company_name="宁波恒达机电有限公司", phone="057488881234")
         ids["lead_id"] = lead_qualify(lead=lead, actor=rep1).pk
@@ -200,6 +203,12 @@ def make_records(team, area: str, user) -> dict:
         RegionRoute.objects.filter(region="江苏").delete()
         ids["form_id"] = {"file": form("draft"), "archive": form("approved"), "": form("filed")}
         ids["route_id"] = region_route_set(actor=team.admin, region="江苏", rep=team.rep2).pk
+    if area == "sales":
+        from kehu.sales.services import opportunity_create
+
+        stage = Stage.objects.get(pipeline__code="direct", name="需求确认")
+        ids["opportunity_id"] = opportunity_create(customer=customer, actor=rep1, name="数控机床 20 台").pk
+        ids["stage_id"], ids["pipeline_id"], ids["owner_id"] = stage.pk, stage.pipeline_id, rep1.pk
     return ids
 
 
@@ -218,6 +227,9 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
     if isinstance(case.body, dict):
         for name in ("customer_id", "contact_id", "rep_id"):
             if isinstance(case.body.get(name), int):
+                case.body[name] = ids[name]
+        for name in ("stage_id", "pipeline_id", "owner_id"):
+            if name in ids and isinstance(case.body.get(name), int):
                 case.body[name] = ids[name]
         if isinstance(case.body.get("source_ids"), list) and case.body["source_ids"]:
             source = "contact_merge_source_id" if "/contacts/" in case.operation.path else "merge_source_id"

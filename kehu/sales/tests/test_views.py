@@ -143,3 +143,12 @@ def test_board_caps_columns(client, team, customer_of):
     page = client.get(reverse("sales:board")).content.decode()
     assert "3 more" in page
     assert page.count('class="card card-sm board-card"') == 20
+
+
+def test_menu_and_customer_panel_follow_the_permission(client, team, deal):
+    client.force_login(team.rep1)
+    assert reverse("sales:board") in client.get(reverse("workspace:home")).content.decode()
+    client.force_login(team.marketing1)
+    assert reverse("sales:board") not in client.get(reverse("workspace:home")).content.decode()
+    page = client.get(reverse("workspace:customer-detail", args=[deal.customer_id])).content.decode()
+    assert 'id="opportunities"' not in page  # the timeline still says a deal was opened
