@@ -111,13 +111,13 @@ def suggestion_reject(request, suggestion_id: Id, payload: DecisionIn):
 # --- evaluations, revenue, credit ---------------------------------------------------------------
 
 
-class ListQuery(Schema):
+class EvaluationListQuery(Schema):
     customer_id: Id | None = None
     limit: Limit = 25
     offset: Offset = 0
 
 
-def _records(request, model, query: ListQuery, order):
+def _records(request, model, query: EvaluationListQuery, order):
     qs = selectors.evaluations_visible_to(request.user, model)
     if query.customer_id:
         qs = qs.filter(customer=customer_get(request.user, query.customer_id))
@@ -197,7 +197,7 @@ def _values(payload: Schema) -> tuple[int, dict]:
 
 
 @router.get("/evaluations/key-account", response=KeyEvaluationList)
-def key_evaluation_list(request, query: Query[ListQuery]):
+def key_evaluation_list(request, query: Query[EvaluationListQuery]):
     """Key-account evaluations (CLS-2, CLS-5), newest first; history is kept."""
     return _records(request, KeyAccountEvaluation, query, ("-evaluated_on", "-id"))
 
@@ -210,7 +210,7 @@ def key_evaluation_create(request, payload: KeyEvaluationIn):
 
 
 @router.get("/evaluations/dealer", response=DealerEvaluationList)
-def dealer_evaluation_list(request, query: Query[ListQuery]):
+def dealer_evaluation_list(request, query: Query[EvaluationListQuery]):
     """Dealer evaluations (经销商评价, CLS-3), newest first."""
     return _records(request, DealerEvaluation, query, ("-evaluated_on", "-id"))
 
@@ -244,7 +244,7 @@ class RevenueList(Page):
 
 
 @router.get("/revenue", response=RevenueList)
-def revenue_list(request, query: Query[ListQuery]):
+def revenue_list(request, query: Query[EvaluationListQuery]):
     """Revenue and potential per customer and year: what the tier ranking reads."""
     return _records(request, CustomerRevenue, query, ("-year", "customer_id"))
 
@@ -282,7 +282,7 @@ class CreditList(Page):
 
 
 @router.get("/credit", response=CreditList)
-def credit_list(request, query: Query[ListQuery]):
+def credit_list(request, query: Query[EvaluationListQuery]):
     """Credit records, newest first: the first one of a customer is in force (CLS-4)."""
     return _records(request, CreditRecord, query, ("-created_at", "-id"))
 

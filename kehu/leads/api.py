@@ -25,7 +25,7 @@ IndustryIn = Literal[("", *Industry.values)]
 SizeIn = Literal[tuple(SizeBand.values)]
 
 
-class Conflict(Schema):
+class LeadConflict(Schema):
     detail: str
     code: str
     matches: list[dict] = []
@@ -114,7 +114,7 @@ class TransitionIn(Schema):
     note: Text(300) = ""
 
 
-class AssignIn(Schema):
+class LeadAssignIn(Schema):
     owner_id: Id
 
 
@@ -171,7 +171,7 @@ def lead_read(request, lead_id: Id):
     return selectors.lead_get(request.user, lead_id)
 
 
-@router.patch("/{lead_id}", response={200: LeadOut, 409: Conflict})
+@router.patch("/{lead_id}", response={200: LeadOut, 409: LeadConflict})
 def lead_patch(request, lead_id: Id, payload: LeadPatch):
     """Change a lead's fields; `version` is the one you read (409 when someone changed it since,
     or when the lead is converted)."""
@@ -185,7 +185,7 @@ def lead_patch(request, lead_id: Id, payload: LeadPatch):
         return _conflict(exc)
 
 
-@router.post("/{lead_id}/transition", response={200: LeadOut, 409: Conflict})
+@router.post("/{lead_id}/transition", response={200: LeadOut, 409: LeadConflict})
 def lead_transition(request, lead_id: Id, payload: TransitionIn):
     """Respond (contacted), qualify, or disqualify with a reason."""
     lead = selectors.lead_get(request.user, lead_id)
@@ -198,14 +198,14 @@ def lead_transition(request, lead_id: Id, payload: TransitionIn):
 
 
 @router.post("/{lead_id}/assign", response=LeadOut)
-def lead_assign(request, lead_id: Id, payload: AssignIn):
+def lead_assign(request, lead_id: Id, payload: LeadAssignIn):
     if not request.user.has_perm("leads.assign_lead"):
         raise PermissionDenied
     lead = selectors.lead_get(request.user, lead_id)
     return services.lead_assign(lead=lead, actor=request.user, owner=_team_member(request.user, payload.owner_id))
 
 
-@router.post("/{lead_id}/convert", response={200: LeadOut, 409: Conflict})
+@router.post("/{lead_id}/convert", response={200: LeadOut, 409: LeadConflict})
 def lead_convert(request, lead_id: Id, payload: ConvertIn):
     """Customer (new, or `customer_id`) + contact + opportunity, all or nothing. 409 when the lead
     is not qualified, or when the customer may already exist (`matches`; link it or allow_duplicate)."""

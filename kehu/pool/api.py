@@ -19,7 +19,7 @@ router = Router(tags=["pool"])
 MAX_HANDOVER_IDS = 10_000
 
 
-class Conflict(Schema):
+class PoolConflict(Schema):
     detail: str
     code: str
 
@@ -92,7 +92,7 @@ class OwnerOut(Schema):
     version: int
 
 
-class AssignIn(Schema):
+class PoolAssignIn(Schema):
     user_id: Id
 
 
@@ -159,7 +159,7 @@ def _target(user, customer_id):
         raise
 
 
-@router.post("/customers/{customer_id}/claim", response={200: OwnerOut, 409: Conflict})
+@router.post("/customers/{customer_id}/claim", response={200: OwnerOut, 409: PoolConflict})
 def claim(request, customer_id: Id):
     """Claim a customer from the pool (领取): 409 when a limit, the cool-down or another rep stops it."""
     if not request.user.has_perm("pool.claim_customer"):
@@ -171,8 +171,8 @@ def claim(request, customer_id: Id):
         return _conflict(exc)
 
 
-@router.post("/customers/{customer_id}/assign", response={200: OwnerOut, 409: Conflict})
-def assign(request, customer_id: Id, payload: AssignIn):
+@router.post("/customers/{customer_id}/assign", response={200: OwnerOut, 409: PoolConflict})
+def assign(request, customer_id: Id, payload: PoolAssignIn):
     """Assign a pool customer to someone in the manager's team (分配)."""
     if not request.user.has_perm("pool.assign_customer"):
         raise PermissionDenied
@@ -184,7 +184,7 @@ def assign(request, customer_id: Id, payload: AssignIn):
         return _conflict(exc)
 
 
-@router.post("/customers/{customer_id}/release", response={200: OwnerOut, 409: Conflict})
+@router.post("/customers/{customer_id}/release", response={200: OwnerOut, 409: PoolConflict})
 def release(request, customer_id: Id, payload: ReleaseIn):
     """Return a customer to the pool (退回公海): its owner, or a manager of the owner."""
     customer = customer_qs_visible_to(request.user).select_related("owner").filter(pk=customer_id).first()

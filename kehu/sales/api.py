@@ -118,7 +118,7 @@ class MoveIn(Schema):
     version: Annotated[int, Field(ge=0, le=2**31)] | None = None
 
 
-class ListQuery(Schema):
+class OpportunityListQuery(Schema):
     q: Text(100) = ""
     pipeline_id: Id | None = None
     stage_id: Id | None = None
@@ -174,7 +174,7 @@ def stage_create(request, pipeline_id: Id, payload: StageIn):
 
 
 @router.get("/opportunities", response=OpportunityList)
-def opportunity_list(request, query: Query[ListQuery]):
+def opportunity_list(request, query: Query[OpportunityListQuery]):
     """Opportunities in your scope; no total is counted (`has_next` says whether another page follows)."""
     if not selectors.may_use_sales(request.user):
         raise PermissionDenied
@@ -292,7 +292,7 @@ class CandidateOut(Schema):
     reasons: list[str]
 
 
-class AssignIn(Schema):
+class OpportunityAssignIn(Schema):
     user_id: Id
 
 
@@ -321,7 +321,7 @@ def opportunity_candidates(request, opportunity_id: Id):
 
 
 @router.post("/opportunities/{opportunity_id}/assign", response=OpportunityOut)
-def opportunity_assign(request, opportunity_id: Id, payload: AssignIn):
+def opportunity_assign(request, opportunity_id: Id, payload: OpportunityAssignIn):
     """A manager gives the deal to someone in their team."""
     opportunity = selectors.opportunity_get(request.user, opportunity_id)
     if not request.user.has_perm("sales.assign_opportunity"):
