@@ -3,7 +3,7 @@
 import pytest
 
 from kehu.activities.models import Activity
-from kehu.customers.tests.permissions import LOGIN, act_as, assert_status, build_world, db_state, matrix
+from kehu.customers.tests.permissions import LOGIN, act_as, assert_status, build_world, db_state, matrix, writes
 
 
 @pytest.fixture
@@ -55,11 +55,10 @@ def test_activity_view_answers_by_role(client, world, view, actor, expected):
     assert_status(response, expected)
 
 
-DENIED = [(v, a, e) for v, t in EXPECTED.items() if VIEWS[v][0] == "post" for a, e in t.items() if e != 302]
-ALLOWED = [(v, a) for v, t in EXPECTED.items() if VIEWS[v][0] == "post" for a, e in t.items() if e == 302]
+DENIED, ALLOWED = writes(EXPECTED, VIEWS)
 
 
-@pytest.mark.parametrize(("view", "actor", "expected"), DENIED, ids=[f"{v}-{a}" for v, a, _ in DENIED])
+@pytest.mark.parametrize(("view", "actor", "expected"), DENIED)
 def test_denied_activity_write_changes_nothing(client, world, view, actor, expected):
     _method, url, data, _effect = VIEWS[view]
     act_as(client, world.team, actor)
@@ -68,7 +67,7 @@ def test_denied_activity_write_changes_nothing(client, world, view, actor, expec
     assert db_state() == before
 
 
-@pytest.mark.parametrize(("view", "actor"), ALLOWED, ids=[f"{v}-{a}" for v, a in ALLOWED])
+@pytest.mark.parametrize(("view", "actor"), ALLOWED)
 def test_allowed_activity_write_takes_effect(client, world, view, actor):
     _method, url, data, effect = VIEWS[view]
     act_as(client, world.team, actor)

@@ -16,7 +16,7 @@ from kehu.classification.models import (
     TierSuggestion,
 )
 from kehu.customers.models import Customer
-from kehu.customers.tests.permissions import LOGIN, act_as, assert_status, build_world, db_state, matrix
+from kehu.customers.tests.permissions import LOGIN, act_as, assert_status, build_world, db_state, matrix, writes
 
 YEAR = timezone.localdate().year
 
@@ -157,11 +157,10 @@ def test_classification_view_answers_by_role(client, world, view, actor, expecte
     assert_status(response, expected)
 
 
-DENIED = [(v, a, e) for v, t in EXPECTED.items() if VIEWS[v][0] == "post" for a, e in t.items() if e != 302]
-ALLOWED = [(v, a) for v, t in EXPECTED.items() if VIEWS[v][0] == "post" for a, e in t.items() if e == 302]
+DENIED, ALLOWED = writes(EXPECTED, VIEWS)
 
 
-@pytest.mark.parametrize(("view", "actor", "expected"), DENIED, ids=[f"{v}-{a}" for v, a, _ in DENIED])
+@pytest.mark.parametrize(("view", "actor", "expected"), DENIED)
 def test_denied_classification_write_changes_nothing(client, world, view, actor, expected):
     _method, url, data, _effect = VIEWS[view]
     act_as(client, world.team, actor)
@@ -170,7 +169,7 @@ def test_denied_classification_write_changes_nothing(client, world, view, actor,
     assert state() == before
 
 
-@pytest.mark.parametrize(("view", "actor"), ALLOWED, ids=[f"{v}-{a}" for v, a in ALLOWED])
+@pytest.mark.parametrize(("view", "actor"), ALLOWED)
 def test_allowed_classification_write_takes_effect(client, world, view, actor):
     _method, url, data, effect = VIEWS[view]
     act_as(client, world.team, actor)

@@ -90,3 +90,11 @@ def matrix(views: dict) -> list:
         for view, table in views.items()
         for actor, expected in table.items()
     ]
+
+
+def writes(views_expected: dict, views: dict) -> tuple[list, list]:
+    """The POST views of a matrix, split into denied (view, actor, expected) and allowed (view, actor) params."""
+    posts = [(v, a, e) for v, table in views_expected.items() if views[v][0] == "post" for a, e in table.items()]
+    denied = [pytest.param(v, a, e, id=f"{v}-{a}") for v, a, e in posts if e != 302]
+    allowed = [pytest.param(v, a, id=f"{v}-{a}") for v, a, e in posts if e == 302]
+    return denied, allowed

@@ -4,7 +4,7 @@ and a denied write changes nothing."""
 import pytest
 
 from kehu.customers.models import Customer
-from kehu.customers.tests.permissions import LOGIN, act_as, assert_status, matrix
+from kehu.customers.tests.permissions import LOGIN, act_as, assert_status, matrix, writes
 from kehu.pool.models import CustomerPoolState, Handover, Pool
 from kehu.pool.services import handover_start
 from kehu.pool.tests.world import build_pool_world, pool_db_state
@@ -112,11 +112,10 @@ def test_pool_view_answers_by_role(client, world, view, actor, expected):
     assert_status(response, expected)
 
 
-DENIED = [(v, a, e) for v, t in EXPECTED.items() if VIEWS[v][0] == "post" for a, e in t.items() if e != 302]
-ALLOWED = [(v, a) for v, t in EXPECTED.items() if VIEWS[v][0] == "post" for a, e in t.items() if e == 302]
+DENIED, ALLOWED = writes(EXPECTED, VIEWS)
 
 
-@pytest.mark.parametrize(("view", "actor", "expected"), DENIED, ids=[f"{v}-{a}" for v, a, _ in DENIED])
+@pytest.mark.parametrize(("view", "actor", "expected"), DENIED)
 def test_denied_pool_write_changes_nothing(client, world, view, actor, expected):
     _method, url, data, _effect = VIEWS[view]
     act_as(client, world.team, actor)
@@ -125,7 +124,7 @@ def test_denied_pool_write_changes_nothing(client, world, view, actor, expected)
     assert pool_db_state() == before
 
 
-@pytest.mark.parametrize(("view", "actor"), ALLOWED, ids=[f"{v}-{a}" for v, a in ALLOWED])
+@pytest.mark.parametrize(("view", "actor"), ALLOWED)
 def test_allowed_pool_write_takes_effect(client, world, view, actor):
     _method, url, data, effect = VIEWS[view]
     act_as(client, world.team, actor)
