@@ -78,6 +78,38 @@ def week_activities(user: User, *, start: date, person: User | None) -> QuerySet
     return qs.filter(in_week).select_related("customer", "owner", "contact").order_by("occurred_at", "id")
 
 
+def week_start(day: date) -> date:
+    """The Monday of the week `day` falls in."""
+    return day - timedelta(days=day.weekday())
+
+
+def week_days(items, start: date) -> list[dict]:
+    """The 7 days from `start`, each with its activities: commitments on their due day, the rest on their
+    planned (or logged) day in the current time zone."""
+    days = []
+    for offset in range(7):
+        day = start + timedelta(days=offset)
+        rows = [
+            a
+            for a in items
+            if (
+                a.due_on == day
+                if a.kind == ActivityKind.COMMITMENT
+                else timezone.localdate(a.planned_for or a.occurred_at) == day
+            )
+        ]
+        days.append({"day": day, "items": rows})
+    return days
+
+
+def task_person(user: User, raw, *, team: bool) -> User | None:
+    """Whose tasks to show: the whole team (None) if asked, else the person `raw` names (in the team of
+    `user`, or 404), else the user themselves."""
+    if team:
+        return None
+    return person_for(user, raw) if raw not in (None, "") else user
+
+
 def open_commitments_for(user: User, *, person: User | None) -> QuerySet[Activity]:
     """Open commitments (承诺), due soonest first: one person's, or everyone's `user` may see."""
     qs = activity_qs_visible_to(user).filter(kind=ActivityKind.COMMITMENT, is_done=False)
