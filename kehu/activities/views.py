@@ -132,7 +132,8 @@ def activity_week(request):
 
 
 def task_list(request):
-    """Open commitments (承诺), due soonest first and overdue flagged; planned visits; birthdays (生日提醒)."""
+    """Open commitments (承诺), due soonest first and overdue flagged; planned visits; birthdays and
+    anniversaries of contacts (关怀提醒)."""
     if not request.user.has_perm("activities.view_activity"):
         raise PermissionDenied
     form = WeekForm(request.GET or None)
@@ -145,7 +146,7 @@ def task_list(request):
         {
             "commitments": selectors.open_commitments_for(request.user, person=person)[:PAGE_SIZE],
             "visits": selectors.planned_visits_for(request.user, person=person)[:PAGE_SIZE],
-            "birthdays": selectors.birthdays_upcoming(request.user),
+            "reminders": selectors.care_reminders(request.user),
             "person": person,
             "people": selectors.team_members(request.user),
             "today": timezone.localdate(),
