@@ -56,6 +56,7 @@ ROLE_ONLY = {
     "PATCH /api/v1/webhooks/subscriptions/{subscription_id}": "webhooks.manage_webhooks",
     "DELETE /api/v1/webhooks/subscriptions/{subscription_id}": "webhooks.manage_webhooks",
     "GET /api/v1/webhooks/deliveries": "webhooks.manage_webhooks",
+    "POST /api/v1/webhooks/deliveries/{delivery_id}/retry": "webhooks.manage_webhooks",
     "POST /api/v1/leads/{lead_id}/assign": "leads.assign_lead",
     "POST /api/v1/sales/pipelines": "sales.manage_pipelines",
     "POST /api/v1/sales/pipelines/{pipeline_id}/stages": "sales.manage_pipelines",
