@@ -37,7 +37,7 @@ class ImportJob(models.Model):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     file_name = models.CharField(_("file"), max_length=255)
     # What the file imports: the name of a registered import target (kehu.integrations.targets).
-    target = models.CharField(_("imports"), max_length=20, default="customers")
+    target = models.CharField(_("what it imports"), max_length=20, default="customers")
     # Relative to the private transfer directory under KEHU_VAR_DIR (never served).
     stored_path = models.CharField(max_length=255, blank=True)
     format = models.CharField(_("format"), max_length=10, choices=FileFormat.choices)
