@@ -510,8 +510,10 @@ class LeadPlan(ImportPlan):
 
         summary = (_("Imported from %(file)s") % {"file": self.job.file_name})[:300]
         events = []
+        # One label per source, not a translation lookup per lead.
+        created = {source: f"{LeadSource(source).label} · {summary}" for source in due}
         for lead in leads:
-            events.append(self._event(lead.pk, LeadEventKind.CREATED, f"{lead.get_source_display()} · {summary}", now))
+            events.append(self._event(lead.pk, LeadEventKind.CREATED, created[lead.source], now))
             if lead.owner_id:
                 events.append(self._event(lead.pk, LeadEventKind.ASSIGNED, str(lead.owner), now))
         for lead in updated:
