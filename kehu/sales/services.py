@@ -347,7 +347,7 @@ def target_set(
             raise PermissionDenied
     else:
         raise ValidationError({"level": _("Choose company, department or sales rep.")})
-    amount = Decimal(str(amount))
+    amount = Decimal(str(amount)).quantize(Decimal("0.01"))
     if amount < 0:
         raise ValidationError({"amount": _("The amount cannot be negative.")})
     month = first_of_month(month)

@@ -45,7 +45,7 @@ def _check_keeps_kinds(pipeline: Pipeline, before: list[str]) -> None:
         raise ValidationError(
             _(
                 "A pipeline needs at least one active open, one won and one lost stage; "
-                "this change would leave it without a %(kind)s stage."
+                "this change would leave it with no active %(kind)s stage."
             )
             % {"kind": ", ".join(_kind_label(k) for k in lost)}
         )
