@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.sales.models import Opportunity, Stage, StageKind, TargetLevel, TargetMetric
+from kehu.sales.settings_selectors import KIND_CHOICES
 from kehu.users.models import Department, User
 from kehu.users.selectors import scope_users_q
 
@@ -100,7 +101,7 @@ class PipelineForm(forms.Form):
         label=_("Default pipeline"), required=False, help_text=_("New opportunities open in the default pipeline.")
     )
     is_active = forms.BooleanField(
-        label=_("Active"),
+        label=_("Active pipeline"),
         required=False,
         help_text=_("An inactive pipeline keeps its deals but takes no new ones and leaves the board's menu."),
     )
@@ -108,7 +109,7 @@ class PipelineForm(forms.Form):
 
 class StageForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=60)
-    kind = forms.ChoiceField(label=_("Kind"), choices=StageKind.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=KIND_CHOICES)
     probability = forms.IntegerField(label=_("Default probability (%)"), min_value=0, max_value=100)
 
 

@@ -5,10 +5,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from kehu.sales.models import Opportunity, Pipeline, Stage, StageChange, StageKind, Target
 
 REQUIRED_KINDS = (StageKind.OPEN, StageKind.WON, StageKind.LOST)
+# Names of the kinds on the set-up pages and in their messages (the model's labels are shared with other words).
+KIND_LABELS = {StageKind.OPEN: _("open stage"), StageKind.WON: _("won stage"), StageKind.LOST: _("lost stage")}
+KIND_CHOICES = list(KIND_LABELS.items())
 
 
 @dataclass(frozen=True)

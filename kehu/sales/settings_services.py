@@ -13,7 +13,7 @@ from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
 from kehu.sales.models import Opportunity, Pipeline, Stage, StageKind, Target, TargetLevel
 from kehu.sales.services import opportunity_move
-from kehu.sales.settings_selectors import missing_kinds, stage_usage
+from kehu.sales.settings_selectors import KIND_LABELS, missing_kinds, stage_usage
 from kehu.users.models import User
 from kehu.users.scopes import is_in_team_of
 
@@ -35,7 +35,7 @@ def _check_manager(actor: User) -> None:
 
 
 def _kind_label(kind: str) -> str:
-    return str(StageKind(kind).label)
+    return str(KIND_LABELS[kind])
 
 
 def _check_keeps_kinds(pipeline: Pipeline, before: list[str]) -> None:
@@ -45,7 +45,7 @@ def _check_keeps_kinds(pipeline: Pipeline, before: list[str]) -> None:
         raise ValidationError(
             _(
                 "A pipeline needs at least one active open, one won and one lost stage; "
-                "this change would leave it with no active %(kind)s stage."
+                "this change would leave it without an active %(kind)s."
             )
             % {"kind": ", ".join(_kind_label(k) for k in lost)}
         )

@@ -89,7 +89,7 @@ def test_delete_stage_answers_409_with_the_counts_when_in_use(api_client, team, 
 def test_set_up_errors_are_4xx_with_a_body(api_client, team, deal):
     api = api_client(team.admin)
     cases = [
-        (api.patch(f"{BASE}/stages/{stage('输单').pk}", {"kind": "open"}), 400, "Lost"),
+        (api.patch(f"{BASE}/stages/{stage('输单').pk}", {"kind": "open"}), 400, "lost stage"),
         (api.patch(f"{BASE}/pipelines/{direct().pk}", {"is_active": False}), 400, "cannot be deactivated"),
         (api.patch(f"{BASE}/pipelines/{direct().pk}", {"name": "经销"}), 400, "exists"),
         (api.post(f"{BASE}/pipelines/{direct().pk}/stages/order", {"stage_ids": [1]}), 400, "once"),

@@ -257,7 +257,7 @@ def test_stage_row_edit_and_kind_rule_messages(client, world):
         reverse("sales:stage-edit", args=[stage("输单").pk]), {"name": "输单", "kind": "open", "probability": 0}
     )
     assert stage("输单").kind == StageKind.LOST
-    assert "with no active Lost stage" in client.get(response.url).content.decode()
+    assert "without an active lost stage" in client.get(response.url).content.decode()
 
 
 def test_inactive_stage_leaves_the_board_and_the_move_menu(client, world):
