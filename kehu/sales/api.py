@@ -118,6 +118,12 @@ class TargetQuery(Schema):
     month: Annotated[int, Field(ge=1, le=12)] | None = None
     level: Literal["", "company", "department", "rep"] = ""
     metric: Literal["", "sales", "collections"] = ""
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
+class TargetList(Page):
+    items: list[TargetOut]
 
 
 class TargetIn(Schema):
@@ -549,12 +555,12 @@ def _may_set_targets(user) -> None:
         raise PermissionDenied
 
 
-@router.get("/targets", response=list[TargetOut])
+@router.get("/targets", response=TargetList)
 def target_list(request, query: Query[TargetQuery]):
     """Monthly targets (业绩目标), oldest month first; filter by year, month, level and metric."""
     _may_set_targets(request.user)
     rows = settings_selectors.target_list(year=query.year, month=query.month, level=query.level, metric=query.metric)
-    return list(rows[:1000])
+    return {"count": rows.count(), "items": list(rows[query.offset : query.offset + query.limit])}
 
 
 @router.put("/targets", response=TargetOut)

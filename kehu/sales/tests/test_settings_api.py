@@ -139,9 +139,12 @@ def test_targets_set_list_and_delete(api_client, team):
     assert put(f"{BASE}/targets", rep).status_code == 200
     dept = {"level": "department", "month": "2027-01-01", "department_id": team.east.pk, "amount": "7"}
     assert put(f"{BASE}/targets", dept).status_code == 200
-    assert [t["level"] for t in api.get(f"{BASE}/targets?year=2026").json()] == ["company", "rep"]
-    assert [t["user_id"] for t in api.get(f"{BASE}/targets?level=rep").json()] == [team.rep1.pk]
-    assert len(api.get(f"{BASE}/targets?metric=collections&month=6").json()) == 1
+    page = api.get(f"{BASE}/targets?year=2026").json()
+    assert [t["level"] for t in page["items"]] == ["company", "rep"] and page["count"] == 2
+    assert [t["user_id"] for t in api.get(f"{BASE}/targets?level=rep").json()["items"]] == [team.rep1.pk]
+    assert api.get(f"{BASE}/targets?metric=collections&month=6").json()["count"] == 1
+    page = api.get(f"{BASE}/targets?limit=1&offset=1").json()
+    assert page["count"] == 3 and [t["level"] for t in page["items"]] == ["rep"]
     assert api.get(f"{BASE}/targets?month=13").status_code == 422
     assert api.delete(f"{BASE}/targets/{body['id']}").status_code == 204
     assert not Target.objects.filter(month=date(2026, 5, 1)).exists()
