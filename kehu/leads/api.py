@@ -1,19 +1,21 @@
 """Leads (SAL-1): list by score, create, read, patch with a version, status moves, assign and
 convert. Outside the caller's scope a lead is 404; a move the status does not allow is 409."""
 
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import AfterValidator
 
 from kehu.core.api import Id, Page, Text
 from kehu.customers.models import Industry
 from kehu.customers.selectors import customer_qs_visible_to
 from kehu.customers.services import DuplicateCustomerError
-from kehu.leads import scoring, selectors, services
+from kehu.leads import scoring, selectors, services, settings_selectors
 from kehu.leads.models import DisqualifyReason, LeadSource, LeadStatus, SizeBand
 from kehu.users.models import User
 from kehu.users.selectors import scope_users_q
@@ -164,6 +166,148 @@ def lead_create(request, payload: LeadIn):
     owner_id = data.pop("owner_id")
     owner = user if owner_id in (None, user.pk) else _team_member(user, owner_id)
     return Status(201, services.lead_create(actor=user, owner=owner, **data))
+
+
+# ---- settings and rules (administrators: leads.manage_rules) ---------------------------------
+# Declared before /{lead_id} so these paths are not taken for a lead's id.
+
+
+def _no_zone(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("give a time of day without a time zone (the company's time zone is used)")
+    return value
+
+
+LocalTime = Annotated[time, AfterValidator(_no_zone)]
+
+
+class ScoringModelOut(Schema):
+    trained_at: datetime
+    n_converted: int
+    n_disqualified: int
+
+
+class LeadSettingsOut(Schema):
+    work_start: time
+    work_end: time
+    default_sla_hours: int
+    min_closed_for_learning: int
+    learned_model: ScoringModelOut | None = Field(None, description="The learned score in use, if trained.")
+
+
+class LeadSettingsIn(Schema):
+    work_start: LocalTime = Field(description="The working day starts (company time zone), before work_end.")
+    work_end: LocalTime
+    default_sla_hours: Annotated[int, Field(ge=1, le=400)] = Field(
+        description="Working hours to first response for sources without their own rule."
+    )
+    min_closed_for_learning: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        description="Converted and disqualified leads needed (each) before the score learns."
+    )
+
+
+class AssignmentRuleOut(Schema):
+    id: int
+    region: str
+    user_id: int
+
+
+class AssignmentRuleIn(Schema):
+    region: Text(50) = Field("", description="Empty: any region no other rule names.")
+    user_id: Id
+
+
+class SlaRuleOut(Schema):
+    id: int
+    source: str
+    hours: int
+
+
+class SlaRuleIn(Schema):
+    source: SourceIn
+    hours: Annotated[int, Field(ge=1, le=400)]
+
+
+def _may_manage_rules(user) -> None:
+    if not user.has_perm("leads.manage_rules"):
+        raise PermissionDenied
+
+
+def _settings_out(settings) -> dict:
+    model = settings_selectors.scoring_model_latest()
+    return {
+        "work_start": settings.work_start,
+        "work_end": settings.work_end,
+        "default_sla_hours": settings.default_sla_hours,
+        "min_closed_for_learning": settings.min_closed_for_learning,
+        "learned_model": model,
+    }
+
+
+@router.get("/settings", response=LeadSettingsOut)
+def lead_settings_read(request):
+    """Working hours of the first-response clock, the default first-response time, the learned-score
+    threshold, and when the learned model was last trained."""
+    _may_manage_rules(request.user)
+    return _settings_out(settings_selectors.lead_settings_get())
+
+
+@router.put("/settings", response=LeadSettingsOut)
+def lead_settings_update(request, payload: LeadSettingsIn):
+    """Replaces the settings. Due times of existing leads stay; leads created from now on use the new hours."""
+    _may_manage_rules(request.user)
+    return _settings_out(services.lead_settings_update(actor=request.user, **payload.dict()))
+
+
+@router.get("/assignment-rules", response=list[AssignmentRuleOut])
+def assignment_rule_list(request):
+    """New leads of a region go in turn to the users its rules name."""
+    _may_manage_rules(request.user)
+    return list(settings_selectors.assignment_rule_list())
+
+
+@router.post("/assignment-rules", response={201: AssignmentRuleOut})
+def assignment_rule_create(request, payload: AssignmentRuleIn):
+    _may_manage_rules(request.user)
+    user = User.objects.filter(pk=payload.user_id, is_active=True).first()
+    if user is None:
+        raise ValidationError({"user_id": [_("Choose an active user.")]})
+    return Status(201, services.assignment_rule_set(actor=request.user, region=payload.region.strip(), user=user))
+
+
+@router.delete("/assignment-rules/{rule_id}", response={204: None})
+def assignment_rule_delete(request, rule_id: Id):
+    _may_manage_rules(request.user)
+    rule = settings_selectors.assignment_rule_list().filter(pk=rule_id).first()
+    if rule is None:
+        raise Http404
+    services.assignment_rule_delete(actor=request.user, rule=rule)
+    return Status(204, None)
+
+
+@router.get("/sla-rules", response=list[SlaRuleOut])
+def sla_rule_list(request):
+    """First-response time limits per source, in working hours."""
+    _may_manage_rules(request.user)
+    return list(settings_selectors.sla_rule_list())
+
+
+@router.post("/sla-rules", response=SlaRuleOut)
+def sla_rule_set(request, payload: SlaRuleIn):
+    """Sets the limit of a source (replacing its earlier one)."""
+    _may_manage_rules(request.user)
+    return services.sla_rule_set(actor=request.user, source=payload.source, hours=payload.hours)
+
+
+@router.delete("/sla-rules/{sla_rule_id}", response={204: None})
+def sla_rule_delete(request, sla_rule_id: Id):
+    """Leads of that source then get the default first-response time."""
+    _may_manage_rules(request.user)
+    rule = settings_selectors.sla_rule_list().filter(pk=sla_rule_id).first()
+    if rule is None:
+        raise Http404
+    services.sla_rule_delete(actor=request.user, rule=rule)
+    return Status(204, None)
 
 
 @router.get("/{lead_id}", response=LeadOut)

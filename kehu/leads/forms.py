@@ -122,3 +122,27 @@ class AssignmentRuleForm(forms.Form):
 class SlaRuleForm(forms.Form):
     source = forms.ChoiceField(label=_("Source"), choices=LeadSource.choices)
     hours = forms.IntegerField(label=_("Working hours to first response"), min_value=1, max_value=400)
+
+
+class LeadSettingsForm(forms.Form):
+    work_start = forms.TimeField(label=_("Working day starts"), widget=forms.TimeInput(attrs={"type": "time"}))
+    work_end = forms.TimeField(label=_("Working day ends"), widget=forms.TimeInput(attrs={"type": "time"}))
+    default_sla_hours = forms.IntegerField(
+        label=_("Default first-response time (working hours)"),
+        min_value=1,
+        max_value=400,
+        help_text=_("For sources without their own limit."),
+    )
+    min_closed_for_learning = forms.IntegerField(
+        label=_("Leads needed before the learned score"),
+        min_value=1,
+        max_value=100_000,
+        help_text=_("Converted and disqualified leads, each, before the score also learns from your history."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("work_start"), data.get("work_end")
+        if start and end and start >= end:
+            self.add_error("work_end", _("The working day must end after it starts."))
+        return data

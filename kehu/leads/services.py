@@ -491,6 +491,56 @@ def sla_rule_set(*, actor: User, source: str, hours: int):
     return rule
 
 
+@transaction.atomic
+def sla_rule_delete(*, actor: User, rule) -> None:
+    """Leads of that source then get the default first-response time."""
+    if not actor.has_perm("leads.manage_rules"):
+        raise PermissionDenied
+    audit_record(actor=actor, action=AuditAction.DELETE, instance=rule, changes={"hours": [rule.hours, None]})
+    rule.delete()
+
+
+SETTINGS_FIELDS = ["work_start", "work_end", "default_sla_hours", "min_closed_for_learning"]
+
+
+def _settings_snapshot(settings: LeadSettings) -> dict:
+    values = {name: getattr(settings, name) for name in SETTINGS_FIELDS}
+    return {name: v.isoformat() if hasattr(v, "isoformat") else v for name, v in values.items()}
+
+
+@transaction.atomic
+def lead_settings_update(*, actor: User, **fields) -> LeadSettings:
+    """Working hours of the first-response clock, the default first-response time and the learned-score
+    threshold. Due times already set stay as they are; leads created from now on use the new hours."""
+    if not actor.has_perm("leads.manage_rules"):
+        raise PermissionDenied
+    unknown = set(fields) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be set.") for name in sorted(unknown)})
+    settings = LeadSettings.objects.select_for_update().order_by("pk").first() or LeadSettings()
+    before = _settings_snapshot(settings)
+    for name, value in fields.items():
+        setattr(settings, name, value)
+    errors = {}
+    for name in ("work_start", "work_end"):
+        value = getattr(settings, name)
+        if value is None or value.tzinfo is not None:
+            errors[name] = _("Give a time of day without a time zone (the company's time zone is used).")
+    if not errors and settings.work_start >= settings.work_end:
+        errors["work_end"] = _("The working day must end after it starts.")
+    if not 1 <= int(settings.default_sla_hours or 0) <= 400:
+        errors["default_sla_hours"] = _("Give between 1 and 400 working hours.")
+    if not 1 <= int(settings.min_closed_for_learning or 0) <= 100_000:
+        errors["min_closed_for_learning"] = _("Give a number between 1 and 100,000.")
+    if errors:
+        raise ValidationError(errors)
+    changes = diff(before, _settings_snapshot(settings))
+    if changes or settings.pk is None:
+        settings.save()
+        audit_record(actor=actor, action=AuditAction.UPDATE, instance=settings, changes=changes)
+    return settings
+
+
 # ---- public inquiry form -------------------------------------------------------------------
 
 

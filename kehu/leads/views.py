@@ -14,8 +14,8 @@ from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.forms import apply_errors
 from kehu.customers.selectors import customer_qs_visible_to
 from kehu.customers.services import DuplicateCustomerError
-from kehu.leads import forms, scoring, selectors, services
-from kehu.leads.models import AssignmentRule, LeadSource, SlaRule
+from kehu.leads import forms, scoring, selectors, services, settings_selectors
+from kehu.leads.models import LeadSource
 from kehu.users.models import User
 from kehu.users.selectors import scope_users_q
 
@@ -264,37 +264,71 @@ def inquiry_thanks(request):
 
 
 def lead_rules(request):
-    """Assignment by region (round-robin among a region's reps) and first-response times per source."""
+    """Assignment by region (round-robin among a region's reps), first-response times per source,
+    working hours and the learned-score threshold."""
     user = request.user
     if not user.has_perm("leads.manage_rules"):
         raise PermissionDenied
     users = User.objects.filter(is_active=True).order_by("username")
     rule_form = forms.AssignmentRuleForm(users=users)
     sla_form = forms.SlaRuleForm()
+    current = settings_selectors.lead_settings_get()
+    settings_form = forms.LeadSettingsForm(
+        initial={name: getattr(current, name) for name in forms.LeadSettingsForm.base_fields}
+    )
+    status = 200
     if request.method == "POST":
         if "delete" in request.POST:
-            rule = AssignmentRule.objects.filter(pk=request.POST.get("delete") or 0).first()
+            rule = settings_selectors.assignment_rule_list().filter(pk=_int(request.POST.get("delete"))).first()
             if rule is not None:
                 services.assignment_rule_delete(actor=user, rule=rule)
             return redirect("leads:lead-rules")
-        if request.POST.get("kind") == "sla":
+        if "delete_sla" in request.POST:
+            sla_rule = settings_selectors.sla_rule_list().filter(pk=_int(request.POST.get("delete_sla"))).first()
+            if sla_rule is not None:
+                services.sla_rule_delete(actor=user, rule=sla_rule)
+            return redirect("leads:lead-rules")
+        kind = request.POST.get("kind")
+        if kind == "sla":
             sla_form = forms.SlaRuleForm(request.POST)
             if sla_form.is_valid():
                 services.sla_rule_set(actor=user, **sla_form.cleaned_data)
                 return redirect("leads:lead-rules")
+        elif kind == "settings":
+            settings_form = forms.LeadSettingsForm(request.POST)
+            if settings_form.is_valid():
+                try:
+                    services.lead_settings_update(actor=user, **settings_form.cleaned_data)
+                except ValidationError as exc:
+                    apply_errors(settings_form, exc)
+                else:
+                    messages.success(request, _("Lead settings saved."))
+                    return redirect(reverse("leads:lead-rules") + "#settings")
         else:
             rule_form = forms.AssignmentRuleForm(request.POST, users=users)
             if rule_form.is_valid():
                 services.assignment_rule_set(actor=user, **rule_form.cleaned_data)
                 return redirect("leads:lead-rules")
+        status = 400
     return render(
         request,
         "leads/lead_rules.html",
         {
-            "rules": AssignmentRule.objects.select_related("user"),
-            "sla_rules": SlaRule.objects.all(),
+            "rules": settings_selectors.assignment_rule_list(),
+            "sla_rules": settings_selectors.sla_rule_list(),
             "rule_form": rule_form,
             "sla_form": sla_form,
+            "settings_form": settings_form,
+            "model": settings_selectors.scoring_model_latest(),
+            "min_closed": current.min_closed_for_learning,
             "nav_active": "leads",
         },
+        status=status,
     )
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

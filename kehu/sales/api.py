@@ -12,11 +12,11 @@ from ninja import Field, Query, Router, Schema, Status
 from kehu.core.api import Day, Id, Page, Text
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.customers.selectors import customer_get
-from kehu.sales import selectors, services
+from kehu.sales import selectors, services, settings_selectors, settings_services
 from kehu.sales.forecast import forecast_for
 from kehu.sales.models import Pipeline, Stage
 from kehu.sales.recommend import recommend
-from kehu.users.models import User
+from kehu.users.models import Department, User
 
 router = Router(tags=["sales"])
 
@@ -26,10 +26,12 @@ Percent = Annotated[int, Field(ge=0, le=100)]
 
 class StageOut(Schema):
     id: int
+    pipeline_id: int
     name: str
     order: int
     kind: str
     probability: int
+    is_active: bool
 
 
 class PipelineOut(Schema):
@@ -37,6 +39,7 @@ class PipelineOut(Schema):
     name: str
     code: str
     is_default: bool
+    is_active: bool
     stages: list[StageOut]
 
     @staticmethod
@@ -52,9 +55,84 @@ class PipelineIn(Schema):
 
 class StageIn(Schema):
     name: Text(60) = Field(min_length=1)
-    order: Annotated[int, Field(ge=0, le=1000)] = 0
+    order: Annotated[int, Field(ge=0, le=1000)] | None = Field(None, description="Default: after the last stage.")
     kind: Literal["open", "won", "lost"] = "open"
     probability: Percent = 0
+
+
+class PipelinePatch(Schema):
+    name: Text(100) | None = Field(None, min_length=1)
+    is_default: bool | None = Field(None, description="Make this the pipeline new deals open in.")
+    is_active: bool | None = Field(None, description="An inactive pipeline keeps its deals but takes no new ones.")
+
+
+class StagePatch(Schema):
+    name: Text(60) | None = Field(None, min_length=1)
+    kind: Literal["open", "won", "lost"] | None = Field(
+        None, description="Only for a stage no deal is in (409 otherwise)."
+    )
+    probability: Percent | None = Field(None, description="The default for deals moved into the stage from now on.")
+    is_active: bool | None = Field(None, description="No deal may be moved into an inactive stage.")
+
+
+class StageOrderIn(Schema):
+    stage_ids: list[Id] = Field(max_length=200, description="Every stage of the pipeline once, in the new order.")
+
+
+class StageMoveDealsIn(Schema):
+    to_stage_id: Id
+    reason: Text(2000) = Field("", description="Needed to move into a won or lost stage (else each deal's own).")
+
+
+class StageMoveDealsOut(Schema):
+    moved: int
+
+
+class StageUsageOut(Schema):
+    live: int
+    deleted: int
+    history: int
+
+
+class StageConflict(Schema):
+    detail: str
+    code: str
+    usage: StageUsageOut
+
+
+class TargetOut(Schema):
+    id: int
+    level: str
+    metric: str
+    month: date
+    department_id: int | None
+    user_id: int | None
+    amount: Decimal
+    currency: str = "CNY"
+    set_by_id: int | None
+    updated_at: datetime
+
+
+class TargetQuery(Schema):
+    year: Annotated[int, Field(ge=2000, le=2100)] | None = None
+    month: Annotated[int, Field(ge=1, le=12)] | None = None
+    level: Literal["", "company", "department", "rep"] = ""
+    metric: Literal["", "sales", "collections"] = ""
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
+class TargetList(Page):
+    items: list[TargetOut]
+
+
+class TargetIn(Schema):
+    level: Literal["company", "department", "rep"]
+    metric: Literal["sales", "collections"] = "sales"
+    month: Day = Field(description="Any day of the month; stored as its first day.")
+    department_id: Id | None = Field(None, description="For a department target.")
+    user_id: Id | None = Field(None, description="For a rep target: someone in your team.")
+    amount: Money
 
 
 class OpportunityOut(Schema):
@@ -164,13 +242,103 @@ def pipeline_create(request, payload: PipelineIn):
     return Status(201, pipeline)
 
 
-@router.post("/pipelines/{pipeline_id}/stages", response={201: StageOut})
-def stage_create(request, pipeline_id: Id, payload: StageIn):
-    _may_manage(request.user)
-    pipeline = Pipeline.objects.filter(pk=pipeline_id).first()
+def _pipeline(pk) -> Pipeline:
+    pipeline = settings_selectors.pipeline_get(pk)
     if pipeline is None:
         raise Http404
+    return pipeline
+
+
+def _stage_or_404(pk) -> Stage:
+    stage = settings_selectors.stage_get(pk)
+    if stage is None:
+        raise Http404
+    return stage
+
+
+def _pipeline_out(pk) -> Pipeline:
+    return Pipeline.objects.prefetch_related("stages").get(pk=pk)
+
+
+def _stage_conflict(exc: settings_services.StageInUseError):
+    usage = exc.usage
+    return Status(
+        409,
+        {
+            "detail": " ".join(exc.messages),
+            "code": "stage_in_use",
+            "usage": {"live": usage.live, "deleted": usage.deleted, "history": usage.history},
+        },
+    )
+
+
+@router.patch("/pipelines/{pipeline_id}", response=PipelineOut)
+def pipeline_update(request, pipeline_id: Id, payload: PipelinePatch):
+    """Rename, make the default, deactivate or reactivate. The default pipeline stays active and
+    needs active open, won and lost stages."""
+    _may_manage(request.user)
+    pipeline = _pipeline(pipeline_id)
+    data = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    settings_services.pipeline_update(actor=request.user, pipeline=pipeline, **data)
+    return _pipeline_out(pipeline.pk)
+
+
+@router.post("/pipelines/{pipeline_id}/stages", response={201: StageOut})
+def stage_create(request, pipeline_id: Id, payload: StageIn):
+    """Adds a stage, at the end unless `order` is given."""
+    _may_manage(request.user)
+    pipeline = _pipeline(pipeline_id)
     return Status(201, services.stage_create(actor=request.user, pipeline=pipeline, **payload.dict()))
+
+
+@router.post("/pipelines/{pipeline_id}/stages/order", response=PipelineOut)
+def stage_reorder(request, pipeline_id: Id, payload: StageOrderIn):
+    """Puts the pipeline's stages in the order of `stage_ids` (each of its stages once)."""
+    _may_manage(request.user)
+    pipeline = _pipeline(pipeline_id)
+    settings_services.stage_reorder(actor=request.user, pipeline=pipeline, stage_ids=payload.stage_ids)
+    return _pipeline_out(pipeline.pk)
+
+
+@router.patch("/stages/{stage_id}", response={200: StageOut, 409: StageConflict})
+def stage_update(request, stage_id: Id, payload: StagePatch):
+    """Rename, change the kind or default probability, deactivate or reactivate. A pipeline keeps an
+    active open, won and lost stage (400); a stage that holds deals keeps its kind (409)."""
+    _may_manage(request.user)
+    stage = _stage_or_404(stage_id)
+    data = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    try:
+        return settings_services.stage_update(actor=request.user, stage=stage, **data)
+    except settings_services.StageInUseError as exc:
+        return _stage_conflict(exc)
+
+
+@router.delete("/stages/{stage_id}", response={204: None, 409: StageConflict})
+def stage_delete(request, stage_id: Id):
+    """Deletes a stage no deal (live or in the recycle bin) and no stage history names; otherwise 409
+    with the counts: deactivate it instead, after moving its deals if you wish."""
+    _may_manage(request.user)
+    stage = _stage_or_404(stage_id)
+    try:
+        settings_services.stage_delete(actor=request.user, stage=stage)
+    except settings_services.StageInUseError as exc:
+        return _stage_conflict(exc)
+    return Status(204, None)
+
+
+@router.post("/stages/{stage_id}/move-deals", response=StageMoveDealsOut)
+def stage_move_deals(request, stage_id: Id, payload: StageMoveDealsIn):
+    """Moves every live deal of the stage to another stage of its pipeline, one by one as a manual
+    move would (stage history and time in stage kept)."""
+    _may_manage(request.user)
+    stage = _stage_or_404(stage_id)
+    to_stage = settings_selectors.stage_get(payload.to_stage_id)
+    if to_stage is None:
+        raise ValidationError({"to_stage_id": [_("Choose a stage of this pipeline.")]})
+    moved = settings_services.stage_move_deals(
+        actor=request.user, stage=stage, to_stage=to_stage, reason=payload.reason
+    )
+    return {"moved": moved}
 
 
 @router.get("/opportunities", response=OpportunityList)
@@ -380,3 +548,55 @@ def forecast(request, year: Annotated[int, Field(ge=2000, le=2100)]):
         "team": _months(f.team),
         "reps": [{"user_id": u.pk, "username": u.username, "months": _months(cells)} for u, cells, _t in f.reps],
     }
+
+
+def _may_set_targets(user) -> None:
+    if not user.has_perm("sales.set_targets"):
+        raise PermissionDenied
+
+
+@router.get("/targets", response=TargetList)
+def target_list(request, query: Query[TargetQuery]):
+    """Monthly targets (业绩目标), oldest month first; filter by year, month, level and metric."""
+    _may_set_targets(request.user)
+    rows = settings_selectors.target_list(year=query.year, month=query.month, level=query.level, metric=query.metric)
+    return {"count": rows.count(), "items": list(rows[query.offset : query.offset + query.limit])}
+
+
+@router.put("/targets", response=TargetOut)
+def target_set(request, payload: TargetIn):
+    """Sets one month's target for the company, a department or a rep in your team; setting it again
+    replaces the amount."""
+    _may_set_targets(request.user)
+    department = user = None
+    if payload.level == "department":
+        if payload.department_id is None:
+            raise ValidationError({"department_id": [_("Choose a department.")]})
+        department = Department.objects.filter(pk=payload.department_id).first()
+        if department is None:
+            raise ValidationError({"department_id": [_("No such department.")]})
+    if payload.level == "rep":
+        if payload.user_id is None:
+            raise ValidationError({"user_id": [_("Choose a sales rep.")]})
+        user = User.objects.filter(pk=payload.user_id, is_active=True).first()
+        if user is None:
+            raise ValidationError({"user_id": [_("No such user.")]})
+    return services.target_set(
+        actor=request.user,
+        level=payload.level,
+        metric=payload.metric,
+        month=payload.month,
+        amount=payload.amount,
+        department=department,
+        user=user,
+    )
+
+
+@router.delete("/targets/{target_id}", response={204: None})
+def target_delete(request, target_id: Id):
+    _may_set_targets(request.user)
+    target = settings_selectors.target_list().filter(pk=target_id).first()
+    if target is None:
+        raise Http404
+    settings_services.target_delete(actor=request.user, target=target)
+    return Status(204, None)

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.sales.models import Opportunity, Stage, StageKind, TargetLevel, TargetMetric
+from kehu.sales.settings_selectors import KIND_CHOICES
 from kehu.users.models import Department, User
 from kehu.users.selectors import scope_users_q
 
@@ -81,3 +82,47 @@ class TargetForm(forms.Form):
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = User.objects.filter(scope_users_q(actor), is_active=True).order_by("username")
+
+
+class PipelineCreateForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    code = forms.RegexField(
+        label=_("Code"),
+        regex=r"^[a-z0-9-]{1,40}$",
+        max_length=40,
+        help_text=_("Lower-case letters, digits and hyphens; used by the API and webhooks, and not changed later."),
+        error_messages={"invalid": _("Use up to 40 lower-case letters, digits and hyphens.")},
+    )
+
+
+class PipelineForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    is_default = forms.BooleanField(
+        label=_("Default pipeline"), required=False, help_text=_("New opportunities open in the default pipeline.")
+    )
+    is_active = forms.BooleanField(
+        label=_("Active pipeline"),
+        required=False,
+        help_text=_("An inactive pipeline keeps its deals but takes no new ones and leaves the board's menu."),
+    )
+
+
+class StageForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=60)
+    kind = forms.ChoiceField(label=_("Kind"), choices=KIND_CHOICES)
+    probability = forms.IntegerField(label=_("Default probability (%)"), min_value=0, max_value=100)
+
+
+class StageMoveDealsForm(forms.Form):
+    to_stage = forms.ModelChoiceField(queryset=Stage.objects.none(), label=_("Move all its deals to"))
+    reason = forms.CharField(
+        label=_("Won / lost reason (when moving to a won or lost stage)"), required=False, max_length=2000
+    )
+
+    def __init__(self, *args, stage, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_stage"].queryset = (
+            Stage.objects.filter(pipeline_id=stage.pipeline_id, is_active=True)
+            .exclude(pk=stage.pk)
+            .order_by("order", "id")
+        )

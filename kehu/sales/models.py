@@ -19,6 +19,8 @@ class Pipeline(TimeStamped):
     name = models.CharField(_("name"), max_length=100, unique=True)
     code = models.SlugField(_("code"), max_length=40, unique=True)
     is_default = models.BooleanField(_("default pipeline"), default=False)
+    # A deactivated pipeline keeps its deals but takes no new ones and leaves the board's menu.
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("pipeline")
@@ -41,6 +43,8 @@ class Stage(models.Model):
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     kind = models.CharField(_("kind"), max_length=4, choices=StageKind.choices, default=StageKind.OPEN)
     probability = models.PositiveSmallIntegerField(_("default probability (%)"), default=0, validators=PERCENT)
+    # A deactivated stage keeps its deals and history but no deal may move into it.
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("stage")

@@ -1,11 +1,13 @@
 """Every write to opportunities, stages and targets: validate, write in a transaction, append to
 the customer's timeline, record the audit trail. Moving between stages has one door: opportunity_move."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,16 +38,15 @@ AUDITED_FIELDS = [*OPPORTUNITY_FIELDS, "stage", "close_reason"]
 def default_pipeline() -> Pipeline:
     if not Pipeline.objects.exists():
         seed_pipelines(Pipeline, Stage)
-    pipeline = (
-        Pipeline.objects.filter(is_default=True).order_by("id").first() or Pipeline.objects.order_by("id").first()
-    )
+    active = Pipeline.objects.filter(is_active=True)
+    pipeline = active.filter(is_default=True).order_by("id").first() or active.order_by("id").first()
     if pipeline is None:
         raise ValidationError({"pipeline": _("No pipeline is set up yet.")})
     return pipeline
 
 
 def first_open_stage(pipeline: Pipeline) -> Stage:
-    stage = pipeline.stages.filter(kind=StageKind.OPEN).order_by("order", "id").first()
+    stage = pipeline.stages.filter(kind=StageKind.OPEN, is_active=True).order_by("order", "id").first()
     if stage is None:
         raise ValidationError({"stage": _("This pipeline has no open stage.")})
     return stage
@@ -138,9 +139,13 @@ def opportunity_create(
         raise ValidationError({"owner": _("You may not give opportunities to this user.")})
     if pipeline is None:
         pipeline = stage.pipeline if stage is not None else default_pipeline()
+    if not pipeline.is_active:
+        raise ValidationError({"pipeline": _("This pipeline is inactive; choose another.")})
     stage = stage or first_open_stage(pipeline)
     if stage.kind != StageKind.OPEN:
         raise ValidationError({"stage": _("A new opportunity starts in an open stage.")})
+    if not stage.is_active:
+        raise ValidationError({"stage": _("This stage is inactive; no deal can be moved into it.")})
     fields.setdefault("probability", stage.probability)
     now = timezone.now()
     opportunity = Opportunity(
@@ -208,6 +213,8 @@ def opportunity_move(
     _check_in_scope(actor, opportunity, "sales.change_opportunity")
     if stage.pipeline_id != opportunity.pipeline_id:
         raise ValidationError({"stage": _("This stage belongs to another pipeline.")})
+    if not stage.is_active and stage.pk != opportunity.stage_id:
+        raise ValidationError({"stage": _("This stage is inactive; no deal can be moved into it.")})
     reason = (reason or "").strip()
     if stage.kind != StageKind.OPEN and not reason:
         raise ValidationError({"reason": _("Say why the deal was won or lost.")})
@@ -340,7 +347,7 @@ def target_set(
             raise PermissionDenied
     else:
         raise ValidationError({"level": _("Choose company, department or sales rep.")})
-    amount = Decimal(str(amount))
+    amount = Decimal(str(amount)).quantize(Decimal("0.01"))
     if amount < 0:
         raise ValidationError({"amount": _("The amount cannot be negative.")})
     month = first_of_month(month)
@@ -363,29 +370,52 @@ def target_set(
 
 @transaction.atomic
 def pipeline_create(*, actor: User, name: str, code: str, is_default: bool = False) -> Pipeline:
+    """A new pipeline, without stages: add an open, a won and a lost stage before it can be the default."""
     if not actor.has_perm("sales.manage_pipelines"):
         raise PermissionDenied
-    name = name.strip()
+    name = (name or "").strip()
+    code = (code or "").strip()
     if not name:
         raise ValidationError({"name": _("Enter a name.")})
+    if len(name) > 100:
+        raise ValidationError({"name": _("Use at most %(n)d characters.") % {"n": 100}})
+    if not re.fullmatch(r"[a-z0-9-]{1,40}", code):
+        raise ValidationError({"code": _("Use up to 40 lower-case letters, digits and hyphens.")})
     if Pipeline.objects.filter(name=name).exists() or Pipeline.objects.filter(code=code).exists():
         raise ValidationError({"code": _("A pipeline with this name or code exists.")})
     if is_default:
-        Pipeline.objects.filter(is_default=True).update(is_default=False)
-    pipeline = Pipeline.objects.create(name=name, code=code, is_default=is_default)
+        raise ValidationError(
+            {
+                "is_default": _(
+                    "A new pipeline has no stages yet: make it the default once it has open, won and lost stages."
+                )
+            }
+        )
+    pipeline = Pipeline.objects.create(name=name, code=code, is_default=False)
     audit_record(actor=actor, action=AuditAction.CREATE, instance=pipeline, changes={"name": [None, name]})
     return pipeline
 
 
 @transaction.atomic
-def stage_create(*, actor: User, pipeline: Pipeline, name: str, order: int = 0, kind=StageKind.OPEN, probability=0):
+def stage_create(
+    *, actor: User, pipeline: Pipeline, name: str, order: int | None = None, kind=StageKind.OPEN, probability=0
+) -> Stage:
+    """Add a stage to a pipeline, by default at the end."""
     if not actor.has_perm("sales.manage_pipelines"):
         raise PermissionDenied
-    name = name.strip()
+    name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Enter a name.")})
+    if len(name) > 60:
+        raise ValidationError({"name": _("Use at most %(n)d characters.") % {"n": 60}})
+    if kind not in StageKind.values:
+        raise ValidationError({"kind": _("Choose open, won or lost.")})
+    if not 0 <= int(probability) <= 100:
+        raise ValidationError({"probability": _("The probability is a percentage between 0 and 100.")})
     if pipeline.stages.filter(name=name).exists():
         raise ValidationError({"name": _("This pipeline has a stage of this name.")})
+    if order is None:
+        order = (pipeline.stages.aggregate(m=Max("order"))["m"] or 0) + 1
     stage = Stage.objects.create(pipeline=pipeline, name=name, order=order, kind=kind, probability=probability)
     audit_record(actor=actor, action=AuditAction.CREATE, instance=stage, changes={"name": [None, name]})
     return stage

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kehu.sales import views
+from kehu.sales import settings_views, views
 
 app_name = "sales"
 urlpatterns = [
@@ -14,4 +14,13 @@ urlpatterns = [
     path("opportunities/<int:pk>/recommend/", views.opportunity_recommend, name="opportunity-recommend"),
     path("forecast/", views.forecast, name="forecast"),
     path("targets/", views.targets, name="targets"),
+    path("targets/<int:pk>/delete/", views.target_delete, name="target-delete"),
+    path("pipelines/", settings_views.pipeline_settings, name="pipeline-settings"),
+    path("pipelines/<int:pk>/", settings_views.pipeline_edit, name="pipeline-edit"),
+    path("pipelines/<int:pk>/stages/", settings_views.stage_create, name="stage-create"),
+    path("stages/<int:pk>/edit/", settings_views.stage_edit, name="stage-edit"),
+    path("stages/<int:pk>/shift/", settings_views.stage_shift, name="stage-shift"),
+    path("stages/<int:pk>/active/", settings_views.stage_activate, name="stage-activate"),
+    path("stages/<int:pk>/delete/", settings_views.stage_delete, name="stage-delete"),
+    path("stages/<int:pk>/move-deals/", settings_views.stage_move_deals, name="stage-move-deals"),
 ]

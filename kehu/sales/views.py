@@ -12,10 +12,10 @@ from django.views.decorators.http import require_POST
 
 from kehu.core.forms import apply_errors
 from kehu.customers.selectors import customer_get
-from kehu.sales import selectors, services
+from kehu.sales import selectors, services, settings_selectors, settings_services
 from kehu.sales.forecast import forecast_for
 from kehu.sales.forms import MoveForm, OpportunityFilterForm, OpportunityForm, TargetForm
-from kehu.sales.models import Pipeline, StageKind, Target
+from kehu.sales.models import Pipeline, StageKind
 from kehu.sales.recommend import recommend
 
 PAGE_SIZE = 25
@@ -34,7 +34,7 @@ def _back(request, default: str) -> str:
 
 
 def _pipeline(request) -> tuple[Pipeline, list[Pipeline]]:
-    pipelines = selectors.pipelines_all()
+    pipelines = settings_selectors.pipelines_active()
     if not pipelines:
         pipelines = [services.default_pipeline()]
     wanted = request.GET.get("pipeline", "")
@@ -47,7 +47,8 @@ def _pipeline(request) -> tuple[Pipeline, list[Pipeline]]:
 def board(request):
     _require(request.user, "sales.view_opportunity")
     pipeline, pipelines = _pipeline(request)
-    columns = selectors.board(request.user, pipeline)
+    # An inactive stage keeps its column while deals are in it.
+    columns = [c for c in selectors.board(request.user, pipeline) if c.stage.is_active or c.count]
     return render(
         request,
         "sales/board.html",
@@ -56,6 +57,7 @@ def board(request):
             "pipelines": pipelines,
             "columns": columns,
             "may_move": request.user.has_perm("sales.change_opportunity"),
+            "may_manage": request.user.has_perm("sales.manage_pipelines"),
             "nav_active": "sales",
         },
     )
@@ -111,7 +113,7 @@ def opportunity_detail(request, pk):
                 pipeline=opportunity.pipeline,
                 initial={"stage": opportunity.stage_id, "version": opportunity.version},
             ),
-            "stages": selectors.stages_of(opportunity.pipeline),
+            "stages": list(settings_selectors.stages_for_moves(opportunity.pipeline, opportunity.stage)),
             "may_change": request.user.has_perm("sales.change_opportunity"),
             "may_delete": request.user.has_perm("sales.delete_opportunity"),
             "may_assign": request.user.has_perm("sales.assign_opportunity"),
@@ -219,11 +221,16 @@ def opportunity_move(request, pk):
     return redirect(_back(request, detail))
 
 
-@require_POST
 def opportunity_delete(request, pk):
+    """GET asks to confirm (works without JavaScript); POST moves the deal to the recycle bin."""
     opportunity = selectors.opportunity_get(request.user, pk)
+    _require(request.user, "sales.delete_opportunity")
+    if request.method != "POST":
+        return render(
+            request, "sales/opportunity_confirm_delete.html", {"opportunity": opportunity, "nav_active": "sales"}
+        )
     services.opportunity_delete(opportunity=opportunity, actor=request.user)
-    messages.success(request, _("%(name)s was deleted.") % {"name": opportunity.name})
+    messages.success(request, _("%(name)s was moved to the recycle bin.") % {"name": opportunity.name})
     return redirect("sales:board")
 
 
@@ -274,8 +281,19 @@ def targets(request):
         else:
             messages.success(request, _("Target saved."))
             return redirect(reverse("sales:targets") + f"?year={form.cleaned_data['month'].year}")
-    rows = Target.objects.filter(month__year=year).select_related("department", "user").order_by("month", "level", "id")
+    rows = settings_selectors.target_list(year=year)
     return render(request, "sales/targets.html", {"form": form, "rows": rows, "year": year, "nav_active": "sales"})
+
+
+@require_POST
+def target_delete(request, pk):
+    _require(request.user, "sales.set_targets")
+    target = settings_selectors.target_list().filter(pk=pk).first()
+    if target is None:
+        raise Http404
+    settings_services.target_delete(actor=request.user, target=target)
+    messages.success(request, _("Target removed."))
+    return redirect(reverse("sales:targets") + f"?year={target.month.year}")
 
 
 def opportunity_recommend(request, pk):

@@ -87,7 +87,8 @@ ADMIN = frozenset(
 ARCHIVE = {"collection.archive_form"}
 
 ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
-    Role.GENERAL_MANAGER: (DataScope.ALL, frozenset(LEAD)),
+    # The general manager (总经理) also decides how the company sells: the pipelines and their stages.
+    Role.GENERAL_MANAGER: (DataScope.ALL, frozenset(LEAD | {"sales.manage_pipelines"})),
     Role.SALES_MANAGER: (DataScope.DEPARTMENT_TREE, frozenset(LEAD)),
     Role.ACCOUNT_MANAGER: (DataScope.OWN_SUBORDINATES, frozenset(LEAD - {"core.view_auditentry"})),
     Role.SALES_REP: (DataScope.OWN, frozenset(WORK)),

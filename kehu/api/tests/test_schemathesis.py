@@ -58,8 +58,24 @@ ROLE_ONLY = {
     "GET /api/v1/webhooks/deliveries": "webhooks.manage_webhooks",
     "POST /api/v1/webhooks/deliveries/{delivery_id}/retry": "webhooks.manage_webhooks",
     "POST /api/v1/leads/{lead_id}/assign": "leads.assign_lead",
+    "GET /api/v1/leads/settings": "leads.manage_rules",
+    "PUT /api/v1/leads/settings": "leads.manage_rules",
+    "GET /api/v1/leads/assignment-rules": "leads.manage_rules",
+    "POST /api/v1/leads/assignment-rules": "leads.manage_rules",
+    "DELETE /api/v1/leads/assignment-rules/{rule_id}": "leads.manage_rules",
+    "GET /api/v1/leads/sla-rules": "leads.manage_rules",
+    "POST /api/v1/leads/sla-rules": "leads.manage_rules",
+    "DELETE /api/v1/leads/sla-rules/{sla_rule_id}": "leads.manage_rules",
     "POST /api/v1/sales/pipelines": "sales.manage_pipelines",
+    "PATCH /api/v1/sales/pipelines/{pipeline_id}": "sales.manage_pipelines",
     "POST /api/v1/sales/pipelines/{pipeline_id}/stages": "sales.manage_pipelines",
+    "POST /api/v1/sales/pipelines/{pipeline_id}/stages/order": "sales.manage_pipelines",
+    "PATCH /api/v1/sales/stages/{stage_id}": "sales.manage_pipelines",
+    "DELETE /api/v1/sales/stages/{stage_id}": "sales.manage_pipelines",
+    "POST /api/v1/sales/stages/{stage_id}/move-deals": "sales.manage_pipelines",
+    "GET /api/v1/sales/targets": "sales.set_targets",
+    "PUT /api/v1/sales/targets": "sales.set_targets",
+    "DELETE /api/v1/sales/targets/{target_id}": "sales.set_targets",
     "GET /api/v1/sales/opportunities/{opportunity_id}/candidates": "sales.assign_opportunity",
     "POST /api/v1/sales/opportunities/{opportunity_id}/assign": "sales.assign_opportunity",
     "GET /api/v1/sales/forecast": "sales.view_forecast",
@@ -215,11 +231,13 @@ def make_records(team, area: str, user) -> dict:
         ids["form_id"] = {"file": form("draft"), "archive": form("approved"), "": form("filed")}
         ids["route_id"] = region_route_set(actor=team.admin, region="江苏", rep=team.rep2).pk
     if area == "sales":
-        from kehu.sales.services import opportunity_create
+        from kehu.sales.services import opportunity_create, target_set
 
         stage = Stage.objects.get(pipeline__code="direct", name="需求确认")
         ids["opportunity_id"] = opportunity_create(customer=customer, actor=rep1, name="数控机床 20 台").pk
         ids["stage_id"], ids["pipeline_id"], ids["owner_id"] = stage.pk, stage.pipeline_id, rep1.pk
+        ids["target_id"] = target_set(actor=team.manager1, level="company", month=date(2026, 1, 1), amount=1).pk
+        ids["department_id"] = team.east.pk
     return ids
 
 
@@ -249,7 +267,7 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
         for name in ("customer_id", "contact_id", "rep_id"):
             if isinstance(case.body.get(name), int):
                 case.body[name] = ids[name]
-        for name in ("stage_id", "pipeline_id", "owner_id"):
+        for name in ("stage_id", "pipeline_id", "owner_id", "department_id"):
             if name in ids and isinstance(case.body.get(name), int):
                 case.body[name] = ids[name]
         if isinstance(case.body.get("source_ids"), list) and case.body["source_ids"]:
