@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from kehu.leads.models import Lead, LeadEvent, LeadStatus
 from kehu.users.models import User
-from kehu.users.scopes import scope_q
+from kehu.users.selectors import scope_owner_ids_q
 
 # Counting every lead of a large company costs more than the page itself; above this, "10,000+".
 COUNT_CAP = 10_000
@@ -19,8 +19,9 @@ def lead_qs_visible_to(user: User):
     """Leads whose owner is in the user's scope; unassigned ones for those who assign leads."""
     if not user.is_authenticated or not user.has_perm("leads.view_lead"):
         return Lead.objects.none()
-    q = scope_q(user)
-    if user.has_perm("leads.assign_lead"):
+    q = scope_owner_ids_q(user)
+    # An empty Q is "everyone"; OR-ing it with the unassigned would keep only the unassigned.
+    if q and user.has_perm("leads.assign_lead"):
         q |= Q(owner__isnull=True)
     return Lead.objects.filter(q, deleted_at__isnull=True)
 
