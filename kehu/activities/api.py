@@ -1,10 +1,17 @@
-"""Activities (visits, calls, meetings, emails, notes, commitments) in the REST API."""
+"""Activities (visits, calls, meetings, emails, notes, commitments) in the REST API.
 
-from datetime import date, datetime
+Visit plans, visit logs, check-ins, the week plan and the open commitments go through the same
+selectors and services as the pages (SAL-7, SAL-12)."""
+
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import model_validator
 
 from kehu.activities import selectors, services
 from kehu.activities.models import Activity, ActivityKind
@@ -34,11 +41,98 @@ class ActivityOut(Schema):
     outcome: str
     next_step: str
     checked_in_at: datetime | None
+    check_in_latitude: float | None
+    check_in_longitude: float | None
+    check_in_accuracy_m: int | None
     version: int
 
 
 class ActivityList(Page):
     items: list[ActivityOut]
+
+
+class CommitmentOut(ActivityOut):
+    overdue: bool = Field(description="Open and due before today.")
+    customer_name: str
+
+    @staticmethod
+    def resolve_overdue(obj) -> bool:
+        return obj.is_overdue
+
+    @staticmethod
+    def resolve_customer_name(obj) -> str:
+        return obj.customer.name
+
+
+class CommitmentList(Page):
+    items: list[CommitmentOut]
+
+
+class CommitmentQuery(Schema):
+    user_id: Id | None = Field(None, description="A member of your team; default: yourself.")
+    team: bool = Field(False, description="Everyone's in your data scope (a manager's team).")
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
+class CommitmentStateIn(Schema):
+    version: Annotated[int, Field(ge=1, le=2**31)] | None = Field(
+        None, description="The version you saw; a stale one is refused with 409."
+    )
+
+
+class WeekPlanQuery(Schema):
+    user_id: Id | None = Field(None, description="A member of your team; default: yourself.")
+    week: Day | None = Field(None, description="Any day of the week; default: this week.")
+
+
+class WeekDayOut(Schema):
+    day: date
+    items: list[ActivityOut]
+
+
+class WeekPlanOut(Schema):
+    user_id: int
+    start: date
+    end: date = Field(description="The last day of the week (Sunday).")
+    days: list[WeekDayOut]
+
+
+class VisitPlanIn(Schema):
+    customer_id: Id
+    contact_id: Id | None = None
+    planned_for: Moment
+    subject: Text(200)
+    purpose: Text(200) = ""
+
+
+class VisitLogIn(Schema):
+    purpose: Text(200) | None = Field(None, description="Leave out to keep the planned purpose.")
+    duration_minutes: Minutes | None = None
+    content: Text(20_000) = ""
+    outcome: Text(20_000) = ""
+    next_step: Text(300) = ""
+    version: Annotated[int, Field(ge=1, le=2**31)] | None = None
+
+
+Coordinate = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class VisitCheckInIn(Schema):
+    """The position is optional (time only without it); the time is always the server's."""
+
+    latitude: Annotated[Coordinate, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[Coordinate, Field(ge=-180, le=180)] | None = None
+    accuracy: Annotated[Coordinate, Field(ge=0, le=1_000_000, description="Metres.")] | None = None
+    version: Annotated[int, Field(ge=1, le=2**31)] | None = None
+
+    @model_validator(mode="after")
+    def both_or_neither(self):
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError(_("Give both latitude and longitude, or neither."))
+        if self.accuracy is not None and self.latitude is None:
+            raise ValueError(_("An accuracy belongs to a position: give latitude and longitude too."))
+        return self
 
 
 class ActivityIn(Schema):
@@ -60,7 +154,7 @@ class ActivityPatch(Schema):
     occurred_at: Moment | None = None
     duration_minutes: Minutes | None = None
     due_on: Day | None = None
-    is_done: bool | None = Field(None, description="Set true to mark a commitment as kept.")
+    is_done: bool | None = Field(None, description="true marks a commitment as kept; false reopens it.")
     version: Annotated[int, Field(ge=1, le=2**31)] | None = None
 
 
@@ -68,6 +162,9 @@ class ActivityQuery(Schema):
     customer_id: Id | None = None
     kind: ActivityKind | None = None
     open_commitments: bool = False
+    planned: bool = Field(False, description="Only visit plans not yet logged.")
+    date_from: Day | None = Field(None, description="From this day (when it happened or is planned).")
+    date_to: Day | None = Field(None, description="Up to and including this day.")
     limit: Annotated[int, Field(ge=1, le=200)] = 25
     offset: Annotated[int, Field(ge=0, le=100_000)] = 0
 
@@ -87,9 +184,66 @@ def activity_list(request, query: Query[ActivityQuery]):
         qs = qs.filter(kind=query.kind)
     if query.open_commitments:
         qs = qs.filter(kind=ActivityKind.COMMITMENT, is_done=False)
+    if query.planned:
+        qs = qs.filter(kind=ActivityKind.VISIT, planned_for__isnull=False, is_done=False)
+    if query.date_from and query.date_to and query.date_from > query.date_to:
+        raise ValidationError({"date_to": [_("The end comes before the start.")]})
+    tz = timezone.get_current_timezone()
+    if query.date_from:
+        qs = qs.filter(occurred_at__gte=datetime.combine(query.date_from, time.min, tzinfo=tz))
+    if query.date_to:
+        qs = qs.filter(occurred_at__lt=datetime.combine(query.date_to + timedelta(days=1), time.min, tzinfo=tz))
     qs = qs.order_by("-occurred_at", "-id")
     count, capped = customer_selectors.capped_count(qs)
     return {"items": list(qs[query.offset : query.offset + query.limit]), "count": count, "count_is_capped": capped}
+
+
+def _may_view(request) -> None:
+    if not request.user.has_perm("activities.view_activity"):
+        raise PermissionDenied
+
+
+@router.get("/week", response=WeekPlanOut)
+def week_plan(request, query: Query[WeekPlanQuery]):
+    """One person's week, Monday to Sunday: planned and logged visits, calls, meetings, commitments due.
+    Your own, or (for a manager) a member of your team; anyone else is 404."""
+    _may_view(request)
+    person = selectors.task_person(request.user, query.user_id, team=False)
+    start = selectors.week_start(query.week or timezone.localdate())
+    items = list(selectors.week_activities(request.user, start=start, person=person))
+    return {
+        "user_id": person.pk,
+        "start": start,
+        "end": start + timedelta(days=6),
+        "days": selectors.week_days(items, start),
+    }
+
+
+@router.get("/commitments", response=CommitmentList)
+def commitment_list(request, query: Query[CommitmentQuery]):
+    """Open commitments (承诺), due soonest first, each flagged `overdue`: yours, a team member's, or with
+    `team=true` everyone's you may see."""
+    _may_view(request)
+    person = selectors.task_person(request.user, query.user_id, team=query.team)
+    qs = selectors.open_commitments_for(request.user, person=person)
+    count, capped = customer_selectors.capped_count(qs)
+    return {"items": list(qs[query.offset : query.offset + query.limit]), "count": count, "count_is_capped": capped}
+
+
+@router.post("/visits", response={201: ActivityOut})
+def visit_plan(request, payload: VisitPlanIn):
+    """Plan a visit (拜访计划) to a customer you may see; it shows on your week until it is logged."""
+    customer = customer_selectors.customer_get(request.user, payload.customer_id)
+    contact = _contact(request.user, customer, payload.contact_id)
+    activity = services.visit_plan(
+        customer=customer,
+        actor=request.user,
+        planned_for=payload.planned_for,
+        subject=payload.subject,
+        purpose=payload.purpose,
+        contact=contact,
+    )
+    return Status(201, activity)
 
 
 @router.post("/", response={201: ActivityOut})
@@ -128,6 +282,8 @@ def activity_update(request, activity_id: Id, payload: ActivityPatch):
         )
     if is_done:
         activity = services.commitment_mark_done(activity=activity, actor=request.user)
+    elif is_done is False and activity.kind == ActivityKind.COMMITMENT:
+        activity = services.commitment_mark_undone(activity=activity, actor=request.user)
     return activity
 
 
@@ -135,3 +291,49 @@ def activity_update(request, activity_id: Id, payload: ActivityPatch):
 def activity_delete(request, activity_id: Id):
     services.activity_delete(activity=selectors.activity_get(request.user, activity_id), actor=request.user)
     return Status(204, None)
+
+
+def _for_change(request, activity_id: int):
+    activity = selectors.activity_get(request.user, activity_id)
+    if activity.owner_id != request.user.pk and not request.user.has_perm("activities.change_activity"):
+        raise PermissionDenied
+    return activity
+
+
+@router.post("/{activity_id}/check-in", response=ActivityOut)
+def visit_check_in(request, activity_id: Id, payload: VisitCheckInIn):
+    """Check in on a planned visit (签到): the server's time, and the position if given."""
+    activity = _for_change(request, activity_id)
+    check_version(activity, payload.version)
+    return services.visit_check_in(
+        activity=activity,
+        actor=request.user,
+        latitude=payload.latitude,
+        longitude=payload.longitude,
+        accuracy=payload.accuracy,
+    )
+
+
+@router.post("/{activity_id}/visit-log", response=ActivityOut)
+def visit_log(request, activity_id: Id, payload: VisitLogIn):
+    """Log how a planned visit went (拜访记录): it is done and lands on the customer's timeline."""
+    activity = _for_change(request, activity_id)
+    data = payload.dict()
+    check_version(activity, data.pop("version"))
+    return services.visit_log_result(activity=activity, actor=request.user, **data)
+
+
+@router.post("/{activity_id}/done", response=ActivityOut)
+def commitment_done(request, activity_id: Id, payload: CommitmentStateIn | None = None):
+    """Mark a commitment as kept."""
+    activity = selectors.activity_get(request.user, activity_id)
+    check_version(activity, payload.version if payload else None)
+    return services.commitment_mark_done(activity=activity, actor=request.user)
+
+
+@router.post("/{activity_id}/undone", response=ActivityOut)
+def commitment_undone(request, activity_id: Id, payload: CommitmentStateIn | None = None):
+    """Reopen a commitment marked as kept by mistake."""
+    activity = selectors.activity_get(request.user, activity_id)
+    check_version(activity, payload.version if payload else None)
+    return services.commitment_mark_undone(activity=activity, actor=request.user)

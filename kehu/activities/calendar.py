@@ -1,10 +1,11 @@
-"""The iCalendar feed of one user (INT-3): planned visits, open commitments and contact birthdays."""
+"""The iCalendar feed of one user (INT-3): planned visits, open commitments, contact birthdays and anniversaries."""
 
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, Todo
@@ -46,7 +47,8 @@ def _uid(kind: str, pk: int) -> str:
 
 
 def calendar_build(user: User) -> bytes:
-    """The user's own planned visits and open commitments, and the birthdays of contacts of customers they own."""
+    """The user's own planned visits and open commitments, and the birthdays and anniversaries of contacts of
+    customers they own."""
     cal = Calendar()
     cal.add("prodid", "-//Kehu CRM//kehu//")
     cal.add("version", "2.0")
@@ -76,23 +78,56 @@ def calendar_build(user: User) -> bytes:
         cal.add_component(todo)
     contacts = (
         Contact.objects.filter(
-            customer__owner=user, birthday__isnull=False, deleted_at__isnull=True, customer__deleted_at__isnull=True
+            Q(birthday__isnull=False) | Q(anniversary__isnull=False),
+            customer__owner=user,
+            deleted_at__isnull=True,
+            customer__deleted_at__isnull=True,
         )
         .select_related("customer")
         .order_by("pk")
     )
     if user.has_perm("customers.view_customer"):
+        today = timezone.localdate()
         for contact in contacts[:FEED_CAP]:
-            event = Event()
-            event.add("uid", _uid("birthday", contact.pk))
-            event.add("dtstamp", stamp)
-            event.add("dtstart", contact.birthday)
-            event.add("dtend", contact.birthday + timedelta(days=1))
-            event.add("rrule", {"freq": "yearly"})
-            event.add(
-                "summary",
-                _("Birthday: %(name)s · %(customer)s") % {"name": contact.name, "customer": contact.customer.name},
-            )
-            event.add("transp", "TRANSPARENT")
-            cal.add_component(event)
+            if contact.birthday:
+                event = Event()
+                event.add("uid", _uid("birthday", contact.pk))
+                event.add("dtstamp", stamp)
+                event.add("dtstart", contact.birthday)
+                event.add("dtend", contact.birthday + timedelta(days=1))
+                event.add("rrule", {"freq": "yearly"})
+                event.add(
+                    "summary",
+                    _("Birthday: %(name)s · %(customer)s") % {"name": contact.name, "customer": contact.customer.name},
+                )
+                event.add("transp", "TRANSPARENT")
+                cal.add_component(event)
+            if contact.anniversary:
+                for event in _anniversary_events(contact, today, stamp):
+                    cal.add_component(event)
     return cal.to_ical()
+
+
+def _anniversary_events(contact: Contact, today, stamp) -> list[Event]:
+    """The next two times a contact's anniversary comes round, each titled with its year count
+    ("5th anniversary" / 5 周年): a yearly rule could not say which anniversary it is."""
+    events = []
+    first = selectors.next_anniversary(contact.anniversary, today)
+    for on in (first, selectors.next_anniversary(contact.anniversary, first + timedelta(days=1))):
+        years = selectors.anniversary_years(contact.anniversary, on)
+        title = contact.anniversary_name or _("Anniversary")
+        if years:
+            title = f"{title} · {selectors.anniversary_count(years)}"
+        event = Event()
+        event.add("uid", f"anniversary-{contact.pk}-{on.year}@kehu")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", on)
+        event.add("dtend", on + timedelta(days=1))
+        event.add(
+            "summary",
+            _("%(title)s: %(name)s · %(customer)s")
+            % {"title": title, "name": contact.name, "customer": contact.customer.name},
+        )
+        event.add("transp", "TRANSPARENT")
+        events.append(event)
+    return events

@@ -1,8 +1,10 @@
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kehu.activities.models import Activity, ActivityKind
 from kehu.customers.models import Contact, Customer
@@ -78,6 +80,38 @@ def week_activities(user: User, *, start: date, person: User | None) -> QuerySet
     return qs.filter(in_week).select_related("customer", "owner", "contact").order_by("occurred_at", "id")
 
 
+def week_start(day: date) -> date:
+    """The Monday of the week `day` falls in."""
+    return day - timedelta(days=day.weekday())
+
+
+def week_days(items, start: date) -> list[dict]:
+    """The 7 days from `start`, each with its activities: commitments on their due day, the rest on their
+    planned (or logged) day in the current time zone."""
+    days = []
+    for offset in range(7):
+        day = start + timedelta(days=offset)
+        rows = [
+            a
+            for a in items
+            if (
+                a.due_on == day
+                if a.kind == ActivityKind.COMMITMENT
+                else timezone.localdate(a.planned_for or a.occurred_at) == day
+            )
+        ]
+        days.append({"day": day, "items": rows})
+    return days
+
+
+def task_person(user: User, raw, *, team: bool) -> User | None:
+    """Whose tasks to show: the whole team (None) if asked, else the person `raw` names (in the team of
+    `user`, or 404), else the user themselves."""
+    if team:
+        return None
+    return person_for(user, raw) if raw not in (None, "") else user
+
+
 def open_commitments_for(user: User, *, person: User | None) -> QuerySet[Activity]:
     """Open commitments (承诺), due soonest first: one person's, or everyone's `user` may see."""
     qs = activity_qs_visible_to(user).filter(kind=ActivityKind.COMMITMENT, is_done=False)
@@ -109,6 +143,30 @@ def next_anniversary(day: date, today: date) -> date:
     return today
 
 
+def _days_match(field: str, today: date, days: int) -> Q:
+    """Dates in `field` whose month and day come round in the `days` days from `today` (29 Feb on 28 Feb)."""
+    match = Q(pk__in=[])
+    for day in _month_days(today, days):
+        match |= Q(**{f"{field}__month": day.month, f"{field}__day": day.day})
+        if day.month == 2 and day.day == 28:
+            match |= Q(**{f"{field}__month": 2, f"{field}__day": 29})
+    return match
+
+
+def _contacts_with_private_dates(user: User, match: Q) -> QuerySet[Contact]:
+    """Contacts matching `match` whose private file (birthday, anniversary) `user` may read: the
+    customer's owner, or someone with `customers.view_sensitive` in scope."""
+    qs = Contact.objects.filter(
+        scope_q(user, owner="customer__owner"),
+        match,
+        deleted_at__isnull=True,
+        customer__deleted_at__isnull=True,
+    )
+    if not (user.is_superuser or user.has_perm("customers.view_sensitive")):
+        qs = qs.filter(customer__owner=user)
+    return qs
+
+
 def birthdays_upcoming(user: User, *, days: int = 14, today: date | None = None) -> list:
     """Contacts whose birthday (生日提醒) falls in the next `days` days, soonest first.
 
@@ -117,23 +175,75 @@ def birthdays_upcoming(user: User, *, days: int = 14, today: date | None = None)
     if not user.is_authenticated or not user.has_perm("customers.view_customer"):
         return []
     today = today or timezone.localdate()
-    match = Q(pk__in=[])
-    for day in _month_days(today, days):
-        match |= Q(birthday__month=day.month, birthday__day=day.day)
-        if day.month == 2 and day.day == 28:
-            match |= Q(birthday__month=2, birthday__day=29)
-    qs = Contact.objects.filter(
-        scope_q(user, owner="customer__owner"),
-        match,
-        birthday__isnull=False,
-        deleted_at__isnull=True,
-        customer__deleted_at__isnull=True,
-    )
-    if not (user.is_superuser or user.has_perm("customers.view_sensitive")):
-        qs = qs.filter(customer__owner=user)
+    qs = _contacts_with_private_dates(user, _days_match("birthday", today, days) & Q(birthday__isnull=False))
     found = []
     for contact in qs.select_related("customer").only("id", "name", "birthday", "customer__id", "customer__name")[:200]:
         contact.next_birthday = next_anniversary(contact.birthday, today)
         contact.days_until = (contact.next_birthday - today).days
         found.append(contact)
     return sorted(found, key=lambda c: (c.next_birthday, c.name))
+
+
+def anniversary_count(years: int) -> str:
+    """ "5th anniversary" / "5 周年"."""
+    if years % 100 in (11, 12, 13):
+        text = _("%(years)sth anniversary")
+    elif years % 10 == 1:
+        text = _("%(years)sst anniversary")
+    elif years % 10 == 2:
+        text = _("%(years)snd anniversary")
+    elif years % 10 == 3:
+        text = _("%(years)srd anniversary")
+    else:
+        text = _("%(years)sth anniversary")
+    return text % {"years": years}
+
+
+def anniversary_years(anniversary: date, on: date) -> int | None:
+    """How many years the anniversary on `on` marks; None when it is not a whole year after the first."""
+    years = on.year - anniversary.year
+    return years if years > 0 else None
+
+
+@dataclass
+class CareReminder:
+    """A contact's birthday or anniversary coming round (关怀提醒)."""
+
+    contact: Contact
+    kind: str  # "birthday" or "anniversary"
+    on: date
+    days_until: int
+    years: int | None = None  # anniversaries: the count, where the year is known
+
+    @property
+    def title(self) -> str:
+        if self.kind == "birthday":
+            return str(_("Birthday"))
+        name = self.contact.anniversary_name or str(_("Anniversary"))
+        return f"{name} · {anniversary_count(self.years)}" if self.years else name
+
+
+def care_reminders(user: User, *, days: int = 14, today: date | None = None, limit: int = 200) -> list[CareReminder]:
+    """Birthdays and anniversaries (生日和纪念日提醒) of contacts in the next `days` days, soonest first,
+    where the user may read the contact's private file. One query."""
+    if not user.is_authenticated or not user.has_perm("customers.view_customer"):
+        return []
+    today = today or timezone.localdate()
+    match = (_days_match("birthday", today, days) & Q(birthday__isnull=False)) | (
+        _days_match("anniversary", today, days) & Q(anniversary__isnull=False)
+    )
+    qs = _contacts_with_private_dates(user, match).select_related("customer")
+    qs = qs.only("id", "name", "birthday", "anniversary", "anniversary_name", "customer__id", "customer__name")
+    found = []
+    last = today + timedelta(days=days - 1)
+    for contact in qs[:limit]:
+        if contact.birthday is not None:
+            on = next_anniversary(contact.birthday, today)
+            if on <= last:
+                found.append(CareReminder(contact, "birthday", on, (on - today).days))
+        if contact.anniversary is not None:
+            on = next_anniversary(contact.anniversary, today)
+            if on <= last:
+                years = anniversary_years(contact.anniversary, on)
+                found.append(CareReminder(contact, "anniversary", on, (on - today).days, years))
+    return sorted(found, key=lambda r: (r.on, r.contact.name, r.kind))[:limit]

@@ -119,6 +119,26 @@ def commitment_mark_done(*, activity: Activity, actor: User) -> Activity:
 
 
 @transaction.atomic
+def commitment_mark_undone(*, activity: Activity, actor: User) -> Activity:
+    """Reopen a commitment marked as kept by mistake: it is open (and maybe overdue) again.
+
+    The "kept" entry leaves the customer's timeline; the audit log keeps both changes."""
+    _check_may_change(actor, activity)
+    if activity.kind != ActivityKind.COMMITMENT:
+        raise ValidationError(_("Only commitments can be reopened."))
+    if not activity.is_done:
+        return activity
+    now = timezone.now()
+    Activity.objects.filter(pk=activity.pk).update(is_done=False, done_at=None, updated_at=now)
+    activity.is_done, activity.done_at = False, None
+    TimelineEntry.objects.filter(
+        subject_type=activity._meta.label_lower, subject_id=activity.pk, kind=TimelineKind.COMMITMENT_DONE
+    ).delete()
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=activity, changes={"is_done": [True, False]})
+    return activity
+
+
+@transaction.atomic
 def activity_delete(*, activity: Activity, actor: User) -> None:
     if activity.owner_id != actor.pk and not actor.has_perm("activities.delete_activity"):
         raise PermissionDenied

@@ -14,5 +14,6 @@ urlpatterns = [
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar-feed"),
     path("<int:pk>/edit/", views.activity_edit, name="activity-edit"),
     path("<int:pk>/done/", views.commitment_done, name="commitment-done"),
+    path("<int:pk>/undone/", views.commitment_undone, name="commitment-undone"),
     path("<int:pk>/delete/", views.activity_delete, name="activity-delete"),
 ]

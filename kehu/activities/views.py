@@ -1,6 +1,6 @@
 """Activity list, edit, commitment done, delete (SAL-7). Logging from the 360° page is in workspace."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -62,6 +63,16 @@ def activity_edit(request, pk):
     )
 
 
+def _next_or_customer(request, activity) -> str:
+    """Back to the page the button was on (a local path only), else the customer's page."""
+    target = request.POST.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("workspace:customer-detail", args=[activity.customer_id])
+
+
 @require_POST
 def commitment_done(request, pk):
     activity = selectors.activity_get(request.user, pk)
@@ -69,10 +80,20 @@ def commitment_done(request, pk):
         services.commitment_mark_done(activity=activity, actor=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    target = request.POST.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = reverse("workspace:customer-detail", args=[activity.customer_id])
-    return redirect(target)
+    return redirect(_next_or_customer(request, activity))
+
+
+@require_POST
+def commitment_undone(request, pk):
+    """Reopen a commitment marked as kept by mistake."""
+    activity = selectors.activity_get(request.user, pk)
+    try:
+        services.commitment_mark_undone(activity=activity, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Commitment reopened."))
+    return redirect(_next_or_customer(request, activity))
 
 
 @require_POST
@@ -83,10 +104,6 @@ def activity_delete(request, pk):
     return redirect(reverse("workspace:customer-detail", args=[activity.customer_id]))
 
 
-def _week_start(day) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def activity_week(request):
     """A rep's week (拜访计划): planned and logged visits, calls, meetings, commitments due. Managers see the team's."""
     form = WeekForm(request.GET or None)
@@ -94,22 +111,10 @@ def activity_week(request):
     data = getattr(form, "cleaned_data", {})  # the valid parameters, even if another one is not
     if not request.user.has_perm("activities.view_activity"):
         raise PermissionDenied
-    start = _week_start(data.get("week") or timezone.localdate())
+    start = selectors.week_start(data.get("week") or timezone.localdate())
     person = selectors.person_for(request.user, data.get("user"))
     items = list(selectors.week_activities(request.user, start=start, person=person))
-    days = []
-    for offset in range(7):
-        day = start + timedelta(days=offset)
-        rows = [
-            a
-            for a in items
-            if (
-                a.due_on == day
-                if a.kind == ActivityKind.COMMITMENT
-                else timezone.localdate(a.planned_for or a.occurred_at) == day
-            )
-        ]
-        days.append({"day": day, "items": rows})
+    days = selectors.week_days(items, start)
     return render(
         request,
         "activities/week.html",
@@ -127,23 +132,21 @@ def activity_week(request):
 
 
 def task_list(request):
-    """Open commitments (承诺), due soonest first and overdue flagged; planned visits; birthdays (生日提醒)."""
+    """Open commitments (承诺), due soonest first and overdue flagged; planned visits; birthdays and
+    anniversaries of contacts (关怀提醒)."""
     if not request.user.has_perm("activities.view_activity"):
         raise PermissionDenied
     form = WeekForm(request.GET or None)
     form.is_valid()
     data = getattr(form, "cleaned_data", {})  # the valid parameters, even if another one is not
-    raw = data.get("user")
-    person = selectors.person_for(request.user, raw) if raw else request.user
-    if request.GET.get("team") == "1":
-        person = None
+    person = selectors.task_person(request.user, data.get("user"), team=request.GET.get("team") == "1")
     return render(
         request,
         "activities/task_list.html",
         {
             "commitments": selectors.open_commitments_for(request.user, person=person)[:PAGE_SIZE],
             "visits": selectors.planned_visits_for(request.user, person=person)[:PAGE_SIZE],
-            "birthdays": selectors.birthdays_upcoming(request.user),
+            "reminders": selectors.care_reminders(request.user),
             "person": person,
             "people": selectors.team_members(request.user),
             "today": timezone.localdate(),

@@ -28,7 +28,11 @@ def navigation(request):
         items.append(("pool", reverse("pool:pool-list"), _("Public pool")))
     if user.has_perm("classification.decide_tier"):
         items.append(("classification", reverse("classification:suggestion-list"), _("Classification")))
-    if user.has_perm("integrations.import_customers") or user.has_perm("customers.export_customer"):
+    if (
+        user.has_perm("integrations.import_customers")
+        or user.has_perm("leads.import_leads")
+        or user.has_perm("customers.export_customer")
+    ):
         items.append(("transfer", reverse("integrations:home"), _("Import / export")))
     items.append(("recycle", reverse("customers:recycle-bin"), _("Recycle bin")))
     if user.has_perm("core.view_auditentry") and user.data_scope == "all":

@@ -299,6 +299,8 @@ class ContactOut(Schema):
     wechat: str
     is_primary: bool
     birthday: date | None
+    anniversary: date | None
+    anniversary_name: str = Field(description="What the anniversary is, e.g. 结婚纪念日.")
     address: str
     family_background: str
     family_birthdays: str
@@ -325,6 +327,8 @@ class ContactFields(Schema):
     wechat: Text(60) = ""
     is_primary: bool = False
     birthday: Day | None = None
+    anniversary: Day | None = None
+    anniversary_name: Text(50) = ""
     address: Text(300) = ""
     family_background: Text(5000) = ""
     family_birthdays: Text(2000) = ""
@@ -354,6 +358,8 @@ class ContactPatch(Schema):
     wechat: Text(60) | None = None
     is_primary: bool | None = None
     birthday: Day | None = None
+    anniversary: Day | None = None
+    anniversary_name: Text(50) | None = None
     address: Text(300) | None = None
     family_background: Text(5000) | None = None
     family_birthdays: Text(2000) | None = None

@@ -59,6 +59,8 @@ class ContactForm(forms.ModelForm):
             "wechat",
             "is_primary",
             "birthday",
+            "anniversary",
+            "anniversary_name",
             "in_position_since",
             "address",
             "family_background",
@@ -70,6 +72,7 @@ class ContactForm(forms.ModelForm):
         ]
         widgets = {
             "birthday": forms.DateInput(attrs={"type": "date"}),
+            "anniversary": forms.DateInput(attrs={"type": "date"}),
             "in_position_since": forms.DateInput(attrs={"type": "date"}),
             **{
                 f: forms.Textarea(attrs={"rows": 2})

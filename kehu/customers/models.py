@@ -167,6 +167,16 @@ class Contact(TimeStamped, SoftDeletable, Versioned):
     is_primary = models.BooleanField(_("primary contact"), default=False)
     # Private file: level 3 information, masked outside the account team.
     birthday = models.DateField(_("birthday"), null=True, blank=True, validators=[validate_sane_year])
+    # A date worth remembering (纪念日) and what it is: 结婚纪念日, 入职纪念日, 合作纪念日 … reminded like the birthday.
+    anniversary = models.DateField(_("anniversary"), null=True, blank=True, validators=[validate_sane_year])
+    anniversary_name = models.CharField(
+        _("what the anniversary is"),
+        max_length=50,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("For example: wedding, joined the company, first order with us."),
+    )
     address = models.CharField(_("home address"), max_length=300, blank=True)
     family_background = models.TextField(_("family background"), blank=True)
     family_birthdays = models.TextField(_("birthdays of key family members"), blank=True)
@@ -181,6 +191,8 @@ class Contact(TimeStamped, SoftDeletable, Versioned):
         "office_phone",
         "wechat",
         "birthday",
+        "anniversary",
+        "anniversary_name",
         "address",
         "family_background",
         "family_birthdays",

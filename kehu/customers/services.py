@@ -57,6 +57,8 @@ CONTACT_FIELDS = [
     "in_position_since",
     "transfer_reason",
     "notes",
+    "anniversary",
+    "anniversary_name",
 ]
 IDENTIFYING_FIELDS = ("name", "phone", "email", "credit_code")
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")

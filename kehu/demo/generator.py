@@ -649,6 +649,8 @@ class DemoGenerator:
             since,
             transfer or "",
             notes or "",
+            None,  # anniversary
+            "",  # anniversary_name
         )
         return row, _ContactText(name, mobile, office)
 

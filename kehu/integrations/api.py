@@ -6,20 +6,24 @@ from typing import Annotated, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponse
-from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from kehu.core.api import Id, Text
 from kehu.customers import selectors as customer_selectors
 from kehu.integrations import exports, selectors, services, storage
-from kehu.integrations.fields import FIELDS
 from kehu.integrations.models import ExportStatus, FileFormat, RowAction
+from kehu.integrations.targets import CUSTOMERS, all_targets, get_target, targets_for
 from kehu.integrations.views import filters_from
 
 router = Router(tags=["import and export"])
+# The registered targets (apps register theirs before the URLs load): clients and fuzzers see the
+# values in the schema, and anything else is answered 422 before the services are asked.
+TargetName = Literal[tuple(t.name for t in all_targets()) or (CUSTOMERS,)]
 
 
 class ImportJobOut(Schema):
     id: int
+    target: str = Field(description="What the file imports: customers, leads (see GET /targets).")
     file_name: str
     format: str
     encoding: str
@@ -40,6 +44,15 @@ class ImportJobOut(Schema):
 class FieldOut(Schema):
     name: str
     label: str
+
+
+class ImportTargetOut(Schema):
+    name: str
+    label: str
+
+
+class FieldsQuery(Schema):
+    target: TargetName = Field(CUSTOMERS, description="What the fields are for (see GET /targets).")
 
 
 class MappingIn(Schema):
@@ -111,21 +124,41 @@ def _require_import(user):
         raise PermissionDenied
 
 
-@router.get("/fields", response=list[FieldOut])
-def field_list(request):
-    """The fields a column can be mapped to."""
+def _job(request, job_id):
+    """The user's own job (404 otherwise), if they may still import what it imports (403 otherwise)."""
+    job = selectors.import_job_get(request.user, job_id)
+    if not services.may_import(request.user, job.target):
+        raise PermissionDenied
+    return job
+
+
+@router.get("/targets", response=list[ImportTargetOut])
+def target_list(request):
+    """What you may import (customers and contacts, leads, …): the `target` of an upload."""
     _require_import(request.user)
-    return [
-        {"name": f.name, "label": str(f.label)}
-        for f in FIELDS.values()
-        if f.name != "owner" or services.may_map_owner(request.user)
-    ]
+    return [{"name": t.name, "label": str(t.label)} for t in targets_for(request.user)]
+
+
+@router.get("/fields", response=list[FieldOut])
+def field_list(request, query: Query[FieldsQuery]):
+    """The fields a column can be mapped to, for one target (customers unless given)."""
+    _require_import(request.user)
+    target = get_target(query.target)
+    if target is None or not target.may_import(request.user):
+        raise PermissionDenied
+    with_owner = target.may_map_owner(request.user)
+    return [{"name": f.name, "label": str(f.label)} for f in target.fields.values() if f.name != "owner" or with_owner]
 
 
 @router.post("/imports", response={201: ImportJobOut})
-def import_create(request, file: UploadedFile = File(...)):  # noqa: B008 - ninja's way to declare a file
-    """Upload a CSV, .xlsx or vCard file; answers the job with its headers and the guessed (or remembered) mapping."""
-    job = services.import_job_create(actor=request.user, uploaded=file)
+def import_create(
+    request,
+    file: UploadedFile = File(...),  # noqa: B008 - ninja's way to declare a file
+    target: TargetName = Form(CUSTOMERS, description="What the file imports (see GET /targets)."),  # noqa: B008
+):
+    """Upload a CSV, .xlsx or vCard file with what it imports (`target`); answers the job with its
+    headers and the guessed (or remembered) mapping."""
+    job = services.import_job_create(actor=request.user, uploaded=file, target=target)
     return Status(201, _job_out(job))
 
 
@@ -139,7 +172,7 @@ def import_list(request):
 def import_read(request, job_id: Id):
     """The job's status, progress (`progress` of `total_rows`, `percent`) and, when done, its report."""
     _require_import(request.user)
-    return _job_out(selectors.import_job_get(request.user, job_id))
+    return _job_out(_job(request, job_id))
 
 
 @router.put("/imports/{job_id}/mapping", response={202: ImportJobOut})
@@ -154,7 +187,7 @@ def import_mapping(request, job_id: Id, payload: MappingIn):
 def import_rows(request, job_id: Id, query: Query[RowsQuery]):
     """The staged rows of the preview with their errors, duplicate matches and chosen action."""
     _require_import(request.user)
-    job = selectors.import_job_get(request.user, job_id)
+    job = _job(request, job_id)
     rows, more = selectors.import_rows(job, show=query.show, offset=query.offset, limit=query.limit)
     return {"items": rows, "has_more": more}
 

@@ -6,3 +6,9 @@ class IntegrationsConfig(AppConfig):
     name = "kehu.integrations"
     label = "integrations"
     verbose_name = _("Import and export")
+
+    def ready(self):
+        from kehu.integrations.customer_import import CustomerTarget
+        from kehu.integrations.targets import register
+
+        register(CustomerTarget())

@@ -302,25 +302,24 @@ def header_key(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PSZC" or ch == "-").strip("-")
 
 
-@cache
-def _labels(language: str) -> dict[str, str]:
+def _labels(language: str, fields: dict[str, ImportField]) -> dict[str, str]:
     with translation.override(language):
-        return {header_key(str(f.label)): f.name for f in FIELDS.values()}
+        return {header_key(str(f.label)): f.name for f in fields.values()}
 
 
-def _synonym_index() -> dict[str, str]:
+def _synonym_index(fields: dict[str, ImportField]) -> dict[str, str]:
     index = {}
     for language in ("en", "zh-hans"):
-        index.update(_labels(language))
-    for f in FIELDS.values():
+        index.update(_labels(language, fields))
+    for f in fields.values():
         for synonym in f.synonyms:
             index.setdefault(header_key(synonym), f.name)
     return index
 
 
-def guess_mapping(headers: list[str]) -> dict[str, str]:
+def guess_columns(headers: list[str], fields: dict[str, ImportField]) -> dict[str, str]:
     """{column index as text: field}: exact names, labels of either language, then synonyms; each field once."""
-    index = _synonym_index()
+    index = _synonym_index(fields)
     mapping: dict[str, str] = {}
     used: set[str] = set()
     keys = [header_key(h) for h in headers]
@@ -334,6 +333,13 @@ def guess_mapping(headers: list[str]) -> dict[str, str]:
         if name and name not in used:
             mapping[str(i)] = name
             used.add(name)
+    return mapping
+
+
+def guess_mapping(headers: list[str]) -> dict[str, str]:
+    """The customer import's guess (see guess_columns)."""
+    mapping = guess_columns(headers, FIELDS)
+    used = set(mapping.values())
     # A lone "email" column belongs to the company when the file has no contacts.
     if "contact_email" in used and "contact_name" not in used and "email" not in used:
         for col, name in mapping.items():
@@ -342,9 +348,14 @@ def guess_mapping(headers: list[str]) -> dict[str, str]:
     return mapping
 
 
-def header_signature(headers: list[str]) -> str:
-    """Files from one template share this: the normalised headers in order."""
-    return hashlib.sha256("\x1f".join(header_key(h) for h in headers).encode()).hexdigest()
+def header_signature(headers: list[str], target: str = "customers") -> str:
+    """Files from one template share this: the normalised headers in order (and what they
+    import: a lead file's mapping is not offered for customers). Customer files keep the
+    signature they had before there were other targets."""
+    keys = [header_key(h) for h in headers]
+    if target != "customers":
+        keys = [f"target:{target}", *keys]
+    return hashlib.sha256("\x1f".join(keys).encode()).hexdigest()
 
 
 @cache
@@ -380,7 +391,10 @@ class CellError(ValueError):
 
 
 def parse_choice(f: ImportField, text: str) -> str:
-    value = _choice_lookup(f.choices).get(header_key(text))
+    key = header_key(text)
+    # A field may bring its own words for its choices ("大型" for a size band).
+    extra = {header_key(k): v for k, v in f.extra.get("choice_synonyms", {}).items()}
+    value = extra.get(key) or _choice_lookup(f.choices).get(key)
     if value is None:
         allowed = "、".join(str(label) for v, label in f.choices.choices if v)
         raise CellError(_("“%(value)s” is not one of: %(allowed)s.") % {"value": text, "allowed": allowed})

@@ -36,6 +36,8 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     file_name = models.CharField(_("file"), max_length=255)
+    # What the file imports: the name of a registered import target (kehu.integrations.targets).
+    target = models.CharField(_("what it imports"), max_length=20, default="customers")
     # Relative to the private transfer directory under KEHU_VAR_DIR (never served).
     stored_path = models.CharField(max_length=255, blank=True)
     format = models.CharField(_("format"), max_length=10, choices=FileFormat.choices)
@@ -69,6 +71,13 @@ class ImportJob(models.Model):
         return min(100, int(self.progress * 100 / self.total_rows))
 
     @property
+    def target_label(self) -> str:
+        from kehu.integrations.targets import get_target
+
+        target = get_target(self.target)
+        return str(target.label) if target else self.target
+
+    @property
     def is_working(self) -> bool:
         return self.status in (ImportStatus.PREVIEWING, ImportStatus.QUEUED, ImportStatus.RUNNING)
 
@@ -78,14 +87,14 @@ class ImportRow(models.Model):
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
     number = models.PositiveIntegerField()  # the line/record number the user sees in the file
-    # {"customer": {field: value}, "contact": {field: value}, "owner": username or ""}
+    # Shaped by the job's target; customers: {"customer": {…}, "contact": {…}, "owner": username or ""}
     values = models.JSONField(default=dict)
     # {field: [messages]}; a row with errors is never imported.
     errors = models.JSONField(default=dict, blank=True)
     # [{"id": …, "name": …, "owner": …, "reasons": […], "in_scope": bool}]
     matches = models.JSONField(default=list, blank=True)
     action = models.CharField(max_length=10, choices=RowAction.choices, default=RowAction.CREATE)
-    target_id = models.BigIntegerField(null=True, blank=True)  # the customer an update applies to
+    target_id = models.BigIntegerField(null=True, blank=True)  # the record (customer, lead) an update applies to
 
     class Meta:
         indexes = [models.Index(fields=["job", "number"], name="import_row_job_idx")]

@@ -17,17 +17,18 @@ from kehu.core.forms import apply_errors
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.forms import CustomerFilterForm
 from kehu.integrations import exports, selectors, services, storage
-from kehu.integrations.fields import FIELDS
 from kehu.integrations.forms import MappingForm, UploadForm
 from kehu.integrations.models import ExportStatus, FileFormat, ImportStatus, RowAction
 from kehu.integrations.readers import Table, UnreadableFileError
+from kehu.integrations.targets import CUSTOMERS, get_target, targets_for
 
 ROWS_PER_PAGE = 50
 SAMPLE_ROWS = 3
 
 
-def _require_import(user):
-    if not services.may_import(user):
+def _require_import(user, job=None):
+    """The user may import something at all; for a job, what that job imports."""
+    if not services.may_import(user, job.target if job is not None else None):
         raise PermissionDenied
 
 
@@ -36,12 +37,8 @@ def _require_export(user):
         raise PermissionDenied
 
 
-def transfer_home(request):
-    """The jobs of the signed-in user, and the upload form for those who may import."""
-    if not (services.may_import(request.user) or exports.may_export(request.user)):
-        raise PermissionDenied
+def _home(request, form, status=200):
     imports, export_jobs = selectors.recent_jobs(request.user)
-    form = UploadForm()
     return render(
         request,
         "integrations/home.html",
@@ -49,30 +46,47 @@ def transfer_home(request):
             "form": form,
             "imports": imports,
             "exports": export_jobs,
-            "may_import": services.may_import(request.user),
+            "may_import": bool(form.fields["target"].choices),
             "nav_active": "transfer",
         },
+        status=status,
     )
 
 
+def transfer_home(request):
+    """The jobs of the signed-in user, and the upload form (what they may import) for importers.
+    `?target=leads` preselects what to import (the leads list links here)."""
+    targets = targets_for(request.user)
+    if not (targets or exports.may_export(request.user)):
+        raise PermissionDenied
+    form = UploadForm(targets=targets, initial={"target": request.GET.get("target", "")})
+    return _home(request, form)
+
+
 def import_upload(request):
-    _require_import(request.user)
-    form = UploadForm(request.POST or None, request.FILES or None)
+    targets = targets_for(request.user)
+    if not targets:
+        raise PermissionDenied
+    if request.method == "POST":
+        # A form without the choice is a customer import, as before there was a choice.
+        wanted = request.POST.get("target") or CUSTOMERS
+        if get_target(wanted) is not None and not services.may_import(request.user, wanted):
+            raise PermissionDenied
+        data = request.POST.copy()
+        data["target"] = wanted
+        form = UploadForm(data, request.FILES, targets=targets)
+    else:
+        form = UploadForm(targets=targets, initial={"target": request.GET.get("target", "")})
     if request.method == "POST" and form.is_valid():
         try:
-            job = services.import_job_create(actor=request.user, uploaded=form.cleaned_data["file"])
+            job = services.import_job_create(
+                actor=request.user, uploaded=form.cleaned_data["file"], target=form.cleaned_data["target"]
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             return redirect("integrations:import-detail", pk=job.pk)
-    imports, export_jobs = selectors.recent_jobs(request.user)
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request,
-        "integrations/home.html",
-        {"form": form, "imports": imports, "exports": export_jobs, "may_import": True, "nav_active": "transfer"},
-        status=status,
-    )
+    return _home(request, form, status=400 if request.method == "POST" else 200)
 
 
 def _samples(job) -> list[list[str]]:
@@ -92,8 +106,8 @@ def _samples(job) -> list[list[str]]:
 def import_detail(request, pk):
     """One page per step, chosen by the job's status."""
     job = selectors.import_job_get(request.user, pk)
-    _require_import(request.user)
-    context = {"job": job, "nav_active": "transfer"}
+    _require_import(request.user, job)
+    context = {"job": job, "target": services.target_of(job), "nav_active": "transfer"}
     if job.is_working:
         return render(request, "integrations/import_progress.html", context)
     if job.status in (ImportStatus.MAPPING, ImportStatus.FAILED) or request.GET.get("step") == "mapping":
@@ -104,20 +118,26 @@ def import_detail(request, pk):
 
 
 def _mapping_page(request, job, context, form=None, status=200):
-    with_owner = services.may_map_owner(request.user)
-    form = form or MappingForm(headers=job.headers, mapping=job.mapping, with_owner=with_owner)
+    target = services.target_of(job)
+    with_owner = target.may_map_owner(request.user)
+    form = form or MappingForm(target=target, headers=job.headers, mapping=job.mapping, with_owner=with_owner)
     samples = _samples(job)
     columns = [(form[f"col_{i}"], [row[i] if i < len(row) else "" for row in samples]) for i in range(len(job.headers))]
-    context.update(form=form, columns=columns, with_owner=with_owner)
+    context.update(form=form, columns=columns, with_owner=with_owner, owner_hint=target.owner_hint(with_owner))
     return render(request, "integrations/import_mapping.html", context, status=status)
 
 
 @require_POST
 def import_mapping(request, pk):
     job = selectors.import_job_get(request.user, pk)
-    _require_import(request.user)
+    _require_import(request.user, job)
+    target = services.target_of(job)
     form = MappingForm(
-        request.POST, headers=job.headers, mapping=job.mapping, with_owner=services.may_map_owner(request.user)
+        request.POST,
+        target=target,
+        headers=job.headers,
+        mapping=job.mapping,
+        with_owner=target.may_map_owner(request.user),
     )
     if form.is_valid():
         try:
@@ -126,7 +146,7 @@ def import_mapping(request, pk):
             apply_errors(form, exc)
         else:
             return redirect("integrations:import-detail", pk=job.pk)
-    return _mapping_page(request, job, {"job": job, "nav_active": "transfer"}, form=form, status=400)
+    return _mapping_page(request, job, {"job": job, "target": target, "nav_active": "transfer"}, form=form, status=400)
 
 
 def _preview_page(request, job, context):
@@ -139,7 +159,7 @@ def _preview_page(request, job, context):
         page = 1
     rows, has_next = selectors.import_rows(job, show=show, offset=(page - 1) * ROWS_PER_PAGE, limit=ROWS_PER_PAGE)
     context.update(
-        rows=[_row_view(r) for r in rows],
+        rows=[_row_view(job, r) for r in rows],
         show=show,
         page=page,
         has_next=has_next,
@@ -157,20 +177,17 @@ def _preview_page(request, job, context):
     return render(request, "integrations/import_preview.html", context)
 
 
-def _row_view(row) -> dict:
-    customer = row.values.get("customer", {})
-    contact = row.values.get("contact", {})
+def _row_view(job, row) -> dict:
+    """A staged row as the target shows it, with its errors labelled by the target's fields."""
+    target = services.target_of(job)
+    fields = target.fields
     return {
+        **target.row_view(row),
         "number": row.number,
-        "name": customer.get("name", ""),
-        "contact": contact.get("name", ""),
-        "phone": contact.get("mobile") or customer.get("phone", ""),
-        "owner": row.values.get("owner", ""),
         "errors": [
-            (str(FIELDS[name].label) if name in FIELDS else "", " ".join(messages))
+            (str(fields[name].label) if name in fields else "", " ".join(messages))
             for name, messages in row.errors.items()
         ],
-        "matches": row.matches,
         "action": row.action,
         "can_update": row.target_id is not None,
         "has_errors": bool(row.errors),
@@ -179,14 +196,16 @@ def _row_view(row) -> dict:
 
 def _report_page(request, job, context):
     errors, _more = selectors.import_rows(job, show="errors", limit=200)
-    context.update(error_rows=[_row_view(r) for r in errors])
+    context.update(
+        error_rows=[_row_view(job, r) for r in errors], list_url=reverse(services.target_of(job).list_url_name)
+    )
     return render(request, "integrations/import_report.html", context)
 
 
 def import_progress(request, pk):
     """The progress bar alone (htmx polls it); once the job has moved on, the page reloads."""
     job = selectors.import_job_get(request.user, pk)
-    _require_import(request.user)
+    _require_import(request.user, job)
     if not job.is_working and request.htmx:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = reverse("integrations:import-detail", args=[job.pk])
@@ -197,7 +216,7 @@ def import_progress(request, pk):
 @require_POST
 def import_choose(request, pk):
     job = selectors.import_job_get(request.user, pk)
-    _require_import(request.user)
+    _require_import(request.user, job)
     rows = {name[4:]: value for name, value in request.POST.items() if name.startswith("row_")}
     duplicates = request.POST.get("duplicates", "")
     try:
@@ -215,7 +234,7 @@ def import_choose(request, pk):
 @require_POST
 def import_run(request, pk):
     job = selectors.import_job_get(request.user, pk)
-    _require_import(request.user)
+    _require_import(request.user, job)
     try:
         services.import_job_start(job=job, actor=request.user)
     except ValidationError as exc:

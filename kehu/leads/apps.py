@@ -6,3 +6,10 @@ class LeadsConfig(AppConfig):
     name = "kehu.leads"
     label = "leads"
     verbose_name = _("Leads")
+
+    def ready(self):
+        # The import machinery lives below the leads app; the leads hand it their import target.
+        from kehu.integrations.targets import register
+        from kehu.leads.imports import LeadTarget
+
+        register(LeadTarget())

@@ -91,6 +91,7 @@ class Lead(TimeStamped, SoftDeletable, Versioned):
             ("convert_lead", _("Can convert leads")),
             ("assign_lead", _("Can assign leads")),
             ("manage_rules", _("Can manage lead rules")),
+            ("import_leads", _("Can import leads")),
         ]
         indexes = [
             models.Index(fields=["-score", "-id"], name="lead_by_score", condition=models.Q(deleted_at__isnull=True)),

@@ -2,6 +2,9 @@
 first response, assignment by region rules / round-robin, scoring, the SLA escalation and
 conversion to customer + contact (+ opportunity) in one transaction."""
 
+from collections import deque
+from datetime import timedelta
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -65,7 +68,8 @@ def _event(lead: Lead, kind: str, actor, summary: str = "") -> None:
     )
 
 
-def _payload(lead: Lead) -> dict:
+def lead_payload(lead: Lead) -> dict:
+    """The body of the lead.* webhooks."""
     return {
         "id": lead.pk,
         "company_name": lead.company_name,
@@ -77,7 +81,8 @@ def _payload(lead: Lead) -> dict:
     }
 
 
-def _clean(lead: Lead) -> None:
+def lead_clean(lead: Lead) -> None:
+    """The rules every lead obeys, whichever door it comes through (form, API, inquiry, import)."""
     lead.company_name = (lead.company_name or "").strip()
     lead.contact_name = (lead.contact_name or "").strip()
     if not lead.company_name:
@@ -119,6 +124,43 @@ def assignee_for(region: str) -> User | None:
         return None
     AssignmentRule.objects.filter(pk=chosen.pk).update(last_assigned_at=timezone.now())
     return chosen.user
+
+
+def assignees_for_many(regions: list[str]) -> list[User | None]:
+    """`assignee_for` for many new leads at once (an import): the same round-robin, played out in
+    memory over the rules read once, then each rule used stamped in the order it was last used,
+    so the next lead continues the rotation. Call inside a transaction."""
+    rules = list(
+        AssignmentRule.objects.select_for_update()
+        .filter(user__is_active=True)
+        .select_related("user")
+        .order_by(F("last_assigned_at").asc(nulls_first=True), "id")
+    )
+    queues: dict[str, deque] = {}
+    for rule in rules:
+        queues.setdefault(rule.region, deque()).append(rule)
+    last_used: dict[int, int] = {}  # rule id → position of its last use
+    chosen: list[User | None] = []
+    for position, region in enumerate(regions):
+        region = (region or "").strip()
+        queue = queues.get(region) if region else None
+        queue = queue or queues.get("")
+        if not queue:
+            chosen.append(None)
+            continue
+        rule = queue.popleft()
+        queue.append(rule)
+        last_used[rule.pk] = position
+        chosen.append(rule.user)
+    if last_used:
+        now = timezone.now()
+        stamps = sorted(last_used, key=last_used.get)
+        for offset, pk in enumerate(stamps):
+            # Earlier uses get earlier stamps, the last one "now": the order the next leads continue.
+            AssignmentRule.objects.filter(pk=pk).update(
+                last_assigned_at=now - timedelta(microseconds=len(stamps) - 1 - offset)
+            )
+    return chosen
 
 
 @transaction.atomic
@@ -189,7 +231,7 @@ def lead_create(*, actor: User | None, auto_assign: bool = False, **fields) -> L
     lead = Lead(**fields, created_by=actor)
     if not _may_own(actor, lead.owner):
         raise ValidationError({"owner": _("You may not assign leads to this user.")})
-    _clean(lead)
+    lead_clean(lead)
     if lead.owner is None and auto_assign:
         lead.owner = assignee_for(lead.region)
     lead.sla_due_at = sla_due(lead.source, lead.created_at)
@@ -199,7 +241,7 @@ def lead_create(*, actor: User | None, auto_assign: bool = False, **fields) -> L
         _event(lead, LeadEventKind.ASSIGNED, actor, str(lead.owner))
     lead_rescore(lead)
     audit_record(actor=actor, action=AuditAction.CREATE, instance=lead)
-    payload = _payload(lead)
+    payload = lead_payload(lead)
     transaction.on_commit(lambda: webhook_emit(event="lead.created", payload=payload))
     return lead
 
@@ -215,7 +257,7 @@ def lead_update(*, lead: Lead, actor: User, expected_version: int, **fields) -> 
     before = snapshot(lead, EDITABLE)
     for name, value in fields.items():
         setattr(lead, name, value)
-    _clean(lead)
+    lead_clean(lead)
     written = list(fields)
     if lead.source != before["source"] and lead.first_responded_at is None:
         # Another source has another first-response time, counted from when the lead came in.
@@ -417,7 +459,7 @@ def lead_convert(
     )
     lead = lead_transition(lead=lead, actor=actor, to_status=LeadStatus.CONVERTED, _internal=True)
     _event(lead, LeadEventKind.CONVERTED, actor, customer.name)
-    payload = _payload(lead)
+    payload = lead_payload(lead)
     transaction.on_commit(lambda: webhook_emit(event="lead.converted", payload=payload))
     return lead
 

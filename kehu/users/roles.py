@@ -67,6 +67,7 @@ LEAD = WORK | {
     "classification.view_time_report",
     "collection.approve_form",
     "leads.assign_lead",
+    "leads.import_leads",
     "sales.view_forecast",
     "sales.assign_opportunity",
     "sales.set_targets",
@@ -102,6 +103,8 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
                 "collection.file_form",
                 "leads.view_lead",
                 "leads.add_lead",
+                # Trade-show business cards and purchased lists come in through marketing (SAL-1).
+                "leads.import_leads",
             }
         ),
     ),

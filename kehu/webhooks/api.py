@@ -113,6 +113,20 @@ def subscription_delete(request, subscription_id: Id):
     return Status(204, None)
 
 
+@router.post("/deliveries/{delivery_id}/retry", response=DeliveryOut)
+def delivery_retry(request, delivery_id: Id):
+    """Send a delivery that failed or was given up again now. The answer shows the delivery after the
+    attempt when it was made at once, else still pending (a worker sends it shortly)."""
+    _admin(request)
+    try:
+        delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
+    except WebhookDelivery.DoesNotExist:
+        raise Http404 from None
+    services.webhook_delivery_retry(delivery=delivery, actor=request.user)
+    delivery.refresh_from_db()
+    return delivery
+
+
 @router.get("/deliveries", response=DeliveryList)
 def delivery_list(request, query: Query[DeliveryQuery]):
     _admin(request)

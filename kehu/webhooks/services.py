@@ -144,6 +144,43 @@ def webhook_retry_due(*, now=None, limit: int = 200) -> int:
     return sum(1 for pk in due if webhook_deliver(pk) is not None)
 
 
+def may_retry(delivery: WebhookDelivery) -> bool:
+    """A delivery that failed (waiting for its next try) or was given up can be sent again now."""
+    return delivery.status == DeliveryStatus.FAILED or (
+        delivery.status == DeliveryStatus.PENDING and delivery.attempts > 0
+    )
+
+
+@transaction.atomic
+def webhook_delivery_retry(*, delivery: WebhookDelivery, actor: User) -> WebhookDelivery:
+    """Send a failed or given-up delivery again now ("retry now"), once the transaction commits.
+
+    It gets one more attempt: if that fails too, a given-up delivery is given up again, and one still
+    being retried goes on with its backoff."""
+    _check(actor)
+    if not may_retry(delivery):
+        raise ValidationError(_("Only a delivery that failed or was given up can be retried."))
+    if not delivery.subscription.is_active:
+        raise ValidationError(_("The subscription is switched off; switch it on before retrying."))
+    now = timezone.now()
+    updated = WebhookDelivery.objects.filter(pk=delivery.pk, status=delivery.status, attempts=delivery.attempts).update(
+        status=DeliveryStatus.PENDING, next_attempt_at=now, updated_at=now
+    )
+    if not updated:  # a worker sent it meanwhile
+        raise ValidationError(_("This delivery changed meanwhile; reload the log and try again."))
+    before = delivery.status
+    delivery.status, delivery.next_attempt_at = DeliveryStatus.PENDING, now
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=delivery, changes={"status": [before, "retry now"]})
+    transaction.on_commit(lambda: _deliver_now(delivery.pk))
+    return delivery
+
+
+def _deliver_now(delivery_id: int) -> None:
+    from kehu.webhooks.tasks import deliver_webhook
+
+    deliver_webhook.enqueue(delivery_id)
+
+
 def _check(actor: User) -> None:
     if not actor.is_authenticated or not actor.has_perm("webhooks.manage_webhooks"):
         raise PermissionDenied

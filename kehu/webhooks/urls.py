@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:pk>/rotate-secret/", views.subscription_rotate, name="subscription-rotate"),
     path("<int:pk>/delete/", views.subscription_delete, name="subscription-delete"),
     path("deliveries/", views.delivery_list, name="delivery-list"),
+    path("deliveries/<int:pk>/retry/", views.delivery_retry, name="delivery-retry"),
 ]

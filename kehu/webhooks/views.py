@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -72,14 +73,37 @@ def subscription_delete(request, pk):
     return redirect("webhooks:subscription-list")
 
 
+@require_POST
+@permission_required(PERM, raise_exception=True)
+def delivery_retry(request, pk):
+    """Send a failed or given-up delivery again now."""
+    delivery = get_object_or_404(WebhookDelivery.objects.select_related("subscription"), pk=pk)
+    try:
+        services.webhook_delivery_retry(delivery=delivery, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The delivery is being sent again; its result shows in the log."))
+    target = reverse("webhooks:delivery-list")
+    raw = request.POST.get("subscription", "")
+    if raw.isdigit() and len(raw) < 16:
+        target += f"?subscription={raw}"
+    return redirect(target)
+
+
 @permission_required(PERM, raise_exception=True)
 def delivery_list(request):
     deliveries = WebhookDelivery.objects.select_related("subscription").order_by("-created_at", "-id")
     raw = request.GET.get("subscription", "")
     if raw.isdigit() and len(raw) < 16:
         deliveries = deliveries.filter(subscription_id=int(raw))
+    else:
+        raw = ""
+    rows = list(deliveries[:LOG_SIZE])
+    for delivery in rows:
+        delivery.may_retry = services.may_retry(delivery) and delivery.subscription.is_active
     return render(
         request,
         "webhooks/delivery_list.html",
-        {"deliveries": deliveries[:LOG_SIZE], "nav_active": "webhooks"},
+        {"deliveries": rows, "subscription_filter": raw, "nav_active": "webhooks"},
     )

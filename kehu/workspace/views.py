@@ -52,8 +52,8 @@ def home(request):
             "collection_overdue": collection_overdue_for(user),
             # Public pool: customers a rule will soon return to the pool (kehu.pool).
             "pool_due": pool_selectors.customers_due_soon(user),
-            # Care reminders (生日提醒): contacts' birthdays in the next 14 days (kehu.activities).
-            "birthdays": activity_selectors.birthdays_upcoming(user)[:10],
+            # Care reminders (关怀提醒): contacts' birthdays and anniversaries in the next 14 days (kehu.activities).
+            "reminders": activity_selectors.care_reminders(user, limit=10),
             "nav_active": "home",
         },
     )

@@ -88,3 +88,39 @@ def test_activity_list_shows_activity_only_in_scope(client, world, actor, sees):
     response = client.get("/activities/")
     assert response.status_code == 200
     assert ("拜访采购部" in response.content.decode()) is sees
+
+
+REOPEN = {**OWNED, "rep2": 404, "rep1": 302, "manager1": 302, "gm": 302, "marketing1": 403}
+
+
+@pytest.mark.parametrize(("actor", "expected"), list(REOPEN.items()), ids=list(REOPEN))
+def test_reopening_a_kept_commitment_answers_by_role(client, world, actor, expected):
+    from kehu.activities.services import commitment_mark_done
+
+    commitment_mark_done(activity=world.commitment, actor=world.team.rep1)
+    act_as(client, world.team, actor)
+    before = db_state()
+    response = client.post(f"/activities/{world.commitment.pk}/undone/", {"next": "/activities/"})
+    assert_status(response, expected)
+    if expected == 302:
+        assert response.url == "/activities/"
+        assert Activity.objects.get(pk=world.commitment.pk).is_done is False
+    else:
+        assert db_state() == before
+
+
+def test_the_activity_list_offers_keep_and_reopen(client, world):
+    from kehu.activities.services import commitment_mark_done
+
+    client.force_login(world.team.rep1)
+    body = client.get("/activities/").content.decode()
+    assert f"/activities/{world.commitment.pk}/done/" in body
+    commitment_mark_done(activity=world.commitment, actor=world.team.rep1)
+    body = client.get("/activities/").content.decode()
+    assert f"/activities/{world.commitment.pk}/undone/" in body
+
+
+def test_a_foreign_next_address_is_not_followed(client, world):
+    client.force_login(world.team.rep1)
+    response = client.post(f"/activities/{world.commitment.pk}/done/", {"next": "//evil.example.com/"})
+    assert response.status_code == 302 and "evil" not in response.url

@@ -56,6 +56,7 @@ ROLE_ONLY = {
     "PATCH /api/v1/webhooks/subscriptions/{subscription_id}": "webhooks.manage_webhooks",
     "DELETE /api/v1/webhooks/subscriptions/{subscription_id}": "webhooks.manage_webhooks",
     "GET /api/v1/webhooks/deliveries": "webhooks.manage_webhooks",
+    "POST /api/v1/webhooks/deliveries/{delivery_id}/retry": "webhooks.manage_webhooks",
     "POST /api/v1/leads/{lead_id}/assign": "leads.assign_lead",
     "POST /api/v1/sales/pipelines": "sales.manage_pipelines",
     "POST /api/v1/sales/pipelines/{pipeline_id}/stages": "sales.manage_pipelines",
@@ -138,6 +139,15 @@ def make_records(team, area: str, user) -> dict:
     activity = activity_log(
         customer=customer, actor=rep1, subject="寄样品", kind="commitment", due_on="2030-01-01", contact=contact
     )
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kehu.activities.services import visit_plan
+
+    visit = visit_plan(
+        customer=customer, actor=rep1, planned_for=timezone.now() + timedelta(days=1), subject="拜访技术部"
+    )
     duplicate = customer_create(actor=rep1, owner=rep1, name="苏州华星精密机械股份有限公司")
     twin = contact_create(customer=customer, actor=rep1, name="张 伟")
     # Information forms (CUS-3): a draft to file, a filed one to review, an approved one to archive.
@@ -178,6 +188,7 @@ def make_records(team, area: str, user) -> dict:
         "customer_id": customer.pk,
         "contact_id": contact.pk,
         "activity_id": activity.pk,
+        "visit_id": visit.pk,
         "merge_source_id": duplicate.pk,
         "contact_merge_source_id": twin.pk,
         "rep_id": team.rep2.pk,
@@ -220,6 +231,16 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             case.path_parameters[name] = ids[name].get(action, ids[name][""])
         elif name in ids:
             case.path_parameters[name] = ids[name]
+    if case.operation.path.endswith(("/check-in", "/visit-log")):  # only planned visits are checked in or logged
+        case.path_parameters["activity_id"] = ids["visit_id"]
+    if case.operation.path.startswith("/api/v1/activities/") and isinstance(case.query, dict):
+        if isinstance(case.query.get("user_id"), int):
+            case.query["user_id"] = ids["user_id"]
+    if case.operation.path.startswith("/api/v1/activities/{activity_id}") and isinstance(case.body, dict):
+        if isinstance(case.body.get("version"), int):
+            from kehu.activities.models import Activity
+
+            case.body["version"] = Activity.objects.get(pk=case.path_parameters["activity_id"]).version
     if case.operation.path.startswith("/api/v1/pool/") and case.operation.path.endswith(("/claim", "/assign")):
         case.path_parameters["customer_id"] = ids["pool_customer_id"]
     if isinstance(case.query, dict) and isinstance(case.query.get("customer_id"), int):

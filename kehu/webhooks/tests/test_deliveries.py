@@ -181,3 +181,116 @@ def test_a_pending_delivery_of_a_deactivated_subscription_is_given_up_unsent(
     services.webhook_retry_due()
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == DeliveryStatus.FAILED and len(receiver.received) == 1
+
+
+def _given_up(capture, receiver):
+    """A delivery that failed every attempt and was given up."""
+    receiver.statuses = [500] * services.MAX_ATTEMPTS
+    _emit(capture)
+    for _ in range(services.MAX_ATTEMPTS - 1):
+        WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+        services.webhook_retry_due()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.FAILED
+    return delivery
+
+
+def test_retry_now_sends_a_given_up_delivery_again(team, subscription, receiver, django_capture_on_commit_callbacks):
+    from kehu.core.models import AuditEntry
+
+    delivery = _given_up(django_capture_on_commit_callbacks, receiver)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.webhook_delivery_retry(delivery=delivery, actor=team.admin)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_response_code) == (
+        DeliveryStatus.SUCCEEDED,
+        services.MAX_ATTEMPTS + 1,
+        200,
+    )
+    assert len(receiver.received) == services.MAX_ATTEMPTS + 1
+    headers, _body = receiver.received[-1]
+    assert headers["X-Kehu-Delivery"] == str(delivery.pk)  # the same delivery: a receiver can tell it apart
+    assert AuditEntry.objects.filter(changes={"status": ["failed", "retry now"]}).count() == 1
+
+
+def test_a_retry_that_fails_again_gives_up_again(team, subscription, receiver, django_capture_on_commit_callbacks):
+    delivery = _given_up(django_capture_on_commit_callbacks, receiver)
+    receiver.statuses = [503]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.webhook_delivery_retry(delivery=delivery, actor=team.admin)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.last_response_code, delivery.next_attempt_at) == (
+        DeliveryStatus.FAILED,
+        503,
+        None,
+    )
+
+
+def test_retry_now_does_not_wait_for_the_backoff(team, subscription, receiver, django_capture_on_commit_callbacks):
+    receiver.statuses = [500]
+    _emit(django_capture_on_commit_callbacks)
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at > timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.webhook_delivery_retry(delivery=delivery, actor=team.admin)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SUCCEEDED, 2)
+
+
+def test_only_failed_deliveries_of_active_subscriptions_are_retried(
+    team, subscription, receiver, django_capture_on_commit_callbacks
+):
+    _emit(django_capture_on_commit_callbacks)
+    delivered = WebhookDelivery.objects.get()
+    with pytest.raises(ValidationError):
+        services.webhook_delivery_retry(delivery=delivered, actor=team.admin)
+    waiting = WebhookDelivery.objects.create(subscription=subscription, event="lead.created", payload={})
+    with pytest.raises(ValidationError):  # never tried yet: the worker sends it
+        services.webhook_delivery_retry(delivery=waiting, actor=team.admin)
+    given_up = WebhookDelivery.objects.create(
+        subscription=subscription, event="lead.created", payload={}, status=DeliveryStatus.FAILED, attempts=6
+    )
+    services.webhook_subscription_update(subscription=subscription, actor=team.admin, is_active=False)
+    given_up.subscription.refresh_from_db()
+    with pytest.raises(ValidationError):
+        services.webhook_delivery_retry(delivery=given_up, actor=team.admin)
+    assert WebhookDelivery.objects.get(pk=given_up.pk).status == DeliveryStatus.FAILED
+    assert len(receiver.received) == 1
+
+
+def test_the_retry_button_and_endpoint_send_it_again(
+    client, api_client, team, subscription, receiver, django_capture_on_commit_callbacks
+):
+    delivery = _given_up(django_capture_on_commit_callbacks, receiver)
+    client.force_login(team.admin)
+    body = client.get("/webhooks/deliveries/").content.decode()
+    assert f"/webhooks/deliveries/{delivery.pk}/retry/" in body and "csrfmiddlewaretoken" in body
+    receiver.statuses = [500]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/webhooks/deliveries/{delivery.pk}/retry/", {"subscription": str(subscription.pk)})
+    assert response.status_code == 302 and response.url == f"/webhooks/deliveries/?subscription={subscription.pk}"
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, services.MAX_ATTEMPTS + 1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client(team.admin).post(f"/api/v1/webhooks/deliveries/{delivery.pk}/retry")
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "pending"  # sent once the request's transaction commits
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SUCCEEDED, services.MAX_ATTEMPTS + 2)
+
+    again = api_client(team.admin).post(f"/api/v1/webhooks/deliveries/{delivery.pk}/retry")
+    assert again.status_code == 400 and again.json()["errors"]["__all__"]
+    assert api_client(team.admin).post("/api/v1/webhooks/deliveries/99999999/retry").status_code == 404
+    body = client.get("/webhooks/deliveries/").content.decode()
+    assert f"/webhooks/deliveries/{delivery.pk}/retry/" not in body
+
+
+def test_the_retry_button_needs_csrf(team, subscription, django_capture_on_commit_callbacks, receiver):
+    from django.test import Client
+
+    delivery = _given_up(django_capture_on_commit_callbacks, receiver)
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(team.admin)
+    assert strict.post(f"/webhooks/deliveries/{delivery.pk}/retry/").status_code == 403
+    assert WebhookDelivery.objects.get(pk=delivery.pk).attempts == services.MAX_ATTEMPTS
