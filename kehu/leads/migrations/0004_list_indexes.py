@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0002_inquiry_attempt'),
+        ('leads', '0003_import_permission'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
