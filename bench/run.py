@@ -594,6 +594,8 @@ def main() -> None:
         pages["forecast page, this year"] = "/sales/forecast/"
     pages["trivial authenticated page"] = "/accounts/ping/"
 
+    print("collectstatic…", flush=True)
+    manage(env, "collectstatic", "--noinput", "-v0")
     print("Capturing the SQL each page runs…", flush=True)
     capture = subprocess.run(
         [PYTHON, str(ROOT / "bench" / "sql_capture.py"), USER, json.dumps(pages)],
@@ -606,8 +608,6 @@ def main() -> None:
         print(capture.stderr[-2000:])
     captured = json.loads(capture.stdout) if capture.returncode == 0 else {}
 
-    print("collectstatic…", flush=True)
-    manage(env, "collectstatic", "--noinput", "-v0")
     port = free_port()
     print(f"Starting granian ({args.workers} workers) on {HOST}:{port}…", flush=True)
     server = start_server(env, port, args.workers)

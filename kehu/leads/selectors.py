@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from kehu.leads.models import Lead, LeadEvent, LeadStatus
 from kehu.users.models import User
-from kehu.users.selectors import scope_owner_ids_q
+from kehu.users.scopes import scope_q
 
 # Counting every lead of a large company costs more than the page itself; above this, "10,000+".
 COUNT_CAP = 10_000
@@ -19,7 +19,7 @@ def lead_qs_visible_to(user: User):
     """Leads whose owner is in the user's scope; unassigned ones for those who assign leads."""
     if not user.is_authenticated or not user.has_perm("leads.view_lead"):
         return Lead.objects.none()
-    q = scope_owner_ids_q(user)
+    q = scope_q(user)
     # An empty Q is "everyone"; OR-ing it with the unassigned would keep only the unassigned.
     if q and user.has_perm("leads.assign_lead"):
         q |= Q(owner__isnull=True)

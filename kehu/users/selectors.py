@@ -41,21 +41,3 @@ def scope_users_q(user: User) -> Q:
     if scope.kind == DataScope.DEPARTMENT_TREE:
         return Q(pk=user.pk) | Q(department__path__startswith=scope.department_path)
     return Q(pk=user.pk)
-
-
-def scope_owner_ids_q(user: User, *, owner: str = "owner") -> Q:
-    """The same records as `scope_q`, as `owner_id IN (…)` with the team's ids read once per request.
-
-    For big tables sorted along their own indexes (the board, the lead list): the database checks
-    each row's owner against a short list instead of joining the owner's department per row.
-    """
-    if not user.is_authenticated or not user.is_active:
-        return Q(pk__in=[])
-    scope = scope_for(user)
-    if scope.kind == DataScope.ALL:
-        return Q()
-    ids = getattr(user, "_kehu_scope_ids", None)
-    if ids is None:
-        ids = sorted(User.objects.filter(scope_users_q(user)).values_list("pk", flat=True))
-        user._kehu_scope_ids = ids
-    return Q(**{f"{owner}_id__in": ids})
