@@ -39,6 +39,9 @@ TARGETS = {
     "customer list": 20.0,
     "search": 25.0,
     "360° page": 25.0,
+    "lead list": 25.0,
+    "board": 60.0,
+    "forecast": 60.0,
     "ping": None,  # the trivial page is a floor, not a goal
     "sql": None,  # SQL rows are floors too
     "match": None,
@@ -144,6 +147,36 @@ def prepare_database(args, env: dict, db: Path) -> dict:
         "generate_seconds": round(time.monotonic() - started, 1),
         "rows": [int(g.replace(",", "")) for g in loaded.groups()] if loaded else [],
     }
+    marker.write_text(json.dumps(info))
+    return info
+
+
+def prepare_sales(args, env: dict, db: Path) -> dict:
+    """Leads, opportunities, more reps and targets on top of the customers (once; see sales_data.py)."""
+    marker = db.with_name(db.stem + "-sales.json")
+    info = json.loads(marker.read_text()) if marker.exists() else {}
+    if info.get("leads") == args.leads and info.get("opportunities") == args.opportunities:
+        print(f"Using the sales layer ({args.leads:,} leads, {args.opportunities:,} opportunities)")
+        return info
+    if info:
+        raise SystemExit(f"{db.name} holds another sales layer ({marker.name}); delete both to regenerate")
+    print(f"Adding {args.leads:,} leads and {args.opportunities:,} opportunities…", flush=True)
+    out = subprocess.run(
+        [
+            PYTHON,
+            str(ROOT / "bench" / "sales_data.py"),
+            "--leads",
+            str(args.leads),
+            "--opportunities",
+            str(args.opportunities),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        text=True,
+        stdout=subprocess.PIPE,
+    ).stdout
+    info = json.loads(out.strip().splitlines()[-1])
     marker.write_text(json.dumps(info))
     return info
 
@@ -528,6 +561,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--heavy-timeline", type=int, default=10_000)
+    parser.add_argument("--leads", type=int, default=500_000, help="leads in the sales layer (0: none)")
+    parser.add_argument("--opportunities", type=int, default=300_000, help="opportunities in the sales layer")
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients for throughput")
@@ -543,6 +578,7 @@ def main() -> None:
     env = env_for(db)
     info = prepare_database(args, env, db)
     heavy = heavy_customer(db, info)
+    sales = prepare_sales(args, env, db) if args.leads or args.opportunities else {}
     con = read_connection(db)
     terms = pick_terms(con)
     print("Search terms: " + ", ".join(f"{label} {term!r} ({n:,} matches)" for label, term, n in terms))
@@ -552,8 +588,14 @@ def main() -> None:
         pages[f"search, {label} “{term}” ({n:,})"] = "/customers/?q=" + urllib.parse.quote(term)
     if heavy:
         pages[f"360° page, {args.heavy_timeline:,}-entry timeline (#{heavy})"] = f"/customers/{heavy}/"
+    if sales:
+        pages[f"lead list by score ({sales['leads']:,} leads)"] = "/leads/?sort=score"
+        pages[f"board of the team's pipeline ({sales['opportunities']:,} opportunities)"] = "/sales/"
+        pages["forecast page, this year"] = "/sales/forecast/"
     pages["trivial authenticated page"] = "/accounts/ping/"
 
+    print("collectstatic…", flush=True)
+    manage(env, "collectstatic", "--noinput", "-v0")
     print("Capturing the SQL each page runs…", flush=True)
     capture = subprocess.run(
         [PYTHON, str(ROOT / "bench" / "sql_capture.py"), USER, json.dumps(pages)],
@@ -566,8 +608,6 @@ def main() -> None:
         print(capture.stderr[-2000:])
     captured = json.loads(capture.stdout) if capture.returncode == 0 else {}
 
-    print("collectstatic…", flush=True)
-    manage(env, "collectstatic", "--noinput", "-v0")
     port = free_port()
     print(f"Starting granian ({args.workers} workers) on {HOST}:{port}…", flush=True)
     server = start_server(env, port, args.workers)
@@ -666,6 +706,12 @@ def main() -> None:
         if len(rows) == 4
         else f"{args.customers:,} customers"
     )
+    if sales:
+        counts += (
+            f"; sales layer: {sales['leads']:,} leads, {sales['opportunities']:,} opportunities over "
+            f"{sales['reps']} reps, loaded in {sales['load_seconds']:.0f} s; forecast refresh (the periodic task) "
+            f"{sales['forecast_refresh_seconds']:.1f} s when loaded"
+        )
     header = [
         f"# Kehu benchmark — {datetime.now().strftime('%Y-%m-%d %H:%M')}",
         "",

@@ -10,3 +10,18 @@ class CoreConfig(AppConfig):
     name = "kehu.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_refresh_statistics, sender=self)
+
+
+def _refresh_statistics(using, plan=None, **kwargs):
+    """After a migrate that applied something (post_migrate comes after the last migration)."""
+    from django.db import connections
+
+    from kehu.core.dbstats import refresh_statistics
+
+    if plan:
+        refresh_statistics(connections[using])

@@ -98,7 +98,11 @@ class Lead(TimeStamped, SoftDeletable, Versioned):
             models.Index(
                 fields=["sla_due_at"], name="lead_by_sla", condition=models.Q(first_responded_at__isnull=True)
             ),
-            models.Index(fields=["owner", "status"], name="lead_owner_status"),
+            # A rep's list: counted from the index alone, and sorted by score along the second.
+            models.Index(fields=["owner", "status", "deleted_at"], name="lead_owner_status"),
+            models.Index(
+                fields=["owner", "-score", "-id"], name="lead_owner_score", condition=models.Q(deleted_at__isnull=True)
+            ),
         ]
 
     def __str__(self) -> str:

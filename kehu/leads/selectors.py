@@ -20,7 +20,8 @@ def lead_qs_visible_to(user: User):
     if not user.is_authenticated or not user.has_perm("leads.view_lead"):
         return Lead.objects.none()
     q = scope_q(user)
-    if user.has_perm("leads.assign_lead"):
+    # An empty Q is "everyone"; OR-ing it with the unassigned would keep only the unassigned.
+    if q and user.has_perm("leads.assign_lead"):
         q |= Q(owner__isnull=True)
     return Lead.objects.filter(q, deleted_at__isnull=True)
 

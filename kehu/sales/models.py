@@ -96,6 +96,10 @@ class Opportunity(TimeStamped, SoftDeletable, Versioned):
         indexes = [
             # Board: open cards of one stage, biggest first.
             models.Index(fields=["stage", "-amount", "id"], name="opp_board_idx"),
+            # Board: count and sum per column read from this index alone (no row lookups).
+            models.Index(
+                fields=["pipeline", "status", "stage", "owner", "amount", "deleted_at"], name="opp_board_sums_idx"
+            ),
             models.Index(fields=["owner", "status", "-updated_at", "-id"], name="opp_owner_status_idx"),
             models.Index(fields=["-updated_at", "-id"], name="opp_updated_idx"),
             models.Index(fields=["status", "-amount", "id"], name="opp_status_amount_idx"),

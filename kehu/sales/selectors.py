@@ -67,7 +67,8 @@ class Column:
 def board(user: User, pipeline: Pipeline, *, cap: int = BOARD_CAP, owner_id: int | None = None) -> list[Column]:
     """Columns of a pipeline's stages; each holds up to `cap` open cards in scope, biggest first,
     and the column's full count and sum. Two queries plus one per open stage, whatever the data:
-    each column walks the (stage, -amount, id) index and stops at `cap` cards."""
+    the sums read only the board index (pipeline, status, stage, owner, amount) and each column
+    walks the (stage, -amount, id) index and stops at `cap` cards."""
     stages = stages_of(pipeline)
     qs = opportunity_qs_visible_to(user).filter(pipeline=pipeline, status=StageKind.OPEN)
     if owner_id:

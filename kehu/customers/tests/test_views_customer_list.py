@@ -52,14 +52,60 @@ def test_list_pages_do_not_overlap(client, team, customer_of):
     assert len(first | second) == 30
 
 
+def _list_steps(manager) -> int:
+    """SQLite virtual-machine steps (in thousands) spent on the manager's first page."""
+    steps = [0]
+
+    def count():
+        steps[0] += 1
+        return 0
+
+    qs = selectors.customer_list(User.objects.get(pk=manager.pk), selectors.CustomerFilters())[:26]
+    connection.ensure_connection()
+    connection.connection.set_progress_handler(count, 1000)
+    try:
+        list(qs)
+    finally:
+        connection.connection.set_progress_handler(None, 1000)
+    return steps[0]
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="EXPLAIN QUERY PLAN is SQLite's")
-def test_manager_scope_list_walks_an_index_without_sorting(team, customer_of):
-    _customers(team, customer_of, 5)
-    manager = User.objects.get(pk=team.manager1.pk)
-    qs = selectors.customer_list(manager, selectors.CustomerFilters())[:26]
-    plan = qs.explain()
-    assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan
-    assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
+def test_manager_scope_list_reads_a_page_not_the_whole_scope(team, customer_of):
+    """The scope is a list of owner ids; each owner's rows come from the (owner, updated) index in
+    order, so the first page costs the same for 30 customers in scope as for 600."""
+    from kehu.customers.models import Customer
+
+    _customers(team, customer_of, 30)
+    # Statistics for the users table but none for customers (a migration that rebuilds a table
+    # drops its statistics): with a join to the owner's department, SQLite then read every
+    # customer in scope and sorted them.
+    User.objects.bulk_create(
+        User(username=f"rep-x{i}", department=team.rep1.department if i % 2 else team.rep3.department)
+        for i in range(40)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE users_user")
+        cursor.execute("DELETE FROM sqlite_stat1 WHERE tbl = 'customers_customer'")
+        cursor.execute("ANALYZE sqlite_schema")  # reload the statistics
+    plan = selectors.customer_list(User.objects.get(pk=team.manager1.pk), selectors.CustomerFilters())[:26].explain()
+    assert "USE TEMP B-TREE" not in plan or "customer_owner_updated_idx" in plan, plan
+    small = _list_steps(team.manager1)
+    Customer.objects.bulk_create(
+        Customer(name=f"常州华星机械{i:03d}有限公司", owner=team.rep1 if i % 2 else team.rep2) for i in range(570)
+    )
+    assert _list_steps(team.manager1) <= small + 2
+
+
+# Statistics of the benchmark's million customers over five owners (`ANALYZE`, bench/run.py):
+# plans are chosen for the table the list will be, not for the handful of rows a test holds.
+MILLION_CUSTOMERS = {
+    "customer_created_idx": "1000000 1 1",
+    "customer_name_idx": "1000000 2 1",
+    "customer_owner_updated_idx": "1000000 200000 1 1",
+    "customer_updated_idx": "1000000 1 1",
+    "customers_customer_owner_id_fbb2798e": "1000000 200000",
+}
 
 
 @pytest.mark.django_db
@@ -69,5 +115,13 @@ def test_every_sort_order_walks_an_index_without_sorting(team, sort):
 
     if connection.vendor != "sqlite":
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("DELETE FROM sqlite_stat1 WHERE tbl = 'customers_customer'")
+        cursor.executemany(
+            "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('customers_customer', %s, %s)",
+            list(MILLION_CUSTOMERS.items()),
+        )
+        cursor.execute("ANALYZE sqlite_schema")
     plan = selectors.customer_list(team.manager1, selectors.CustomerFilters(sort=sort))[:26].explain()
     assert "TEMP B-TREE" not in plan, plan

@@ -61,6 +61,8 @@ def test_visibility(team, lead_of):
     assert set(lead_qs_visible_to(team.manager1)) == {mine, unassigned}
     assert set(lead_qs_visible_to(team.manager2)) == {unassigned}
     assert set(lead_qs_visible_to(team.service1)) == set()
+    theirs = lead_of(team.rep3, company_name="广州南方机电有限公司", phone="02088886666")
+    assert set(lead_qs_visible_to(team.gm)) == {mine, unassigned, theirs}
 
 
 def test_assignment_round_robin_by_region(team):

@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from kehu.customers.selectors import customer_qs_visible_to
-from kehu.users.models import Department
+from kehu.users.models import Department, User
 from kehu.users.services import department_create, department_update
 
 
@@ -23,8 +23,9 @@ def test_moving_a_department_moves_its_sub_departments_and_their_customers_into_
     paths = dict(Department.objects.values_list("name", "path"))
     assert paths["华东区"] == f"{team.south.path}{team.east.pk}/"
     assert paths["苏州小组"] == f"{team.south.path}{team.east.pk}/{east_team.pk}/"
-    team.manager2.refresh_from_db()
-    assert customer_qs_visible_to(team.manager2).filter(pk=customer.pk).exists()
+    # A new request: the scope is read once per request (cached on the user object).
+    manager2 = User.objects.get(pk=team.manager2.pk)
+    assert customer_qs_visible_to(manager2).filter(pk=customer.pk).exists()
 
 
 @pytest.mark.django_db
