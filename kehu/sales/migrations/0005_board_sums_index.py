@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0008_sales_timeline_kinds'),
-        ('sales', '0003_opportunity_status_amount_index'),
+        ('sales', '0004_pipeline_stage_active'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
