@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.models import SoftDeletable, TimeStamped, Versioned
 
@@ -32,9 +33,10 @@ class Pipeline(TimeStamped):
 
 
 class StageKind(models.TextChoices):
-    OPEN = "open", _("Open")
-    WON = "won", _("Won")
-    LOST = "lost", _("Lost")
+    # "Open" and "Lost" mean other things for suggestions and customers (待决定, 已流失).
+    OPEN = "open", pgettext_lazy("deal", "Open")
+    WON = "won", pgettext_lazy("deal", "Won")
+    LOST = "lost", pgettext_lazy("deal", "Lost")
 
 
 class Stage(models.Model):
