@@ -8,7 +8,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event, Todo
 
 from kehu.activities import selectors
 from kehu.activities.models import ActivityKind, CalendarFeed
@@ -49,6 +48,9 @@ def _uid(kind: str, pk: int) -> str:
 def calendar_build(user: User) -> bytes:
     """The user's own planned visits and open commitments, and the birthdays and anniversaries of contacts of
     customers they own."""
+    # Imported here: the library costs each web worker ~10 MiB, and only the feed needs it.
+    from icalendar import Calendar, Event, Todo
+
     cal = Calendar()
     cal.add("prodid", "-//Kehu CRM//kehu//")
     cal.add("version", "2.0")
@@ -108,9 +110,11 @@ def calendar_build(user: User) -> bytes:
     return cal.to_ical()
 
 
-def _anniversary_events(contact: Contact, today, stamp) -> list[Event]:
+def _anniversary_events(contact: Contact, today, stamp) -> list:
     """The next two times a contact's anniversary comes round, each titled with its year count
     ("5th anniversary" / 5 周年): a yearly rule could not say which anniversary it is."""
+    from icalendar import Event
+
     events = []
     first = selectors.next_anniversary(contact.anniversary, today)
     for on in (first, selectors.next_anniversary(contact.anniversary, first + timedelta(days=1))):

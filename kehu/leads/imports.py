@@ -24,12 +24,12 @@ from kehu.integrations.models import ImportJob, ImportRow, RowAction
 from kehu.integrations.targets import ImportPlan, ImportTarget, Staged
 from kehu.leads import scoring
 from kehu.leads.models import (
+    OPEN_STATUSES,
     AssignmentRule,
     Lead,
     LeadEvent,
     LeadEventKind,
     LeadSource,
-    LeadStatus,
     ScoringModel,
     SizeBand,
 )
@@ -43,7 +43,6 @@ from kehu.webhooks.services import webhook_emit
 
 LEADS = "leads"
 MAX_MATCHES = 5
-OPEN = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED]
 
 
 def _f(name, label, attr, synonyms, **kw):
@@ -366,7 +365,7 @@ def _match(rows: list[tuple[int, dict]], actor: User) -> dict[int, tuple[list, i
     by_key: dict[tuple[str, str], list[int]] = {}
     if phones or emails:
         existing = (
-            Lead.objects.filter(deleted_at__isnull=True, status__in=OPEN)
+            Lead.objects.filter(deleted_at__isnull=True, status__in=OPEN_STATUSES)
             .exclude(phone="", email="")
             .values_list("pk", "phone", "email")
         )
@@ -448,7 +447,7 @@ class LeadPlan(ImportPlan):
             targets = {
                 lead.pk: lead
                 for lead in lead_qs_visible_to(self.actor)
-                .filter(pk__in=wanted, status__in=OPEN)
+                .filter(pk__in=wanted, status__in=OPEN_STATUSES)
                 .select_related("owner")
             }
         for number, values, errors, action, target_id in batch:

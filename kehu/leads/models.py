@@ -6,6 +6,7 @@ from datetime import time
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +37,9 @@ class LeadStatus(models.TextChoices):
     QUALIFIED = "qualified", _("Qualified")
     DISQUALIFIED = "disqualified", _("Disqualified")
     CONVERTED = "converted", _("Converted")
+
+
+OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED)
 
 
 class DisqualifyReason(models.TextChoices):
@@ -100,6 +104,9 @@ class Lead(TimeStamped, SoftDeletable, Versioned):
             ),
             # A rep's list: counted from the index alone, and sorted by score along the second.
             models.Index(fields=["owner", "status", "deleted_at"], name="lead_owner_status"),
+            # A repeat web inquiry finds the open lead it belongs to.
+            models.Index(fields=["phone"], name="lead_phone"),
+            models.Index(Lower("email"), name="lead_email"),
             models.Index(
                 fields=["owner", "-score", "-id"], name="lead_owner_score", condition=models.Q(deleted_at__isnull=True)
             ),
@@ -110,7 +117,7 @@ class Lead(TimeStamped, SoftDeletable, Versioned):
 
     @property
     def is_open(self) -> bool:
-        return self.status in (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED)
+        return self.status in OPEN_STATUSES
 
     @property
     def top_reason_text(self) -> str:
@@ -137,6 +144,7 @@ class LeadEventKind(models.TextChoices):
     NOTE = "note", _("Note")
     ESCALATED = "escalated", _("First response overdue: manager notified")
     CONVERTED = "converted", _("Converted")
+    INQUIRED = "inquired", _("Inquired again")
 
 
 class LeadEvent(models.Model):

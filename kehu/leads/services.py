@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,11 +18,13 @@ from kehu.core.models import AuditAction
 from kehu.core.versioning import update_versioned
 from kehu.leads import scoring
 from kehu.leads.models import (
+    OPEN_STATUSES,
     AssignmentRule,
     Lead,
     LeadEvent,
     LeadEventKind,
     LeadSettings,
+    LeadSource,
     LeadStatus,
     ScoringModel,
 )
@@ -175,12 +178,17 @@ def assignment_rule_set(*, actor: User, region: str, user: User) -> AssignmentRu
 # ---- scoring -------------------------------------------------------------------------------
 
 
+# Touches on record: our first response, the reps' notes of calls and visits, and the prospect
+# writing in again.
+ENGAGEMENT_EVENTS = [LeadEventKind.RESPONDED, LeadEventKind.NOTE, LeadEventKind.INQUIRED]
+
+
 def lead_rescore(lead: Lead, *, model: ScoringModel | None = None, covered: set[str] | None = None) -> None:
     if covered is None:
         covered = set(AssignmentRule.objects.exclude(region="").values_list("region", flat=True))
     if model is None:
         model = ScoringModel.objects.first()
-    engagement = LeadEvent.objects.filter(lead=lead, kind__in=[LeadEventKind.RESPONDED, LeadEventKind.NOTE]).count()
+    engagement = LeadEvent.objects.filter(lead=lead, kind__in=ENGAGEMENT_EVENTS).count()
     lead.score, lead.score_reasons = scoring.score_lead(
         lead, covered_regions=covered, engagement=engagement, model=model
     )
@@ -209,9 +217,7 @@ def scoring_retrain(*, now=None) -> ScoringModel | None:
     )
     ScoringModel.objects.exclude(pk=model.pk).delete()
     covered = set(AssignmentRule.objects.exclude(region="").values_list("region", flat=True))
-    for lead in Lead.objects.filter(
-        deleted_at__isnull=True, status__in=[LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED]
-    ).iterator():
+    for lead in Lead.objects.filter(deleted_at__isnull=True, status__in=OPEN_STATUSES).iterator():
         lead_rescore(lead, model=model, covered=covered)
     return model
 
@@ -243,6 +249,39 @@ def lead_create(*, actor: User | None, auto_assign: bool = False, **fields) -> L
     audit_record(actor=actor, action=AuditAction.CREATE, instance=lead)
     payload = lead_payload(lead)
     transaction.on_commit(lambda: webhook_emit(event="lead.created", payload=payload))
+    return lead
+
+
+@transaction.atomic
+def inquiry_receive(*, company_name: str, contact_name: str, phone: str, email: str, region: str, message: str):
+    """A web inquiry (询盘). When an open lead already has this phone or email, the prospect has
+    written again: the message goes on that lead's history and counts as engagement, and no
+    duplicate lead is made. Otherwise a new lead, assigned by the region rules."""
+    phone, email = phone.strip(), email.strip()
+    match = Q(phone=phone) if phone else Q(pk__in=[])
+    if email:
+        match |= Q(email_lower=email.lower())
+    lead = (
+        Lead.objects.alias(email_lower=Lower("email"))
+        .filter(match, deleted_at__isnull=True, status__in=OPEN_STATUSES)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if lead is None:
+        return lead_create(
+            actor=None,
+            auto_assign=True,
+            source=LeadSource.WEB_INQUIRY,
+            company_name=company_name,
+            contact_name=contact_name,
+            phone=phone,
+            email=email,
+            region=region,
+            message=message,
+        )
+    _event(lead, LeadEventKind.INQUIRED, None, message or company_name)
+    Lead.objects.filter(pk=lead.pk).update(updated_at=timezone.now())
+    lead_rescore(lead)
     return lead
 
 

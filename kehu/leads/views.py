@@ -234,10 +234,7 @@ def inquiry(request):
         services.inquiry_attempt_record(ip)
         if form.is_valid():
             d = form.cleaned_data
-            services.lead_create(
-                actor=None,
-                auto_assign=True,
-                source=LeadSource.WEB_INQUIRY,
+            services.inquiry_receive(
                 company_name=d["company_name"],
                 contact_name=d["contact_name"],
                 phone=d["phone"],

@@ -40,6 +40,28 @@ def test_public_form_creates_a_lead(client, team):
     assert lead.sla_due_at is not None
 
 
+def test_a_prospect_who_writes_again_lands_on_the_same_lead_and_raises_its_score(client, team):
+    from kehu.leads.models import LeadEvent, LeadEventKind, LeadStatus
+
+    client.post(reverse("leads:inquiry"), _data(email="Li@MingYuan.cn"))
+    lead = Lead.objects.get()
+    first_score = lead.score
+    again = client.post(
+        reverse("leads:inquiry"), _data(phone="", email="li@mingyuan.cn", message="上月询价至今未回复，请尽快联系。")
+    )
+    assert again.status_code == 302
+    lead.refresh_from_db()
+    assert Lead.objects.count() == 1
+    event = LeadEvent.objects.get(lead=lead, kind=LeadEventKind.INQUIRED)
+    assert event.summary == "上月询价至今未回复，请尽快联系。" and event.actor is None
+    # Phone 6 + email 4 + contact 5 + web inquiry 8, then one conversation on record (+5).
+    assert (first_score, lead.score) == (23, 28)
+    # A closed lead is history: the next inquiry starts a new one.
+    Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.DISQUALIFIED)
+    client.post(reverse("leads:inquiry"), _data())
+    assert Lead.objects.count() == 2
+
+
 def test_other_pages_still_refuse_framing(client, team):
     client.force_login(team.rep1)
     assert client.get(reverse("leads:lead-list")).headers.get("X-Frame-Options") == "DENY"
@@ -66,7 +88,10 @@ def test_spam_is_rejected(client, db, spam):
 
 def test_rate_limit_per_address(client, db):
     for i in range(5):
-        assert client.post(reverse("leads:inquiry"), _data(company_name=f"公司{i}")).status_code == 302
+        assert (
+            client.post(reverse("leads:inquiry"), _data(company_name=f"公司{i}", phone=f"1380000{i:04d}")).status_code
+            == 302
+        )
     response = client.post(reverse("leads:inquiry"), _data(company_name="第六"))
     assert response.status_code == 429
     assert Lead.objects.count() == 5
