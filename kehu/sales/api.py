@@ -341,6 +341,39 @@ def stage_move_deals(request, stage_id: Id, payload: StageMoveDealsIn):
     return {"moved": moved}
 
 
+class DeletedOpportunityOut(OpportunityOut):
+    deleted_at: datetime
+    deleted_by_id: int | None
+
+
+class DeletedOpportunityList(Page):
+    items: list[DeletedOpportunityOut]
+
+
+class DeletedOpportunityQuery(Schema):
+    limit: Annotated[int, Field(ge=1, le=200)] = 25
+    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
+@router.get("/opportunities/deleted", response=DeletedOpportunityList)
+def opportunity_deleted_list(request, query: Query[DeletedOpportunityQuery]):
+    """The deals' recycle bin: deleted deals of your scope, newest first (for those who may delete deals)."""
+    if not request.user.has_perm("sales.delete_opportunity"):
+        raise PermissionDenied
+    rows = selectors.deleted_opportunities_for(request.user)
+    return {"count": rows.count(), "items": list(rows[query.offset : query.offset + query.limit])}
+
+
+@router.post("/opportunities/{opportunity_id}/restore", response=OpportunityOut)
+def opportunity_restore(request, opportunity_id: Id):
+    """Back from the recycle bin; 400 while its customer is in the recycle bin."""
+    opportunity = selectors.deleted_opportunities_for(request.user).filter(pk=opportunity_id).first()
+    if opportunity is None:
+        raise Http404
+    services.opportunity_restore(opportunity=opportunity, actor=request.user)
+    return selectors.opportunity_get(request.user, opportunity.pk)
+
+
 @router.get("/opportunities", response=OpportunityList)
 def opportunity_list(request, query: Query[OpportunityListQuery]):
     """Opportunities in your scope; no total is counted (`has_next` says whether another page follows)."""

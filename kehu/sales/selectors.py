@@ -22,6 +22,17 @@ def opportunity_qs_visible_to(user: User) -> QuerySet[Opportunity]:
     return Opportunity.objects.filter(scope_q(user), deleted_at__isnull=True)
 
 
+def deleted_opportunities_for(user: User) -> QuerySet[Opportunity]:
+    """The deals' recycle bin: deleted deals of the user's scope, for those who may delete deals."""
+    if not may_use_sales(user) or not user.has_perm("sales.delete_opportunity"):
+        return Opportunity.objects.none()
+    return (
+        Opportunity.objects.filter(scope_q(user), deleted_at__isnull=False)
+        .select_related("customer", "owner", "stage", "deleted_by")
+        .order_by("-deleted_at", "-id")
+    )
+
+
 def opportunity_get(user: User, pk) -> Opportunity:
     try:
         return opportunity_qs_visible_to(user).select_related("customer", "owner", "pipeline", "stage").get(pk=int(pk))

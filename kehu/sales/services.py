@@ -315,6 +315,25 @@ def opportunity_delete(*, opportunity: Opportunity, actor: User) -> None:
     audit_record(actor=actor, action=AuditAction.DELETE, instance=opportunity)
 
 
+@transaction.atomic
+def opportunity_restore(*, opportunity: Opportunity, actor: User) -> None:
+    """Back from the recycle bin onto the board, with its stage history (the forecast follows at
+    its next refresh)."""
+    _check_in_scope(actor, opportunity, "sales.delete_opportunity")
+    if opportunity.customer.deleted_at is not None:
+        raise ValidationError(
+            _("%(customer)s is in the recycle bin; restore the customer first.")
+            % {"customer": opportunity.customer.name}
+        )
+    now = timezone.now()
+    restored = Opportunity.objects.filter(pk=opportunity.pk, deleted_at__isnull=False).update(
+        deleted_at=None, deleted_by=None, updated_at=now
+    )
+    if restored:
+        opportunity.deleted_at = opportunity.deleted_by = None
+        audit_record(actor=actor, action=AuditAction.RESTORE, instance=opportunity)
+
+
 def first_of_month(day: date) -> date:
     return day.replace(day=1)
 

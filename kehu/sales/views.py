@@ -234,6 +234,29 @@ def opportunity_delete(request, pk):
     return redirect("sales:board")
 
 
+def recycle_bin(request):
+    _require(request.user, "sales.delete_opportunity")
+    return render(
+        request,
+        "sales/recycle_bin.html",
+        {"rows": selectors.deleted_opportunities_for(request.user)[:200], "nav_active": "sales"},
+    )
+
+
+@require_POST
+def opportunity_restore(request, pk):
+    opportunity = selectors.deleted_opportunities_for(request.user).filter(pk=pk).first()
+    if opportunity is None:
+        raise Http404
+    try:
+        services.opportunity_restore(opportunity=opportunity, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("sales:recycle-bin")
+    messages.success(request, _("%(name)s is restored.") % {"name": opportunity.name})
+    return redirect("sales:opportunity-detail", pk=opportunity.pk)
+
+
 def _year(request) -> int:
     try:
         return max(2000, min(int(request.GET.get("year", "")), 2100))
