@@ -231,13 +231,16 @@ def make_records(team, area: str, user) -> dict:
         ids["form_id"] = {"file": form("draft"), "archive": form("approved"), "": form("filed")}
         ids["route_id"] = region_route_set(actor=team.admin, region="江苏", rep=team.rep2).pk
     if area == "sales":
-        from kehu.sales.services import opportunity_create, target_set
+        from kehu.sales.services import opportunity_create, opportunity_delete, target_set
 
         stage = Stage.objects.get(pipeline__code="direct", name="需求确认")
         ids["opportunity_id"] = opportunity_create(customer=customer, actor=rep1, name="数控机床 20 台").pk
         ids["stage_id"], ids["pipeline_id"], ids["owner_id"] = stage.pk, stage.pipeline_id, rep1.pk
         ids["target_id"] = target_set(actor=team.manager1, level="company", month=date(2026, 1, 1), amount=1).pk
         ids["department_id"] = team.east.pk
+        deleted = opportunity_create(customer=customer, actor=rep1, name="注塑机 3 台")
+        opportunity_delete(opportunity=deleted, actor=rep1)
+        ids["deleted_opportunity_id"] = deleted.pk
     return ids
 
 
@@ -249,6 +252,8 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             case.path_parameters[name] = ids[name].get(action, ids[name][""])
         elif name in ids:
             case.path_parameters[name] = ids[name]
+    if case.operation.path.endswith("/restore") and "deleted_opportunity_id" in ids:  # only deleted deals
+        case.path_parameters["opportunity_id"] = ids["deleted_opportunity_id"]
     if case.operation.path.endswith(("/check-in", "/visit-log")):  # only planned visits are checked in or logged
         case.path_parameters["activity_id"] = ids["visit_id"]
     if case.operation.path.startswith("/api/v1/activities/") and isinstance(case.query, dict):
