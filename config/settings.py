@@ -161,6 +161,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("KEHU_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["config.formats"]  # zh_Hans amounts grouped by three
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

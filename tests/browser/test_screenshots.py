@@ -39,7 +39,8 @@ def test_screenshots(live_server, make_context):
 
 
 def test_screenshots_of_the_archive(live_server, make_context):
-    """The demo company, as a sales manager sees its public pool, map and tier suggestions."""
+    """The demo company, as a sales manager sees its public pool, map, tier suggestions, pipeline board,
+    forecast and leads."""
     from django.core.management import call_command
     from django.db import connection
 
@@ -58,6 +59,9 @@ def test_screenshots_of_the_archive(live_server, make_context):
         "public-pool.png": ("/pool/", "#pool-table"),
         "customer-map.png": ("/customers/map/", "#customer-map canvas"),
         "tier-suggestions.png": ("/classification/", "#bulk"),
+        "pipeline-board.png": ("/sales/", "#board"),
+        "forecast.png": ("/sales/forecast/", "#forecast-chart canvas"),
+        "leads.png": ("/leads/", "#lead-table"),
     }
     for name, (path, ready) in shots.items():
         page.goto(f"{live_server.url}{path}")
