@@ -3,7 +3,7 @@ and leads from the web form, trade shows and referrals, so the board, the foreca
 list are not empty. Written through the services (a few dozen rows), so timelines and scores are real."""
 
 import random
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -13,8 +13,8 @@ from kehu.customers.models import Customer, Industry
 from kehu.leads.models import DisqualifyReason, LeadSource, SizeBand
 from kehu.leads.services import lead_create, lead_disqualify, lead_qualify, lead_respond
 from kehu.sales.forecast import forecast_refresh
-from kehu.sales.models import Stage, StageKind
-from kehu.sales.services import default_pipeline, opportunity_create, opportunity_move
+from kehu.sales.models import Opportunity, Stage, StageChange, StageKind, TargetLevel, TargetMetric
+from kehu.sales.services import default_pipeline, opportunity_create, opportunity_move, target_set
 from kehu.users.models import User
 
 DEALS = ["数控机床", "激光切割机", "液压站改造", "自动化产线", "备件年度框架", "空压机组", "输送线", "检测设备"]
@@ -43,18 +43,19 @@ def load(users: dict[str, User], seed: int = 7) -> None:
     today = timezone.localdate()
     for username in ("rep1", "rep2", "rep3"):
         rep = users[username]
-        for customer in Customer.objects.filter(owner=rep, deleted_at__isnull=True).order_by("-updated_at")[:8]:
+        for customer in Customer.objects.filter(owner=rep, deleted_at__isnull=True).order_by("-updated_at")[:12]:
             deal = opportunity_create(
                 customer=customer,
                 actor=rep,
                 name=f"{rng.choice(DEALS)} {rng.randint(1, 20)} 台",
                 amount=Decimal(rng.randrange(50, 2000) * 1000),
-                expected_close_on=today + timedelta(days=rng.randint(-20, 120)),
+                expected_close_on=today + timedelta(days=rng.randint(-10, 75)),
             )
             end = rng.random()
-            if end < 0.15:
+            if end < 0.35:
                 opportunity_move(opportunity=deal, stage=won, actor=rep, reason="方案和交期都满足客户要求")
-            elif end < 0.25:
+                _closed_earlier(deal, today - timedelta(days=rng.randint(0, 300)))
+            elif end < 0.45:
                 opportunity_move(opportunity=deal, stage=lost, actor=rep, reason="价格高于竞争对手")
             else:
                 target = rng.choice(open_stages)
@@ -88,4 +89,34 @@ def load(users: dict[str, User], seed: int = 7) -> None:
             lead_qualify(lead=lead, actor=owner)
         if message == "只是随便看看。":
             lead_disqualify(lead=lead, actor=owner, reason=DisqualifyReason.NO_NEED)
+    _targets(users, today.year)
     forecast_refresh()
+
+
+def _closed_earlier(deal: Opportunity, day: date) -> None:
+    """A deal won months ago, so the forecast has a year of history to show."""
+    at = timezone.make_aware(datetime.combine(day, time(15, 0)))
+    Opportunity.objects.filter(pk=deal.pk).update(closed_at=at, stage_entered_at=at)
+    StageChange.objects.filter(opportunity=deal, to_stage=deal.stage).update(at=at)
+
+
+def _targets(users: dict[str, User], year: int) -> None:
+    """Monthly sales and collection targets (业绩目标) for the company, the sales departments and each rep."""
+    gm = users["gm"]
+    for month in range(1, 13):
+        first = date(year, month, 1)
+        for metric, scale in ((TargetMetric.SALES, 1), (TargetMetric.COLLECTIONS, Decimal("0.8"))):
+            target_set(actor=gm, level=TargetLevel.COMPANY, month=first, amount=3_000_000 * scale, metric=metric)
+            for manager in ("manager1", "manager2"):
+                department = users[manager].department
+                amount = (1_800_000 if manager == "manager1" else 1_200_000) * scale
+                target_set(
+                    actor=gm,
+                    level=TargetLevel.DEPARTMENT,
+                    month=first,
+                    amount=amount,
+                    metric=metric,
+                    department=department,
+                )
+        for rep in ("rep1", "rep2", "rep3"):
+            target_set(actor=gm, level=TargetLevel.REP, month=first, amount=900_000, user=users[rep])
