@@ -23,8 +23,8 @@ from kehu.classification.models import (
 )
 from kehu.customers.models import Customer, Tier
 from kehu.users.models import User
-from kehu.users.roles import DataScope
-from kehu.users.scopes import scope_for, scope_q
+from kehu.users.scopes import scope_q
+from kehu.users.selectors import scope_users_q
 
 # --- revenue and the ABC ranking (CLS-1) ---------------------------------------------------------
 
@@ -214,17 +214,7 @@ def classification_panel(customer: Customer, history: int = 5) -> Classification
 
 def team_members_of(user: User) -> QuerySet[User]:
     """The people whose work falls in `user`'s data scope (the authors a time report covers)."""
-    scope = scope_for(user)
-    users = User.objects.all()
-    if scope.kind == DataScope.ALL:
-        return users
-    if scope.kind == DataScope.OWN_SUBORDINATES:
-        return users.filter(pk__in=scope.owner_ids)
-    if scope.kind == DataScope.DEPARTMENT:
-        return users.filter(Q(pk=user.pk) | Q(department_id=scope.department_id))
-    if scope.kind == DataScope.DEPARTMENT_TREE:
-        return users.filter(Q(pk=user.pk) | Q(department__path__startswith=scope.department_path))
-    return users.filter(pk=user.pk)
+    return User.objects.filter(scope_users_q(user))
 
 
 @dataclass

@@ -13,8 +13,6 @@ class Scope:
     kind: str
     user_id: int
     owner_ids: tuple[int, ...] = ()
-    department_id: int | None = None
-    department_path: str = ""
 
 
 def subordinate_ids(user: User) -> list[int]:
@@ -46,16 +44,12 @@ def scope_for(user: User) -> Scope:
         if user.department_id is None:
             scope = Scope(kind=DataScope.OWN, user_id=user.pk)
         else:
-            path = user.department.path if kind == DataScope.DEPARTMENT_TREE else ""
-            members = Q(department__path__startswith=path) if path else Q(department_id=user.department_id)
+            if kind == DataScope.DEPARTMENT_TREE:  # departments keep a materialised path: a prefix match
+                members = Q(department__path__startswith=user.department.path)
+            else:
+                members = Q(department_id=user.department_id)
             ids = User.objects.filter(Q(pk=user.pk) | members).order_by("pk").values_list("pk", flat=True)
-            scope = Scope(
-                kind=kind,
-                user_id=user.pk,
-                owner_ids=tuple(ids),
-                department_id=user.department_id,
-                department_path=path,
-            )
+            scope = Scope(kind=kind, user_id=user.pk, owner_ids=tuple(ids))
     user._kehu_scope = scope
     return scope
 

@@ -30,14 +30,8 @@ def assignable_owners(user: User) -> QuerySet[User]:
 
 
 def scope_users_q(user: User) -> Q:
-    """The users whose records fall in `user`'s scope."""
+    """The users whose records fall in `user`'s scope: the owner ids `scope_for` read."""
     scope = scope_for(user)
     if scope.kind == DataScope.ALL:
         return Q()
-    if scope.kind == DataScope.OWN_SUBORDINATES:
-        return Q(pk__in=scope.owner_ids)
-    if scope.kind == DataScope.DEPARTMENT:
-        return Q(pk=user.pk) | Q(department_id=scope.department_id)
-    if scope.kind == DataScope.DEPARTMENT_TREE:
-        return Q(pk=user.pk) | Q(department__path__startswith=scope.department_path)
-    return Q(pk=user.pk)
+    return Q(pk__in=scope.owner_ids or (user.pk,))
