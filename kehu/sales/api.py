@@ -367,9 +367,7 @@ def opportunity_deleted_list(request, query: Query[DeletedOpportunityQuery]):
 @router.post("/opportunities/{opportunity_id}/restore", response=OpportunityOut)
 def opportunity_restore(request, opportunity_id: Id):
     """Back from the recycle bin; 400 while its customer is in the recycle bin."""
-    opportunity = selectors.deleted_opportunities_for(request.user).filter(pk=opportunity_id).first()
-    if opportunity is None:
-        raise Http404
+    opportunity = selectors.deleted_opportunity_get(request.user, opportunity_id)
     services.opportunity_restore(opportunity=opportunity, actor=request.user)
     return selectors.opportunity_get(request.user, opportunity.pk)
 

@@ -33,6 +33,13 @@ def deleted_opportunities_for(user: User) -> QuerySet[Opportunity]:
     )
 
 
+def deleted_opportunity_get(user: User, pk) -> Opportunity:
+    opportunity = deleted_opportunities_for(user).filter(pk=pk).first()
+    if opportunity is None:
+        raise Http404
+    return opportunity
+
+
 def opportunity_get(user: User, pk) -> Opportunity:
     try:
         return opportunity_qs_visible_to(user).select_related("customer", "owner", "pipeline", "stage").get(pk=int(pk))

@@ -245,9 +245,7 @@ def recycle_bin(request):
 
 @require_POST
 def opportunity_restore(request, pk):
-    opportunity = selectors.deleted_opportunities_for(request.user).filter(pk=pk).first()
-    if opportunity is None:
-        raise Http404
+    opportunity = selectors.deleted_opportunity_get(request.user, pk)
     try:
         services.opportunity_restore(opportunity=opportunity, actor=request.user)
     except ValidationError as exc:
