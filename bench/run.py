@@ -181,6 +181,35 @@ def prepare_sales(args, env: dict, db: Path) -> dict:
     return info
 
 
+def check_sales(args, env: dict) -> dict:
+    """Count what the sales pages will show the benchmark's user and stop loudly when the data is
+    less than the run claims (a layer skipped or cut short must not pass as a measurement)."""
+    out = subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "sales_data.py"), "--check", USER],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        text=True,
+        stdout=subprocess.PIPE,
+    ).stdout
+    seen = json.loads(out.strip().splitlines()[-1])
+    problems = []
+    if seen["leads"] < args.leads:
+        problems.append(f"{seen['leads']:,} benchmark leads in the database, {args.leads:,} expected")
+    if seen["opportunities"] < args.opportunities:
+        problems.append(
+            f"{seen['opportunities']:,} benchmark opportunities in the database, {args.opportunities:,} expected"
+        )
+    # The team holds about half of the layer; a tenth is the least that still measures it.
+    if seen["leads_open_visible"] < args.leads // 10:
+        problems.append(f"{USER} sees only {seen['leads_open_visible']:,} open leads")
+    if seen["board_cards_counted"] < args.opportunities // 10:
+        problems.append(f"{USER}'s board counts only {seen['board_cards_counted']:,} open opportunities")
+    if problems:
+        raise SystemExit("The sales pages would be measured on less data than claimed: " + "; ".join(problems))
+    return seen
+
+
 def heavy_customer(db: Path, info: dict) -> int | None:
     if info.get("heavy_customer_id"):
         return info["heavy_customer_id"]
@@ -579,6 +608,7 @@ def main() -> None:
     info = prepare_database(args, env, db)
     heavy = heavy_customer(db, info)
     sales = prepare_sales(args, env, db) if args.leads or args.opportunities else {}
+    seen = check_sales(args, env) if sales else {}
     con = read_connection(db)
     terms = pick_terms(con)
     print("Search terms: " + ", ".join(f"{label} {term!r} ({n:,} matches)" for label, term, n in terms))
@@ -589,9 +619,9 @@ def main() -> None:
     if heavy:
         pages[f"360° page, {args.heavy_timeline:,}-entry timeline (#{heavy})"] = f"/customers/{heavy}/"
     if sales:
-        pages[f"lead list by score ({sales['leads']:,} leads)"] = "/leads/?sort=score"
-        pages[f"board of the team's pipeline ({sales['opportunities']:,} opportunities)"] = "/sales/"
-        pages["forecast page, this year"] = "/sales/forecast/"
+        pages[f"lead list by score ({seen['leads_open_visible']:,} open leads in scope)"] = "/leads/?sort=score"
+        pages[f"board of the team's pipeline ({seen['board_cards_counted']:,} open deals in scope)"] = "/sales/"
+        pages[f"forecast page ({seen['opportunities_visible']:,} deals in scope)"] = "/sales/forecast/"
     pages["trivial authenticated page"] = "/accounts/ping/"
 
     print("collectstatic…", flush=True)
@@ -708,7 +738,7 @@ def main() -> None:
     )
     if sales:
         counts += (
-            f"; sales layer: {sales['leads']:,} leads, {sales['opportunities']:,} opportunities over "
+            f"; sales layer: {seen['leads']:,} leads, {seen['opportunities']:,} opportunities over "
             f"{sales['reps']} reps, loaded in {sales['load_seconds']:.0f} s; forecast refresh (the periodic task) "
             f"{sales['forecast_refresh_seconds']:.1f} s when loaded"
         )
