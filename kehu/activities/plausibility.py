@@ -115,3 +115,11 @@ def warning_texts(activity: Activity) -> list[str]:
         elif code == CheckInWarning.NO_POSITION:
             texts.append(_("Checked in without a position"))
     return texts
+
+
+def warning_labels(activity: Activity) -> list[tuple[str, str]]:
+    """(short label, full text) of each warning: the week shows the label, with the text on hover."""
+    return [
+        (str(CheckInWarning(code).label), text)
+        for code, text in zip(activity.check_in_warning_codes, warning_texts(activity), strict=True)
+    ]

@@ -13,6 +13,7 @@ from kehu.customers.models import BuyingRole, Contact, Customer
 from kehu.customers.search import search_candidates
 from kehu.customers.selectors import capped_count, customer_qs_visible_to
 from kehu.pool.models import FOLLOW_UP_KINDS, CustomerPoolState, Handover, HandoverItem, Pool
+from kehu.pool.phrases import work_phrase
 from kehu.users.models import User
 from kehu.users.selectors import scope_users_q
 
@@ -173,9 +174,14 @@ def handover_summary(handover: Handover) -> dict:
         "visit_count": planned.count(),
         "first_visits": visits,
         "work_to": handover.work_to,
-        "commitments_moved": handover.commitments_moved,
-        "visits_moved": handover.visits_moved,
+        "work_moved": handover_work_moved(handover),
     }
+
+
+def handover_work_moved(handover: Handover) -> str:
+    """'3 open commitments and 2 planned visits now with 王芳', or '' when nothing was open."""
+    holder = handover.work_to.display_name if handover.work_to else "—"
+    return work_phrase(handover.commitments_moved, handover.visits_moved, holder)
 
 
 KEPT_PAGE = 50

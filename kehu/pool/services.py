@@ -16,7 +16,6 @@ from django.db.models import F, Max
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from kehu.activities.models import Activity
 from kehu.activities.services import WorkMoved, may_hold_work, open_work_move
@@ -35,6 +34,7 @@ from kehu.pool.models import (
     Pool,
     PoolMove,
 )
+from kehu.pool.phrases import work_phrase
 from kehu.users.models import User
 from kehu.users.scopes import is_in_team_of
 
@@ -94,18 +94,6 @@ def rule_label(rule: str, days: int | None) -> str:
 
 def _state_set(customer_id: int, **values) -> None:
     CustomerPoolState.objects.update_or_create(customer_id=customer_id, defaults=values)
-
-
-def work_phrase(commitments: int, visits: int, holder) -> str:
-    """'2 open commitments and 1 planned visit now with 王芳' (empty when nothing moved)."""
-    if not commitments and not visits:
-        return ""
-    parts = []
-    if commitments:
-        parts.append(ngettext("%(n)s open commitment", "%(n)s open commitments", commitments) % {"n": commitments})
-    if visits:
-        parts.append(ngettext("%(n)s planned visit", "%(n)s planned visits", visits) % {"n": visits})
-    return _("%(work)s now with %(user)s") % {"work": _(" and ").join(parts), "user": holder}
 
 
 def _with_work(summary: str, moved: WorkMoved, customer_id: int, holder) -> str:

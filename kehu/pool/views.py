@@ -270,6 +270,7 @@ def handover_detail(request, pk):
         "has_next": has_next,
         "kept": kept,
         "kept_count": kept_count,
+        "work_moved": selectors.handover_work_moved(handover),
         "page_number": page,
         "today": timezone.localdate(),
         "nav_active": "pool",

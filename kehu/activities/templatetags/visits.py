@@ -15,3 +15,8 @@ def check_in_distance(activity) -> str:
 @register.filter
 def check_in_warnings(activity) -> list[str]:
     return plausibility.warning_texts(activity)
+
+
+@register.filter
+def check_in_warning_labels(activity) -> list[tuple[str, str]]:
+    return plausibility.warning_labels(activity)

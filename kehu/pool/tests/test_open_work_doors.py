@@ -119,7 +119,7 @@ def test_the_manager_may_keep_the_open_work_with_a_named_person(team, booked, dj
     assert handover.work_kept
     assert sorted(m.to[0] for m in mail.outbox) == ["manager1@example.com", "rep2@example.com"]
     body = next(m.body for m in mail.outbox if m.to == ["manager1@example.com"])
-    assert "Open commitments (2) and planned visits (2) moved to manager1." in body
+    assert "Moved with the customers: 2 open commitments and 2 planned visits now with manager1." in body
     assert "承诺报价0 (manager1)" in body
     assert "Planned visits: 2" in body
 
@@ -166,7 +166,7 @@ def test_a_handover_to_the_pool_leaves_the_work_with_the_manager(team, booked, c
     assert "/pool/?q=" in page
     brief = client.get(f"/pool/handover/{handover.pk}/").content.decode()
     assert 'id="kept-work"' in brief and "承诺报价1" in brief
-    assert "Open commitments (2) and planned visits (2) moved to manager1." in brief
+    assert "Moved with the customers: 2 open commitments and 2 planned visits now with manager1." in brief
     # …and can keep the promise from the task list.
     commitment = Activity.objects.get(subject="承诺报价0")
     response = client.post(f"/activities/{commitment.pk}/done/", {"next": "/activities/tasks/"})
