@@ -28,7 +28,7 @@ PLANS = [
     (8, 14, "拜访采购部新任经理", "认识新采购经理", True),
     (10, 9, "年度客户满意度回访", "满意度回访", False),
 ]
-CITY_ONLY = 3  # customers per rep whose coordinates the demo removes, so only the city places them
+CITY_ONLY = 2  # customers per rep known only by their city (the map demo's gaps first)
 
 
 def _at(day, hour: int):
@@ -39,10 +39,14 @@ def _customers(rep: User) -> tuple[list[Customer], list[Customer]]:
     """The rep's customers to visit: some with coordinates and a known city, some with only the city."""
     mine = Customer.objects.filter(owner=rep, deleted_at__isnull=True).exclude(city="").order_by("-updated_at")
     placed = list(mine.filter(latitude__isnull=False, longitude__isnull=False)[: len(PLANS) + CITY_ONLY])
-    city_only = placed[len(PLANS) :]
-    Customer.objects.filter(pk__in=[c.pk for c in city_only]).update(latitude=None, longitude=None)
-    for customer in city_only:
-        customer.latitude = customer.longitude = None
+    city_only = list(mine.filter(latitude__isnull=True)[:CITY_ONLY])
+    if len(city_only) < CITY_ONLY:
+        # Take the coordinates off some: the distance is then measured from the city centre.
+        taken = placed[len(PLANS) : len(PLANS) + CITY_ONLY - len(city_only)]
+        Customer.objects.filter(pk__in=[c.pk for c in taken]).update(latitude=None, longitude=None)
+        for customer in taken:
+            customer.latitude = customer.longitude = None
+        city_only += taken
     return placed[: len(PLANS)], city_only
 
 
