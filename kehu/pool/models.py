@@ -14,6 +14,9 @@ from kehu.customers.models import Tier
 
 # Activities that count as a follow-up (跟进): contact with the customer. Notes do not count.
 FOLLOW_UP_KINDS = ("visit", "call", "meeting", "email", "commitment")
+# A visit only planned (its time lies ahead, nobody went yet) is no follow-up: otherwise planning a visit
+# months ahead would keep a customer out of the pool. Checked in or logged, it counts.
+NOT_YET_FOLLOWED_UP = models.Q(kind="visit", planned_for__isnull=False, is_done=False, checked_in_at__isnull=True)
 
 
 class Pool(models.Model):

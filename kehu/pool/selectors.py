@@ -12,7 +12,7 @@ from kehu.activities.selectors import OPEN_WORK, activity_qs_visible_to
 from kehu.customers.models import BuyingRole, Contact, Customer
 from kehu.customers.search import search_candidates
 from kehu.customers.selectors import capped_count, customer_qs_visible_to
-from kehu.pool.models import FOLLOW_UP_KINDS, CustomerPoolState, Handover, HandoverItem, Pool
+from kehu.pool.models import FOLLOW_UP_KINDS, NOT_YET_FOLLOWED_UP, CustomerPoolState, Handover, HandoverItem, Pool
 from kehu.pool.phrases import work_phrase
 from kehu.users.models import User
 from kehu.users.selectors import scope_users_q
@@ -115,7 +115,7 @@ def customers_due_soon(user: User, limit: int = 10) -> list[CustomerPoolState]:
         kind__in=FOLLOW_UP_KINDS,
         deleted_at__isnull=True,
         occurred_at__gt=OuterRef("warned_at"),
-    )
+    ).exclude(NOT_YET_FOLLOWED_UP)
     return list(
         CustomerPoolState.objects.filter(
             due_at__isnull=False, customer__owner=user, customer__deleted_at__isnull=True, warned_at__isnull=False
@@ -250,6 +250,7 @@ def handover_brief(user: User, handover: Handover, *, offset: int = 0, limit: in
         (commitments if a.kind == ActivityKind.COMMITMENT else visits).setdefault(a.customer_id, []).append(a)
     ranked = (
         Activity.objects.filter(customer_id__in=list(customers), deleted_at__isnull=True)
+        .exclude(NOT_YET_FOLLOWED_UP)  # plans are listed under planned visits
         .annotate(
             rank=Window(
                 RowNumber(), partition_by=[F("customer_id")], order_by=[F("occurred_at").desc(), F("id").desc()]

@@ -26,6 +26,7 @@ from kehu.customers.models import Customer, TimelineEntry, TimelineKind
 from kehu.customers.services import timeline_append
 from kehu.pool.models import (
     FOLLOW_UP_KINDS,
+    NOT_YET_FOLLOWED_UP,
     CustomerPoolState,
     Handover,
     HandoverItem,
@@ -475,6 +476,7 @@ def _recycle_batch(rows, pools, now, today, result: RecycleResult) -> None:
     states = {s.customer_id: s for s in CustomerPoolState.objects.filter(customer_id__in=ids)}
     follow_ups = dict(
         Activity.objects.filter(customer_id__in=ids, kind__in=FOLLOW_UP_KINDS, deleted_at__isnull=True)
+        .exclude(NOT_YET_FOLLOWED_UP)
         .values("customer_id")
         .annotate(last=Max("occurred_at"))
         .values_list("customer_id", "last")

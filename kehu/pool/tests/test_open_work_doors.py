@@ -344,3 +344,18 @@ def test_a_deactivated_rep_without_a_manager_leaves_the_work_to_whoever_deactiva
     user_update(user=team.rep1, actor=team.admin, manager=None)
     user_update(user=team.rep1, actor=team.admin, is_active=False)
     assert_in_good_hands(ids(booked), holder=team.admin)
+
+
+def test_a_visit_only_planned_does_not_keep_a_customer_out_of_the_pool(team, customer_of):
+    make_pool(followup_days_prospect=10, warn_days=3)
+    planned = customer_of(team.rep1, name="只做了拜访计划的公司", tier="prospect")
+    visited = customer_of(team.rep1, name="已签到拜访的公司", tier="prospect")
+    Customer.objects.filter(pk__in=[planned.pk, visited.pk]).update(created_at=T0 - timedelta(days=30))
+    # Both planned for the day before the recycle runs; only one was checked in.
+    plan(planned, team.rep1, days=-1)
+    there = plan(visited, team.rep1, days=-1)
+    Activity.objects.filter(pk=there.pk).update(checked_in_at=T0 - timedelta(days=1))
+    Activity.objects.filter(customer__in=[planned, visited], kind="commitment").delete()
+    assert services.pool_recycle(now=T0).recycled == [planned.pk]
+    # Its plan went with the customer to the manager's list, not to nobody.
+    assert_in_good_hands([planned.pk], holder=team.manager1)
