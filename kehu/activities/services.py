@@ -326,10 +326,6 @@ class WorkMoved:
     visits: int = 0
     per_customer: dict = field(default_factory=dict)  # customer id → [commitments, visits]
 
-    @property
-    def total(self) -> int:
-        return self.commitments + self.visits
-
     def add(self, other: "WorkMoved") -> "WorkMoved":
         self.commitments += other.commitments
         self.visits += other.visits

@@ -810,6 +810,11 @@ def _handover_batch(handover: Handover, batch: int) -> int:
         Customer.objects.filter(pk__in=ids).update(owner=to_user, updated_at=now, version=F("version") + 1)
     owners = User.objects.in_bulk({c["owner_id"] for c in moving})
     keeper = handover.work_to
+    if keeper is not None and not keeper.is_active:
+        # Deactivated while a large handover ran in the background: the new owner (or the manager) keeps it.
+        keeper = to_user or actor
+        Handover.objects.filter(pk=handover.pk).update(work_to=keeper)
+        handover.work_to = keeper
     moved = WorkMoved()
     if keeper is not None and ids:
         moved = open_work_move(

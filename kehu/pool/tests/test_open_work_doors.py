@@ -90,6 +90,9 @@ def test_handover_moves_open_work_to_the_new_owner_and_onto_their_lists(team, bo
     }
     assert selectors.open_commitments_for(team.rep2, person=team.rep2).count() == 2
     assert selectors.planned_visits_for(team.rep2, person=team.rep2).count() == 2
+    planned_day = timezone.localdate(T0 + timedelta(days=3))
+    week = selectors.week_activities(team.rep2, start=selectors.week_start(planned_day), person=team.rep2)
+    assert [a.subject for a in week if a.kind == "visit"] == ["上门拜访", "上门拜访"]
     feed = calendar.calendar_build(team.rep2).decode()
     assert "承诺报价0" in feed and "上门拜访" in feed
     entry = TimelineEntry.objects.get(customer=booked[0], kind=TimelineKind.HANDED_OVER)
@@ -359,3 +362,21 @@ def test_a_visit_only_planned_does_not_keep_a_customer_out_of_the_pool(team, cus
     assert services.pool_recycle(now=T0).recycled == [planned.pk]
     # Its plan went with the customer to the manager's list, not to nobody.
     assert_in_good_hands([planned.pk], holder=team.manager1)
+
+
+def test_a_keeper_deactivated_before_a_background_handover_runs_is_replaced(team, booked, monkeypatch):
+    monkeypatch.setattr(services, "INLINE_HANDOVER", 1)
+    handover = services.handover_start(
+        actor=team.gm,
+        customers=Customer.objects.filter(owner=team.rep1),
+        to_user=team.rep2,
+        work_to=team.manager1,
+    )
+    # Queued for after the commit (the test's transaction never commits): nothing moved yet.
+    assert handover.status == "running"
+    team.manager1.is_active = False
+    team.manager1.save()
+    services.handover_run(handover_id=handover.pk)
+    handover.refresh_from_db()
+    assert (handover.status, handover.work_to) == ("done", team.rep2)
+    assert_in_good_hands(ids(booked), holder=team.rep2)
