@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import model_validator
 
 from kehu.activities import selectors, services
-from kehu.activities.models import Activity, ActivityKind
+from kehu.activities.models import Activity, ActivityKind, CheckInWarning
 from kehu.core.api import Day, Id, Moment, Page, Text
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.api import check_version, model_values
@@ -44,7 +44,19 @@ class ActivityOut(Schema):
     check_in_latitude: float | None
     check_in_longitude: float | None
     check_in_accuracy_m: int | None
+    check_in_distance_m: int | None = Field(description="Metres from the customer (or its city centre).")
+    check_in_basis: str = Field(
+        description="What the distance was measured from: `customer` (its coordinates), `place` (the centre of "
+        "its city, from the address), or empty (no position, or no known place)."
+    )
+    check_in_place: str = Field(description="The city or district whose centre was used, for basis `place`.")
+    check_in_days_off: int | None = Field(description="Days from the planned day to the check-in (negative: before).")
+    check_in_warnings: list[str] = Field(description="`far`, `off_day`, `no_position`: what a manager should review.")
     version: int
+
+    @staticmethod
+    def resolve_check_in_warnings(obj) -> list[str]:
+        return obj.check_in_warning_codes
 
 
 class ActivityList(Page):
@@ -79,6 +91,28 @@ class CommitmentStateIn(Schema):
     version: Annotated[int, Field(ge=1, le=2**31)] | None = Field(
         None, description="The version you saw; a stale one is refused with 409."
     )
+
+
+class CheckInQuery(Schema):
+    user_id: Id | None = Field(None, description="A member of your team; default: everyone you may see.")
+    warning: CheckInWarning | None = Field(None, description="Only check-ins with this warning.")
+    flagged: bool = Field(True, description="Only check-ins with a warning; false lists every check-in.")
+    date_from: Day | None = Field(None, description="Checked in on or after this day.")
+    date_to: Day | None = Field(None, description="Checked in on or before this day.")
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
+class CheckInOut(ActivityOut):
+    customer_name: str
+
+    @staticmethod
+    def resolve_customer_name(obj) -> str:
+        return obj.customer.name
+
+
+class CheckInList(Page):
+    items: list[CheckInOut]
 
 
 class WeekPlanQuery(Schema):
@@ -226,6 +260,26 @@ def commitment_list(request, query: Query[CommitmentQuery]):
     _may_view(request)
     person = selectors.task_person(request.user, query.user_id, team=query.team)
     qs = selectors.open_commitments_for(request.user, person=person)
+    count, capped = customer_selectors.capped_count(qs)
+    return {"items": list(qs[query.offset : query.offset + query.limit]), "count": count, "count_is_capped": capped}
+
+
+@router.get("/check-ins", response=CheckInList)
+def check_in_list(request, query: Query[CheckInQuery]):
+    """Visit check-ins (签到), newest first, with their distance and warnings: by default those with a
+    warning (far from the customer, far from the planned day, no position) for a manager to review."""
+    _may_view(request)
+    if query.date_from and query.date_to and query.date_from > query.date_to:
+        raise ValidationError({"date_to": [_("The end comes before the start.")]})
+    person = selectors.person_for(request.user, query.user_id) if query.user_id else None
+    filters = selectors.CheckInFilters(
+        person=person,
+        warning=query.warning or "",
+        flagged=query.flagged,
+        date_from=query.date_from,
+        date_to=query.date_to,
+    )
+    qs = selectors.check_ins_for(request.user, filters)
     count, capped = customer_selectors.capped_count(qs)
     return {"items": list(qs[query.offset : query.offset + query.limit]), "count": count, "count_is_capped": capped}
 

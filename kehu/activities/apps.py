@@ -6,3 +6,13 @@ class ActivitiesConfig(AppConfig):
     name = "kehu.activities"
     label = "activities"
     verbose_name = _("Activities")
+
+    def ready(self):
+        # Open commitments and planned visits follow customers changing hands and people leaving:
+        # the customers and users apps sit below this one and call these inside their transactions.
+        from kehu.activities import services
+        from kehu.customers import ownership
+        from kehu.users import departures
+
+        ownership.follow(services.open_work_after_change_of_hands)
+        departures.follow(services.open_work_after_departure)

@@ -2,7 +2,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kehu.activities.models import Activity, ActivityKind
+from kehu.activities.models import Activity, ActivityKind, CheckInWarning
+from kehu.core.models import validate_sane_year
 
 
 class ActivityForm(forms.ModelForm):
@@ -72,3 +73,38 @@ class CheckInForm(forms.Form):
 class WeekForm(forms.Form):
     user = forms.IntegerField(required=False, min_value=1, max_value=2**53)
     week = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+
+
+class CheckInFilterForm(forms.Form):
+    """The check-in review list's filters; each invalid parameter is ignored on its own."""
+
+    user = forms.TypedChoiceField(label=_("Rep"), required=False, coerce=int, empty_value=None)
+    warning = forms.ChoiceField(
+        label=_("Warning"), required=False, choices=[("", _("Any warning"))] + CheckInWarning.choices
+    )
+    all = forms.BooleanField(label=_("Also check-ins without warnings"), required=False)
+    date_from = forms.DateField(
+        label=_("From"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        validators=[validate_sane_year],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = forms.DateField(
+        label=_("To"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        validators=[validate_sane_year],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=400, widget=forms.HiddenInput)
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = [("", _("Whole team"))] + [(p.pk, p.display_name) for p in people]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("The end comes before the start."))
+        return data

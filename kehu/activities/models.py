@@ -17,6 +17,21 @@ class ActivityKind(models.TextChoices):
     COMMITMENT = "commitment", _("Commitment")
 
 
+class CheckInBasis(models.TextChoices):
+    """What a check-in position was compared with."""
+
+    CUSTOMER = "customer", _("the customer's coordinates")
+    PLACE = "place", _("the centre of the customer's city")
+
+
+class CheckInWarning(models.TextChoices):
+    """Why a check-in is worth a manager's look (stored comma-separated, in this order)."""
+
+    FAR = "far", _("Far from the customer")
+    OFF_DAY = "off_day", _("Far from the planned day")
+    NO_POSITION = "no_position", _("No position")
+
+
 class Activity(TimeStamped, SoftDeletable, Versioned):
     customer = models.ForeignKey(
         "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="activities"
@@ -56,6 +71,15 @@ class Activity(TimeStamped, SoftDeletable, Versioned):
         _("check-in longitude"), max_digits=9, decimal_places=6, null=True, blank=True
     )
     check_in_accuracy_m = models.PositiveIntegerField(_("check-in accuracy (metres)"), null=True, blank=True)
+    # How plausible the check-in is (kehu.activities.plausibility): the distance to the customer, what it was
+    # measured from, how many days from the planned day, and the warnings a manager reviews.
+    check_in_distance_m = models.PositiveIntegerField(_("distance to the customer (metres)"), null=True, blank=True)
+    check_in_basis = models.CharField(
+        _("distance measured from"), max_length=10, choices=CheckInBasis.choices, blank=True, default="", db_default=""
+    )
+    check_in_place = models.CharField(_("city centre used"), max_length=50, blank=True, default="", db_default="")
+    check_in_days_off = models.SmallIntegerField(_("days from the planned day"), null=True, blank=True)
+    check_in_warnings = models.CharField(_("check-in warnings"), max_length=60, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("activity")
@@ -68,6 +92,12 @@ class Activity(TimeStamped, SoftDeletable, Versioned):
             models.Index(fields=["owner", "kind", "is_done", "due_on"], name="activity_owner_commit_idx"),
             # A rep's week: planned visits by time.
             models.Index(fields=["owner", "planned_for"], name="activity_owner_planned_idx"),
+            # The managers' list of check-ins with warnings, newest first: only flagged rows are indexed.
+            models.Index(
+                fields=["-checked_in_at"],
+                condition=~models.Q(check_in_warnings=""),
+                name="activity_check_in_flag_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -76,6 +106,10 @@ class Activity(TimeStamped, SoftDeletable, Versioned):
     @property
     def is_planned_visit(self) -> bool:
         return self.kind == ActivityKind.VISIT and self.planned_for is not None and not self.is_done
+
+    @property
+    def check_in_warning_codes(self) -> list[str]:
+        return [code for code in self.check_in_warnings.split(",") if code]
 
     @property
     def is_overdue(self) -> bool:

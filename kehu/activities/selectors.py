@@ -11,16 +11,21 @@ from kehu.customers.models import Contact, Customer
 from kehu.users.models import User
 from kehu.users.scopes import is_in_team_of, scope_q
 
+# Open work (待办): commitments not yet kept and visits planned but not yet logged.
+OPEN_WORK = Q(kind=ActivityKind.COMMITMENT, is_done=False) | Q(
+    kind=ActivityKind.VISIT, planned_for__isnull=False, is_done=False
+)
+
 
 def activity_qs_visible_to(user: User) -> QuerySet[Activity]:
-    """Activities on customers the user may see."""
+    """Activities on customers the user may see, and the user's own open work on customers in the
+    public pool (kept by whoever released or handed them over there, so no promise is lost)."""
     if not user.is_authenticated or not user.has_perm("activities.view_activity"):
         return Activity.objects.none()
-    return Activity.objects.filter(
-        scope_q(user, owner="customer__owner"),
-        deleted_at__isnull=True,
-        customer__deleted_at__isnull=True,
-    )
+    scoped = scope_q(user, owner="customer__owner")
+    if scoped:  # an empty Q is "all"
+        scoped |= Q(owner_id=user.pk, customer__owner__isnull=True) & OPEN_WORK
+    return Activity.objects.filter(scoped, deleted_at__isnull=True, customer__deleted_at__isnull=True)
 
 
 def activity_get(user: User, pk) -> Activity:
@@ -247,3 +252,34 @@ def care_reminders(user: User, *, days: int = 14, today: date | None = None, lim
                 years = anniversary_years(contact.anniversary, on)
                 found.append(CareReminder(contact, "anniversary", on, (on - today).days, years))
     return sorted(found, key=lambda r: (r.on, r.contact.name, r.kind))[:limit]
+
+
+@dataclass
+class CheckInFilters:
+    person: User | None = None  # None: everyone `user` may see
+    warning: str = ""  # one CheckInWarning code, or "" for any
+    flagged: bool = True  # only check-ins with a warning
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def check_ins_for(user: User, filters: CheckInFilters) -> QuerySet[Activity]:
+    """Visit check-ins (签到), newest first: for a manager, the team's check-ins with warnings to review."""
+    qs = activity_qs_visible_to(user).filter(kind=ActivityKind.VISIT, checked_in_at__isnull=False)
+    if filters.person is not None:
+        qs = qs.filter(owner=filters.person)
+    if filters.warning:
+        # Codes are stored comma-separated; no code is a part of another.
+        qs = qs.filter(check_in_warnings__contains=filters.warning)
+    elif filters.flagged:
+        qs = qs.exclude(check_in_warnings="")
+    tz = timezone.get_current_timezone()
+    if filters.date_from:
+        qs = qs.filter(checked_in_at__gte=datetime.combine(filters.date_from, time.min, tzinfo=tz))
+    if filters.date_to:
+        qs = qs.filter(checked_in_at__lt=datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=tz))
+    return qs.select_related("customer", "owner").order_by("-checked_in_at", "-id")
+
+
+def may_review_check_ins(user: User) -> bool:
+    return user.is_authenticated and user.has_perm("activities.view_activity")

@@ -1,20 +1,27 @@
 """Every write to activities; each one lands on the customer's timeline."""
 
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.activities import plausibility
 from kehu.activities.models import Activity, ActivityKind
+from kehu.activities.selectors import OPEN_WORK
 from kehu.core.audit import audit_record, diff, snapshot
-from kehu.core.models import AuditAction
+from kehu.core.models import AuditAction, AuditEntry
 from kehu.core.versioning import update_versioned
 from kehu.customers.models import Customer, TimelineEntry, TimelineKind
 from kehu.customers.services import timeline_append
 from kehu.users.models import User
+from kehu.users.roles import DataScope
+from kehu.users.scopes import is_in_team_of, scope_for
 
+ACTIVITY = "activities.activity"
 ACTIVITY_FIELDS = ["kind", "subject", "content", "occurred_at", "duration_minutes", "due_on", "contact"]
 
 
@@ -208,14 +215,35 @@ def visit_check_in(*, activity: Activity, actor: User, latitude=None, longitude=
     if acc is not None and not 0 <= acc <= 1_000_000:
         acc = None
     now = timezone.now()
-    activity.checked_in_at = now
-    activity.check_in_latitude, activity.check_in_longitude, activity.check_in_accuracy_m = lat, lng, acc
-    Activity.objects.filter(pk=activity.pk).update(
-        checked_in_at=now, check_in_latitude=lat, check_in_longitude=lng, check_in_accuracy_m=acc, updated_at=now
+    found = plausibility.assess(
+        activity.customer,
+        latitude=lat,
+        longitude=lng,
+        accuracy=acc,
+        planned_for=activity.planned_for,
+        checked_in_at=now,
     )
+    values = {
+        "checked_in_at": now,
+        "check_in_latitude": lat,
+        "check_in_longitude": lng,
+        "check_in_accuracy_m": acc,
+        "check_in_distance_m": found.distance_m,
+        "check_in_basis": found.basis,
+        "check_in_place": found.place,
+        "check_in_days_off": found.days_off,
+        "check_in_warnings": ",".join(found.warnings),
+    }
+    for name, value in values.items():
+        setattr(activity, name, value)
+    Activity.objects.filter(pk=activity.pk).update(**values, updated_at=now)
     payload = {}
     if lat is not None:
         payload = {"latitude": str(lat), "longitude": str(lng), "accuracy_m": acc}
+    if found.distance_m is not None:
+        payload.update(distance_m=found.distance_m, basis=found.basis, place=found.place)
+    if found.warnings:
+        payload["warnings"] = found.warnings
     timeline_append(
         customer_id=activity.customer_id,
         kind=TimelineKind.CHECK_IN,
@@ -225,7 +253,16 @@ def visit_check_in(*, activity: Activity, actor: User, latitude=None, longitude=
         payload=payload,
         occurred_at=now,
     )
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=activity, changes={"checked_in_at": [None, str(now)]})
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=activity,
+        changes={
+            "checked_in_at": [None, str(now)],
+            **({"check_in_distance_m": [None, found.distance_m]} if found.distance_m is not None else {}),
+            **({"check_in_warnings": [None, values["check_in_warnings"]]} if found.warnings else {}),
+        },
+    )
     return activity
 
 
@@ -271,3 +308,167 @@ def visit_log_result(
     Customer.objects.filter(pk=activity.customer_id).update(updated_at=now)
     audit_record(actor=actor, action=AuditAction.UPDATE, instance=activity, changes={"is_done": [False, True]})
     return activity
+
+
+# ---- open work (承诺 and planned visits) changing hands ---------------------------------------------
+
+# Holding open work on a customer in the public pool needs a way to see the pool. The pool app sits
+# above this one, so its permissions are named here rather than imported.
+POOL_PERMS = ("pool.claim_customer", "pool.assign_customer", "pool.manage_pools")
+WORK_AUDIT_BATCH = 1000
+
+
+@dataclass
+class WorkMoved:
+    """What moved: counts of commitments and planned visits, per customer and in all."""
+
+    commitments: int = 0
+    visits: int = 0
+    per_customer: dict = field(default_factory=dict)  # customer id → [commitments, visits]
+
+    def add(self, other: "WorkMoved") -> "WorkMoved":
+        self.commitments += other.commitments
+        self.visits += other.visits
+        for pk, (c, v) in other.per_customer.items():
+            counts = self.per_customer.setdefault(pk, [0, 0])
+            counts[0] += c
+            counts[1] += v
+        return self
+
+
+def may_hold_work(user: User | None, owner: User | None) -> bool:
+    """Whether `user` can keep open work on a customer owned by `owner` (None: in the public pool):
+    active, allowed to see activities, and able to see the customer."""
+    if user is None or not user.is_active or not user.has_perm("activities.view_activity"):
+        return False
+    if owner is None:
+        return scope_for(user).kind == DataScope.ALL or any(user.has_perm(p) for p in POOL_PERMS)
+    return is_in_team_of(user, owner)
+
+
+def _move(rows: list[tuple], to_user: User, actor: User | None, reason: str, now) -> WorkMoved:
+    """Give the open work in `rows` ((pk, kind, owner id, customer id, subject), none of them held by
+    `to_user`) to `to_user`: one UPDATE and one audit insert per batch, whatever the number of rows."""
+    moved = WorkMoved()
+    if not rows:
+        return moved
+    names = {u.pk: str(u) for u in User.objects.filter(pk__in={r[2] for r in rows})}
+    for start in range(0, len(rows), WORK_AUDIT_BATCH):
+        part = rows[start : start + WORK_AUDIT_BATCH]
+        Activity.objects.filter(pk__in=[r[0] for r in part]).update(
+            owner=to_user, updated_at=now, version=F("version") + 1
+        )
+        AuditEntry.objects.bulk_create(
+            AuditEntry(
+                at=now,
+                actor=actor if getattr(actor, "pk", None) else None,
+                action=AuditAction.UPDATE,
+                target_type=ACTIVITY,
+                target_id=pk,
+                target_repr=subject[:200],
+                changes={"owner": [names.get(owner_id), str(to_user)], "reason": [None, reason[:200]]},
+            )
+            for pk, _kind, owner_id, _customer_id, subject in part
+        )
+    for _pk, kind, _owner_id, customer_id, _subject in rows:
+        counts = moved.per_customer.setdefault(customer_id, [0, 0])
+        if kind == ActivityKind.COMMITMENT:
+            moved.commitments += 1
+            counts[0] += 1
+        else:
+            moved.visits += 1
+            counts[1] += 1
+    return moved
+
+
+def _open_rows(qs) -> list[tuple]:
+    return list(
+        qs.filter(OPEN_WORK, deleted_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "kind", "owner_id", "customer_id", "subject")
+    )
+
+
+def open_work_move(*, customer_ids, to_user: User, actor: User | None, reason: str, now=None) -> WorkMoved:
+    """Give every open commitment and planned visit of these customers to `to_user` (handover, claim,
+    assignment, release, recycle). Set-based; the caller holds the transaction and checks that
+    `to_user` may hold the work."""
+    now = now or timezone.now()
+    ids = list(customer_ids)
+    if not ids:
+        return WorkMoved()
+    rows = _open_rows(Activity.objects.filter(customer_id__in=ids).exclude(owner=to_user))
+    return _move(rows, to_user, actor, reason, now)
+
+
+def open_work_rehome(*, customer_ids, actor: User | None, reason: str) -> WorkMoved:
+    """After customers changed hands outside the pool (the owner field, a merge): open work whose
+    holder can no longer see the customer, or has left, goes to the customer's owner, or to the
+    person who made the change when the customer has no active owner. Work still in good hands stays."""
+    now = timezone.now()
+    ids = list(customer_ids)
+    rows = list(
+        Activity.objects.filter(OPEN_WORK, customer_id__in=ids, deleted_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "kind", "owner_id", "customer_id", "subject", "customer__owner_id")
+    )
+    if not rows:
+        return WorkMoved()
+    people = User.objects.in_bulk({r[2] for r in rows} | {r[5] for r in rows if r[5]})
+    groups: dict[int, list[tuple]] = {}
+    for pk, kind, holder_id, customer_id, subject, owner_id in rows:
+        owner = people.get(owner_id)
+        if may_hold_work(people.get(holder_id), owner):
+            continue
+        target = owner if owner is not None and may_hold_work(owner, owner) else actor
+        if target is None or target.pk == holder_id:
+            continue
+        groups.setdefault(target.pk, []).append((pk, kind, holder_id, customer_id, subject))
+    moved = WorkMoved()
+    targets = {u.pk: u for u in (*people.values(), *([actor] if actor else []))}
+    for target_id, part in groups.items():
+        moved.add(_move(part, targets[target_id], actor, reason, now))
+    return moved
+
+
+def open_work_of_departed(*, user: User, actor: User | None) -> WorkMoved:
+    """A deactivated user's open work goes to the customer's owner when someone else owns it, else to
+    the user's manager when they can see the customer, else to the person who deactivated the user.
+    The customers themselves stay with the user until a manager hands them over (交接)."""
+    now = timezone.now()
+    rows = list(
+        Activity.objects.filter(OPEN_WORK, owner=user, deleted_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "kind", "owner_id", "customer_id", "subject", "customer__owner_id")
+    )
+    if not rows:
+        return WorkMoved()
+    owners = User.objects.in_bulk({r[5] for r in rows if r[5]})
+    manager = user.manager if user.manager_id else None
+    reason = _("%(user)s was deactivated") % {"user": user}
+    groups: dict[int, list[tuple]] = {}
+    people = {}
+    for pk, kind, holder_id, customer_id, subject, owner_id in rows:
+        owner = owners.get(owner_id)
+        if owner is not None and owner.pk != user.pk and may_hold_work(owner, owner):
+            target = owner
+        elif may_hold_work(manager, owner):
+            target = manager
+        else:
+            target = actor
+        if target is None:
+            continue
+        people[target.pk] = target
+        groups.setdefault(target.pk, []).append((pk, kind, holder_id, customer_id, subject))
+    moved = WorkMoved()
+    for target_id, part in groups.items():
+        moved.add(_move(part, people[target_id], actor, reason, now))
+    return moved
+
+
+def open_work_after_change_of_hands(*, customer_ids, actor, reason: str) -> None:
+    open_work_rehome(customer_ids=customer_ids, actor=actor, reason=reason)
+
+
+def open_work_after_departure(*, user, actor) -> None:
+    open_work_of_departed(user=user, actor=actor)

@@ -14,8 +14,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from kehu.activities import calendar, selectors, services
-from kehu.activities.forms import ActivityFilterForm, ActivityForm, CheckInForm, VisitLogForm, VisitPlanForm, WeekForm
+from kehu.activities import calendar, plausibility, selectors, services
+from kehu.activities.forms import (
+    ActivityFilterForm,
+    ActivityForm,
+    CheckInFilterForm,
+    CheckInForm,
+    VisitLogForm,
+    VisitPlanForm,
+    WeekForm,
+)
 from kehu.activities.models import ActivityKind, CalendarFeed
 from kehu.core.forms import apply_errors
 from kehu.customers import selectors as customer_selectors
@@ -180,6 +188,13 @@ def _visit_for_change(request, pk):
     return activity
 
 
+def _customer_page_or_week(user, activity) -> str:
+    """The customer's page, or the week plan when the customer is out of sight (in the public pool)."""
+    if customer_selectors.customer_qs_visible_to(user).filter(pk=activity.customer_id).exists():
+        return reverse("workspace:customer-detail", args=[activity.customer_id])
+    return reverse("activities:week")
+
+
 def visit_log(request, pk):
     """The visit log form of a planned visit, with the check-in button for phones (签到)."""
     activity = _visit_for_change(request, pk)
@@ -193,12 +208,46 @@ def visit_log(request, pk):
             apply_errors(form, exc)
         else:
             messages.success(request, _("Visit logged."))
-            return redirect(reverse("workspace:customer-detail", args=[activity.customer_id]))
+            return redirect(_customer_page_or_week(request.user, activity))
+    return render(
+        request, "activities/visit_log.html", {"form": form, "activity": activity, "nav_active": "activities"}
+    )
+
+
+def visit_detail(request, pk):
+    """One visit: plan, check-in with its distance and warnings, and how it went. Managers review here."""
+    activity = selectors.activity_get(request.user, pk)
+    if activity.kind != ActivityKind.VISIT:
+        raise Http404
+    user = request.user
+    may_change = activity.owner_id == user.pk or user.has_perm("activities.change_activity")
     return render(
         request,
-        "activities/visit_log.html",
-        {"form": form, "activity": activity, "check_in_form": CheckInForm(), "nav_active": "activities"},
+        "activities/visit_detail.html",
+        {
+            "activity": activity,
+            "customer_visible": customer_selectors.customer_qs_visible_to(user)
+            .filter(pk=activity.customer_id)
+            .exists(),
+            "may_log": may_change and activity.is_planned_visit,
+            "may_review": selectors.may_review_check_ins(user),
+            "week": selectors.week_start(timezone.localdate(activity.planned_for or activity.occurred_at)),
+            "nav_active": "activities",
+        },
     )
+
+
+def _check_in_message(request, activity) -> None:
+    """Tell the rep at once what the manager will see: the distance and any warning."""
+    distance = plausibility.distance_text(activity)
+    warnings = plausibility.warning_texts(activity)
+    text = _("Checked in.")
+    if distance:
+        text = _("Checked in, %(distance)s.") % {"distance": distance}
+    if warnings:
+        messages.warning(request, f"{text} {' · '.join(warnings)}. " + _("Your manager sees this with the visit."))
+    else:
+        messages.success(request, text)
 
 
 @require_POST
@@ -207,7 +256,7 @@ def visit_check_in(request, pk):
     form = CheckInForm(request.POST)
     position = form.cleaned_data if form.is_valid() else {}
     try:
-        services.visit_check_in(
+        activity = services.visit_check_in(
             activity=activity,
             actor=request.user,
             latitude=position.get("latitude"),
@@ -217,8 +266,47 @@ def visit_check_in(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Checked in."))
+        _check_in_message(request, activity)
     return redirect(reverse("activities:visit-log", args=[activity.pk]))
+
+
+def check_in_review(request):
+    """Check-ins with warnings (far away, far from the planned day, no position) for a manager to look at;
+    a rep sees their own. Filters: person, warning, all check-ins, dates."""
+    if not request.user.has_perm("activities.view_activity"):
+        raise PermissionDenied
+    people = selectors.team_members(request.user)
+    form = CheckInFilterForm(request.GET or None, people=people)
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})  # the valid parameters, even if another one is not
+    person = selectors.person_for(request.user, data.get("user")) if data.get("user") else None
+    filters = selectors.CheckInFilters(
+        person=person,
+        warning=data.get("warning") or "",
+        flagged=not data.get("all"),
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+    )
+    page = data.get("page") or 1
+    rows = list(selectors.check_ins_for(request.user, filters)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "activities/check_in_review.html",
+        {
+            "form": form,
+            "rows": rows[:PAGE_SIZE],
+            "has_next": len(rows) > PAGE_SIZE,
+            "page_number": page,
+            "query": query.urlencode(),
+            "person": person,
+            "far_customer": plausibility.format_distance(plausibility.FAR_FROM_CUSTOMER_M),
+            "far_place": plausibility.format_distance(plausibility.FAR_FROM_PLACE_M),
+            "days_off": plausibility.DAYS_OFF,
+            "nav_active": "activities",
+        },
+    )
 
 
 def calendar_settings(request):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
 from kehu.core.versioning import update_versioned
+from kehu.customers import ownership
 from kehu.customers.models import Contact, Customer, CustomerMerge, TimelineKind
 from kehu.customers.search import search_index_update
 from kehu.customers.selectors import contact_qs_visible_to, customer_qs_visible_to
@@ -187,6 +188,8 @@ def customer_merge(
         instance=target,
         changes={**changes, "merged_from": [None, ", ".join(s.name for s in sources)]},
     )
+    # Open work moved in from the sources must stay with someone who can see the kept customer.
+    ownership.customers_changed_hands(customer_ids=[target.pk], actor=actor, reason=_("duplicates merged"))
     target.refresh_from_db()
     return record
 

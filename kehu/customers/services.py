@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
 from kehu.core.versioning import update_versioned
+from kehu.customers import ownership
 from kehu.customers.models import Contact, Customer, CustomerFact, Tier, TimelineEntry, TimelineKind
 from kehu.customers.normalise import normalise_name
 from kehu.customers.search import search_index_update
@@ -232,6 +233,7 @@ def customer_update(
             summary=f"{changes['owner'][0] or '—'} → {changes['owner'][1] or '—'}",
             subject=customer,
         )
+        ownership.customers_changed_hands(customer_ids=[customer.pk], actor=actor, reason=_("owner changed"))
     if "tier" in changes:
         timeline_append(
             customer_id=customer.pk,

@@ -106,6 +106,11 @@ class HandoverIn(Schema):
     )
     from_user_id: Id | None = Field(None, description="All customers of this person (a leaving rep).")
     to_user_id: Id | None = Field(None, description="The new owner; null hands the customers to the public pool.")
+    work_to_user_id: Id | None = Field(
+        None,
+        description="Who keeps the customers' open commitments and planned visits; default: the new owner, or "
+        "for a handover to the pool, you. They must be able to see the customers afterwards.",
+    )
     note: Text(2000) = ""
 
 
@@ -117,6 +122,9 @@ class HandoverOut(Schema):
     from_user_id: int | None
     to_user_id: int | None
     actor_id: int | None
+    work_to_id: int | None = Field(description="Who now holds the customers' open commitments and planned visits.")
+    commitments_moved: int
+    visits_moved: int
     created_at: datetime
     finished_at: datetime | None
 
@@ -220,9 +228,15 @@ def handover_create(request, payload: HandoverIn):
         if customers.count() != len(ids):
             raise Http404
     to_user = _team_member(user, payload.to_user_id, "to_user_id") if payload.to_user_id else None
-    handover = services.handover_start(
-        actor=user, customers=customers, to_user=to_user, from_user=from_user, note=payload.note
-    )
+    work_to = _team_member(user, payload.work_to_user_id, "work_to_user_id") if payload.work_to_user_id else None
+    try:
+        handover = services.handover_start(
+            actor=user, customers=customers, to_user=to_user, from_user=from_user, note=payload.note, work_to=work_to
+        )
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict") and "work_to" in exc.error_dict:
+            raise ValidationError({"work_to_user_id": exc.error_dict["work_to"]}) from None
+        raise
     return Status(201, handover)
 
 

@@ -68,6 +68,16 @@ class HandoverForm(forms.Form):
     to_user = forms.ModelChoiceField(
         label=_("Hand over to"), queryset=None, required=False, empty_label=_("— the public pool —")
     )
+    work_to = forms.ModelChoiceField(
+        label=_("Open commitments and planned visits go to"),
+        queryset=None,
+        required=False,
+        empty_label=_("— the new owner —"),
+        help_text=_(
+            "Default: the new owner, or you when handing over to the public pool. Name someone else, such as the "
+            "rep's manager, to keep them; they must be able to see the customers afterwards."
+        ),
+    )
     note = forms.CharField(label=_("Note for the new owner"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, user, **kwargs):
@@ -75,6 +85,7 @@ class HandoverForm(forms.Form):
         # A leaving rep's account may be deactivated already: their customers still need a new owner.
         self.fields["from_user"].queryset = User.objects.filter(scope_users_q(user)).order_by("-is_active", "username")
         self.fields["to_user"].queryset = assignable_owners(user).order_by("username")
+        self.fields["work_to"].queryset = assignable_owners(user).order_by("username")
 
     def clean(self):
         data = super().clean()

@@ -14,6 +14,9 @@ from kehu.customers.models import Tier
 
 # Activities that count as a follow-up (跟进): contact with the customer. Notes do not count.
 FOLLOW_UP_KINDS = ("visit", "call", "meeting", "email", "commitment")
+# A visit only planned (its time lies ahead, nobody went yet) is no follow-up: otherwise planning a visit
+# months ahead would keep a customer out of the pool. Checked in or logged, it counts.
+NOT_YET_FOLLOWED_UP = models.Q(kind="visit", planned_for__isnull=False, is_done=False, checked_in_at__isnull=True)
 
 
 class Pool(models.Model):
@@ -174,6 +177,18 @@ class Handover(models.Model):
         help_text=_("Empty: to the public pool."),
     )
     note = models.TextField(_("note"), blank=True)
+    # Who holds the customers' open commitments and planned visits afterwards: the new owner, or the
+    # person the manager named (for a handover to the pool, by default the manager).
+    work_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("open commitments and planned visits to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    commitments_moved = models.PositiveIntegerField(_("open commitments moved"), default=0)
+    visits_moved = models.PositiveIntegerField(_("planned visits moved"), default=0)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=HandoverStatus.choices, default=HandoverStatus.RUNNING)
@@ -188,6 +203,11 @@ class Handover(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk}"
+
+    @property
+    def work_kept(self) -> bool:
+        """The open work went to someone other than the new owner."""
+        return self.work_to_id is not None and self.work_to_id != self.to_user_id
 
     @property
     def percent(self) -> int:

@@ -8,10 +8,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from kehu.activities.models import Activity, ActivityKind
+from kehu.activities.selectors import OPEN_WORK, activity_qs_visible_to
 from kehu.customers.models import BuyingRole, Contact, Customer
 from kehu.customers.search import search_candidates
 from kehu.customers.selectors import capped_count, customer_qs_visible_to
-from kehu.pool.models import FOLLOW_UP_KINDS, CustomerPoolState, Handover, HandoverItem, Pool
+from kehu.pool.models import FOLLOW_UP_KINDS, NOT_YET_FOLLOWED_UP, CustomerPoolState, Handover, HandoverItem, Pool
+from kehu.pool.phrases import work_phrase
 from kehu.users.models import User
 from kehu.users.selectors import scope_users_q
 
@@ -113,7 +115,7 @@ def customers_due_soon(user: User, limit: int = 10) -> list[CustomerPoolState]:
         kind__in=FOLLOW_UP_KINDS,
         deleted_at__isnull=True,
         occurred_at__gt=OuterRef("warned_at"),
-    )
+    ).exclude(NOT_YET_FOLLOWED_UP)
     return list(
         CustomerPoolState.objects.filter(
             due_at__isnull=False, customer__owner=user, customer__deleted_at__isnull=True, warned_at__isnull=False
@@ -133,14 +135,15 @@ def pool_state_of(customer: Customer) -> CustomerPoolState | None:
 
 
 def handover_qs_visible_to(user: User) -> QuerySet[Handover]:
-    """Handovers the user made or received, and, for managers, those to or from their team."""
+    """Handovers the user made, received or holds the open work of, and, for managers, those to or
+    from their team."""
     if not user.is_authenticated:
         return Handover.objects.none()
-    q = Q(actor=user) | Q(to_user=user)
+    q = Q(actor=user) | Q(to_user=user) | Q(work_to=user)
     if user.has_perm("customers.handover_customer"):
         team = User.objects.filter(scope_users_q(user)).values("pk")
         q |= Q(to_user__in=team) | Q(from_user__in=team)
-    return Handover.objects.filter(q).select_related("actor", "to_user", "from_user")
+    return Handover.objects.filter(q).select_related("actor", "to_user", "from_user", "work_to")
 
 
 def handover_get(user: User, pk) -> Handover:
@@ -151,19 +154,59 @@ def handover_get(user: User, pk) -> Handover:
 
 
 def handover_summary(handover: Handover) -> dict:
-    """Counts and the first customers with open commitments: the e-mailed brief."""
+    """Counts, what open work moved to whom, and the first open commitments and planned visits: the
+    e-mailed brief."""
     ids = HandoverItem.objects.filter(handover=handover).values("customer_id")
     open_commitments = Activity.objects.filter(
         customer_id__in=ids, kind=ActivityKind.COMMITMENT, is_done=False, deleted_at__isnull=True
     )
+    planned = Activity.objects.filter(
+        customer_id__in=ids, kind=ActivityKind.VISIT, planned_for__isnull=False, is_done=False, deleted_at__isnull=True
+    )
     overdue = open_commitments.filter(due_on__lt=timezone.localdate()).count()
-    first = list(open_commitments.select_related("customer").order_by("due_on", "id")[:20])
+    first = list(open_commitments.select_related("customer", "owner").order_by("due_on", "id")[:20])
+    visits = list(planned.select_related("customer", "owner").order_by("planned_for", "id")[:20])
     return {
         "customer_count": handover.total,
         "commitment_count": open_commitments.count(),
         "overdue_count": overdue,
         "first_commitments": first,
+        "visit_count": planned.count(),
+        "first_visits": visits,
+        "work_to": handover.work_to,
+        "work_moved": handover_work_moved(handover),
     }
+
+
+def handover_work_moved(handover: Handover) -> str:
+    """'3 open commitments and 2 planned visits now with 王芳', or '' when nothing was open."""
+    holder = handover.work_to.display_name if handover.work_to else "—"
+    return work_phrase(handover.commitments_moved, handover.visits_moved, holder)
+
+
+KEPT_PAGE = 50
+
+
+def open_work_count(customers: QuerySet[Customer]) -> dict:
+    """How many open commitments and planned visits the customers of a handover form have: two counts."""
+    qs = Activity.objects.filter(OPEN_WORK, customer_id__in=customers.values("pk"), deleted_at__isnull=True)
+    return {
+        "commitments": qs.filter(kind=ActivityKind.COMMITMENT).count(),
+        "visits": qs.filter(kind=ActivityKind.VISIT).count(),
+    }
+
+
+def handover_kept_work(user: User, handover: Handover, limit: int = KEPT_PAGE) -> tuple[list[Activity], int]:
+    """The open commitments and planned visits of a handover's customers the reader may see (the
+    keeper's own, for customers now in the pool), due or planned first, and how many there are."""
+    ids = HandoverItem.objects.filter(handover=handover).values("customer_id")
+    qs = (
+        activity_qs_visible_to(user)
+        .filter(OPEN_WORK, customer_id__in=ids)
+        .select_related("customer", "owner")
+        .order_by("due_on", "planned_for", "id")
+    )
+    return list(qs[:limit]), capped_count(qs)[0]
 
 
 @dataclass
@@ -172,6 +215,7 @@ class BriefRow:
     previous_owner: User | None
     sensitive: bool
     commitments: list
+    visits: list
     recent: list
     contacts: list
     warnings: list
@@ -197,16 +241,16 @@ def handover_brief(user: User, handover: Handover, *, offset: int = 0, limit: in
     previous = {i.customer_id: i.from_owner for i in items}
     customers = {c.pk: c for c in customer_qs_visible_to(user).filter(pk__in=page_ids).select_related("owner")}
     commitments, recent, contacts = {}, {}, {}
+    visits = {}
     for a in (
-        Activity.objects.filter(
-            customer_id__in=list(customers), kind=ActivityKind.COMMITMENT, is_done=False, deleted_at__isnull=True
-        )
+        Activity.objects.filter(OPEN_WORK, customer_id__in=list(customers), deleted_at__isnull=True)
         .select_related("owner")
-        .order_by("due_on", "id")
+        .order_by("due_on", "planned_for", "id")
     ):
-        commitments.setdefault(a.customer_id, []).append(a)
+        (commitments if a.kind == ActivityKind.COMMITMENT else visits).setdefault(a.customer_id, []).append(a)
     ranked = (
         Activity.objects.filter(customer_id__in=list(customers), deleted_at__isnull=True)
+        .exclude(NOT_YET_FOLLOWED_UP)  # plans are listed under planned visits
         .annotate(
             rank=Window(
                 RowNumber(), partition_by=[F("customer_id")], order_by=[F("occurred_at").desc(), F("id").desc()]
@@ -245,6 +289,7 @@ def handover_brief(user: User, handover: Handover, *, offset: int = 0, limit: in
                 previous_owner=previous.get(pk),
                 sensitive=may_see or customer.owner_id == user.pk,
                 commitments=open_ones,
+                visits=visits.get(pk, []),
                 recent=last,
                 contacts=contacts.get(pk, []),
                 warnings=warnings,

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kehu.activities.models import Activity
+from kehu.activities.services import WorkMoved, may_hold_work, open_work_move
 from kehu.core.audit import audit_record
 from kehu.core.mail import queue_email
 from kehu.core.models import AuditAction, AuditEntry
@@ -25,6 +26,7 @@ from kehu.customers.models import Customer, TimelineEntry, TimelineKind
 from kehu.customers.services import timeline_append
 from kehu.pool.models import (
     FOLLOW_UP_KINDS,
+    NOT_YET_FOLLOWED_UP,
     CustomerPoolState,
     Handover,
     HandoverItem,
@@ -33,6 +35,7 @@ from kehu.pool.models import (
     Pool,
     PoolMove,
 )
+from kehu.pool.phrases import work_phrase
 from kehu.users.models import User
 from kehu.users.scopes import is_in_team_of
 
@@ -94,15 +97,37 @@ def _state_set(customer_id: int, **values) -> None:
     CustomerPoolState.objects.update_or_create(customer_id=customer_id, defaults=values)
 
 
-def _record(*, customer: Customer, kind: str, timeline_kind: str, old, new, actor, pool, rule="", summary, now):
+def _with_work(summary: str, moved: WorkMoved, customer_id: int, holder) -> str:
+    commitments, visits = moved.per_customer.get(customer_id, (0, 0))
+    phrase = work_phrase(commitments, visits, holder)
+    return f"{summary}; {phrase}" if phrase else summary
+
+
+def _work_payload(moved: WorkMoved, customer_id: int, holder) -> dict:
+    commitments, visits = moved.per_customer.get(customer_id, (0, 0))
+    if not commitments and not visits:
+        return {}
+    return {"work_to": holder.pk, "commitments_moved": commitments, "visits_moved": visits}
+
+
+def _record(
+    *, customer: Customer, kind: str, timeline_kind: str, old, new, actor, pool, rule="", summary, now, work=None
+):
+    """The move, its timeline line and its audit row; `work` is (WorkMoved, holder) when open
+    commitments or planned visits went with it."""
     PoolMove.objects.create(
         customer=customer, kind=kind, at=now, from_owner=old, to_owner=new, actor=actor, pool=pool, rule=rule
     )
+    extra = {}
+    if work is not None:
+        moved, holder = work
+        summary = _with_work(summary, moved, customer.pk, holder)
+        extra = _work_payload(moved, customer.pk, holder)
     timeline_append(
         customer_id=customer.pk,
         kind=timeline_kind,
         actor=actor,
-        summary=summary,
+        summary=summary[:300],
         subject=customer,
         payload={
             "from": old.pk if old else None,
@@ -110,6 +135,7 @@ def _record(*, customer: Customer, kind: str, timeline_kind: str, old, new, acto
             "pool": pool.pk if pool else None,
             "pool_name": pool.name if pool else "",
             **({"rule": rule} if rule else {}),
+            **extra,
         },
         occurred_at=now,
     )
@@ -197,7 +223,10 @@ def pool_claim(*, customer: Customer, actor: User, now: datetime | None = None) 
     _check_owned_limit(pool, actor)
     _check_claim_limits(pool, actor, customer, now)
     _take_from_pool(customer, actor, pool, now)
+    # The customer's promises come with it: whoever kept them while it sat in the pool hands them on.
+    moved = open_work_move(customer_ids=[customer.pk], to_user=actor, actor=actor, reason=_("claimed"), now=now)
     _record(
+        work=(moved, actor),
         customer=customer,
         kind=MoveKind.CLAIM,
         timeline_kind=TimelineKind.POOL_CLAIMED,
@@ -224,7 +253,9 @@ def pool_assign(*, customer: Customer, to_user: User, actor: User, now: datetime
     pool = _pool_of(customer)
     _check_owned_limit(pool, to_user)
     _take_from_pool(customer, to_user, pool, now)
+    moved = open_work_move(customer_ids=[customer.pk], to_user=to_user, actor=actor, reason=_("assigned"), now=now)
     _record(
+        work=(moved, to_user),
         customer=customer,
         kind=MoveKind.ASSIGN,
         timeline_kind=TimelineKind.POOL_ASSIGNED,
@@ -274,6 +305,11 @@ def pool_release(*, customer: Customer, actor: User, reason: str = "", now: date
         due_at=None,
         due_rule="",
     )
+    # Nobody owns the customer now: its open commitments and planned visits stay with the person who
+    # released it (the owner, or the manager), who can still see it in the pool.
+    moved = open_work_move(
+        customer_ids=[customer.pk], to_user=actor, actor=actor, reason=_("released to the public pool"), now=now
+    )
     reason = (reason or "").strip()[:200]
     summary = _("%(actor)s released the customer of %(owner)s to pool %(pool)s") % {
         "actor": actor,
@@ -291,6 +327,7 @@ def pool_release(*, customer: Customer, actor: User, reason: str = "", now: date
         rule="manual",
         summary=f"{summary}: {reason}" if reason else summary,
         now=now,
+        work=(moved, actor),
     )
     return customer
 
@@ -439,6 +476,7 @@ def _recycle_batch(rows, pools, now, today, result: RecycleResult) -> None:
     states = {s.customer_id: s for s in CustomerPoolState.objects.filter(customer_id__in=ids)}
     follow_ups = dict(
         Activity.objects.filter(customer_id__in=ids, kind__in=FOLLOW_UP_KINDS, deleted_at__isnull=True)
+        .exclude(NOT_YET_FOLLOWED_UP)
         .values("customer_id")
         .annotate(last=Max("occurred_at"))
         .values_list("customer_id", "last")
@@ -500,6 +538,7 @@ def _apply_recycle(items, now) -> list[int]:
     ids = [it[0]["pk"] for it in items]
     Customer.objects.filter(pk__in=ids).update(owner=None, updated_at=now, version=F("version") + 1)
     owners = User.objects.in_bulk({it[0]["owner_id"] for it in items})
+    keepers, moved = _recycle_open_work(items, owners, now)
     new_states, old_states, moves, timeline, audit = [], [], [], [], []
     for row, pool, rule, days, state in items:
         owner = owners.get(row["owner_id"])
@@ -528,11 +567,21 @@ def _apply_recycle(items, now) -> list[int]:
                 occurred_at=now,
                 subject_type=CUSTOMER,
                 subject_id=row["pk"],
-                summary=(
+                summary=_with_work(
                     _("Returned to pool %(pool)s from %(owner)s: %(rule)s")
-                    % {"pool": pool.name, "owner": owner, "rule": rule_label(rule, days)}
+                    % {"pool": pool.name, "owner": owner, "rule": rule_label(rule, days)},
+                    moved,
+                    row["pk"],
+                    keepers.get(row["owner_id"]),
                 )[:300],
-                payload={"rule": rule, "days": days, "pool": pool.pk, "pool_name": pool.name, "from": row["owner_id"]},
+                payload={
+                    "rule": rule,
+                    "days": days,
+                    "pool": pool.pk,
+                    "pool_name": pool.name,
+                    "from": row["owner_id"],
+                    **(_work_payload(moved, row["pk"], keepers[row["owner_id"]]) if row["owner_id"] in keepers else {}),
+                },
             )
         )
         audit.append(
@@ -552,6 +601,43 @@ def _apply_recycle(items, now) -> list[int]:
     TimelineEntry.objects.bulk_create(timeline)
     AuditEntry.objects.bulk_create(audit)
     return ids
+
+
+def pool_work_keeper(previous: User | None) -> User | None:
+    """Who keeps the open work of a customer the rules returned to the pool: the previous owner's
+    manager, who decides what happens to it; else the previous owner; else an administrator."""
+    if previous is not None:
+        manager = previous.manager if previous.manager_id else None
+        for candidate in (manager, previous):
+            if may_hold_work(candidate, None):
+                return candidate
+    for admin in User.objects.filter(is_active=True, is_superuser=True).order_by("pk")[:5]:
+        if may_hold_work(admin, None):
+            return admin
+    return None
+
+
+def _recycle_open_work(items, owners: dict, now) -> tuple[dict, WorkMoved]:
+    """Hand the open work of recycled customers to each previous owner's keeper: one move per keeper."""
+    by_owner: dict[int, list[int]] = {}
+    for row, *_rest in items:
+        by_owner.setdefault(row["owner_id"], []).append(row["pk"])
+    keepers, moved = {}, WorkMoved()
+    for owner_id, customer_ids in by_owner.items():
+        keeper = pool_work_keeper(owners.get(owner_id))
+        if keeper is None:
+            continue
+        keepers[owner_id] = keeper
+        moved.add(
+            open_work_move(
+                customer_ids=customer_ids,
+                to_user=keeper,
+                actor=None,
+                reason=_("returned to the public pool by rule"),
+                now=now,
+            )
+        )
+    return keepers, moved
 
 
 @transaction.atomic
@@ -608,6 +694,30 @@ def may_hand_over(actor: User, to_user: User | None) -> bool:
     return to_user is None or (to_user.is_active and is_in_team_of(actor, to_user))
 
 
+def work_keeper(*, actor: User, to_user: User | None, work_to: User | None) -> User:
+    """Who will hold the handed-over customers' open work: `work_to` if named, else the new owner, else
+    (a handover to the pool) the manager doing it. Whoever it is must be active, in the manager's
+    team, and able to see the customers afterwards."""
+    keeper = work_to or to_user or actor
+    if keeper.pk != actor.pk and not is_in_team_of(actor, keeper):
+        raise ValidationError({"work_to": _("Choose someone in your team.")})
+    if not may_hold_work(keeper, to_user):
+        if to_user is None:
+            message = _(
+                "%(user)s cannot see customers in the public pool: choose someone who can keep their "
+                "open commitments and planned visits."
+            ) % {"user": keeper}
+        elif not keeper.is_active:
+            message = _("%(user)s is no longer active.") % {"user": keeper}
+        else:
+            message = _(
+                "%(user)s would not see these customers once they belong to %(owner)s: choose the new owner "
+                "or someone whose data scope covers them."
+            ) % {"user": keeper, "owner": to_user}
+        raise ValidationError({"work_to": message})
+    return keeper
+
+
 @transaction.atomic
 def handover_start(
     *,
@@ -617,23 +727,32 @@ def handover_start(
     from_user: User | None = None,
     note: str = "",
     base_url: str = "",
+    work_to: User | None = None,
 ) -> Handover:
     """Hand customers (a queryset the actor may see) to `to_user`, or to the pool when None.
 
+    Their open commitments and planned visits go to the new owner, or to `work_to` when the manager
+    names someone (for a handover to the pool, by default the manager): never to nobody.
     Small handovers finish before this returns; large ones run as a task and the brief page
-    shows their progress. History stays where it is: only the owner changes.
+    shows their progress. History stays where it is: only the owner and the open work change.
     """
     if not actor.has_perm("customers.handover_customer"):
         raise PermissionDenied
     if to_user is not None and not may_hand_over(actor, to_user):
         raise ValidationError({"to_user": _("You may not hand customers over to this user.")})
+    work_to = work_keeper(actor=actor, to_user=to_user, work_to=work_to)
     rows = list(customers.filter(owner__isnull=False).values_list("pk", "owner_id"))
     if to_user is not None:
         rows = [r for r in rows if r[1] != to_user.pk]
     if not rows:
         raise ValidationError({"customers": _("There are no customers to hand over.")})
     handover = Handover.objects.create(
-        actor=actor, from_user=from_user, to_user=to_user, note=(note or "").strip()[:2000], total=len(rows)
+        actor=actor,
+        from_user=from_user,
+        to_user=to_user,
+        work_to=work_to,
+        note=(note or "").strip()[:2000],
+        total=len(rows),
     )
     HandoverItem.objects.bulk_create(
         [HandoverItem(handover=handover, customer_id=pk, from_owner_id=owner) for pk, owner in rows], batch_size=BATCH
@@ -650,7 +769,7 @@ def handover_start(
 
 def handover_run(*, handover_id: int, base_url: str = "", batch: int = 500) -> Handover:
     """Move the customers of a handover, a batch per transaction, writing progress as it goes."""
-    handover = Handover.objects.select_related("actor", "to_user", "from_user").get(pk=handover_id)
+    handover = Handover.objects.select_related("actor", "to_user", "from_user", "work_to").get(pk=handover_id)
     if handover.status != HandoverStatus.RUNNING:
         return handover
     try:
@@ -663,6 +782,7 @@ def handover_run(*, handover_id: int, base_url: str = "", batch: int = 500) -> H
     now = timezone.now()
     with transaction.atomic():
         Handover.objects.filter(pk=handover.pk).update(status=HandoverStatus.DONE, finished_at=now)
+        handover.refresh_from_db(fields=["done", "commitments_moved", "visits_moved"])
         handover.status, handover.finished_at = HandoverStatus.DONE, now
         _send_briefs(handover, base_url)
     return handover
@@ -689,6 +809,21 @@ def _handover_batch(handover: Handover, batch: int) -> int:
     if ids:
         Customer.objects.filter(pk__in=ids).update(owner=to_user, updated_at=now, version=F("version") + 1)
     owners = User.objects.in_bulk({c["owner_id"] for c in moving})
+    keeper = handover.work_to
+    if keeper is not None and not keeper.is_active:
+        # Deactivated while a large handover ran in the background: the new owner (or the manager) keeps it.
+        keeper = to_user or actor
+        Handover.objects.filter(pk=handover.pk).update(work_to=keeper)
+        handover.work_to = keeper
+    moved = WorkMoved()
+    if keeper is not None and ids:
+        moved = open_work_move(
+            customer_ids=ids,
+            to_user=keeper,
+            actor=actor,
+            reason=_("handover #%(n)s") % {"n": handover.pk},
+            now=now,
+        )
     states = {s.customer_id: s for s in CustomerPoolState.objects.filter(customer_id__in=ids)}
     pools = pools_all() if to_user is None else []
     new_states, old_states, moves, timeline, audit = [], [], [], [], []
@@ -735,8 +870,15 @@ def _handover_batch(handover: Handover, batch: int) -> int:
                 actor=actor,
                 subject_type=CUSTOMER,
                 subject_id=c["pk"],
-                summary=(_("Handed over from %(old)s to %(new)s") % {"old": old, "new": target})[:300],
-                payload={"handover": handover.pk, "from": c["owner_id"], "to": to_user.pk if to_user else None},
+                summary=_with_work(
+                    _("Handed over from %(old)s to %(new)s") % {"old": old, "new": target}, moved, c["pk"], keeper
+                )[:300],
+                payload={
+                    "handover": handover.pk,
+                    "from": c["owner_id"],
+                    "to": to_user.pk if to_user else None,
+                    **(_work_payload(moved, c["pk"], keeper) if keeper else {}),
+                },
             )
         )
         audit.append(
@@ -760,7 +902,11 @@ def _handover_batch(handover: Handover, batch: int) -> int:
     TimelineEntry.objects.bulk_create(timeline)
     AuditEntry.objects.bulk_create(audit)
     HandoverItem.objects.filter(pk__in=[i.pk for i in items]).update(is_done=True)
-    Handover.objects.filter(pk=handover.pk).update(done=F("done") + len(items))
+    Handover.objects.filter(pk=handover.pk).update(
+        done=F("done") + len(items),
+        commitments_moved=F("commitments_moved") + moved.commitments,
+        visits_moved=F("visits_moved") + moved.visits,
+    )
     return len(items)
 
 
@@ -774,6 +920,8 @@ def _send_briefs(handover: Handover, base_url: str) -> None:
         recipients.append(manager if manager is not None and manager.is_active else handover.actor)
     else:
         recipients.append(handover.actor)
+    if handover.work_to is not None and handover.work_to.is_active:
+        recipients.append(handover.work_to)  # whoever now holds the open commitments must know
     link = f"{base_url.rstrip('/')}{reverse('pool:handover-detail', args=[handover.pk])}"
     from kehu.pool.selectors import handover_summary
 

@@ -207,12 +207,18 @@ def handover_create(request):
     elif from_id := request.GET.get("from_user", "").strip():
         initial = {"from_user": from_id}
     form = HandoverForm(request.POST or None, user=user, initial=initial)
-    count = None
+    count = keeper = work = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         candidates = _candidates(user, data)
         if request.POST.get("confirm") != "1":
-            count = customer_selectors.capped_count(candidates)[0]
+            try:
+                keeper = services.work_keeper(actor=user, to_user=data["to_user"], work_to=data["work_to"])
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                count = customer_selectors.capped_count(candidates)[0]
+                work = selectors.open_work_count(candidates)
         else:
             try:
                 handover = services.handover_start(
@@ -222,6 +228,7 @@ def handover_create(request):
                     from_user=data["from_user"],
                     note=data["note"],
                     base_url=request.build_absolute_uri("/"),
+                    work_to=data["work_to"],
                 )
             except ValidationError as exc:
                 apply_errors(form, exc)
@@ -231,7 +238,7 @@ def handover_create(request):
     return render(
         request,
         "pool/handover_form.html",
-        {"form": form, "count": count, "recent": recent, "nav_active": "pool"},
+        {"form": form, "count": count, "keeper": keeper, "work": work, "recent": recent, "nav_active": "pool"},
     )
 
 
@@ -249,15 +256,21 @@ def _candidates(user, data):
 def handover_detail(request, pk):
     handover = selectors.handover_get(request.user, pk)
     page = _page_number(request)
-    rows, has_next = [], False
+    rows, has_next, kept, kept_count = [], False, [], 0
     if handover.status == HandoverStatus.DONE:
         rows, has_next = selectors.handover_brief(
             request.user, handover, offset=(page - 1) * selectors.BRIEF_PAGE, limit=selectors.BRIEF_PAGE
         )
+        if handover.to_user_id is None:
+            # Customers now in the pool have no brief rows; the open work kept for them is listed instead.
+            kept, kept_count = selectors.handover_kept_work(request.user, handover)
     context = {
         "handover": handover,
         "rows": rows,
         "has_next": has_next,
+        "kept": kept,
+        "kept_count": kept_count,
+        "work_moved": selectors.handover_work_moved(handover),
         "page_number": page,
         "today": timezone.localdate(),
         "nav_active": "pool",

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.mail import queue_email
 from kehu.core.models import AuditAction
+from kehu.users import departures
 from kehu.users.models import ApiToken, CompanySettings, Department, Invitation, User, hash_token
 from kehu.users.roles import Role
 
@@ -122,6 +123,7 @@ def user_update(*, user: User, actor: User, **fields) -> User:
     if not actor.has_perm("users.manage_users"):
         raise PermissionDenied
     before = snapshot(user, USER_AUDIT_FIELDS)
+    was_active = user.is_active
     if "username" in fields or "email" in fields:
         _check_unique(fields.get("username", ""), fields.get("email", ""), exclude_pk=user.pk)
     if fields.get("manager") is not None and fields["manager"].pk == user.pk:
@@ -132,6 +134,8 @@ def user_update(*, user: User, actor: User, **fields) -> User:
     changes = diff(before, snapshot(user, USER_AUDIT_FIELDS))
     if changes:
         audit_record(actor=actor, action=AuditAction.UPDATE, instance=user, changes=changes)
+    if was_active and not user.is_active:
+        departures.user_deactivated(user=user, actor=actor)
     return user
 
 

@@ -31,6 +31,10 @@ def world(team):
 
 
 def test_check_in_records_position_and_time_on_the_timeline(world):
+    # Planned for today: no warning about the day (the customer has no address: no distance either).
+    world.plan = services.visit_plan(
+        customer=world.customer, actor=world.team.rep1, planned_for=timezone.now(), subject="拜访技术部"
+    )
     services.visit_check_in(
         activity=world.plan, actor=world.team.rep1, latitude="31.298900", longitude="120.585300", accuracy="35.4"
     )

@@ -83,7 +83,8 @@ def test_rows_are_consistent():
         assert customer.version == 1 and customer.deleted_at is None
         assert customer.created_at <= customer.updated_at
     assert TimelineEntry.objects.filter(kind="customer_created").count() == 60
-    for activity in Activity.objects.all()[:50]:
+    # Visit plans land on the timeline only once logged; every other activity has its line.
+    for activity in Activity.objects.exclude(planned_for__isnull=False, is_done=False).order_by("pk")[:50]:
         entry = TimelineEntry.objects.get(
             subject_type="activities.activity", subject_id=activity.pk, kind=activity.kind
         )

@@ -19,8 +19,10 @@ def related_rows(customer_ids):
     return {
         "contacts": sorted(Contact.objects.filter(customer_id__in=customer_ids).values_list("pk", flat=True)),
         "facts": sorted(CustomerFact.objects.filter(customer_id__in=customer_ids).values_list("pk", flat=True)),
-        "activities": sorted(
-            Activity.objects.filter(customer_id__in=customer_ids).values_list("pk", "owner_id", "is_done")
+        # Logged activities keep their author; open commitments and planned visits move (tested below).
+        "activities": sorted(Activity.objects.filter(customer_id__in=customer_ids).values_list("pk", "is_done")),
+        "logged": sorted(
+            Activity.objects.filter(customer_id__in=customer_ids, kind="visit").values_list("pk", "owner_id")
         ),
         "timeline": sorted(
             TimelineEntry.objects.filter(customer_id__in=customer_ids)
@@ -68,6 +70,10 @@ def test_handover_keeps_every_related_row_and_mails_the_brief(team, rich, django
     assert (handover.total, handover.done) == (3, 3)
     assert set(Customer.objects.filter(pk__in=ids).values_list("owner_id", flat=True)) == {team.rep2.pk}
     assert related_rows(ids) == before
+    assert set(Activity.objects.filter(customer_id__in=ids, kind="commitment").values_list("owner_id", flat=True)) == {
+        team.rep2.pk
+    }
+    assert (handover.work_to, handover.commitments_moved, handover.visits_moved) == (team.rep2, 3, 0)
     assert (
         TimelineEntry.objects.filter(customer_id__in=ids, kind=TimelineKind.HANDED_OVER, actor=team.manager1).count()
         == 3
