@@ -24,6 +24,23 @@ def sees_everything(user) -> bool:
     return getattr(user, "data_scope", "") == "all"
 
 
+def works_in_sales(user) -> bool:
+    return user.has_perm("leads.view_lead") or user.has_perm("sales.view_opportunity")
+
+
+VIEW_ACTIVITY = perm("activities.view_activity")
+
+
+def sells_and(allowed: Callable) -> Callable:
+    """Activities belong to sales for people who sell ..."""
+    return lambda user: works_in_sales(user) and allowed(user)
+
+
+def serves_and(allowed: Callable) -> Callable:
+    """... and to service for everyone else who keeps them (service staff)."""
+    return lambda user: not works_in_sales(user) and allowed(user)
+
+
 @dataclass(frozen=True)
 class Entry:
     key: str
@@ -83,13 +100,21 @@ SECTIONS: tuple[Section, ...] = (
             Entry("opportunities", "sales:opportunity-list", _("Opportunity list"), perm("sales.view_opportunity")),
             Entry("forecast", "sales:forecast", _("Forecast"), perm("sales.view_forecast")),
             Entry("targets", "sales:targets", _("Targets"), perm("sales.set_targets")),
-            Entry("activities", "activities:activity-list", _("Activities"), perm("activities.view_activity")),
-            Entry("week", "activities:week", _("Week plan"), perm("activities.view_activity")),
-            Entry("tasks", "activities:task-list", _("Tasks"), perm("activities.view_activity")),
+            Entry("activities", "activities:activity-list", _("Activities"), sells_and(VIEW_ACTIVITY)),
+            Entry("week", "activities:week", _("Week plan"), sells_and(VIEW_ACTIVITY)),
+            Entry("tasks", "activities:task-list", _("Tasks"), sells_and(VIEW_ACTIVITY)),
         ),
     ),
-    # Service has no pages of its own yet; the section appears once it holds one the user may open.
-    Section("service", pgettext_lazy("menu section", "Service"), ()),
+    # Service has no pages of its own yet: service staff find their visits, calls and promises here.
+    Section(
+        "service",
+        pgettext_lazy("menu section", "Service"),
+        (
+            Entry("activities", "activities:activity-list", _("Activities"), serves_and(VIEW_ACTIVITY)),
+            Entry("week", "activities:week", _("Week plan"), serves_and(VIEW_ACTIVITY)),
+            Entry("tasks", "activities:task-list", _("Tasks"), serves_and(VIEW_ACTIVITY)),
+        ),
+    ),
     Section(
         "marketing",
         pgettext_lazy("menu section", "Marketing"),
@@ -144,7 +169,7 @@ SETTINGS: tuple[Entry, ...] = (
     Entry(
         "company",
         "users:company-settings",
-        _("Company"),
+        _("Company settings"),
         perm("users.change_settings"),
         _("The company's name and whether people may register themselves."),
     ),
@@ -288,11 +313,18 @@ def menu_for(user, view_name: str = "") -> dict:
     active = section_of(view_name)
     sections = []
     for section in SECTIONS:
-        links = [link for e in section.entries if e.allowed(user) and (link := _link(e, view_name))]
+        entries = [e for e in section.entries if e.allowed(user)]
+        links = [link for e in entries if (link := _link(e, view_name))]
         if links:
-            sections.append(
-                {"key": section.key, "label": section.label, "links": links, "active": section.key == active}
-            )
+            namespaces = {e.url_name.partition(":")[0] for e in entries}
+            sections.append({"key": section.key, "label": section.label, "links": links, "namespaces": namespaces})
+    if active not in {s["key"] for s in sections} | {"home", "settings", "account"}:
+        # A page whose section this user does not see (activities for service staff): the shown
+        # section that holds pages of the same app.
+        namespace = view_name.partition(":")[0]
+        active = next((s["key"] for s in sections if namespace in s["namespaces"]), active)
+    for section in sections:
+        section["active"] = section["key"] == active
     settings_links = settings_for(user, view_name)
     return {
         "sections": sections,

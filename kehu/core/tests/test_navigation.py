@@ -16,7 +16,7 @@ SECTIONS_OF = {
     "gm": ["customers", "sales", "marketing", "analytics"],
     "manager1": ["customers", "sales", "marketing", "analytics"],
     "rep1": ["customers", "sales"],
-    "service1": ["customers", "sales"],
+    "service1": ["customers", "service"],
     "marketing1": ["customers", "sales", "marketing"],
 }
 SETTINGS_OF = {
@@ -46,10 +46,29 @@ def test_each_role_gets_its_settings_areas(team, username):
     assert [a["key"] for a in settings_for(getattr(team, username))] == SETTINGS_OF[username]
 
 
-def test_the_service_section_stays_hidden_while_it_holds_nothing(team):
-    assert [s for s in SECTIONS if s.key == "service"][0].entries == ()
-    for username in ROLES:
-        assert "service" not in [s["key"] for s in menu_for(getattr(team, username))["sections"]]
+def test_activities_sit_under_sales_for_sellers_and_under_service_for_service_staff(team):
+    def links(user, key):
+        section = next((s for s in menu_for(user)["sections"] if s["key"] == key), None)
+        return [link["key"] for link in section["links"]] if section else None
+
+    assert links(team.service1, "service") == ["activities", "week", "tasks"]
+    assert links(team.rep1, "service") is None
+    assert links(team.rep1, "sales")[-3:] == ["activities", "week", "tasks"]
+
+
+def test_a_service_user_on_an_activity_page_sees_the_service_section_lit(client, team):
+    client.force_login(team.service1)
+    response = client.get("/activities/week/")
+    assert response.context["menu"]["active"] == "service"
+    assert re.search(r'<li class="nav-item dropdown active" data-section="service"', response.content.decode())
+
+
+def test_a_section_without_entries_for_the_user_is_not_shown(team):
+    from kehu.users.models import User
+
+    nobody = User(username="x", role="no_such_role")
+    assert menu_for(nobody)["sections"] == [] and menu_for(nobody)["settings"] is False
+    assert {s.key for s in SECTIONS} == {"customers", "sales", "service", "marketing", "analytics"}
 
 
 @pytest.mark.parametrize("username", ROLES)
