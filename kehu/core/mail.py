@@ -7,6 +7,7 @@ stays failed until an administrator retries it from the outbox page. `retry_due_
 periodic job in kehu.core.tasks) picks up what is due.
 """
 
+import smtplib
 from datetime import timedelta
 
 from django.conf import settings
@@ -72,6 +73,19 @@ def _retry_delay(attempts: int) -> timedelta | None:
     return RETRY_DELAYS[attempts - 1] if 1 <= attempts <= len(RETRY_DELAYS) else None
 
 
+def describe_failure(exc: Exception) -> str:
+    """The server's answer as people read it ("550 5.7.1 Relaying denied"), else the error."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{code} {_text(message)} <{address}>" for address, (code, message) in exc.recipients.items())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _text(message) -> str:
+    return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+
+
 def mail_deliver(mail_id: int, now=None) -> str:
     """One delivery attempt; returns the mail's status afterwards ("" when it was not due or is
     being sent by another worker: the conditional UPDATE lets only one worker claim it)."""
@@ -90,7 +104,7 @@ def mail_deliver(mail_id: int, now=None) -> str:
         delay = _retry_delay(mail.attempts)
         OutboxMail.objects.filter(pk=mail_id).update(
             status=MailStatus.FAILED,
-            last_error=(f"{type(exc).__name__}: {exc}")[:ERROR_MAX_LENGTH],
+            last_error=describe_failure(exc)[:ERROR_MAX_LENGTH],
             next_attempt_at=now + delay if delay else None,
             updated_at=now,
         )

@@ -164,5 +164,27 @@ class OutboxMail(models.Model):
         return self.status == MailStatus.FAILED or self.is_stranded
 
     @property
+    def failure_reason(self) -> str:
+        """What the last error means, in words (the error itself is the server's own text)."""
+        error = self.last_error
+        if not error:
+            return ""
+        if error[:1] == "5":
+            return _("The mail server refused the mail.")
+        if error[:1] == "4":
+            return _("The mail server asked to try again later.")
+        if error.split(":", 1)[0] in {
+            "ConnectionRefusedError",
+            "TimeoutError",
+            "gaierror",
+            "SMTPServerDisconnected",
+            "OSError",
+            "ConnectionResetError",
+            "SSLError",
+        }:
+            return _("The mail server could not be reached.")
+        return _("Sending failed.")
+
+    @property
     def gave_up(self) -> bool:
         return self.status == MailStatus.FAILED and self.next_attempt_at is None

@@ -164,7 +164,7 @@ SETTINGS: tuple[Entry, ...] = (
         "users:invitation-list",
         _("Invitations"),
         perm("users.manage_users"),
-        _("Invite colleagues by mail; copy, resend or revoke pending invitation links."),
+        _("Invite colleagues by mail; copy, resend or withdraw pending invitation links."),
     ),
     Entry(
         "company",

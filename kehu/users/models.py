@@ -88,7 +88,7 @@ class InvitationState(models.TextChoices):
     PENDING = "pending", _("pending")
     EXPIRED = "expired", _("expired")
     ACCEPTED = "accepted", _("used")
-    REVOKED = "revoked", _("revoked")
+    REVOKED = "revoked", _("withdrawn")
     REPLACED = "replaced", _("replaced by a newer invitation")
 
 

@@ -317,7 +317,7 @@ def invitation_revoke(request, pk):
     else:
         messages.success(
             request,
-            _("The invitation to %(email)s is revoked; its link no longer works.") % {"email": invitation.email},
+            _("The invitation to %(email)s is withdrawn; its link no longer works.") % {"email": invitation.email},
         )
     return redirect("users:invitation-list")
 

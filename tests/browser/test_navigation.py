@@ -22,7 +22,13 @@ LANGUAGES = [
     ),
 ]
 WORDS = {
-    "en": {"customers": "Customers", "list": "Customer list", "map": "Map", "sales": "Sales", "board": "Opportunity board"},
+    "en": {
+        "customers": "Customers",
+        "list": "Customer list",
+        "map": "Map",
+        "sales": "Sales",
+        "board": "Opportunity board",
+    },
     "zh-hans": {"customers": "客户", "list": "客户列表", "map": "地图", "sales": "销售", "board": "商机看板"},
 }
 DESKTOP = {"viewport": {"width": 1366, "height": 768}}

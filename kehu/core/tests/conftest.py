@@ -14,6 +14,13 @@ class SwitchableHandler:
     def __init__(self):
         self.messages = []
         self.refuse = ""
+        self.unknown = set()  # recipients refused at RCPT TO
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.unknown:
+            return "550 5.1.1 User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse:

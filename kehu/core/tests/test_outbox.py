@@ -54,7 +54,8 @@ def test_a_refused_mail_is_failed_with_the_error_then_retried_and_sent(smtp, tea
     mail = _queue(django_capture_on_commit_callbacks, user=team.rep1)
     mail.refresh_from_db()
     assert (mail.status, mail.attempts) == (MailStatus.FAILED, 1)
-    assert "550" in mail.last_error and "Relaying denied" in mail.last_error
+    assert mail.last_error == "550 5.7.1 Relaying denied"
+    assert mail.failure_reason == "The mail server refused the mail."
     assert before + RETRY_DELAYS[0] <= mail.next_attempt_at <= timezone.now() + RETRY_DELAYS[0]
     assert smtp.messages == []
 
@@ -71,18 +72,28 @@ def test_a_refused_mail_is_failed_with_the_error_then_retried_and_sent(smtp, tea
     assert [str(m["To"]) for m in smtp.messages] == ["rep1@example.com"]
 
 
+def test_a_refused_recipient_is_named_in_the_error(smtp, team, django_capture_on_commit_callbacks):
+    smtp.unknown = {"gone@example.com"}
+    mail = _queue(django_capture_on_commit_callbacks, to="gone@example.com", user=team.rep1)
+    mail.refresh_from_db()
+    assert (mail.status, mail.last_error) == (MailStatus.FAILED, "550 5.1.1 User unknown <gone@example.com>")
+
+
 def test_a_server_that_is_down_is_recorded_and_retried(settings, team, django_capture_on_commit_callbacks):
     settings.MAILERS = smtp_mailers(free_port())  # nobody listens there
     mail = _queue(django_capture_on_commit_callbacks, user=team.rep1)
     mail.refresh_from_db()
     assert (mail.status, mail.attempts) == (MailStatus.FAILED, 1)
-    assert "ConnectionRefusedError" in mail.last_error
+    assert mail.last_error.startswith("ConnectionRefusedError: ")
+    assert mail.failure_reason == "The mail server could not be reached."
     assert mail.next_attempt_at is not None
 
 
 def test_backoff_is_1_5_30_minutes_2_and_12_hours_then_it_gives_up(smtp, team, django_capture_on_commit_callbacks):
     smtp.refuse = "451 4.3.0 Try again later"
     mail = _queue(django_capture_on_commit_callbacks, user=team.rep1)
+    mail.refresh_from_db()
+    assert mail.failure_reason == "The mail server asked to try again later."
     delays = []
     for _attempt in range(MAX_ATTEMPTS - 1):
         mail.refresh_from_db()

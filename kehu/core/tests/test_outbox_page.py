@@ -52,7 +52,8 @@ def test_the_failed_mail_shows_its_error_and_the_filter_keeps_only_failed(client
     client.force_login(team.admin)
     page = client.get(URL).content.decode()
     assert "nobody@example.com" in page and "rep2@example.com" in page
-    assert "Recipient address rejected" in page
+    assert ">550 5.1.1 &lt;nobody@example.com&gt;: Recipient address rejected</code>" in page
+    assert "The mail server refused the mail." in page
     failed = client.get(URL, {"status": "failed"}).content.decode()
     assert "nobody@example.com" in failed and "rep2@example.com" not in failed
     assert f'id="mail-{refused.pk}" data-status="failed"' in failed

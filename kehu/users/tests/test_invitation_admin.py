@@ -66,7 +66,7 @@ def test_the_copy_button_is_hidden_until_script_finds_a_clipboard(client, team, 
     client.force_login(team.admin)
     page = client.get("/accounts/invitations/").content.decode()
     assert re.search(r'<button class="btn btn-outline-primary copy-link" type="button" hidden', page)
-    assert "<details><summary>Copy link</summary>" in page
+    assert '<details class="w-100"><summary>Copy link</summary>' in page
 
 
 def test_the_list_reads_a_fixed_number_of_queries(client, team, invite, django_assert_max_num_queries):
