@@ -183,7 +183,7 @@ def _mailers(url: str) -> dict:
     """EMAIL_URL → MAILERS: smtp://user:pass@host:port, smtps://..., console:, file:/path."""
     parts = urlsplit(url)
     if parts.scheme == "console":
-        return {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+        return {"default": {"BACKEND": "kehu.core.console_mail.EmailBackend"}}
     if parts.scheme == "file":
         return {
             "default": {

@@ -1,4 +1,8 @@
+from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.models import MailStatus
 
 
 def apply_errors(form, exc: ValidationError, password_field: str | None = None) -> None:
@@ -20,3 +24,9 @@ def _is_password_error(exc: ValidationError) -> bool:
     return bool(
         codes & {"password_too_short", "password_too_common", "password_entirely_numeric", "password_too_similar"}
     )
+
+
+class OutboxFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All")), *MailStatus.choices])
+    to = forms.CharField(label=_("Recipient"), required=False, max_length=254)
+    before = forms.IntegerField(required=False, min_value=1, max_value=2**53, widget=forms.HiddenInput)

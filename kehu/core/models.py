@@ -1,5 +1,7 @@
 """Base models every domain builds on, and the audit trail (ACC-4)."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -101,3 +103,88 @@ class ScheduledJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# A queued mail normally goes out within seconds; after this long its delivery task was lost.
+MAIL_QUEUED_GRACE = timedelta(minutes=2)
+
+
+class MailStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    SENDING = "sending", _("sending")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+
+
+class OutboxMail(models.Model):
+    """Every mail Kehu sends (INT-2), written in the transaction that caused it and delivered by
+    the worker: queued → sending → sent, or failed with the server's answer and a next attempt
+    (see kehu.core.mail for the backoff); failed with no next attempt means Kehu gave up."""
+
+    to = models.TextField(_("to"))  # one address a line
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"))
+    template = models.CharField(_("template"), max_length=100, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=MailStatus.choices, default=MailStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("outgoing mail")
+        verbose_name_plural = _("mail outbox")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
+            models.Index(fields=["-created_at", "-id"], name="outbox_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"
+
+    @property
+    def recipients(self) -> list[str]:
+        return [a for a in (line.strip() for line in self.to.splitlines()) if a]
+
+    @property
+    def is_stranded(self) -> bool:
+        """Queued for longer than a delivery takes: its task was lost (the periodic job picks it up)."""
+        return (
+            self.status == MailStatus.QUEUED
+            and self.next_attempt_at is not None
+            and self.next_attempt_at <= timezone.now() - MAIL_QUEUED_GRACE
+        )
+
+    @property
+    def may_retry(self) -> bool:
+        return self.status == MailStatus.FAILED or self.is_stranded
+
+    @property
+    def failure_reason(self) -> str:
+        """What the last error means, in words (the error itself is the server's own text)."""
+        error = self.last_error
+        if not error:
+            return ""
+        if error[:1] == "5":
+            return _("The mail server refused the mail.")
+        if error[:1] == "4":
+            return _("The mail server asked to try again later.")
+        if error.split(":", 1)[0] in {
+            "ConnectionRefusedError",
+            "TimeoutError",
+            "gaierror",
+            "SMTPServerDisconnected",
+            "OSError",
+            "ConnectionResetError",
+            "SSLError",
+        }:
+            return _("The mail server could not be reached.")
+        return _("Sending failed.")
+
+    @property
+    def gave_up(self) -> bool:
+        return self.status == MailStatus.FAILED and self.next_attempt_at is None

@@ -14,3 +14,12 @@ def refresh_database_statistics() -> int:
     from kehu.core.dbstats import refresh_statistics
 
     return len(refresh_statistics())
+
+
+@periodic(every=timedelta(minutes=1))
+@task(queue_name="email")
+def retry_due_mail() -> int:
+    """Failed mails whose next attempt is due (and any whose delivery task was lost)."""
+    from kehu.core.mail import deliver_due
+
+    return deliver_due()

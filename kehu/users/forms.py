@@ -1,8 +1,8 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.mail import queue_email
 from kehu.core.models import AuditAction
 from kehu.users.models import CompanySettings, Department, User
 from kehu.users.roles import DataScope, Role
@@ -14,17 +14,6 @@ class LoginForm(AuthenticationForm):
         max_length=254,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
-
-
-class QueuedPasswordResetForm(PasswordResetForm):
-    """Django's reset form, but the mail goes out through the task queue after commit."""
-
-    def send_mail(
-        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
-    ):
-        user = context.get("user")
-        context = {**context, "user": user}
-        queue_email("users/email/password_reset", context, [to_email], getattr(user, "language", "") or None)
 
 
 class SetUpForm(forms.Form):
@@ -121,3 +110,16 @@ class AuditFilterForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("What is this token for?"), max_length=100, required=False)
+
+
+# Each language in its own words, as on the footer's switch.
+OWN_NAMES = {"zh-hans": "简体中文", "en": "English"}
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=[(code, OWN_NAMES.get(code, name)) for code, name in settings.LANGUAGES],
+        widget=forms.RadioSelect,
+        help_text=_("Pages and the mails Kehu sends you use this language, on every device you sign in from."),
+    )

@@ -84,8 +84,21 @@ class User(AbstractUser):
         return self.data_scope_override or role_scope(self.role)
 
 
+class InvitationState(models.TextChoices):
+    PENDING = "pending", _("pending")
+    EXPIRED = "expired", _("expired")
+    ACCEPTED = "accepted", _("used")
+    REVOKED = "revoked", _("withdrawn")
+    REPLACED = "replaced", _("replaced by a newer invitation")
+
+
 class Invitation(models.Model):
-    """An administrator invites staff by email; the link lets them set a password."""
+    """An administrator invites staff by email; the link lets them set a password.
+
+    The link's token is derived from `link_key` and the secret key (kehu.users.services), so an
+    administrator can copy the link later while the table alone never reveals it; only its
+    SHA-256 is looked up. Revoking, or inviting the same address again, ends the old link.
+    """
 
     email = models.EmailField(_("email"))
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
@@ -101,22 +114,56 @@ class Invitation(models.Model):
         related_name="+",
     )
     token_hash = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
+    link_key = models.CharField(max_length=64, blank=True, editable=False)
+    invited_by = models.ForeignKey(
+        User, verbose_name=_("invited by"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("invited at"), default=timezone.now)
+    last_sent_at = models.DateTimeField(_("last sent at"), null=True, blank=True)
+    times_sent = models.PositiveSmallIntegerField(_("times sent"), default=1)
+    expires_at = models.DateTimeField(_("expires at"))
     accepted_user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    accepted_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, verbose_name=_("revoked by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replaced_by = models.ForeignKey(
+        "self", verbose_name=_("replaced by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["email"], name="invitation_email_idx")]
 
     def __str__(self) -> str:
         return self.email
 
     @property
+    def state(self) -> str:
+        if self.accepted_user_id is not None or self.accepted_at is not None:
+            return InvitationState.ACCEPTED
+        if self.replaced_by_id is not None:
+            return InvitationState.REPLACED
+        if self.revoked_at is not None:
+            return InvitationState.REVOKED
+        if self.expires_at <= timezone.now():
+            return InvitationState.EXPIRED
+        return InvitationState.PENDING
+
+    def get_state_display(self) -> str:
+        return InvitationState(self.state).label
+
+    @property
     def is_usable(self) -> bool:
-        return self.accepted_user_id is None and self.expires_at > timezone.now()
+        return self.state == InvitationState.PENDING
+
+    @property
+    def is_open(self) -> bool:
+        """Not used and not withdrawn: it may still be resent (an expired one gets a new week)."""
+        return self.state in (InvitationState.PENDING, InvitationState.EXPIRED)
 
 
 def hash_token(raw: str) -> str:
@@ -163,3 +210,33 @@ class CompanySettings(models.Model):
     def load(cls) -> "CompanySettings":
         obj, _created = cls.objects.get_or_create(pk=1)
         return obj
+
+
+class ResetOutcome(models.TextChoices):
+    WAITING = "waiting", _("waiting")
+    SENT = "sent", _("mail queued")
+    UNKNOWN = "unknown", _("no active account with this email")
+    ADDRESS_LIMIT = "address_limit", _("too many mails to this address")
+    CLIENT_LIMIT = "client_limit", _("too many requests from this client")
+
+
+class PasswordResetRequest(models.Model):
+    """One "forgot password" request, for the limits per address and per client (kept a day).
+
+    The page answers the same whatever the outcome; the worker decides (kehu.users.tasks)."""
+
+    email = models.EmailField(max_length=254)
+    ip = models.GenericIPAddressField(unpack_ipv4=True)
+    at = models.DateTimeField(default=timezone.now)
+    protocol = models.CharField(max_length=5, default="https")
+    domain = models.CharField(max_length=255)
+    outcome = models.CharField(max_length=16, choices=ResetOutcome.choices, default=ResetOutcome.WAITING)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email", "at"], name="reset_email_at"),
+            models.Index(fields=["ip", "at"], name="reset_ip_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} {self.at:%Y-%m-%d %H:%M}"

@@ -77,6 +77,7 @@ ADMIN = frozenset(
     | {
         "users.manage_users",
         "users.change_settings",
+        "core.manage_mail",
         "pool.manage_pools",
         "leads.manage_rules",
         "sales.manage_pipelines",

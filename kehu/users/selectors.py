@@ -1,6 +1,9 @@
-from django.db.models import Q, QuerySet
+from datetime import timedelta
 
-from kehu.users.models import ApiToken, Department, User
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from kehu.users.models import ApiToken, Department, Invitation, User
 from kehu.users.roles import DataScope
 from kehu.users.scopes import scope_for
 
@@ -35,3 +38,32 @@ def scope_users_q(user: User) -> Q:
     if scope.kind == DataScope.ALL:
         return Q()
     return Q(pk__in=scope.owner_ids or (user.pk,))
+
+
+def invitations_open() -> QuerySet[Invitation]:
+    """Not used and not withdrawn: pending and expired ones (an expired one may be resent)."""
+    return (
+        Invitation.objects.filter(accepted_user__isnull=True, accepted_at__isnull=True, revoked_at__isnull=True)
+        .select_related("department", "invited_by", "manager")
+        .order_by("-created_at", "-id")
+    )
+
+
+def open_invitation_for(email: str | None) -> Invitation | None:
+    if not email:
+        return None
+    return invitations_open().filter(email__iexact=email.strip()).first()
+
+
+def invitations_recently_closed(days: int = 30, limit: int = 20) -> list[Invitation]:
+    """Used, revoked or replaced in the last `days`, newest first."""
+    since = timezone.now() - timedelta(days=days)
+    return list(
+        Invitation.objects.filter(Q(accepted_at__gte=since) | Q(revoked_at__gte=since))
+        .select_related("accepted_user", "revoked_by", "invited_by", "department")
+        .order_by("-id")[:limit]
+    )
+
+
+def invitations_replaced_by(invitation: Invitation) -> bool:
+    return Invitation.objects.filter(replaced_by=invitation).exists()

@@ -1,5 +1,6 @@
 """Every write to users, departments, invitations and tokens goes through here."""
 
+import base64
 import secrets
 from datetime import timedelta
 
@@ -7,14 +8,25 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.mail import queue_email
 from kehu.core.models import AuditAction
 from kehu.users import departures
-from kehu.users.models import ApiToken, CompanySettings, Department, Invitation, User, hash_token
+from kehu.users.models import (
+    ApiToken,
+    CompanySettings,
+    Department,
+    Invitation,
+    PasswordResetRequest,
+    ResetOutcome,
+    User,
+    hash_token,
+)
 from kehu.users.roles import Role
+from kehu.users.tasks import password_reset_send
 
 INVITATION_DAYS = 7
 USER_AUDIT_FIELDS = [
@@ -183,6 +195,48 @@ def department_update(*, department: Department, actor: User, name: str, parent:
     return department
 
 
+def _invitation_token(link_key: str) -> str:
+    """The link's token: an HMAC of the invitation's key under the secret key (see Invitation)."""
+    digest = salted_hmac("kehu.users.invitation", link_key, algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def invitation_link(invitation: Invitation, base_url: str) -> str | None:
+    """The link to copy; None for an invitation made before links could be shown again, or
+    after the secret key changed (resending makes a new one)."""
+    if not invitation.link_key:
+        return None
+    raw = _invitation_token(invitation.link_key)
+    if hash_token(raw) != invitation.token_hash:
+        return None
+    return f"{base_url.rstrip('/')}/accounts/invitation/{raw}/"
+
+
+def _new_link(invitation: Invitation) -> None:
+    invitation.link_key = secrets.token_urlsafe(32)
+    invitation.token_hash = hash_token(_invitation_token(invitation.link_key))
+
+
+def _invitation_mail(invitation: Invitation, *, actor: User, base_url: str) -> None:
+    queue_email(
+        "users/email/invitation",
+        {
+            "invitation": invitation,
+            "link": invitation_link(invitation, base_url),
+            "company": CompanySettings.load(),
+            "inviter": actor,
+            "days": INVITATION_DAYS,
+        },
+        [invitation.email],
+        actor.language or None,
+    )
+
+
+def _require_manage_users(actor: User) -> None:
+    if not actor.has_perm("users.manage_users"):
+        raise PermissionDenied
+
+
 @transaction.atomic
 def invitation_create(
     *,
@@ -193,40 +247,83 @@ def invitation_create(
     manager: User | None = None,
     base_url: str,
 ) -> Invitation:
-    """Invite a member of staff; the email carries a one-time link to set a password."""
-    if not actor.has_perm("users.manage_users"):
-        raise PermissionDenied
+    """Invite a member of staff; the email carries a one-time link to set a password.
+    Inviting an address again replaces the open invitation: its link stops working."""
+    _require_manage_users(actor)
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": _("A user with this email already exists.")})
-    raw = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
+    now = timezone.now()
+    invitation = Invitation(
         email=email,
         role=role,
         department=department,
         manager=manager,
-        token_hash=hash_token(raw),
         invited_by=actor,
-        expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+        created_at=now,
+        last_sent_at=now,
+        expires_at=now + timedelta(days=INVITATION_DAYS),
     )
-    company = CompanySettings.load()
-    queue_email(
-        "users/email/invitation",
-        {
-            "invitation": invitation,
-            "link": f"{base_url.rstrip('/')}/accounts/invitation/{raw}/",
-            "company": company,
-            "inviter": actor,
-            "days": INVITATION_DAYS,
-        },
-        [email],
-        actor.language or None,
+    _new_link(invitation)
+    invitation.save()
+    earlier = Invitation.objects.select_for_update().filter(
+        email__iexact=email, accepted_user__isnull=True, accepted_at__isnull=True, revoked_at__isnull=True
     )
+    for old in earlier.exclude(pk=invitation.pk):
+        old.revoked_at, old.revoked_by, old.replaced_by = now, actor, invitation
+        old.save(update_fields=["revoked_at", "revoked_by", "replaced_by"])
+        audit_record(
+            actor=actor, action=AuditAction.UPDATE, instance=old, changes={"replaced_by": [None, invitation.pk]}
+        )
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=invitation, changes={"role": [None, role]})
+    _invitation_mail(invitation, actor=actor, base_url=base_url)
+    return invitation
+
+
+def _open_invitation_locked(invitation: Invitation) -> Invitation:
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not locked.is_open:
+        raise ValidationError(_("This invitation has been used or withdrawn; invite the address again instead."))
+    return locked
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, actor: User, base_url: str) -> Invitation:
+    """Mail the same link again, valid for another week from now."""
+    _require_manage_users(actor)
+    invitation = _open_invitation_locked(invitation)
+    now = timezone.now()
+    if invitation_link(invitation, base_url) is None:
+        _new_link(invitation)  # an old invitation whose link cannot be shown again gets a new one
+    invitation.expires_at = now + timedelta(days=INVITATION_DAYS)
+    invitation.last_sent_at = now
+    invitation.times_sent += 1
+    invitation.save(update_fields=["expires_at", "last_sent_at", "times_sent", "link_key", "token_hash"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=invitation,
+        changes={"times_sent": [invitation.times_sent - 1, invitation.times_sent]},
+    )
+    _invitation_mail(invitation, actor=actor, base_url=base_url)
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
+    """Withdraw an invitation: its link says so from now on."""
+    _require_manage_users(actor)
+    invitation = _open_invitation_locked(invitation)
+    invitation.revoked_at, invitation.revoked_by = timezone.now(), actor
+    invitation.save(update_fields=["revoked_at", "revoked_by"])
+    audit_record(actor=actor, action=AuditAction.DELETE, instance=invitation)
     return invitation
 
 
 def invitation_by_token(raw: str) -> Invitation | None:
-    invitation = Invitation.objects.filter(token_hash=hash_token(raw)).first()
-    return invitation if invitation and invitation.is_usable else None
+    """The invitation a link belongs to, whatever its state (the page says why it cannot be used)."""
+    if not raw or len(raw) > 200:
+        return None
+    return Invitation.objects.select_related("accepted_user").filter(token_hash=hash_token(raw)).first()
 
 
 @transaction.atomic
@@ -249,8 +346,8 @@ def invitation_accept(
     validate_password(password, user)
     user.set_password(password)
     user.save()
-    invitation.accepted_user = user
-    invitation.save(update_fields=["accepted_user"])
+    invitation.accepted_user, invitation.accepted_at = user, timezone.now()
+    invitation.save(update_fields=["accepted_user", "accepted_at"])
     audit_record(actor=user, action=AuditAction.CREATE, instance=user)
     return user
 
@@ -298,3 +395,58 @@ def company_settings_update(*, actor: User, **fields) -> CompanySettings:
         actor=actor, action=AuditAction.UPDATE, instance=company, changes=diff(before, snapshot(company, list(fields)))
     )
     return company
+
+
+# Forgotten passwords: at most this many reset mails to one address an hour, and this many
+# requests from one client address an hour (an office behind one NAT address stays well below).
+RESET_MAILS_PER_ADDRESS = 3
+RESET_REQUESTS_PER_CLIENT = 20
+RESET_WINDOW = timedelta(hours=1)
+
+
+def password_reset_request(*, email: str, ip: str, protocol: str, domain: str) -> PasswordResetRequest:
+    """Record a "forgot password" request and leave the rest to the worker: the same work,
+    whether or not the address is known or over its limit, so the answer's timing tells nothing."""
+    with transaction.atomic():
+        request = PasswordResetRequest.objects.create(
+            email=email.strip()[:254], ip=ip, protocol=protocol, domain=domain[:255]
+        )
+        transaction.on_commit(lambda: password_reset_send.enqueue(request.pk))
+    return request
+
+
+@transaction.atomic
+def password_reset_process(request_id: int) -> str:
+    """Decide and queue the mail for one request; returns the outcome recorded."""
+    from django.contrib.auth.forms import PasswordResetForm
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    request = PasswordResetRequest.objects.select_for_update().filter(pk=request_id).first()
+    if request is None or request.outcome != ResetOutcome.WAITING:
+        return request.outcome if request else ""
+    since = request.at - RESET_WINDOW
+    earlier = PasswordResetRequest.objects.filter(at__gte=since, at__lte=request.at).exclude(pk=request.pk)
+    users = list(PasswordResetForm().get_users(request.email))
+    if earlier.filter(ip=request.ip).count() >= RESET_REQUESTS_PER_CLIENT:
+        outcome = ResetOutcome.CLIENT_LIMIT
+    elif earlier.filter(email__iexact=request.email, outcome=ResetOutcome.SENT).count() >= RESET_MAILS_PER_ADDRESS:
+        outcome = ResetOutcome.ADDRESS_LIMIT
+    elif not users:
+        outcome = ResetOutcome.UNKNOWN
+    else:
+        outcome = ResetOutcome.SENT
+        for user in users:
+            context = {
+                "user": user,
+                "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": default_token_generator.make_token(user),
+                "protocol": request.protocol,
+                "domain": request.domain,
+            }
+            queue_email("users/email/password_reset", context, [user.email], user.language or None)
+    request.outcome = outcome
+    request.save(update_fields=["outcome"])
+    PasswordResetRequest.objects.filter(at__lt=timezone.now() - timedelta(days=1)).delete()
+    return outcome

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
@@ -23,8 +24,8 @@ from kehu.users.forms import (
     DepartmentForm,
     InvitationAcceptForm,
     InviteForm,
+    LanguageForm,
     LoginForm,
-    QueuedPasswordResetForm,
     RegisterForm,
     SetUpForm,
     UserEditForm,
@@ -33,6 +34,11 @@ from kehu.users.models import ApiToken, CompanySettings, Department, User
 from kehu.users.roles import DataScope
 
 manage_users = permission_required("users.manage_users", raise_exception=True)
+
+
+def client_ip(request) -> str:
+    # Behind a proxy, Django's REMOTE_ADDR must be set from the proxy's header by the deployment.
+    return request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104 - an address, not a bind
 
 
 def _needs_set_up() -> bool:
@@ -59,9 +65,21 @@ class LoginView(auth_views.LoginView):
 
 @method_decorator(login_not_required, name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):
+    """Records the request and answers at once; the worker decides whether a mail goes out
+    (known address, within the limits), so the page and its timing never tell."""
+
     template_name = "users/password_reset.html"
-    form_class = QueuedPasswordResetForm
     success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form):
+        request = self.request
+        services.password_reset_request(
+            email=form.cleaned_data["email"],
+            ip=client_ip(request),
+            protocol="https" if request.is_secure() else "http",
+            domain=request.get_host(),
+        )
+        return redirect(self.success_url)
 
 
 @login_not_required
@@ -119,8 +137,15 @@ def register(request):
 @login_not_required
 def invitation_accept(request, token):
     invitation = services.invitation_by_token(token)
-    if invitation is None:
-        return render(request, "users/invitation_invalid.html", status=404)
+    if invitation is None or not invitation.is_usable:
+        # Said at once, before anyone fills in the form: unknown, used, withdrawn or expired.
+        state = invitation.state if invitation else "unknown"
+        return render(
+            request,
+            "users/invitation_invalid.html",
+            {"state": state, "invitation": invitation},
+            status=404 if invitation is None else 410,
+        )
     form = InvitationAcceptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -163,9 +188,23 @@ def set_language(request):
 
 
 def profile(request):
-    form = ApiTokenForm(request.POST or None)
+    """The signed-in user's account: details, language, password, calendar and API tokens."""
+    form = ApiTokenForm(request.POST if request.POST.get("action") != "language" else None)
+    language_form = LanguageForm(
+        request.POST if request.POST.get("action") == "language" else None,
+        initial={"language": request.user.language or request.LANGUAGE_CODE},
+    )
     new_token = None
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and request.POST.get("action") == "language":
+        if language_form.is_valid():
+            language = language_form.cleaned_data["language"]
+            services.user_set_language(user=request.user, language=language)
+            translation.activate(language)
+            response = redirect("users:profile")
+            response.set_cookie("django_language", language, samesite="Lax", max_age=365 * 24 * 3600)
+            messages.success(request, _("Language saved."))
+            return response
+    elif request.method == "POST" and form.is_valid():
         _token, new_token = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
         form = ApiTokenForm()
     return render(
@@ -173,6 +212,7 @@ def profile(request):
         "users/profile.html",
         {
             "form": form,
+            "language_form": language_form,
             "tokens": selectors.api_tokens_of(request.user),
             "new_token": new_token,
         },
@@ -207,7 +247,7 @@ def user_invite(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.invitation_create(
+            invitation = services.invitation_create(
                 email=d["email"],
                 role=d["role"],
                 department=d["department"],
@@ -218,9 +258,68 @@ def user_invite(request):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("Invitation sent to %(email)s.") % {"email": d["email"]})
-            return redirect("users:user-list")
-    return render(request, "users/invite.html", {"form": form, "nav_active": "users"})
+            message = _("The invitation to %(email)s is queued for sending.") % {"email": d["email"]}
+            if selectors.invitations_replaced_by(invitation):
+                message += " " + _("The earlier invitation's link no longer works.")
+            messages.success(request, message)
+            return redirect("users:invitation-list")
+    pending = selectors.open_invitation_for(form["email"].value()) if request.method == "POST" else None
+    return render(
+        request,
+        "users/invite.html",
+        {"form": form, "pending": pending, "days": services.INVITATION_DAYS, "nav_active": "users"},
+    )
+
+
+@manage_users
+def invitation_list(request):
+    """Open invitations (pending and expired) with their links, and the recently closed ones."""
+    base_url = request.build_absolute_uri("/")
+    open_ones = [
+        (invitation, services.invitation_link(invitation, base_url)) for invitation in selectors.invitations_open()
+    ]
+    return render(
+        request,
+        "users/invitation_list.html",
+        {"open": open_ones, "closed": selectors.invitations_recently_closed()},
+    )
+
+
+def _open_invitation_or_404(pk):
+    return get_object_or_404(selectors.invitations_open(), pk=pk)
+
+
+@manage_users
+@require_POST
+def invitation_resend(request, pk):
+    invitation = _open_invitation_or_404(pk)
+    try:
+        services.invitation_resend(invitation=invitation, actor=request.user, base_url=request.build_absolute_uri("/"))
+    except ValidationError as exc:  # used or revoked meanwhile
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("The invitation to %(email)s is queued for sending again; its link works for another %(days)s days.")
+            % {"email": invitation.email, "days": services.INVITATION_DAYS},
+        )
+    return redirect("users:invitation-list")
+
+
+@manage_users
+@require_POST
+def invitation_revoke(request, pk):
+    invitation = _open_invitation_or_404(pk)
+    try:
+        services.invitation_revoke(invitation=invitation, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("The invitation to %(email)s is withdrawn; its link no longer works.") % {"email": invitation.email},
+        )
+    return redirect("users:invitation-list")
 
 
 @manage_users

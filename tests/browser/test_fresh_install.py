@@ -47,14 +47,17 @@ def test_fresh_install_to_logged_visit(live_server, page, make_context, smtp_ser
     page.fill("#id_email", "rep@example.com")
     page.select_option("#id_role", label="Sales rep")
     page.get_by_role("button", name="Send invitation").click()
-    expect(page).to_have_url(f"{url}/accounts/users/")
-    expect(page.get_by_role("alert")).to_contain_text("Invitation sent to rep@example.com.")
+    expect(page).to_have_url(f"{url}/accounts/invitations/")
+    expect(page.get_by_role("alert")).to_contain_text("The invitation to rep@example.com is queued for sending.")
 
     mail = smtp_server.wait_for("rep@example.com")
     assert "杭州客户科技有限公司" in mail.subject
     links = [link for link in mail.links() if "/accounts/invitation/" in link]
     assert len(links) == 1, mail.body
     assert links[0].startswith(f"{url}/accounts/invitation/")
+    # The pending invitation is listed with the same link to copy.
+    page.locator("#invitations").get_by_text("Copy link").click()
+    expect(page.locator("#invitations input[readonly]")).to_have_value(links[0])
 
     # The rep opens the link in their own browser and chooses a username and password.
     rep_page = make_context().new_page()
@@ -73,7 +76,8 @@ def test_fresh_install_to_logged_visit(live_server, page, make_context, smtp_ser
     assert (rep.email, rep.role) == ("rep@example.com", "sales_rep")
 
     # New customer → its 360° page.
-    rep_page.locator("header.navbar").get_by_role("link", name="Customers").click()
+    rep_page.locator("header.navbar").get_by_role("button", name="Customers").click()
+    rep_page.locator("header.navbar").get_by_role("link", name="Customer list").click()
     rep_page.get_by_role("link", name="New customer").click()
     rep_page.fill("#id_name", CUSTOMER)
     rep_page.fill("#id_phone", "0571-88123456")
@@ -93,7 +97,8 @@ def test_fresh_install_to_logged_visit(live_server, page, make_context, smtp_ser
     expect(rep_page.locator("#contacts")).to_contain_text("采购部经理")
 
     # Search the list by a Chinese substring: htmx swaps the results, the page stays.
-    rep_page.locator("header.navbar").get_by_role("link", name="Customers").click()
+    rep_page.locator("header.navbar").get_by_role("button", name="Customers").click()
+    rep_page.locator("header.navbar").get_by_role("link", name="Customer list").click()
     expect(rep_page.locator("#results")).to_contain_text(CUSTOMER)
     _mark_page(rep_page)
     search = rep_page.locator("input[name=q]")

@@ -27,7 +27,8 @@ def test_customer_list_and_360_page_fit_a_phone(live_server, make_context):
     toggler.click()
     expect(menu).to_be_visible()
     expect(toggler).to_have_attribute("aria-expanded", "true")
-    expect(menu.get_by_role("link", name="Customers")).to_be_visible()
+    expect(menu.get_by_role("button", name="Customers")).to_be_visible()
+    menu.get_by_role("button", name="Sales").click()
     expect(menu.get_by_role("link", name="Activities")).to_be_visible()
 
     page.goto(f"{live_server.url}/customers/{featured.pk}/")

@@ -78,10 +78,13 @@ def test_accepting_signs_in_and_opens_the_dashboard(team, invite):
     assert guest.get("/").status_code == 200
 
 
-def test_used_link_no_longer_works(team, invite):
+def test_used_link_says_so_on_opening_it(team, invite):
     Client().post(invite, ACCEPT)
     response = Client().get(invite)
-    assert response.status_code == 404
+    assert response.status_code == 410
+    assert response.context["state"] == "accepted"
+    assert "This invitation has already been used." in response.content.decode()
+    assert "form" not in response.context
 
 
 def test_used_link_cannot_create_a_second_user(team, invite):
@@ -101,13 +104,16 @@ def test_expired_invitation_link_is_refused(team, mailoutbox, django_capture_on_
         invitation_create(email="old@example.com", role="sales_rep", actor=team.admin, base_url="http://testserver/")
     Invitation.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
     link = re.search(r"http://testserver(/accounts/invitation/[^/\s]+/)", mailoutbox[0].body).group(1)
-    assert Client().get(link).status_code == 404
-    assert Client().post(link, ACCEPT).status_code == 404
+    response = Client().get(link)
+    assert (response.status_code, response.context["state"]) == (410, "expired")
+    assert "This invitation has expired." in response.content.decode()
+    assert Client().post(link, ACCEPT).status_code == 410
     assert not User.objects.filter(username="wangfang").exists()
 
 
 def test_unknown_token_is_refused(team):
-    assert Client().get("/accounts/invitation/not-a-token/").status_code == 404
+    response = Client().get("/accounts/invitation/not-a-token/")
+    assert (response.status_code, response.context["state"]) == (404, "unknown")
 
 
 def test_inviting_a_known_email_is_refused_on_the_form(client, team, mailoutbox, django_capture_on_commit_callbacks):

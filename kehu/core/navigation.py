@@ -1,0 +1,334 @@
+"""The menu: sections (customers, sales, service, marketing, analytics) and one settings entry.
+
+Entries name their page by URL name and say who may open it with a predicate on the user, so
+this module imports no app above core. A section appears only when the user may open at least
+one of its entries; the settings entry only when at least one administrative page is open to
+them. Which section a page belongs to (for highlighting) is read from the URL name, so a page
+needs no code of its own to light up the right part of the menu.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+def perm(*names: str) -> Callable:
+    """Any of these permissions."""
+    return lambda user: any(user.has_perm(name) for name in names)
+
+
+def sees_everything(user) -> bool:
+    return getattr(user, "data_scope", "") == "all"
+
+
+def works_in_sales(user) -> bool:
+    return user.has_perm("leads.view_lead") or user.has_perm("sales.view_opportunity")
+
+
+VIEW_ACTIVITY = perm("activities.view_activity")
+
+
+def sells_and(allowed: Callable) -> Callable:
+    """Activities belong to sales for people who sell ..."""
+    return lambda user: works_in_sales(user) and allowed(user)
+
+
+def serves_and(allowed: Callable) -> Callable:
+    """... and to service for everyone else who keeps them (service staff)."""
+    return lambda user: not works_in_sales(user) and allowed(user)
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    url_name: str
+    label: str
+    allowed: Callable
+    description: str = ""
+    query: str = ""
+
+    @property
+    def href(self) -> str:
+        return reverse(self.url_name) + (f"?{self.query}" if self.query else "")
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: str
+    entries: tuple[Entry, ...] = field(default_factory=tuple)
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "customers",
+        pgettext_lazy("menu section", "Customers"),
+        (
+            Entry("customer-list", "customers:customer-list", _("Customer list"), perm("customers.view_customer")),
+            Entry("customer-map", "customers:customer-map", _("Map"), perm("customers.view_customer")),
+            Entry("pool", "pool:pool-list", _("Public pool"), perm("pool.claim_customer", "pool.assign_customer")),
+            Entry(
+                "classification",
+                "classification:suggestion-list",
+                _("Classification"),
+                perm("classification.decide_tier"),
+            ),
+            Entry(
+                "infoforms",
+                "collection:infoform-list",
+                _("Information forms"),
+                perm("collection.file_form", "collection.approve_form", "collection.archive_form"),
+            ),
+            Entry(
+                "transfer",
+                "integrations:home",
+                _("Import / export"),
+                perm("integrations.import_customers", "leads.import_leads", "customers.export_customer"),
+            ),
+            Entry("recycle-bin", "customers:recycle-bin", _("Recycle bin"), perm("customers.view_customer")),
+        ),
+    ),
+    Section(
+        "sales",
+        pgettext_lazy("menu section", "Sales"),
+        (
+            Entry("leads", "leads:lead-list", _("Leads"), perm("leads.view_lead")),
+            Entry("board", "sales:board", _("Opportunity board"), perm("sales.view_opportunity")),
+            Entry("opportunities", "sales:opportunity-list", _("Opportunity list"), perm("sales.view_opportunity")),
+            Entry("forecast", "sales:forecast", _("Forecast"), perm("sales.view_forecast")),
+            Entry("targets", "sales:targets", _("Targets"), perm("sales.set_targets")),
+            Entry("activities", "activities:activity-list", _("Activities"), sells_and(VIEW_ACTIVITY)),
+            Entry("week", "activities:week", _("Week plan"), sells_and(VIEW_ACTIVITY)),
+            Entry("tasks", "activities:task-list", _("Tasks"), sells_and(VIEW_ACTIVITY)),
+        ),
+    ),
+    # Service has no pages of its own yet: service staff find their visits, calls and promises here.
+    Section(
+        "service",
+        pgettext_lazy("menu section", "Service"),
+        (
+            Entry("activities", "activities:activity-list", _("Activities"), serves_and(VIEW_ACTIVITY)),
+            Entry("week", "activities:week", _("Week plan"), serves_and(VIEW_ACTIVITY)),
+            Entry("tasks", "activities:task-list", _("Tasks"), serves_and(VIEW_ACTIVITY)),
+        ),
+    ),
+    Section(
+        "marketing",
+        pgettext_lazy("menu section", "Marketing"),
+        (
+            Entry(
+                "lead-import",
+                "integrations:home",
+                _("Import leads"),
+                perm("leads.import_leads"),
+                query="target=leads",
+            ),
+            Entry("inquiry-form", "leads:inquiry", _("Web inquiry form"), perm("leads.import_leads")),
+        ),
+    ),
+    Section(
+        "analytics",
+        pgettext_lazy("menu section", "Analytics"),
+        (
+            Entry("forecast", "sales:forecast", _("Forecast"), perm("sales.view_forecast")),
+            Entry(
+                "time-report",
+                "classification:time-report",
+                _("Sales-time report"),
+                perm("classification.view_time_report"),
+            ),
+        ),
+    ),
+)
+
+
+def _may_change_classification(user) -> bool:
+    return user.has_perm("users.change_settings") or (
+        user.has_perm("classification.decide_tier") and sees_everything(user)
+    )
+
+
+SETTINGS: tuple[Entry, ...] = (
+    Entry(
+        "users",
+        "users:user-list",
+        _("Users and departments"),
+        perm("users.manage_users"),
+        _("Accounts, roles, departments and who reports to whom; approve self-registrations."),
+    ),
+    Entry(
+        "invitations",
+        "users:invitation-list",
+        _("Invitations"),
+        perm("users.manage_users"),
+        _("Invite colleagues by mail; copy, resend or withdraw pending invitation links."),
+    ),
+    Entry(
+        "company",
+        "users:company-settings",
+        _("Company settings"),
+        perm("users.change_settings"),
+        _("The company's name and whether people may register themselves."),
+    ),
+    Entry(
+        "pools",
+        "pool:pool-settings",
+        _("Public pools"),
+        perm("pool.manage_pools"),
+        _("When customers nobody follows up return to the public pool, and claim limits."),
+    ),
+    Entry(
+        "pipelines",
+        "sales:pipeline-settings",
+        _("Pipelines and stages"),
+        perm("sales.manage_pipelines"),
+        _("The sales pipelines, their stages and probabilities."),
+    ),
+    Entry(
+        "lead-rules",
+        "leads:lead-rules",
+        _("Lead rules"),
+        perm("leads.manage_rules"),
+        _("Assignment by region, first-response times and working hours."),
+    ),
+    Entry(
+        "classification-settings",
+        "classification:settings",
+        _("Classification rules"),
+        _may_change_classification,
+        _("Thresholds of the ABC ranking and how often tiers are reviewed."),
+    ),
+    Entry(
+        "routes",
+        "collection:route-list",
+        _("Information form routing"),
+        perm("collection.approve_form", "users.manage_users"),
+        _("Which manager reviews the information forms of each region."),
+    ),
+    Entry(
+        "working-days",
+        "collection:calendar",
+        _("Working days"),
+        perm("users.change_settings"),
+        _("Holidays and make-up working days that deadlines are counted in."),
+    ),
+    Entry(
+        "webhooks",
+        "webhooks:subscription-list",
+        _("Webhooks"),
+        perm("webhooks.manage_webhooks"),
+        _("Tell other systems about new leads and won or lost deals."),
+    ),
+    Entry(
+        "audit",
+        "users:audit-log",
+        _("Audit log"),
+        lambda user: user.has_perm("core.view_auditentry") and sees_everything(user),
+        _("Who created, changed, exported or deleted what, and when."),
+    ),
+    Entry(
+        "outbox",
+        "core:outbox",
+        _("Mail outbox"),
+        perm("core.manage_mail"),
+        _("Every mail Kehu sends: queued, sent or failed with the reason; retry failed ones."),
+    ),
+)
+
+# Pages that belong to a section other than their URL namespace says ("namespace:name" first,
+# then "namespace"); entries' own pages are added below.
+_ROUTE_SECTION = {
+    "workspace:home": "home",
+    "workspace": "customers",
+    "customers": "customers",
+    "pool": "customers",
+    "classification": "customers",
+    "collection": "customers",
+    "integrations": "customers",
+    "leads": "sales",
+    "sales": "sales",
+    "activities": "sales",
+    "webhooks": "settings",
+    "core": "settings",
+    "users:profile": "account",
+    "users:token-revoke": "account",
+    "users:user-invite": "settings",
+    "users:user-edit": "settings",
+    "users:user-approve": "settings",
+    "users:department-create": "settings",
+    "users:department-edit": "settings",
+    "users:invitation-resend": "settings",
+    "users:invitation-revoke": "settings",
+    "pool:pool-create": "settings",
+    "pool:pool-edit": "settings",
+    "sales:pipeline-edit": "settings",
+    "sales:stage-create": "settings",
+    "sales:stage-edit": "settings",
+    "sales:stage-shift": "settings",
+    "sales:stage-activate": "settings",
+    "sales:stage-delete": "settings",
+    "sales:stage-move-deals": "settings",
+    "collection:route-delete": "settings",
+    "collection:calendar-delete": "settings",
+    "sales:forecast": "analytics",
+    "classification:time-report": "analytics",
+}
+for _entry in SETTINGS:
+    _ROUTE_SECTION[_entry.url_name] = "settings"
+
+
+def section_of(view_name: str) -> str:
+    """The menu section a page (by its "namespace:name") belongs to; "" for none."""
+    if not view_name:
+        return ""
+    if view_name in _ROUTE_SECTION:
+        return _ROUTE_SECTION[view_name]
+    return _ROUTE_SECTION.get(view_name.partition(":")[0], "")
+
+
+def _link(entry: Entry, active_view: str) -> dict | None:
+    try:
+        href = entry.href
+    except NoReverseMatch:  # an app that is not installed
+        return None
+    return {
+        "key": entry.key,
+        "href": href,
+        "label": entry.label,
+        "description": entry.description,
+        "active": entry.url_name == active_view and not entry.query,
+    }
+
+
+def settings_for(user, active_view: str = "") -> list[dict]:
+    """The administrative pages this user may open."""
+    return [link for e in SETTINGS if e.allowed(user) and (link := _link(e, active_view))]
+
+
+def menu_for(user, view_name: str = "") -> dict:
+    """The sections with the entries this user may open, and which section is active."""
+    active = section_of(view_name)
+    sections = []
+    for section in SECTIONS:
+        entries = [e for e in section.entries if e.allowed(user)]
+        links = [link for e in entries if (link := _link(e, view_name))]
+        if links:
+            namespaces = {e.url_name.partition(":")[0] for e in entries}
+            sections.append({"key": section.key, "label": section.label, "links": links, "namespaces": namespaces})
+    if active not in {s["key"] for s in sections} | {"home", "settings", "account"}:
+        # A page whose section this user does not see (activities for service staff): the shown
+        # section that holds pages of the same app.
+        namespace = view_name.partition(":")[0]
+        active = next((s["key"] for s in sections if namespace in s["namespaces"]), active)
+    for section in sections:
+        section["active"] = section["key"] == active
+    settings_links = settings_for(user, view_name)
+    return {
+        "sections": sections,
+        "active": active,
+        "settings": bool(settings_links),
+        "settings_href": reverse("core:settings") if settings_links else "",
+    }
