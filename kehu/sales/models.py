@@ -23,6 +23,8 @@ class Pipeline(TimeStamped):
     # A deactivated pipeline keeps its deals but takes no new ones and leaves the board's menu.
     is_active = models.BooleanField(_("active"), default=True)
 
+    audit_labels = {"stage order": _("order of the stages")}
+
     class Meta:
         verbose_name = _("pipeline")
         verbose_name_plural = _("pipelines")
@@ -48,6 +50,8 @@ class Stage(models.Model):
     # A deactivated stage keeps its deals and history but no deal may move into it.
     is_active = models.BooleanField(_("active"), default=True)
 
+    audit_labels = {"deals moved": _("deals moved to another stage")}
+
     class Meta:
         verbose_name = _("stage")
         verbose_name_plural = _("stages")
@@ -62,6 +66,14 @@ class Stage(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.kind != StageKind.OPEN
+
+    @property
+    def menu_label(self) -> str:
+        """The name in stage menus; a won or lost stage says so unless its name already does."""
+        kind = str(self.get_kind_display())
+        if self.kind == StageKind.OPEN or kind in self.name:
+            return self.name
+        return _("%(name)s (%(kind)s)") % {"name": self.name, "kind": kind}
 
 
 class Opportunity(TimeStamped, SoftDeletable, Versioned):
