@@ -203,7 +203,8 @@ class Target(TimeStamped):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_level_display()} {self.month:%Y-%m} {self.amount}"
+        who = self.user or self.department or self.get_level_display()
+        return f"{who} · {self.month:%Y-%m} · {self.get_metric_display()}"
 
 
 class ForecastRow(models.Model):

@@ -125,7 +125,9 @@ def audit_record_types() -> list[tuple[str, str]]:
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.ModelChoiceField(label=_("By"), queryset=User.objects.order_by("username"), required=False)
+    actor = forms.ModelChoiceField(
+        label=_("By"), queryset=User.objects.order_by("username"), required=False, empty_label=_("Anyone")
+    )
     target_type = forms.ChoiceField(label=_("Record type"), required=False, choices=audit_record_types)
     action = forms.ChoiceField(
         label=_("Action"), required=False, choices=[("", _("All actions")), *AuditAction.choices]

@@ -132,7 +132,9 @@ def test_a_win_shows_in_the_forecast_in_the_same_request_cycle(client, team, cus
     f = forecast_for(team.manager1, rolling_period())
     assert f.team[THIS].won == Decimal("500000.00") and f.team[THIS].committed == Decimal("500000.00")
     page = client.get(reverse("sales:forecast")).content.decode()
-    team_row = page.split('id="forecast-team"')[1].split(f"<td>{THIS:%Y-%m}</td>")[1].split("</tr>")[0]
+    team_row = (
+        page.split('id="forecast-team"')[1].split(f'<td class="text-nowrap">{THIS:%Y-%m}</td>')[1].split("</tr>")[0]
+    )
     assert "500,000" in team_row
 
 
@@ -158,7 +160,7 @@ def test_rolling_window_and_calendar_years(client, team, customer_of, api_client
     assert '<option value="next12" selected>' in page
     page = client.get(reverse("sales:forecast") + f"?period={month(12).year}").content.decode()
     assert f'<option value="{month(12).year}" selected>' in page and f"{month(12).year}-01" in page
-    assert client.get(reverse("sales:forecast") + "?year=2030").content.decode().count("<td>2030-") == 12
+    assert client.get(reverse("sales:forecast") + "?year=2030").content.decode().count(">2030-") == 12
     assert client.get(reverse("sales:forecast") + "?period=9999-12-31").status_code == 200
 
     body = api_client(team.manager1).get("/api/v1/sales/forecast").json()
