@@ -134,7 +134,7 @@ def board(user: User, pipeline: Pipeline, *, cap: int = BOARD_CAP, owner_id: int
 
 
 def overdue_q(qs: QuerySet[Opportunity], today: date | None = None) -> QuerySet[Opportunity]:
-    """Open deals whose expected close date has passed (read along opp_forecast_idx)."""
+    """Open deals whose expected close date has passed (read from opp_forecast_cover_idx alone)."""
     return qs.filter(status=StageKind.OPEN, expected_close_on__lt=today or timezone.localdate())
 
 

@@ -249,3 +249,18 @@ def test_committed_amounts_are_called_queding_jine_in_chinese(client, team):
     assert "确定金额" in page and "承诺" not in page
     assert "未来 12 个月" in page
     assert Target.objects.count() == 0
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="EXPLAIN QUERY PLAN is SQLite's")
+def test_overdue_deals_are_counted_from_the_index_alone(team, customer_of):
+    from kehu.sales.selectors import overdue_deals
+
+    make_opportunity(customer_of(team.rep1), team.rep1, amount="1000", expected_close_on=month(-1))
+    for user in (team.gm, team.manager1):
+        with CaptureQueriesContext(connection) as ctx:
+            assert overdue_deals(user).count == 1
+        sql = next(q["sql"] for q in ctx.captured_queries if "sales_opportunity" in q["sql"])
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+            plan = " ".join(str(row) for row in cursor.fetchall())
+        assert "COVERING INDEX opp_forecast_cover_idx" in plan, plan
