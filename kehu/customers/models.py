@@ -111,6 +111,17 @@ class Customer(TimeStamped, SoftDeletable, Versioned):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    # What merges and the public pool write into the audit trail beside the fields
+    # (put into words by kehu.core.audit_display).
+    audit_labels = {
+        "merged_into": _("merged into"),
+        "merged_from": _("merged from"),
+        "moved": _("records moved"),
+        "rule": _("pool rule"),
+        "pool_exempt": _("kept out of the pool (until, reason)"),
+    }
+    audit_choices = {"rule": [("no_follow_up", _("no follow-up")), ("no_deal", _("no won deal"))]}
+
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")

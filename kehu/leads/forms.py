@@ -45,12 +45,24 @@ class LeadFilterForm(forms.Form):
 
 
 class DisqualifyForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Reason"), choices=DisqualifyReason.choices)
-    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+    reason = forms.ChoiceField(
+        label=_("Reason"), choices=DisqualifyReason.choices, widget=forms.Select(attrs={"aria-label": _("Reason")})
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=300,
+        widget=forms.TextInput(attrs={"placeholder": _("Note (optional)"), "aria-label": _("Note")}),
+    )
 
 
 class AssignForm(forms.Form):
-    owner = forms.ModelChoiceField(label=_("Assign to"), queryset=None)
+    owner = forms.ModelChoiceField(
+        label=_("Assign to"),
+        queryset=None,
+        empty_label=_("Assign to…"),
+        widget=forms.Select(attrs={"aria-label": _("Assign to")}),
+    )
 
     def __init__(self, *args, users=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -507,17 +507,17 @@ class LeadPlan(ImportPlan):
         inserter.insert({name: getattr(lead, name) for name in columns} for lead in leads)
         updated = self._write_updates(now, covered, model)
 
-        summary = (_("Imported from %(file)s") % {"file": self.job.file_name})[:300]
         events = []
-        # One label per source, not a translation lookup per lead.
-        created = {source: f"{LeadSource(source).label} · {summary}" for source in due}
+        file_name = self.job.file_name[:200]
         for lead in leads:
-            events.append(self._event(lead.pk, LeadEventKind.CREATED, created[lead.source], now))
+            data = {"source": lead.source, "file": file_name}
+            events.append(self._event(lead.pk, LeadEventKind.CREATED, "", now, data))
             if lead.owner_id:
                 events.append(self._event(lead.pk, LeadEventKind.ASSIGNED, str(lead.owner), now))
         for lead in updated:
             if lead.pk in self.changes:
-                events.append(self._event(lead.pk, LeadEventKind.CHANGED, ", ".join(self.changes[lead.pk]), now))
+                data = {"fields": list(self.changes[lead.pk])}
+                events.append(self._event(lead.pk, LeadEventKind.CHANGED, "", now, data))
             if lead.pk in self.reassigned:
                 events.append(self._event(lead.pk, LeadEventKind.ASSIGNED, str(self.reassigned[lead.pk]), now))
         Inserter(LeadEvent).insert(events)
@@ -577,8 +577,15 @@ class LeadPlan(ImportPlan):
         )
         return updated
 
-    def _event(self, lead_id: int, kind: str, summary: str, now) -> dict:
-        return {"lead_id": lead_id, "kind": kind, "actor_id": self.actor.pk, "summary": summary[:300], "at": now}
+    def _event(self, lead_id: int, kind: str, summary: str, now, data: dict | None = None) -> dict:
+        return {
+            "lead_id": lead_id,
+            "kind": kind,
+            "actor_id": self.actor.pk,
+            "summary": summary[:300],
+            "data": data or {},
+            "at": now,
+        }
 
     def _audit(self, action: str, lead: Lead, changes: dict, now) -> dict:
         return {

@@ -154,6 +154,9 @@ class LeadEvent(models.Model):
     kind = models.CharField(max_length=20, choices=LeadEventKind.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     summary = models.CharField(max_length=300, blank=True)
+    # What the line says in codes (statuses, a source, field names), put into words when it is read,
+    # in the reader's language: {"from": "new", "to": "contacted"}, {"source": …}, {"fields": […]}.
+    data = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -65,9 +65,15 @@ class LeadTransitionError(ValidationError):
         self.conflict_code = code
 
 
-def _event(lead: Lead, kind: str, actor, summary: str = "") -> None:
+def _event(lead: Lead, kind: str, actor, summary: str = "", data: dict | None = None) -> None:
+    """One line of the lead's history: free text in `summary`, codes in `data` (kehu.leads.history
+    puts them into the reader's words)."""
     LeadEvent.objects.create(
-        lead=lead, kind=kind, actor=actor if getattr(actor, "pk", None) else None, summary=summary[:300]
+        lead=lead,
+        kind=kind,
+        actor=actor if getattr(actor, "pk", None) else None,
+        summary=summary[:300],
+        data=data or {},
     )
 
 
@@ -242,7 +248,7 @@ def lead_create(*, actor: User | None, auto_assign: bool = False, **fields) -> L
         lead.owner = assignee_for(lead.region)
     lead.sla_due_at = sla_due(lead.source, lead.created_at)
     lead.save()
-    _event(lead, LeadEventKind.CREATED, actor, lead.get_source_display())
+    _event(lead, LeadEventKind.CREATED, actor, data={"source": lead.source})
     if lead.owner_id:
         _event(lead, LeadEventKind.ASSIGNED, actor, str(lead.owner))
     lead_rescore(lead)
@@ -305,7 +311,7 @@ def lead_update(*, lead: Lead, actor: User, expected_version: int, **fields) -> 
     update_versioned(lead, expected_version=expected_version, fields=written)
     changes = diff(before, snapshot(lead, EDITABLE))
     if changes:
-        _event(lead, LeadEventKind.CHANGED, actor, ", ".join(changes))
+        _event(lead, LeadEventKind.CHANGED, actor, data={"fields": list(changes)})
         audit_record(actor=actor, action=AuditAction.UPDATE, instance=lead, changes=changes)
     lead_rescore(lead)
     return lead
@@ -358,7 +364,7 @@ def lead_transition(
         fields.append("first_responded_at")
         _event(lead, LeadEventKind.RESPONDED, actor)
     update_versioned(lead, expected_version=current.version, fields=fields)
-    _event(lead, LeadEventKind.STATUS, actor, f"{before} → {to_status}")
+    _event(lead, LeadEventKind.STATUS, actor, data={"from": before, "to": str(to_status)})
     audit_record(actor=actor, action=AuditAction.UPDATE, instance=lead, changes={"status": [before, to_status]})
     if not _internal:
         lead_rescore(lead)
@@ -468,7 +474,7 @@ def lead_convert(
         is_primary=not customer.contacts.exclude(pk__isnull=True).exists(),
     )
     history = [
-        {"at": e.at.isoformat(), "kind": e.kind, "summary": e.summary, "actor_id": e.actor_id}
+        {"at": e.at.isoformat(), "kind": e.kind, "summary": e.summary, "data": e.data, "actor_id": e.actor_id}
         for e in LeadEvent.objects.filter(lead=lead).order_by("at", "id")
     ]
     opportunity = _opportunity_create(

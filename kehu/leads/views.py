@@ -15,6 +15,7 @@ from kehu.core.forms import apply_errors
 from kehu.customers.selectors import customer_qs_visible_to
 from kehu.customers.services import DuplicateCustomerError
 from kehu.leads import forms, scoring, selectors, services, settings_selectors
+from kehu.leads.history import lead_history
 from kehu.leads.models import LeadSource
 from kehu.users.models import User
 from kehu.users.selectors import scope_users_q
@@ -79,7 +80,7 @@ def lead_detail(request, pk):
         "leads/lead_detail.html",
         {
             "lead": lead,
-            "events": selectors.lead_events(lead),
+            "history": lead_history(selectors.lead_events(lead)),
             "reasons": [scoring.reason_text(r) for r in lead.score_reasons],
             "disqualify_form": forms.DisqualifyForm(),
             "assign_form": forms.AssignForm(users=_assignable(user)) if user.has_perm("leads.assign_lead") else None,

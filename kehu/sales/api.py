@@ -13,7 +13,7 @@ from kehu.core.api import Day, Id, Page, Text
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.customers.selectors import customer_get
 from kehu.sales import selectors, services, settings_selectors, settings_services
-from kehu.sales.forecast import forecast_for
+from kehu.sales.forecast import forecast_for, rolling_period, year_period
 from kehu.sales.models import Pipeline, Stage
 from kehu.sales.recommend import recommend
 from kehu.users.models import Department, User
@@ -546,11 +546,19 @@ class RepForecastOut(Schema):
     months: list[MonthOut]
 
 
+class OverdueOut(Schema):
+    count: int
+    amount: Decimal
+
+
 class ForecastOut(Schema):
-    year: int
+    year: int | None = Field(description="The calendar year shown; null for the rolling twelve months.")
+    start: date
+    end: date
     refreshed_at: datetime | None
     team: list[MonthOut]
     reps: list[RepForecastOut]
+    overdue: OverdueOut = Field(description="Open deals in your scope whose expected close date has passed.")
 
 
 def _months(cells: dict) -> list[dict]:
@@ -568,16 +576,22 @@ def _months(cells: dict) -> list[dict]:
 
 
 @router.get("/forecast", response=ForecastOut)
-def forecast(request, year: Annotated[int, Field(ge=2000, le=2100)]):
-    """Your team's forecast by month (CNY), from the sums recomputed every 15 minutes, against the targets."""
+def forecast(request, year: Annotated[int | None, Field(ge=2000, le=2100)] = None):
+    """Your team's forecast by month (CNY) against the targets: a calendar `year`, or without it this
+    month and the next eleven. Only people who own deals in those months or have a target in them
+    are listed. The sums follow each change to a deal as soon as it is saved."""
     if not request.user.has_perm("sales.view_forecast"):
         raise PermissionDenied
-    f = forecast_for(request.user, year)
+    f = forecast_for(request.user, year_period(year) if year else rolling_period())
+    overdue = selectors.overdue_deals(request.user)
     return {
         "year": year,
+        "start": f.months[0],
+        "end": f.months[-1],
         "refreshed_at": f.refreshed_at,
         "team": _months(f.team),
         "reps": [{"user_id": u.pk, "username": u.username, "months": _months(cells)} for u, cells, _t in f.reps],
+        "overdue": {"count": overdue.count, "amount": overdue.amount},
     }
 
 

@@ -44,8 +44,22 @@ class OpportunityForm(forms.ModelForm):
             self.fields["owner"].initial = user.pk
 
 
+class StageChoiceField(forms.ModelChoiceField):
+    """A stage menu: names, with won or lost said where the name does not say it."""
+
+    def label_from_instance(self, obj):
+        return obj.menu_label
+
+
+class PipelineStageChoiceField(forms.ModelChoiceField):
+    """Stages of every pipeline in one menu: each named with its pipeline."""
+
+    def label_from_instance(self, obj):
+        return f"{obj.pipeline.name} · {obj.menu_label}"
+
+
 class MoveForm(forms.Form):
-    stage = forms.ModelChoiceField(queryset=Stage.objects.none(), label=_("Stage"))
+    stage = StageChoiceField(queryset=Stage.objects.none(), label=_("Stage"))
     reason = forms.CharField(label=_("Won / lost reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -55,11 +69,26 @@ class MoveForm(forms.Form):
 
 
 class OpportunityFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("Deal or customer name"), "type": "search"}),
+    )
     pipeline = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    stage = forms.ModelChoiceField(queryset=Stage.objects.select_related("pipeline"), required=False, label=_("Stage"))
+    stage = PipelineStageChoiceField(
+        queryset=Stage.objects.select_related("pipeline").order_by(
+            "-pipeline__is_default", "pipeline__name", "order", "id"
+        ),
+        required=False,
+        label=_("Stage"),
+        empty_label=_("Any stage"),
+    )
     status = forms.ChoiceField(choices=[("", _("Any status")), *StageKind.choices], required=False, label=_("Status"))
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label=_("Owner"))
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label=_("Owner"), empty_label=_("Any owner")
+    )
+    overdue = forms.BooleanField(required=False, label=_("Past their close date"))
     sort = forms.ChoiceField(choices=SORTS, required=False, label=_("Sort"))
 
     def __init__(self, *args, user, **kwargs):
@@ -114,7 +143,7 @@ class StageForm(forms.Form):
 
 
 class StageMoveDealsForm(forms.Form):
-    to_stage = forms.ModelChoiceField(queryset=Stage.objects.none(), label=_("Move all its deals to"))
+    to_stage = StageChoiceField(queryset=Stage.objects.none(), label=_("Move all its deals to"))
     reason = forms.CharField(
         label=_("Won / lost reason (when moving to a won or lost stage)"), required=False, max_length=2000
     )

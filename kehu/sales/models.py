@@ -23,6 +23,8 @@ class Pipeline(TimeStamped):
     # A deactivated pipeline keeps its deals but takes no new ones and leaves the board's menu.
     is_active = models.BooleanField(_("active"), default=True)
 
+    audit_labels = {"stage order": _("order of the stages")}
+
     class Meta:
         verbose_name = _("pipeline")
         verbose_name_plural = _("pipelines")
@@ -48,6 +50,8 @@ class Stage(models.Model):
     # A deactivated stage keeps its deals and history but no deal may move into it.
     is_active = models.BooleanField(_("active"), default=True)
 
+    audit_labels = {"deals moved": _("deals moved to another stage")}
+
     class Meta:
         verbose_name = _("stage")
         verbose_name_plural = _("stages")
@@ -62,6 +66,14 @@ class Stage(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.kind != StageKind.OPEN
+
+    @property
+    def menu_label(self) -> str:
+        """The name in stage menus; a won or lost stage says so unless its name already does."""
+        kind = str(self.get_kind_display())
+        if self.kind == StageKind.OPEN or kind in self.name:
+            return self.name
+        return _("%(name)s (%(kind)s)") % {"name": self.name, "kind": kind}
 
 
 class Opportunity(TimeStamped, SoftDeletable, Versioned):
@@ -106,8 +118,11 @@ class Opportunity(TimeStamped, SoftDeletable, Versioned):
             models.Index(fields=["-updated_at", "-id"], name="opp_updated_idx"),
             models.Index(fields=["status", "-amount", "id"], name="opp_status_amount_idx"),
             models.Index(fields=["customer", "status"], name="opp_customer_idx"),
-            # Forecast: by month of expected / actual close.
-            models.Index(fields=["status", "expected_close_on", "owner"], name="opp_forecast_idx"),
+            # Forecast: by month of expected / actual close. Amount and deleted_at make it covering for
+            # the count and sum of open deals past their close date (read on every forecast page).
+            models.Index(
+                fields=["status", "expected_close_on", "owner", "amount", "deleted_at"], name="opp_forecast_cover_idx"
+            ),
             models.Index(fields=["status", "closed_at", "owner"], name="opp_closed_idx"),
         ]
 
@@ -191,7 +206,8 @@ class Target(TimeStamped):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_level_display()} {self.month:%Y-%m} {self.amount}"
+        who = self.user or self.department or self.get_level_display()
+        return f"{who} · {self.month:%Y-%m} · {self.get_metric_display()}"
 
 
 class ForecastRow(models.Model):

@@ -1,10 +1,12 @@
 """Every read of opportunities, pipelines, targets and the forecast."""
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
+from django.utils import timezone
 
 from kehu.sales.models import Opportunity, Pipeline, Stage, StageKind
 from kehu.users.models import User
@@ -82,18 +84,45 @@ class Column:
         return max(0, self.count - len(self.cards))
 
 
+def _board_qs(user: User, pipeline: Pipeline, owner_id: int | None = None) -> QuerySet[Opportunity]:
+    qs = opportunity_qs_visible_to(user).filter(pipeline=pipeline, status=StageKind.OPEN)
+    return qs.filter(owner_id=owner_id) if owner_id else qs
+
+
+def _column_totals(qs: QuerySet[Opportunity], stage_ids=None) -> dict[int, dict]:
+    """{stage id: {"n", "total"}} of open deals, read from opp_board_sums_idx alone."""
+    if stage_ids is not None:
+        qs = qs.filter(stage_id__in=stage_ids)
+    return {
+        row["stage_id"]: row for row in qs.order_by().values("stage_id").annotate(n=Count("id"), total=Sum("amount"))
+    }
+
+
+def board_columns(user: User, pipeline: Pipeline, stages: list[Stage], *, owner_id: int | None = None) -> list[Column]:
+    """The headers of some columns of one pipeline (count and sum, no cards): what a move changes.
+    One query, the same the board reads its sums with."""
+    if not stages:
+        return []
+    totals = _column_totals(_board_qs(user, pipeline, owner_id), [s.pk for s in stages])
+    return [
+        Column(
+            stage=s,
+            cards=[],
+            count=totals.get(s.pk, {}).get("n", 0),
+            amount=totals.get(s.pk, {}).get("total") or Decimal("0"),
+        )
+        for s in stages
+    ]
+
+
 def board(user: User, pipeline: Pipeline, *, cap: int = BOARD_CAP, owner_id: int | None = None) -> list[Column]:
     """Columns of a pipeline's stages; each holds up to `cap` open cards in scope, biggest first,
     and the column's full count and sum. Two queries plus one per open stage, whatever the data:
     the sums read only the board index (pipeline, status, stage, owner, amount) and each column
     walks the (stage, -amount, id) index and stops at `cap` cards."""
     stages = stages_of(pipeline)
-    qs = opportunity_qs_visible_to(user).filter(pipeline=pipeline, status=StageKind.OPEN)
-    if owner_id:
-        qs = qs.filter(owner_id=owner_id)
-    totals = {
-        row["stage_id"]: row for row in qs.order_by().values("stage_id").annotate(n=Count("id"), total=Sum("amount"))
-    }
+    qs = _board_qs(user, pipeline, owner_id)
+    totals = _column_totals(qs)
     columns = []
     for s in stages:
         total = totals.get(s.pk, {})
@@ -104,6 +133,23 @@ def board(user: User, pipeline: Pipeline, *, cap: int = BOARD_CAP, owner_id: int
     return columns
 
 
+def overdue_q(qs: QuerySet[Opportunity], today: date | None = None) -> QuerySet[Opportunity]:
+    """Open deals whose expected close date has passed (read from opp_forecast_cover_idx alone)."""
+    return qs.filter(status=StageKind.OPEN, expected_close_on__lt=today or timezone.localdate())
+
+
+@dataclass(frozen=True)
+class OverdueDeals:
+    count: int
+    amount: Decimal
+
+
+def overdue_deals(user: User, today: date | None = None) -> OverdueDeals:
+    """How many open deals in the user's scope are past their close date, and what they are worth."""
+    row = overdue_q(opportunity_qs_visible_to(user), today).aggregate(n=Count("id"), total=Sum("amount"))
+    return OverdueDeals(count=row["n"] or 0, amount=Decimal(row["total"] or 0).quantize(Decimal("0.01")))
+
+
 @dataclass(frozen=True)
 class OpportunityFilters:
     q: str = ""
@@ -111,6 +157,7 @@ class OpportunityFilters:
     stage: Stage | None = None
     status: str = ""
     owner: User | None = None
+    overdue: bool = False
     sort: str = "-updated"
 
 
@@ -126,6 +173,8 @@ def opportunity_list(user: User, filters: OpportunityFilters) -> QuerySet[Opport
         qs = qs.filter(status=filters.status)
     if filters.owner:
         qs = qs.filter(owner=filters.owner)
+    if filters.overdue:
+        qs = overdue_q(qs)
     return qs.select_related(*LIST_COLUMNS).order_by(*SORT_ORDER.get(filters.sort, SORT_ORDER["-updated"]))
 
 

@@ -18,6 +18,7 @@ from kehu.core.versioning import update_versioned
 from kehu.customers.models import Customer, TimelineKind
 from kehu.customers.services import timeline_append
 from kehu.sales.defaults import seed_pipelines
+from kehu.sales.forecast import forecast_cells, forecast_touch
 from kehu.sales.models import Opportunity, Pipeline, Stage, StageChange, StageKind, Target, TargetLevel
 from kehu.users.models import User
 from kehu.users.scopes import is_in_team_of
@@ -164,6 +165,7 @@ def opportunity_create(
     )
     opportunity_clean(opportunity)
     opportunity.save()
+    forecast_touch(forecast_cells(opportunity))
     StageChange.objects.create(opportunity=opportunity, from_stage=None, to_stage=stage, at=now, by=actor)
     timeline_append(
         customer_id=customer.pk,
@@ -187,6 +189,7 @@ def opportunity_update(*, opportunity: Opportunity, actor: User, expected_versio
     """Change the deal's own fields (not its stage: that is opportunity_move)."""
     _check_in_scope(actor, opportunity, "sales.change_opportunity")
     before = snapshot(opportunity, AUDITED_FIELDS)
+    cells = forecast_cells(opportunity)
     old_owner_id = opportunity.owner_id
     for name, value in fields.items():
         if name not in OPPORTUNITY_FIELDS:
@@ -199,6 +202,7 @@ def opportunity_update(*, opportunity: Opportunity, actor: User, expected_versio
     if not changes:
         return opportunity
     update_versioned(opportunity, expected_version=expected_version, fields=list(fields))
+    forecast_touch(cells | forecast_cells(opportunity))
     audit_record(actor=actor, action=AuditAction.UPDATE, instance=opportunity, changes=changes)
     return opportunity
 
@@ -230,6 +234,7 @@ def opportunity_move(
     previous = opportunity.stage
     time_in_previous = now - opportunity.stage_entered_at if opportunity.stage_entered_at else None
     before = snapshot(opportunity, AUDITED_FIELDS)
+    cells = forecast_cells(opportunity)
     opportunity.stage = stage
     opportunity.status = stage.kind
     opportunity.probability = stage.probability
@@ -245,6 +250,8 @@ def opportunity_move(
         expected_version=expected_version,
         fields=["stage", "status", "probability", "stage_entered_at", "closed_at", "close_reason"],
     )
+    # A win or a loss shows in the forecast as soon as it is committed, not at the next refresh.
+    forecast_touch(cells | forecast_cells(opportunity))
     StageChange.objects.create(
         opportunity=opportunity,
         from_stage=previous,
@@ -290,8 +297,10 @@ def opportunity_assign(*, opportunity: Opportunity, owner: User, actor: User) ->
     if owner.pk == opportunity.owner_id:
         return opportunity
     before = snapshot(opportunity, ["owner"])
+    cells = forecast_cells(opportunity)
     opportunity.owner = owner
     update_versioned(opportunity, expected_version=opportunity.version, fields=["owner"])
+    forecast_touch(cells | forecast_cells(opportunity))
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -311,14 +320,14 @@ def opportunity_delete(*, opportunity: Opportunity, actor: User) -> None:
     )
     if not updated:
         return
+    forecast_touch(forecast_cells(opportunity))
     opportunity.deleted_at, opportunity.deleted_by = now, actor
     audit_record(actor=actor, action=AuditAction.DELETE, instance=opportunity)
 
 
 @transaction.atomic
 def opportunity_restore(*, opportunity: Opportunity, actor: User) -> None:
-    """Back from the recycle bin onto the board, with its stage history (the forecast follows at
-    its next refresh)."""
+    """Back from the recycle bin onto the board and into the forecast, with its stage history."""
     _check_in_scope(actor, opportunity, "sales.delete_opportunity")
     if opportunity.customer.deleted_at is not None:
         raise ValidationError(
@@ -331,6 +340,7 @@ def opportunity_restore(*, opportunity: Opportunity, actor: User) -> None:
     )
     if restored:
         opportunity.deleted_at = opportunity.deleted_by = None
+        forecast_touch(forecast_cells(opportunity))
         audit_record(actor=actor, action=AuditAction.RESTORE, instance=opportunity)
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
+from kehu.sales.forecast import forecast_batch
 from kehu.sales.models import Opportunity, Pipeline, Stage, StageKind, Target, TargetLevel
 from kehu.sales.services import opportunity_move
 from kehu.sales.settings_selectors import KIND_LABELS, missing_kinds, stage_usage
@@ -197,6 +198,7 @@ def stage_reorder(*, actor: User, pipeline: Pipeline, stage_ids: list[int]) -> l
     if len(stage_ids) != len(set(stage_ids)) or set(stage_ids) != set(stages):
         raise ValidationError({"stage_ids": _("List every stage of this pipeline once.")})
     before = [s.pk for s in sorted(stages.values(), key=lambda s: (s.order, s.pk))]
+    names = {pk: s.name for pk, s in stages.items()}
     changed = []
     for position, pk in enumerate(stage_ids, start=1):
         if stages[pk].order != position:
@@ -209,7 +211,7 @@ def stage_reorder(*, actor: User, pipeline: Pipeline, stage_ids: list[int]) -> l
             actor=actor,
             action=AuditAction.UPDATE,
             instance=pipeline,
-            changes={"stage order": [before, list(stage_ids)]},
+            changes={"stage order": [[names[pk] for pk in before], [names[pk] for pk in stage_ids]]},
         )
     return [stages[pk] for pk in stage_ids]
 
@@ -245,14 +247,15 @@ def stage_move_deals(*, actor: User, stage: Stage, to_stage: Stage, reason: str 
     )
     if to_stage.kind != StageKind.OPEN and not reason and any(not d.close_reason for d in deals):
         raise ValidationError({"reason": _("Say why these deals are won or lost.")})
-    for deal in deals:
-        opportunity_move(
-            opportunity=deal,
-            stage=to_stage,
-            actor=actor,
-            reason=reason or deal.close_reason,
-            expected_version=deal.version,
-        )
+    with forecast_batch():
+        for deal in deals:
+            opportunity_move(
+                opportunity=deal,
+                stage=to_stage,
+                actor=actor,
+                reason=reason or deal.close_reason,
+                expected_version=deal.version,
+            )
     if deals:
         audit_record(
             actor=actor,

@@ -8,12 +8,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from kehu.core.forms import apply_errors
 from kehu.customers.selectors import customer_get
 from kehu.sales import selectors, services, settings_selectors, settings_services
-from kehu.sales.forecast import forecast_for
+from kehu.sales.forecast import forecast_for, period_from
 from kehu.sales.forms import MoveForm, OpportunityFilterForm, OpportunityForm, TargetForm
 from kehu.sales.models import Pipeline, StageKind
 from kehu.sales.recommend import recommend
@@ -56,6 +57,9 @@ def board(request):
             "pipeline": pipeline,
             "pipelines": pipelines,
             "columns": columns,
+            "stages": [c.stage for c in columns],
+            "board_url": request.get_full_path(),
+            "today": timezone.localdate(),
             "may_move": request.user.has_perm("sales.change_opportunity"),
             "may_manage": request.user.has_perm("sales.manage_pipelines"),
             "nav_active": "sales",
@@ -81,6 +85,7 @@ def opportunity_list(request):
             stage=data["stage"],
             status=data["status"],
             owner=data["owner"],
+            overdue=data["overdue"],
             sort=data["sort"] or "-updated",
         )
     page = _page_number(request)
@@ -96,6 +101,7 @@ def opportunity_list(request):
             "page_number": page,
             "has_next": has_next,
             "query": query.urlencode(),
+            "today": timezone.localdate(),
             "nav_active": "sales",
         },
     )
@@ -201,6 +207,7 @@ def opportunity_move(request, pk):
             response["HX-Redirect"] = target
             return response
         return redirect(target)
+    previous = opportunity.stage
     try:
         services.opportunity_move(
             opportunity=opportunity,
@@ -216,9 +223,27 @@ def opportunity_move(request, pk):
         messages.error(request, text)
         return redirect(detail)
     if request.htmx:
-        return HttpResponse(status=204)
+        return _moved_on_board(request, opportunity, [previous, stage])
     messages.success(request, _("Moved to %(stage)s.") % {"stage": stage.name})
     return redirect(_back(request, detail))
+
+
+def _moved_on_board(request, opportunity, stages):
+    """What the board swaps in after a drag: both column headers, counted again, and the card
+    (new version, stage menu): htmx out-of-band swaps, two queries."""
+    board_url = request.htmx.current_url_abs_path or reverse("sales:board")
+    return render(
+        request,
+        "sales/board.html#moved",
+        {
+            "moved_columns": selectors.board_columns(request.user, opportunity.pipeline, stages),
+            "o": opportunity if opportunity.status == StageKind.OPEN else None,
+            "stages": list(settings_selectors.stages_for_moves(opportunity.pipeline, opportunity.stage)),
+            "board_url": board_url,
+            "today": timezone.localdate(),
+            "may_move": True,
+        },
+    )
 
 
 def opportunity_delete(request, pk):
@@ -264,8 +289,9 @@ def _year(request) -> int:
 
 def forecast(request):
     _require(request.user, "sales.view_forecast")
-    year = _year(request)
-    result = forecast_for(request.user, year)
+    # ?year= is what links and bookmarks made before the rolling window used.
+    period = period_from(request.GET.get("period") or request.GET.get("year"))
+    result = forecast_for(request.user, period)
     chart = {
         "months": [m.strftime("%Y-%m") for m in result.months],
         "series": {
@@ -278,15 +304,25 @@ def forecast(request):
         },
         "labels": {
             "weighted": _("Weighted"),
-            "committed": _("Committed"),
+            "committed": pgettext("forecast", "Committed"),
             "won": _("Won"),
             "target": _("Target"),
         },
     }
+    this_year = timezone.localdate().year
+    years = sorted({this_year - 1, this_year, this_year + 1, *([period.year] if period.year else [])})
     return render(
         request,
         "sales/forecast.html",
-        {"f": result, "chart": chart, "year": year, "nav_active": "sales"},
+        {
+            "f": result,
+            "chart": chart,
+            "period": period,
+            "years": years,
+            "overdue": selectors.overdue_deals(request.user),
+            "overdue_url": reverse("sales:opportunity-list") + "?overdue=1&sort=close",
+            "nav_active": "sales",
+        },
     )
 
 

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.audit_display import model_for, record_type_label
 from kehu.core.models import AuditAction
 from kehu.users.models import CompanySettings, Department, User
 from kehu.users.roles import DataScope, Role
@@ -86,22 +87,37 @@ class CompanySettingsForm(forms.ModelForm):
         fields = ["company_name", "allow_self_registration"]
 
 
+# What the audit log can be filtered by, named by the models themselves in the reader's language.
+AUDITED_TYPES = [
+    "customers.customer",
+    "customers.contact",
+    "customers.customerfact",
+    "activities.activity",
+    "leads.lead",
+    "sales.opportunity",
+    "sales.target",
+    "sales.pipeline",
+    "sales.stage",
+    "collection.infoform",
+    "classification.tiersuggestion",
+    "classification.creditrecord",
+    "users.user",
+    "users.department",
+    "users.companysettings",
+    "webhooks.webhooksubscription",
+]
+
+
+def audit_record_types() -> list[tuple[str, str]]:
+    choices = [(t, record_type_label(t, plural=True)) for t in AUDITED_TYPES if model_for(t) is not None]
+    return [("", _("All records")), *choices]
+
+
 class AuditFilterForm(forms.Form):
-    actor = forms.ModelChoiceField(label=_("By"), queryset=User.objects.order_by("username"), required=False)
-    target_type = forms.ChoiceField(
-        label=_("Record type"),
-        required=False,
-        choices=[
-            ("", _("All records")),
-            ("customers.customer", _("Customers")),
-            ("customers.contact", _("Contacts")),
-            ("customers.customerfact", _("Information")),
-            ("activities.activity", _("Activities")),
-            ("users.user", _("Users")),
-            ("users.department", _("Departments")),
-            ("users.companysettings", _("Company settings")),
-        ],
+    actor = forms.ModelChoiceField(
+        label=_("By"), queryset=User.objects.order_by("username"), required=False, empty_label=_("Anyone")
     )
+    target_type = forms.ChoiceField(label=_("Record type"), required=False, choices=audit_record_types)
     action = forms.ChoiceField(
         label=_("Action"), required=False, choices=[("", _("All actions")), *AuditAction.choices]
     )

@@ -65,6 +65,10 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
 
+    # Audit keys beside the fields (kehu.core.audit_display).
+    audit_labels = {"calendar_feed": _("calendar feed link")}
+    audit_choices = {"calendar_feed": [("regenerated", _("replaced by a new link"))]}
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")

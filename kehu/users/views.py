@@ -14,6 +14,7 @@ from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.core.audit_display import describe_entries
 from kehu.core.forms import apply_errors
 from kehu.core.selectors import audit_list
 from kehu.users import selectors, services
@@ -403,7 +404,7 @@ def audit_log(request):
         "users/audit_log.html",
         {
             "form": form,
-            "entries": entries[:AUDIT_PAGE],
+            "lines": describe_entries(entries[:AUDIT_PAGE]),
             "nav_active": "audit",
             "query": query.urlencode(),
             "older": entries[AUDIT_PAGE - 1].pk if len(entries) > AUDIT_PAGE else None,

@@ -6,7 +6,7 @@ from kehu.webhooks.models import WebhookEvent, WebhookSubscription
 
 class SubscriptionForm(forms.ModelForm):
     events = forms.MultipleChoiceField(
-        label=_("events"), choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Events"), choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
     )
 
     class Meta:

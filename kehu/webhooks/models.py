@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class WebhookEvent(models.TextChoices):
@@ -13,13 +14,23 @@ class WebhookEvent(models.TextChoices):
     OPPORTUNITY_LOST = "opportunity.lost", _("Opportunity lost")
 
 
+ON = pgettext_lazy("webhook subscription", "On")
+OFF = pgettext_lazy("webhook subscription", "Off")
+
+
+def event_label(code: str) -> str:
+    """An event's name in the reader's language (a code we no longer send keeps its code)."""
+    return str(WebhookEvent(code).label) if code in WebhookEvent.values else code
+
+
 class WebhookSubscription(models.Model):
     """Where to POST which events; each body is signed with `secret` (HMAC-SHA256)."""
 
     url = models.URLField(_("URL"), max_length=500)
     secret = models.CharField(_("signing secret"), max_length=100)
     events = models.JSONField(_("events"), default=list)
-    is_active = models.BooleanField(_("active"), default=True)
+    # Its own words: "active" alone is a customer's status (合作中) in Chinese.
+    is_active = models.BooleanField(pgettext_lazy("webhook subscription", "active"), default=True)
     description = models.CharField(_("description"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
@@ -27,12 +38,22 @@ class WebhookSubscription(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    audit_choices = {"events": WebhookEvent.choices, "is_active": [(True, ON), (False, OFF)]}
+
     class Meta:
         verbose_name = _("webhook subscription")
         verbose_name_plural = _("webhook subscriptions")
 
     def __str__(self) -> str:
         return self.url
+
+    @property
+    def event_labels(self) -> list[str]:
+        return [event_label(e) for e in self.events]
+
+    @property
+    def state_label(self) -> str:
+        return str(ON if self.is_active else OFF)
 
 
 class DeliveryStatus(models.TextChoices):
@@ -67,5 +88,9 @@ class WebhookDelivery(models.Model):
             models.Index(fields=["subscription", "-created_at"], name="webhook_delivery_sub_idx"),
         ]
 
+    @property
+    def event_label(self) -> str:
+        return event_label(self.event)
+
     def __str__(self) -> str:
-        return f"{self.event} → {self.subscription_id}"
+        return f"#{self.pk} {event_label(self.event)}"

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.core.audit import audit_record
+from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
 from kehu.users.models import User
 from kehu.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
@@ -170,7 +170,9 @@ def webhook_delivery_retry(*, delivery: WebhookDelivery, actor: User) -> Webhook
         raise ValidationError(_("This delivery changed meanwhile; reload the log and try again."))
     before = delivery.status
     delivery.status, delivery.next_attempt_at = DeliveryStatus.PENDING, now
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=delivery, changes={"status": [before, "retry now"]})
+    audit_record(
+        actor=actor, action=AuditAction.UPDATE, instance=delivery, changes={"status": [before, DeliveryStatus.PENDING]}
+    )
     transaction.on_commit(lambda: _deliver_now(delivery.pk))
     return delivery
 
@@ -226,18 +228,16 @@ def webhook_subscription_create(
 @transaction.atomic
 def webhook_subscription_update(*, subscription: WebhookSubscription, actor: User, **fields) -> WebhookSubscription:
     _check(actor)
+    before = snapshot(subscription, SUBSCRIPTION_FIELDS)
     for name, value in fields.items():
         if name not in SUBSCRIPTION_FIELDS:
             raise ValidationError({name: _("This field cannot be changed.")})
         setattr(subscription, name, value)
     _clean(subscription)
     subscription.save()
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        instance=subscription,
-        changes={k: [None, str(v)] for k, v in fields.items()},
-    )
+    changes = diff(before, snapshot(subscription, SUBSCRIPTION_FIELDS))
+    if changes:
+        audit_record(actor=actor, action=AuditAction.UPDATE, instance=subscription, changes=changes)
     return subscription
 
 

@@ -15,6 +15,7 @@ from kehu.activities.models import ActivityKind
 from kehu.classification.selectors import classification_panel
 from kehu.collection.selectors import overdue_for as collection_overdue_for
 from kehu.core.audit import audit_entries_for
+from kehu.core.audit_display import describe_entries
 from kehu.core.forms import apply_errors
 from kehu.customers import selectors
 from kehu.pool import selectors as pool_selectors
@@ -104,7 +105,11 @@ def _context(request, customer, form=None):
         "older": older,
         "form": form if form is not None else (ActivityForm(customer=customer) if can_log else None),
         # The trail holds before/after values, phones included: only for those who may see them.
-        "audit": list(audit_entries_for(customer, 20)) if sensitive and user.has_perm("core.view_auditentry") else None,
+        "audit": (
+            describe_entries(audit_entries_for(customer, 20))
+            if sensitive and user.has_perm("core.view_auditentry")
+            else None
+        ),
         "merges": selectors.merges_of(customer),
         # Public pool: due date, exemption, release / hand over (kehu.pool).
         "pool_block": pool_selectors.customer_pool_block(user, customer),

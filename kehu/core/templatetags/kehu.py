@@ -25,6 +25,12 @@ def is_checkbox(field):
     return isinstance(field.field.widget, forms.CheckboxInput)
 
 
+@register.filter
+def is_choice_list(field):
+    """Check boxes or radio buttons, one per choice: drawn as a labelled group, not one input."""
+    return isinstance(field.field.widget, forms.RadioSelect)  # CheckboxSelectMultiple is one too
+
+
 @register.filter(name="mask")
 def mask_filter(value):
     return mask(value)

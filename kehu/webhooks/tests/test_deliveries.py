@@ -210,7 +210,7 @@ def test_retry_now_sends_a_given_up_delivery_again(team, subscription, receiver,
     assert len(receiver.received) == services.MAX_ATTEMPTS + 1
     headers, _body = receiver.received[-1]
     assert headers["X-Kehu-Delivery"] == str(delivery.pk)  # the same delivery: a receiver can tell it apart
-    assert AuditEntry.objects.filter(changes={"status": ["failed", "retry now"]}).count() == 1
+    assert AuditEntry.objects.filter(changes={"status": ["failed", "pending"]}).count() == 1
 
 
 def test_a_retry_that_fails_again_gives_up_again(team, subscription, receiver, django_capture_on_commit_callbacks):
