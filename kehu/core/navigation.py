@@ -103,6 +103,13 @@ SECTIONS: tuple[Section, ...] = (
             Entry("activities", "activities:activity-list", _("Activities"), sells_and(VIEW_ACTIVITY)),
             Entry("week", "activities:week", _("Week plan"), sells_and(VIEW_ACTIVITY)),
             Entry("tasks", "activities:task-list", _("Tasks"), sells_and(VIEW_ACTIVITY)),
+            # Managers review their team's check-ins (far away, far from the planned day).
+            Entry(
+                "check-ins",
+                "activities:check-in-review",
+                _("Check-ins"),
+                sells_and(perm("sales.assign_opportunity")),
+            ),
         ),
     ),
     # Service has no pages of its own yet: service staff find their visits, calls and promises here.
