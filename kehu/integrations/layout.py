@@ -113,9 +113,11 @@ def find_header(head: list[list[str]], matches: Callable[[str], bool], merges=No
         return sum(1 for c in cells if c and matches(c))
 
     scanned = head[:SCAN_ROWS]
+    # A title is one cell (merged across the table); column names are several.
+    least = 2 if any(_filled(cells) >= 2 for cells in scanned) else 1
     best, best_score = None, -1
     for index, cells in enumerate(scanned):
-        if not _filled(cells):
+        if _filled(cells) < least:
             continue
         found = score(cells)
         if found > best_score:

@@ -474,6 +474,26 @@ def import_job_preview(job_id: int) -> None:
         _save_progress(job, status=ImportStatus.FAILED, error=_("Checking the file failed unexpectedly."), step="")
 
 
+def job_table(job: ImportJob) -> Table | None:
+    """The job's file read at its sheet and header (None when it is gone or unreadable now): for
+    the pages' samples and the top of the sheet."""
+    try:
+        return _open(job)
+    except UnreadableFileError:
+        return None
+
+
+def job_head(job: ImportJob, count: int = 12) -> list[tuple[int, list[str]]]:
+    """The first rows of the job's sheet as they are, numbered from 1."""
+    if job.format == FileFormat.VCARD:
+        return []
+    table = job_table(job)
+    if table is None:
+        return []
+    table.close()
+    return list(enumerate(table.head[:count], start=1))
+
+
 def _open(job: ImportJob) -> Table:
     path = storage.absolute(job.stored_path)
     if path is None or not path.exists():

@@ -19,7 +19,7 @@ from kehu.customers.forms import CustomerFilterForm
 from kehu.integrations import exports, selectors, services, storage
 from kehu.integrations.forms import LayoutForm, MappingForm, UploadForm, ValuesForm
 from kehu.integrations.models import ExportStatus, FileFormat, ImportStatus, RowAction
-from kehu.integrations.readers import Table, UnreadableFileError
+from kehu.integrations.readers import UnreadableFileError
 from kehu.integrations.targets import CUSTOMERS, get_target, targets_for
 
 ROWS_PER_PAGE = 50
@@ -99,22 +99,10 @@ def skip_reasons() -> dict[str, str]:
     }
 
 
-def _open_table(job) -> Table | None:
-    path = storage.absolute(job.stored_path)
-    if path is None or not path.exists():
-        return None
-    try:
-        if job.format == FileFormat.VCARD:
-            return Table(path, job.format)
-        return Table(path, job.format, sheet=job.sheet, header_row=job.header_row, header_depth=job.header_depth)
-    except UnreadableFileError:
-        return None
-
-
 def _file_view(job) -> tuple[list[list[str]], list[tuple[int, list[str]]]]:
     """The first rows with values under each header (to help the mapping), and the top of the
     sheet as it is (to see which row holds the column names)."""
-    table = _open_table(job)
+    table = services.job_table(job)
     if table is None:
         return [], []
     try:
@@ -123,7 +111,7 @@ def _file_view(job) -> tuple[list[list[str]], list[tuple[int, list[str]]]]:
         ]
     except UnreadableFileError:
         samples = []
-    top = [(number, cells) for number, cells in enumerate(table.head[:TOP_ROWS], start=1)]
+    top = list(enumerate(table.head[:TOP_ROWS], start=1))
     table.close()
     return samples, top
 

@@ -21,7 +21,11 @@ DATA = csv_bytes(
 )
 # The second row has an error (not a date), the first a duplicate of mine in the tests that make one.
 WITH_ERROR = csv_bytes(
-    [["客户名称", "联系人", "生日"], ["杭州华星精密机械有限公司", "王建国", "1978-05-03"], ["苏州锦程电子", "刘芳", "明年"]]
+    [
+        ["客户名称", "联系人", "生日"],
+        ["杭州华星精密机械有限公司", "王建国", "1978-05-03"],
+        ["苏州锦程电子", "刘芳", "明年"],
+    ]
 )
 
 
@@ -177,3 +181,23 @@ def test_navigation_shows_import_export_only_to_those_who_may(client, team):
     assert reverse("integrations:home") in client.get(reverse("workspace:home")).text
     client.force_login(team.service1)
     assert reverse("integrations:home") not in client.get(reverse("workspace:home")).text
+
+
+def test_the_mapping_page_shows_the_top_of_the_sheet_and_takes_another_header(client, team):
+    from . import corpus
+
+    client.force_login(team.rep1)
+    response = client.post(reverse("integrations:import-upload"), {"file": upload("名录.xlsx", corpus.template_xlsx())})
+    job = ImportJob.objects.get()
+    page = client.get(response.url)
+    assert "Where the records are" in page.text and corpus.TITLE in page.text
+    assert "rows 4 and 5" in page.text and "旧数据 (hidden)" in page.text and "Sheet3 (empty)" in page.text
+    assert 'name="header_row"' in page.text and 'value="5"' in page.text
+    response = client.post(reverse("integrations:import-layout", args=[job.pk]), {"sheet": "旧数据", "header_row": "1"})
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert (job.sheet, job.headers) == ("旧数据", ["客户名称", "联系人", "电话"])
+    bad = client.post(reverse("integrations:import-layout", args=[job.pk]), {"sheet": "Sheet3", "header_row": "1"})
+    assert bad.status_code == 400 and "is empty" in bad.text
+    job.refresh_from_db()
+    assert job.sheet == "旧数据"
