@@ -468,9 +468,8 @@ def parse_choice(f: ImportField, text: str, chosen: dict[str, str] | None = None
         return chosen[key]
     value = _choice_words(f).get(key)
     if value is None:
-        allowed = "、".join(str(label) for v, label in f.choices.choices if v)
         raise UnmatchedChoiceError(
-            _("“%(value)s” is not one of: %(allowed)s. The field is left empty.") % {"value": text, "allowed": allowed}
+            _("“%(value)s” matches none of the choices; the field is left empty.") % {"value": text}
         )
     return value
 
