@@ -152,7 +152,8 @@ def skip_reason(cells: list[str], mapped: list[int], header_rows: list[list[str]
     if not any(_cell(cells, i) for i in mapped):
         return BLANK  # a numbered template row (序号 only), or values only in columns not imported
     for header in header_rows:
-        same = sum(1 for i, c in enumerate(cells) if c and header_key(c) == header_key(_cell(header, i)))
+        # The header repeated for printing is a copy: compared as written (this runs for every row).
+        same = sum(1 for c, h in zip(cells, header, strict=False) if c and c == h)
         if same >= 2 and same * 10 >= len(values) * 6:
             return HEADER
     return ""

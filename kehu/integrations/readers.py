@@ -233,6 +233,15 @@ class Table:
         if not any(any(cells) for cells in self.head):
             raise UnreadableFileError(_("The sheet “%(name)s” is empty.") % {"name": self.sheet})
 
+    def use_sheet(self, name: str) -> None:
+        """Read another sheet of the workbook (its header found again by the caller)."""
+        try:
+            sheet = self._workbook.sheet(name)
+            head = sheet.head(layout.SCAN_ROWS)
+        except WorkbookError as exc:
+            raise UnreadableFileError(exc.message) from exc
+        self.sheet, self._sheet, self.head, self.merges = name, sheet, head, sheet.merges
+
     def _check_zip(self):
         if self.format == FileFormat.XLS:
             return

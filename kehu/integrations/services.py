@@ -202,12 +202,20 @@ def _remembered(table: Table, kind: ImportTarget, path) -> ImportMapping | None:
             place = (str(where["sheet"]), int(where["header_row"]), int(where["header_depth"]))
         except (KeyError, TypeError, ValueError):
             continue
-        if place == here or place[0] != table.sheet or not 0 < place[1] <= len(table.head):
+        if place == here:
             continue
-        headers = layout.headers_at(table.head, place[1], place[2], table.merges)
-        if header_signature(headers, kind.name) == candidate.signature:
-            table.place_header(place[1], place[2])
-            return candidate
+        if place[0] != table.sheet:
+            try:
+                table.use_sheet(place[0])  # the sheet the user chose last time
+            except UnreadableFileError:
+                continue
+        if 0 < place[1] <= len(table.head):
+            headers = layout.headers_at(table.head, place[1], place[2], table.merges)
+            if header_signature(headers, kind.name) == candidate.signature:
+                table.place_header(place[1], place[2])
+                return candidate
+        if table.sheet != here[0]:
+            table.use_sheet(here[0])
     return None
 
 
@@ -413,10 +421,11 @@ def _scan_values(job: ImportJob, target: ImportTarget, table: Table) -> dict:
     if not columns:
         return {}
     mapped = [int(col) for col in job.mapping]
-    header_cells = table.header_cells
+    classify = job.format != FileFormat.VCARD
+    header_cells = table.header_cells if classify else []
     found: dict[str, dict[str, list]] = {f.name: {} for _col, f in columns}
     for _number, cells in table.rows():
-        if cells is None or layout.skip_reason(cells, mapped, header_cells):
+        if cells is None or (classify and layout.skip_reason(cells, mapped, header_cells)):
             continue
         for col, f in columns:
             text = cells[col] if col < len(cells) else ""

@@ -366,3 +366,13 @@ def test_rows_that_are_not_records(cells, reason):
     from kehu.integrations.layout import skip_reason
 
     assert skip_reason(cells, [1, 2], [["序号", "客户名称", "联系人"]]) == reason
+
+
+def test_a_chosen_sheet_is_remembered_for_the_next_workbook(team):
+    job = import_job_create(actor=team.rep1, uploaded=upload("名录.xlsx", corpus.template_xlsx()))
+    job = import_job_set_layout(job=job, actor=team.rep1, sheet="旧数据")
+    job = _set_mapping(job, team.rep1)
+    assert job.status == ImportStatus.PREVIEW
+    again = import_job_create(actor=team.rep2, uploaded=upload("名录2.xlsx", corpus.template_xlsx()))
+    assert (again.sheet, again.header_row, again.mapping_remembered) == ("旧数据", 1, True)
+    assert again.total_rows == 1
