@@ -115,8 +115,10 @@ def setup_django(db: Path):
 
     django.setup()
     from django.conf import settings
+    from django.test.utils import override_settings
 
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    # Through override_settings: the task backends are read once at start-up and reset by its signal.
+    override_settings(TASKS={"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}).enable()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.KEHU_IMPORT_MAX_ROWS = 1_000_000
     settings.KEHU_IMPORT_MAX_BYTES = 500 * 1024 * 1024
