@@ -1,5 +1,7 @@
 """Imports and exports (INT-1) in the REST API, through the same services as the pages:
-upload → PUT the mapping (starts the preview) → read the rows → POST choices → run → poll."""
+upload → (GET the top of the sheet, PUT another sheet or header row) → PUT the mapping (starts
+the check) → when the status is "values": PUT what the unmatched picklist values mean → read
+the rows → POST choices → run → poll."""
 
 from datetime import datetime
 from typing import Annotated, Literal
@@ -16,6 +18,7 @@ from kehu.integrations.targets import CUSTOMERS, all_targets, get_target, target
 from kehu.integrations.views import filters_from
 
 router = Router(tags=["import and export"])
+TOP_ROWS = 12
 # The registered targets (apps register theirs before the URLs load): clients and fuzzers see the
 # values in the schema, and anything else is answered 422 before the services are asked.
 TargetName = Literal[tuple(t.name for t in all_targets()) or (CUSTOMERS,)]
@@ -27,10 +30,20 @@ class ImportJobOut(Schema):
     file_name: str
     format: str
     encoding: str
-    status: str = Field(description="mapping, previewing, preview, queued, running, done, failed")
+    status: str = Field(description="mapping, values, previewing, preview, queued, running, done, failed")
+    sheet: str = Field(description="The sheet of a workbook the records are read from.")
+    sheets: list[dict] = Field(description="Every sheet of the workbook: name, hidden, rows.")
+    header_row: int = Field(description="The number of the row with the column names (from 1).")
+    header_depth: int = Field(description="2 when group headers stand above the column names.")
     headers: list[str]
     mapping: dict[str, str] = Field(description="Column index (as text) → field name.")
     mapping_remembered: bool
+    value_mapping: dict[str, dict[str, str]] = Field(
+        description="Field → {normalised value: choice, or empty to leave the field empty}."
+    )
+    unmatched: dict[str, list[dict]] = Field(
+        description="Field → the picklist values of the file that are none of the choices: value, count, guess."
+    )
     total_rows: int
     progress: int
     percent: int
@@ -41,9 +54,42 @@ class ImportJobOut(Schema):
     finished_at: datetime | None
 
 
+class ChoiceOut(Schema):
+    value: str
+    label: str
+
+
 class FieldOut(Schema):
     name: str
     label: str
+    choices: list[ChoiceOut] | None = Field(None, description="The allowed values of a picklist field.")
+
+
+class LayoutIn(Schema):
+    sheet: Text(100) = Field("", description="A sheet of the workbook (see `sheets`); empty: the current one.")
+    header_row: Annotated[int, Field(ge=0, le=30)] = Field(
+        0, description="The row with the column names (from 1); 0: find it."
+    )
+    header_depth: Literal[1, 2] = Field(1, description="2 when group headers stand above the column names.")
+
+
+class ValuesIn(Schema):
+    values: dict[Text(40), dict[Text(100), Text(40)]] = Field(
+        description="Field → {value as in the file: choice (see GET /fields), or empty to leave the field empty}.",
+        max_length=50,
+    )
+
+
+class HeadRowOut(Schema):
+    number: int
+    cells: list[str]
+
+
+class HeadOut(Schema):
+    sheet: str
+    header_row: int
+    header_depth: int
+    rows: list[HeadRowOut]
 
 
 class ImportTargetOut(Schema):
@@ -63,6 +109,8 @@ class RowOut(Schema):
     number: int
     values: dict
     errors: dict[str, list[str]]
+    warnings: dict[str, list[str]] = Field(description="Imported all the same, with the field left empty.")
+    skip_reason: str = Field(description="Not a record: note, total or header (a repeated header row).")
     matches: list[dict]
     action: str
     target_id: int | None
@@ -74,7 +122,7 @@ class RowsOut(Schema):
 
 
 class RowsQuery(Schema):
-    show: Literal["all", "errors", "duplicates", "create", "update", "skip"] = "all"
+    show: Literal["all", "errors", "warnings", "duplicates", "create", "update", "skip", "not_records"] = "all"
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
 
@@ -147,7 +195,17 @@ def field_list(request, query: Query[FieldsQuery]):
     if target is None or not target.may_import(request.user):
         raise PermissionDenied
     with_owner = target.may_map_owner(request.user)
-    return [{"name": f.name, "label": str(f.label)} for f in target.fields.values() if f.name != "owner" or with_owner]
+    return [
+        {
+            "name": f.name,
+            "label": str(f.label),
+            "choices": [{"value": v, "label": str(label)} for v, label in f.choices.choices if v]
+            if f.choices
+            else None,
+        }
+        for f in target.fields.values()
+        if f.name != "owner" or with_owner
+    ]
 
 
 @router.post("/imports", response={201: ImportJobOut})
@@ -156,8 +214,9 @@ def import_create(
     file: UploadedFile = File(...),  # noqa: B008 - ninja's way to declare a file
     target: TargetName = Form(CUSTOMERS, description="What the file imports (see GET /targets)."),  # noqa: B008
 ):
-    """Upload a CSV, .xlsx or vCard file with what it imports (`target`); answers the job with its
-    headers and the guessed (or remembered) mapping."""
+    """Upload a CSV, workbook (.xlsx, .xls, .ods) or vCard file with what it imports (`target`);
+    answers the job with the sheet and header row found, its headers and the guessed (or
+    remembered) mapping."""
     job = services.import_job_create(actor=request.user, uploaded=file, target=target)
     return Status(201, _job_out(job))
 
@@ -175,9 +234,42 @@ def import_read(request, job_id: Id):
     return _job_out(_job(request, job_id))
 
 
+@router.get("/imports/{job_id}/head", response=HeadOut)
+def import_head(request, job_id: Id):
+    """The first rows of the sheet as they are, numbered from 1: to see which row holds the column names."""
+    job = _job(request, job_id)
+    rows = [{"number": n, "cells": c} for n, c in services.job_head(job, TOP_ROWS)]
+    return {"sheet": job.sheet, "header_row": job.header_row, "header_depth": job.header_depth, "rows": rows}
+
+
+@router.put("/imports/{job_id}/layout", response=ImportJobOut)
+def import_layout(request, job_id: Id, payload: LayoutIn):
+    """Read the column names from another sheet and/or row (0: find the row); the mapping is guessed
+    (or recalled) again for those headers and the job is back at the mapping step."""
+    job = selectors.import_job_get(request.user, job_id)
+    services.import_job_set_layout(
+        job=job,
+        actor=request.user,
+        sheet=payload.sheet,
+        header_row=payload.header_row,
+        header_depth=payload.header_depth,
+    )
+    return _job_out(selectors.import_job_get(request.user, job.pk))
+
+
+@router.put("/imports/{job_id}/values", response={202: ImportJobOut})
+def import_values(request, job_id: Id, payload: ValuesIn):
+    """What the unmatched picklist values (`unmatched` of the job) mean; remembered with the mapping.
+    Values not given stay unmatched: their rows are imported with the field empty and a warning."""
+    job = selectors.import_job_get(request.user, job_id)
+    services.import_job_set_values(job=job, actor=request.user, values=payload.values)
+    return Status(202, _job_out(selectors.import_job_get(request.user, job.pk)))
+
+
 @router.put("/imports/{job_id}/mapping", response={202: ImportJobOut})
 def import_mapping(request, job_id: Id, payload: MappingIn):
-    """Set the mapping (remembered for files with the same headers) and start the preview."""
+    """Set the mapping (remembered for files with the same headers) and start the check: the job
+    goes to "values" when picklist values need a meaning, else to "preview"."""
     job = selectors.import_job_get(request.user, job_id)
     job = services.import_job_set_mapping(job=job, actor=request.user, mapping=payload.mapping)
     return Status(202, _job_out(selectors.import_job_get(request.user, job.pk)))

@@ -22,8 +22,9 @@ from kehu.customers.search import BIGRAM_TABLE, TRIGRAM_TABLE, bigrams, search_i
 from kehu.customers.selectors import customer_qs_visible_to, person_name_key
 from kehu.customers.services import CONTACT_FIELDS, CUSTOMER_FIELDS, contact_clean, customer_clean
 from kehu.integrations.bulk import Inserter
-from kehu.integrations.fields import FIELDS, CellError, guess_mapping, parse_cell
+from kehu.integrations.fields import FIELDS, CellError, UnmatchedChoiceError, guess_mapping, parse_cell
 from kehu.integrations.models import ImportJob, ImportRow, RowAction
+from kehu.integrations.owners import OwnerLookup
 from kehu.integrations.readers import VCARD_FIELDS
 from kehu.integrations.targets import CUSTOMERS, ImportPlan, ImportTarget, Staged
 from kehu.users.models import User
@@ -63,7 +64,10 @@ class CustomerTarget(ImportTarget):
 
     def owner_hint(self, with_owner):
         if with_owner:
-            return _("An owner column takes user names; rows without an owner go to the public pool.")
+            return _(
+                "An owner column takes user names, names as shown in Kehu (张伟) or e-mail addresses; "
+                "rows without an owner go to the public pool."
+            )
         return _("The imported customers will be yours.")
 
     def guess_mapping(self, headers):
@@ -92,7 +96,7 @@ class CustomerTarget(ImportTarget):
             "name": customer.get("name", ""),
             "contact": contact.get("name", ""),
             "phone": contact.get("mobile") or customer.get("phone", ""),
-            "owner": row.values.get("owner", ""),
+            "owner": row.values.get("owner_name") or row.values.get("owner", ""),
             "matches": matches,
         }
 
@@ -108,7 +112,8 @@ class CustomerStager:
         self.actor = actor
         self.mapping = [(int(col), FIELDS[name]) for col, name in job.mapping.items()]
         self.owner_mapped = "owner" in job.mapping.values() and customer_may_map_owner(actor)
-        self.owners = {u.username.lower(): u for u in assignable_owners(actor)} if self.owner_mapped else {}
+        self.owners = OwnerLookup(assignable_owners(actor)) if self.owner_mapped else None
+        self.chosen = job.value_mapping or {}
         self.customer_fields = {f.attr for _i, f in self.mapping if f.model is Customer} | {"name", "kind"}
         self.contact_fields = {f.attr for _i, f in self.mapping if f.model is Contact} | {"name"}
         # One record of each kind, reset for every row: a model instance per row costs more than its checks.
@@ -123,6 +128,7 @@ class CustomerStager:
 
     def stage(self, number: int, cells: list[str] | None) -> Staged:
         errors: dict[str, list[str]] = {}
+        warnings: dict[str, list[str]] = {}
         customer: dict = {}
         contact: dict = {}
         owner_name = ""
@@ -136,7 +142,10 @@ class CustomerStager:
                 owner_name = text
                 continue
             try:
-                value = parse_cell(fld, text)
+                value = parse_cell(fld, text, self.chosen.get(fld.name))
+            except UnmatchedChoiceError as exc:
+                warnings[fld.name] = [str(exc)]
+                continue
             except CellError as exc:
                 errors[fld.name] = [str(exc)]
                 continue
@@ -148,9 +157,11 @@ class CustomerStager:
         if self.owner_mapped:
             owner = None
             if owner_name:
-                owner = self.owners.get(owner_name.lower())
+                owner, why = self.owners.find(owner_name)
                 if owner is None:
-                    errors["owner"] = [_("“%(name)s” is not a user you may give customers to.") % {"name": owner_name}]
+                    errors["owner"] = [
+                        why or _("“%(name)s” is not a user you may give customers to.") % {"name": owner_name}
+                    ]
         record = self.customer
         for name, value in self.customer_defaults.items():
             setattr(record, name, value)
@@ -179,9 +190,10 @@ class CustomerStager:
             "customer": customer,
             "contact": contact,
             "owner": owner.username if owner else "",
+            "owner_name": owner.display_name if owner else "",
             "name_key": record.name_key,
         }
-        return Staged(number, values, errors, RowAction.SKIP if errors else RowAction.CREATE)
+        return Staged(number, values, errors, RowAction.SKIP if errors else RowAction.CREATE, warnings=warnings)
 
 
 def _plain(value):

@@ -223,6 +223,7 @@ FIELDS: dict[str, ImportField] = dict(
                 "contactperson",
                 "fullname",
                 "firstname",
+                "联系人名称",
             ],
         ),
         _f(
@@ -238,7 +239,7 @@ FIELDS: dict[str, ImportField] = dict(
             gettext_lazy("Contact position"),
             Contact,
             "position",
-            ["职务", "职位", "岗位", "头衔", "职称", "position", "title", "jobtitle"],
+            ["职务", "职位", "岗位", "头衔", "职称", "联系人职务", "联系人职位", "position", "title", "jobtitle"],
         ),
         _f(
             "contact_buying_role",
@@ -265,6 +266,11 @@ FIELDS: dict[str, ImportField] = dict(
                 "cell",
                 "cellphone",
                 "contactphone",
+                # "联系人/电话" under a merged group header reads as one name.
+                "联系人电话",
+                "联系人手机",
+                "联系人手机号",
+                "联系人联系电话",
             ],
         ),
         _f(
@@ -272,16 +278,32 @@ FIELDS: dict[str, ImportField] = dict(
             gettext_lazy("Contact office phone"),
             Contact,
             "office_phone",
-            ["办公电话", "工作电话", "分机", "officephone", "workphone", "businessphone", "directline"],
+            [
+                "办公电话",
+                "工作电话",
+                "分机",
+                "联系人座机",
+                "联系人办公电话",
+                "officephone",
+                "workphone",
+                "businessphone",
+                "directline",
+            ],
         ),
         _f(
             "contact_email",
             gettext_lazy("Contact email"),
             Contact,
             "email",
-            ["邮箱", "电子邮箱", "电子邮件", "邮件", "email", "e-mail", "mail", "emailaddress"],
+            ["邮箱", "电子邮箱", "电子邮件", "邮件", "联系人邮箱", "email", "e-mail", "mail", "emailaddress"],
         ),
-        _f("contact_wechat", gettext_lazy("Contact WeChat"), Contact, "wechat", ["微信", "微信号", "wechat", "weixin"]),
+        _f(
+            "contact_wechat",
+            gettext_lazy("Contact WeChat"),
+            Contact,
+            "wechat",
+            ["微信", "微信号", "联系人微信", "wechat", "weixin"],
+        ),
         _f(
             "contact_birthday",
             gettext_lazy("Contact birthday"),
@@ -317,19 +339,36 @@ def _synonym_index(fields: dict[str, ImportField]) -> dict[str, str]:
     return index
 
 
+class HeaderIndex:
+    """Known column names of a set of fields (labels in both languages, synonyms), to guess
+    which field a header names."""
+
+    def __init__(self, fields: dict[str, ImportField]):
+        self.index = _synonym_index(fields)
+        self.by_length = [k for k in sorted(self.index, key=len, reverse=True) if len(k) >= 2]
+
+    def field_for(self, header: str) -> str | None:
+        key = header_key(header)
+        if not key:
+            return None
+        if key in self.index:
+            return self.index[key]
+        # "基本信息/客户名称": a two-row header whose group adds nothing the name does not say.
+        if "/" in header:
+            last = header_key(header.rsplit("/", 1)[1])
+            if last in self.index:
+                return self.index[last]
+        # "客户名称*" and "手机号码（必填）": a known name followed by a remark.
+        return next((self.index[k] for k in self.by_length if key.startswith(k)), None)
+
+
 def guess_columns(headers: list[str], fields: dict[str, ImportField]) -> dict[str, str]:
     """{column index as text: field}: exact names, labels of either language, then synonyms; each field once."""
-    index = _synonym_index(fields)
+    index = HeaderIndex(fields)
     mapping: dict[str, str] = {}
     used: set[str] = set()
-    keys = [header_key(h) for h in headers]
-    for i, key in enumerate(keys):
-        name = index.get(key)
-        if name is None:
-            # "客户名称*" and "手机号码（必填）": a known name followed by a remark.
-            name = next(
-                (index[k] for k in sorted(index, key=len, reverse=True) if len(k) >= 2 and key.startswith(k)), None
-            )
+    for i, header in enumerate(headers):
+        name = index.field_for(header)
         if name and name not in used:
             mapping[str(i)] = name
             used.add(name)
@@ -390,15 +429,125 @@ class CellError(ValueError):
     pass
 
 
-def parse_choice(f: ImportField, text: str) -> str:
+class UnmatchedChoiceError(CellError):
+    """A picklist value that is none of the choices: the field stays empty and the row gets a warning."""
+
+
+_WORDS: dict[tuple[int, str], dict[str, str]] = {}
+
+
+def _choice_words(f: ImportField) -> dict[str, str]:
+    """{normalised word: choice} for a field: codes, labels in both languages, the field's own
+    words. Built once per field (fields are module constants) and language."""
+    cache_key = (id(f), translation.get_language() or "")
+    words = _WORDS.get(cache_key)
+    if words is None:
+        words = dict(_choice_lookup(f.choices))
+        words.update({header_key(k): v for k, v in f.extra.get("choice_synonyms", {}).items()})
+        _WORDS[cache_key] = words
+    return words
+
+
+def _usable_word(word: str) -> bool:
+    """Words long enough to look for inside a value ("it" is inside "kitchen")."""
+    return len(word) >= (4 if word.isascii() else 2)
+
+
+def known_choice(f: ImportField, key: str) -> str | None:
+    """The choice a normalised value names by code, label or the field's own words (None: none)."""
+    return _choice_words(f).get(key)
+
+
+def parse_choice(f: ImportField, text: str, chosen: dict[str, str] | None = None) -> str:
+    """The choice a cell names. `chosen`: the value mapping of this column ({normalised value:
+    choice, or "" to leave the field empty}), asked first."""
     key = header_key(text)
-    # A field may bring its own words for its choices ("大型" for a size band).
-    extra = {header_key(k): v for k, v in f.extra.get("choice_synonyms", {}).items()}
-    value = extra.get(key) or _choice_lookup(f.choices).get(key)
+    if chosen and key in chosen:
+        if chosen[key] == "":
+            raise UnmatchedChoiceError(_("“%(value)s” was left empty as you chose.") % {"value": text})
+        return chosen[key]
+    value = _choice_words(f).get(key)
     if value is None:
-        allowed = "、".join(str(label) for v, label in f.choices.choices if v)
-        raise CellError(_("“%(value)s” is not one of: %(allowed)s.") % {"value": text, "allowed": allowed})
+        raise UnmatchedChoiceError(
+            _("“%(value)s” matches none of the choices; the field is left empty.") % {"value": text}
+        )
     return value
+
+
+# Words that point to a choice without naming it: the best guess offered on the value-mapping step.
+GUESS_WORDS = {
+    "industry": {
+        "machinery": ["机械", "机床", "设备", "五金", "模具", "阀门", "泵", "轴承", "自动化", "machine", "equipment"],
+        "electronics": ["电子", "电器", "电气", "电工", "照明", "仪器", "仪表", "electronic", "electric"],
+        "chemicals": ["化工", "化学", "塑料", "塑胶", "橡胶", "涂料", "chemical", "plastic"],
+        "textiles": ["纺织", "服装", "服饰", "面料", "鞋", "家纺", "textile", "apparel", "garment"],
+        "food": ["食品", "饮料", "餐饮", "农业", "food", "beverage"],
+        "building": ["建材", "建筑", "装饰", "装修", "水泥", "陶瓷", "building", "construction"],
+        "automotive": ["汽车", "汽配", "车辆", "摩托", "automotive", "auto", "car"],
+        "pharma": ["医药", "制药", "医疗", "药", "pharma", "medical"],
+        "energy": ["能源", "电力", "光伏", "新能源", "石油", "燃气", "energy", "solar", "power"],
+        "retail": ["批发", "零售", "贸易", "商贸", "进出口", "外贸", "trade", "trading", "wholesale", "retail"],
+        "logistics": ["物流", "运输", "货运", "快递", "仓储", "logistics", "shipping", "transport"],
+        "it": ["软件", "互联网", "信息", "网络", "科技", "software", "internet"],
+    },
+    "source": {
+        "internet": [
+            "阿里巴巴",
+            "1688",
+            "百度",
+            "网站",
+            "官网",
+            "网络",
+            "淘宝",
+            "天猫",
+            "京东",
+            "抖音",
+            "微信",
+            "慧聪",
+            "alibaba",
+            "google",
+            "web",
+            "online",
+            "internet",
+            "网上",
+        ],
+        "trade_show": ["展会", "展览", "广交会", "博览会", "名片", "exhibition", "fair", "expo"],
+        "referral": ["介绍", "推荐", "老客户", "朋友", "referral", "referred"],
+        "association": ["协会", "商会", "association", "chamber"],
+        "trade_press": ["杂志", "报刊", "报纸", "期刊", "黄页", "magazine", "press"],
+    },
+}
+
+
+def guess_choice(f: ImportField, text: str) -> str:
+    """The choice a person most likely meant by an unmatched value ("机械" → machinery), or ""."""
+    import difflib
+
+    key = header_key(text)
+    if not key:
+        return ""
+    words = _choice_words(f)
+    if key in words:
+        return words[key]
+    # One contains the other ("机械" in "机械设备"; "汽车配件厂" holds "汽车"): the longest wins.
+    contained = [
+        (len(w), v) for w, v in words.items() if _usable_word(w) and (w in key or (_usable_word(key) and key in w))
+    ]
+    if contained:
+        return max(contained)[1]
+    hints = GUESS_WORDS.get(f.name, {}) or GUESS_WORDS.get(f.attr, {})
+    values = {v for v, _label in f.choices.choices if v}
+    hinted = [
+        (len(w), v)
+        for v, ws in hints.items()
+        if v in values
+        for w in map(header_key, ws)
+        if _usable_word(w) and w in key
+    ]
+    if hinted:
+        return max(hinted)[1]
+    close = difflib.get_close_matches(key, list(words), n=1, cutoff=0.6)
+    return words[close[0]] if close else ""
 
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y")
@@ -419,9 +568,10 @@ def parse_date(text: str) -> date:
     raise CellError(_("“%(value)s” is not a date (write it as 2026-05-31).") % {"value": text})
 
 
-def parse_cell(f: ImportField, text: str):
+def parse_cell(f: ImportField, text: str, chosen: dict[str, str] | None = None):
+    """A cell's value for a field; CellError when it has none (UnmatchedChoiceError: a warning only)."""
     if f.choices is not None:
-        return parse_choice(f, text)
+        return parse_choice(f, text, chosen)
     if f.is_date:
         return parse_date(text).isoformat()
     return text

@@ -8,8 +8,11 @@ class UploadForm(forms.Form):
     target = forms.ChoiceField(label=_("Import"), choices=(), widget=forms.RadioSelect, initial=CUSTOMERS)
     file = forms.FileField(
         label=_("File"),
-        help_text=_("CSV (UTF-8 or GBK), Excel (.xlsx) or vCard (.vcf) from a phone or mail program."),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,.vcf,.vcard"}),
+        help_text=_(
+            "CSV (UTF-8 or GBK), Excel (.xlsx, .xls), WPS or OpenDocument (.ods) workbooks, or vCard (.vcf) "
+            "from a phone or mail program."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,.xlsm,.xls,.et,.ods,.vcf,.vcard"}),
     )
 
     def __init__(self, *args, targets: list[ImportTarget], **kwargs):
@@ -42,3 +45,59 @@ class MappingForm(forms.Form):
 
     def mapping(self) -> dict[str, str]:
         return {name[4:]: value for name, value in self.cleaned_data.items() if value}
+
+
+class LayoutForm(forms.Form):
+    """Where the records are: the sheet of a workbook and the row with the column names."""
+
+    sheet = forms.ChoiceField(label=_("Sheet"), required=False)
+    header_row = forms.IntegerField(label=_("Column names in row"), min_value=1, max_value=30)
+    two_rows = forms.BooleanField(label=_("The column names span two rows (group headers above them)"), required=False)
+
+    def __init__(self, *args, job, **kwargs):
+        kwargs.setdefault(
+            "initial", {"sheet": job.sheet, "header_row": job.header_row, "two_rows": job.header_depth == 2}
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["sheet"].choices = [(s["name"], sheet_label(s)) for s in job.sheets]
+        if len(job.sheets) < 2:
+            del self.fields["sheet"]
+
+
+def sheet_label(sheet: dict) -> str:
+    if sheet.get("hidden"):
+        return _("%(name)s (hidden)") % {"name": sheet["name"]}
+    if not sheet.get("rows"):
+        return _("%(name)s (empty)") % {"name": sheet["name"]}
+    return sheet["name"]
+
+
+class ValuesForm(forms.Form):
+    """One select per picklist value of the file that is none of the choices: which choice it
+    means, or leave the field empty. Fields are named by position (`<field>__<n>`)."""
+
+    def __init__(self, *args, target: ImportTarget, unmatched: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.groups = []
+        for name, items in unmatched.items():
+            f = target.fields.get(name)
+            if f is None or f.choices is None:
+                continue
+            choices = [("", _("— leave empty —"))] + [(v, label) for v, label in f.choices.choices if v]
+            keys = []
+            for position, item in enumerate(items):
+                key = f"{name}__{position}"
+                self.fields[key] = forms.ChoiceField(
+                    label=item["value"], choices=choices, required=False, initial=item.get("guess", "")
+                )
+                keys.append((key, item))
+            self.groups.append((f, [(self[key], item) for key, item in keys]))
+
+    def values(self, unmatched: dict) -> dict[str, dict[str, str]]:
+        chosen: dict[str, dict[str, str]] = {}
+        for name, items in unmatched.items():
+            for position, item in enumerate(items):
+                key = f"{name}__{position}"
+                if key in self.cleaned_data:
+                    chosen.setdefault(name, {})[item["value"]] = self.cleaned_data[key] or ""
+        return chosen

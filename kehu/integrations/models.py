@@ -10,11 +10,14 @@ from django.utils.translation import gettext_lazy as _
 class FileFormat(models.TextChoices):
     CSV = "csv", "CSV"
     XLSX = "xlsx", "Excel (.xlsx)"
+    XLS = "xls", "Excel 97–2003 (.xls)"
+    ODS = "ods", "OpenDocument (.ods)"
     VCARD = "vcard", "vCard"
 
 
 class ImportStatus(models.TextChoices):
     MAPPING = "mapping", _("Map the columns")
+    VALUES = "values", _("Match the values")
     PREVIEWING = "previewing", _("Checking the rows")
     PREVIEW = "preview", _("Review the rows")
     QUEUED = "queued", _("Waiting to run")
@@ -43,11 +46,22 @@ class ImportJob(models.Model):
     format = models.CharField(_("format"), max_length=10, choices=FileFormat.choices)
     encoding = models.CharField(max_length=20, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.MAPPING)
+    # Where the records are: the sheet of a workbook (and every sheet, for the choice:
+    # [{"name", "hidden", "rows"}]), the number of the header row and how many rows it spans.
+    sheet = models.CharField(max_length=100, blank=True)
+    sheets = models.JSONField(default=list, blank=True)
+    header_row = models.PositiveIntegerField(default=1)
+    header_depth = models.PositiveSmallIntegerField(default=1)
     headers = models.JSONField(default=list)
     signature = models.CharField(max_length=64, blank=True)
     # {column index as text: field name}; unmapped columns are absent.
     mapping = models.JSONField(default=dict, blank=True)
     mapping_remembered = models.BooleanField(default=False)
+    # Picklist values that are none of the choices, per field: {field: {normalised value: choice,
+    # or "" to leave the field empty}}, and what the file holds of them for the value step:
+    # {field: [{"value": as written, "key": normalised, "count": rows, "guess": choice}]}.
+    value_mapping = models.JSONField(default=dict, blank=True)
+    unmatched = models.JSONField(default=dict, blank=True)
     # Rows in the file (without the header) and how far the current step is.
     total_rows = models.PositiveIntegerField(default=0)
     progress = models.PositiveIntegerField(default=0)
@@ -91,6 +105,10 @@ class ImportRow(models.Model):
     values = models.JSONField(default=dict)
     # {field: [messages]}; a row with errors is never imported.
     errors = models.JSONField(default=dict, blank=True)
+    # {field: [messages]}: imported all the same, with that field left empty.
+    warnings = models.JSONField(default=dict, blank=True)
+    # Why a row of the file is not a record (kehu.integrations.layout: note, total, header).
+    skip_reason = models.CharField(max_length=10, blank=True)
     # [{"id": …, "name": …, "owner": …, "reasons": […], "in_scope": bool}]
     matches = models.JSONField(default=list, blank=True)
     action = models.CharField(max_length=10, choices=RowAction.choices, default=RowAction.CREATE)
@@ -105,11 +123,15 @@ class ImportRow(models.Model):
 
 
 class ImportMapping(models.Model):
-    """A column mapping remembered for files with the same headers (the header signature)."""
+    """A column mapping remembered for files with the same headers (the header signature), with
+    the value mapping of its picklist columns and where the header was ({"sheet", "header_row",
+    "header_depth"}: tried first on the next workbook with a sheet of that name)."""
 
     signature = models.CharField(max_length=64, unique=True)
     headers = models.JSONField(default=list)
     mapping = models.JSONField(default=dict)
+    value_mapping = models.JSONField(default=dict, blank=True)
+    layout = models.JSONField(default=dict, blank=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     updated_at = models.DateTimeField(default=timezone.now)
 

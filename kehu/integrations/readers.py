@@ -1,6 +1,8 @@
 """Reading uploaded files into a header row and data rows of text: CSV in UTF-8 (with or
-without BOM), UTF-16 or GBK/GB18030 (Chinese Excel's default), Excel .xlsx, and vCards of
-versions 2.1, 3.0 and 4.0 as phones and mail clients write them.
+without BOM), UTF-16 or GBK/GB18030 (Chinese Excel's default), workbooks (.xlsx, .xlsm, .xls,
+.ods, read by `kehu.integrations.sheets`), and vCards of versions 2.1, 3.0 and 4.0 as phones and
+mail clients write them. Where the header is in a spreadsheet (which sheet, which row, one or
+two rows deep) is found by `kehu.integrations.layout`; the caller may say it instead.
 
 Every problem a person can fix is raised as `UnreadableFileError` with a message in their language.
 """
@@ -10,13 +12,14 @@ import io
 import quopri
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from xml.etree import ElementTree
 
 from django.utils.translation import gettext as _
 
+from kehu.integrations import layout
 from kehu.integrations.models import FileFormat
+from kehu.integrations.sheets import SheetInfo, Workbook, WorkbookError
 
 
 class UnreadableFileError(Exception):
@@ -29,6 +32,11 @@ class UnreadableFileError(Exception):
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+ODS_MIMETYPE = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"
+WORKBOOKS = (FileFormat.XLSX, FileFormat.XLS, FileFormat.ODS)
+SUFFIXES = {FileFormat.XLSX: ".xlsx", FileFormat.XLS: ".xls", FileFormat.ODS: ".ods", FileFormat.VCARD: ".vcf"}
+# Unpacked parts of a zipped workbook are capped so a zip bomb cannot fill memory.
+MAX_PART_BYTES = 1024 * 1024 * 1024
 VCARD_FIELDS = [
     "name",
     "contact_name",
@@ -45,34 +53,48 @@ VCARD_FIELDS = [
 ]
 
 
+def _not_readable() -> UnreadableFileError:
+    return UnreadableFileError(
+        _(
+            "This file is not a spreadsheet Kehu can read: upload CSV, Excel (.xlsx, .xls), WPS, "
+            "OpenDocument (.ods) or vCard."
+        )
+    )
+
+
 def detect_format(file_name: str, head: bytes) -> str:
     """The format from the first bytes, the extension breaking ties; UnreadableFileError if none fits."""
     name = file_name.lower()
     if not head.strip():
         raise UnreadableFileError(_("The file is empty."))
     if head.startswith(XLS_MAGIC):
-        raise UnreadableFileError(
-            _("This is an old Excel file (.xls). Save it as Excel workbook (.xlsx) or CSV and upload it again.")
-        )
+        # Excel 97-2003 and WPS .et; an .xlsx in this wrapper is encrypted (the reader says so).
+        return FileFormat.XLSX if name.endswith((".xlsx", ".xlsm")) else FileFormat.XLS
     if head.startswith(XLSX_MAGIC):
-        if name.endswith((".xlsx", ".xlsm")) or not name.endswith((".csv", ".txt", ".vcf")):
-            return FileFormat.XLSX
-        raise UnreadableFileError(
-            _("This file is not a spreadsheet Kehu can read: upload CSV, Excel (.xlsx) or vCard.")
-        )
+        if ODS_MIMETYPE in head[:200] or name.endswith(".ods"):
+            return FileFormat.ODS
+        if b"mimetypeapplication/" in head[:200] or name.endswith((".csv", ".txt", ".vcf")):
+            raise _not_readable()  # a text document or presentation, or a zip named like text
+        return FileFormat.XLSX
     text_head = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if text_head[:11].upper() == b"BEGIN:VCARD" or name.endswith((".vcf", ".vcard")):
         return FileFormat.VCARD
     if name.endswith((".csv", ".txt", ".tsv")) or not name.rsplit(".", 1)[-1:]:
         return FileFormat.CSV
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise UnreadableFileError(
-            _("This file is not a spreadsheet Kehu can read: upload CSV, Excel (.xlsx) or vCard.")
-        )
-    if name.endswith((".xls", ".numbers", ".ods", ".pdf", ".doc", ".docx", ".jpg", ".png", ".zip")):
-        raise UnreadableFileError(
-            _("This file is not a spreadsheet Kehu can read: upload CSV, Excel (.xlsx) or vCard.")
-        )
+        raise _not_readable()
+    if name.endswith((".xls", ".et", ".xlsx", ".ods")):
+        if text_head[:1] == b"<":
+            # Many business systems export a web page and name it .xls.
+            raise UnreadableFileError(
+                _(
+                    "This file is a web page saved with an Excel name. Open it in Excel or WPS, save it "
+                    "as .xlsx and upload it again."
+                )
+            )
+        return FileFormat.CSV  # tab-separated text named .xls, as other systems export it
+    if name.endswith((".numbers", ".pdf", ".doc", ".docx", ".jpg", ".png", ".zip")):
+        raise _not_readable()
     return FileFormat.CSV
 
 
@@ -101,22 +123,63 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 
 class Table:
-    """A readable file: `headers`, `rows()` (lists of text, numbered from 2 like the spreadsheet),
-    and `encoding` for text files. vCards come as a table with one column per vCard field,
-    numbered from 1; a card that cannot be read comes as None (the preview reports it)."""
+    """A readable file: `headers`, `rows()` (the rows below the header, numbered like the
+    spreadsheet, empty ones as []) and `encoding` for text files. Workbooks have `sheets` and read
+    one `sheet`; CSV and workbooks have `header_row` and `header_depth`, found by `matches` (a test
+    whether a column name names a known field) unless given. vCards come as a table with one column
+    per vCard field, numbered from 1; a card that cannot be read comes as None (the preview
+    reports it)."""
 
-    def __init__(self, path: Path, fmt: str):
+    def __init__(
+        self,
+        path: Path,
+        fmt: str,
+        *,
+        sheet: str = "",
+        header_row: int = 0,
+        header_depth: int = 1,
+        matches: Callable[[str], bool] | None = None,
+    ):
         self.path = Path(path)
         self.format = fmt
         self.encoding = ""
-        if fmt == FileFormat.XLSX:
-            self._open_xlsx()
-        elif fmt == FileFormat.VCARD:
+        self.sheets: list[SheetInfo] = []
+        self.sheet = ""
+        self.merges = None
+        self.head: list[list[str]] = []
+        self.header_row = 0
+        self.header_depth = 1
+        self.header_score = 0
+        self._workbook = None
+        if fmt == FileFormat.VCARD:
             self._open_vcard()
         else:
-            self._open_csv()
+            if fmt in WORKBOOKS:
+                self._open_workbook(sheet, matches)
+            else:
+                self._open_csv()
+            self.place_header(header_row, header_depth, matches)
         if not any(h.strip() for h in self.headers):
-            raise UnreadableFileError(_("The first row holds no column names."))
+            raise UnreadableFileError(_("The header row holds no column names."))
+
+    def place_header(self, row: int = 0, depth: int = 1, matches=None) -> None:
+        """Read the column names at `row` (from 1), `depth` rows deep; found by `matches` when 0."""
+        if row <= 0:
+            found = layout.find_header(self.head, matches or (lambda _h: False), self.merges)
+            row, depth, self.header_score = found.row, found.depth, found.score
+        if row > len(self.head):
+            raise UnreadableFileError(
+                _("The header must be in one of the first %(count)s rows of the sheet.") % {"count": len(self.head)}
+            )
+        depth = 2 if depth == 2 and row >= 2 else 1
+        self.header_row, self.header_depth = row, depth
+        self.headers = layout.headers_at(self.head, row, depth, self.merges)
+
+    @property
+    def header_cells(self) -> list[list[str]]:
+        """The header row(s) as they are in the file, to recognise a repeated header below."""
+        first = self.header_row - self.header_depth + 1
+        return [self.head[r - 1] for r in range(max(first, 1), self.header_row + 1)]
 
     # -- CSV
 
@@ -130,54 +193,91 @@ class Table:
         except csv.Error:
             self.dialect = csv.excel
         self._text = text
-        reader = csv.reader(io.StringIO(text), self.dialect)
-        try:
-            self.headers = [h.strip() for h in next(reader)]
-        except (StopIteration, csv.Error) as exc:
-            raise UnreadableFileError(_("The file is empty.")) from exc
+        self.head = [cells for _n, cells in zip(range(layout.SCAN_ROWS), self._csv_records(), strict=False)]
+        if not any(any(cells) for cells in self.head):
+            raise UnreadableFileError(_("The file is empty."))
 
-    def _csv_rows(self) -> Iterator[tuple[int, list[str]]]:
+    def _csv_records(self) -> Iterator[list[str]]:
         reader = csv.reader(io.StringIO(self._text), self.dialect)
-        next(reader, None)
         try:
-            for number, row in enumerate(reader, start=2):
-                if any(cell.strip() for cell in row):
-                    yield number, [cell.strip() for cell in row]
+            for row in reader:
+                cells = [cell.strip() for cell in row]
+                while cells and not cells[-1]:
+                    cells.pop()
+                yield cells
         except csv.Error as exc:
             raise UnreadableFileError(
                 _("The CSV file is damaged near line %(line)s.") % {"line": reader.line_num}
             ) from exc
 
-    # -- Excel
+    def _csv_rows(self) -> Iterator[tuple[int, list[str]]]:
+        for number, cells in enumerate(self._csv_records(), start=1):
+            if number > self.header_row:
+                yield number, cells
 
-    def _open_xlsx(self):
+    # -- Workbooks (.xlsx, .xls, .ods)
+
+    def _open_workbook(self, sheet: str, matches):
+        self._check_zip()
         try:
-            self._xlsx = XlsxSheet(self.path)
-            first = next(self._xlsx.rows(), None)
-        except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, ValueError, OSError, EOFError) as exc:
-            raise UnreadableFileError(_("This Excel file is damaged or not an .xlsx workbook.")) from exc
-        if first is None:
+            self._workbook = Workbook(self.path)
+            self.sheets = self._workbook.sheets
+            self.sheet = sheet or self._best_sheet(matches)
+            if self.sheet not in {s.name for s in self.sheets}:
+                raise UnreadableFileError(_("The workbook has no sheet “%(name)s”.") % {"name": sheet[:100]})
+            self._sheet = self._workbook.sheet(self.sheet)
+            self.head = self._sheet.head(layout.SCAN_ROWS)
+        except WorkbookError as exc:
+            raise UnreadableFileError(exc.message) from exc
+        self.merges = self._sheet.merges
+        if not any(any(cells) for cells in self.head):
+            raise UnreadableFileError(_("The sheet “%(name)s” is empty.") % {"name": self.sheet})
+
+    def use_sheet(self, name: str) -> None:
+        """Read another sheet of the workbook (its header found again by the caller)."""
+        try:
+            sheet = self._workbook.sheet(name)
+            head = sheet.head(layout.SCAN_ROWS)
+        except WorkbookError as exc:
+            raise UnreadableFileError(exc.message) from exc
+        self.sheet, self._sheet, self.head, self.merges = name, sheet, head, sheet.merges
+
+    def _check_zip(self):
+        if self.format == FileFormat.XLS:
+            return
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                too_big = any(info.file_size > MAX_PART_BYTES for info in archive.infolist())
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+            return  # not a zip (an encrypted .xlsx): the reader says what it is
+        if too_big:
+            raise UnreadableFileError(_("A part of this workbook is too big to read."))
+
+    def _best_sheet(self, matches) -> str:
+        """The visible sheet whose header best matches known fields (a menu sheet such as 返回目录
+        matches none); hidden sheets only when no visible one has data."""
+        candidates = [s for s in self.sheets if not s.empty and not s.hidden] or [s for s in self.sheets if not s.empty]
+        if not candidates:
             raise UnreadableFileError(_("The file is empty."))
-        self.headers = first[1]
-        while self.headers and not self.headers[-1]:
-            self.headers.pop()
+        if len(candidates) == 1 or matches is None:
+            return candidates[0].name
+        scores = []
+        for position, info in enumerate(candidates):
+            sheet = self._workbook.sheet(info.name)
+            found = layout.find_header(sheet.head(layout.SCAN_ROWS), matches, sheet.merges)
+            scores.append((found.score, -position, info.name))
+        return max(scores)[2]
 
-    def _xlsx_rows(self) -> Iterator[tuple[int, list[str]]]:
-        width = len(self.headers)
-        rows = self._xlsx.rows()
-        next(rows, None)
+    def _workbook_rows(self) -> Iterator[tuple[int, list[str]]]:
         try:
-            for number, cells in rows:
-                cells = cells[:width]
-                if any(cells):
-                    yield number, cells
-        except (zipfile.BadZipFile, ElementTree.ParseError, ValueError, EOFError) as exc:
-            raise UnreadableFileError(_("This Excel file is damaged or not an .xlsx workbook.")) from exc
+            yield from self._sheet.rows(first=self.header_row + 1)
+        except WorkbookError as exc:
+            raise UnreadableFileError(exc.message) from exc
 
     def row_count_hint(self) -> int | None:
-        """Rows below the header as the sheet's <dimension> states them (None when it does not)."""
-        if self.format == FileFormat.XLSX:
-            return self._xlsx.dimension_rows()
+        """Rows below the header as the workbook states them (None when it does not)."""
+        if self.format in WORKBOOKS:
+            return max(0, self._sheet.last_row - self.header_row)
         return None
 
     # -- vCard
@@ -195,137 +295,15 @@ class Table:
             yield number, vcard_row(card)
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        if self.format == FileFormat.XLSX:
-            return self._xlsx_rows()
+        if self.format in WORKBOOKS:
+            return self._workbook_rows()
         if self.format == FileFormat.VCARD:
             return self._vcard_rows()
         return self._csv_rows()
 
     def close(self):
-        pass
-
-
-# ---------------------------------------------------------------------------------- Excel
-
-# Untrusted XML: expat (2.6 here) fetches no external entities and has limited entity expansion
-# ("billion laughs") since 2.4; unpacked parts are capped so a zip bomb cannot fill memory or disk.
-MAX_PART_BYTES = 1024 * 1024 * 1024
-NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-CELL_REF = re.compile(r"([A-Z]+)(\d+)")
-
-
-def _column(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-
-
-def _number(text: str) -> str:
-    """Excel numbers as text: 13857112345 (a mobile typed as a number) without ".0" or exponent."""
-    if text.isdigit():
-        return text
-    try:
-        value = float(text)
-    except ValueError:
-        return text
-    if value.is_integer() and abs(value) < 1e17:
-        return str(int(value))
-    return repr(value)
-
-
-class XlsxSheet:
-    """The first worksheet of an .xlsx, streamed with ElementTree: several times faster than
-    openpyxl's read-only mode on 100,000 rows, which is what an import of a trade show's cards
-    needs. Cells come as text; dates come as Excel serial numbers (the date parser knows them)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            if any(info.file_size > MAX_PART_BYTES for info in archive.infolist()):
-                raise ValueError("a part of the workbook is too big")
-            self.sheet = self._first_sheet(archive, names)
-            self.strings = self._shared_strings(archive) if "xl/sharedStrings.xml" in names else []
-
-    @staticmethod
-    def _first_sheet(archive, names) -> str:
-        try:
-            workbook = ElementTree.fromstring(  # noqa: S314 - see MAX_PART_BYTES
-                archive.read("xl/workbook.xml")
-            )
-            sheet = workbook.find(f"{NS}sheets/{NS}sheet")
-            rid = sheet.get(f"{REL_NS}id") if sheet is not None else None
-            rels = ElementTree.fromstring(  # noqa: S314 - see MAX_PART_BYTES
-                archive.read("xl/_rels/workbook.xml.rels")
-            )
-            for rel in rels:
-                if rel.get("Id") == rid:
-                    target = rel.get("Target", "").lstrip("/")
-                    target = target if target.startswith("xl/") else f"xl/{target}"
-                    if target in names:
-                        return target
-        except KeyError:
-            pass
-        sheets = sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
-        if not sheets:
-            raise KeyError("no worksheet")
-        return "xl/worksheets/sheet1.xml" if "xl/worksheets/sheet1.xml" in sheets else sheets[0]
-
-    @staticmethod
-    def _shared_strings(archive) -> list[str]:
-        strings = []
-        with archive.open("xl/sharedStrings.xml") as stream:
-            for _event, element in ElementTree.iterparse(stream):  # noqa: S314
-                if element.tag == f"{NS}si":
-                    strings.append("".join(t.text or "" for t in element.iter(f"{NS}t")))
-                    element.clear()
-        return strings
-
-    def dimension_rows(self) -> int | None:
-        with zipfile.ZipFile(self.path) as archive, archive.open(self.sheet) as stream:
-            for _event, element in ElementTree.iterparse(stream, events=("start",)):  # noqa: S314
-                if element.tag == f"{NS}dimension":
-                    match = CELL_REF.fullmatch(element.get("ref", "").split(":")[-1])
-                    return int(match.group(2)) - 1 if match else None
-                if element.tag == f"{NS}sheetData":
-                    return None
-        return None
-
-    def rows(self) -> Iterator[tuple[int, list[str]]]:
-        strings = self.strings
-        with zipfile.ZipFile(self.path) as archive, archive.open(self.sheet) as stream:
-            number = 0
-            for _event, element in ElementTree.iterparse(stream):  # noqa: S314
-                if element.tag != f"{NS}row":
-                    continue
-                number = int(element.get("r") or number + 1)
-                cells: list[str] = []
-                for position, cell in enumerate(element.iter(f"{NS}c")):
-                    ref = CELL_REF.match(cell.get("r") or "")
-                    index = _column(ref.group(1)) if ref else position
-                    kind = cell.get("t", "n")
-                    if kind == "inlineStr":
-                        text = "".join(t.text or "" for t in cell.iter(f"{NS}t"))
-                    else:
-                        value = cell.find(f"{NS}v")
-                        raw = value.text if value is not None and value.text is not None else ""
-                        if kind == "s":
-                            text = strings[int(raw)] if raw else ""
-                        elif kind == "n" and raw:
-                            text = _number(raw)
-                        elif kind == "b":
-                            text = "1" if raw == "1" else "0"
-                        elif kind == "e":
-                            text = ""
-                        else:
-                            text = raw
-                    if index >= len(cells):
-                        cells.extend([""] * (index - len(cells) + 1))
-                    cells[index] = text.strip()
-                element.clear()
-                yield number, cells
+        if self._workbook is not None:
+            self._workbook.close()
 
 
 def _vcard_label(field: str):

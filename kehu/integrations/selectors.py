@@ -33,14 +33,19 @@ def export_job_get(user: User, pk) -> ExportJob:
         raise Http404 from None
 
 
-ROW_FILTERS = ("all", "errors", "duplicates", "create", "update", "skip")
+ROW_FILTERS = ("all", "errors", "warnings", "duplicates", "create", "update", "skip", "not_records")
 
 
 def import_rows(job: ImportJob, *, show: str = "all", offset: int = 0, limit: int = 50) -> tuple[list[ImportRow], bool]:
-    """One page of staged rows (and whether more follow), optionally only errors, duplicates or an action."""
+    """One page of staged rows (and whether more follow), optionally only errors, warnings,
+    duplicates, an action, or the rows that are not records (notes, totals, repeated headers)."""
     qs = ImportRow.objects.filter(job=job)
     if show == "errors":
         qs = qs.exclude(errors={})
+    elif show == "warnings":
+        qs = qs.exclude(warnings={})
+    elif show == "not_records":
+        qs = qs.exclude(skip_reason="")
     elif show == "duplicates":
         qs = qs.exclude(matches=[])
     elif show in ("create", "update", "skip"):

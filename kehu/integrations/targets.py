@@ -11,7 +11,7 @@ built on it (the leads app registers its target from `kehu.leads.imports`).
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kehu.integrations.fields import ImportField, guess_columns
+from kehu.integrations.fields import HeaderIndex, ImportField, guess_columns
 from kehu.integrations.models import ImportJob, ImportRow, RowAction
 
 CUSTOMERS = "customers"
@@ -27,6 +27,8 @@ class Staged:
     action: str = RowAction.CREATE
     matches: list = field(default_factory=list)
     target_id: int | None = None
+    warnings: dict = field(default_factory=dict)
+    skip_reason: str = ""
 
     def as_row(self, job_id: int) -> dict:
         return {
@@ -34,6 +36,8 @@ class Staged:
             "number": self.number,
             "values": self.values,
             "errors": self.errors,
+            "warnings": self.warnings,
+            "skip_reason": self.skip_reason,
             "matches": self.matches,
             "action": self.action,
             "target_id": self.target_id,
@@ -88,6 +92,11 @@ class ImportTarget:
     def guess_mapping(self, headers: list[str]) -> dict[str, str]:
         return guess_columns(headers, self.fields)
 
+    def header_matcher(self):
+        """A test whether a column name names one of the fields: finds the header row of a sheet."""
+        index = HeaderIndex(self.fields)
+        return lambda header: index.field_for(header) is not None
+
     def vcard_mapping(self) -> dict[str, str]:
         """{column index: field} for the columns a vCard file is read into (readers.VCARD_FIELDS)."""
         return {}
@@ -98,7 +107,8 @@ class ImportTarget:
 
     # ---- preview
     def stager(self, job: ImportJob, actor):
-        """An object whose `stage(number, cells)` turns one file row into a Staged row."""
+        """An object whose `stage(number, cells)` turns one file row into a Staged row: picklist values
+        read through `job.value_mapping`, unmatched ones left empty with a warning (not an error)."""
         raise NotImplementedError
 
     def match(self, rows: list[tuple[int, dict]], actor) -> dict[int, tuple[list, int | None]]:

@@ -17,13 +17,14 @@ from kehu.core.forms import apply_errors
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.forms import CustomerFilterForm
 from kehu.integrations import exports, selectors, services, storage
-from kehu.integrations.forms import MappingForm, UploadForm
+from kehu.integrations.forms import LayoutForm, MappingForm, UploadForm, ValuesForm
 from kehu.integrations.models import ExportStatus, FileFormat, ImportStatus, RowAction
-from kehu.integrations.readers import Table, UnreadableFileError
+from kehu.integrations.readers import UnreadableFileError
 from kehu.integrations.targets import CUSTOMERS, get_target, targets_for
 
 ROWS_PER_PAGE = 50
 SAMPLE_ROWS = 3
+TOP_ROWS = 12  # rows of the sheet shown above the mapping, to see where the header is
 
 
 def _require_import(user, job=None):
@@ -89,18 +90,30 @@ def import_upload(request):
     return _home(request, form, status=400 if request.method == "POST" else 200)
 
 
-def _samples(job) -> list[list[str]]:
-    """The first rows of the file under each header, to help the mapping."""
-    path = storage.absolute(job.stored_path)
-    if path is None or not path.exists():
-        return []
+def skip_reasons() -> dict[str, str]:
+    return {
+        "blank": _("blank row"),
+        "note": _("note row"),
+        "total": _("total row"),
+        "header": _("repeated header"),
+    }
+
+
+def _file_view(job) -> tuple[list[list[str]], list[tuple[int, list[str]]]]:
+    """The first rows with values under each header (to help the mapping), and the top of the
+    sheet as it is (to see which row holds the column names)."""
+    table = services.job_table(job)
+    if table is None:
+        return [], []
     try:
-        table = Table(path, job.format)
-        rows = [cells or [] for _n, cells in islice(table.rows(), SAMPLE_ROWS)]
-        table.close()
+        samples = [
+            cells or [] for _n, cells in islice((r for r in table.rows() if r[1] is None or any(r[1])), SAMPLE_ROWS)
+        ]
     except UnreadableFileError:
-        return []
-    return rows
+        samples = []
+    top = list(enumerate(table.head[:TOP_ROWS], start=1))
+    table.close()
+    return samples, top
 
 
 def import_detail(request, pk):
@@ -110,21 +123,59 @@ def import_detail(request, pk):
     context = {"job": job, "target": services.target_of(job), "nav_active": "transfer"}
     if job.is_working:
         return render(request, "integrations/import_progress.html", context)
-    if job.status in (ImportStatus.MAPPING, ImportStatus.FAILED) or request.GET.get("step") == "mapping":
+    step = request.GET.get("step")
+    if job.status in (ImportStatus.MAPPING, ImportStatus.FAILED) or step == "mapping":
         return _mapping_page(request, job, context)
+    if job.status == ImportStatus.VALUES or (job.status == ImportStatus.PREVIEW and step == "values" and job.unmatched):
+        return _values_page(request, job, context)
     if job.status == ImportStatus.PREVIEW:
         return _preview_page(request, job, context)
     return _report_page(request, job, context)
 
 
-def _mapping_page(request, job, context, form=None, status=200):
+def _mapping_page(request, job, context, form=None, layout_form=None, status=200):
     target = services.target_of(job)
     with_owner = target.may_map_owner(request.user)
     form = form or MappingForm(target=target, headers=job.headers, mapping=job.mapping, with_owner=with_owner)
-    samples = _samples(job)
+    samples, top = _file_view(job)
+    if job.format == FileFormat.VCARD:
+        top = []
     columns = [(form[f"col_{i}"], [row[i] if i < len(row) else "" for row in samples]) for i in range(len(job.headers))]
-    context.update(form=form, columns=columns, with_owner=with_owner, owner_hint=target.owner_hint(with_owner))
+    width = max((len(cells) for _n, cells in top), default=0)
+    context.update(
+        form=form,
+        columns=columns,
+        with_owner=with_owner,
+        owner_hint=target.owner_hint(with_owner),
+        layout_form=layout_form or (LayoutForm(job=job) if job.format != FileFormat.VCARD else None),
+        top_rows=[(n, cells + [""] * (width - len(cells))) for n, cells in top],
+        header_rows=range(job.header_row - job.header_depth + 1, job.header_row + 1),
+    )
     return render(request, "integrations/import_mapping.html", context, status=status)
+
+
+@require_POST
+def import_layout(request, pk):
+    """Another sheet or header row: the headers are read there and the mapping guessed again."""
+    job = selectors.import_job_get(request.user, pk)
+    _require_import(request.user, job)
+    form = LayoutForm(request.POST, job=job)
+    if form.is_valid():
+        try:
+            services.import_job_set_layout(
+                job=job,
+                actor=request.user,
+                sheet=form.cleaned_data.get("sheet") or "",
+                header_row=form.cleaned_data["header_row"],
+                header_depth=2 if form.cleaned_data["two_rows"] else 1,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("The column names are now read from row %(row)s.") % {"row": job.header_row})
+            return redirect("integrations:import-detail", pk=job.pk)
+    context = {"job": job, "target": services.target_of(job), "nav_active": "transfer"}
+    return _mapping_page(request, job, context, layout_form=form, status=400)
 
 
 @require_POST
@@ -149,6 +200,32 @@ def import_mapping(request, pk):
     return _mapping_page(request, job, {"job": job, "target": target, "nav_active": "transfer"}, form=form, status=400)
 
 
+def _values_page(request, job, context, form=None, status=200):
+    target = services.target_of(job)
+    form = form or ValuesForm(target=target, unmatched=job.unmatched)
+    context.update(form=form)
+    return render(request, "integrations/import_values.html", context, status=status)
+
+
+@require_POST
+def import_values(request, pk):
+    """The value step: which choice each unmatched picklist value means (or none)."""
+    job = selectors.import_job_get(request.user, pk)
+    _require_import(request.user, job)
+    target = services.target_of(job)
+    form = ValuesForm(request.POST, target=target, unmatched=job.unmatched)
+    if form.is_valid():
+        try:
+            services.import_job_set_values(job=job, actor=request.user, values=form.values(job.unmatched))
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            return redirect("integrations:import-detail", pk=job.pk)
+    context = {"job": job, "target": target, "nav_active": "transfer"}
+    return _values_page(request, job, context, form=form, status=400)
+
+
 def _preview_page(request, job, context):
     show = request.GET.get("show", "all")
     if show not in selectors.ROW_FILTERS:
@@ -168,26 +245,48 @@ def _preview_page(request, job, context):
         filters=[
             ("all", _("All rows")),
             ("errors", _("With errors")),
+            ("warnings", _("With warnings")),
             ("duplicates", _("Possible duplicates")),
             ("create", _("To create")),
             ("update", _("To update")),
             ("skip", _("To skip")),
+            ("not_records", _("Not records")),
         ],
+        not_records=_not_records(job),
     )
     return render(request, "integrations/import_preview.html", context)
+
+
+def _not_records(job) -> dict:
+    """{"total": n, "parts": ["2 blank rows", …]} of the rows below the header that are not records."""
+    found = (job.report or {}).get("not_records") or {}
+    labels = skip_reasons()
+    return {
+        "total": sum(found.values()),
+        "parts": [f"{n} × {labels.get(reason, reason)}" for reason, n in found.items() if n],
+    }
 
 
 def _row_view(job, row) -> dict:
     """A staged row as the target shows it, with its errors labelled by the target's fields."""
     target = services.target_of(job)
     fields = target.fields
+    if row.skip_reason:
+        shown = {"name": row.values.get("text", ""), "contact": "", "phone": "", "owner": "", "matches": []}
+    else:
+        shown = target.row_view(row)
     return {
-        **target.row_view(row),
+        **shown,
         "number": row.number,
         "errors": [
             (str(fields[name].label) if name in fields else "", " ".join(messages))
             for name, messages in row.errors.items()
         ],
+        "warnings": [
+            (str(fields[name].label) if name in fields else "", " ".join(messages))
+            for name, messages in (row.warnings or {}).items()
+        ],
+        "skip_reason": skip_reasons().get(row.skip_reason, row.skip_reason) if row.skip_reason else "",
         "action": row.action,
         "can_update": row.target_id is not None,
         "has_errors": bool(row.errors),
@@ -196,8 +295,12 @@ def _row_view(job, row) -> dict:
 
 def _report_page(request, job, context):
     errors, _more = selectors.import_rows(job, show="errors", limit=200)
+    warned, _more = selectors.import_rows(job, show="warnings", limit=200)
     context.update(
-        error_rows=[_row_view(job, r) for r in errors], list_url=reverse(services.target_of(job).list_url_name)
+        error_rows=[_row_view(job, r) for r in errors],
+        warning_rows=[_row_view(job, r) for r in warned],
+        not_records=_not_records(job),
+        list_url=reverse(services.target_of(job).list_url_name),
     )
     return render(request, "integrations/import_report.html", context)
 

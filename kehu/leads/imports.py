@@ -19,8 +19,9 @@ from kehu.core.models import AuditAction, AuditEntry
 from kehu.customers.models import Industry
 from kehu.customers.normalise import normalise_email, normalise_phone
 from kehu.integrations.bulk import Inserter
-from kehu.integrations.fields import CellError, ImportField, parse_cell
+from kehu.integrations.fields import CellError, ImportField, UnmatchedChoiceError, parse_cell
 from kehu.integrations.models import ImportJob, ImportRow, RowAction
+from kehu.integrations.owners import OwnerLookup
 from kehu.integrations.targets import ImportPlan, ImportTarget, Staged
 from kehu.leads import scoring
 from kehu.leads.models import (
@@ -96,6 +97,8 @@ LEAD_FIELDS: dict[str, ImportField] = dict(
                 "联系方式",
                 "座机",
                 "移动电话",
+                "联系人电话",
+                "联系人手机",
                 "mobile",
                 "mobilephone",
                 "cellphone",
@@ -227,14 +230,9 @@ def lead_may_map_owner(user: User) -> bool:
     return user.has_perm("leads.assign_lead")
 
 
-def lead_owners(actor: User) -> dict[str, User]:
-    """The users an importer may give leads to, by lower-case user name and by full name."""
-    users = list(User.objects.filter(scope_users_q(actor), is_active=True).select_related("department"))
-    names = {}
-    for user in users:
-        names.setdefault(str(user).lower(), user)
-    names.update({user.username.lower(): user for user in users})
-    return names
+def lead_owners(actor: User) -> OwnerLookup:
+    """The users an importer may give leads to, by user name, display name or e-mail address."""
+    return OwnerLookup(User.objects.filter(scope_users_q(actor), is_active=True).select_related("department"))
 
 
 class LeadTarget(ImportTarget):
@@ -259,7 +257,10 @@ class LeadTarget(ImportTarget):
 
     def owner_hint(self, with_owner):
         if with_owner:
-            return _("An owner column takes user names; rows without an owner are assigned by the lead rules.")
+            return _(
+                "An owner column takes user names, names as shown in Kehu (张伟) or e-mail addresses; "
+                "rows without an owner are assigned by the lead rules."
+            )
         return _("The imported leads are assigned by the lead rules (region, then round-robin).")
 
     def vcard_mapping(self):
@@ -285,7 +286,7 @@ class LeadTarget(ImportTarget):
             "name": lead.get("company_name", ""),
             "contact": lead.get("contact_name", ""),
             "phone": lead.get("phone") or lead.get("email", ""),
-            "owner": row.values.get("owner", ""),
+            "owner": row.values.get("owner_name") or row.values.get("owner", ""),
             "matches": matches,
         }
 
@@ -303,7 +304,8 @@ class LeadStager:
     def __init__(self, job: ImportJob, actor: User):
         self.mapping = [(int(col), LEAD_FIELDS[name]) for col, name in job.mapping.items() if name in LEAD_FIELDS]
         self.owner_mapped = "owner" in job.mapping.values() and lead_may_map_owner(actor)
-        self.owners = lead_owners(actor) if self.owner_mapped else {}
+        self.owners = lead_owners(actor) if self.owner_mapped else None
+        self.chosen = job.value_mapping or {}
         self.lead = Lead()
         self.defaults = {
             f.attname: f.get_default() for f in Lead._meta.concrete_fields if not f.primary_key and not f.is_relation
@@ -313,6 +315,7 @@ class LeadStager:
         if cells is None:
             return Staged(number, {}, {"__all__": [_("This vCard could not be read.")]}, RowAction.SKIP)
         errors: dict[str, list[str]] = {}
+        warnings: dict[str, list[str]] = {}
         values: dict = {}
         owner_name = ""
         for index, fld in self.mapping:
@@ -323,19 +326,21 @@ class LeadStager:
                 owner_name = text
                 continue
             try:
-                values[fld.attr] = parse_cell(fld, text)
+                values[fld.attr] = parse_cell(fld, text, self.chosen.get(fld.name))
+            except UnmatchedChoiceError as exc:
+                warnings[fld.name] = [str(exc)]
             except CellError as exc:
                 errors[fld.name] = [str(exc)]
         if not values.get("company_name") and values.get("contact_name"):
             values["company_name"] = values["contact_name"]  # a card without a company: the person
         values.setdefault("source", LeadSource.IMPORT)
-        owner = ""
+        owner = owner_display = ""
         if owner_name:
-            user = self.owners.get(owner_name.lower())
+            user, why = self.owners.find(owner_name)
             if user is None:
-                errors["owner"] = [_("“%(name)s” is not a user you may give leads to.") % {"name": owner_name}]
+                errors["owner"] = [why or _("“%(name)s” is not a user you may give leads to.") % {"name": owner_name}]
             else:
-                owner = user.username
+                owner, owner_display = user.username, user.display_name
         lead = self.lead
         for name, value in self.defaults.items():
             setattr(lead, name, value)
@@ -347,7 +352,13 @@ class LeadStager:
             for name, messages in exc.message_dict.items():
                 errors.setdefault(name, []).extend(messages)
         values = {k: getattr(lead, k) for k in values}
-        return Staged(number, {"lead": values, "owner": owner}, errors, RowAction.SKIP if errors else RowAction.CREATE)
+        return Staged(
+            number,
+            {"lead": values, "owner": owner, "owner_name": owner_display},
+            errors,
+            RowAction.SKIP if errors else RowAction.CREATE,
+            warnings=warnings,
+        )
 
 
 def _keys(values: dict) -> dict[str, str]:
@@ -420,7 +431,7 @@ class LeadPlan(ImportPlan):
     def __init__(self, job: ImportJob, actor: User):
         self.job = job
         self.actor = actor
-        self.owners = lead_owners(actor) if lead_may_map_owner(actor) else {}
+        self.owners = lead_owners(actor) if lead_may_map_owner(actor) else None
         self.may_change = actor.has_perm("leads.change_lead")
         self.new: list[tuple[dict, User | None]] = []  # (cleaned fields, owner named in the file)
         self.changed: dict[int, Lead] = {}
@@ -431,7 +442,7 @@ class LeadPlan(ImportPlan):
     def _owner(self, number: int, name: str) -> User | None:
         if not name:
             return None
-        owner = self.owners.get(name.lower())
+        owner = self.owners.get(name) if self.owners is not None else None
         if owner is None:
             raise ValidationError(
                 _("Row %(row)s: “%(name)s” may no longer receive leads from you.") % {"row": number, "name": name}

@@ -113,3 +113,59 @@ def test_import_on_a_phone_without_javascript(live_server, make_context, make_us
     db_tasks()
     expect(page.locator("h1")).to_have_text("导入报告", timeout=15_000)
     expect(page.locator("#report")).to_contain_text("新建 2")
+
+
+def test_import_a_company_template_with_the_sheet_header_and_value_steps(
+    live_server, page, make_user, db_tasks, tmp_path
+):
+    """A company's own workbook: a menu sheet first, a title, a two-row header under merged group
+    headers, totals and notes; unmatched picklist values are given their meaning on the way."""
+    from kehu.customers.models import Customer
+    from kehu.integrations.tests import corpus
+
+    rep = make_user("zhaomin", last_name="赵", first_name="敏")
+    sign_in(page, live_server.url, rep.username)
+    page.goto(f"{live_server.url}/transfer/")
+    upload = tmp_path / "华东区客户名录.xlsx"
+    upload.write_bytes(corpus.template_xlsx())
+    page.set_input_files("input[type=file]", str(upload))
+    page.get_by_role("button", name="Upload and map columns").click()
+
+    # The customer sheet and its two header rows are found; the top of the sheet is shown.
+    expect(page.locator("h1")).to_have_text("Map the columns Customers and contacts")
+    expect(page.locator("#layout")).to_contain_text("rows 4 and 5")
+    expect(page.locator("#top-rows")).to_contain_text(corpus.TITLE)
+    expect(page.get_by_label("Sheet")).to_have_value(corpus.SHEET)
+    expect(page.get_by_label("联系人/电话")).to_have_value("contact_mobile")
+    # Another sheet, and back.
+    page.get_by_label("Sheet").select_option("旧数据")
+    page.get_by_label("Column names in row").fill("1")
+    page.get_by_label("The column names span two rows").uncheck()
+    page.get_by_role("button", name="Read the column names there").click()
+    expect(page.get_by_label("电话")).to_have_value("phone")
+    page.get_by_label("Sheet").select_option(corpus.SHEET)
+    page.get_by_label("Column names in row").fill("5")
+    page.get_by_label("The column names span two rows").check()
+    page.get_by_role("button", name="Read the column names there").click()
+    expect(page.get_by_label("基本信息/客户名称")).to_have_value("name")
+    page.get_by_role("button", name="Check the rows").click()
+
+    # The value step: the guesses are filled in; 1688 is left empty on purpose.
+    db_tasks()
+    expect(page.locator("h1")).to_have_text("Match the values Customers and contacts", timeout=15_000)
+    expect(page.get_by_label("机械")).to_have_value("machinery")
+    expect(page.get_by_label("阿里巴巴")).to_have_value("internet")
+    page.get_by_label("1688").select_option("")
+    page.get_by_role("button", name="Check the rows").click()
+    db_tasks()
+    expect(page.locator("h1")).to_have_text("Review the rows Customers and contacts", timeout=15_000)
+    expect(page.locator("#not-records")).to_contain_text("2 × blank row")
+    expect(page.locator("#row-13")).to_contain_text("Skipped: total row")
+    expect(page.locator("#row-9")).to_contain_text("1688")
+
+    page.locator("#run-import").click()
+    db_tasks()
+    expect(page.locator("h1")).to_have_text("Import report", timeout=15_000)
+    expect(page.locator("#report")).to_contain_text("Created 4, updated 0, skipped 0")
+    expect(page.locator("#not-records")).to_contain_text("Not records, skipped: 7")
+    assert Customer.objects.filter(owner=rep).count() == 4

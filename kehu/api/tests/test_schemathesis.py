@@ -130,7 +130,8 @@ def short_cause(formatted_traceback: str) -> str:
 
 
 def make_transfer_jobs(user) -> dict[str, int]:
-    """An import of `user` waiting in its preview (one staged row) and a finished export with its file."""
+    """An import of `user` waiting in its preview (one staged row), another at its mapping step (the
+    sheet and header row may be changed there), and a finished export with its file."""
     from kehu.integrations import storage
     from kehu.integrations.models import ExportJob, ImportJob, ImportRow
 
@@ -138,10 +139,20 @@ def make_transfer_jobs(user) -> dict[str, int]:
         created_by=user, file_name="a.csv", format="csv", status="preview", headers=["客户名称"], total_rows=1
     )
     ImportRow.objects.create(job=job, number=2, values={"customer": {"name": "新客户"}, "contact": {}, "owner": ""})
+    relative, path = storage.new_path("imports", ".csv")
+    path.write_bytes("客户名称,联系人\n苏州华星,张伟\n".encode())
+    mapping = ImportJob.objects.create(
+        created_by=user,
+        file_name="b.csv",
+        format="csv",
+        stored_path=relative,
+        headers=["客户名称", "联系人"],
+        total_rows=1,
+    )
     relative, path = storage.new_path("exports", ".csv")
     path.write_bytes("\ufeff客户名称\n".encode())
     export = ExportJob.objects.create(created_by=user, format="csv", status="done", stored_path=relative)
-    return {"job_id": job.pk, "export_id": export.pk}
+    return {"job_id": job.pk, "mapping_job_id": mapping.pk, "export_id": export.pk}
 
 
 def make_records(team, area: str, user) -> dict:
@@ -264,6 +275,12 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             from kehu.activities.models import Activity
 
             case.body["version"] = Activity.objects.get(pk=case.path_parameters["activity_id"]).version
+    if case.operation.path.endswith("/imports/{job_id}/layout") and "mapping_job_id" in ids:
+        case.path_parameters["job_id"] = ids["mapping_job_id"]  # the job in its preview stays there
+        if isinstance(case.body, dict):
+            case.body["sheet"] = ""  # a CSV file has no sheets
+            if isinstance(case.body.get("header_row"), int):
+                case.body["header_row"] = min(case.body["header_row"], 1)
     if case.operation.path.startswith("/api/v1/pool/") and case.operation.path.endswith(("/claim", "/assign")):
         case.path_parameters["customer_id"] = ids["pool_customer_id"]
     if isinstance(case.query, dict) and isinstance(case.query.get("customer_id"), int):

@@ -42,23 +42,32 @@ def fixture_file(name: str) -> bytes:
     return (FILES / name).read_bytes()
 
 
-def run_import(actor, name: str, data: bytes, mapping: dict | None = None, choices: dict | None = None, duplicates=""):
-    """Upload → mapping (the guessed one unless given) → preview → choices → run, through the services."""
-    job = preview_import(actor, name, data, mapping)
+def run_import(
+    actor, name: str, data: bytes, mapping: dict | None = None, choices: dict | None = None, duplicates="", values=None
+):
+    """Upload → mapping (the guessed one unless given) → values → preview → choices → run, through the services."""
+    job = preview_import(actor, name, data, mapping, values=values)
     return finish_import(actor, job, choices, duplicates)
 
 
-def preview_import(actor, name: str, data: bytes, mapping: dict | None = None):
-    """Upload and preview (the preview task runs when the mapping is committed)."""
+def preview_import(actor, name: str, data: bytes, mapping: dict | None = None, values: dict | None = None, **create):
+    """Upload and preview (the preview task runs when the mapping is committed). When the file has
+    picklist values that are none of the choices, `values` is the value step's answer (none given:
+    they stay unmatched, and their rows get a warning)."""
     from django.test import TestCase
 
-    from kehu.integrations.models import ImportJob
-    from kehu.integrations.services import import_job_create, import_job_set_mapping
+    from kehu.integrations.models import ImportJob, ImportStatus
+    from kehu.integrations.services import import_job_create, import_job_set_mapping, import_job_set_values
 
-    job = import_job_create(actor=actor, uploaded=upload(name, data))
+    job = import_job_create(actor=actor, uploaded=upload(name, data), **create)
     with TestCase.captureOnCommitCallbacks(execute=True):
         import_job_set_mapping(job=job, actor=actor, mapping=mapping if mapping is not None else job.mapping)
-    return ImportJob.objects.get(pk=job.pk)
+    job = ImportJob.objects.get(pk=job.pk)
+    if job.status == ImportStatus.VALUES:
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            import_job_set_values(job=job, actor=actor, values=values or {})
+        job = ImportJob.objects.get(pk=job.pk)
+    return job
 
 
 def finish_import(actor, job, choices: dict | None = None, duplicates=""):

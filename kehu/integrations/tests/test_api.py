@@ -49,7 +49,13 @@ def test_the_import_flow_through_the_api(client, api_client, team, customer_of):
         )
     assert response.status_code == 202, response.text
     status = api.get(f"{BASE}/imports/{job['id']}").json()
-    assert status["status"] == "preview" and status["report"] == {"rows": 2, "errors": 0, "duplicates": 1}
+    assert status["status"] == "preview" and status["report"] == {
+        "rows": 2,
+        "errors": 0,
+        "warnings": 0,
+        "duplicates": 1,
+        "not_records": {},
+    }
     rows = api.get(f"{BASE}/imports/{job['id']}/rows?show=duplicates").json()
     assert [r["number"] for r in rows["items"]] == [2] and rows["items"][0]["matches"][0]["reasons"] == ["name"]
     choices = api.post(f"{BASE}/imports/{job['id']}/choices", {"rows": {"2": "update"}})
@@ -66,7 +72,7 @@ def test_the_import_flow_through_the_api(client, api_client, team, customer_of):
 def test_bad_input_answers_4xx_with_a_useful_body(client, api_client, team):
     api = api_client(team.rep1)
     bad = _upload(client, team.rep1, "x.xls", b"\xd0\xcf\x11\xe0" + b"0" * 50)
-    assert bad.status_code == 400 and "old Excel file" in bad.json()["errors"]["file"][0]
+    assert bad.status_code == 400 and "damaged or not an Excel" in bad.json()["errors"]["file"][0]
     assert _upload(client, team.rep1, "empty.csv", b"").status_code == 400
     no_file = client.post(f"{BASE}/imports", {}, headers=api.headers)
     assert no_file.status_code == 422
@@ -89,7 +95,7 @@ def test_bad_input_answers_4xx_with_a_useful_body(client, api_client, team):
 
 
 def test_choices_for_unknown_rows_or_rows_with_errors_are_refused(api_client, team):
-    job = preview_import(team.rep1, "a.csv", csv_bytes([["客户名称", "客户等级"], ["甲", "钻石"], ["乙", ""]]))
+    job = preview_import(team.rep1, "a.csv", csv_bytes([["客户名称", "生日"], ["甲", "明年"], ["乙", ""]]))
     api = api_client(team.rep1)
     response = api.post(f"{BASE}/imports/{job.pk}/choices", {"rows": {"2": "create", "99": "skip", "x": "skip"}})
     assert response.status_code == 400
@@ -104,6 +110,9 @@ def test_others_get_401_or_404_and_change_nothing(client, api_client, team, who)
     assert api.get(f"{BASE}/imports/{job.pk}").status_code == expected
     assert api.get(f"{BASE}/imports/{job.pk}/rows").status_code == expected
     assert api.post(f"{BASE}/imports/{job.pk}/choices", {"rows": {"2": "skip"}}).status_code == expected
+    assert api.get(f"{BASE}/imports/{job.pk}/head").status_code == expected
+    assert api.put(f"{BASE}/imports/{job.pk}/layout", {"header_row": 2}).status_code == expected
+    assert api.put(f"{BASE}/imports/{job.pk}/values", {"values": {"tier": {"x": ""}}}).status_code == expected
     with TestCase.captureOnCommitCallbacks(execute=True):
         assert api.post(f"{BASE}/imports/{job.pk}/run").status_code == expected
     assert api.delete(f"{BASE}/imports/{job.pk}").status_code == expected
@@ -132,3 +141,58 @@ def test_vcard_import_through_the_api(client, api_client, team):
     response = _upload(client, team.rep1, "iphone.vcf", fixture_file("iphone-3.0.vcf"))
     assert response.status_code == 201 and response.json()["format"] == "vcard"
     assert response.json()["total_rows"] == 2
+
+
+def test_a_company_template_through_the_api(client, api_client, team):
+    from . import corpus
+
+    api = api_client(team.rep1)
+    response = _upload(client, team.rep1, "华东区客户名录.xlsx", corpus.template_xlsx())
+    assert response.status_code == 201, response.text
+    job = response.json()
+    assert (job["sheet"], job["header_row"], job["header_depth"]) == (corpus.SHEET, 5, 2)
+    assert job["headers"] == corpus.HEADERS and job["sheets"][2] == {"name": "旧数据", "hidden": True, "rows": 2}
+    head = api.get(f"{BASE}/imports/{job['id']}/head").json()
+    assert head["rows"][0] == {"number": 1, "cells": [corpus.TITLE]} and head["rows"][4]["cells"][1] == "客户名称"
+
+    # Another sheet, then back with the header found again.
+    other = api.put(f"{BASE}/imports/{job['id']}/layout", {"sheet": "旧数据"})
+    assert other.status_code == 200 and other.json()["headers"] == ["客户名称", "联系人", "电话"]
+    bad = api.put(f"{BASE}/imports/{job['id']}/layout", {"sheet": "Sheet3"})
+    assert bad.status_code == 400 and "empty" in bad.json()["errors"]["header_row"][0]
+    assert api.put(f"{BASE}/imports/{job['id']}/layout", {"header_row": 99}).status_code == 422
+    back = api.put(f"{BASE}/imports/{job['id']}/layout", {"sheet": corpus.SHEET}).json()
+    assert back["header_row"] == 5 and back["mapping"]["5"] == "contact_mobile"
+
+    industry = next(f for f in api.get(f"{BASE}/fields").json() if f["name"] == "industry")
+    assert {"value": "machinery", "label": "Machinery & equipment"} in industry["choices"]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = api.put(f"{BASE}/imports/{job['id']}/mapping", {"mapping": back["mapping"]})
+    assert response.status_code == 202 and response.json()["status"] == "previewing"
+    job = api.get(f"{BASE}/imports/{job['id']}").json()
+    assert job["status"] == "values" and [i["value"] for i in job["unmatched"]["industry"]] == ["机械", "汽配"]
+    refused = api.put(f"{BASE}/imports/{job['id']}/values", {"values": {"industry": {"机械": "steel"}}})
+    assert refused.status_code == 400 and refused.json()["errors"]["values"]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = api.put(
+            f"{BASE}/imports/{job['id']}/values",
+            {"values": {"industry": {"机械": "machinery", "汽配": "automotive"}, "source": {"阿里巴巴": "internet"}}},
+        )
+    assert response.status_code == 202
+    job = api.get(f"{BASE}/imports/{job['id']}").json()
+    assert job["status"] == "preview" and job["report"]["not_records"] == corpus.NOT_RECORDS
+    skipped = api.get(f"{BASE}/imports/{job['id']}/rows?show=not_records").json()["items"]
+    assert [(r["number"], r["skip_reason"]) for r in skipped] == [
+        (10, "header"),
+        (13, "total"),
+        (14, "total"),
+        (15, "note"),
+        (16, "note"),
+    ]
+    warned = api.get(f"{BASE}/imports/{job['id']}/rows?show=warnings").json()["items"]
+    assert [r["number"] for r in warned] == [9] and "1688" in warned[0]["warnings"]["source"][0]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert api.post(f"{BASE}/imports/{job['id']}/run").status_code == 202
+    done = api.get(f"{BASE}/imports/{job['id']}").json()
+    assert done["status"] == "done" and done["report"]["created"] == 4
+    assert Customer.objects.get(name="无锡恒力汽车零部件有限公司").industry == "automotive"

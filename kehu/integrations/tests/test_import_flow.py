@@ -65,14 +65,15 @@ def test_preview_shows_errors_per_row_and_never_imports_them(team):
         ),
     )
     assert job.status == ImportStatus.PREVIEW
-    assert job.report == {"rows": 4, "errors": 3, "duplicates": 0}
+    assert job.report == {"rows": 4, "errors": 3, "warnings": 1, "duplicates": 0, "not_records": {}}
     rows = {r.number: r for r in ImportRow.objects.filter(job=job)}
     assert rows[2].errors == {} and rows[2].action == RowAction.CREATE
     assert rows[2].values["customer"] == {"name": "杭州华星精密机械有限公司", "tier": "key"}
     assert rows[2].values["contact"]["birthday"] == "1978-05-03"
     assert "name" in rows[3].errors
-    assert set(rows[4].errors) == {"tier", "contact_birthday", "contact_email"}
-    assert "钻石" in rows[4].errors["tier"][0]
+    assert set(rows[4].errors) == {"contact_birthday", "contact_email"}
+    # A tier nobody can match is no error: the field stays empty with a warning.
+    assert "钻石" in rows[4].warnings["tier"][0] and "tier" not in rows[4].values["customer"]
     assert "name" in rows[5].errors
     assert all(rows[n].action == RowAction.SKIP for n in (3, 4, 5))
     job = finish_import(team.rep1, job)

@@ -113,7 +113,7 @@ def test_english_headers_are_guessed(team):
         "5": "industry",
         "6": "tier",
     }
-    assert job.report == {"rows": 1, "errors": 0, "duplicates": 0}
+    assert job.report == {"rows": 1, "errors": 0, "warnings": 0, "duplicates": 0, "not_records": {}}
 
 
 def test_iphone_vcard_3_with_folded_photo(team):
@@ -173,9 +173,15 @@ def test_an_unreadable_vcard_is_a_row_error_not_a_failed_file(team):
     [
         ("empty.csv", b"", "The file is empty."),
         ("blank.csv", b"   \n\n", "The file is empty."),
-        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old Excel file (.xls)"),
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "damaged or not an Excel"),
         ("photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 50, "not a spreadsheet"),
-        ("broken.xlsx", b"PK\x03\x04garbage", "damaged or not an .xlsx"),
+        ("broken.xlsx", b"PK\x03\x04garbage", "damaged or not an Excel"),
+        ("broken.ods", b"PK\x03\x04garbage", "damaged or not an Excel"),
+        (
+            "export.xls",
+            "<html><table><tr><td>客户名称</td></tr></table></html>".encode(),
+            "web page saved with an Excel name",
+        ),
         ("latin1.csv", "客户名称\n".encode("utf-16-le")[2:] + b"\x81\xff\xfe\x80\x00", "encoding"),
         ("headers-only.csv", "客户名称,联系人\n".encode(), "no rows"),
         ("cards.vcf", b"BEGIN:VCARDS nothing here", "No vCard"),
@@ -237,6 +243,10 @@ EXCEL_WORKBOOK = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"
  xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">
 <sheets><sheet name="客户" sheetId="1" r:id="rId1"/></sheets></workbook>"""
+EXCEL_ROOT_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+ Target="xl/workbook.xml"/></Relationships>"""
 EXCEL_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
 <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
@@ -251,6 +261,7 @@ def excel_style_xlsx() -> bytes:
 
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("_rels/.rels", EXCEL_ROOT_RELS)
         archive.writestr("xl/workbook.xml", EXCEL_WORKBOOK)
         archive.writestr("xl/_rels/workbook.xml.rels", EXCEL_RELS)
         archive.writestr("xl/worksheets/sheet1.xml", EXCEL_SHEET)

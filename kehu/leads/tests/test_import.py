@@ -29,13 +29,20 @@ def _data(*rows, encoding="utf-8"):
     return csv_bytes([HEADERS, *rows], encoding)
 
 
-def preview(actor, data, name="cards.csv", mapping=None):
-    from kehu.integrations.models import ImportJob
+def preview(actor, data, name="cards.csv", mapping=None, values=None):
+    """Upload, mapping, the value step when the file needs it (`values`, else left unmatched), preview."""
+    from kehu.integrations.models import ImportJob, ImportStatus
+    from kehu.integrations.services import import_job_set_values
 
     job = import_job_create(actor=actor, uploaded=upload(name, data), target="leads")
     with TestCase.captureOnCommitCallbacks(execute=True):
         import_job_set_mapping(job=job, actor=actor, mapping=mapping if mapping is not None else job.mapping)
-    return ImportJob.objects.get(pk=job.pk)
+    job = ImportJob.objects.get(pk=job.pk)
+    if job.status == ImportStatus.VALUES:
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            import_job_set_values(job=job, actor=actor, values=values or {})
+        job = ImportJob.objects.get(pk=job.pk)
+    return job
 
 
 def finish(actor, job, rows=None, duplicates=""):
@@ -126,7 +133,7 @@ def test_preview_errors_per_row_by_the_leads_rules(team):
         ),
     )
     assert job.status == ImportStatus.PREVIEW
-    assert job.report == {"rows": 6, "errors": 4, "duplicates": 0}
+    assert job.report == {"rows": 6, "errors": 4, "warnings": 1, "duplicates": 0, "not_records": {}}
     rows = staged(job)
     assert rows[2].errors == {} and rows[2].action == RowAction.CREATE
     assert rows[2].values["lead"] == {
@@ -140,7 +147,9 @@ def test_preview_errors_per_row_by_the_leads_rules(team):
         "source": "import",
     }
     assert list(rows[3].errors) == ["phone"] and "phone number or an email" in rows[3].errors["phone"][0]
-    assert set(rows[4].errors) == {"email", "size_band"} and "巨型" in rows[4].errors["size_band"][0]
+    # A size nobody can match is no error: the field stays empty with a warning.
+    assert set(rows[4].errors) == {"email"} and "巨型" in rows[4].warnings["size_band"][0]
+    assert "size_band" not in rows[4].values["lead"]
     assert "company_name" in rows[5].errors
     assert "rep3" in rows[6].errors["owner"][0]
     assert rows[7].errors == {} and rows[7].values["owner"] == "rep2"
