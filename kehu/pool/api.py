@@ -8,7 +8,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from kehu.core.api import Id, Page, Text
+from kehu.core.api import Id, LongText, Page, Text
 from kehu.customers.selectors import customer_qs_visible_to
 from kehu.pool import selectors, services
 from kehu.pool.models import Handover
@@ -106,7 +106,7 @@ class HandoverIn(Schema):
     )
     from_user_id: Id | None = Field(None, description="All customers of this person (a leaving rep).")
     to_user_id: Id | None = Field(None, description="The new owner; null hands the customers to the public pool.")
-    note: Text(2000) = ""
+    note: LongText(2000) = ""
 
 
 class HandoverOut(Schema):

@@ -60,13 +60,20 @@ def test_a_csv_row_read_back_by_the_csv_module():
 
 
 def test_xlsx_cells_are_text_exactly_as_stored():
-    values = [*[v for v in HOSTILE if not v.startswith("\r")], "007", "1e5", "TRUE", "2026-05-31", "  spaced  ", "12345678901234567890", "行一\n行二"]
+    values = [
+        *[v for v in HOSTILE if not v.startswith("\r")],
+        "007",
+        "1e5",
+        "TRUE",
+        "2026-05-31",
+        "  spaced  ",
+        "12345678901234567890",
+        "行一\n行二",
+    ]
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("x")
     sheet.append(xlsx_row(sheet, values))
-    sheet.append(
-        xlsx_row(sheet, [42, Decimal("-3.5"), None, "ctrl\x00\x07\x1b\x85end", "x" * 40_000, "a\r\nb\rc"])
-    )
+    sheet.append(xlsx_row(sheet, [42, Decimal("-3.5"), None, "ctrl\x00\x07\x1b\x85end", "x" * 40_000, "a\r\nb\rc"]))
     buffer = io.BytesIO()
     workbook.save(buffer)
     read = load_workbook(io.BytesIO(buffer.getvalue())).active

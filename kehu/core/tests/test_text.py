@@ -49,9 +49,7 @@ def test_control_characters_are_refused_in_every_kind_of_text(char, multiline):
 def test_tabs_and_line_breaks_only_in_multi_line_text(char):
     assert refused_character(f"a{char}b", multiline=True) is None
     assert refused_character(f"a{char}b", multiline=False) == (1, char)
-    assert text_problem(f"a{char}b") == (
-        "This field holds a single line: remove the line break or tab (character 2)."
-    )
+    assert text_problem(f"a{char}b") == ("This field holds a single line: remove the line break or tab (character 2).")
 
 
 @pytest.mark.parametrize("value", FINE)
