@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kehu.core.text import printable
 from kehu.integrations import storage
 from kehu.integrations.bulk import Inserter
 from kehu.integrations.fields import header_signature
@@ -97,7 +98,9 @@ def import_job_create(*, actor: User, uploaded, target: str = CUSTOMERS) -> Impo
         raise ValidationError({"target": [_("Choose what to import.")]})
     if not kind.may_import(actor):
         raise PermissionDenied
-    file_name = os.path.basename(getattr(uploaded, "name", "") or "upload")[:200] or "upload"
+    file_name = (
+        printable(os.path.basename(getattr(uploaded, "name", "") or "upload"), multiline=False)[:200] or "upload"
+    )
     size = getattr(uploaded, "size", None) or 0
     if size == 0:
         raise _file_error(_("The file is empty."))
@@ -137,7 +140,7 @@ def import_job_create(*, actor: User, uploaded, target: str = CUSTOMERS) -> Impo
             _("The file has %(rows)s rows; one import takes at most %(max)s. Split the file.")
             % {"rows": f"{rows:,}", "max": f"{max_rows():,}"}
         )
-    headers = [h[:200] for h in table.headers][:200]
+    headers = [printable(h, multiline=False)[:200] for h in table.headers][:200]
     signature = header_signature(headers, kind.name)
     remembered = ImportMapping.objects.filter(signature=signature).first()
     if fmt == FileFormat.VCARD:
