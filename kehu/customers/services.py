@@ -145,18 +145,22 @@ def customer_clean(customer: Customer, *, owner_required: bool = True, fields=No
             errors["owner"] = _("Every customer needs an owner.")
     elif not customer.owner.is_active:
         errors["owner"] = _("The owner must be an active user.")
-    if errors:
-        raise ValidationError(errors)
     exclude = ["owner", "created_by", "deleted_by", "search_text"]
     if fields is not None:
         exclude = [f.name for f in Customer._meta.concrete_fields if f.name not in fields]
-    full_clean(
-        customer,
-        exclude=exclude,
-        text_fields=changed,
-        validate_unique=fields is None,
-        validate_constraints=fields is None,
-    )
+    # Every problem at once: the model's and the text rule's checks too, on the other fields.
+    try:
+        full_clean(
+            customer,
+            exclude=[*exclude, *errors],
+            text_fields=changed,
+            validate_unique=fields is None and not errors,
+            validate_constraints=fields is None and not errors,
+        )
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _may_assign(actor: User, owner: User | None) -> bool:

@@ -115,3 +115,11 @@ def test_a_hostile_name_is_text_on_every_page_that_shows_it(client, team, custom
         page = client.get(path).content.decode()
         assert "<img src=x" not in page, path
         assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in page, path
+
+
+def test_every_problem_of_a_form_shows_at_once(client, team):
+    client.force_login(team.rep1)
+    response = client.post(
+        "/customers/new/", form_data(address="人民路\x07", website="javascript:alert(1)", notes="x" * 10_001)
+    )
+    assert set(response.context["form"].errors) == {"address", "website", "notes"}
