@@ -153,6 +153,7 @@ def customer_tier_set(*, customer: Customer, tier: str, actor: User, reason: str
     """Change a customer's tier: timeline (TIER_CHANGED) and audit trail in the same transaction."""
     if tier not in Tier.values:
         raise ValidationError({"tier": _("Choose a valid tier.")})
+    reason = check_text((reason or "").strip(), field="reason", multiline=True, max_length=2000)
     old = customer.tier
     if old == tier:
         return customer
