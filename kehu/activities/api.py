@@ -15,7 +15,7 @@ from pydantic import model_validator
 
 from kehu.activities import selectors, services
 from kehu.activities.models import Activity, ActivityKind, CheckInWarning
-from kehu.core.api import Day, Id, Moment, Page, Text
+from kehu.core.api import Day, Id, LongText, Moment, Page, Text
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.api import check_version, model_values
 
@@ -143,8 +143,8 @@ class VisitPlanIn(Schema):
 class VisitLogIn(Schema):
     purpose: Text(200) | None = Field(None, description="Leave out to keep the planned purpose.")
     duration_minutes: Minutes | None = None
-    content: Text(20_000) = ""
-    outcome: Text(20_000) = ""
+    content: LongText() = ""
+    outcome: LongText() = ""
     next_step: Text(300) = ""
     version: Annotated[int, Field(ge=1, le=2**31)] | None = None
 
@@ -174,7 +174,7 @@ class ActivityIn(Schema):
     contact_id: Id | None = None
     kind: ActivityKind = ActivityKind.NOTE
     subject: Text(200)
-    content: Text(20_000) = ""
+    content: LongText() = ""
     occurred_at: Moment | None = None
     duration_minutes: Minutes | None = None
     due_on: Day | None = None
@@ -184,7 +184,7 @@ class ActivityPatch(Schema):
     contact_id: Id | None = None
     kind: ActivityKind | None = None
     subject: Text(200) | None = None
-    content: Text(20_000) | None = None
+    content: LongText() | None = None
     occurred_at: Moment | None = None
     duration_minutes: Minutes | None = None
     due_on: Day | None = None

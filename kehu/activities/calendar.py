@@ -13,6 +13,7 @@ from kehu.activities import selectors
 from kehu.activities.models import ActivityKind, CalendarFeed
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditAction
+from kehu.core.text import printable
 from kehu.customers.models import Contact
 from kehu.users.models import User, hash_token
 
@@ -41,6 +42,11 @@ def calendar_feed_owner(raw: str) -> User | None:
     return feed.user
 
 
+def _line(summary: str) -> str:
+    # A control character stored before the input rule would break calendar clients.
+    return printable(summary, multiline=False)
+
+
 def _uid(kind: str, pk: int) -> str:
     return f"{kind}-{pk}@kehu"
 
@@ -65,9 +71,9 @@ def calendar_build(user: User) -> bytes:
         event.add("dtstamp", stamp)
         event.add("dtstart", visit.planned_for)
         event.add("dtend", visit.planned_for + timedelta(minutes=visit.duration_minutes or 60))
-        event.add("summary", f"{_('Visit')}: {visit.subject} · {visit.customer.name}")
+        event.add("summary", _line(f"{_('Visit')}: {visit.subject} · {visit.customer.name}"))
         if visit.purpose:
-            event.add("description", visit.purpose)
+            event.add("description", printable(visit.purpose))
         cal.add_component(event)
     commitments = mine.filter(kind=ActivityKind.COMMITMENT, is_done=False).order_by("due_on")
     for commitment in commitments[:FEED_CAP]:
@@ -75,7 +81,7 @@ def calendar_build(user: User) -> bytes:
         todo.add("uid", _uid("commitment", commitment.pk))
         todo.add("dtstamp", stamp)
         todo.add("due", commitment.due_on)
-        todo.add("summary", f"{_('Commitment')}: {commitment.subject} · {commitment.customer.name}")
+        todo.add("summary", _line(f"{_('Commitment')}: {commitment.subject} · {commitment.customer.name}"))
         todo.add("status", "NEEDS-ACTION")
         cal.add_component(todo)
     contacts = (
@@ -100,7 +106,10 @@ def calendar_build(user: User) -> bytes:
                 event.add("rrule", {"freq": "yearly"})
                 event.add(
                     "summary",
-                    _("Birthday: %(name)s · %(customer)s") % {"name": contact.name, "customer": contact.customer.name},
+                    _line(
+                        _("Birthday: %(name)s · %(customer)s")
+                        % {"name": contact.name, "customer": contact.customer.name}
+                    ),
                 )
                 event.add("transp", "TRANSPARENT")
                 cal.add_component(event)
@@ -129,8 +138,10 @@ def _anniversary_events(contact: Contact, today, stamp) -> list:
         event.add("dtend", on + timedelta(days=1))
         event.add(
             "summary",
-            _("%(title)s: %(name)s · %(customer)s")
-            % {"title": title, "name": contact.name, "customer": contact.customer.name},
+            _line(
+                _("%(title)s: %(name)s · %(customer)s")
+                % {"title": title, "name": contact.name, "customer": contact.customer.name}
+            ),
         )
         event.add("transp", "TRANSPARENT")
         events.append(event)

@@ -14,6 +14,7 @@ from kehu.activities.models import Activity, ActivityKind
 from kehu.activities.selectors import OPEN_WORK
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction, AuditEntry
+from kehu.core.text import changed, full_clean
 from kehu.core.versioning import update_versioned
 from kehu.customers.models import Customer, TimelineEntry, TimelineKind
 from kehu.customers.services import timeline_append
@@ -25,7 +26,8 @@ ACTIVITY = "activities.activity"
 ACTIVITY_FIELDS = ["kind", "subject", "content", "occurred_at", "duration_minutes", "due_on", "contact"]
 
 
-def _clean(activity: Activity) -> None:
+def _clean(activity: Activity, *, changed=None) -> None:
+    """The activity's own rules and the model's, with the text rule (on the `changed` fields when given)."""
     activity.subject = (activity.subject or "").strip()
     errors = {}
     if not activity.subject:
@@ -38,10 +40,7 @@ def _clean(activity: Activity) -> None:
         errors["duration_minutes"] = _("A duration cannot be longer than a day.")
     if errors:
         raise ValidationError(errors)
-    try:
-        activity.full_clean(exclude=["customer", "contact", "owner", "deleted_by"])
-    except ValidationError as exc:
-        raise ValidationError(exc.message_dict) from None
+    full_clean(activity, exclude=["customer", "contact", "owner", "deleted_by"], text_fields=changed)
 
 
 def _payload(activity: Activity) -> dict:
@@ -86,11 +85,12 @@ def _check_may_change(actor: User, activity: Activity) -> None:
 def activity_update(*, activity: Activity, actor: User, expected_version: int, **fields) -> Activity:
     _check_may_change(actor, activity)
     before = snapshot(activity, ACTIVITY_FIELDS)
+    changing = changed(activity, fields)
     for name, value in fields.items():
         if name not in ACTIVITY_FIELDS:
             raise ValidationError({name: _("This field cannot be changed.")})
         setattr(activity, name, value)
-    _clean(activity)
+    _clean(activity, changed=changing)
     changes = diff(before, snapshot(activity, ACTIVITY_FIELDS))
     if not changes:
         return activity
@@ -289,7 +289,7 @@ def visit_log_result(
         activity.purpose = purpose.strip()
     activity.occurred_at = activity.checked_in_at or now
     activity.is_done, activity.done_at = True, now
-    _clean(activity)
+    _clean(activity, changed={"content", "outcome", "next_step"} | ({"purpose"} if purpose is not None else set()))
     activity.version += 1
     activity.save()
     payload = _payload(activity)

@@ -23,7 +23,7 @@ from kehu.classification.models import (
     RelationshipState,
     SuggestionStatus,
 )
-from kehu.core.api import Day, Id, Page, Text
+from kehu.core.api import Day, Id, LongText, Page
 from kehu.customers.selectors import capped_count, customer_get
 
 router = Router(tags=["classification"])
@@ -34,7 +34,7 @@ Money = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
 Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 Score = Annotated[int, Field(ge=1, le=5)]
 Year = Annotated[int, Field(ge=1900, le=2999)]
-Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+Reason = Annotated[LongText(2000), Field(min_length=1)]
 
 
 def _page(qs, limit: int, offset: int) -> dict:
@@ -132,7 +132,7 @@ class KeyEvaluationIn(Schema):
     potential_margin: Percent
     relationship_state: RelationshipState
     relationship_level: RelationshipLevel
-    notes: Text(20_000) = ""
+    notes: LongText() = ""
 
 
 class KeyEvaluationOut(Schema):
@@ -157,13 +157,13 @@ class DealerEvaluationIn(Schema):
     customer_id: Id
     evaluated_on: Day | None = None
     enthusiasm: Score
-    enthusiasm_notes: Text(20_000) = ""
+    enthusiasm_notes: LongText() = ""
     capability: Score
-    capability_notes: Text(20_000) = ""
+    capability_notes: LongText() = ""
     credit: Score
-    credit_notes: Text(20_000) = ""
+    credit_notes: LongText() = ""
     social: Score
-    social_notes: Text(20_000) = ""
+    social_notes: LongText() = ""
 
 
 class DealerEvaluationOut(Schema):
@@ -262,7 +262,7 @@ class CreditIn(Schema):
     rating: CreditRating
     limit: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
     investigated_on: Day | None = None
-    investigation: Text(20_000) = ""
+    investigation: LongText() = ""
 
 
 class CreditOut(Schema):

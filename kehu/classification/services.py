@@ -23,6 +23,7 @@ from kehu.classification.models import (
 )
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
+from kehu.core.text import check_text, full_clean
 from kehu.customers.models import Customer, Tier, TimelineKind
 from kehu.customers.selectors import customer_qs_visible_to
 from kehu.customers.services import timeline_append
@@ -48,10 +49,7 @@ def _check_in_scope(actor: User, customer: Customer) -> None:
 
 
 def _full_clean(instance) -> None:
-    try:
-        instance.full_clean(exclude=["customer", "evaluated_by", "set_by", "recorded_by"])
-    except ValidationError as exc:
-        raise ValidationError(exc.message_dict) from None
+    full_clean(instance, exclude=["customer", "evaluated_by", "set_by", "recorded_by"])
 
 
 # --- the suggestion job (CLS-1) -----------------------------------------------------------------
@@ -147,9 +145,7 @@ def _clean_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Give a reason for the decision.")})
-    if len(reason) > 2000:
-        raise ValidationError({"reason": _("Keep the reason under 2,000 characters.")})
-    return reason
+    return check_text(reason, field="reason", multiline=True, max_length=2000)
 
 
 @transaction.atomic
@@ -157,6 +153,7 @@ def customer_tier_set(*, customer: Customer, tier: str, actor: User, reason: str
     """Change a customer's tier: timeline (TIER_CHANGED) and audit trail in the same transaction."""
     if tier not in Tier.values:
         raise ValidationError({"tier": _("Choose a valid tier.")})
+    reason = check_text((reason or "").strip(), field="reason", multiline=True, max_length=2000)
     old = customer.tier
     if old == tier:
         return customer

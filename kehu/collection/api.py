@@ -9,7 +9,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from kehu.collection import selectors, services
 from kehu.collection.models import InfoFormStatus
-from kehu.core.api import Day, Id, Text
+from kehu.core.api import Day, Id, LongText, Text
 from kehu.customers.models import Industry, Source
 from kehu.customers.selectors import customer_get
 from kehu.users.models import User
@@ -63,7 +63,7 @@ class InfoFormIn(Schema):
     phone: Text(40) = ""
     email: Text(254) = ""
     credit_code: Text(18) = ""
-    content: Text(20_000) = ""
+    content: LongText() = ""
     draft: bool = Field(False, description="Keep it as a draft instead of filing it for approval.")
 
 
@@ -80,7 +80,7 @@ class ApproveIn(Schema):
 
 
 class ReturnIn(Schema):
-    reason: Text(2000)
+    reason: LongText(2000)
 
 
 class RouteOut(Schema):

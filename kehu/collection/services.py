@@ -12,6 +12,7 @@ from kehu.collection.models import CalendarDay, InfoForm, InfoFormStatus, InfoFo
 from kehu.collection.workdays import add_working_days
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
+from kehu.core.text import changed, check_text, full_clean
 from kehu.core.versioning import update_versioned
 from kehu.customers.dedupe import find_duplicates
 from kehu.customers.models import Customer, TimelineKind
@@ -64,7 +65,8 @@ def _today():
     return timezone.localdate()
 
 
-def _clean(form: InfoForm) -> None:
+def _clean(form: InfoForm, *, changed=None) -> None:
+    """The form's rules and the model's, with the text rule (on the `changed` fields when given)."""
     form.name = (form.name or "").strip()
     form.region = (form.region or "").strip()
     form.credit_code = (form.credit_code or "").strip().upper()
@@ -72,7 +74,9 @@ def _clean(form: InfoForm) -> None:
     if form.collected_on and form.collected_on > _today():
         errors["collected_on"] = [_("The collection date cannot be in the future.")]
     try:
-        form.full_clean(exclude=["owner", "customer", "approved_by", "archived_by", "filing_deadline"])
+        full_clean(
+            form, exclude=["owner", "customer", "approved_by", "archived_by", "filing_deadline"], text_fields=changed
+        )
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
@@ -124,12 +128,13 @@ def infoform_update(*, form: InfoForm, actor: User, expected_version: int, **fie
     if form.status not in EDITABLE:
         raise ValidationError({"status": [_("Only drafts and returned forms can be changed.")]})
     before = snapshot(form, FORM_FIELDS)
+    changing = changed(form, fields)
     for name, value in fields.items():
         if name not in FORM_FIELDS:
             raise ValidationError({name: [_("This field cannot be changed.")]})
         setattr(form, name, value)
     _check_customer(actor, form.customer)
-    _clean(form)
+    _clean(form, changed=changing)
     changes = diff(before, snapshot(form, FORM_FIELDS))
     if not changes:
         return form
@@ -254,7 +259,7 @@ def infoform_transition(
             fields += ["filed_at", "filed_late"]
         form.due_on = add_working_days(today, APPROVAL_DAYS)
     elif to == S.RETURNED:
-        note = (reason or "").strip()
+        note = check_text((reason or "").strip(), field="reason", multiline=True, max_length=2000)
         if not note:
             raise ValidationError({"reason": [_("Say why the form is returned, so it can be corrected.")]})
         form.return_reason = note
@@ -306,8 +311,7 @@ def region_route_set(*, actor: User, region: str, rep: User) -> RegionRoute:
     region = (region or "").strip()
     if not region:
         raise ValidationError({"region": [_("Name the region.")]})
-    if len(region) > 50:
-        raise ValidationError({"region": [_("At most 50 characters.")]})
+    check_text(region, field="region", max_length=50)
     if not rep.is_active or not rep.has_perm("customers.add_customer"):
         raise ValidationError({"rep": [_("Choose an active user who may own customers.")]})
     if not _in_reach(actor, rep):
@@ -348,8 +352,9 @@ def calendar_day_set(*, actor: User, day, is_working_day: bool, name: str = "") 
     """Record a holiday on a weekday or a make-up working day on a weekend (replaces that day's entry).
     Deadlines already computed keep their date; new steps use the calendar as it now is."""
     _check_may_set_calendar(actor)
+    name = check_text((name or "").strip(), field="name", max_length=100)
     entry, created = CalendarDay.objects.update_or_create(
-        day=day, defaults={"is_working_day": is_working_day, "name": (name or "").strip()[:100]}
+        day=day, defaults={"is_working_day": is_working_day, "name": name}
     )
     audit_record(
         actor=actor,

@@ -245,9 +245,13 @@ def calendar(request):
         if not may_edit:
             raise PermissionDenied
         if form.is_valid():
-            services.calendar_day_set(actor=user, **form.cleaned_data)
-            messages.success(request, _("Calendar saved."))
-            return redirect(reverse("collection:calendar"))
+            try:
+                services.calendar_day_set(actor=user, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, _("Calendar saved."))
+                return redirect(reverse("collection:calendar"))
     return render(
         request,
         "collection/calendar.html",

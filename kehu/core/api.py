@@ -4,20 +4,39 @@ from datetime import date, datetime
 from typing import Annotated
 
 from ninja import Schema
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
+
+from kehu.core.text import TEXT_MAX_LENGTH, text_problem
 
 MAX_ID = 2**53
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL cannot store NUL characters in text; refuse them up front.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
+def _text_rule(max_length: int, multiline: bool):
+    def check(value: str) -> str:
+        # Same rule and message as the services' (kehu.core.text), in the caller's language; a 422
+        # names the field. PostgreSQL cannot store NUL and refuses over-long strings: refused here first.
+        problem = text_problem(value, multiline=multiline, max_length=max_length)
+        if problem:
+            raise PydanticCustomError("text", "{problem}", {"problem": problem})
+        return value
+
+    return check
 
 
-def Text(max_length: int):  # noqa: N802 - reads like a type in schemas
-    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_no_nul)]
+def Text(max_length: int, *, multiline: bool = False):  # noqa: N802 - reads like a type in schemas
+    """One line of text (no control character, no line break) of at most `max_length` characters;
+    with `multiline`, tabs and line breaks are allowed. The schema states the length."""
+    return Annotated[
+        str,
+        AfterValidator(_text_rule(max_length, multiline)),
+        Field(json_schema_extra={"maxLength": max_length}),
+    ]
+
+
+def LongText(max_length: int = TEXT_MAX_LENGTH):  # noqa: N802
+    """Free text (notes, contents, reasons): several lines, at most 10,000 characters by default."""
+    return Text(max_length, multiline=True)
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]

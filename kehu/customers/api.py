@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from kehu.core.api import Day, Id, Page, Text
+from kehu.core.api import Day, Id, LongText, Page, Text
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.masking import mask
 from kehu.customers import merge, selectors, services
@@ -83,7 +83,7 @@ class CustomerFields(Schema):
     email: Text(254) = ""
     website: Text(200) = ""
     credit_code: Text(18) = ""
-    notes: Text(10_000) = ""
+    notes: LongText() = ""
     owner_id: Id | None = None
 
 
@@ -130,7 +130,7 @@ class CustomerPatch(Schema):
     email: Text(254) | None = None
     website: Text(200) | None = None
     credit_code: Text(18) | None = None
-    notes: Text(10_000) | None = None
+    notes: LongText() | None = None
     owner_id: Id | None = None
     version: Annotated[int, Field(ge=1, le=2**31)] | None = Field(
         None, description="The version you read; a save based on an older version is refused with 409."
@@ -330,13 +330,13 @@ class ContactFields(Schema):
     anniversary: Day | None = None
     anniversary_name: Text(50) = ""
     address: Text(300) = ""
-    family_background: Text(5000) = ""
-    family_birthdays: Text(2000) = ""
-    hobbies: Text(2000) = ""
-    personality: Text(2000) = ""
+    family_background: LongText() = ""
+    family_birthdays: LongText() = ""
+    hobbies: LongText() = ""
+    personality: LongText() = ""
     in_position_since: Day | None = None
-    transfer_reason: Text(2000) = ""
-    notes: Text(10_000) = ""
+    transfer_reason: LongText() = ""
+    notes: LongText() = ""
 
 
 class ContactIn(ContactFields):
@@ -361,13 +361,13 @@ class ContactPatch(Schema):
     anniversary: Day | None = None
     anniversary_name: Text(50) | None = None
     address: Text(300) | None = None
-    family_background: Text(5000) | None = None
-    family_birthdays: Text(2000) | None = None
-    hobbies: Text(2000) | None = None
-    personality: Text(2000) | None = None
+    family_background: LongText() | None = None
+    family_birthdays: LongText() | None = None
+    hobbies: LongText() | None = None
+    personality: LongText() | None = None
     in_position_since: Day | None = None
-    transfer_reason: Text(2000) | None = None
-    notes: Text(10_000) | None = None
+    transfer_reason: LongText() | None = None
+    notes: LongText() | None = None
     version: Annotated[int, Field(ge=1, le=2**31)] | None = None
 
 

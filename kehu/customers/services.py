@@ -10,7 +10,9 @@ from django.utils.translation import gettext as _
 
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
+from kehu.core.text import changed, check_text, full_clean
 from kehu.core.versioning import update_versioned
+from kehu.core.weburl import clean_web_url
 from kehu.customers import ownership
 from kehu.customers.models import Contact, Customer, CustomerFact, Tier, TimelineEntry, TimelineKind
 from kehu.customers.normalise import normalise_name
@@ -115,10 +117,11 @@ def _check_duplicates(actor: User, customer: Customer, *, exclude_pk=None, with_
         raise DuplicateCustomerError(matches)
 
 
-def customer_clean(customer: Customer, *, owner_required: bool = True, fields=None) -> None:
+def customer_clean(customer: Customer, *, owner_required: bool = True, fields=None, changed=None) -> None:
     """The service-level cleaning of a customer's values (also used by bulk importers).
     Without `owner_required`, an empty owner is accepted: the customer belongs to the public pool.
-    `fields` limits the model's own field checks to these (an importer's mapped columns)."""
+    `fields` limits the model's own field checks to these (an importer's mapped columns); the text
+    rule (no control characters, bounded length) checks only the `changed` ones when given."""
     errors = {}
     customer.name = (customer.name or "").strip()
     if not customer.name:
@@ -129,6 +132,11 @@ def customer_clean(customer: Customer, *, owner_required: bool = True, fields=No
         errors["credit_code"] = _("This is not a valid unified social credit code (18 characters, check digit).")
     if (customer.latitude is None) != (customer.longitude is None):
         errors["latitude"] = _("Give both latitude and longitude, or neither.")
+    if customer.website and (fields is None or "website" in fields) and (changed is None or "website" in changed):
+        try:
+            customer.website = clean_web_url(customer.website)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     if customer.latitude is not None and not -90 <= customer.latitude <= 90:
         errors["latitude"] = _("Latitude must be between -90 and 90.")
     if customer.longitude is not None and not -180 <= customer.longitude <= 180:
@@ -138,15 +146,22 @@ def customer_clean(customer: Customer, *, owner_required: bool = True, fields=No
             errors["owner"] = _("Every customer needs an owner.")
     elif not customer.owner.is_active:
         errors["owner"] = _("The owner must be an active user.")
-    if errors:
-        raise ValidationError(errors)
     exclude = ["owner", "created_by", "deleted_by", "search_text"]
     if fields is not None:
         exclude = [f.name for f in Customer._meta.concrete_fields if f.name not in fields]
+    # Every problem at once: the model's and the text rule's checks too, on the other fields.
     try:
-        customer.full_clean(exclude=exclude, validate_unique=fields is None, validate_constraints=fields is None)
+        full_clean(
+            customer,
+            exclude=[*exclude, *errors],
+            text_fields=changed,
+            validate_unique=fields is None and not errors,
+            validate_constraints=fields is None and not errors,
+        )
     except ValidationError as exc:
-        raise ValidationError(exc.message_dict) from None
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _may_assign(actor: User, owner: User | None) -> bool:
@@ -204,6 +219,7 @@ def customer_update(
     if "phone" in fields and fields["phone"] != customer.phone and not sensitive:
         raise PermissionDenied
     identifying_changed = {n for n in IDENTIFYING_FIELDS if n in fields and fields[n] != getattr(customer, n)}
+    changing = changed(customer, fields)
     before = snapshot(customer, CUSTOMER_FIELDS)
     old_owner_id = customer.owner_id
     for name, value in fields.items():
@@ -212,7 +228,7 @@ def customer_update(
         setattr(customer, name, value)
     if customer.owner_id != old_owner_id and not _may_assign(actor, customer.owner):
         raise ValidationError({"owner": _("You may not assign customers to this user.")})
-    customer_clean(customer)
+    customer_clean(customer, changed=changing)
     if identifying_changed and not allow_duplicate:
         _check_duplicates(
             actor, customer, exclude_pk=customer.pk, with_phone=sensitive or "phone" in identifying_changed
@@ -299,19 +315,23 @@ def customer_restore(*, customer: Customer, actor: User) -> None:
     audit_record(actor=actor, action=AuditAction.RESTORE, instance=customer)
 
 
-def contact_clean(contact: Contact, *, fields=None) -> None:
+def contact_clean(contact: Contact, *, fields=None, changed=None) -> None:
     """The service-level cleaning of a contact's values (also used by bulk importers, who may
-    limit the model's field checks to their mapped `fields`)."""
+    limit the model's field checks to their mapped `fields`); the text rule checks only the
+    `changed` ones when given."""
     contact.name = (contact.name or "").strip()
     if not contact.name:
         raise ValidationError({"name": _("Enter the contact's name.")})
     exclude = ["customer", "deleted_by"]
     if fields is not None:
         exclude = [f.name for f in Contact._meta.concrete_fields if f.name not in fields]
-    try:
-        contact.full_clean(exclude=exclude, validate_unique=fields is None, validate_constraints=fields is None)
-    except ValidationError as exc:
-        raise ValidationError(exc.message_dict) from None
+    full_clean(
+        contact,
+        exclude=exclude,
+        text_fields=changed,
+        validate_unique=fields is None,
+        validate_constraints=fields is None,
+    )
 
 
 def _touch(customer_id: int) -> None:
@@ -338,11 +358,12 @@ def contact_create(*, customer: Customer, actor: User, **fields) -> Contact:
 def contact_update(*, contact: Contact, actor: User, expected_version: int, **fields) -> Contact:
     _check_may_change(actor, contact.customer)
     before = snapshot(contact, CONTACT_FIELDS)
+    changing = changed(contact, fields)
     for name, value in fields.items():
         if name not in CONTACT_FIELDS:
             raise ValidationError({name: _("This field cannot be changed.")})
         setattr(contact, name, value)
-    contact_clean(contact)
+    contact_clean(contact, changed=changing)
     changes = diff(before, snapshot(contact, CONTACT_FIELDS))
     if not changes:
         return contact
@@ -366,7 +387,7 @@ def contact_move(*, contact: Contact, to_customer: Customer, actor: User, reason
     if to_customer.deleted_at is not None:
         raise ValidationError({"customer": _("This customer is in the recycle bin.")})
     old = contact.customer
-    reason = (reason or "").strip()
+    reason = check_text((reason or "").strip(), field="reason", multiline=True, max_length=2000)
     if reason:
         contact.transfer_reason = f"{contact.transfer_reason}\n{reason}".strip()
     contact.customer = to_customer
@@ -438,10 +459,7 @@ def fact_create(*, customer: Customer, actor: User, **fields) -> CustomerFact:
     fact = CustomerFact(customer=customer, recorded_by=actor, **fields)
     if not (fact.title or "").strip():
         raise ValidationError({"title": _("Enter a title.")})
-    try:
-        fact.full_clean(exclude=["customer", "recorded_by", "deleted_by"])
-    except ValidationError as exc:
-        raise ValidationError(exc.message_dict) from None
+    full_clean(fact, exclude=["customer", "recorded_by", "deleted_by"])
     fact.save()
     timeline_append(
         customer_id=customer.pk,

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 from kehu.core.audit import audit_export
 from kehu.core.masking import mask
+from kehu.core.spreadsheet_safety import csv_row, xlsx_row
+from kehu.core.text import printable
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.models import Contact, Customer
 from kehu.customers.search import search_candidates
@@ -116,33 +118,28 @@ def header_row() -> list[str]:
     return [str(FIELDS[name].label) for name in COLUMNS]
 
 
-def _safe(cell: str) -> str:
-    """Spreadsheets run cells starting with = @ as formulas; + and - only when not a phone number."""
-    if cell[:1] in ("=", "@", "\t", "\r") or (cell[:1] in ("+", "-") and not cell[1:2].isdigit()):
-        return "'" + cell
-    return cell
-
-
 def write_csv(out, rows: Iterator[list[str]]) -> int:
+    """Cells through `csv_row`: no formula from user data, no control character (see spreadsheet_safety)."""
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow(header_row())
+    writer.writerow(csv_row(header_row()))
     n = 0
     for row in rows:
-        writer.writerow([_safe(c) for c in row])
+        writer.writerow(csv_row(row))
         n += 1
     return n
 
 
 def write_xlsx(path, rows: Iterator[list[str]]) -> int:
+    """Every value a text cell exactly as stored (see spreadsheet_safety)."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Customers")[:31])
-    sheet.append(header_row())
+    sheet.append(xlsx_row(sheet, header_row()))
     n = 0
     for row in rows:
-        sheet.append([_safe(c) for c in row])
+        sheet.append(xlsx_row(sheet, row))
         n += 1
     workbook.save(path)
     return n
@@ -249,36 +246,42 @@ def split_name(name: str) -> tuple[str, str]:
 
 def contact_vcard(contact: Contact, *, sensitive: bool) -> str:
     """One contact as vCard 3.0. Private values (phones, WeChat, birthday, home address) only for
-    those who may see them: a vCard with masked numbers would dial nobody."""
+    those who may see them: a vCard with masked numbers would dial nobody. Values go through
+    `printable`: a control character stored before the input rule would break address books."""
     import vobject
 
+    def text(value) -> str:
+        return printable(value, multiline=False)
+
+    customer = contact.customer
+    name = text(contact.name)
     card = vobject.vCard()
-    card.add("fn").value = contact.name
-    family, given = split_name(contact.name)
+    card.add("fn").value = name
+    family, given = split_name(name)
     card.add("n").value = vobject.vcard.Name(family=family, given=given)
-    card.add("org").value = [contact.customer.name]
+    card.add("org").value = [text(customer.name)]
     if contact.position:
-        card.add("title").value = contact.position
+        card.add("title").value = text(contact.position)
     if contact.email:
         email = card.add("email")
-        email.value = contact.email
+        email.value = text(contact.email)
         email.type_param = "INTERNET"
     if sensitive:
         for value, kind in ((contact.mobile, "CELL"), (contact.office_phone, "WORK")):
             if value:
                 tel = card.add("tel")
-                tel.value = value
+                tel.value = text(value)
                 tel.type_param = kind
         if contact.birthday:
             card.add("bday").value = contact.birthday.isoformat()
         if contact.address:
             adr = card.add("adr")
-            adr.value = vobject.vcard.Address(street=contact.address)
+            adr.value = vobject.vcard.Address(street=text(contact.address))
             adr.type_param = "HOME"
-    if contact.customer.address:
+    if customer.address:
         adr = card.add("adr")
         adr.value = vobject.vcard.Address(
-            street=contact.customer.address, city=contact.customer.city, region=contact.customer.region
+            street=text(customer.address), city=text(customer.city), region=text(customer.region)
         )
         adr.type_param = "WORK"
     return card.serialize()

@@ -8,10 +8,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 
+from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kehu.core.spreadsheet_safety import unquote_formula
+from kehu.core.text import one_line
 from kehu.customers.models import (
     BuyingRole,
     Contact,
@@ -568,10 +571,20 @@ def parse_date(text: str) -> date:
     raise CellError(_("“%(value)s” is not a date (write it as 2026-05-31).") % {"value": text})
 
 
+@cache
+def _is_multiline(model, attr: str) -> bool:
+    return isinstance(model._meta.get_field(attr), models.TextField)
+
+
 def parse_cell(f: ImportField, text: str, chosen: dict[str, str] | None = None):
     """A cell's value for a field; CellError when it has none (UnmatchedChoiceError: a warning only)."""
+    # A cell our own CSV export quoted ("'=…", see spreadsheet_safety) imports as it was stored.
+    text = unquote_formula(text)
     if f.choices is not None:
         return parse_choice(f, text, chosen)
     if f.is_date:
         return parse_date(text).isoformat()
+    if not _is_multiline(f.model, f.attr):
+        # A line break inside a cell (Alt+Enter) in a one-line field is a space, not an error.
+        text = one_line(text).strip()
     return text

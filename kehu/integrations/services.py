@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kehu.core.text import printable
 from kehu.integrations import layout, storage
 from kehu.integrations.bulk import Inserter
 from kehu.integrations.fields import guess_choice, header_key, header_signature, known_choice
@@ -99,7 +100,9 @@ def import_job_create(*, actor: User, uploaded, target: str = CUSTOMERS) -> Impo
         raise ValidationError({"target": [_("Choose what to import.")]})
     if not kind.may_import(actor):
         raise PermissionDenied
-    file_name = os.path.basename(getattr(uploaded, "name", "") or "upload")[:200] or "upload"
+    file_name = (
+        printable(os.path.basename(getattr(uploaded, "name", "") or "upload"), multiline=False)[:200] or "upload"
+    )
     size = getattr(uploaded, "size", None) or 0
     if size == 0:
         raise _file_error(_("The file is empty."))
@@ -131,7 +134,7 @@ def import_job_create(*, actor: User, uploaded, target: str = CUSTOMERS) -> Impo
             storage.remove(relative)
         raise _file_error(exc.message) from None
     _check_row_count(rows, relative)
-    headers = [h[:200] for h in table.headers][:200]
+    headers = [printable(h, multiline=False)[:200] for h in table.headers][:200]
     if fmt == FileFormat.VCARD:
         mapping, from_memory = kind.vcard_mapping(), False
     elif remembered is not None:

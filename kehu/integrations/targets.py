@@ -11,10 +11,21 @@ built on it (the leads app registers its target from `kehu.leads.imports`).
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from kehu.core.text import printable
 from kehu.integrations.fields import HeaderIndex, ImportField, guess_columns
 from kehu.integrations.models import ImportJob, ImportRow, RowAction
 
 CUSTOMERS = "customers"
+
+
+def _storable(value):
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
 
 
 @dataclass
@@ -31,11 +42,16 @@ class Staged:
     skip_reason: str = ""
 
     def as_row(self, job_id: int) -> dict:
+        values, errors = self.values, self.errors
+        if errors:
+            # A refused row keeps what it said for the preview, less what no JSON column on
+            # PostgreSQL can hold (a NUL): the error already names the character.
+            values, errors = _storable(values), _storable(errors)
         return {
             "job_id": job_id,
             "number": self.number,
-            "values": self.values,
-            "errors": self.errors,
+            "values": values,
+            "errors": errors,
             "warnings": self.warnings,
             "skip_reason": self.skip_reason,
             "matches": self.matches,

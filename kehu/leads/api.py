@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AfterValidator
 
-from kehu.core.api import Id, Page, Text
+from kehu.core.api import Id, LongText, Page, Text
 from kehu.customers.models import Industry
 from kehu.customers.selectors import customer_qs_visible_to
 from kehu.customers.services import DuplicateCustomerError
@@ -93,7 +93,7 @@ class LeadIn(Schema):
     industry: IndustryIn = ""
     size_band: SizeIn = ""
     source: SourceIn = LeadSource.MANUAL
-    message: Text(4000) = ""
+    message: LongText() = ""
     owner_id: Id | None = Field(None, description="Default: the caller. Managers may give it to their team.")
 
 
@@ -107,7 +107,7 @@ class LeadPatch(Schema):
     industry: IndustryIn | None = None
     size_band: SizeIn | None = None
     source: SourceIn | None = None
-    message: Text(4000) | None = None
+    message: LongText() | None = None
 
 
 class TransitionIn(Schema):

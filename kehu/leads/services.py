@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.mail import queue_email
 from kehu.core.models import AuditAction
+from kehu.core.text import TEXT_MAX_LENGTH, changed, check_text, full_clean
 from kehu.core.versioning import update_versioned
 from kehu.leads import scoring
 from kehu.leads.models import (
@@ -90,18 +91,16 @@ def lead_payload(lead: Lead) -> dict:
     }
 
 
-def lead_clean(lead: Lead) -> None:
-    """The rules every lead obeys, whichever door it comes through (form, API, inquiry, import)."""
+def lead_clean(lead: Lead, *, changed=None) -> None:
+    """The rules every lead obeys, whichever door it comes through (form, API, inquiry, import);
+    the text rule checks only the `changed` fields when given."""
     lead.company_name = (lead.company_name or "").strip()
     lead.contact_name = (lead.contact_name or "").strip()
     if not lead.company_name:
         raise ValidationError({"company_name": _("Enter the company's name.")})
     if not (lead.phone or lead.email):
         raise ValidationError({"phone": _("Give a phone number or an email address.")})
-    try:
-        lead.full_clean(exclude=["owner", "created_by", "deleted_by"])
-    except ValidationError as exc:
-        raise ValidationError(exc.message_dict) from None
+    full_clean(lead, exclude=["owner", "created_by", "deleted_by"], text_fields=changed)
 
 
 def _may_own(actor: User | None, owner: User | None) -> bool:
@@ -176,7 +175,8 @@ def assignees_for_many(regions: list[str]) -> list[User | None]:
 def assignment_rule_set(*, actor: User, region: str, user: User) -> AssignmentRule:
     if not actor.has_perm("leads.manage_rules"):
         raise PermissionDenied
-    rule, _created = AssignmentRule.objects.get_or_create(region=(region or "").strip(), user=user)
+    region = check_text((region or "").strip(), field="region", max_length=50)
+    rule, _created = AssignmentRule.objects.get_or_create(region=region, user=user)
     audit_record(actor=actor, action=AuditAction.CREATE, instance=rule)
     return rule
 
@@ -264,6 +264,9 @@ def inquiry_receive(*, company_name: str, contact_name: str, phone: str, email: 
     written again: the message goes on that lead's history and counts as engagement, and no
     duplicate lead is made. Otherwise a new lead, assigned by the region rules."""
     phone, email = phone.strip(), email.strip()
+    # The same text rule as a new lead's, also when the message only joins an existing lead's history.
+    check_text(message or "", field="message", multiline=True, max_length=TEXT_MAX_LENGTH)
+    check_text(company_name or "", field="company_name", max_length=200)
     match = Q(phone=phone) if phone else Q(pk__in=[])
     if email:
         match |= Q(email_lower=email.lower())
@@ -300,9 +303,10 @@ def lead_update(*, lead: Lead, actor: User, expected_version: int, **fields) -> 
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
     before = snapshot(lead, EDITABLE)
+    changing = changed(lead, fields)
     for name, value in fields.items():
         setattr(lead, name, value)
-    lead_clean(lead)
+    lead_clean(lead, changed=changing)
     written = list(fields)
     if lead.source != before["source"] and lead.first_responded_at is None:
         # Another source has another first-response time, counted from when the lead came in.
@@ -335,6 +339,7 @@ def lead_assign(*, lead: Lead, actor: User, owner: User) -> Lead:
 def lead_transition(
     *, lead: Lead, actor: User, to_status: str, reason: str = "", note: str = "", _internal: bool = False
 ) -> Lead:
+    note = check_text((note or "").strip(), field="note", max_length=300)
     if not _internal:
         _check_may_change(actor, lead)
         if to_status == LeadStatus.CONVERTED:
@@ -352,7 +357,7 @@ def lead_transition(
         if not reason:
             raise ValidationError({"reason": _("Say why the lead is disqualified.")})
         lead.disqualify_reason = reason
-        lead.disqualify_note = note[:300]
+        lead.disqualify_note = note
     else:
         lead.disqualify_reason = ""
         lead.disqualify_note = ""
@@ -373,6 +378,7 @@ def lead_transition(
 
 def lead_respond(*, lead: Lead, actor: User, note: str = "") -> Lead:
     """Record the first response (a call, a reply): a new lead becomes contacted."""
+    note = check_text((note or "").strip(), field="note", max_length=300)
     with transaction.atomic():
         if lead.status == LeadStatus.NEW:
             lead = lead_transition(lead=lead, actor=actor, to_status=LeadStatus.CONTACTED)

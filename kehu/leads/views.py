@@ -235,15 +235,19 @@ def inquiry(request):
         services.inquiry_attempt_record(ip)
         if form.is_valid():
             d = form.cleaned_data
-            services.inquiry_receive(
-                company_name=d["company_name"],
-                contact_name=d["contact_name"],
-                phone=d["phone"],
-                email=d["email"],
-                region=d["region"],
-                message=d["message"],
-            )
-            return redirect("leads:inquiry-thanks")
+            try:
+                services.inquiry_receive(
+                    company_name=d["company_name"],
+                    contact_name=d["contact_name"],
+                    phone=d["phone"],
+                    email=d["email"],
+                    region=d["region"],
+                    message=d["message"],
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                return redirect("leads:inquiry-thanks")
         fresh = form.data.copy()
         fresh["token"] = forms.inquiry_token()
         fresh["website"] = ""
@@ -305,8 +309,12 @@ def lead_rules(request):
         else:
             rule_form = forms.AssignmentRuleForm(request.POST, users=users)
             if rule_form.is_valid():
-                services.assignment_rule_set(actor=user, **rule_form.cleaned_data)
-                return redirect("leads:lead-rules")
+                try:
+                    services.assignment_rule_set(actor=user, **rule_form.cleaned_data)
+                except ValidationError as exc:
+                    apply_errors(rule_form, exc)
+                else:
+                    return redirect("leads:lead-rules")
         status = 400
     return render(
         request,

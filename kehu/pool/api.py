@@ -8,7 +8,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from kehu.core.api import Id, Page, Text
+from kehu.core.api import Id, LongText, Page, Text
 from kehu.customers.selectors import customer_qs_visible_to
 from kehu.pool import selectors, services
 from kehu.pool.models import Handover
@@ -111,7 +111,7 @@ class HandoverIn(Schema):
         description="Who keeps the customers' open commitments and planned visits; default: the new owner, or "
         "for a handover to the pool, you. They must be able to see the customers afterwards.",
     )
-    note: Text(2000) = ""
+    note: LongText(2000) = ""
 
 
 class HandoverOut(Schema):

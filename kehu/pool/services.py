@@ -22,6 +22,7 @@ from kehu.activities.services import WorkMoved, may_hold_work, open_work_move
 from kehu.core.audit import audit_record
 from kehu.core.mail import queue_email
 from kehu.core.models import AuditAction, AuditEntry
+from kehu.core.text import check_text, text_field_errors
 from kehu.customers.models import Customer, TimelineEntry, TimelineKind
 from kehu.customers.services import timeline_append
 from kehu.pool.models import (
@@ -42,6 +43,7 @@ from kehu.users.scopes import is_in_team_of
 BATCH = 1000
 # Handovers of up to this many customers run inline; larger ones run as a task.
 INLINE_HANDOVER = 200
+HANDOVER_NOTE_MAX_LENGTH = 2000
 RULE_NO_FOLLOW_UP = "no_follow_up"
 RULE_NO_DEAL = "no_deal"
 CUSTOMER = "customers.customer"
@@ -284,6 +286,7 @@ def pool_release(*, customer: Customer, actor: User, reason: str = "", now: date
     """Give a customer back to the pool (退回公海)."""
     if not may_release(actor, customer):
         raise PermissionDenied
+    reason = check_text((reason or "").strip(), field="reason", max_length=200)
     now = now or timezone.now()
     old = customer.owner
     pools = pools_all()
@@ -310,7 +313,6 @@ def pool_release(*, customer: Customer, actor: User, reason: str = "", now: date
     moved = open_work_move(
         customer_ids=[customer.pk], to_user=actor, actor=actor, reason=_("released to the public pool"), now=now
     )
-    reason = (reason or "").strip()[:200]
     summary = _("%(actor)s released the customer of %(owner)s to pool %(pool)s") % {
         "actor": actor,
         "owner": old,
@@ -339,7 +341,7 @@ def pool_exempt(*, customer: Customer, actor: User, until, reason: str) -> Custo
         actor.has_perm("pool.assign_customer") and (customer.owner is None or is_in_team_of(actor, customer.owner))
     ):
         raise PermissionDenied
-    reason = (reason or "").strip()
+    reason = check_text((reason or "").strip(), field="exempt_reason", max_length=200)
     if until is not None and not reason:
         raise ValidationError({"exempt_reason": _("Say why this customer is exempt.")})
     if until is not None and until < timezone.localdate():
@@ -347,7 +349,7 @@ def pool_exempt(*, customer: Customer, actor: User, until, reason: str) -> Custo
     state, _created = CustomerPoolState.objects.get_or_create(customer_id=customer.pk)
     before = [str(state.exempt_until) if state.exempt_until else None, state.exempt_reason]
     state.exempt_until = until
-    state.exempt_reason = reason[:200] if until else ""
+    state.exempt_reason = reason if until else ""
     state.save(update_fields=["exempt_until", "exempt_reason"])
     audit_record(
         actor=actor,
@@ -392,6 +394,8 @@ def pool_save(*, actor: User, pool: Pool | None = None, **fields) -> Pool:
     pool.name = (pool.name or "").strip()
     if not pool.name:
         raise ValidationError({"name": _("Give the pool a name.")})
+    if errors := text_field_errors(pool, names=set(fields)):
+        raise ValidationError(errors)
     if Pool.objects.filter(name=pool.name).exclude(pk=pool.pk).exists():
         raise ValidationError({"name": _("Another pool has this name.")})
     if pool.is_default:
@@ -738,6 +742,7 @@ def handover_start(
     """
     if not actor.has_perm("customers.handover_customer"):
         raise PermissionDenied
+    note = check_text((note or "").strip(), field="note", multiline=True, max_length=HANDOVER_NOTE_MAX_LENGTH)
     if to_user is not None and not may_hand_over(actor, to_user):
         raise ValidationError({"to_user": _("You may not hand customers over to this user.")})
     work_to = work_keeper(actor=actor, to_user=to_user, work_to=work_to)
@@ -747,12 +752,7 @@ def handover_start(
     if not rows:
         raise ValidationError({"customers": _("There are no customers to hand over.")})
     handover = Handover.objects.create(
-        actor=actor,
-        from_user=from_user,
-        to_user=to_user,
-        work_to=work_to,
-        note=(note or "").strip()[:2000],
-        total=len(rows),
+        actor=actor, from_user=from_user, to_user=to_user, work_to=work_to, note=note, total=len(rows)
     )
     HandoverItem.objects.bulk_create(
         [HandoverItem(handover=handover, customer_id=pk, from_owner_id=owner) for pk, owner in rows], batch_size=BATCH

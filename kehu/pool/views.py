@@ -128,9 +128,11 @@ def customer_release(request, pk):
     if not services.may_release(request.user, customer):
         raise PermissionDenied
     form = ReleaseForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        services.pool_release(customer=customer, actor=request.user, reason=reason)
+        if not form.is_valid():
+            # A reason that cannot be kept is not dropped silently: nothing is released.
+            raise ValidationError([e for errors in form.errors.values() for e in errors])
+        services.pool_release(customer=customer, actor=request.user, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(reverse("workspace:customer-detail", args=[customer.pk]))

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from kehu.core.api import Day, Id, Page, Text
+from kehu.core.api import Day, Id, LongText, Page, Text
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.customers.selectors import customer_get
 from kehu.sales import selectors, services, settings_selectors, settings_services
@@ -81,7 +81,7 @@ class StageOrderIn(Schema):
 
 class StageMoveDealsIn(Schema):
     to_stage_id: Id
-    reason: Text(2000) = Field("", description="Needed to move into a won or lost stage (else each deal's own).")
+    reason: LongText(2000) = Field("", description="Needed to move into a won or lost stage (else each deal's own).")
 
 
 class StageMoveDealsOut(Schema):
@@ -172,8 +172,8 @@ class OpportunityIn(Schema):
     stage_id: Id | None = None
     probability: Percent | None = None
     expected_close_on: Day | None = None
-    products: Text(5000) = ""
-    competitors: Text(5000) = ""
+    products: LongText() = ""
+    competitors: LongText() = ""
     source_lead_id: Annotated[int, Field(ge=1, le=2**62)] | None = None
 
 
@@ -186,13 +186,13 @@ class OpportunityPatch(Schema):
     owner_id: Id | None = None
     probability: Percent | None = None
     expected_close_on: Day | None = None
-    products: Text(5000) | None = None
-    competitors: Text(5000) | None = None
+    products: LongText() | None = None
+    competitors: LongText() | None = None
 
 
 class MoveIn(Schema):
     stage_id: Id
-    reason: Text(2000) = ""
+    reason: LongText(2000) = ""
     version: Annotated[int, Field(ge=0, le=2**31)] | None = None
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.models import AuditAction
+from kehu.core.text import changed, check_text, full_clean
 from kehu.core.versioning import update_versioned
 from kehu.customers.models import Customer, TimelineKind
 from kehu.customers.services import timeline_append
@@ -34,6 +35,8 @@ OPPORTUNITY_FIELDS = [
     "owner",
 ]
 AUDITED_FIELDS = [*OPPORTUNITY_FIELDS, "stage", "close_reason"]
+# A won / lost reason: a few sentences, like the API says.
+REASON_MAX_LENGTH = 2000
 
 
 def default_pipeline() -> Pipeline:
@@ -65,7 +68,8 @@ def _check_in_scope(actor: User, opportunity: Opportunity, perm: str) -> None:
         raise PermissionDenied
 
 
-def opportunity_clean(opportunity: Opportunity) -> None:
+def opportunity_clean(opportunity: Opportunity, *, changed=None) -> None:
+    """The deal's own rules and the model's, with the text rule (on the `changed` fields when given)."""
     errors = {}
     opportunity.name = (opportunity.name or "").strip()
     if not opportunity.name:
@@ -87,12 +91,12 @@ def opportunity_clean(opportunity: Opportunity) -> None:
         errors["stage"] = _("This stage belongs to another pipeline.")
     if errors:
         raise ValidationError(errors)
-    try:
-        opportunity.full_clean(
-            exclude=["customer", "owner", "pipeline", "stage", "created_by", "deleted_by"], validate_constraints=False
-        )
-    except ValidationError as exc:
-        raise ValidationError(exc.message_dict) from None
+    full_clean(
+        opportunity,
+        exclude=["customer", "owner", "pipeline", "stage", "created_by", "deleted_by"],
+        text_fields=changed,
+        validate_constraints=False,
+    )
 
 
 def _emit_closed(opportunity: Opportunity) -> None:
@@ -190,6 +194,7 @@ def opportunity_update(*, opportunity: Opportunity, actor: User, expected_versio
     _check_in_scope(actor, opportunity, "sales.change_opportunity")
     before = snapshot(opportunity, AUDITED_FIELDS)
     cells = forecast_cells(opportunity)
+    changing = changed(opportunity, fields)
     old_owner_id = opportunity.owner_id
     for name, value in fields.items():
         if name not in OPPORTUNITY_FIELDS:
@@ -197,7 +202,7 @@ def opportunity_update(*, opportunity: Opportunity, actor: User, expected_versio
         setattr(opportunity, name, value)
     if opportunity.owner_id != old_owner_id and not may_assign_to(actor, opportunity.owner):
         raise ValidationError({"owner": _("You may not give opportunities to this user.")})
-    opportunity_clean(opportunity)
+    opportunity_clean(opportunity, changed=changing)
     changes = diff(before, snapshot(opportunity, AUDITED_FIELDS))
     if not changes:
         return opportunity
@@ -219,7 +224,7 @@ def opportunity_move(
         raise ValidationError({"stage": _("This stage belongs to another pipeline.")})
     if not stage.is_active and stage.pk != opportunity.stage_id:
         raise ValidationError({"stage": _("This stage is inactive; no deal can be moved into it.")})
-    reason = (reason or "").strip()
+    reason = check_text((reason or "").strip(), field="reason", multiline=True, max_length=REASON_MAX_LENGTH)
     if stage.kind != StageKind.OPEN and not reason:
         raise ValidationError({"reason": _("Say why the deal was won or lost.")})
     if expected_version is None:
@@ -406,8 +411,7 @@ def pipeline_create(*, actor: User, name: str, code: str, is_default: bool = Fal
     code = (code or "").strip()
     if not name:
         raise ValidationError({"name": _("Enter a name.")})
-    if len(name) > 100:
-        raise ValidationError({"name": _("Use at most %(n)d characters.") % {"n": 100}})
+    check_text(name, field="name", max_length=100)
     if not re.fullmatch(r"[a-z0-9-]{1,40}", code):
         raise ValidationError({"code": _("Use up to 40 lower-case letters, digits and hyphens.")})
     if Pipeline.objects.filter(name=name).exists() or Pipeline.objects.filter(code=code).exists():
@@ -435,8 +439,7 @@ def stage_create(
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Enter a name.")})
-    if len(name) > 60:
-        raise ValidationError({"name": _("Use at most %(n)d characters.") % {"n": 60}})
+    check_text(name, field="name", max_length=60)
     if kind not in StageKind.values:
         raise ValidationError({"kind": _("Choose open, won or lost.")})
     if not 0 <= int(probability) <= 100:

@@ -11,9 +11,10 @@ from django.utils.translation import ngettext
 
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
+from kehu.core.text import check_text
 from kehu.sales.forecast import forecast_batch
 from kehu.sales.models import Opportunity, Pipeline, Stage, StageKind, Target, TargetLevel
-from kehu.sales.services import opportunity_move
+from kehu.sales.services import REASON_MAX_LENGTH, opportunity_move
 from kehu.sales.settings_selectors import KIND_LABELS, missing_kinds, stage_usage
 from kehu.users.models import User
 from kehu.users.scopes import is_in_team_of
@@ -56,9 +57,7 @@ def _clean_name(name, max_length: int) -> str:
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Enter a name.")})
-    if len(name) > max_length:
-        raise ValidationError({"name": _("Use at most %(n)d characters.") % {"n": max_length}})
-    return name
+    return check_text(name, field="name", max_length=max_length)
 
 
 @transaction.atomic
@@ -238,7 +237,7 @@ def stage_move_deals(*, actor: User, stage: Stage, to_stage: Stage, reason: str 
         raise ValidationError({"to_stage": _("Choose another stage.")})
     if not to_stage.is_active:
         raise ValidationError({"to_stage": _("This stage is inactive; no deal can be moved into it.")})
-    reason = (reason or "").strip()
+    reason = check_text((reason or "").strip(), field="reason", multiline=True, max_length=REASON_MAX_LENGTH)
     deals = list(
         Opportunity.objects.select_for_update()
         .filter(stage=stage, deleted_at__isnull=True)

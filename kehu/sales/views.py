@@ -21,6 +21,8 @@ from kehu.sales.recommend import recommend
 
 PAGE_SIZE = 25
 
+PLAIN_TEXT = "text/plain; charset=utf-8"
+
 
 def _require(user, perm):
     if not user.is_authenticated or not user.has_perm(perm):
@@ -195,7 +197,7 @@ def opportunity_move(request, pk):
     detail = reverse("sales:opportunity-detail", args=[pk])
     if not form.is_valid():
         if request.htmx:
-            return HttpResponse(_("Choose a stage of this pipeline."), status=400)
+            return HttpResponse(_("Choose a stage of this pipeline."), status=400, content_type=PLAIN_TEXT)
         messages.error(request, _("Choose a stage of this pipeline."))
         return redirect(detail)
     stage = form.cleaned_data["stage"]
@@ -219,7 +221,12 @@ def opportunity_move(request, pk):
     except ValidationError as exc:
         text = " ".join(exc.messages)
         if request.htmx:
-            return HttpResponse(text, status=409 if getattr(exc, "code", "") == "concurrent_edit" else 400)
+            # Plain text: the board shows it with textContent, and a message may quote a name.
+            return HttpResponse(
+                text,
+                status=409 if getattr(exc, "code", "") == "concurrent_edit" else 400,
+                content_type=PLAIN_TEXT,
+            )
         messages.error(request, text)
         return redirect(detail)
     if request.htmx:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.mail import queue_email
 from kehu.core.models import AuditAction
+from kehu.core.text import changed, check_text, text_field_errors
 from kehu.users import departures
 from kehu.users.models import (
     ApiToken,
@@ -40,6 +41,15 @@ USER_AUDIT_FIELDS = [
     "is_active",
     "data_scope_override",
 ]
+
+
+USER_TEXT_FIELDS = {"username", "email", "first_name", "last_name", "phone"}
+
+
+def _check_text(instance, names) -> None:
+    """The shared text rule (no control characters, bounded length) on these fields."""
+    if errors := text_field_errors(instance, names=set(names)):
+        raise ValidationError(errors)
 
 
 def _check_unique(username: str, email: str, exclude_pk=None) -> None:
@@ -71,6 +81,8 @@ def company_set_up(
         is_staff=True,
         is_superuser=True,
     )
+    _check_text(user, USER_TEXT_FIELDS)
+    check_text(company_name or "", field="company_name", max_length=200)
     validate_password(password, user)
     user.set_password(password)
     user.save()
@@ -102,6 +114,7 @@ def user_register(
         role=Role.SALES_REP,
         language=language,
     )
+    _check_text(user, USER_TEXT_FIELDS)
     validate_password(password, user)
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": _("This username is taken.")})
@@ -140,8 +153,10 @@ def user_update(*, user: User, actor: User, **fields) -> User:
         _check_unique(fields.get("username", ""), fields.get("email", ""), exclude_pk=user.pk)
     if fields.get("manager") is not None and fields["manager"].pk == user.pk:
         raise ValidationError({"manager": _("A user cannot report to themselves.")})
+    changing = changed(user, fields)
     for name, value in fields.items():
         setattr(user, name, value)
+    _check_text(user, changing & USER_TEXT_FIELDS)
     user.save()
     changes = diff(before, snapshot(user, USER_AUDIT_FIELDS))
     if changes:
@@ -162,6 +177,7 @@ def department_create(*, name: str, parent: Department | None, actor: User | Non
         raise PermissionDenied
     if not name.strip():
         raise ValidationError({"name": _("Enter a name.")})
+    check_text(name.strip(), field="name", max_length=100)
     department = Department.objects.create(name=name.strip(), parent=parent)
     department.path = f"{parent.path if parent else '/'}{department.pk}/"
     department.save(update_fields=["path"])
@@ -177,6 +193,7 @@ def department_update(*, department: Department, actor: User, name: str, parent:
         raise PermissionDenied
     if not name.strip():
         raise ValidationError({"name": _("Enter a name.")})
+    check_text(name.strip(), field="name", max_length=100)
     if parent is not None and parent.path.startswith(department.path):
         raise ValidationError({"parent": _("A department cannot sit under itself or one of its sub-departments.")})
     before = snapshot(department, ["name", "parent"])
@@ -342,6 +359,7 @@ def invitation_accept(
         department=invitation.department,
         manager=invitation.manager,
     )
+    _check_text(user, USER_TEXT_FIELDS)
     _check_unique(username, invitation.email)
     validate_password(password, user)
     user.set_password(password)
@@ -354,8 +372,9 @@ def invitation_accept(
 
 def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
     """A new token; the raw value is shown once and never stored."""
+    name = check_text((name or "").strip(), field="name", max_length=100)
     raw = "kehu_" + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name[:100], token_hash=hash_token(raw), prefix=raw[5:13])
+    token = ApiToken.objects.create(user=user, name=name, token_hash=hash_token(raw), prefix=raw[5:13])
     return token, raw
 
 
@@ -390,6 +409,7 @@ def company_settings_update(*, actor: User, **fields) -> CompanySettings:
     before = snapshot(company, list(fields))
     for name, value in fields.items():
         setattr(company, name, value)
+    _check_text(company, fields)
     company.save()
     audit_record(
         actor=actor, action=AuditAction.UPDATE, instance=company, changes=diff(before, snapshot(company, list(fields)))

@@ -206,8 +206,12 @@ def profile(request):
             messages.success(request, _("Language saved."))
             return response
     elif request.method == "POST" and form.is_valid():
-        _token, new_token = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
-        form = ApiTokenForm()
+        try:
+            _token, new_token = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            form = ApiTokenForm()
     return render(
         request,
         "users/profile.html",
@@ -416,7 +420,11 @@ def audit_log(request):
 def company_settings(request):
     form = CompanySettingsForm(request.POST or None, instance=CompanySettings.load())
     if request.method == "POST" and form.is_valid():
-        services.company_settings_update(actor=request.user, **form.cleaned_data)
-        messages.success(request, _("Saved."))
-        return redirect("users:user-list")
+        try:
+            services.company_settings_update(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("users:user-list")
     return render(request, "users/company_settings.html", {"form": form, "nav_active": "users"})

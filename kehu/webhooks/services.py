@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
+from kehu.core.text import text_field_errors
 from kehu.users.models import User
 from kehu.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
 
@@ -192,9 +193,14 @@ def _clean(subscription: WebhookSubscription) -> None:
     errors = {}
     url = (subscription.url or "").strip()
     subscription.url = url
-    parts = urlsplit(url) if len(url) <= 500 else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url) if len(url) <= 500 else None
+    except ValueError:  # e.g. an unclosed [IPv6 bracket
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
         errors["url"] = _("Give an http:// or https:// address.")
+    # No control character in the address or the description (a line break would even split the request).
+    errors.update({k: v for k, v in text_field_errors(subscription).items() if k not in errors})
     events = subscription.events
     if not isinstance(events, list) or not events or any(e not in WebhookEvent.values for e in events):
         errors["events"] = _("Choose one or more of the known events.")

@@ -1,6 +1,7 @@
 from django import forms, template
 
 from kehu.core.masking import mask
+from kehu.core.weburl import web_href
 
 register = template.Library()
 
@@ -34,3 +35,9 @@ def is_choice_list(field):
 @register.filter(name="mask")
 def mask_filter(value):
     return mask(value)
+
+
+@register.filter(name="web_href")
+def web_href_filter(value):
+    """The address a link may point to: http(s) only, else "" (show the text without a link)."""
+    return web_href(value)

@@ -68,7 +68,7 @@ def test_blank_fields_are_filled_from_the_sources_in_order(team, three):
     assert (target.city, target.email, target.website, target.phone) == (
         "苏州",
         "a@hx.cn",
-        "www.hx.cn",
+        "http://www.hx.cn",  # a bare host is stored as a web address
         "0512-66668888",
     )
     assert target.name == "苏州华星精密机械有限公司"

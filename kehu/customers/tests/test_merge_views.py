@@ -41,7 +41,7 @@ def test_compare_choose_and_merge(client, team, pair):
     )
     assert response.status_code == 302 and response.url == f"/customers/{target.pk}/"
     target.refresh_from_db()
-    assert (target.city, target.website, target.contacts.count()) == ("无锡", "www.hx.cn", 1)
+    assert (target.city, target.website, target.contacts.count()) == ("无锡", "http://www.hx.cn", 1)
     assert Customer.objects.get(pk=source.pk).merged_into_id == target.pk
     detail = client.get(f"/customers/{target.pk}/").content.decode()
     assert 'id="merges"' in detail and source.name in detail
