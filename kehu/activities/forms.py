@@ -67,8 +67,3 @@ class CheckInForm(forms.Form):
     latitude = forms.DecimalField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
     longitude = forms.DecimalField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
     accuracy = forms.FloatField(required=False, min_value=0, max_value=1_000_000, widget=forms.HiddenInput)
-
-
-class WeekForm(forms.Form):
-    user = forms.IntegerField(required=False, min_value=1, max_value=2**53)
-    week = forms.DateField(required=False, input_formats=["%Y-%m-%d"])

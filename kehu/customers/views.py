@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.core.forms import apply_errors
 from kehu.core.masking import mask
+from kehu.core.params import page_param, parse_id
 from kehu.customers import selectors, services
 from kehu.customers.dedupe import duplicate_query
 from kehu.customers.forms import ContactForm, CustomerFilterForm, CustomerForm, FactForm
@@ -38,7 +39,7 @@ def customer_list(request):
         status=data.get("status", ""),
         sort=data.get("sort") or "updated",
     )
-    page = data.get("page") or 1
+    page = page_param(request, last=400)
     result = selectors.customer_page(
         request.user, filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, columns=selectors.LIST_COLUMNS
     )
@@ -272,12 +273,9 @@ MERGE_SEARCH_ROWS = 20
 
 
 def _ids(values) -> list[int]:
-    ids = []
-    for value in values:
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
-            raise Http404 from None
+    ids = [parse_id(value) for value in values]
+    if None in ids:  # not an id, so no such record
+        raise Http404
     return list(dict.fromkeys(ids))
 
 

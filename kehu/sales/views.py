@@ -5,12 +5,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.core.forms import apply_errors
+from kehu.core.params import page_param, year_param
 from kehu.customers.selectors import customer_get
 from kehu.sales import selectors, services, settings_selectors, settings_services
 from kehu.sales.forecast import forecast_for
@@ -64,10 +64,7 @@ def board(request):
 
 
 def _page_number(request) -> int:
-    try:
-        return max(1, min(int(request.GET.get("page", 1)), 400))
-    except ValueError:
-        return 1
+    return page_param(request, last=400)
 
 
 def opportunity_list(request):
@@ -256,10 +253,8 @@ def opportunity_restore(request, pk):
 
 
 def _year(request) -> int:
-    try:
-        return max(2000, min(int(request.GET.get("year", "")), 2100))
-    except ValueError:
-        return timezone.localdate().year
+    # The forecast's years, as in the API.
+    return year_param(request, earliest=2000, latest=2100)
 
 
 def forecast(request):

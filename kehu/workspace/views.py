@@ -1,7 +1,5 @@
 """The dashboard and the customer 360° page (CUS-6), composed from several domains."""
 
-from datetime import datetime
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +14,7 @@ from kehu.classification.selectors import classification_panel
 from kehu.collection.selectors import overdue_for as collection_overdue_for
 from kehu.core.audit import audit_entries_for
 from kehu.core.forms import apply_errors
+from kehu.core.params import MAX_ID, parse_moment
 from kehu.customers import selectors
 from kehu.pool import selectors as pool_selectors
 from kehu.sales import selectors as sales_selectors
@@ -61,11 +60,11 @@ def home(request):
 
 def _parse_before(raw: str):
     """The keyset cursor of the timeline: "<iso time>_<id>"."""
-    try:
-        stamp, pk = raw.rsplit("_", 1)
-        return datetime.fromisoformat(stamp), int(pk)
-    except (ValueError, TypeError):
+    stamp, _sep, pk = raw.rpartition("_")
+    moment = parse_moment(stamp)
+    if moment is None or not (pk.isascii() and pk.isdigit() and len(pk) < 20) or not 1 <= int(pk) <= MAX_ID:
         return None
+    return moment, int(pk)
 
 
 COMMITMENTS_SHOWN = 20
