@@ -297,14 +297,14 @@ def targets(request):
         else:
             messages.success(request, _("Target saved."))
             return redirect(reverse("sales:targets") + f"?year={form.cleaned_data['month'].year}")
-    rows = settings_selectors.target_list(year=year)
+    rows = settings_selectors.targets_for(request.user, year=year)
     return render(request, "sales/targets.html", {"form": form, "rows": rows, "year": year, "nav_active": "sales"})
 
 
 @require_POST
 def target_delete(request, pk):
     _require(request.user, "sales.set_targets")
-    target = settings_selectors.target_list().filter(pk=pk).first()
+    target = settings_selectors.targets_for(request.user).filter(pk=pk).first()
     if target is None:
         raise Http404
     settings_services.target_delete(actor=request.user, target=target)
