@@ -220,10 +220,13 @@ def route_list(request):
             else:
                 messages.success(request, _("Route saved."))
                 return redirect(reverse("collection:route-list"))
+    routes = list(selectors.routes())
+    for route in routes:  # only routes to one's own team can be removed: no button for the others
+        route.may_remove = may_edit and services.in_reach(user, route.rep)
     return render(
         request,
         "collection/route_list.html",
-        {"routes": selectors.routes(), "form": form, "may_edit": may_edit, "nav_active": "collection"},
+        {"routes": routes, "form": form, "may_edit": may_edit, "nav_active": "collection"},
     )
 
 

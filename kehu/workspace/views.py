@@ -1,9 +1,12 @@
 """The dashboard and the customer 360° page (CUS-6), composed from several domains."""
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.activities import selectors as activity_selectors
@@ -115,8 +118,32 @@ def _context(request, customer, form=None):
     }
 
 
+def _customer_gone(request, pk):
+    """Where an old link to a merged or deleted customer leads: the customer it was merged into, or a
+    page that says when it was deleted and by whom (410), with the recycle bin for those who restore."""
+    gone = selectors.customer_gone(request.user, pk)
+    if gone is None:
+        raise Http404
+    survivor = gone.merged_into
+    if survivor is not None and selectors.customer_qs_visible_to(request.user).filter(pk=survivor.pk).exists():
+        messages.info(
+            request, _("%(name)s was merged into %(survivor)s.") % {"name": gone.name, "survivor": survivor.name}
+        )
+        return redirect("workspace:customer-detail", pk=survivor.pk)
+    may_restore = selectors.deleted_customers_for(request.user).filter(pk=gone.pk).exists()
+    return render(
+        request,
+        "workspace/customer_gone.html",
+        {"customer": gone, "may_restore": may_restore, "nav_active": "customers"},
+        status=410,
+    )
+
+
 def customer_detail(request, pk):
-    customer = selectors.customer_get(request.user, pk)
+    try:
+        customer = selectors.customer_get(request.user, pk)
+    except Http404:
+        return _customer_gone(request, pk)
     context = _context(request, customer)
     if request.htmx and request.GET.get("before"):
         return render(request, "workspace/customer_detail.html#timeline-rows", context)

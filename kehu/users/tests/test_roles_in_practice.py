@@ -72,7 +72,9 @@ def test_what_a_role_may_do_on_the_pages(client, team, action, username):
         assert (OWNER_PHONE in response.content.decode()) is allowed
     elif action == "import leads":
         # Everyone who imports anything has the page; leads are one of its choices or not.
-        choices = [v for v, _l in response.context["form"].fields["target"].choices] if response.status_code == 200 else []
+        choices = (
+            [v for v, _l in response.context["form"].fields["target"].choices] if response.status_code == 200 else []
+        )
         assert ("leads" in choices) is allowed, (response.status_code, choices)
     elif allowed:
         assert response.status_code in (200, 302), response.status_code
@@ -113,6 +115,9 @@ def test_service_and_marketing_get_no_buttons_that_change_a_customer(client, tea
     page = client.get(f"/customers/{world.customer.pk}/").content.decode()
     for path in ("/edit/", "/delete/", "/contacts/new/", "/facts/new/", "/merge/"):
         assert f"/customers/{world.customer.pk}{path}" not in page, path
-    assert ('action="/customers/%d/log/"' % world.customer.pk in page) is (username == "service1")
+    # rep1's activities: neither their edit page nor "mark kept" (both answer 403 to this role).
+    assert f"/activities/{world.visit.pk}/edit/" not in page
+    assert f"/activities/{world.commitment.pk}/done/" not in page and world.commitment.subject in page
+    assert (f'action="/customers/{world.customer.pk}/log/"' in page) is (username == "service1")
     listing = client.get("/customers/").content.decode()
     assert 'href="/customers/new/"' not in listing
