@@ -27,6 +27,22 @@ ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 QUOTED = 40
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(raw, max_length: int) -> str:
+    """Free text typed outside a form (a search, a short note): control characters removed — a
+    database cannot store some, and no one types them — spaces trimmed, cut to `max_length`."""
+    if not isinstance(raw, str):
+        return ""
+    return CONTROL.sub("", raw).strip()[:max_length]
+
+
+def text_param(request, name: str, max_length: int = 100) -> str:
+    """Free text from the address, cleaned as `clean_text` does."""
+    return clean_text(request.GET.get(name, ""), max_length)
+
+
 def _raw(request, name: str) -> str:
     value = request.GET.get(name, "")
     return value.strip() if isinstance(value, str) else ""

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.forms import apply_errors
-from kehu.core.params import page_param, parse_int
+from kehu.core.params import clean_text, page_param, parse_int
 from kehu.customers.selectors import customer_qs_visible_to
 from kehu.customers.services import DuplicateCustomerError
 from kehu.leads import forms, scoring, selectors, services, settings_selectors
@@ -137,7 +137,9 @@ def lead_respond(request, pk):
     return _act(
         request,
         pk,
-        lambda lead: services.lead_respond(lead=lead, actor=request.user, note=request.POST.get("note", "")[:300]),
+        lambda lead: services.lead_respond(
+            lead=lead, actor=request.user, note=clean_text(request.POST.get("note", ""), 300)
+        ),
     )
 
 

@@ -165,3 +165,11 @@ def test_choice_param():
     assert params.choice_param(request, "status", choices, default="open") == "open"
     assert warnings_of(request) == ["“WON” in the address was not understood and is ignored."]
     assert params.choice_param(request_for("status=a"), "status", ["a", "b"]) == "a"
+
+
+def test_free_text_loses_control_characters_and_is_cut():
+    assert params.clean_text(" 华星\x00机械\x1f\x7f ", 100) == "华星机械"
+    assert params.clean_text("第一行\n第二行\t完", 100) == "第一行\n第二行\t完"
+    assert params.clean_text("x" * 500, 300) == "x" * 300
+    assert params.clean_text(None, 10) == ""
+    assert params.text_param(request_for("q=%00%E5%8D%8E%E6%98%9F"), "q") == "华星"
