@@ -155,7 +155,7 @@ def parse_moment(raw: str) -> datetime | None:
         value = datetime.fromisoformat(raw)
     except ValueError:
         return None
-    if not EARLIEST.year < value.year < LATEST.year:  # a day's margin for the time-zone shift
+    if not EARLIEST.year <= value.year <= LATEST.year:  # far from the ends of datetime: no overflow
         return None
     return timezone.make_aware(value) if timezone.is_naive(value) else value
 

@@ -99,7 +99,8 @@ def test_parse_moment():
     assert params.parse_moment("2026-03-09T10:00:00+00:00") == datetime(2026, 3, 9, 10, tzinfo=UTC)
     naive = params.parse_moment("2026-03-09T10:00")
     assert naive is not None and timezone.is_aware(naive)
-    for raw in ("0001-01-01T00:00", "9999-12-31T23:59:59", "2999-12-31T23:00-14:00", "x", "2026-03-09T25:00", ""):
+    assert params.parse_moment("2999-12-31T23:00-14:00") == datetime(3000, 1, 1, 13, tzinfo=UTC)
+    for raw in ("0001-01-01T00:00", "9999-12-31T23:59:59", "1899-12-31T23:00", "x", "2026-03-09T25:00", ""):
         assert params.parse_moment(raw) is None, raw
 
 
