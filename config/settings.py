@@ -153,6 +153,8 @@ if env_bool("KEHU_BEHIND_HTTPS_PROXY"):
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("KEHU_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A refused form gets a page in the layout, with a way back (kehu/core/errors.py).
+CSRF_FAILURE_VIEW = "kehu.core.errors.csrf_failure"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 
 LANGUAGE_CODE = "zh-hans"

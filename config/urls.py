@@ -19,3 +19,8 @@ urlpatterns = [
     path("webhooks/", include("kehu.webhooks.urls")),
     path("api/v1/", api.urls),
 ]
+
+handler400 = "kehu.core.errors.bad_request"
+handler403 = "kehu.core.errors.permission_denied"
+handler404 = "kehu.core.errors.page_not_found"
+handler500 = "kehu.core.errors.server_error"

@@ -70,11 +70,6 @@ class CheckInForm(forms.Form):
     accuracy = forms.FloatField(required=False, min_value=0, max_value=1_000_000, widget=forms.HiddenInput)
 
 
-class WeekForm(forms.Form):
-    user = forms.IntegerField(required=False, min_value=1, max_value=2**53)
-    week = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
-
-
 class CheckInFilterForm(forms.Form):
     """The check-in review list's filters; each invalid parameter is ignored on its own."""
 

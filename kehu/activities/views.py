@@ -22,10 +22,10 @@ from kehu.activities.forms import (
     CheckInForm,
     VisitLogForm,
     VisitPlanForm,
-    WeekForm,
 )
 from kehu.activities.models import ActivityKind, CalendarFeed
 from kehu.core.forms import apply_errors
+from kehu.core.params import date_param, id_param
 from kehu.customers import selectors as customer_selectors
 
 PAGE_SIZE = 50
@@ -114,13 +114,10 @@ def activity_delete(request, pk):
 
 def activity_week(request):
     """A rep's week (拜访计划): planned and logged visits, calls, meetings, commitments due. Managers see the team's."""
-    form = WeekForm(request.GET or None)
-    form.is_valid()
-    data = getattr(form, "cleaned_data", {})  # the valid parameters, even if another one is not
     if not request.user.has_perm("activities.view_activity"):
         raise PermissionDenied
-    start = selectors.week_start(data.get("week") or timezone.localdate())
-    person = selectors.person_for(request.user, data.get("user"))
+    start = selectors.week_start(date_param(request, "week", timezone.localdate()))
+    person = selectors.person_for(request.user, id_param(request, "user"))
     items = list(selectors.week_activities(request.user, start=start, person=person))
     days = selectors.week_days(items, start)
     return render(
@@ -144,10 +141,7 @@ def task_list(request):
     anniversaries of contacts (关怀提醒)."""
     if not request.user.has_perm("activities.view_activity"):
         raise PermissionDenied
-    form = WeekForm(request.GET or None)
-    form.is_valid()
-    data = getattr(form, "cleaned_data", {})  # the valid parameters, even if another one is not
-    person = selectors.task_person(request.user, data.get("user"), team=request.GET.get("team") == "1")
+    person = selectors.task_person(request.user, id_param(request, "user"), team=request.GET.get("team") == "1")
     return render(
         request,
         "activities/task_list.html",

@@ -15,6 +15,7 @@ from kehu.classification import forms, selectors, services
 from kehu.classification.models import ClassificationSettings, SuggestionStatus
 from kehu.classification.tasks import suggest_tiers
 from kehu.core.forms import apply_errors
+from kehu.core.params import page_param, parse_id
 from kehu.customers.selectors import customer_get
 
 PAGE_SIZE = 50
@@ -26,10 +27,7 @@ def _require(request, perm: str) -> None:
 
 
 def _page_number(request) -> int:
-    try:
-        return max(1, min(int(request.GET.get("page", 1)), 10_000))
-    except (TypeError, ValueError):
-        return 1
+    return page_param(request)
 
 
 def suggestion_list(request):
@@ -116,7 +114,7 @@ def suggestion_bulk(request):
     action = request.POST.get("action")
     decide = {"accept": services.suggestion_accept, "reject": services.suggestion_reject}.get(action)
     form = forms.DecisionForm(request.POST)
-    ids = [v for v in request.POST.getlist("ids") if v.isdigit()][:PAGE_SIZE]
+    ids = [i for i in map(parse_id, request.POST.getlist("ids")[:PAGE_SIZE]) if i is not None]
     if decide is None or not ids:
         messages.error(request, _("Tick at least one suggestion and choose accept or reject."))
         return redirect(_back(request))
@@ -124,9 +122,7 @@ def suggestion_bulk(request):
         messages.error(request, _("Give a reason for the decision."))
         return redirect(_back(request))
     done, failed = 0, []
-    for suggestion in (
-        selectors.suggestion_qs_visible_to(request.user).filter(pk__in=[int(i) for i in ids]).select_related("customer")
-    ):
+    for suggestion in selectors.suggestion_qs_visible_to(request.user).filter(pk__in=ids).select_related("customer"):
         try:
             decide(suggestion=suggestion, actor=request.user, reason=form.cleaned_data["reason"])
             done += 1

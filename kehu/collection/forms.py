@@ -48,7 +48,6 @@ class ApproveForm(forms.Form):
 class FilterForm(forms.Form):
     status = forms.ChoiceField(required=False, choices=[("", _("All statuses")), *InfoFormStatus.choices])
     waiting = forms.BooleanField(required=False, label=_("Waiting for me"))
-    page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
 
 
 class RouteForm(forms.Form):

@@ -173,7 +173,8 @@ def route_for(region: str) -> User | None:
 
 def _customer_for(form: InfoForm, actor: User, link: Customer | None, create_anyway: bool) -> Customer:
     """The customer an approved form belongs to: its own, the one the manager links, or a new
-    one owned by the rep of its region (the collector when the region has no route)."""
+    one owned by the rep of its region (the collector when the region has no route, or the approver
+    when the collector owns no customers)."""
     if form.customer_id:
         return form.customer
     if link is not None:
@@ -191,9 +192,11 @@ def _customer_for(form: InfoForm, actor: User, link: Customer | None, create_any
             },
             code="duplicates",
         )
+    # The region's rep, else the collector; a collector who owns no customers (marketing) leaves it
+    # to the approving manager, who may hand it over.
     owner = route_for(form.region) or form.owner
     if not owner.has_perm("customers.add_customer"):
-        owner = form.owner
+        owner = form.owner if form.owner.has_perm("customers.add_customer") else actor
     # Who may assign whom is the customers app's rule; the routing table, set by a manager or an
     # administrator, is what decides the owner here: when the approver may not assign to that rep,
     # the customer is recorded as created by the rep it is routed to (the approval is in this form's trail).
@@ -300,7 +303,8 @@ def check_may_route(actor: User) -> None:
         raise PermissionDenied
 
 
-def _in_reach(actor: User, rep: User) -> bool:
+def in_reach(actor: User, rep: User) -> bool:
+    """Whether `actor` may route customers to `rep`, or change the route that goes to them."""
     return actor.has_perm("users.manage_users") or is_in_team_of(actor, rep)
 
 
@@ -314,14 +318,14 @@ def region_route_set(*, actor: User, region: str, rep: User) -> RegionRoute:
     check_text(region, field="region", max_length=50)
     if not rep.is_active or not rep.has_perm("customers.add_customer"):
         raise ValidationError({"rep": [_("Choose an active user who may own customers.")]})
-    if not _in_reach(actor, rep):
+    if not in_reach(actor, rep):
         raise ValidationError({"rep": [_("You may route customers only to people in your team.")]})
     route = RegionRoute.objects.select_for_update().filter(region=region).select_related("rep").first()
     if route is None:
         route = RegionRoute.objects.create(region=region, rep=rep, updated_by=actor)
         audit_record(actor=actor, action=AuditAction.CREATE, instance=route, changes={"rep": [None, str(rep)]})
         return route
-    if not _in_reach(actor, route.rep):
+    if not in_reach(actor, route.rep):
         raise PermissionDenied
     before = str(route.rep)
     route.rep, route.updated_by = rep, actor
@@ -333,7 +337,7 @@ def region_route_set(*, actor: User, region: str, rep: User) -> RegionRoute:
 @transaction.atomic
 def region_route_delete(*, actor: User, route: RegionRoute) -> None:
     check_may_route(actor)
-    if not _in_reach(actor, route.rep):
+    if not in_reach(actor, route.rep):
         raise PermissionDenied
     audit_record(actor=actor, action=AuditAction.DELETE, instance=route, changes={"rep": [str(route.rep), None]})
     route.delete()

@@ -12,6 +12,7 @@ from kehu.collection import selectors, services
 from kehu.collection.forms import ApproveForm, CalendarDayForm, FilterForm, InfoFormForm, ReturnForm, RouteForm
 from kehu.collection.models import InfoFormStatus
 from kehu.core.forms import apply_errors
+from kehu.core.params import id_param, page_param
 from kehu.customers.selectors import customer_duplicates, customer_get
 from kehu.users.models import User
 from kehu.users.roles import Role, role_permissions
@@ -29,11 +30,11 @@ def _require_any(user, *perms):
 def infoform_list(request):
     _require_any(request.user, "collection.file_form", "collection.approve_form", "collection.archive_form")
     form = FilterForm(request.GET or None)
-    status, waiting, page = "", False, 1
+    status, waiting = "", False
     if form.is_valid():
         status = form.cleaned_data["status"] or ""
         waiting = form.cleaned_data["waiting"]
-        page = form.cleaned_data["page"] or 1
+    page = page_param(request)
     result = selectors.infoform_page(
         request.user, status=status, waiting=waiting, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
@@ -63,7 +64,7 @@ def _form_fields(request, form) -> dict:
 def infoform_create(request):
     _require_any(request.user, "collection.file_form")
     initial = {}
-    if customer_id := request.GET.get("customer"):
+    if customer_id := id_param(request, "customer"):
         customer = customer_get(request.user, customer_id)
         initial = {
             "customer_id": customer.pk,
@@ -219,10 +220,13 @@ def route_list(request):
             else:
                 messages.success(request, _("Route saved."))
                 return redirect(reverse("collection:route-list"))
+    routes = list(selectors.routes())
+    for route in routes:  # only routes to one's own team can be removed: no button for the others
+        route.may_remove = may_edit and services.in_reach(user, route.rep)
     return render(
         request,
         "collection/route_list.html",
-        {"routes": selectors.routes(), "form": form, "may_edit": may_edit, "nav_active": "collection"},
+        {"routes": routes, "form": form, "may_edit": may_edit, "nav_active": "collection"},
     )
 
 

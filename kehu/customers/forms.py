@@ -112,4 +112,3 @@ class CustomerFilterForm(forms.Form):
     sort = forms.ChoiceField(
         required=False, choices=[("updated", _("Recently updated")), ("name", _("Name")), ("created", _("Newest"))]
     )
-    page = forms.IntegerField(required=False, min_value=1, max_value=400)

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.params import page_param
 from kehu.customers import geo
 from kehu.customers.models import Tier
 from kehu.users.selectors import assignable_owners
@@ -18,7 +19,6 @@ class MapFilterForm(forms.Form):
     tier = forms.ChoiceField(label=_("Tier"), required=False, choices=[("", _("All tiers")), *Tier.choices])
     owner = forms.IntegerField(label=_("Owner"), required=False, min_value=1, max_value=2**53, widget=forms.Select)
     region = forms.CharField(label=_("Region"), required=False, max_length=50)
-    page = forms.IntegerField(required=False, min_value=1, max_value=400)
 
 
 def _filters(request) -> tuple[MapFilterForm, geo.MapFilters, int]:
@@ -27,7 +27,7 @@ def _filters(request) -> tuple[MapFilterForm, geo.MapFilters, int]:
     form = MapFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     filters = geo.MapFilters(tier=data.get("tier", ""), owner=data.get("owner"), region=data.get("region", ""))
-    return form, filters, data.get("page") or 1
+    return form, filters, page_param(request, last=400)
 
 
 def _owners(user):

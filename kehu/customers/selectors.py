@@ -55,6 +55,18 @@ def customer_qs_visible_to(user: User) -> QuerySet[Customer]:
     return Customer.objects.filter(scope_q(user), deleted_at__isnull=True)
 
 
+def customer_gone(user: User, pk: int) -> Customer | None:
+    """A deleted or merged customer that is in the user's data scope: an old link (a bookmark, the
+    audit log, a mail) then says what became of it instead of "not found"."""
+    if not user.is_authenticated or not user.has_perm("customers.view_customer") or not 0 < pk <= 2**53:
+        return None
+    return (
+        Customer.objects.filter(scope_q(user), pk=pk, deleted_at__isnull=False)
+        .select_related("deleted_by", "merged_into")
+        .first()
+    )
+
+
 def customer_get(user: User, pk) -> Customer:
     try:
         return customer_qs_visible_to(user).select_related("owner").get(pk=int(pk))

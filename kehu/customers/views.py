@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.core.forms import apply_errors
 from kehu.core.masking import mask
+from kehu.core.params import clean_text, page_param, parse_id, text_param
 from kehu.customers import selectors, services
 from kehu.customers.dedupe import duplicate_query
 from kehu.customers.forms import ContactForm, CustomerFilterForm, CustomerForm, FactForm
@@ -38,7 +39,7 @@ def customer_list(request):
         status=data.get("status", ""),
         sort=data.get("sort") or "updated",
     )
-    page = data.get("page") or 1
+    page = page_param(request, last=400)
     result = selectors.customer_page(
         request.user, filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, columns=selectors.LIST_COLUMNS
     )
@@ -220,7 +221,7 @@ def contact_move(request, pk):
                 contact=contact,
                 to_customer=to_customer,
                 actor=request.user,
-                reason=request.POST.get("reason", "")[:500],
+                reason=clean_text(request.POST.get("reason", ""), 500),
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -229,7 +230,7 @@ def contact_move(request, pk):
                 request, _("%(name)s now works at %(customer)s.") % {"name": contact.name, "customer": to_customer.name}
             )
             return redirect(reverse("workspace:customer-detail", args=[to_customer.pk]) + "#contacts")
-    q = request.GET.get("q", "").strip()[:100]
+    q = text_param(request, "q")
     found = []
     if q:
         page = selectors.customer_page(
@@ -272,12 +273,9 @@ MERGE_SEARCH_ROWS = 20
 
 
 def _ids(values) -> list[int]:
-    ids = []
-    for value in values:
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
-            raise Http404 from None
+    ids = [parse_id(value) for value in values]
+    if None in ids:  # not an id, so no such record
+        raise Http404
     return list(dict.fromkeys(ids))
 
 
@@ -355,7 +353,7 @@ def customer_merge_view(request, pk):
     else:
         duplicates = [m for m in selectors.customer_duplicates(request.user, **duplicate_query(target)) if m.in_scope]
         context["duplicates"] = duplicates
-        q = request.GET.get("q", "").strip()[:100]
+        q = text_param(request, "q")
         found = []
         if q:
             page = selectors.customer_page(

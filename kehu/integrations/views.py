@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.core.forms import apply_errors
+from kehu.core.params import page_param
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.forms import CustomerFilterForm
 from kehu.integrations import exports, selectors, services, storage
@@ -230,10 +231,7 @@ def _preview_page(request, job, context):
     show = request.GET.get("show", "all")
     if show not in selectors.ROW_FILTERS:
         show = "all"
-    try:
-        page = max(1, min(int(request.GET.get("page", 1)), 10_000))
-    except ValueError:
-        page = 1
+    page = page_param(request)
     rows, has_next = selectors.import_rows(job, show=show, offset=(page - 1) * ROWS_PER_PAGE, limit=ROWS_PER_PAGE)
     context.update(
         rows=[_row_view(job, r) for r in rows],

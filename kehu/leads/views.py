@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.forms import apply_errors
+from kehu.core.params import clean_text, page_param, parse_int
 from kehu.customers.selectors import customer_qs_visible_to
 from kehu.customers.services import DuplicateCustomerError
 from kehu.leads import forms, scoring, selectors, services, settings_selectors
@@ -26,10 +27,7 @@ INQUIRY_RATE = 5
 
 
 def _page_number(request) -> int:
-    try:
-        return max(1, min(int(request.GET.get("page", 1)), 400))
-    except ValueError:
-        return 1
+    return page_param(request, last=400)
 
 
 def _assignable(user):
@@ -110,7 +108,7 @@ def lead_edit(request, pk):
         raise PermissionDenied
     form = forms.LeadForm(request.POST or None, instance=lead)
     if request.method == "POST":
-        version = int(request.POST.get("version") or 0)
+        version = parse_int(request.POST.get("version", "")) or 0
         original = selectors.lead_get(request.user, pk)
         if form.is_valid():
             try:
@@ -140,7 +138,9 @@ def lead_respond(request, pk):
     return _act(
         request,
         pk,
-        lambda lead: services.lead_respond(lead=lead, actor=request.user, note=request.POST.get("note", "")[:300]),
+        lambda lead: services.lead_respond(
+            lead=lead, actor=request.user, note=clean_text(request.POST.get("note", ""), 300)
+        ),
     )
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.core.forms import apply_errors
+from kehu.core.params import id_param, page_param
 from kehu.customers import selectors as customer_selectors
 from kehu.pool import selectors, services
 from kehu.pool.forms import AssignForm, ExemptForm, HandoverForm, PoolFilterForm, PoolForm, ReleaseForm
@@ -45,10 +46,7 @@ def pool_target(user, pk):
 
 
 def _page_number(request) -> int:
-    try:
-        return max(1, min(int(request.GET.get("page", 1)), 400))
-    except ValueError:
-        return 1
+    return page_param(request, last=400)
 
 
 def pool_list(request):
@@ -203,10 +201,10 @@ def handover_create(request):
     if not user.has_perm("customers.handover_customer"):
         raise PermissionDenied
     initial = {}
-    if customer_id := request.GET.get("customer", "").strip():
+    if customer_id := id_param(request, "customer"):
         customer = customer_selectors.customer_get(user, customer_id)
         initial = {"scope": HandoverForm.SCOPE_ONE, "customer": customer.pk, "from_user": customer.owner_id}
-    elif from_id := request.GET.get("from_user", "").strip():
+    elif from_id := id_param(request, "from_user"):
         initial = {"from_user": from_id}
     form = HandoverForm(request.POST or None, user=user, initial=initial)
     count = keeper = work = None

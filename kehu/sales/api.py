@@ -602,16 +602,18 @@ def _may_set_targets(user) -> None:
 
 @router.get("/targets", response=TargetList)
 def target_list(request, query: Query[TargetQuery]):
-    """Monthly targets (业绩目标), oldest month first; filter by year, month, level and metric."""
+    """The monthly targets (业绩目标) you manage, oldest month first; filter by year, month, level and metric."""
     _may_set_targets(request.user)
-    rows = settings_selectors.target_list(year=query.year, month=query.month, level=query.level, metric=query.metric)
+    rows = settings_selectors.targets_for(
+        request.user, year=query.year, month=query.month, level=query.level, metric=query.metric
+    )
     return {"count": rows.count(), "items": list(rows[query.offset : query.offset + query.limit])}
 
 
 @router.put("/targets", response=TargetOut)
 def target_set(request, payload: TargetIn):
-    """Sets one month's target for the company, a department or a rep in your team; setting it again
-    replaces the amount."""
+    """Sets one month's target: the company's (company-wide roles only), a department's in your own
+    department or below, or a rep's in your team (403 otherwise); setting it again replaces the amount."""
     _may_set_targets(request.user)
     department = user = None
     if payload.level == "department":
@@ -640,7 +642,7 @@ def target_set(request, payload: TargetIn):
 @router.delete("/targets/{target_id}", response={204: None})
 def target_delete(request, target_id: Id):
     _may_set_targets(request.user)
-    target = settings_selectors.target_list().filter(pk=target_id).first()
+    target = settings_selectors.targets_for(request.user).filter(pk=target_id).first()
     if target is None:
         raise Http404
     settings_services.target_delete(actor=request.user, target=target)

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.sales.models import Opportunity, Stage, StageKind, TargetLevel, TargetMetric
-from kehu.sales.settings_selectors import KIND_CHOICES
+from kehu.sales.settings_selectors import KIND_CHOICES, target_departments_for, target_levels_for
 from kehu.users.models import Department, User
 from kehu.users.selectors import scope_users_q
 
@@ -110,6 +110,12 @@ class TargetForm(forms.Form):
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
+        # Only what the actor manages: their own department and below, their team (SAL-11).
+        levels = target_levels_for(actor)
+        self.fields["level"].choices = [(value, label) for value, label in TargetLevel.choices if value in levels]
+        self.fields["department"].queryset = target_departments_for(actor)
+        if TargetLevel.DEPARTMENT not in levels:
+            del self.fields["department"]
         self.fields["user"].queryset = User.objects.filter(scope_users_q(actor), is_active=True).order_by("username")
 
 

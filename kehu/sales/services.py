@@ -21,6 +21,7 @@ from kehu.customers.services import timeline_append
 from kehu.sales.defaults import seed_pipelines
 from kehu.sales.forecast import forecast_cells, forecast_touch
 from kehu.sales.models import Opportunity, Pipeline, Stage, StageChange, StageKind, Target, TargetLevel
+from kehu.sales.settings_selectors import may_manage_target
 from kehu.users.models import User
 from kehu.users.scopes import is_in_team_of
 from kehu.webhooks.services import webhook_emit
@@ -364,7 +365,8 @@ def target_set(
     department=None,
     user: User | None = None,
 ) -> Target:
-    """Set (or replace) one monthly target (业绩目标)."""
+    """Set (or replace) one monthly target (业绩目标): the company's with a company-wide scope, a
+    department's in the actor's own department or below, a rep's in the actor's team."""
     if not actor.has_perm("sales.set_targets"):
         raise PermissionDenied
     if level == TargetLevel.COMPANY:
@@ -377,10 +379,10 @@ def target_set(
         department = None
         if user is None:
             raise ValidationError({"user": _("Choose a sales rep.")})
-        if not is_in_team_of(actor, user):
-            raise PermissionDenied
     else:
         raise ValidationError({"level": _("Choose company, department or sales rep.")})
+    if not may_manage_target(actor, level=level, department=department, user=user):
+        raise PermissionDenied
     amount = Decimal(str(amount)).quantize(Decimal("0.01"))
     if amount < 0:
         raise ValidationError({"amount": _("The amount cannot be negative.")})

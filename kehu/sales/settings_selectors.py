@@ -7,7 +7,11 @@ from datetime import date
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from kehu.sales.models import Opportunity, Pipeline, Stage, StageChange, StageKind, Target
+from kehu.sales.models import Opportunity, Pipeline, Stage, StageChange, StageKind, Target, TargetLevel
+from kehu.users.models import Department, User
+from kehu.users.roles import DataScope
+from kehu.users.scopes import is_in_team_of
+from kehu.users.selectors import scope_users_q
 
 REQUIRED_KINDS = (StageKind.OPEN, StageKind.WON, StageKind.LOST)
 # Names of the kinds on the set-up pages and in their messages (the model's labels are shared with other words).
@@ -131,3 +135,56 @@ def target_list(
     if metric:
         qs = qs.filter(metric=metric)
     return qs.order_by("month", "level", "metric", "id")
+
+
+# ---- whose targets a manager sets: their own department and below (SAL-11) ----
+
+
+def target_departments_for(actor: User) -> QuerySet[Department]:
+    """The departments whose targets `actor` sets: all of them for a company-wide scope; else the
+    actor's own department and, for a department-and-below scope, the departments under it."""
+    scope = actor.data_scope
+    if scope == DataScope.ALL:
+        return Department.objects.order_by("path")
+    if actor.department_id is None or scope not in (DataScope.DEPARTMENT, DataScope.DEPARTMENT_TREE):
+        return Department.objects.none()
+    if scope == DataScope.DEPARTMENT_TREE:
+        return Department.objects.filter(path__startswith=actor.department.path).order_by("path")
+    return Department.objects.filter(pk=actor.department_id)
+
+
+def target_levels_for(actor: User) -> list[str]:
+    """The levels `actor` sets targets for: the company's only with a company-wide scope."""
+    levels = []
+    if actor.data_scope == DataScope.ALL:
+        levels.append(TargetLevel.COMPANY)
+    if target_departments_for(actor).exists():
+        levels.append(TargetLevel.DEPARTMENT)
+    return [*levels, TargetLevel.REP]
+
+
+def may_manage_target(actor: User, *, level: str, department: Department | None, user: User | None) -> bool:
+    """Whether `actor` may set or remove this target: the company's with a company-wide scope, a
+    department's in their own department or below, a rep's in their team."""
+    if not actor.has_perm("sales.set_targets"):
+        return False
+    if level == TargetLevel.COMPANY:
+        return actor.data_scope == DataScope.ALL
+    if level == TargetLevel.DEPARTMENT:
+        return department is not None and target_departments_for(actor).filter(pk=department.pk).exists()
+    if level == TargetLevel.REP:
+        return user is not None and is_in_team_of(actor, user)
+    return False
+
+
+def targets_for(
+    actor: User, *, year: int | None = None, month: int | None = None, level: str = "", metric: str = ""
+) -> QuerySet[Target]:
+    """The monthly targets `actor` manages, oldest month first; every filter optional."""
+    qs = target_list(year=year, month=month, level=level, metric=metric)
+    if actor.data_scope == DataScope.ALL:
+        return qs
+    return qs.filter(
+        Q(level=TargetLevel.DEPARTMENT, department__in=target_departments_for(actor))
+        | Q(level=TargetLevel.REP, user__in=User.objects.filter(scope_users_q(actor)))
+    )

@@ -13,11 +13,10 @@ from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
 from kehu.core.text import check_text
 from kehu.sales.forecast import forecast_batch
-from kehu.sales.models import Opportunity, Pipeline, Stage, StageKind, Target, TargetLevel
+from kehu.sales.models import Opportunity, Pipeline, Stage, StageKind, Target
 from kehu.sales.services import REASON_MAX_LENGTH, opportunity_move
-from kehu.sales.settings_selectors import KIND_LABELS, missing_kinds, stage_usage
+from kehu.sales.settings_selectors import KIND_LABELS, may_manage_target, missing_kinds, stage_usage
 from kehu.users.models import User
-from kehu.users.scopes import is_in_team_of
 
 PIPELINE_FIELDS = ["name", "is_default", "is_active"]
 STAGE_FIELDS = ["name", "kind", "probability", "is_active"]
@@ -267,10 +266,8 @@ def stage_move_deals(*, actor: User, stage: Stage, to_stage: Stage, reason: str 
 
 @transaction.atomic
 def target_delete(*, actor: User, target: Target) -> None:
-    """Remove a monthly target (the same people who set it)."""
-    if not actor.has_perm("sales.set_targets"):
-        raise PermissionDenied
-    if target.level == TargetLevel.REP and target.user is not None and not is_in_team_of(actor, target.user):
+    """Remove a monthly target (the same people who may set it)."""
+    if not may_manage_target(actor, level=target.level, department=target.department, user=target.user):
         raise PermissionDenied
     audit_record(
         actor=actor, action=AuditAction.DELETE, instance=target, changes={"amount": [str(target.amount), None]}

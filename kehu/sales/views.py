@@ -5,13 +5,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from kehu.core.forms import apply_errors
+from kehu.core.params import page_param, year_param
 from kehu.customers.selectors import customer_get
 from kehu.sales import selectors, services, settings_selectors, settings_services
 from kehu.sales.forecast import forecast_for, period_from
@@ -70,10 +70,7 @@ def board(request):
 
 
 def _page_number(request) -> int:
-    try:
-        return max(1, min(int(request.GET.get("page", 1)), 400))
-    except ValueError:
-        return 1
+    return page_param(request, last=400)
 
 
 def opportunity_list(request):
@@ -288,10 +285,8 @@ def opportunity_restore(request, pk):
 
 
 def _year(request) -> int:
-    try:
-        return max(2000, min(int(request.GET.get("year", "")), 2100))
-    except ValueError:
-        return timezone.localdate().year
+    # The forecast's years, as in the API.
+    return year_param(request, earliest=2000, latest=2100)
 
 
 def forecast(request):
@@ -345,14 +340,14 @@ def targets(request):
         else:
             messages.success(request, _("Target saved."))
             return redirect(reverse("sales:targets") + f"?year={form.cleaned_data['month'].year}")
-    rows = settings_selectors.target_list(year=year)
+    rows = settings_selectors.targets_for(request.user, year=year)
     return render(request, "sales/targets.html", {"form": form, "rows": rows, "year": year, "nav_active": "sales"})
 
 
 @require_POST
 def target_delete(request, pk):
     _require(request.user, "sales.set_targets")
-    target = settings_selectors.target_list().filter(pk=pk).first()
+    target = settings_selectors.targets_for(request.user).filter(pk=pk).first()
     if target is None:
         raise Http404
     settings_services.target_delete(actor=request.user, target=target)

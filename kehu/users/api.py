@@ -6,6 +6,7 @@ from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
 from kehu.core.api import Message, Text
+from kehu.users.lockout import locked_out_detail
 from kehu.users.models import ApiToken, hash_token
 from kehu.users.services import api_token_authenticate, api_token_create, api_token_revoke
 
@@ -38,7 +39,7 @@ def token_create(request, credentials: Credentials):
     """Exchange a username (or email) and password for a bearer token."""
     user = authenticate(request, username=credentials.username, password=credentials.password)
     if getattr(request, "axes_locked_out", False):
-        raise HttpError(403, _("Too many failed attempts; try again in 15 minutes."))
+        raise HttpError(403, locked_out_detail())
     if user is None or not user.is_active:
         return Status(401, {"detail": _("Wrong username or password.")})
     _token, raw = api_token_create(user=user, name="API")

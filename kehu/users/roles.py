@@ -94,14 +94,14 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
     Role.ACCOUNT_MANAGER: (DataScope.OWN_SUBORDINATES, frozenset(LEAD - {"core.view_auditentry"})),
     Role.SALES_REP: (DataScope.OWN, frozenset(WORK)),
     Role.EXECUTIVE_SPONSOR: (DataScope.ALL, frozenset(VIEW | {"customers.view_sensitive"})),
+    # Marketing (市场营销部) reads every customer, masked, and changes none: what it learns enters as
+    # information forms (CUS-3), which a manager approves and it archives, and as leads (SAL-1).
     Role.MARKETING: (
         DataScope.ALL,
         frozenset(
             VIEW
             | ARCHIVE
             | {
-                "customers.add_customer",
-                "activities.add_activity",
                 "collection.file_form",
                 "leads.view_lead",
                 "leads.add_lead",
@@ -110,6 +110,8 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
             }
         ),
     ),
+    # The customer service manager (客户服务部经理) reads every customer, masked, changes none, and logs
+    # service calls, revisits (定期回访) and what was promised on any customer's timeline.
     Role.SERVICE_MANAGER: (DataScope.ALL, frozenset(VIEW | {"activities.add_activity"})),
     Role.CUSTOMER_REP: (DataScope.OWN, frozenset(WORK)),
     Role.CRM_SPECIALIST: (DataScope.ALL, frozenset(WORK)),

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -178,7 +179,8 @@ def set_language(request):
     """Switch the interface language; remembered on the account when signed in (PLT-3)."""
     language = request.POST.get("language", "")
     target = request.POST.get("next") or "/"
-    if not target.startswith("/") or target.startswith("//"):
+    # Only a path of this site: "/\\evil.example" is another host to a browser.
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(target, allowed_hosts=None):
         target = "/"
     response = redirect(target)
     if check_for_language(language):

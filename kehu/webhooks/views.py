@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.core.forms import apply_errors
+from kehu.core.params import id_param
 from kehu.webhooks import services
 from kehu.webhooks.forms import SubscriptionForm
 from kehu.webhooks.models import WebhookDelivery, WebhookSubscription
@@ -94,16 +95,14 @@ def delivery_retry(request, pk):
 @permission_required(PERM, raise_exception=True)
 def delivery_list(request):
     deliveries = WebhookDelivery.objects.select_related("subscription").order_by("-created_at", "-id")
-    raw = request.GET.get("subscription", "")
-    if raw.isdigit() and len(raw) < 16:
-        deliveries = deliveries.filter(subscription_id=int(raw))
-    else:
-        raw = ""
+    subscription = id_param(request, "subscription")
+    if subscription is not None:
+        deliveries = deliveries.filter(subscription_id=subscription)
     rows = list(deliveries[:LOG_SIZE])
     for delivery in rows:
         delivery.may_retry = services.may_retry(delivery) and delivery.subscription.is_active
     return render(
         request,
         "webhooks/delivery_list.html",
-        {"deliveries": rows, "subscription_filter": raw, "nav_active": "webhooks"},
+        {"deliveries": rows, "subscription_filter": subscription or "", "nav_active": "webhooks"},
     )

@@ -1,11 +1,12 @@
 """The dashboard and the customer 360° page (CUS-6), composed from several domains."""
 
-from datetime import datetime
-
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.activities import selectors as activity_selectors
@@ -17,6 +18,7 @@ from kehu.collection.selectors import overdue_for as collection_overdue_for
 from kehu.core.audit import audit_entries_for
 from kehu.core.audit_display import describe_entries
 from kehu.core.forms import apply_errors
+from kehu.core.params import MAX_ID, parse_moment
 from kehu.customers import selectors
 from kehu.pool import selectors as pool_selectors
 from kehu.sales import selectors as sales_selectors
@@ -62,11 +64,11 @@ def home(request):
 
 def _parse_before(raw: str):
     """The keyset cursor of the timeline: "<iso time>_<id>"."""
-    try:
-        stamp, pk = raw.rsplit("_", 1)
-        return datetime.fromisoformat(stamp), int(pk)
-    except (ValueError, TypeError):
+    stamp, _sep, pk = raw.rpartition("_")
+    moment = parse_moment(stamp)
+    if moment is None or not (pk.isascii() and pk.isdigit() and len(pk) < 20) or not 1 <= int(pk) <= MAX_ID:
         return None
+    return moment, int(pk)
 
 
 COMMITMENTS_SHOWN = 20
@@ -121,8 +123,32 @@ def _context(request, customer, form=None):
     }
 
 
+def _customer_gone(request, pk):
+    """Where an old link to a merged or deleted customer leads: the customer it was merged into, or a
+    page that says when it was deleted and by whom (410), with the recycle bin for those who restore."""
+    gone = selectors.customer_gone(request.user, pk)
+    if gone is None:
+        raise Http404
+    survivor = gone.merged_into
+    if survivor is not None and selectors.customer_qs_visible_to(request.user).filter(pk=survivor.pk).exists():
+        messages.info(
+            request, _("%(name)s was merged into %(survivor)s.") % {"name": gone.name, "survivor": survivor.name}
+        )
+        return redirect("workspace:customer-detail", pk=survivor.pk)
+    may_restore = selectors.deleted_customers_for(request.user).filter(pk=gone.pk).exists()
+    return render(
+        request,
+        "workspace/customer_gone.html",
+        {"customer": gone, "may_restore": may_restore, "nav_active": "customers"},
+        status=410,
+    )
+
+
 def customer_detail(request, pk):
-    customer = selectors.customer_get(request.user, pk)
+    try:
+        customer = selectors.customer_get(request.user, pk)
+    except Http404:
+        return _customer_gone(request, pk)
     context = _context(request, customer)
     if request.htmx and request.GET.get("before"):
         return render(request, "workspace/customer_detail.html#timeline-rows", context)

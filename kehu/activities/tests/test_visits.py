@@ -226,3 +226,14 @@ def test_a_bad_week_parameter_keeps_the_chosen_person(client, world):
     client.force_login(world.team.manager1)
     response = client.get(f"/activities/week/?user={world.team.rep2.pk}&week=not-a-date")
     assert response.status_code == 200 and response.context["person"] == world.team.rep2
+
+
+@pytest.mark.parametrize("week", ["9999-12-31", "0001-01-01", "2026-02-30", "abc", "3000-01-01"])
+def test_a_week_kehu_cannot_show_falls_back_to_this_week_with_a_warning(client, world, week):
+    client.force_login(world.team.rep1)
+    response = client.get(f"/activities/week/?week={week}")
+    assert response.status_code == 200
+    assert response.context["start"] == _monday()
+    assert [str(m) for m in response.context["messages"]] == [
+        f"“{week}” is not a date Kehu can show; showing {timezone.localdate().isoformat()} instead."
+    ]

@@ -247,7 +247,9 @@ def make_records(team, area: str, user) -> dict:
         stage = Stage.objects.get(pipeline__code="direct", name="需求确认")
         ids["opportunity_id"] = opportunity_create(customer=customer, actor=rep1, name="数控机床 20 台").pk
         ids["stage_id"], ids["pipeline_id"], ids["owner_id"] = stage.pk, stage.pipeline_id, rep1.pk
-        ids["target_id"] = target_set(actor=team.manager1, level="company", month=date(2026, 1, 1), amount=1).pk
+        ids["target_id"] = target_set(
+            actor=team.manager1, level="department", department=team.east, month=date(2026, 1, 1), amount=1
+        ).pk
         ids["department_id"] = team.east.pk
         deleted = opportunity_create(customer=customer, actor=rep1, name="注塑机 3 台")
         opportunity_delete(opportunity=deleted, actor=rep1)

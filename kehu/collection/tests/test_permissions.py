@@ -133,6 +133,16 @@ def test_service_manager_has_no_collection_pages(client, team, world):
     assert client.get("/collection/routes/").status_code == 403
 
 
+def test_a_manager_gets_a_remove_button_only_for_routes_to_their_team(client, team, world):
+    theirs = region_route_set(actor=team.admin, region="广东", rep=team.rep3)
+    client.force_login(team.manager1)
+    page = client.get("/collection/routes/").content.decode()
+    assert f"/collection/routes/{world['route'].pk}/delete/" in page  # 江苏 → rep2, in 华东
+    assert f"/collection/routes/{theirs.pk}/delete/" not in page and "广东" in page
+    client.force_login(team.admin)
+    assert f"/collection/routes/{theirs.pk}/delete/" in client.get("/collection/routes/").content.decode()
+
+
 def test_list_runs_a_fixed_number_of_queries(client, team, info_of, django_assert_max_num_queries):
     client.force_login(team.manager1)
     for i in range(3):

@@ -55,6 +55,17 @@ def test_routed_within_the_team_is_created_by_the_approver(team, info_of):
     assert (form.customer.owner, form.customer.created_by) == (team.rep2, team.manager1)
 
 
+def test_a_form_marketing_filed_goes_to_the_regions_rep_or_else_to_the_approver(team, info_of):
+    """Marketing owns no customers: without a route the approving manager takes the new customer."""
+    region_route_set(actor=team.admin, region="广东", rep=team.rep3)
+    routed = info_of(team.marketing1, name="深圳海川照明有限公司", region="广东")
+    unrouted = info_of(team.marketing1, name="常州天宁机电有限公司", region="江苏")
+    routed = infoform_transition(form=routed, actor=team.gm, to=S.APPROVED)
+    unrouted = infoform_transition(form=unrouted, actor=team.gm, to=S.APPROVED)
+    assert (routed.customer.owner, unrouted.customer.owner) == (team.rep3, team.gm)
+    assert not Customer.objects.filter(owner=team.marketing1).exists()
+
+
 def test_likely_duplicate_must_be_linked_or_confirmed(team, info_of, customer_of):
     existing = customer_of(team.rep2, name="无锡新光电子科技有限公司")
     form = info_of(team.rep1)

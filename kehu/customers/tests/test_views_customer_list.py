@@ -52,6 +52,20 @@ def test_list_pages_do_not_overlap(client, team, customer_of):
     assert len(first | second) == 30
 
 
+@pytest.mark.parametrize(("page", "shown"), [("0", 1), ("-1", 1), ("x", 1), ("401", 400), (str(10**20), 400)])
+def test_a_bad_page_keeps_the_search_and_says_which_page_it_shows(client, team, customer_of, page, shown):
+    customer_of(team.rep1, name="无锡华星机械有限公司")
+    customer_of(team.rep1, name="苏州东方电子有限公司")
+    client.force_login(team.rep1)
+    response = client.get("/customers/", {"q": "华星", "page": page})
+    assert response.status_code == 200
+    assert response.context["page"] == shown
+    assert response.context["filters"].q == "华星"
+    assert len(list(response.context["messages"])) == 1
+    if shown == 1:
+        assert [c.name for c in response.context["customers"]] == ["无锡华星机械有限公司"]
+
+
 def _list_steps(manager) -> int:
     """SQLite virtual-machine steps (in thousands) spent on the manager's first page."""
     steps = [0]

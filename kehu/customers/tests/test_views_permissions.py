@@ -204,7 +204,7 @@ def test_recycle_bin_lists_deleted_customer_for_owner_and_admin_only(client, wor
     assert (world.customer.name in response.content.decode()) is sees
 
 
-CREATE_GET = {"anonymous": LOGIN, "rep1": 200, "manager1": 200, "gm": 200, "marketing1": 200, "service1": 403}
+CREATE_GET = {"anonymous": LOGIN, "rep1": 200, "manager1": 200, "gm": 200, "marketing1": 403, "service1": 403}
 
 
 @pytest.mark.parametrize(("actor", "expected"), list(CREATE_GET.items()), ids=list(CREATE_GET))
@@ -213,7 +213,7 @@ def test_customer_create_form_answers_by_role(client, team, actor, expected):
     assert_status(client.get("/customers/new/"), expected)
 
 
-@pytest.mark.parametrize(("actor", "expected"), [("anonymous", LOGIN), ("service1", 403)])
+@pytest.mark.parametrize(("actor", "expected"), [("anonymous", LOGIN), ("service1", 403), ("marketing1", 403)])
 def test_denied_customer_create_creates_nothing(client, world, actor, expected):
     act_as(client, world.team, actor)
     before = db_state()

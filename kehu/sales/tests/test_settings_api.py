@@ -117,7 +117,7 @@ def test_pipelines_list_shows_inactive_ones_with_the_flag(api_client, team):
 
 @pytest.mark.parametrize(("who", "status"), [("anonymous", 401), ("rep1", 403), ("marketing1", 403)])
 def test_targets_refused(api_client, team, who, status):
-    target = target_set(actor=team.manager1, level="company", month=date(2026, 5, 1), amount=100)
+    target = target_set(actor=team.gm, level="company", month=date(2026, 5, 1), amount=100)
     api = api_client(None if who == "anonymous" else getattr(team, who))
     assert api.get(f"{BASE}/targets").status_code == status
     body = {"level": "company", "month": "2026-05-01", "amount": "5"}
@@ -127,7 +127,7 @@ def test_targets_refused(api_client, team, who, status):
 
 
 def test_targets_set_list_and_delete(api_client, team):
-    api = api_client(team.manager1)
+    api = api_client(team.gm)
     put = api.put
     response = put(f"{BASE}/targets", {"level": "company", "month": "2026-05-17", "amount": "1000000.00"})
     assert response.status_code == 200, response.content
@@ -167,3 +167,56 @@ def test_target_errors(api_client, team):
         assert response.status_code == status, (body, response.content)
         assert response.json()["detail"]
     assert not Target.objects.exists()
+
+
+def _put(api, **fields):
+    return api.put(f"{BASE}/targets", {"month": "2026-05-01", "amount": "5", **fields})
+
+
+@pytest.mark.parametrize("who", ["gm", "admin"])
+def test_the_company_wide_roles_set_and_remove_every_target(api_client, team, who):
+    api = api_client(getattr(team, who))
+    made = [
+        _put(api, level="company"),
+        _put(api, level="department", department_id=team.south.pk),
+        _put(api, level="department", department_id=team.east.pk),
+        _put(api, level="rep", user_id=team.rep3.pk),
+    ]
+    assert [r.status_code for r in made] == [200, 200, 200, 200]
+    assert api.get(f"{BASE}/targets").json()["count"] == 4
+    assert [api.delete(f"{BASE}/targets/{r.json()['id']}").status_code for r in made] == [204, 204, 204, 204]
+    assert not Target.objects.exists()
+
+
+def test_a_sales_manager_sets_targets_of_their_department_and_team_only(api_client, team):
+    api = api_client(team.manager1)
+    assert _put(api, level="department", department_id=team.east.pk).status_code == 200
+    assert _put(api, level="rep", user_id=team.rep2.pk).status_code == 200
+    refused = [
+        _put(api, level="company"),
+        _put(api, level="department", department_id=team.south.pk),
+        _put(api, level="department", department_id=team.sales.pk),  # the level above 华东
+        _put(api, level="rep", user_id=team.rep3.pk),
+    ]
+    assert [r.status_code for r in refused] == [403, 403, 403, 403]
+    assert refused[0].json() == {"detail": "You may not do this."}
+    assert Target.objects.count() == 2
+
+
+def test_a_sales_manager_neither_sees_nor_removes_other_departments_targets(api_client, team):
+    others = [
+        target_set(actor=team.gm, level="company", month=date(2026, 5, 1), amount=1),
+        target_set(actor=team.manager2, level="department", department=team.south, month=date(2026, 5, 1), amount=2),
+        target_set(actor=team.manager2, level="rep", user=team.rep3, month=date(2026, 5, 1), amount=3),
+    ]
+    own = target_set(actor=team.manager1, level="rep", user=team.rep1, month=date(2026, 5, 1), amount=4)
+    api = api_client(team.manager1)
+    assert [t["id"] for t in api.get(f"{BASE}/targets").json()["items"]] == [own.pk]
+    assert [api.delete(f"{BASE}/targets/{t.pk}").status_code for t in others] == [404, 404, 404]
+    assert Target.objects.count() == 4
+    # manager2 sees 华南's, not 华东's; the general manager sees all four.
+    assert {t["id"] for t in api_client(team.manager2).get(f"{BASE}/targets").json()["items"]} == {
+        others[1].pk,
+        others[2].pk,
+    }
+    assert api_client(team.gm).get(f"{BASE}/targets").json()["count"] == 4

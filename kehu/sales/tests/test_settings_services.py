@@ -190,3 +190,28 @@ def test_target_delete_needs_the_target_permission(team):
             settings_services.target_delete(actor=who, target=target)
     settings_services.target_delete(actor=team.manager1, target=target)
     assert not Target.objects.exists()
+
+
+def test_a_sales_manager_manages_the_targets_of_their_department_and_below_only(team):
+    from kehu.users.services import department_create
+
+    team_a = department_create(name="华东一组", parent=team.east, actor=None)
+    month = date(2026, 3, 1)
+    assert target_set(actor=team.manager1, level="department", department=team.east, month=month, amount=1)
+    assert target_set(actor=team.manager1, level="department", department=team_a, month=month, amount=2)
+    for fields in (
+        {"level": "company"},
+        {"level": "department", "department": team.south},
+        {"level": "department", "department": team.sales},
+        {"level": "rep", "user": team.rep3},
+    ):
+        with pytest.raises(PermissionDenied):
+            target_set(actor=team.manager1, month=month, amount=3, **fields)
+    company = target_set(actor=team.gm, level="company", month=month, amount=4)
+    south = target_set(actor=team.admin, level="department", department=team.south, month=month, amount=5)
+    for target in (company, south):
+        with pytest.raises(PermissionDenied):
+            settings_services.target_delete(actor=team.manager1, target=target)
+    settings_services.target_delete(actor=team.manager2, target=south)
+    settings_services.target_delete(actor=team.gm, target=company)
+    assert Target.objects.count() == 2

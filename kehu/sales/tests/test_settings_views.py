@@ -27,7 +27,9 @@ def world(team, customer_of):
 
     deal = make_opportunity(customer_of(team.rep1), team.rep1, name="华星 数控机床", amount="500000")
     spare = Stage.objects.create(pipeline=deal.pipeline, name="样品测试", order=99, kind="open", probability=40)
-    target = target_set(actor=team.manager1, level="company", month=date(2026, 5, 1), amount="1000000")
+    target = target_set(
+        actor=team.manager1, level="department", department=team.east, month=date(2026, 5, 1), amount="1000000"
+    )
     return World(team, deal, spare, target)
 
 
@@ -135,7 +137,16 @@ EXPECTED = {
             "stage-move-deals",
         )
     },
-    "target-delete": {"anonymous": LOGIN, "rep1": 403, "marketing1": 403, "manager1": 302, "admin": 302},
+    # 华东's target: its manager and the company-wide roles; for 华南's manager it is not there.
+    "target-delete": {
+        "anonymous": LOGIN,
+        "rep1": 403,
+        "marketing1": 403,
+        "manager2": 404,
+        "manager1": 302,
+        "gm": 302,
+        "admin": 302,
+    },
     "opportunity-delete-get": {"anonymous": LOGIN, "rep2": 404, "marketing1": 404, "rep1": 200, "manager1": 200},
     "opportunity-delete": {
         "anonymous": LOGIN,
@@ -320,3 +331,44 @@ def test_targets_page_removes_a_target(client, world):
     client.force_login(world.team.manager1)
     page = client.get(reverse("sales:targets") + "?year=2026").content.decode()
     assert reverse("sales:target-delete", args=[world.target.pk]) in page
+
+
+def test_the_targets_page_offers_a_sales_manager_only_their_own_department_and_team(client, world):
+    team = world.team
+    from datetime import date
+
+    theirs = target_set(actor=team.gm, level="department", department=team.south, month=date(2026, 5, 1), amount=9)
+    company = target_set(actor=team.gm, level="company", month=date(2026, 5, 1), amount=99)
+    client.force_login(team.manager1)
+    response = client.get(reverse("sales:targets") + "?year=2026")
+    form = response.context["form"]
+    assert [value for value, _label in form.fields["level"].choices] == ["department", "rep"]
+    assert list(form.fields["department"].queryset) == [team.east]
+    assert {u.username for u in form.fields["user"].queryset} == {"manager1", "rep1", "rep2"}
+    assert [t.pk for t in response.context["rows"]] == [world.target.pk]
+    page = response.content.decode()
+    assert reverse("sales:target-delete", args=[theirs.pk]) not in page
+    assert reverse("sales:target-delete", args=[company.pk]) not in page
+    refused = [
+        {"level": "company", "metric": "sales", "month": "2026-06", "amount": "1"},
+        {"level": "department", "metric": "sales", "month": "2026-06", "department": team.south.pk, "amount": "1"},
+        {"level": "rep", "metric": "sales", "month": "2026-06", "user": team.rep3.pk, "amount": "1"},
+    ]
+    for data in refused:
+        response = client.post(reverse("sales:targets"), data)
+        assert response.status_code == 200 and response.context["form"].errors, data
+    assert not Target.objects.filter(month=date(2026, 6, 1)).exists()
+    assert client.post(reverse("sales:target-delete", args=[company.pk])).status_code == 404
+    assert client.post(reverse("sales:target-delete", args=[theirs.pk])).status_code == 404
+    assert Target.objects.count() == 3
+
+
+def test_the_general_manager_sets_the_companys_target_on_the_page(client, world):
+    client.force_login(world.team.gm)
+    form = client.get(reverse("sales:targets")).context["form"]
+    assert [value for value, _label in form.fields["level"].choices] == ["company", "department", "rep"]
+    response = client.post(
+        reverse("sales:targets"), {"level": "company", "metric": "sales", "month": "2026-06", "amount": "500000"}
+    )
+    assert response.status_code == 302
+    assert Target.objects.filter(level="company", month="2026-06-01", amount=500000).exists()

@@ -68,3 +68,27 @@ def test_signed_in_user_visiting_login_goes_to_the_dashboard(client, team):
     client.force_login(team.rep1)
     response = client.get("/accounts/login/")
     assert (response.status_code, response.url) == (302, "/")
+
+
+def test_the_lockout_page_uses_the_layout_and_leads_back(client, team, settings):
+    from datetime import timedelta
+
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=30)
+    _fail(client, "rep1", 5)
+    response = _login(client, "rep1", PASSWORD)
+    html = response.content.decode()
+    assert response.status_code == 429
+    assert '<html lang="en">' in html and "/static/kehu/kehu.css" in html
+    assert "paused for 30 minutes" in html
+    assert 'href="/accounts/password-reset/">Reset password</a>' in html
+    assert 'href="/accounts/login/">Back to sign-in</a>' in html
+
+
+def test_the_lockout_page_speaks_the_browsers_language(client, team):
+    _fail(client, "rep1", 5)
+    response = client.post(
+        "/accounts/login/", {"username": "rep1", "password": PASSWORD}, headers={"accept-language": "zh-CN"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 429 and '<html lang="zh-hans">' in html
+    assert "登录失败次数过多" in html and "返回登录" in html

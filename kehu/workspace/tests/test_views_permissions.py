@@ -18,7 +18,8 @@ LOG = {
     "rep1": 302,
     "manager1": 302,
     "gm": 302,
-    "marketing1": 302,  # marketing may log activities on any customer (ROLE_POLICY)
+    "service1": 302,  # service logs service calls on any customer (ROLE_POLICY)
+    "marketing1": 403,  # marketing reads customers and logs nothing on them
 }
 VISIT = {"kind": "call", "subject": "电话确认交期", "occurred_at": "2026-11-20T10:00"}
 

@@ -1,0 +1,356 @@
+"""The whole site as tests see it: every URL pattern, a small demo company with one of every record,
+and signed-in clients for each demo role. Shared by the URL-parameter and the dead-link tests."""
+
+import inspect
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from io import StringIO
+
+from django.core.management import call_command
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+DEMO_PASSWORD = "kehu-demo"
+# The demo roles the tests act as; None is an anonymous visitor.
+ROLES = ["admin", "gm", "manager1", "rep1", "service1", "marketing1"]
+INVITATION_TOKEN = "a-known-invitation-token"
+CONVERTER = re.compile(r"<(?:(?P<kind>\w+):)?(?P<name>\w+)>")
+
+
+@dataclass(frozen=True)
+class Route:
+    template: str  # "customers/<int:pk>/edit/"
+    name: str  # "customers:customer-edit"
+    callback: object
+
+    @property
+    def path_parameters(self) -> list[tuple[str, str]]:
+        return [(m["kind"] or "str", m["name"]) for m in CONVERTER.finditer(self.template)]
+
+    @property
+    def is_api(self) -> bool:
+        return self.template.startswith("api/")
+
+    @property
+    def area(self) -> str:
+        """The part of the site: "customers", "accounts", "api/v1/sales", "(home)"."""
+        parts = self.template.split("/")
+        if self.is_api:
+            return "/".join(parts[:3])
+        return parts[0] or "(home)"
+
+    def path(self, values: dict[str, object]) -> str:
+        return "/" + CONVERTER.sub(lambda m: str(values[m["name"]]), self.template)
+
+
+def _walk(patterns, prefix: str = "", namespace: str = ""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            inner = f"{namespace}:{p.namespace}" if namespace and p.namespace else (p.namespace or namespace)
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), inner)
+        elif isinstance(p, URLPattern):
+            name = f"{namespace}:{p.name}" if namespace and p.name else (p.name or "")
+            yield Route(prefix + str(p.pattern), name, p.callback)
+
+
+def all_routes() -> list[Route]:
+    """Every URL pattern of config.urls, API included; regex patterns (none today) are skipped."""
+    return [r for r in _walk(get_resolver().url_patterns) if not r.template.startswith("^")]
+
+
+def view_function(callback):
+    while hasattr(callback, "__wrapped__"):
+        callback = callback.__wrapped__
+    return getattr(callback, "view_class", callback)
+
+
+_GET_READS = re.compile(
+    r"""(?:GET|data|query)\s*\.(?:get|getlist|pop)\(\s*["']([\w\-]+)["']"""
+    r"""|GET\[\s*["']([\w\-]+)["']\]"""
+    r"""|_param\(\s*request\s*,\s*["']([\w\-]+)["']"""
+)
+_POST_READS = re.compile(
+    r"""POST\s*\.(?:get|getlist)\(\s*["']([\w\-]+)["']|POST\[\s*["']([\w\-]+)["']\]|["']([\w\-]+)["'] in request\.POST"""
+)
+_FORMS = re.compile(r"(\w+Form)\(\s*request\.GET")
+
+
+def _module_source(route: Route):
+    function = view_function(route.callback)
+    module = inspect.getmodule(function)
+    if module is None or not module.__name__.startswith("kehu."):
+        return None, ""
+    return module, inspect.getsource(module)
+
+
+def query_names_read_by(route: Route) -> set[str]:
+    """The query parameters a page's module reads: `GET.get("x")`, `getlist("x")`, `*_param(request, "x")`,
+    and the fields of forms bound to `request.GET`."""
+    module, source = _module_source(route)
+    names = {next(g for g in m.groups() if g) for m in _GET_READS.finditer(source)}
+    for form_name in _FORMS.findall(source):
+        form = getattr(module, form_name, None) or _find_in_imports(module, form_name)
+        if form is not None:
+            names |= set(getattr(form, "base_fields", {}))
+    return names
+
+
+def post_names_read_by(route: Route) -> set[str]:
+    """The POST fields a page's module reads outside its forms."""
+    _module, source = _module_source(route)
+    return {next(g for g in m.groups() if g) for m in _POST_READS.finditer(source)}
+
+
+def _find_in_imports(module, name):
+    for value in vars(module).values():
+        if inspect.ismodule(value) and hasattr(value, name):
+            return getattr(value, name)
+    return None
+
+
+class Company:
+    """The demo company (20 customers) plus one of each record the demo does not make."""
+
+    def __init__(self):
+        from kehu.users.models import User
+
+        call_command("demo_data", customers=20, stdout=StringIO())
+        self.users = {u.username: u for u in User.objects.all()}
+        self.ids = self._records()
+
+    def _records(self) -> dict[str, int | str]:
+        from kehu.activities.calendar import calendar_token_regenerate
+        from kehu.activities.models import Activity
+        from kehu.activities.services import activity_log, visit_plan
+        from kehu.classification.models import TierSuggestion
+        from kehu.collection.models import CalendarDay, InfoForm, RegionRoute
+        from kehu.customers.models import Contact, Customer
+        from kehu.customers.services import contact_create, contact_delete, customer_create, customer_delete
+        from kehu.integrations import storage
+        from kehu.integrations.models import ExportJob, ImportJob, ImportRow
+        from kehu.leads.models import AssignmentRule, Lead
+        from kehu.pool.models import Handover, HandoverStatus, Pool
+        from kehu.sales.models import Opportunity, Pipeline, Stage, Target
+        from kehu.sales.services import opportunity_create, opportunity_delete
+        from kehu.users.models import ApiToken, Department, Invitation, hash_token
+        from kehu.users.services import api_token_create, invitation_create
+        from kehu.webhooks.models import WebhookDelivery
+        from kehu.webhooks.services import webhook_subscription_create
+
+        u = self.users
+        rep1, admin = u["rep1"], u["admin"]
+        customer = Customer.objects.filter(owner=rep1, deleted_at__isnull=True).order_by("pk").first()
+        contact = Contact.objects.filter(customer=customer).first() or contact_create(
+            customer=customer, actor=rep1, name="张伟", mobile="13912345678"
+        )
+        commitment = activity_log(
+            customer=customer, actor=rep1, subject="寄样品", kind="commitment", due_on="2030-01-01"
+        )
+        visit = visit_plan(
+            customer=customer, actor=rep1, planned_for=timezone.now() + timedelta(days=1), subject="拜访技术部"
+        )
+        gone = customer_create(actor=rep1, owner=rep1, name="已删除客户有限公司")
+        gone_contact = contact_create(customer=customer, actor=rep1, name="王已删")
+        contact_delete(contact=gone_contact, actor=rep1)
+        customer_delete(customer=gone, actor=rep1)
+        deal = Opportunity.objects.filter(owner=rep1, deleted_at__isnull=True).order_by("pk").first()
+        deleted_deal = opportunity_create(customer=customer, actor=rep1, name="注塑机 3 台")
+        opportunity_delete(opportunity=deleted_deal, actor=rep1)
+        job = ImportJob.objects.create(
+            created_by=rep1, file_name="a.csv", format="csv", status="preview", headers=["客户名称"], total_rows=1
+        )
+        ImportRow.objects.create(job=job, number=2, values={"customer": {"name": "新客户"}, "contact": {}, "owner": ""})
+        relative, file = storage.new_path("exports", ".csv")
+        file.write_bytes("\ufeff客户名称\n".encode())
+        export = ExportJob.objects.create(created_by=admin, format="csv", status="done", stored_path=relative)
+        subscription = webhook_subscription_create(actor=admin, url="https://example.com/hook", events=["lead.created"])
+        delivery = WebhookDelivery.objects.create(subscription=subscription, event="lead.created", status="failed")
+        invitation = invitation_create(email="new@example.com", role="sales_rep", actor=admin, base_url="http://x/")
+        Invitation.objects.filter(pk=invitation.pk).update(token_hash=hash_token(INVITATION_TOKEN))
+        handover = Handover.objects.create(actor=u["manager1"], to_user=rep1, status=HandoverStatus.DONE)
+        _token, _raw = api_token_create(user=rep1, name="phone")
+        suggestion = TierSuggestion.objects.filter(customer__owner=rep1).first() or TierSuggestion.objects.first()
+        ids = {
+            "customer": customer.pk,
+            "deleted_customer": gone.pk,
+            "contact": contact.pk,
+            "deleted_contact": gone_contact.pk,
+            "activity": commitment.pk,
+            "visit": visit.pk,
+            "opportunity": deal.pk,
+            "deleted_opportunity": deleted_deal.pk,
+            "target": Target.objects.order_by("pk").first().pk,
+            "pipeline": Pipeline.objects.order_by("pk").first().pk,
+            "stage": Stage.objects.order_by("pk").first().pk,
+            "lead": Lead.objects.filter(owner=rep1).order_by("pk").first().pk,
+            "pool": Pool.objects.order_by("pk").first().pk,
+            "pool_customer": Customer.objects.filter(owner__isnull=True, deleted_at__isnull=True).first().pk,
+            "handover": handover.pk,
+            "suggestion": suggestion.pk,
+            "infoform": InfoForm.objects.order_by("pk").first().pk,
+            "route": RegionRoute.objects.order_by("pk").first().pk,
+            "calendar_day": CalendarDay.objects.order_by("pk").first().pk,
+            "import": job.pk,
+            "export": export.pk,
+            "subscription": subscription.pk,
+            "delivery": delivery.pk,
+            "user": rep1.pk,
+            "department": Department.objects.order_by("pk").first().pk,
+            "api_token": ApiToken.objects.filter(user=rep1).first().pk,
+            "assignment_rule": AssignmentRule.objects.values_list("pk", flat=True).first() or 1,
+            "invitation": INVITATION_TOKEN,
+            "calendar_token": calendar_token_regenerate(user=rep1),
+            "any_activity": Activity.objects.order_by("pk").first().pk,
+        }
+        return ids
+
+
+# What the id in a page's path names, by URL name (and for the API by parameter name).
+PAGE_IDS = {
+    "workspace:customer-detail": "customer",
+    "workspace:activity-log": "customer",
+    "users:token-revoke": "api_token",
+    "users:user-edit": "user",
+    "users:user-approve": "user",
+    "users:department-edit": "department",
+    "customers:customer-edit": "customer",
+    "customers:customer-delete": "customer",
+    "customers:customer-merge": "customer",
+    "customers:customer-restore": "deleted_customer",
+    "customers:contact-create": "customer",
+    "customers:contact-merge": "customer",
+    "customers:fact-create": "customer",
+    "customers:contact-edit": "contact",
+    "customers:contact-delete": "contact",
+    "customers:contact-move": "contact",
+    "customers:contact-restore": "deleted_contact",
+    "activities:visit-plan": "customer",
+    "activities:visit-log": "visit",
+    "activities:visit-check-in": "visit",
+    "activities:activity-edit": "activity",
+    "activities:commitment-done": "activity",
+    "activities:commitment-undone": "activity",
+    "activities:activity-delete": "activity",
+    "pool:customer-claim": "pool_customer",
+    "pool:customer-assign": "pool_customer",
+    "pool:customer-release": "customer",
+    "pool:customer-exempt": "customer",
+    "pool:pool-edit": "pool",
+    "pool:handover-detail": "handover",
+    "classification:suggestion-decide": "suggestion",
+    "classification:customer-form": "customer",
+    "collection:infoform-detail": "infoform",
+    "collection:infoform-edit": "infoform",
+    "collection:infoform-file": "infoform",
+    "collection:infoform-approve": "infoform",
+    "collection:infoform-return": "infoform",
+    "collection:infoform-archive": "infoform",
+    "collection:route-delete": "route",
+    "collection:calendar-delete": "calendar_day",
+    "integrations:import-detail": "import",
+    "integrations:import-mapping": "import",
+    "integrations:import-progress": "import",
+    "integrations:import-choose": "import",
+    "integrations:import-run": "import",
+    "integrations:import-delete": "import",
+    "integrations:export-detail": "export",
+    "integrations:export-download": "export",
+    "integrations:contact-vcard": "contact",
+    "integrations:customer-vcards": "customer",
+    "leads:lead-detail": "lead",
+    "leads:lead-edit": "lead",
+    "leads:lead-respond": "lead",
+    "leads:lead-qualify": "lead",
+    "leads:lead-disqualify": "lead",
+    "leads:lead-assign": "lead",
+    "leads:lead-convert": "lead",
+    "sales:opportunity-detail": "opportunity",
+    "sales:opportunity-edit": "opportunity",
+    "sales:opportunity-move": "opportunity",
+    "sales:opportunity-delete": "opportunity",
+    "sales:opportunity-restore": "deleted_opportunity",
+    "sales:opportunity-recommend": "opportunity",
+    "sales:target-delete": "target",
+    "sales:pipeline-edit": "pipeline",
+    "sales:stage-create": "pipeline",
+    "sales:stage-edit": "stage",
+    "sales:stage-shift": "stage",
+    "sales:stage-activate": "stage",
+    "sales:stage-delete": "stage",
+    "sales:stage-move-deals": "stage",
+    "webhooks:subscription-edit": "subscription",
+    "webhooks:subscription-rotate": "subscription",
+    "webhooks:subscription-delete": "subscription",
+    "webhooks:delivery-retry": "delivery",
+}
+# Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
+PAGE_WORDS = {
+    ("classification:suggestion-decide", "action"): ["accept", "reject"],
+    ("classification:customer-form", "kind"): ["key", "dealer", "credit", "revenue"],
+}
+PAGE_TOKENS = {
+    ("activities:calendar-feed", "token"): "calendar_token",
+    ("users:invitation-accept", "token"): "invitation",
+}
+API_IDS = {
+    "customer_id": "customer",
+    "contact_id": "contact",
+    "activity_id": "activity",
+    "opportunity_id": "opportunity",
+    "lead_id": "lead",
+    "pipeline_id": "pipeline",
+    "stage_id": "stage",
+    "target_id": "target",
+    "suggestion_id": "suggestion",
+    "form_id": "infoform",
+    "route_id": "route",
+    "handover_id": "handover",
+    "job_id": "import",
+    "export_id": "export",
+    "subscription_id": "subscription",
+    "delivery_id": "delivery",
+    "rule_id": "assignment_rule",
+    "sla_rule_id": "assignment_rule",
+    "user_id": "user",
+}
+
+
+def id_kind(route: Route, parameter: str) -> str | None:
+    """Which record of `Company.ids` a path parameter names (None: a word, or nothing that exists)."""
+    if route.is_api:
+        return API_IDS.get(parameter)
+    if (route.name, parameter) in PAGE_TOKENS:
+        return PAGE_TOKENS[(route.name, parameter)]
+    return PAGE_IDS.get(route.name)
+
+
+def real_path_values(route: Route, ids: dict) -> dict:
+    """Values for a route's path parameters that name records (or words) that exist."""
+    values = {}
+    for _kind, name in route.path_parameters:
+        record = id_kind(route, name)
+        if record is not None:
+            values[name] = ids[record]
+        else:
+            values[name] = PAGE_WORDS.get((route.name, name), ["x"])[0]
+    return values
+
+
+def clients(company: Company, *, api: bool = False) -> dict[str | None, Client]:
+    """A test client per demo role — signed in, or for the API with a bearer token — and an anonymous
+    one (key None). Server errors come back as 500 responses rather than exceptions, so a test can
+    collect them all."""
+    from kehu.users.services import api_token_create
+
+    made: dict[str | None, Client] = {None: Client(raise_request_exception=False)}
+    for username in ROLES:
+        user = company.users[username]
+        if api:
+            _token, raw = api_token_create(user=user, name="tests")
+            made[username] = Client(raise_request_exception=False, headers={"Authorization": f"Bearer {raw}"})
+        else:
+            made[username] = Client(raise_request_exception=False)
+            made[username].force_login(user)
+    return made
