@@ -312,6 +312,10 @@ def _preview(job: ImportJob, actor: User) -> None:
         table.close()
     if counts["rows"] == 0:
         raise UnreadableFileError(_("The file has column names but no rows."))
+    if job.format == FileFormat.VCARD:
+        # One row per BEGIN:VCARD line: the report adds up to this count of the file.
+        counts["cards"] = table.vcards.begin_count
+    counts.update(getattr(stager, "counts", {}))
     _save_progress(job, step="match")
     matched = target.match(to_match, actor)
     counts["duplicates"] = len(matched)

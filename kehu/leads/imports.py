@@ -22,6 +22,7 @@ from kehu.integrations.bulk import Inserter
 from kehu.integrations.fields import CellError, ImportField, parse_cell
 from kehu.integrations.models import ImportJob, ImportRow, RowAction
 from kehu.integrations.targets import ImportPlan, ImportTarget, Staged
+from kehu.integrations.vcard import skip_reason
 from kehu.leads import scoring
 from kehu.leads.models import (
     OPEN_STATUSES,
@@ -310,8 +311,8 @@ class LeadStager:
         }
 
     def stage(self, number: int, cells: list[str] | None) -> Staged:
-        if cells is None:
-            return Staged(number, {}, {"__all__": [_("This vCard could not be read.")]}, RowAction.SKIP)
+        if (reason := skip_reason(cells)) is not None:
+            return Staged(number, {}, {"__all__": [reason]}, RowAction.SKIP)
         errors: dict[str, list[str]] = {}
         values: dict = {}
         owner_name = ""

@@ -211,7 +211,7 @@ def test_too_big_and_too_many_rows(team, settings):
 def test_outlook_vcard_2_1_in_gb2312_with_quoted_printable_address(team):
     job = run_import(team.rep1, "Outlook.vcf", fixture_file("outlook-2.1-gb2312.vcf"))
     assert job.status == ImportStatus.DONE, job.error
-    assert job.encoding == "GBK"
+    assert job.encoding == "GB2312"
     zhou = Contact.objects.get(name="周丽")
     assert (zhou.customer.name, zhou.position, zhou.mobile, zhou.office_phone) == (
         "无锡恒力汽车零部件有限公司",
