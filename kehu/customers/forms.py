@@ -67,7 +67,9 @@ class ContactForm(forms.ModelForm):
     birthday_month = forms.TypedChoiceField(
         label=_("Month"), choices=MONTHS, coerce=int, empty_value=None, required=False
     )
-    birthday_day = forms.TypedChoiceField(label=_("Day"), choices=DAYS, coerce=int, empty_value=None, required=False)
+    birthday_day = forms.TypedChoiceField(
+        label=_("Day of the month"), choices=DAYS, coerce=int, empty_value=None, required=False
+    )
 
     class Meta:
         model = Contact
@@ -112,7 +114,7 @@ class PointForm(forms.Form):
     """One phone number, e-mail address or messaging handle; a blank row is ignored."""
 
     kind = forms.ChoiceField(label=_("Kind"))
-    value = forms.CharField(label=_("Number"), required=False, max_length=254)
+    value = forms.CharField(label=_("Phone number"), required=False, max_length=254)
     label = forms.CharField(
         label=_("Label"),
         required=False,
@@ -165,8 +167,8 @@ class HandleForm(PointForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].label = _("Service")
-        self.fields["value"].label = _("Account")
+        self.fields["kind"].label = _("Messaging app")
+        self.fields["value"].label = _("Account name")
         self._label_widgets()
 
 

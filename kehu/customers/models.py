@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.models import SoftDeletable, TimeStamped, Versioned, validate_sane_year
 
@@ -258,17 +259,17 @@ class Medium(models.TextChoices):
 
 
 class PhoneKind(models.TextChoices):
-    MOBILE = "mobile", _("Mobile")
-    WORK = "work", _("Work")
-    HOME = "home", _("Home")
-    FAX = "fax", _("Fax")
-    OTHER = "other", _("Other")
+    MOBILE = "mobile", pgettext_lazy("contact detail", "Mobile")
+    WORK = "work", pgettext_lazy("contact detail", "Work")
+    HOME = "home", pgettext_lazy("contact detail", "Home")
+    FAX = "fax", pgettext_lazy("contact detail", "Fax")
+    OTHER = "other", pgettext_lazy("contact detail", "Other")
 
 
 class EmailKind(models.TextChoices):
-    WORK = "work", _("Work")
-    HOME = "home", _("Personal")
-    OTHER = "other", _("Other")
+    WORK = "work", pgettext_lazy("contact detail", "Work")
+    HOME = "home", pgettext_lazy("contact detail", "Personal")
+    OTHER = "other", pgettext_lazy("contact detail", "Other")
 
 
 class ImService(models.TextChoices):
@@ -288,7 +289,7 @@ class ImService(models.TextChoices):
     ICQ = "icq", "ICQ"
     MSN = "msn", "MSN"
     YAHOO = "yahoo", "Yahoo Messenger"
-    OTHER = "other", _("Other")
+    OTHER = "other", pgettext_lazy("contact detail", "Other")
 
 
 POINT_KINDS = {Medium.PHONE: PhoneKind, Medium.EMAIL: EmailKind, Medium.IM: ImService}

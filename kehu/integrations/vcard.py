@@ -584,7 +584,7 @@ APPLE_EMAIL_LABELS = {
 
 def _label_text(word: str) -> str:
     """Apple's built-in label words in the reader's language."""
-    return {"main": _("Main number"), "pager": _("Pager"), "home": _("Home")}.get(word, word)
+    return {"main": _("Main number"), "pager": _("Pager"), "home": _("Home fax")}.get(word, word)
 
 
 def _phone_kind(types: set[str], number: str) -> tuple[str, str]:
