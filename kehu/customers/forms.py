@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.customers.models import (
     POINT_KINDS,
@@ -56,8 +57,8 @@ class CustomerForm(forms.ModelForm):
             self.fields["version"].initial = self.instance.version
 
 
-MONTHS = [("", "—")] + [(m, str(m)) for m in range(1, 13)]
-DAYS = [("", "—")] + [(d, str(d)) for d in range(1, 32)]
+MONTHS = [("", _("Month"))] + [(m, str(m)) for m in range(1, 13)]
+DAYS = [("", pgettext_lazy("date part", "Day"))] + [(d, str(d)) for d in range(1, 32)]
 
 
 class ContactForm(forms.ModelForm):
@@ -108,6 +109,8 @@ class ContactForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+        for name in ("birthday_month", "birthday_day"):
+            self.fields[name].widget.attrs["aria-label"] = Contact._meta.get_field(name).verbose_name
 
 
 class PointForm(forms.Form):

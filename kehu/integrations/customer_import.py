@@ -112,6 +112,7 @@ class CustomerTarget(ImportTarget):
             "warnings": card.get("warnings", []),
             "card_line": card.get("line"),
             "company_card": card.get("kind") == "company",
+            "card_skip": card.get("skip", ""),
         }
 
     def plan(self, job, actor):
