@@ -62,6 +62,7 @@ class CustomerTarget(ImportTarget):
     list_url_name = "customers:customer-list"
     list_label = gettext_lazy("Go to the customers")
     record_label = gettext_lazy("Customer")
+    reads_whole_vcards = True
     required_message = gettext_lazy("Choose the column with the customer name (or the contact name).")
     no_update_message = gettext_lazy("There is no customer of yours to update for this row.")
     no_longer_message = gettext_lazy("You may no longer import customers.")

@@ -3,6 +3,7 @@ the department and a birthday without its year reach the contact; company cards 
 without a contact; groups and unreadable cards are skipped with their reason; the report's
 numbers add up to the file's BEGIN:VCARD lines, on the page and in the API."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -277,3 +278,23 @@ def test_a_leads_import_of_vcards_skips_groups_with_the_reason(team):
             ]
         }
     }
+
+
+def test_the_mapping_step_of_a_vcard_says_what_is_read(client, team):
+    from kehu.integrations.services import import_job_create
+
+    from .conftest import upload
+
+    client.force_login(team.rep1)
+    job = import_job_create(actor=team.rep1, uploaded=upload("c.vcf", corpus("gmail-3.0.vcf")))
+    page = client.get(reverse("integrations:import-detail", args=[job.pk])).content.decode()
+    assert 'id="vcard-read"' in page and "Each card is read whole" in page
+    assert "Zhang, Wei" in page and "<select" not in page.split('id="vcard-read"')[1].split("</form>")[0]
+    hidden = dict(re.findall(r'<input type="hidden" name="(col_\d+)" value="([^"]*)"', page))
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(reverse("integrations:import-mapping", args=[job.pk]), hidden)
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == ImportStatus.PREVIEW and job.report["cards"] == 2
