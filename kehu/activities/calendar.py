@@ -86,7 +86,7 @@ def calendar_build(user: User) -> bytes:
         cal.add_component(todo)
     contacts = (
         Contact.objects.filter(
-            Q(birthday__isnull=False) | Q(anniversary__isnull=False),
+            Q(birthday__isnull=False) | Q(birthday_month__isnull=False) | Q(anniversary__isnull=False),
             customer__owner=user,
             deleted_at__isnull=True,
             customer__deleted_at__isnull=True,
@@ -97,12 +97,16 @@ def calendar_build(user: User) -> bytes:
     if user.has_perm("customers.view_customer"):
         today = timezone.localdate()
         for contact in contacts[:FEED_CAP]:
-            if contact.birthday:
+            birthday = selectors.birthday_of(contact)
+            if birthday is not None and contact.birthday is None:
+                # Without its year: from the next time it comes round, yearly.
+                birthday = selectors.next_anniversary(birthday, today)
+            if birthday is not None:
                 event = Event()
                 event.add("uid", _uid("birthday", contact.pk))
                 event.add("dtstamp", stamp)
-                event.add("dtstart", contact.birthday)
-                event.add("dtend", contact.birthday + timedelta(days=1))
+                event.add("dtstart", birthday)
+                event.add("dtend", birthday + timedelta(days=1))
                 event.add("rrule", {"freq": "yearly"})
                 event.add(
                     "summary",

@@ -158,6 +158,30 @@ def _days_match(field: str, today: date, days: int) -> Q:
     return match
 
 
+def _birthday_match(today: date, days: int) -> Q:
+    """Birthdays coming round in the `days` days from `today`: full dates, and month-and-day
+    birthdays whose year is not known (Contact.birthday_month/birthday_day)."""
+    match = _days_match("birthday", today, days) & Q(birthday__isnull=False)
+    for day in _month_days(today, days):
+        match |= Q(birthday_month=day.month, birthday_day=day.day)
+        if day.month == 2 and day.day == 28:
+            match |= Q(birthday_month=2, birthday_day=29)
+    return match
+
+
+def birthday_of(contact: Contact) -> date | None:
+    """The contact's birthday as a date to count from: the full date, or month and day in a leap
+    year (2000) when the year is not known."""
+    if contact.birthday is not None:
+        return contact.birthday
+    if contact.birthday_month and contact.birthday_day:
+        try:
+            return date(2000, contact.birthday_month, contact.birthday_day)
+        except ValueError:
+            return None
+    return None
+
+
 def _contacts_with_private_dates(user: User, match: Q) -> QuerySet[Contact]:
     """Contacts matching `match` whose private file (birthday, anniversary) `user` may read: the
     customer's owner, or someone with `customers.view_sensitive` in scope."""
@@ -180,10 +204,11 @@ def birthdays_upcoming(user: User, *, days: int = 14, today: date | None = None)
     if not user.is_authenticated or not user.has_perm("customers.view_customer"):
         return []
     today = today or timezone.localdate()
-    qs = _contacts_with_private_dates(user, _days_match("birthday", today, days) & Q(birthday__isnull=False))
+    qs = _contacts_with_private_dates(user, _birthday_match(today, days))
     found = []
-    for contact in qs.select_related("customer").only("id", "name", "birthday", "customer__id", "customer__name")[:200]:
-        contact.next_birthday = next_anniversary(contact.birthday, today)
+    columns = ("id", "name", "birthday", "birthday_month", "birthday_day", "customer__id", "customer__name")
+    for contact in qs.select_related("customer").only(*columns)[:200]:
+        contact.next_birthday = next_anniversary(birthday_of(contact), today)
         contact.days_until = (contact.next_birthday - today).days
         found.append(contact)
     return sorted(found, key=lambda c: (c.next_birthday, c.name))
@@ -234,16 +259,24 @@ def care_reminders(user: User, *, days: int = 14, today: date | None = None, lim
     if not user.is_authenticated or not user.has_perm("customers.view_customer"):
         return []
     today = today or timezone.localdate()
-    match = (_days_match("birthday", today, days) & Q(birthday__isnull=False)) | (
-        _days_match("anniversary", today, days) & Q(anniversary__isnull=False)
-    )
+    match = _birthday_match(today, days) | (_days_match("anniversary", today, days) & Q(anniversary__isnull=False))
     qs = _contacts_with_private_dates(user, match).select_related("customer")
-    qs = qs.only("id", "name", "birthday", "anniversary", "anniversary_name", "customer__id", "customer__name")
+    qs = qs.only(
+        "id",
+        "name",
+        "birthday",
+        "birthday_month",
+        "birthday_day",
+        "anniversary",
+        "anniversary_name",
+        "customer__id",
+        "customer__name",
+    )
     found = []
     last = today + timedelta(days=days - 1)
     for contact in qs[:limit]:
-        if contact.birthday is not None:
-            on = next_anniversary(contact.birthday, today)
+        if (birthday := birthday_of(contact)) is not None:
+            on = next_anniversary(birthday, today)
             if on <= last:
                 found.append(CareReminder(contact, "birthday", on, (on - today).days))
         if contact.anniversary is not None:

@@ -20,12 +20,17 @@ from kehu.customers.models import (
     Customer,
     CustomerKind,
     CustomerStatus,
+    EmailKind,
     Gender,
+    ImService,
     Industry,
+    Medium,
+    PhoneKind,
     Segment,
     Source,
     Tier,
 )
+from kehu.customers.points import MAX_PER_MEDIUM, Point
 from kehu.users.models import User
 from kehu.users.selectors import assignable_owners
 
@@ -286,19 +291,40 @@ def customer_delete(request, customer_id: Id):
     return Status(204, None)
 
 
-class ContactOut(Schema):
+class PhoneOut(Schema):
+    kind: str = Field(description="mobile, work, home, fax or other")
+    number: str = Field(description="Masked (138****5678) for people outside the account team.")
+    label: str = Field(description="The person's own label, e.g. 秘书 or iPhone.")
+
+
+class EmailOut(Schema):
+    kind: str = Field(description="work, home or other")
+    address: str
+    label: str
+
+
+class HandleOut(Schema):
+    service: str = Field(description="wechat, qq, wecom, dingtalk, skype, … or other (see `label`)")
+    handle: str = Field(description="Masked for people outside the account team.")
+    label: str
+
+
+class ContactCore(Schema):
     id: int
     customer_id: int
     name: str
     gender: str
     position: str
+    department: str
     buying_role: str
-    mobile: str
-    office_phone: str
-    email: str
-    wechat: str
+    mobile: str = Field(description="The first mobile number of `phones`.")
+    office_phone: str = Field(description="The first work number of `phones`.")
+    email: str = Field(description="The first address of `emails`.")
+    wechat: str = Field(description="The first WeChat account of `handles`.")
     is_primary: bool
     birthday: date | None
+    birthday_month: int | None = Field(description="A birthday without its year: month (1-12), else null.")
+    birthday_day: int | None = Field(description="A birthday without its year: day of the month, else null.")
     anniversary: date | None
     anniversary_name: str = Field(description="What the anniversary is, e.g. 结婚纪念日.")
     address: str
@@ -313,20 +339,60 @@ class ContactOut(Schema):
     version: int
 
 
+class ContactOut(ContactCore):
+    phones: list[PhoneOut] = Field(description="Every phone number, in order.")
+    emails: list[EmailOut] = Field(description="Every e-mail address, in order.")
+    handles: list[HandleOut] = Field(description="Every messaging account (WeChat, QQ, …), in order.")
+
+
 class ContactList(Page):
     items: list[ContactOut]
+
+
+class PhoneIn(Schema):
+    kind: PhoneKind = PhoneKind.MOBILE
+    number: Text(40)
+    label: Text(50) = ""
+
+
+class EmailIn(Schema):
+    kind: EmailKind = EmailKind.WORK
+    address: Text(254)
+    label: Text(50) = ""
+
+
+class HandleIn(Schema):
+    service: ImService = ImService.WECHAT
+    handle: Text(60)
+    label: Text(50) = ""
+
+
+Phones = Annotated[list[PhoneIn], Field(max_length=MAX_PER_MEDIUM)]
+Emails = Annotated[list[EmailIn], Field(max_length=MAX_PER_MEDIUM)]
+Handles = Annotated[list[HandleIn], Field(max_length=MAX_PER_MEDIUM)]
+BirthMonth = Annotated[int, Field(ge=1, le=12)]
+BirthDay = Annotated[int, Field(ge=1, le=31)]
+LISTS_DESCRIPTION = (
+    "Given, it replaces all of that list; `mobile`, `office_phone`, `email` and `wechat` set the first of their kind."
+)
 
 
 class ContactFields(Schema):
     gender: Gender | None = None
     position: Text(100) = ""
+    department: Text(100) = ""
     buying_role: BuyingRole | None = None
     mobile: Text(40) = ""
     office_phone: Text(40) = ""
     email: Text(254) = ""
     wechat: Text(60) = ""
+    phones: Phones | None = Field(None, description=LISTS_DESCRIPTION)
+    emails: Emails | None = Field(None, description=LISTS_DESCRIPTION)
+    handles: Handles | None = Field(None, description=LISTS_DESCRIPTION)
     is_primary: bool = False
     birthday: Day | None = None
+    birthday_month: BirthMonth | None = None
+    birthday_day: BirthDay | None = None
     anniversary: Day | None = None
     anniversary_name: Text(50) = ""
     address: Text(300) = ""
@@ -351,13 +417,19 @@ class ContactPatch(Schema):
     name: Text(100) | None = None
     gender: Gender | None = None
     position: Text(100) | None = None
+    department: Text(100) | None = None
     buying_role: BuyingRole | None = None
     mobile: Text(40) | None = None
     office_phone: Text(40) | None = None
     email: Text(254) | None = None
     wechat: Text(60) | None = None
+    phones: Phones | None = Field(None, description=LISTS_DESCRIPTION)
+    emails: Emails | None = Field(None, description=LISTS_DESCRIPTION)
+    handles: Handles | None = Field(None, description=LISTS_DESCRIPTION)
     is_primary: bool | None = None
     birthday: Day | None = None
+    birthday_month: BirthMonth | None = None
+    birthday_day: BirthDay | None = None
     anniversary: Day | None = None
     anniversary_name: Text(50) | None = None
     address: Text(300) | None = None
@@ -377,10 +449,47 @@ class ContactQuery(Schema):
     offset: Offset = 0
 
 
+POINT_NAMES = {
+    Medium.PHONE: ("phones", "number"),
+    Medium.EMAIL: ("emails", "address"),
+    Medium.IM: ("handles", "handle"),
+}
+MASKED_MEDIA = (Medium.PHONE, Medium.IM)
+
+
+def _points_in(data: dict) -> dict:
+    """The lists of a payload as `Point`s for the services (absent lists stay None: unchanged)."""
+    lists = {}
+    for medium, (name, value_name) in POINT_NAMES.items():
+        if name in data:
+            given = data.pop(name)
+            kind_name = "service" if medium == Medium.IM else "kind"
+            lists[name] = (
+                None
+                if given is None
+                else [
+                    Point(medium, getattr(i[kind_name], "value", i[kind_name]), i[value_name], i.get("label") or "")
+                    for i in given
+                ]
+            )
+    return lists
+
+
 def contact_out(user: User, contact: Contact, sensitive: bool | None = None) -> dict:
-    data = ContactOut.from_orm(contact).dict()
+    data = ContactCore.from_orm(contact).dict()
     if sensitive is None:
         sensitive = selectors.can_see_sensitive(user, contact.customer)
+    for medium, (name, value_name) in POINT_NAMES.items():
+        kind_name = "service" if medium == Medium.IM else "kind"
+        data[name] = [
+            {
+                kind_name: p.kind,
+                value_name: p.value if sensitive or medium not in MASKED_MEDIA else mask(p.value),
+                "label": p.label,
+            }
+            for p in contact.points.all()
+            if p.medium == medium
+        ]
     if not sensitive:
         for name in Contact.PRIVATE_FIELDS:
             if name in ("mobile", "office_phone", "wechat"):
@@ -392,7 +501,12 @@ def contact_out(user: User, contact: Contact, sensitive: bool | None = None) -> 
 
 @contacts_router.get("/", response=ContactList)
 def contact_list(request, query: Query[ContactQuery]):
-    qs = selectors.contact_qs_visible_to(request.user).select_related("customer").order_by("-updated_at", "-id")
+    qs = (
+        selectors.contact_qs_visible_to(request.user)
+        .select_related("customer")
+        .prefetch_related("points")
+        .order_by("-updated_at", "-id")
+    )
     if query.customer_id:
         qs = qs.filter(customer_id=query.customer_id)
     rows = list(qs[query.offset : query.offset + query.limit])
@@ -407,9 +521,11 @@ def contact_list(request, query: Query[ContactQuery]):
 
 @contacts_router.post("/", response={201: ContactOut})
 def contact_create(request, payload: ContactIn):
-    data = model_values(Contact, payload.dict())
+    data = payload.dict()
+    lists = _points_in(data)
+    data = model_values(Contact, data)
     customer = selectors.customer_get(request.user, data.pop("customer_id"))
-    contact = services.contact_create(customer=customer, actor=request.user, **data)
+    contact = services.contact_create(customer=customer, actor=request.user, **data, **lists)
     return Status(201, contact_out(request.user, contact, True))
 
 
@@ -425,9 +541,10 @@ def contact_update(request, contact_id: Id, payload: ContactPatch):
     data = payload.dict(exclude_unset=True)
     version = check_version(contact, data.pop("version", None))
     to_customer_id = data.pop("customer_id", None)
-    if data:
+    lists = _points_in(data)
+    if data or lists:
         contact = services.contact_update(
-            contact=contact, actor=request.user, expected_version=version, **model_values(Contact, data)
+            contact=contact, actor=request.user, expected_version=version, **model_values(Contact, data), **lists
         )
     if to_customer_id is not None:
         to_customer = selectors.customer_get(request.user, to_customer_id)

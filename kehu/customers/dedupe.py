@@ -10,8 +10,10 @@ Normalisation is deliberately simple and the same on both sides of every compari
   (0512-6666 8888 → 51266668888); keys shorter than 7 digits are ignored (extensions, typos);
 - emails: trimmed and lower-cased; credit codes: upper-cased, compared exactly.
 
-The keys of the phones are written into `Customer.search_text` by `kehu.customers.search`, so
-the existing substring index finds them; the name key is `Customer.name_key` (indexed).
+Every number and address of a contact counts, not only the first (`ContactPoint`). The keys of
+all phones are written into `Customer.search_text` by `kehu.customers.search`, so the existing
+substring index finds them; e-mail addresses are looked up by `ContactPoint.key` (indexed); the
+name key is `Customer.name_key` (indexed).
 Visibility is decided by the caller (`selectors.customer_duplicates`): this module reads
 across every scope on purpose, because a rep must learn that another rep's customer exists.
 """
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 
 from django.db.models.functions import Lower
 
-from kehu.customers.models import Contact, Customer
+from kehu.customers.models import Contact, ContactPoint, Customer, Medium
 from kehu.customers.normalise import normalise_email, normalise_name, normalise_phone
 from kehu.customers.search import search_candidates
 
@@ -43,6 +45,13 @@ class DuplicateMatch:
     reasons: list[str] = field(default_factory=list)
     # Set by the selector: whether the asking user may open this customer.
     in_scope: bool = False
+
+
+def _live_points(medium: str):
+    """Points of live contacts of live customers."""
+    return ContactPoint.objects.filter(
+        medium=medium, contact__deleted_at__isnull=True, contact__customer__deleted_at__isnull=True
+    )
 
 
 def _phone_matches(keys: set[str], limit: int) -> set[int]:
@@ -86,8 +95,10 @@ def find_duplicates(
             .filter(email_key=email, deleted_at__isnull=True, customer__deleted_at__isnull=True)
             .values_list("customer_id", flat=True)
         )
+        by_point = _live_points(Medium.EMAIL).filter(key=email).values_list("contact__customer_id", flat=True)
         add(by_customer[: limit + 1], Reason.EMAIL)
         add(by_contact[: limit + 1], Reason.EMAIL)
+        add(by_point[: limit + 1], Reason.EMAIL)
     if credit_code := (credit_code or "").strip().upper():
         add(live.filter(credit_code=credit_code).values_list("pk", flat=True)[: limit + 1], Reason.CREDIT_CODE)
     if not reasons:
@@ -207,6 +218,9 @@ def find_duplicates_many(queries: list[dict]) -> list[dict[int, list[str]]]:
             .values_list("customer_id", Lower("email"))
         )
         for pk, key in contacts:
+            by_email.setdefault(key, set()).add(pk)
+        # Every address of a contact, not only the first (kept in ContactPoint, indexed by key).
+        for pk, key in _live_points(Medium.EMAIL).filter(key__in=chunk).values_list("contact__customer_id", "key"):
             by_email.setdefault(key, set()).add(pk)
     by_code: dict[str, set[int]] = {}
     for chunk in _chunks(codes):

@@ -17,6 +17,15 @@ from kehu.core.models import AuditAction
 from kehu.core.versioning import update_versioned
 from kehu.customers import ownership
 from kehu.customers.models import Contact, Customer, CustomerMerge, TimelineKind
+from kehu.customers.points import (
+    PRIMARY,
+    clean_points,
+    points_as_text,
+    points_of,
+    points_write,
+    primary_columns,
+    promote,
+)
 from kehu.customers.search import search_index_update
 from kehu.customers.selectors import contact_qs_visible_to, customer_qs_visible_to
 from kehu.customers.services import (
@@ -236,12 +245,24 @@ def contact_merge(
     for name, source in taken.items():
         setattr(target, name, getattr(source, name))
     contact_clean(target)
+    # Every number, address and handle of every contact is kept; the values chosen for the
+    # columns come first of their kind.
+    before_points = points_of(target)
+    points = before_points + [p for s in sources for p in points_of(s)]
+    for column in PRIMARY:
+        points = promote(points, column, getattr(target, column))
+    points = clean_points(points)
+    for column, value in primary_columns(points).items():
+        setattr(target, column, value)
     changes = diff(before, snapshot(target, CONTACT_FIELDS))
+    if points != before_points:
+        changes["points"] = [points_as_text(before_points), points_as_text(points)]
 
     moved = _move_related(Contact, source_ids, target)
+    points_write(target, points)
 
     if changes:
-        update_versioned(target, expected_version=target.version, fields=list(changes))
+        update_versioned(target, expected_version=target.version, fields=[n for n in CONTACT_FIELDS if n in changes])
     now = timezone.now()
     Contact.objects.filter(pk__in=source_ids).update(deleted_at=now, deleted_by=actor, updated_at=now)
     search_index_update([target.customer_id])

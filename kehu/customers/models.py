@@ -2,10 +2,12 @@
 and the customer timeline that every domain appends to (CUS-1, CUS-2, CUS-4, CUS-6)."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.models import SoftDeletable, TimeStamped, Versioned, validate_sane_year
 
@@ -170,7 +172,10 @@ class Contact(TimeStamped, SoftDeletable, Versioned):
     name = models.CharField(_("name"), max_length=100)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     position = models.CharField(_("position"), max_length=100, blank=True)
+    department = models.CharField(_("department"), max_length=100, blank=True, default="", db_default="")
     buying_role = models.CharField(_("role in buying"), max_length=20, choices=BuyingRole.choices, blank=True)
+    # The first mobile, work number, e-mail and WeChat of `points` (every number, address and
+    # handle the contact has), kept by the contact services so lists, exports and masking read one column.
     mobile = models.CharField(_("mobile"), max_length=40, blank=True)
     office_phone = models.CharField(_("office phone"), max_length=40, blank=True)
     email = models.EmailField(_("email"), blank=True)
@@ -178,6 +183,13 @@ class Contact(TimeStamped, SoftDeletable, Versioned):
     is_primary = models.BooleanField(_("primary contact"), default=False)
     # Private file: level 3 information, masked outside the account team.
     birthday = models.DateField(_("birthday"), null=True, blank=True, validators=[validate_sane_year])
+    # A birthday known without its year (a vCard's --12-24): only when `birthday` is empty.
+    birthday_month = models.PositiveSmallIntegerField(
+        _("birthday month"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    birthday_day = models.PositiveSmallIntegerField(
+        _("birthday day"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(31)]
+    )
     # A date worth remembering (纪念日) and what it is: 结婚纪念日, 入职纪念日, 合作纪念日 … reminded like the birthday.
     anniversary = models.DateField(_("anniversary"), null=True, blank=True, validators=[validate_sane_year])
     anniversary_name = models.CharField(
@@ -202,6 +214,8 @@ class Contact(TimeStamped, SoftDeletable, Versioned):
         "office_phone",
         "wechat",
         "birthday",
+        "birthday_month",
+        "birthday_day",
         "anniversary",
         "anniversary_name",
         "address",
@@ -222,6 +236,116 @@ class Contact(TimeStamped, SoftDeletable, Versioned):
 
     def __str__(self) -> str:
         return self.name
+
+    def _points(self, medium: str) -> list["ContactPoint"]:
+        # Filters the prefetched points in Python: contacts_of() prefetches them in one query.
+        return [p for p in self.points.all() if p.medium == medium]
+
+    @property
+    def phones(self) -> list["ContactPoint"]:
+        return self._points(Medium.PHONE)
+
+    @property
+    def emails(self) -> list["ContactPoint"]:
+        return self._points(Medium.EMAIL)
+
+    @property
+    def handles(self) -> list["ContactPoint"]:
+        return self._points(Medium.IM)
+
+    @property
+    def birthday_text(self) -> str:
+        """ "1978-05-03", or "12-24" for a birthday without a year."""
+        if self.birthday:
+            return self.birthday.isoformat()
+        if self.birthday_month and self.birthday_day:
+            return f"{self.birthday_month:02d}-{self.birthday_day:02d}"
+        return ""
+
+
+class Medium(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    IM = "im", _("Messaging")
+
+
+class PhoneKind(models.TextChoices):
+    MOBILE = "mobile", pgettext_lazy("contact detail", "Mobile")
+    WORK = "work", pgettext_lazy("contact detail", "Work")
+    HOME = "home", pgettext_lazy("contact detail", "Home")
+    FAX = "fax", pgettext_lazy("contact detail", "Fax")
+    OTHER = "other", pgettext_lazy("contact detail", "Other")
+
+
+class EmailKind(models.TextChoices):
+    WORK = "work", pgettext_lazy("contact detail", "Work")
+    HOME = "home", pgettext_lazy("contact detail", "Personal")
+    OTHER = "other", pgettext_lazy("contact detail", "Other")
+
+
+class ImService(models.TextChoices):
+    WECHAT = "wechat", _("WeChat")
+    QQ = "qq", "QQ"
+    WECOM = "wecom", _("WeCom")
+    DINGTALK = "dingtalk", _("DingTalk")
+    SKYPE = "skype", "Skype"
+    TEAMS = "teams", "Microsoft Teams"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    LINE = "line", "LINE"
+    TELEGRAM = "telegram", "Telegram"
+    XMPP = "xmpp", "XMPP (Jabber)"
+    GTALK = "gtalk", "Google Talk"
+    FACEBOOK = "facebook", "Facebook Messenger"
+    AIM = "aim", "AIM"
+    ICQ = "icq", "ICQ"
+    MSN = "msn", "MSN"
+    YAHOO = "yahoo", "Yahoo Messenger"
+    OTHER = "other", pgettext_lazy("contact detail", "Other")
+
+
+POINT_KINDS = {Medium.PHONE: PhoneKind, Medium.EMAIL: EmailKind, Medium.IM: ImService}
+
+
+class ContactPoint(models.Model):
+    """One phone number, e-mail address or messaging handle of a contact, with its kind (mobile,
+    work, home, fax, other; or the messaging service) and the person's own label ("秘书", "iPhone").
+    Written only by the contact services (`kehu.customers.points`), which keep the contact's
+    `mobile`, `office_phone`, `email` and `wechat` columns equal to the first of each kind."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="points")
+    medium = models.CharField(_("medium"), max_length=5, choices=Medium.choices)
+    # A PhoneKind, EmailKind or ImService value, by medium.
+    kind = models.CharField(_("kind"), max_length=20)
+    label = models.CharField(_("label"), max_length=50, blank=True, default="")
+    value = models.CharField(_("value"), max_length=254)
+    # Comparison key: the digits of a phone (kehu.customers.normalise.normalise_phone), a lower-cased
+    # address or handle. Duplicate detection and search look numbers up by it.
+    key = models.CharField(max_length=254, blank=True, default="", editable=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("phone, email or messaging handle")
+        verbose_name_plural = _("phones, emails and messaging handles")
+        ordering = ["contact", "medium", "position", "id"]
+        indexes = [
+            models.Index(fields=["contact", "medium", "position"], name="contact_point_contact_idx"),
+            models.Index(fields=["medium", "key"], condition=~models.Q(key=""), name="contact_point_key_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def kind_label(self) -> str:
+        return point_label(self.medium, self.kind, self.label)
+
+
+def point_label(medium: str, kind: str, label: str = "") -> str:
+    """The person's own label, else the kind's name in the reader's language ("Mobile", "WeChat")."""
+    if label:
+        return label
+    choices = POINT_KINDS.get(medium)
+    return str(choices(kind).label) if choices and kind in choices.values else kind
 
 
 class InfoLevel(models.IntegerChoices):

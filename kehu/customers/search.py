@@ -1,4 +1,4 @@
-"""Chinese substring search over customer name, contact names and phones.
+"""Chinese substring search over customer name, contact names and every phone number.
 
 SQLite: an FTS5 trigram table answers 3+ characters; a second FTS5 table holds the
 character bigrams of the same text (generated here) and answers 2 characters.
@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Q, Subquery
 from django.db.models.expressions import RawSQL
 
-from kehu.customers.models import Contact, Customer
+from kehu.customers.models import Contact, ContactPoint, Customer, Medium
 from kehu.customers.normalise import normalise_phone
 
 CANDIDATE_CAP = 2000
@@ -31,12 +31,16 @@ POSTGRES_DROP = ["DROP INDEX IF EXISTS customer_search_trgm"]
 
 def search_text_for(customer: Customer, contacts) -> str:
     """Name and phones of the customer and its contacts; each phone is followed by its
-    normalised key (0512-6666 8888 → 51266668888) as a word, which duplicate detection looks up."""
+    normalised key (0512-6666 8888 → 51266668888) as a word, which duplicate detection looks up.
+    A contact's numbers are its mobile and office phone, then the other numbers it has
+    (`phone_numbers`, when the caller read them: every number of `Contact.points`)."""
     parts = [customer.name, customer.phone]
     phones = [customer.phone]
     for contact in contacts:
-        parts += [contact.name, contact.mobile, contact.office_phone]
-        phones += [contact.mobile, contact.office_phone]
+        numbers = [contact.mobile, contact.office_phone]
+        numbers += [n for n in getattr(contact, "phone_numbers", ()) if n not in numbers]
+        parts += [contact.name, *numbers]
+        phones += numbers
     words = " ".join(p for p in parts if p).lower().split()
     keys = sorted({k for p in phones if (k := normalise_phone(p)) and k not in words})
     return " ".join(words + keys)
@@ -56,12 +60,22 @@ def search_index_update(customer_ids) -> None:
     """Recompute the search text of these customers (call inside the writing transaction)."""
     customer_ids = list(customer_ids)
     contacts: dict[int, list[Contact]] = {}
+    numbers: dict[int, list[str]] = {}
+    for contact_id, number in (
+        ContactPoint.objects.filter(
+            contact__customer_id__in=customer_ids, contact__deleted_at__isnull=True, medium=Medium.PHONE
+        )
+        .order_by("contact_id", "position", "id")
+        .values_list("contact_id", "value")
+    ):
+        numbers.setdefault(contact_id, []).append(number)
     # In id order, so the text is the same on every database (and as the demo generator writes it).
     for contact in (
         Contact.objects.filter(customer_id__in=customer_ids, deleted_at__isnull=True)
         .order_by("pk")
         .only("customer_id", "name", "mobile", "office_phone")
     ):
+        contact.phone_numbers = numbers.get(contact.pk, [])
         contacts.setdefault(contact.customer_id, []).append(contact)
     rows = []
     for customer in Customer.objects.filter(pk__in=customer_ids).only("pk", "name", "phone"):

@@ -10,7 +10,15 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from kehu.customers.dedupe import DuplicateMatch, find_duplicates
-from kehu.customers.models import Contact, Customer, CustomerFact, CustomerMerge, InfoLevel, TimelineEntry
+from kehu.customers.models import (
+    Contact,
+    Customer,
+    CustomerFact,
+    CustomerMerge,
+    InfoLevel,
+    PhoneKind,
+    TimelineEntry,
+)
 from kehu.customers.normalise import normalise_phone
 from kehu.customers.search import CANDIDATE_CAP, search_candidates
 from kehu.users.models import User
@@ -187,7 +195,8 @@ def contact_get(user: User, pk) -> Contact:
 
 
 def contacts_of(customer: Customer) -> QuerySet[Contact]:
-    return customer.contacts.filter(deleted_at__isnull=True).order_by("-is_primary", "name")
+    """Live contacts of the customer, the primary first, with all their phones, e-mails and handles."""
+    return customer.contacts.filter(deleted_at__isnull=True).order_by("-is_primary", "name").prefetch_related("points")
 
 
 def person_name_key(name: str) -> str:
@@ -195,8 +204,12 @@ def person_name_key(name: str) -> str:
     return "".join(unicodedata.normalize("NFKC", name or "").lower().split())
 
 
+PERSONAL_PHONES = (PhoneKind.MOBILE, PhoneKind.HOME)
+
+
 def duplicate_contacts(customer: Customer, contacts: list[Contact] | None = None) -> list[list[Contact]]:
-    """Live contacts of the customer that are likely the same person: equal names or equal mobiles.
+    """Live contacts of the customer that are likely the same person: equal names or a personal
+    number (mobile, home) in common; a shared switchboard or fax does not make two people one.
     Groups of two or more, the one to keep first: the primary contact, else the oldest record.
     Pass the customer's live contacts when they are loaded already."""
     contacts = list(contacts_of(customer)) if contacts is None else contacts
@@ -209,7 +222,8 @@ def duplicate_contacts(customer: Customer, contacts: list[Contact] | None = None
 
     seen: dict[tuple, int] = {}
     for c in contacts:
-        for key in (("name", person_name_key(c.name)), ("mobile", normalise_phone(c.mobile))):
+        numbers = {p.key for p in c.phones if p.key and p.kind in PERSONAL_PHONES} | {normalise_phone(c.mobile)}
+        for key in [("name", person_name_key(c.name)), *(("phone", n) for n in sorted(numbers))]:
             if not key[1]:
                 continue
             if key in seen:

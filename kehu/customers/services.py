@@ -2,6 +2,7 @@
 append to the timeline, record the audit trail (rules of the house 1 and 7)."""
 
 import re
+from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -14,8 +15,18 @@ from kehu.core.text import changed, check_text, full_clean
 from kehu.core.versioning import update_versioned
 from kehu.core.weburl import clean_web_url
 from kehu.customers import ownership
-from kehu.customers.models import Contact, Customer, CustomerFact, Tier, TimelineEntry, TimelineKind
+from kehu.customers.models import Contact, Customer, CustomerFact, Medium, Tier, TimelineEntry, TimelineKind
 from kehu.customers.normalise import normalise_name
+from kehu.customers.points import (
+    PRIMARY,
+    Point,
+    clean_points,
+    points_as_text,
+    points_of,
+    points_write,
+    primary_columns,
+    with_primary,
+)
 from kehu.customers.search import search_index_update
 from kehu.customers.selectors import can_see_sensitive, customer_duplicates
 from kehu.users.models import User
@@ -45,6 +56,7 @@ CONTACT_FIELDS = [
     "name",
     "gender",
     "position",
+    "department",
     "buying_role",
     "mobile",
     "office_phone",
@@ -52,6 +64,8 @@ CONTACT_FIELDS = [
     "wechat",
     "is_primary",
     "birthday",
+    "birthday_month",
+    "birthday_day",
     "address",
     "family_background",
     "family_birthdays",
@@ -315,6 +329,24 @@ def customer_restore(*, customer: Customer, actor: User) -> None:
     audit_record(actor=actor, action=AuditAction.RESTORE, instance=customer)
 
 
+def _clean_birthday(contact: Contact) -> None:
+    """A full birthday, or a month and day without a year (a vCard's --12-24), never both."""
+    if contact.birthday is not None:
+        contact.birthday_month = contact.birthday_day = None
+        return
+    month, day = contact.birthday_month, contact.birthday_day
+    if month is None and day is None:
+        return
+    if month is None or day is None:
+        raise ValidationError({"birthday_month": _("Give both the month and the day of the birthday, or neither.")})
+    if not 1 <= month <= 12:
+        raise ValidationError({"birthday_month": _("Ensure this value is less than or equal to 12.")})
+    try:
+        date(2000, month, day)  # a leap year: 29 February is a birthday
+    except (TypeError, ValueError):
+        raise ValidationError({"birthday_day": _("This month has no such day.")}) from None
+
+
 def contact_clean(contact: Contact, *, fields=None, changed=None) -> None:
     """The service-level cleaning of a contact's values (also used by bulk importers, who may
     limit the model's field checks to their mapped `fields`); the text rule checks only the
@@ -322,6 +354,7 @@ def contact_clean(contact: Contact, *, fields=None, changed=None) -> None:
     contact.name = (contact.name or "").strip()
     if not contact.name:
         raise ValidationError({"name": _("Enter the contact's name.")})
+    _clean_birthday(contact)
     exclude = ["customer", "deleted_by"]
     if fields is not None:
         exclude = [f.name for f in Contact._meta.concrete_fields if f.name not in fields]
@@ -334,41 +367,89 @@ def contact_clean(contact: Contact, *, fields=None, changed=None) -> None:
     )
 
 
+def _combined_points(
+    current: list[Point], lists: dict[str, list[Point] | None], columns: dict[str, str]
+) -> list[Point]:
+    """`current` with each given list replacing its medium, then each changed primary column
+    applied (it becomes the first of its kind), checked."""
+    points = list(current)
+    for medium, given in lists.items():
+        if given is not None:
+            points = [p for p in points if p.medium != medium] + [
+                Point(medium, p.kind, p.value, p.label) for p in given
+            ]
+    for column, value in columns.items():
+        points = with_primary(points, column, value)
+    return clean_points(points)
+
+
+def _point_lists(phones, emails, handles) -> dict:
+    return {Medium.PHONE: phones, Medium.EMAIL: emails, Medium.IM: handles}
+
+
 def _touch(customer_id: int) -> None:
     # A change to a contact moves its customer up the "recently updated" list.
     Customer.objects.filter(pk=customer_id).update(updated_at=timezone.now())
 
 
 @transaction.atomic
-def contact_create(*, customer: Customer, actor: User, **fields) -> Contact:
+def contact_create(*, customer: Customer, actor: User, phones=None, emails=None, handles=None, **fields) -> Contact:
+    """Create a contact. `phones`, `emails` and `handles` (lists of `Point`) are all the contact's
+    numbers, addresses and messaging handles; `mobile`, `office_phone`, `email` and `wechat`, when
+    given, become the first of their kind."""
     _check_may_change(actor, customer)
     contact = Contact(customer=customer, **fields)
+    columns = {c: fields[c] for c in PRIMARY if fields.get(c)}
+    points = _combined_points([], _point_lists(phones, emails, handles), columns)
+    for column, value in primary_columns(points).items():
+        setattr(contact, column, value)
     contact_clean(contact)
     contact.save()
+    points_write(contact, points)
     search_index_update([customer.pk])
     _touch(customer.pk)
     timeline_append(
         customer_id=customer.pk, kind=TimelineKind.CONTACT_ADDED, actor=actor, summary=contact.name, subject=contact
     )
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=contact)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        instance=contact,
+        changes={"points": [None, points_as_text(points)]} if points else None,
+    )
     return contact
 
 
 @transaction.atomic
-def contact_update(*, contact: Contact, actor: User, expected_version: int, **fields) -> Contact:
+def contact_update(
+    *, contact: Contact, actor: User, expected_version: int, phones=None, emails=None, handles=None, **fields
+) -> Contact:
+    """Change fields. A given list of `phones`, `emails` or `handles` replaces that list; a changed
+    `mobile`, `office_phone`, `email` or `wechat` replaces the first of its kind (older clients)."""
     _check_may_change(actor, contact.customer)
     before = snapshot(contact, CONTACT_FIELDS)
     changing = changed(contact, fields)
+    before_points = points_of(contact)
     for name, value in fields.items():
         if name not in CONTACT_FIELDS:
             raise ValidationError({name: _("This field cannot be changed.")})
         setattr(contact, name, value)
+    columns = {c: fields[c] for c in PRIMARY if c in fields and (fields[c] or "") != (before[c] or "")}
+    points = _combined_points(before_points, _point_lists(phones, emails, handles), columns)
+    for column, value in primary_columns(points).items():
+        setattr(contact, column, value)
     contact_clean(contact, changed=changing)
     changes = diff(before, snapshot(contact, CONTACT_FIELDS))
+    points_changed = points != before_points
+    if points_changed:
+        changes["points"] = [points_as_text(before_points), points_as_text(points)]
     if not changes:
         return contact
-    update_versioned(contact, expected_version=expected_version, fields=list(fields))
-    if {"name", "mobile", "office_phone"} & changes.keys():
+    written = [name for name in CONTACT_FIELDS if name in changes]
+    update_versioned(contact, expected_version=expected_version, fields=written)
+    if points_changed:
+        points_write(contact, points)
+    if "name" in changes or any(p.medium == Medium.PHONE for p in {*points} ^ {*before_points}):
         search_index_update([contact.customer_id])
     _touch(contact.customer_id)
     audit_record(actor=actor, action=AuditAction.UPDATE, instance=contact, changes=changes)

@@ -13,9 +13,18 @@ from kehu.core.masking import mask
 from kehu.core.params import clean_text, page_param, parse_id, text_param
 from kehu.customers import selectors, services
 from kehu.customers.dedupe import duplicate_query
-from kehu.customers.forms import ContactForm, CustomerFilterForm, CustomerForm, FactForm
+from kehu.customers.forms import (
+    ContactForm,
+    CustomerFilterForm,
+    CustomerForm,
+    FactForm,
+    point_formsets,
+    point_formsets_valid,
+    points_from_formsets,
+)
 from kehu.customers.merge import MERGE_FIELDS, contact_merge, customer_merge
 from kehu.customers.models import Contact, Customer
+from kehu.customers.points import points_of
 from kehu.users.selectors import assignable_owners
 
 PAGE_SIZE = 25
@@ -166,21 +175,72 @@ def contact_restore(request, pk):
     return redirect(reverse("workspace:customer-detail", args=[contact.customer_id]) + "#contacts")
 
 
-def contact_create(request, pk):
-    customer = selectors.customer_get(request.user, pk)
-    _require(request.user, "customers.change_customer")
-    form = ContactForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        fields = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+def _apply_contact_errors(form, formsets: dict, exc: ValidationError) -> None:
+    """A service's errors: those of a list of phones, e-mails or handles above that list, the rest on the form."""
+    if hasattr(exc, "error_dict"):
+        rest = {}
+        for name, errors in exc.message_dict.items():
+            if name in formsets:
+                formsets[name].non_form_errors().extend(errors)
+            else:
+                rest[name] = errors
+        if not rest:
+            return
+        exc = ValidationError(rest)
+    apply_errors(form, exc)
+
+
+def _contact_form(request, customer, contact=None):
+    """The contact form with its lists of phones, e-mails and handles. A press on "add another"
+    (`add`) shows the same form with one more blank row of that list, saving nothing."""
+    data = request.POST if request.method == "POST" else None
+    add = data.get("add", "") if data is not None else ""
+    points = points_of(contact) if contact is not None else None
+    if add:
+        initial = {k: v for k, v in data.items() if k in ContactForm.base_fields}
+        initial["is_primary"] = "is_primary" in data  # an unticked box is not posted
+        form = ContactForm(instance=contact, initial=initial)
+    else:
+        form = ContactForm(data, instance=contact)
+    formsets = point_formsets(data, points=points, add=add)
+    if data is not None and not add and form.is_valid() and point_formsets_valid(formsets):
+        lists = points_from_formsets(formsets)
         try:
-            services.contact_create(customer=customer, actor=request.user, **fields)
+            if contact is None:
+                fields = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+                services.contact_create(customer=customer, actor=request.user, **fields, **lists)
+            else:
+                fresh = selectors.contact_get(request.user, contact.pk)
+                fields = {name: form.cleaned_data[name] for name in form.changed_data if name != "version"}
+                services.contact_update(
+                    contact=fresh,
+                    actor=request.user,
+                    expected_version=form.cleaned_data.get("version") or 0,
+                    **fields,
+                    **lists,
+                )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            _apply_contact_errors(form, formsets, exc)
         else:
             return redirect(reverse("workspace:customer-detail", args=[customer.pk]) + "#contacts")
     return render(
-        request, "customers/contact_form.html", {"form": form, "customer": customer, "nav_active": "customers"}
+        request,
+        "customers/contact_form.html",
+        {
+            "form": form,
+            "formsets": formsets,
+            "adding": bool(add),
+            "customer": customer,
+            "contact": contact,
+            "nav_active": "customers",
+        },
     )
+
+
+def contact_create(request, pk):
+    customer = selectors.customer_get(request.user, pk)
+    _require(request.user, "customers.change_customer")
+    return _contact_form(request, customer)
 
 
 def contact_edit(request, pk):
@@ -188,23 +248,7 @@ def contact_edit(request, pk):
     _require(request.user, "customers.change_customer")
     if not selectors.can_see_sensitive(request.user, contact.customer):
         raise PermissionDenied
-    form = ContactForm(request.POST or None, instance=contact)
-    if request.method == "POST" and form.is_valid():
-        fresh = selectors.contact_get(request.user, pk)
-        fields = {name: form.cleaned_data[name] for name in form.changed_data if name != "version"}
-        try:
-            services.contact_update(
-                contact=fresh, actor=request.user, expected_version=form.cleaned_data.get("version") or 0, **fields
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            return redirect(reverse("workspace:customer-detail", args=[contact.customer_id]) + "#contacts")
-    return render(
-        request,
-        "customers/contact_form.html",
-        {"form": form, "customer": contact.customer, "contact": contact, "nav_active": "customers"},
-    )
+    return _contact_form(request, contact.customer, contact)
 
 
 MOVE_SEARCH_ROWS = 20

@@ -24,8 +24,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from kehu.activities.models import Activity
-from kehu.customers.models import Contact, Customer, TimelineEntry, TimelineKind
+from kehu.customers.models import Contact, ContactPoint, Customer, TimelineEntry, TimelineKind
 from kehu.customers.normalise import normalise_name
+from kehu.customers.points import point_rows, points_from_columns
 from kehu.customers.search import BIGRAM_TABLE, TRIGRAM_TABLE, bigrams, search_text_for
 from kehu.customers.services import CONTACT_FIELDS, CREDIT_CHARS, CREDIT_WEIGHTS
 from kehu.demo import classification_demo, collection_demo, pool_demo, sales_demo, visit_demo
@@ -153,6 +154,7 @@ CONTACT_COLUMNS = (
     "customer",
     *CONTACT_FIELDS,
 )
+POINT_COLUMNS = ("contact", "medium", "kind", "label", "value", "key", "position")
 ACTIVITY_COLUMNS = (
     "id",
     "created_at",
@@ -462,6 +464,7 @@ class DemoGenerator:
         try:
             for start in range(0, self.n, self.batch):
                 customers, tri, bi, contacts, activities, timeline = [], [], [], [], [], []
+                points: list[tuple] = []
                 for i in range(start, min(self.n, start + self.batch)):
                     customer_id += 1
                     login = self.pick_owner(rng)
@@ -493,10 +496,11 @@ class DemoGenerator:
                     people = []
                     for k in range(per_customer(rng, self.contacts_mean, 1 if self.contacts_mean >= 1 else 0)):
                         contact_id += 1
-                        row, text = self._contact(
+                        row, text, contact_points = self._contact(
                             contact_id, customer_id, k == 0, created, domain, area_code, city_name
                         )
                         contacts.append(row)
+                        points += contact_points
                         texts.append(text)
                         people.append(contact_id)
                     text = search_text_for(_Named(name, phone), texts)
@@ -563,7 +567,7 @@ class DemoGenerator:
                             activities,
                             timeline,
                         )
-                self._write(customers, tri, bi, contacts, activities, timeline)
+                self._write(customers, tri, bi, contacts, activities, timeline, points)
                 result.customers += len(customers)
                 result.contacts += len(contacts)
                 result.activities += len(activities)
@@ -589,7 +593,7 @@ class DemoGenerator:
 
     def _contact(
         self, pk: int, customer: int, primary: bool, created: int, domain: str, area_code: str, city: str
-    ) -> tuple[tuple, _ContactText]:
+    ) -> tuple[tuple, _ContactText, list[tuple]]:
         rng = self.rng
         gender = "m" if rng.random() < 0.7 else "f"
         name, pinyin = self.person_name(gender)
@@ -635,6 +639,7 @@ class DemoGenerator:
             name,
             gender,
             position,
+            "",  # department
             buying_role,
             mobile,
             office,
@@ -642,6 +647,8 @@ class DemoGenerator:
             wechat,
             primary,
             birthday,
+            None,  # birthday_month (only for a birthday without its year)
+            None,  # birthday_day
             home or "",
             family or "",
             family_birthdays or "",
@@ -653,7 +660,11 @@ class DemoGenerator:
             None,  # anniversary
             "",  # anniversary_name
         )
-        return row, _ContactText(name, mobile, office)
+        points = points_from_columns(mobile=mobile, office_phone=office, email=email, wechat=wechat)
+        point_values = [
+            tuple(r[c if c != "contact" else "contact_id"] for c in POINT_COLUMNS) for r in point_rows(pk, points)
+        ]
+        return row, _ContactText(name, mobile, office), point_values
 
     def _activity(
         self,
@@ -750,6 +761,7 @@ class DemoGenerator:
         self.statements = {
             Customer: self._insert_sql(Customer, CUSTOMER_COLUMNS),
             Contact: self._insert_sql(Contact, CONTACT_COLUMNS),
+            ContactPoint: self._insert_sql(ContactPoint, POINT_COLUMNS),
             Activity: self._insert_sql(Activity, ACTIVITY_COLUMNS),
             TimelineEntry: self._insert_sql(TimelineEntry, TIMELINE_COLUMNS),
         }
@@ -758,7 +770,7 @@ class DemoGenerator:
             # A generated set can be generated again: trade durability for speed while loading,
             # and build the secondary indexes once at the end (a sort) instead of row by row
             # (random inserts into indexes bigger than the cache slowed 1M customers down 2x).
-            tables = [m._meta.db_table for m in (Customer, Contact, Activity, TimelineEntry)]
+            tables = [m._meta.db_table for m in (Customer, Contact, ContactPoint, Activity, TimelineEntry)]
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA synchronous=OFF")
                 cursor.execute("PRAGMA cache_size=-524288")
@@ -794,10 +806,11 @@ class DemoGenerator:
         for group in batched(rows, 500):
             cursor.execute(head + ", ".join([row] * len(group)), [value for r in group for value in r])
 
-    def _write(self, customers, tri, bi, contacts, activities, timeline) -> None:
+    def _write(self, customers, tri, bi, contacts, activities, timeline, points) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             self._insert(cursor, Customer, customers)
             self._insert(cursor, Contact, contacts)
+            self._insert(cursor, ContactPoint, points)
             self._insert(cursor, Activity, activities)
             self._insert(cursor, TimelineEntry, timeline)
             if self.sqlite:

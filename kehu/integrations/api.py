@@ -48,7 +48,15 @@ class ImportJobOut(Schema):
     progress: int
     percent: int
     step: str
-    report: dict
+    report: dict = Field(
+        description=(
+            "Counts of the preview (rows, errors, duplicates) and of the run (created, updated, skipped, "
+            "contacts_created, contacts_updated). A vCard file adds `cards` (its BEGIN:VCARD lines) and "
+            "`cards_with_warnings`, and after the run `vcard`: in_file, read, customers_created, "
+            "companies_created, contacts_created, added_to_existing, skipped, skipped_groups, skipped_unreadable, "
+            "skipped_errors, skipped_by_choice — in_file = customers_created + added_to_existing + skipped."
+        )
+    )
     error: str
     created_at: datetime
     finished_at: datetime | None

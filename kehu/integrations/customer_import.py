@@ -16,17 +16,29 @@ from django.utils.translation import gettext_lazy
 from kehu.core.audit import snapshot
 from kehu.core.models import AuditAction, AuditEntry
 from kehu.customers.dedupe import find_duplicates_many
-from kehu.customers.models import Contact, Customer, TimelineEntry, TimelineKind
+from kehu.customers.models import Contact, ContactPoint, Customer, Medium, TimelineEntry, TimelineKind
 from kehu.customers.normalise import normalise_name
+from kehu.customers.points import (
+    PRIMARY,
+    Point,
+    clean_points,
+    point_rows,
+    points_as_text,
+    points_from_columns,
+    points_of,
+    primary_columns,
+    with_primary,
+)
 from kehu.customers.search import BIGRAM_TABLE, TRIGRAM_TABLE, bigrams, search_index_update, search_text_for
 from kehu.customers.selectors import customer_qs_visible_to, person_name_key
 from kehu.customers.services import CONTACT_FIELDS, CUSTOMER_FIELDS, contact_clean, customer_clean
 from kehu.integrations.bulk import Inserter
 from kehu.integrations.fields import FIELDS, CellError, UnmatchedChoiceError, guess_mapping, parse_cell
-from kehu.integrations.models import ImportJob, ImportRow, RowAction
+from kehu.integrations.models import FileFormat, ImportJob, ImportRow, RowAction
 from kehu.integrations.owners import OwnerLookup
 from kehu.integrations.readers import VCARD_FIELDS
 from kehu.integrations.targets import CUSTOMERS, ImportPlan, ImportTarget, Staged
+from kehu.integrations.vcard_customers import CardCounter, stage_card, staged_points
 from kehu.users.models import User
 from kehu.users.selectors import assignable_owners
 
@@ -51,6 +63,7 @@ class CustomerTarget(ImportTarget):
     list_url_name = "customers:customer-list"
     list_label = gettext_lazy("Go to the customers")
     record_label = gettext_lazy("Customer")
+    reads_whole_vcards = True
     required_message = gettext_lazy("Choose the column with the customer name (or the contact name).")
     no_update_message = gettext_lazy("There is no customer of yours to update for this row.")
     no_longer_message = gettext_lazy("You may no longer import customers.")
@@ -92,12 +105,18 @@ class CustomerTarget(ImportTarget):
             {**m, "url": reverse("workspace:customer-detail", args=[m["id"]]) if m.get("in_scope") else ""}
             for m in row.matches
         ]
+        card = row.values.get("card", {})
         return {
             "name": customer.get("name", ""),
             "contact": contact.get("name", ""),
             "phone": contact.get("mobile") or customer.get("phone", ""),
             "owner": row.values.get("owner_name") or row.values.get("owner", ""),
             "matches": matches,
+            # vCards: what the card holds besides, and what was left out of it.
+            "more_points": max(0, len(row.values.get("points", [])) - 1),
+            "card_line": card.get("line"),
+            "company_card": card.get("kind") == "company",
+            "card_skip": card.get("skip", ""),
         }
 
     def plan(self, job, actor):
@@ -125,15 +144,23 @@ class CustomerStager:
         self.contact_defaults = {
             f.attname: f.get_default() for f in Contact._meta.concrete_fields if f.name in self.contact_fields
         }
+        self.cards = CardCounter()
 
-    def stage(self, number: int, cells: list[str] | None) -> Staged:
+    @property
+    def counts(self) -> dict:
+        """Added to the preview's counts: cards with warnings (vCards)."""
+        return dict(self.cards.counts)
+
+    def stage(self, number: int, cells: list[str]) -> Staged:
+        if (card := getattr(cells, "card", None)) is not None:
+            staged = stage_card(number, card, self.actor)
+            self.cards.staged(staged.values)
+            return staged
         errors: dict[str, list[str]] = {}
         warnings: dict[str, list[str]] = {}
         customer: dict = {}
         contact: dict = {}
         owner_name = ""
-        if cells is None:
-            return Staged(number, {}, {"__all__": [_("This vCard could not be read.")]}, RowAction.SKIP)
         for index, fld in self.mapping:
             text = cells[index].strip() if index < len(cells) else ""
             if not text:
@@ -211,8 +238,13 @@ def _match(rows: list[tuple[int, dict]], actor: User) -> dict[int, tuple[list, i
                 values["customer"].get("phone", ""),
                 values["contact"].get("mobile", ""),
                 values["contact"].get("office_phone", ""),
+                *(p[2] for p in values.get("points", ()) if p[0] == Medium.PHONE),
             ],
-            "emails": [values["customer"].get("email", ""), values["contact"].get("email", "")],
+            "emails": [
+                values["customer"].get("email", ""),
+                values["contact"].get("email", ""),
+                *(p[2] for p in values.get("points", ()) if p[0] == Medium.EMAIL),
+            ],
             "credit_code": values["customer"].get("credit_code", ""),
         }
         for _number, values in rows
@@ -266,13 +298,21 @@ class CustomerPlan(ImportPlan):
         self.changed_contacts: list[Contact] = []
         self.customer_changes: dict[int, dict] = {}
         self.contact_changes: dict[int, dict] = {}
+        # Contacts whose phones, e-mails or handles an update changes: contact id → all of them.
+        self.contact_points: dict[int, list[Point]] = {}
         self.skipped = 0
+        self.cards = CardCounter()
 
     def add(self, batch: list[tuple]) -> None:
         _prepare_batch(self.actor, self, batch, self.owners, self.may_pool, self.may_change, self.now)
 
     def write(self) -> dict:
-        return _write(self.job, self.actor, self)
+        report = _write(self.job, self.actor, self)
+        if self.job.format == FileFormat.VCARD:
+            # What became of every card; the numbers add up to the file's BEGIN:VCARD lines.
+            cards = self.cards.report(self.job.report.get("cards", 0))
+            report["vcard"] = {**cards, "contacts_created": report["contacts_created"]}
+        return report
 
 
 def _owner_of(number, owner_name, owners, may_pool):
@@ -296,9 +336,14 @@ def _prepare_batch(actor, plan, batch, owners, may_pool, may_change, now) -> Non
         if not may_change:
             raise PermissionDenied
         targets = {c.pk: c for c in customer_qs_visible_to(actor).filter(pk__in=wanted).select_related("owner")}
-        for contact in Contact.objects.filter(customer_id__in=list(targets), deleted_at__isnull=True).order_by("pk"):
+        for contact in (
+            Contact.objects.filter(customer_id__in=list(targets), deleted_at__isnull=True)
+            .order_by("pk")
+            .prefetch_related("points")
+        ):
             contacts.setdefault(contact.customer_id, []).append(contact)
     for number, values, errors, action, target_id in batch:
+        plan.cards.chosen(values, errors, action)
         if errors or action == RowAction.SKIP:
             plan.skipped += 1
             continue
@@ -317,10 +362,14 @@ def _prepare_batch(actor, plan, batch, owners, may_pool, may_change, now) -> Non
             people = []
             if contact_values:
                 contact = {**contact_values, "is_primary": True, "created_at": now, "updated_at": now}
-                if contact.get("birthday"):
-                    contact["birthday"] = date.fromisoformat(contact["birthday"])
+                _contact_dates(contact)
+                contact["points"] = staged_points(values)
                 plan.new_contacts.append((contact, customer))
-                people = [SimpleNamespace(**{"mobile": "", "office_phone": "", **contact})]
+                people = [
+                    SimpleNamespace(
+                        **{"mobile": "", "office_phone": "", **contact, "phone_numbers": _phone_numbers(contact)}
+                    )
+                ]
             customer["search_text"] = search_text_for(
                 SimpleNamespace(name=customer["name"], phone=customer.get("phone", "")), people
             )
@@ -334,6 +383,8 @@ def _prepare_batch(actor, plan, batch, owners, may_pool, may_change, now) -> Non
             )
         before = snapshot(customer, CUSTOMER_FIELDS)
         for name, value in customer_values.items():
+            if name == "notes" and "card" in values and customer.notes and value not in customer.notes:
+                value = f"{customer.notes}\n{value}"  # a card adds to the notes, never replaces them
             if name != "kind":
                 setattr(customer, name, value)
         if values.get("owner") and owner is not None and customer.owner_id != owner.pk:
@@ -344,23 +395,52 @@ def _prepare_batch(actor, plan, batch, owners, may_pool, may_change, now) -> Non
             plan.customer_changes.setdefault(customer.pk, {}).update(changes)
         plan.changed_customers[customer.pk] = customer
         if contact_values.get("name"):
-            _plan_contact(plan, customer, contact_values, contacts, now)
+            _plan_contact(plan, customer, contact_values, contacts, now, staged_points(values))
 
 
-def _plan_contact(plan, customer, contact_values, contacts, now) -> None:
+def _contact_dates(contact: dict) -> None:
+    for name in ("birthday", "anniversary"):
+        if contact.get(name):
+            contact[name] = date.fromisoformat(contact[name])
+
+
+def _phone_numbers(contact: dict) -> list[str]:
+    return [p.value for p in contact.get("points") or [] if p.medium == Medium.PHONE]
+
+
+def _plan_contact(plan, customer, contact_values, contacts, now, card_points=None) -> None:
+    """A row's contact at a customer being updated: a new contact, or the one of the same name
+    updated. A vCard's numbers join those the contact has (the card's first); a spreadsheet's
+    mobile, office phone, email or WeChat column replaces the first of its kind."""
     key = person_name_key(contact_values["name"])
     existing = next((c for c in contacts.get(customer.pk, []) if person_name_key(c.name) == key), None)
     if existing is None:
-        contact = {**contact_values, "created_at": now, "updated_at": now}
-        if contact.get("birthday"):
-            contact["birthday"] = date.fromisoformat(contact["birthday"])
+        contact = {**contact_values, "created_at": now, "updated_at": now, "points": card_points}
+        _contact_dates(contact)
         contacts.setdefault(customer.pk, []).append(Contact(name=contact["name"]))
         plan.new_contacts.append((contact, customer))
         return
     before = snapshot(existing, CONTACT_FIELDS)
+    current = plan.contact_points.get(existing.pk)
+    if current is None:
+        current = points_of(existing) if existing.pk else []
+    points = current
     for name, value in contact_values.items():
-        setattr(existing, name, date.fromisoformat(value) if name == "birthday" and value else value)
+        if name in PRIMARY:
+            if card_points is None and (value or "") != (before[name] or ""):
+                points = with_primary(points, name, value)
+            continue
+        setattr(existing, name, date.fromisoformat(value) if name in ("birthday", "anniversary") and value else value)
+    if card_points is not None:
+        keys = {(p.medium, p.key or p.value.lower()) for p in card_points}
+        points = card_points + [p for p in points if (p.medium, p.key or p.value.lower()) not in keys]
+    points = clean_points(points)
+    for name, value in primary_columns(points).items():
+        setattr(existing, name, value)
     change = {k: [before[k], v] for k, v in snapshot(existing, CONTACT_FIELDS).items() if before[k] != v}
+    if points != current:
+        change["points"] = [points_as_text(current), points_as_text(points)]
+        plan.contact_points[existing.pk] = points
     if change:
         plan.contact_changes.setdefault(existing.pk, {}).update(change)
         if existing not in plan.changed_contacts:
@@ -382,6 +462,19 @@ def _write(job: ImportJob, actor: User, plan: CustomerPlan) -> dict:
         contact["id"] = pk
         contact["customer_id"] = _customer_id(customer)
     contacts.insert(c for c, _customer in plan.new_contacts)
+    # Every contact's phones, e-mails and handles: a card's own, or those of the file's columns.
+    rows = []
+    for contact, _customer in plan.new_contacts:
+        points = contact.get("points")
+        if points is None:
+            points = points_from_columns(**{name: contact.get(name, "") for name in PRIMARY})
+        rows += point_rows(contact["id"], points)
+    changed = sorted(plan.contact_points)
+    for start in range(0, len(changed), 500):
+        ContactPoint.objects.filter(contact_id__in=changed[start : start + 500]).delete()
+    for pk in changed:
+        rows += point_rows(pk, plan.contact_points[pk])
+    Inserter(ContactPoint).insert(rows)
     if connection.vendor == "sqlite" and plan.new_customers:
         with connection.cursor() as cursor:
             cursor.executemany(
@@ -393,6 +486,7 @@ def _write(job: ImportJob, actor: User, plan: CustomerPlan) -> dict:
                 [(c["id"], c["search_bigrams"]) for c in plan.new_customers],
             )
     touched = {c.pk for _contact, c in plan.new_contacts if not isinstance(c, dict)}
+    touched |= {c.customer_id for c in plan.changed_contacts}  # their numbers are in the search text
     to_update = [c for c in plan.changed_customers.values() if c.pk in plan.customer_changes or c.pk in touched]
     for customer in to_update:
         customer.version += 1

@@ -18,13 +18,14 @@ from django.utils.translation import gettext as _
 from kehu.core.audit import audit_export
 from kehu.core.masking import mask
 from kehu.core.spreadsheet_safety import csv_row, xlsx_row
-from kehu.core.text import printable
 from kehu.customers import selectors as customer_selectors
-from kehu.customers.models import Contact, Customer
+from kehu.customers.models import Contact, Customer, Medium
+from kehu.customers.points import points_of
 from kehu.customers.search import search_candidates
 from kehu.integrations import storage
 from kehu.integrations.fields import FIELDS
 from kehu.integrations.models import ExportJob, ExportStatus, FileFormat
+from kehu.integrations.vcard_write import content_line, escape, point_lines
 from kehu.users.models import User
 
 log = logging.getLogger(__name__)
@@ -245,46 +246,40 @@ def split_name(name: str) -> tuple[str, str]:
 
 
 def contact_vcard(contact: Contact, *, sensitive: bool) -> str:
-    """One contact as vCard 3.0. Private values (phones, WeChat, birthday, home address) only for
-    those who may see them: a vCard with masked numbers would dial nobody. Values go through
-    `printable`: a control character stored before the input rule would break address books."""
-    import vobject
-
-    def text(value) -> str:
-        return printable(value, multiline=False)
-
-    customer = contact.customer
-    name = text(contact.name)
-    card = vobject.vCard()
-    card.add("fn").value = name
-    family, given = split_name(name)
-    card.add("n").value = vobject.vcard.Name(family=family, given=given)
-    card.add("org").value = [text(customer.name)]
+    """One contact as vCard 3.0 with every phone, e-mail and messaging account, typed and labelled.
+    Private values (phones, messaging accounts, birthday, home address) only for those who may
+    see them: a vCard with masked numbers would dial nobody. Control characters stored before the
+    input rule are dropped by `escape` (they would break address books)."""
+    points = points_of(contact)
+    if not sensitive:
+        points = [p for p in points if p.medium == Medium.EMAIL]
+    family, given = split_name(contact.name)
+    org = escape(contact.customer.name) + (f";{escape(contact.department)}" if contact.department else "")
+    lines = [
+        "BEGIN:VCARD\r\n",
+        "VERSION:3.0\r\n",
+        "PRODID:-//Kehu//Kehu CRM//EN\r\n",
+        content_line("N", f"{escape(family)};{escape(given)};;;"),
+        content_line("FN", escape(contact.name)),
+        content_line("ORG", org),
+    ]
     if contact.position:
-        card.add("title").value = text(contact.position)
-    if contact.email:
-        email = card.add("email")
-        email.value = text(contact.email)
-        email.type_param = "INTERNET"
+        lines.append(content_line("TITLE", escape(contact.position)))
+    lines += point_lines(points)
     if sensitive:
-        for value, kind in ((contact.mobile, "CELL"), (contact.office_phone, "WORK")):
-            if value:
-                tel = card.add("tel")
-                tel.value = text(value)
-                tel.type_param = kind
         if contact.birthday:
-            card.add("bday").value = contact.birthday.isoformat()
+            lines.append(content_line("BDAY", contact.birthday.isoformat()))
+        elif contact.birthday_month and contact.birthday_day:
+            # Without its year, as vCard 4.0 and Google write it (and Kehu reads it back).
+            lines.append(content_line("BDAY", f"--{contact.birthday_month:02d}-{contact.birthday_day:02d}"))
         if contact.address:
-            adr = card.add("adr")
-            adr.value = vobject.vcard.Address(street=text(contact.address))
-            adr.type_param = "HOME"
-    if customer.address:
-        adr = card.add("adr")
-        adr.value = vobject.vcard.Address(
-            street=text(customer.address), city=text(customer.city), region=text(customer.region)
-        )
-        adr.type_param = "WORK"
-    return card.serialize()
+            lines.append(content_line("ADR", f";;{escape(contact.address)};;;;", ";TYPE=HOME"))
+    customer = contact.customer
+    if customer.address or customer.city or customer.region:
+        adr = ";".join(["", "", escape(customer.address), escape(customer.city), escape(customer.region), "", ""])
+        lines.append(content_line("ADR", adr, ";TYPE=WORK"))
+    lines.append("END:VCARD\r\n")
+    return "".join(lines)
 
 
 def export_vcards(*, actor: User, contacts: list[Contact], what: str) -> str:

@@ -245,6 +245,13 @@ FIELDS: dict[str, ImportField] = dict(
             ["职务", "职位", "岗位", "头衔", "职称", "联系人职务", "联系人职位", "position", "title", "jobtitle"],
         ),
         _f(
+            "contact_department",
+            gettext_lazy("Contact department"),
+            Contact,
+            "department",
+            ["部门", "所在部门", "科室", "department", "dept"],
+        ),
+        _f(
             "contact_buying_role",
             gettext_lazy("Contact's role in buying"),
             Contact,

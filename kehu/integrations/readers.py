@@ -1,16 +1,15 @@
 """Reading uploaded files into a header row and data rows of text: CSV in UTF-8 (with or
 without BOM), UTF-16 or GBK/GB18030 (Chinese Excel's default), workbooks (.xlsx, .xlsm, .xls,
 .ods, read by `kehu.integrations.sheets`), and vCards of versions 2.1, 3.0 and 4.0 as phones and
-mail clients write them. Where the header is in a spreadsheet (which sheet, which row, one or
-two rows deep) is found by `kehu.integrations.layout`; the caller may say it instead.
+mail clients write them (read by `kehu.integrations.vcard`). Where the header is in a spreadsheet
+(which sheet, which row, one or two rows deep) is found by `kehu.integrations.layout`; the caller
+may say it instead.
 
 Every problem a person can fix is raised as `UnreadableFileError` with a message in their language.
 """
 
 import csv
 import io
-import quopri
-import re
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from kehu.integrations import layout
 from kehu.integrations.models import FileFormat
 from kehu.integrations.sheets import SheetInfo, Workbook, WorkbookError
+from kehu.integrations.vcard import VCARD_FIELDS, VCardFile, card_cells
 
 
 class UnreadableFileError(Exception):
@@ -37,20 +37,6 @@ WORKBOOKS = (FileFormat.XLSX, FileFormat.XLS, FileFormat.ODS)
 SUFFIXES = {FileFormat.XLSX: ".xlsx", FileFormat.XLS: ".xls", FileFormat.ODS: ".ods", FileFormat.VCARD: ".vcf"}
 # Unpacked parts of a zipped workbook are capped so a zip bomb cannot fill memory.
 MAX_PART_BYTES = 1024 * 1024 * 1024
-VCARD_FIELDS = [
-    "name",
-    "contact_name",
-    "contact_position",
-    "contact_mobile",
-    "contact_office_phone",
-    "contact_email",
-    "address",
-    "city",
-    "region",
-    "website",
-    "contact_birthday",
-    "notes",
-]
 
 
 def _not_readable() -> UnreadableFileError:
@@ -127,8 +113,8 @@ class Table:
     spreadsheet, empty ones as []) and `encoding` for text files. Workbooks have `sheets` and read
     one `sheet`; CSV and workbooks have `header_row` and `header_depth`, found by `matches` (a test
     whether a column name names a known field) unless given. vCards come as a table with one column
-    per vCard field, numbered from 1; a card that cannot be read comes as None (the preview
-    reports it)."""
+    per vCard field, numbered from 1, one row per card (`vcard.CardCells`, which carries the whole
+    card).'"""
 
     def __init__(
         self,
@@ -283,16 +269,17 @@ class Table:
     # -- vCard
 
     def _open_vcard(self):
-        text, self.encoding = decode_text(self.path.read_bytes())
-        cards = _split_cards(text)
-        if not cards:
+        # kehu.integrations.vcard reads each card by its own charsets; `encoding` says which were met.
+        self.vcards = VCardFile(self.path.read_bytes())
+        if not len(self.vcards):
             raise UnreadableFileError(_("No vCard (BEGIN:VCARD … END:VCARD) was found in the file."))
-        self._cards = cards
+        self.encoding = "UTF-8"
         self.headers = [str(_vcard_label(f)) for f in VCARD_FIELDS]
 
     def _vcard_rows(self) -> Iterator[tuple[int, list[str]]]:
-        for number, card in enumerate(self._cards, start=1):
-            yield number, vcard_row(card)
+        for card in self.vcards.cards():
+            yield card.number, card_cells(card)
+        self.encoding = self.vcards.encoding()
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         if self.format in WORKBOOKS:
@@ -310,123 +297,3 @@ def _vcard_label(field: str):
     from kehu.integrations.fields import FIELDS
 
     return FIELDS[field].label
-
-
-# ---------------------------------------------------------------------------------- vCard
-
-
-def _split_cards(text: str) -> list[str]:
-    """The text of each BEGIN:VCARD … END:VCARD block, lines unfolded and quoted-printable decoded."""
-    cards, current = [], None
-    for line in _logical_lines(text):
-        upper = line.strip().upper()
-        if upper == "BEGIN:VCARD":
-            current = [line.strip()]
-        elif upper == "END:VCARD" and current is not None:
-            current.append("END:VCARD")
-            cards.append("\r\n".join(current) + "\r\n")
-            current = None
-        elif current is not None and line.strip():
-            current.append(line)
-    return cards
-
-
-def _logical_lines(text: str) -> Iterator[str]:
-    """Unfolds continuation lines (a leading space or tab, RFC 2425/6350) and 2.1
-    quoted-printable soft line breaks ("=" at the end), and decodes quoted-printable values
-    into plain text, which vobject then reads like any 3.0 value (its own 2.1 support cannot)."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        i += 1
-        name, sep, value = line.partition(":")
-        if sep and "QUOTED-PRINTABLE" in name.upper():
-            while value.endswith("=") and i < len(lines):
-                value = value[:-1] + lines[i].lstrip(" \t")
-                i += 1
-            params = [p for p in name.split(";") if p.upper() not in ("ENCODING=QUOTED-PRINTABLE", "QUOTED-PRINTABLE")]
-            charset = next((p.split("=", 1)[1] for p in params if p.upper().startswith("CHARSET=")), "utf-8")
-            params = [p for p in params if not p.upper().startswith("CHARSET=")]
-            try:
-                decoded = quopri.decodestring(value.encode("ascii", "replace")).decode(charset, errors="replace")
-            except LookupError:
-                decoded = quopri.decodestring(value.encode("ascii", "replace")).decode("utf-8", errors="replace")
-            decoded = decoded.replace("\r\n", "\\n").replace("\n", "\\n")
-            line = ";".join(params) + ":" + decoded
-        # Folded continuation lines belong to the previous line.
-        while i < len(lines) and lines[i][:1] in (" ", "\t") and lines[i].strip():
-            line += lines[i][1:]
-            i += 1
-        yield line
-
-
-PARAM_CHARSET = re.compile(r";CHARSET=[^;:]*", re.IGNORECASE)
-
-
-def _types(prop) -> set[str]:
-    found = {p.upper() for p in getattr(prop, "singletonparams", [])}
-    for value in prop.params.get("TYPE", []):
-        found |= {v.strip().strip('"').upper() for v in value.split(",")}
-    return found
-
-
-def _text(value) -> str:
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    return str(value or "").strip()
-
-
-def _tel(value: str) -> str:
-    value = _text(value)
-    return value[4:] if value.lower().startswith("tel:") else value
-
-
-def vcard_row(card: str) -> list[str] | None:
-    """One vCard → the VCARD_FIELDS values; None when vobject cannot read it."""
-    import vobject
-
-    try:
-        component = vobject.readOne(PARAM_CHARSET.sub("", card), ignoreUnreadable=True)
-    except Exception:  # noqa: BLE001 - vobject raises many kinds of errors on broken cards
-        return None
-    contents = component.contents
-    values = dict.fromkeys(VCARD_FIELDS, "")
-
-    fn = _text(contents["fn"][0].value) if "fn" in contents else ""
-    if not fn and "n" in contents:
-        n = contents["n"][0].value
-        family, given = _text(getattr(n, "family", "")), _text(getattr(n, "given", ""))
-        # Chinese names read family name first without a space; Latin ones given name first.
-        fn = family + given if re.search(r"[\u4e00-\u9fff]", family + given) else f"{given} {family}".strip()
-    values["contact_name"] = fn
-    if "org" in contents:
-        org = contents["org"][0].value
-        values["name"] = _text(org if not isinstance(org, list) else org[0])
-    if "title" in contents:
-        values["contact_position"] = _text(contents["title"][0].value)
-    for tel in contents.get("tel", []):
-        types = _types(tel)
-        number = _tel(tel.value)
-        if ({"CELL", "MOBILE"} & types or not types - {"VOICE", "PREF"}) and not values["contact_mobile"]:
-            values["contact_mobile"] = number
-        elif {"WORK", "VOICE", "MAIN"} & types and not values["contact_office_phone"]:
-            values["contact_office_phone"] = number
-        elif not values["contact_mobile"]:
-            values["contact_mobile"] = number
-    emails = contents.get("email", [])
-    emails = sorted(emails, key=lambda e: "PREF" not in _types(e) and "1" not in e.params.get("PREF", []))
-    if emails:
-        values["contact_email"] = _text(emails[0].value)
-    if adrs := contents.get("adr", []):
-        adr = sorted(adrs, key=lambda a: "WORK" not in _types(a))[0].value
-        values["address"] = _text(getattr(adr, "street", ""))
-        values["city"] = _text(getattr(adr, "city", ""))
-        values["region"] = _text(getattr(adr, "region", ""))
-    if "url" in contents:
-        values["website"] = _text(contents["url"][0].value)
-    if "bday" in contents:
-        values["contact_birthday"] = _text(contents["bday"][0].value)
-    if "note" in contents:
-        values["notes"] = _text(contents["note"][0].value)
-    return [values[f] for f in VCARD_FIELDS]

@@ -587,6 +587,10 @@ def _stage(job: ImportJob, actor: User, target: ImportTarget, table: Table) -> N
         flush()
     if counts["rows"] == 0:
         raise UnreadableFileError(_("The file has column names but no rows."))
+    if job.format == FileFormat.VCARD:
+        # One row per BEGIN:VCARD line: the report adds up to this count of the file.
+        counts["cards"] = table.vcards.begin_count
+    counts.update(getattr(stager, "counts", {}))
     _save_progress(job, step="match")
     matched = target.match(to_match, actor)
     counts["duplicates"] = len(matched)

@@ -86,6 +86,9 @@ class ImportTarget:
     list_url_name: str = ""  # where the report sends the user afterwards
     list_label: object = ""  # "Go to the customers"
     record_label: object = ""  # heading of the record column in the preview ("Customer")
+    # Whether the stager reads a vCard whole (vcard.CardCells.card) instead of its mapped columns:
+    # the mapping page then says what is read rather than offering columns to map.
+    reads_whole_vcards: bool = False
     # Messages that name the kind of record.
     required_message: object = ""  # no column to name the record
     no_update_message: object = ""  # "update" chosen for a row without a match in the user's scope

@@ -280,9 +280,11 @@ def _row_view(job, row) -> dict:
             (str(fields[name].label) if name in fields else "", " ".join(messages))
             for name, messages in row.errors.items()
         ],
+        # One line per warning: a vCard lists each property it left out.
         "warnings": [
-            (str(fields[name].label) if name in fields else "", " ".join(messages))
+            (str(fields[name].label) if name in fields else "", message)
             for name, messages in (row.warnings or {}).items()
+            for message in messages
         ],
         "skip_reason": skip_reasons().get(row.skip_reason, row.skip_reason) if row.skip_reason else "",
         "action": row.action,

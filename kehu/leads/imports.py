@@ -23,6 +23,7 @@ from kehu.integrations.fields import CellError, ImportField, UnmatchedChoiceErro
 from kehu.integrations.models import ImportJob, ImportRow, RowAction
 from kehu.integrations.owners import OwnerLookup
 from kehu.integrations.targets import ImportPlan, ImportTarget, Staged
+from kehu.integrations.vcard import skip_reason
 from kehu.leads import scoring
 from kehu.leads.models import (
     OPEN_STATUSES,
@@ -312,8 +313,8 @@ class LeadStager:
         }
 
     def stage(self, number: int, cells: list[str] | None) -> Staged:
-        if cells is None:
-            return Staged(number, {}, {"__all__": [_("This vCard could not be read.")]}, RowAction.SKIP)
+        if (reason := skip_reason(cells)) is not None:
+            return Staged(number, {}, {"__all__": [reason]}, RowAction.SKIP)
         errors: dict[str, list[str]] = {}
         warnings: dict[str, list[str]] = {}
         values: dict = {}

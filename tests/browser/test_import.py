@@ -169,3 +169,39 @@ def test_import_a_company_template_with_the_sheet_header_and_value_steps(
     expect(page.locator("#report")).to_contain_text("Created 4, updated 0, skipped 0")
     expect(page.locator("#not-records")).to_contain_text("Not records, skipped: 7")
     assert Customer.objects.filter(owner=rep).count() == 4
+
+
+def test_import_an_iphone_address_book(live_server, page, make_user, db_tasks):
+    from pathlib import Path
+
+    from kehu.customers.models import Contact
+
+    corpus = Path(__file__).resolve().parents[2] / "kehu" / "integrations" / "tests" / "vcards"
+    rep = make_user("lina", last_name="李", first_name="娜")
+    sign_in(page, live_server.url, rep.username)
+    page.goto(f"{live_server.url}/transfer/")
+    page.set_input_files("input[type=file]", str(corpus / "iphone-3.0.vcf"))
+    page.get_by_role("button", name="Upload and map columns").click()
+    # Nothing to map: every card is read whole.
+    expect(page.locator("#vcard-read")).to_contain_text("Each card is read whole")
+    page.get_by_role("button", name="Check the cards").click()
+    db_tasks()
+    expect(page.locator("#vcard-summary")).to_contain_text("The file holds 4 cards (BEGIN:VCARD)", timeout=15_000)
+    expect(page.locator("#row-1")).to_contain_text("The birthday has no year: it was kept as month and day (12-24).")
+    expect(page.locator("#row-2")).to_contain_text("Company, no contact")
+    expect(page.locator("#row-3")).to_contain_text("A group of contacts (a list)")
+    expect(page.locator("#row-4")).to_contain_text("The photo could not be read and was left out.")
+    page.locator("#run-import").click()
+    db_tasks()
+    expect(page.locator("h1")).to_have_text("Import report", timeout=15_000)
+    report = page.locator("#vcard-report")
+    expect(report.locator('[data-count="customers_created"]')).to_contain_text("3")
+    expect(report.locator('[data-count="skipped_groups"]')).to_contain_text("1")
+    expect(report).to_contain_text("3 new + 0 added to existing + 1 skipped = 4")
+    wang = Contact.objects.get(name="王建国")
+    # The customer's page dials every number of the card.
+    page.goto(f"{live_server.url}/customers/{wang.customer_id}/")
+    for number in ("tel:13857112345", "tel:13905716688", "tel:057188123456", "tel:057187654321", "tel:4008001234"):
+        expect(page.locator(f'#contacts a[href="{number}"]')).to_have_count(1)
+    expect(page.locator('#contacts a[href="mailto:wang@163.example.com"]')).to_have_count(0)
+    expect(page.locator('#contacts a[href="mailto:wangjianguo@163.example.com"]')).to_have_count(1)

@@ -1,3 +1,5 @@
+import unicodedata
+
 from django import forms, template
 
 from kehu.core.masking import mask
@@ -41,3 +43,15 @@ def mask_filter(value):
 def web_href_filter(value):
     """The address a link may point to: http(s) only, else "" (show the text without a link)."""
     return web_href(value)
+
+
+@register.filter
+def tel_href(value) -> str:
+    """A number as a tel: link a phone dials: "+86 571 8812-3456 转 8" → "tel:+865718812345;ext=8"."""
+    text = unicodedata.normalize("NFKC", str(value or ""))
+    main, _sep, ext = text.partition("转") if "转" in text else text.lower().partition("ext")
+    digits = "".join(ch for ch in main if ch in "0123456789")
+    if main.strip().startswith("+"):
+        digits = "+" + digits
+    ext_digits = "".join(ch for ch in ext if ch in "0123456789")
+    return f"tel:{digits}" + (f";ext={ext_digits}" if ext_digits else "")

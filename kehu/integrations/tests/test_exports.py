@@ -197,3 +197,79 @@ def test_chinese_export_headers_map_back_to_their_fields():
         assert guess_mapping(headers) == {str(i): name for i, name in enumerate(COLUMNS)}, language
     with translation.override("zh-hans"):
         assert header_row()[:2] == ["客户名称", "客户性质（公司或个人）"]
+
+
+def test_a_contacts_vcard_reads_back_whole_through_our_reader(client, team, customer_of):
+    from kehu.customers.points import Point
+    from kehu.integrations.vcard import VCardFile
+
+    customer = customer_of(team.rep1, "上海国际贸易有限公司驻杭州办事处（浙江省杭州市西湖区文三路 90 号东部软件园）")
+    points = [
+        Point("phone", "mobile", "138 5711 2345"),
+        Point("phone", "mobile", "139 0571 6688", "iPhone"),
+        Point("phone", "work", "0571-8812 3456", "总机, 转 8"),
+        Point("phone", "home", "0571-8765 4321"),
+        Point("phone", "fax", "0571-8812 3499"),
+        Point("phone", "other", "400-800-1234", "售后"),
+        Point("email", "work", "wangjg@hzhuaxing.example.cn"),
+        Point("email", "home", "wang+jg@163.example.com"),
+        Point("email", "other", "jg.wang@icloud.example.com", "iCloud"),
+        Point("im", "wechat", "wangjg_hz"),
+        Point("im", "qq", "12345678"),
+        Point("im", "skype", "wang.jg"),
+        Point("im", "other", "+8613857112345", "Viber"),
+    ]
+    wang = contact_create(
+        customer=customer,
+        actor=team.rep1,
+        name="王建国",
+        position="采购部经理, 华东",
+        department="采购部; 设备科\\备件",
+        birthday_month=12,
+        birthday_day=24,
+        address="文一西路 100 号\n3 幢",
+        phones=[p for p in points if p.medium == "phone"],
+        emails=[p for p in points if p.medium == "email"],
+        handles=[p for p in points if p.medium == "im"],
+    )
+    client.force_login(team.manager1)
+    data = client.get(reverse("integrations:contact-vcard", args=[wang.pk])).content
+    lines = data.split(b"\r\n")
+    assert all(len(line) <= 75 for line in lines)
+    for line in lines:
+        line.decode("utf-8")  # folded between characters, never inside one
+    assert any(line.startswith(b" ") for line in lines)
+    (card,) = VCardFile(data).cards()
+    assert (card.name, card.org, card.department, card.title) == (
+        "王建国",
+        customer.name,
+        "采购部; 设备科\\备件",
+        "采购部经理, 华东",
+    )
+    read = [(p.kind, p.number, p.label) for p in card.phones]
+    read += [(e.kind, e.address, e.label) for e in card.emails]
+    read += [(h.service, h.handle, h.label) for h in card.handles]
+    assert read == [(p.kind, p.value, p.label) for p in points]
+    assert (card.birthday_month, card.birthday_day) == (12, 24)
+    assert [(a.kind, a.street) for a in card.addresses] == [("home", "文一西路 100 号 3 幢")]
+    assert card.warnings == ["The birthday has no year: it was kept as month and day (12-24)."]
+
+
+def test_a_vcard_for_someone_outside_the_account_team_holds_no_private_values(team, customer_of):
+    from kehu.customers.points import Point
+    from kehu.integrations.exports import contact_vcard
+
+    customer = customer_of(team.rep1, "华星")
+    wang = contact_create(
+        customer=customer,
+        actor=team.rep1,
+        name="王建国",
+        phones=[Point("phone", "mobile", "13857112345")],
+        emails=[Point("email", "work", "wangjg@hzhuaxing.example.cn")],
+        handles=[Point("im", "wechat", "wangjg_hz")],
+        birthday_month=12,
+        birthday_day=24,
+    )
+    text = contact_vcard(wang, sensitive=False)
+    assert "13857112345" not in text and "wangjg_hz" not in text and "BDAY" not in text
+    assert "EMAIL;TYPE=INTERNET,WORK:wangjg@hzhuaxing.example.cn" in text

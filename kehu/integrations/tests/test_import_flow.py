@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from kehu.core.models import AuditEntry
-from kehu.customers.models import Contact, Customer, TimelineEntry
+from kehu.customers.models import Contact, ContactPoint, Customer, TimelineEntry
 from kehu.integrations.models import ImportMapping, ImportRow, ImportStatus, RowAction
 from kehu.integrations.services import (
     import_job_choose,
@@ -188,13 +188,18 @@ def test_an_import_failing_half_way_leaves_nothing_behind(team, monkeypatch):
 
     rows = [[f"测试客户{i:04d}有限公司", f"联系人{i}", f"1390000{i:04d}", "", "", ""] for i in range(4500)]
     job = preview_import(team.rep1, "big.csv", _data(*rows))
-    before = (Customer.objects.count(), Contact.objects.count(), TimelineEntry.objects.count())
+    before = (
+        Customer.objects.count(),
+        Contact.objects.count(),
+        ContactPoint.objects.count(),
+        TimelineEntry.objects.count(),
+    )
     audits = AuditEntry.objects.count()
     real = services.Inserter.insert
     calls = []
 
     def failing(self, rows):
-        # Customers and contacts are written; the timeline insert then fails.
+        # Customers, contacts and their numbers are written; the timeline insert then fails.
         if self.model is TimelineEntry:
             raise RuntimeError("disk full")
         calls.append(self.model)
@@ -202,9 +207,14 @@ def test_an_import_failing_half_way_leaves_nothing_behind(team, monkeypatch):
 
     monkeypatch.setattr(services.Inserter, "insert", failing)
     job = finish_import(team.rep1, job)
-    assert calls == [Customer, Contact]
+    assert calls == [Customer, Contact, ContactPoint]
     assert job.status == ImportStatus.FAILED and "nothing was saved" in job.error
-    assert (Customer.objects.count(), Contact.objects.count(), TimelineEntry.objects.count()) == before
+    assert (
+        Customer.objects.count(),
+        Contact.objects.count(),
+        ContactPoint.objects.count(),
+        TimelineEntry.objects.count(),
+    ) == before
     assert AuditEntry.objects.count() == audits
     from django.db import connection
 

@@ -217,7 +217,7 @@ def test_too_big_and_too_many_rows(team, settings):
 def test_outlook_vcard_2_1_in_gb2312_with_quoted_printable_address(team):
     job = run_import(team.rep1, "Outlook.vcf", fixture_file("outlook-2.1-gb2312.vcf"))
     assert job.status == ImportStatus.DONE, job.error
-    assert job.encoding == "GBK"
+    assert job.encoding == "GB2312"
     zhou = Contact.objects.get(name="周丽")
     assert (zhou.customer.name, zhou.position, zhou.mobile, zhou.office_phone) == (
         "无锡恒力汽车零部件有限公司",
@@ -278,3 +278,22 @@ def test_xlsx_as_excel_writes_it(team):
     wang = Contact.objects.get(name="王建国")
     assert wang.customer.name == "杭州华星" and wang.birthday == date(1978, 5, 3)
     assert Customer.objects.get(name="宁波东港").notes == "只有备注"
+
+
+def test_a_spreadsheet_contact_gets_its_department_and_its_numbers_as_points(team):
+    from kehu.customers.points import points_of
+
+    rows = [
+        ["客户名称", "联系人", "部门", "手机", "办公电话", "邮箱", "微信"],
+        ["杭州华星", "王建国", "采购部", "13857112345", "0571-88123456", "wangjg@hzhuaxing.example.cn", "wangjg_hz"],
+    ]
+    job = run_import(team.rep1, "a.csv", csv_bytes(rows))
+    assert job.status == ImportStatus.DONE, job.error
+    wang = Contact.objects.get(name="王建国")
+    assert wang.department == "采购部"
+    assert [(p.medium, p.kind, p.value) for p in points_of(wang)] == [
+        ("phone", "mobile", "13857112345"),
+        ("phone", "work", "0571-88123456"),
+        ("email", "work", "wangjg@hzhuaxing.example.cn"),
+        ("im", "wechat", "wangjg_hz"),
+    ]
