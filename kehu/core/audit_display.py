@@ -220,6 +220,25 @@ def _export_text(entry: AuditEntry, model, names: _Names) -> str:
     }
 
 
+def _live_targets(entries) -> set[tuple[str, int]]:
+    """(type, id) of the linkable records that still exist outside the recycle bin: one query per
+    type. A deleted deal or lead has no page, so the log names it without a link."""
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        if entry.target_type in LINKS and entry.target_id:
+            wanted.setdefault(entry.target_type, set()).add(entry.target_id)
+    live = set()
+    for target_type, ids in wanted.items():
+        model = model_for(target_type)
+        if model is None:
+            continue
+        qs = model._default_manager.filter(pk__in=ids)
+        if any(f.name == "deleted_at" for f in model._meta.concrete_fields):
+            qs = qs.filter(deleted_at__isnull=True)
+        live |= {(target_type, pk) for pk in qs.values_list("pk", flat=True)}
+    return live
+
+
 def describe_entries(entries) -> list[AuditLine]:
     from django.urls import NoReverseMatch, reverse
 
@@ -236,6 +255,7 @@ def describe_entries(entries) -> list[AuditLine]:
         else:
             _want_ids(model, data, names)
     names.load()
+    live = _live_targets(entries)
     lines = []
     for entry in entries:
         model = model_for(entry.target_type)
@@ -245,7 +265,7 @@ def describe_entries(entries) -> list[AuditLine]:
             record_type=record_type_label(entry.target_type),
             record=entry.target_repr or (f"#{entry.target_id}" if entry.target_id else ""),
         )
-        if entry.target_type in LINKS and entry.target_id and entry.action != AuditAction.DELETE:
+        if (entry.target_type, entry.target_id) in live and entry.action != AuditAction.DELETE:
             try:
                 line.link = reverse(LINKS[entry.target_type], args=[entry.target_id])
             except NoReverseMatch:

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
+from kehu.core.text import refused_character
 from kehu.customers.models import POINT_KINDS, Contact, ContactPoint, EmailKind, ImService, Medium, PhoneKind
 from kehu.customers.normalise import normalise_phone
 
@@ -123,7 +124,8 @@ def promote(points: list[Point], column: str, value: str) -> list[Point]:
 
 
 def _has_control(text: str) -> bool:
-    return any(unicodedata.category(ch) == "Cc" for ch in text)
+    # The house rule for one-line text (kehu.core.text): controls, line breaks, lone surrogates.
+    return refused_character(text) is not None
 
 
 def clean_points(points: list[Point]) -> list[Point]:
@@ -139,6 +141,8 @@ def clean_points(points: list[Point]) -> list[Point]:
             raise ValidationError({"points": [_("Unknown kind of contact detail.")]})
         counts[point.medium] = counts.get(point.medium, 0) + 1
         row = counts[point.medium]
+        # Checked before stripping: str.strip() takes some control characters (\x1c-\x1f) for spaces.
+        has_control = _has_control(point.value or "") or _has_control(point.label or "")
         value = (point.value or "").strip()
         label = (point.label or "").strip()
 
@@ -157,7 +161,7 @@ def clean_points(points: list[Point]) -> list[Point]:
         if len(label) > LABEL_LENGTH:
             fail(_("the label has at most %(n)s characters.") % {"n": LABEL_LENGTH})
             continue
-        if _has_control(value) or _has_control(label):
+        if has_control:
             fail(_("remove the control characters (line breaks, tabs)."))
             continue
         if point.medium == Medium.EMAIL:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
-from kehu.core.text import changed, check_text, full_clean
+from kehu.core.text import changed, check_text, full_clean, text_field_errors
 from kehu.core.versioning import update_versioned
 from kehu.core.weburl import clean_web_url
 from kehu.customers import ownership
@@ -383,6 +383,12 @@ def _combined_points(
     return clean_points(points)
 
 
+def _check_columns(contact: Contact, columns: dict[str, str]) -> None:
+    # A primary column given by an older client is refused under its own name, before it becomes a point.
+    if errors := text_field_errors(contact, names=set(columns)):
+        raise ValidationError(errors)
+
+
 def _point_lists(phones, emails, handles) -> dict:
     return {Medium.PHONE: phones, Medium.EMAIL: emails, Medium.IM: handles}
 
@@ -400,6 +406,7 @@ def contact_create(*, customer: Customer, actor: User, phones=None, emails=None,
     _check_may_change(actor, customer)
     contact = Contact(customer=customer, **fields)
     columns = {c: fields[c] for c in PRIMARY if fields.get(c)}
+    _check_columns(contact, columns)
     points = _combined_points([], _point_lists(phones, emails, handles), columns)
     for column, value in primary_columns(points).items():
         setattr(contact, column, value)
@@ -435,6 +442,7 @@ def contact_update(
             raise ValidationError({name: _("This field cannot be changed.")})
         setattr(contact, name, value)
     columns = {c: fields[c] for c in PRIMARY if c in fields and (fields[c] or "") != (before[c] or "")}
+    _check_columns(contact, columns)
     points = _combined_points(before_points, _point_lists(phones, emails, handles), columns)
     for column, value in primary_columns(points).items():
         setattr(contact, column, value)

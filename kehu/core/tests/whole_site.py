@@ -126,6 +126,7 @@ class Company:
         from kehu.activities.services import activity_log, visit_plan
         from kehu.classification.models import TierSuggestion
         from kehu.collection.models import CalendarDay, InfoForm, RegionRoute
+        from kehu.core.models import OutboxMail
         from kehu.customers.models import Contact, Customer
         from kehu.customers.services import contact_create, contact_delete, customer_create, customer_delete
         from kehu.integrations import storage
@@ -203,6 +204,7 @@ class Company:
             "invitation": INVITATION_TOKEN,
             "calendar_token": calendar_token_regenerate(user=rep1),
             "any_activity": Activity.objects.order_by("pk").first().pk,
+            "mail": OutboxMail.objects.order_by("pk").first().pk,
         }
         return ids
 
@@ -229,6 +231,7 @@ PAGE_IDS = {
     "activities:visit-plan": "customer",
     "activities:visit-log": "visit",
     "activities:visit-check-in": "visit",
+    "activities:visit-detail": "visit",
     "activities:activity-edit": "activity",
     "activities:commitment-done": "activity",
     "activities:commitment-undone": "activity",
@@ -251,6 +254,8 @@ PAGE_IDS = {
     "collection:calendar-delete": "calendar_day",
     "integrations:import-detail": "import",
     "integrations:import-mapping": "import",
+    "integrations:import-layout": "import",
+    "integrations:import-values": "import",
     "integrations:import-progress": "import",
     "integrations:import-choose": "import",
     "integrations:import-run": "import",
@@ -284,6 +289,7 @@ PAGE_IDS = {
     "webhooks:subscription-rotate": "subscription",
     "webhooks:subscription-delete": "subscription",
     "webhooks:delivery-retry": "delivery",
+    "core:outbox-retry": "mail",
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {

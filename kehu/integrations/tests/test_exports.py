@@ -227,7 +227,7 @@ def test_a_contacts_vcard_reads_back_whole_through_our_reader(client, team, cust
         department="采购部; 设备科\\备件",
         birthday_month=12,
         birthday_day=24,
-        address="文一西路 100 号\n3 幢",
+        address="文一西路 100 号, 3 幢; 东门",
         phones=[p for p in points if p.medium == "phone"],
         emails=[p for p in points if p.medium == "email"],
         handles=[p for p in points if p.medium == "im"],
@@ -251,7 +251,7 @@ def test_a_contacts_vcard_reads_back_whole_through_our_reader(client, team, cust
     read += [(h.service, h.handle, h.label) for h in card.handles]
     assert read == [(p.kind, p.value, p.label) for p in points]
     assert (card.birthday_month, card.birthday_day) == (12, 24)
-    assert [(a.kind, a.street) for a in card.addresses] == [("home", "文一西路 100 号 3 幢")]
+    assert [(a.kind, a.street) for a in card.addresses] == [("home", "文一西路 100 号, 3 幢; 东门")]
     assert card.warnings == ["The birthday has no year: it was kept as month and day (12-24)."]
 
 

@@ -48,7 +48,9 @@ def test_an_iphone_address_book_keeps_every_number(team):
     assert job.report == {
         "rows": 4,
         "errors": 1,
+        "warnings": 2,
         "duplicates": 0,
+        "not_records": {},
         "cards": 4,
         "cards_with_warnings": 2,
     }
