@@ -90,7 +90,7 @@ def test_fresh_install_to_logged_visit(live_server, page, make_context, smtp_ser
     rep_page.get_by_role("link", name="Add contact").click()
     rep_page.fill("#id_name", "王建国")
     rep_page.fill("#id_position", "采购部经理")
-    rep_page.fill("#id_mobile", "13857112345")
+    rep_page.fill("#id_phones-0-value", "13857112345")
     rep_page.get_by_role("button", name="Save").click()
     expect(rep_page).to_have_url(f"{detail_url}#contacts")
     expect(rep_page.locator("#contacts")).to_contain_text("王建国")
