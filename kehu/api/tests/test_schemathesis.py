@@ -11,6 +11,7 @@ from datetime import date
 
 import pytest
 import schemathesis
+from django.conf import settings as django_settings
 from django.core.signals import got_request_exception
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -19,7 +20,9 @@ from schemathesis.checks import Failure, FailureGroup, not_a_server_error
 
 from config.wsgi import application
 
-MAX_EXAMPLES = 30
+# The SQLite run explores each operation deeper; the PostgreSQL run still sends every operation
+# its own share of cases (NUL bytes and over-long text fail differently there) in less time.
+MAX_EXAMPLES = 30 if django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else 12
 PASSWORD = "kehu-test-pw"
 SCHEMA_URL = "/api/v1/openapi.json"
 # Each area of the API is its own test (so they spread over the test workers): path prefix → name.
@@ -339,8 +342,9 @@ def operations_of(area: str) -> list:
 def test_every_operation_belongs_to_an_area_under_test():
     schema = schemathesis.openapi.from_wsgi(SCHEMA_URL, application)
     labels = [result.ok().label for result in schema.get_all_operations()]
-    assert len(labels) == sum(len(operations_of(area)) for area in AREAS), labels
-    assert all(label in {op.label for area in AREAS for op in operations_of(area)} for label in ROLE_ONLY)
+    covered = [op.label for area in AREAS for op in operations_of(area)]
+    assert len(labels) == len(covered), labels
+    assert set(ROLE_ONLY) <= set(covered)
 
 
 @pytest.mark.django_db(transaction=True)
