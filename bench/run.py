@@ -161,38 +161,28 @@ def prepare_sales(args, env: dict, db: Path) -> dict:
     if info:
         raise SystemExit(f"{db.name} holds another sales layer ({marker.name}); delete both to regenerate")
     print(f"Adding {args.leads:,} leads and {args.opportunities:,} opportunities…", flush=True)
+    info = sales_data(env, "--leads", str(args.leads), "--opportunities", str(args.opportunities))
+    marker.write_text(json.dumps(info))
+    return info
+
+
+def sales_data(env: dict, *options: str) -> dict:
+    """Run bench/sales_data.py with the benchmark's environment; the JSON line it ends with."""
     out = subprocess.run(
-        [
-            PYTHON,
-            str(ROOT / "bench" / "sales_data.py"),
-            "--leads",
-            str(args.leads),
-            "--opportunities",
-            str(args.opportunities),
-        ],
+        [PYTHON, str(ROOT / "bench" / "sales_data.py"), *options],
         cwd=ROOT,
         env=env,
         check=True,
         text=True,
         stdout=subprocess.PIPE,
     ).stdout
-    info = json.loads(out.strip().splitlines()[-1])
-    marker.write_text(json.dumps(info))
-    return info
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def check_sales(args, env: dict) -> dict:
     """Count what the sales pages will show the benchmark's user and stop loudly when the data is
     less than the run claims (a layer skipped or cut short must not pass as a measurement)."""
-    out = subprocess.run(
-        [PYTHON, str(ROOT / "bench" / "sales_data.py"), "--check", USER],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        text=True,
-        stdout=subprocess.PIPE,
-    ).stdout
-    seen = json.loads(out.strip().splitlines()[-1])
+    seen = sales_data(env, "--check", USER)
     problems = []
     if seen["leads"] < args.leads:
         problems.append(f"{seen['leads']:,} benchmark leads in the database, {args.leads:,} expected")
