@@ -88,7 +88,8 @@ SECTIONS: tuple[Section, ...] = (
                 _("Import / export"),
                 perm("integrations.import_customers", "leads.import_leads", "customers.export_customer"),
             ),
-            Entry("recycle-bin", "customers:recycle-bin", _("Recycle bin"), perm("customers.view_customer")),
+            # Only who may delete (or owns) customers ever finds something to restore there.
+            Entry("recycle-bin", "customers:recycle-bin", _("Recycle bin"), perm("customers.delete_customer")),
         ),
     ),
     Section(

@@ -251,20 +251,26 @@ def timeline_page(customer: Customer, *, before: tuple | None = None, size: int 
 
 
 def deleted_customers_for(user: User) -> QuerySet[Customer]:
-    """The recycle bin: deleted customers this user may restore (owner or administrator)."""
+    """The recycle bin: deleted customers this user may restore — an administrator every one, who
+    may delete customers those of their data scope (a manager undoes a mistake in the team), anyone
+    else their own."""
     qs = Customer.objects.filter(deleted_at__isnull=False).select_related("deleted_by", "owner", "merged_into")
     if user.has_perm("users.manage_users"):
         return qs.order_by("-deleted_at")
+    if user.has_perm("customers.delete_customer"):
+        return qs.filter(scope_q(user)).order_by("-deleted_at")
     return qs.filter(owner=user).order_by("-deleted_at")
 
 
 def deleted_contacts_for(user: User) -> QuerySet[Contact]:
-    """Deleted contacts of live customers, for the customer's owner or an administrator."""
+    """Deleted contacts of live customers, for whoever may restore the customer (see above)."""
     qs = Contact.objects.filter(deleted_at__isnull=False, customer__deleted_at__isnull=True).select_related(
         "customer", "deleted_by"
     )
     if user.has_perm("users.manage_users"):
         return qs.order_by("-deleted_at")
+    if user.has_perm("customers.delete_customer"):
+        return qs.filter(scope_q(user, owner="customer__owner")).order_by("-deleted_at")
     return qs.filter(customer__owner=user).order_by("-deleted_at")
 
 

@@ -28,7 +28,12 @@ from kehu.customers.points import (
     with_primary,
 )
 from kehu.customers.search import search_index_update
-from kehu.customers.selectors import can_see_sensitive, customer_duplicates
+from kehu.customers.selectors import (
+    can_see_sensitive,
+    customer_duplicates,
+    deleted_contacts_for,
+    deleted_customers_for,
+)
 from kehu.users.models import User
 from kehu.users.scopes import is_in_team_of
 
@@ -309,7 +314,7 @@ def customer_delete(*, customer: Customer, actor: User) -> None:
 
 @transaction.atomic
 def customer_restore(*, customer: Customer, actor: User) -> None:
-    if not (actor.has_perm("users.manage_users") or customer.owner_id == actor.pk):
+    if not deleted_customers_for(actor).filter(pk=customer.pk).exists():
         raise PermissionDenied
     if customer.merged_into_id is not None:
         raise ValidationError(
@@ -527,7 +532,7 @@ def contact_delete(*, contact: Contact, actor: User) -> None:
 
 @transaction.atomic
 def contact_restore(*, contact: Contact, actor: User) -> None:
-    if not (actor.has_perm("users.manage_users") or contact.customer.owner_id == actor.pk):
+    if not deleted_contacts_for(actor).filter(pk=contact.pk).exists():
         raise PermissionDenied
     Contact.objects.filter(pk=contact.pk).update(deleted_at=None, deleted_by=None, updated_at=timezone.now())
     contact.deleted_at = contact.deleted_by = None

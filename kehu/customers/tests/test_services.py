@@ -155,7 +155,15 @@ def test_owner_or_admin_restores_from_the_recycle_bin(team, customer, actor):
     assert _kinds(customer)[-1] == TimelineKind.CUSTOMER_RESTORED
 
 
-@pytest.mark.parametrize("actor", ["rep2", "rep3", "manager1", "gm"])
+@pytest.mark.parametrize("actor", ["manager1", "gm"])
+def test_the_owners_managers_restore_a_deleted_customer(team, customer, actor):
+    customer_delete(customer=customer, actor=team.rep1)
+    customer_restore(customer=Customer.objects.get(pk=customer.pk), actor=getattr(team, actor))
+    assert Customer.objects.get(pk=customer.pk).deleted_at is None
+    assert _kinds(customer)[-1] == TimelineKind.CUSTOMER_RESTORED
+
+
+@pytest.mark.parametrize("actor", ["rep2", "rep3", "manager2", "service1", "marketing1"])
 def test_restore_is_refused_for_anyone_else(team, customer, actor):
     customer_delete(customer=customer, actor=team.rep1)
     with pytest.raises(PermissionDenied):

@@ -147,13 +147,14 @@ def test_allowed_customer_write_takes_effect(client, world, view, actor):
 
 
 # Restoring from the recycle bin: only the owner or an administrator.
+# The owner, the owner's managers (who may delete in their scope) and administrators restore.
 RESTORE = {
     "anonymous": LOGIN,
     "rep3": 404,
     "manager2": 404,
     "rep1": 302,
-    "manager1": 404,
-    "gm": 404,
+    "manager1": 302,
+    "gm": 302,
     "marketing1": 404,
     "admin": 302,
 }
@@ -188,7 +189,7 @@ def test_customer_list_shows_customer_only_in_scope(client, world, actor, sees):
     assert (world.customer.name in response.content.decode()) is sees
 
 
-BIN_SEES = {"rep3": False, "manager2": False, "rep1": True, "manager1": False, "gm": False, "admin": True}
+BIN_SEES = {"rep3": False, "manager2": False, "rep1": True, "manager1": True, "gm": True, "admin": True}
 
 
 def test_recycle_bin_needs_login(client, world):
@@ -196,7 +197,7 @@ def test_recycle_bin_needs_login(client, world):
 
 
 @pytest.mark.parametrize(("actor", "sees"), list(BIN_SEES.items()), ids=list(BIN_SEES))
-def test_recycle_bin_lists_deleted_customer_for_owner_and_admin_only(client, world, actor, sees):
+def test_recycle_bin_lists_deleted_customer_for_those_who_may_restore_it(client, world, actor, sees):
     customer_delete(customer=world.customer, actor=world.team.rep1)
     act_as(client, world.team, actor)
     response = client.get("/customers/recycle-bin/")
