@@ -6,7 +6,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
@@ -48,11 +50,31 @@ def _pipeline(request) -> tuple[Pipeline, list[Pipeline]]:
     return next((p for p in pipelines if p.is_default), pipelines[0]), pipelines
 
 
+def _with_stage_menus(cards, stages) -> None:
+    """Give each card its stage menu (`stage_menu`): the options are rendered once per stage a card
+    can be in, not once per card — a hundred cards each listing every stage were most of the board's
+    rendering time. An inactive stage is offered only to the cards still in it."""
+    menus = {}
+    for card in cards:
+        if card.stage_id not in menus:
+            menus[card.stage_id] = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (s.pk, mark_safe(" selected") if s.pk == card.stage_id else "", s.menu_label)
+                    for s in stages
+                    if s.is_active or s.pk == card.stage_id
+                ),
+            )
+        card.stage_menu = menus[card.stage_id]
+
+
 def board(request):
     _require(request.user, "sales.view_opportunity")
     pipeline, pipelines = _pipeline(request)
     # An inactive stage keeps its column while deals are in it.
     columns = [c for c in selectors.board(request.user, pipeline) if c.stage.is_active or c.count]
+    _with_stage_menus([o for c in columns for o in c.cards], [c.stage for c in columns])
     return render(
         request,
         "sales/board.html",
@@ -60,7 +82,6 @@ def board(request):
             "pipeline": pipeline,
             "pipelines": pipelines,
             "columns": columns,
-            "stages": [c.stage for c in columns],
             "board_url": request.get_full_path(),
             "today": timezone.localdate(),
             "may_move": request.user.has_perm("sales.change_opportunity"),
@@ -237,13 +258,14 @@ def _moved_on_board(request, opportunity, stages):
     """What the board swaps in after a drag: both column headers, counted again, and the card
     (new version, stage menu): htmx out-of-band swaps, two queries."""
     board_url = request.htmx.current_url_abs_path or reverse("sales:board")
+    if opportunity.status == StageKind.OPEN:
+        _with_stage_menus([opportunity], settings_selectors.stages_for_moves(opportunity.pipeline, opportunity.stage))
     return render(
         request,
         "sales/board.html#moved",
         {
             "moved_columns": selectors.board_columns(request.user, opportunity.pipeline, stages),
             "o": opportunity if opportunity.status == StageKind.OPEN else None,
-            "stages": list(settings_selectors.stages_for_moves(opportunity.pipeline, opportunity.stage)),
             "board_url": board_url,
             "today": timezone.localdate(),
             "may_move": True,

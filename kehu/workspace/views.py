@@ -20,6 +20,7 @@ from kehu.core.audit_display import describe_entries
 from kehu.core.forms import apply_errors
 from kehu.core.params import MAX_ID, parse_moment
 from kehu.customers import selectors
+from kehu.customers.models import TimelineKind
 from kehu.pool import selectors as pool_selectors
 from kehu.sales import selectors as sales_selectors
 
@@ -92,6 +93,17 @@ def _context(request, customer, form=None):
         timeline = timeline[:TIMELINE_PAGE]
         last = timeline[-1]
         older = f"{last.occurred_at.isoformat()}_{last.pk}"
+    # Worked out once for the page, not per entry in the template: each get_kind_display() hashes every
+    # lazy label of the kinds (a translation each), and each perms lookup asks the backend again.
+    labels = dict(TimelineKind.choices)
+    changes_any = user.has_perm("activities.change_activity")
+    for entry in timeline:
+        entry.kind_label = labels.get(entry.kind, entry.kind)
+        entry.may_edit = (
+            entry.subject_type == "activities.activity"
+            and entry.kind != TimelineKind.COMMITMENT_DONE
+            and (changes_any or entry.actor_id == user.pk)
+        )
     can_log = user.has_perm("activities.add_activity")
     contacts = list(selectors.contacts_of(customer))
     return {
