@@ -457,20 +457,23 @@ POINT_NAMES = {
 MASKED_MEDIA = (Medium.PHONE, Medium.IM)
 
 
-def _points_in(data: dict) -> dict:
-    """The lists of a payload as `Point`s for the services (absent lists stay None: unchanged)."""
+def _code(choice) -> str:
+    return getattr(choice, "value", choice)
+
+
+def _points_in(data: dict, payload: Schema) -> dict:
+    """The lists of a payload as `Point`s for the services (absent lists stay None: unchanged). They are
+    read from the payload itself: a dict made with exclude_unset would lack each item's defaults."""
     lists = {}
     for medium, (name, value_name) in POINT_NAMES.items():
         if name in data:
-            given = data.pop(name)
+            data.pop(name)
+            given = getattr(payload, name)
             kind_name = "service" if medium == Medium.IM else "kind"
             lists[name] = (
                 None
                 if given is None
-                else [
-                    Point(medium, getattr(i[kind_name], "value", i[kind_name]), i[value_name], i.get("label") or "")
-                    for i in given
-                ]
+                else [Point(medium, _code(getattr(i, kind_name)), getattr(i, value_name), i.label) for i in given]
             )
     return lists
 
@@ -522,7 +525,7 @@ def contact_list(request, query: Query[ContactQuery]):
 @contacts_router.post("/", response={201: ContactOut})
 def contact_create(request, payload: ContactIn):
     data = payload.dict()
-    lists = _points_in(data)
+    lists = _points_in(data, payload)
     data = model_values(Contact, data)
     customer = selectors.customer_get(request.user, data.pop("customer_id"))
     contact = services.contact_create(customer=customer, actor=request.user, **data, **lists)
@@ -541,7 +544,7 @@ def contact_update(request, contact_id: Id, payload: ContactPatch):
     data = payload.dict(exclude_unset=True)
     version = check_version(contact, data.pop("version", None))
     to_customer_id = data.pop("customer_id", None)
-    lists = _points_in(data)
+    lists = _points_in(data, payload)
     if data or lists:
         contact = services.contact_update(
             contact=contact, actor=request.user, expected_version=version, **model_values(Contact, data), **lists

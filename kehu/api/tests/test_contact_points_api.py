@@ -73,6 +73,20 @@ def test_a_list_replaces_its_kind_and_the_rest_stays(created, rep1_api):
     assert (body["mobile"], body["office_phone"], body["emails"]) == ("", "0571-8812 0000", EMAILS)
 
 
+def test_an_item_may_leave_out_its_kind_and_label(created, rep1_api):
+    response = rep1_api.patch(
+        f"{URL}{created['id']}",
+        {"phones": [{"number": "139 0000 2222"}], "handles": [{"handle": "wangjg"}, {"service": "qq", "handle": "1"}]},
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["phones"] == [{"kind": "mobile", "number": "139 0000 2222", "label": ""}]
+    assert body["handles"] == [
+        {"service": "wechat", "handle": "wangjg", "label": ""},
+        {"service": "qq", "handle": "1", "label": ""},
+    ]
+
+
 def test_an_older_client_changing_the_mobile_replaces_the_first_mobile(created, rep1_api):
     body = rep1_api.patch(f"{URL}{created['id']}", {"mobile": "139 0000 1111"}).json()
     assert body["phones"] == [{"kind": "mobile", "number": "139 0000 1111", "label": ""}, *PHONES[1:]]
