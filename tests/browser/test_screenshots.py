@@ -21,7 +21,7 @@ def test_screenshots(live_server, make_context):
     manager, _rep, featured = seed_sales_team()
     OUT.mkdir(parents=True, exist_ok=True)
     # Chinese, the product's default language; a sales manager sees the whole department.
-    page = make_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
+    page = make_context(locale="zh-CN", viewport={"width": 1366, "height": 900}).new_page()
     sign_in(page, live_server.url, manager.username)
 
     page.goto(f"{live_server.url}/customers/{featured.pk}/")
@@ -53,7 +53,7 @@ def test_screenshots_of_the_archive(live_server, make_context):
             cursor.execute(f"DELETE FROM {table}")
     call_command("demo_data", verbosity=0)
     suggestions_refresh()
-    page = make_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
+    page = make_context(locale="zh-CN", viewport={"width": 1366, "height": 900}).new_page()
     sign_in(page, live_server.url, "manager1", password="kehu-demo")
     shots = {
         "public-pool.png": ("/pool/", "#pool-table"),
