@@ -190,22 +190,16 @@ class ClassificationPanel:
     credit: CreditRecord | None
     suggestion: TierSuggestion | None
     revenues: list[CustomerRevenue]
-    key_history: list[KeyAccountEvaluation]
-    dealer_history: list[DealerEvaluation]
 
 
-def classification_panel(customer: Customer, history: int = 5) -> ClassificationPanel:
+def classification_panel(customer: Customer) -> ClassificationPanel:
     """What the 360° page shows: latest evaluations, credit in force, an open suggestion, revenue."""
-    keys = list(key_evaluations_of(customer)[:history])
-    dealers = list(dealer_evaluations_of(customer)[:history])
     return ClassificationPanel(
-        key=keys[0] if keys else None,
-        dealer=dealers[0] if dealers else None,
+        key=key_evaluations_of(customer).first(),
+        dealer=dealer_evaluations_of(customer).first(),
         credit=credit_current(customer),
         suggestion=open_suggestion_of(customer),
         revenues=revenue_of(customer),
-        key_history=keys,
-        dealer_history=dealers,
     )
 
 
