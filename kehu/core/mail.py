@@ -4,7 +4,8 @@
 A delivery that fails (the server refuses, is down, times out) is recorded with the error and
 tried again after 1, 5 and 30 minutes, 2 and 12 hours; after the sixth failed attempt the mail
 stays failed until an administrator retries it from the outbox page. `retry_due_mail` (a
-periodic job in kehu.core.tasks) picks up what is due.
+periodic job in kehu.core.tasks) picks up what is due; `purge_sent_mail` deletes sent mails after
+90 days.
 """
 
 import smtplib
@@ -35,6 +36,9 @@ QUEUED_GRACE = MAIL_QUEUED_GRACE
 # A worker that died while talking to the server leaves the mail "sending"; try it again later.
 SENDING_STUCK_AFTER = timedelta(minutes=15)
 ERROR_MAX_LENGTH = 2000
+# Sent mails (password-reset links among them) are kept this long for the outbox page, then deleted
+# by `purge_sent_mail`; failed ones stay until an administrator has seen to them.
+SENT_KEPT_FOR = timedelta(days=90)
 
 
 def render_email(template: str, context: dict, language: str | None = None) -> tuple[str, str]:
@@ -144,6 +148,16 @@ def due_mail_ids(now=None, limit: int = 200) -> list[int]:
 def deliver_due(now=None) -> int:
     """Try every due mail once (the periodic job); returns how many were sent."""
     return sum(mail_deliver(pk, now) == MailStatus.SENT for pk in due_mail_ids(now))
+
+
+def outbox_purge(now=None, batch: int = 1000) -> int:
+    """Delete sent mails older than SENT_KEPT_FOR (the daily job); returns how many."""
+    cutoff = (now or timezone.now()) - SENT_KEPT_FOR
+    old = OutboxMail.objects.filter(status=MailStatus.SENT, created_at__lt=cutoff)
+    deleted = 0
+    while ids := list(old.values_list("id", flat=True)[:batch]):
+        deleted += OutboxMail.objects.filter(id__in=ids).delete()[0]
+    return deleted
 
 
 def outbox_mail_retry(*, mail: OutboxMail, actor) -> OutboxMail:

@@ -23,3 +23,12 @@ def retry_due_mail() -> int:
     from kehu.core.mail import deliver_due
 
     return deliver_due()
+
+
+@periodic(every=timedelta(days=1))
+@task()
+def purge_sent_mail() -> int:
+    """Sent mails past their keeping time (see kehu.core.mail.SENT_KEPT_FOR)."""
+    from kehu.core.mail import outbox_purge
+
+    return outbox_purge()

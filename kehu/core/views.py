@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.core.forms import OutboxFilterForm
-from kehu.core.mail import MAX_ATTEMPTS, outbox_mail_retry
+from kehu.core.mail import MAX_ATTEMPTS, SENT_KEPT_FOR, outbox_mail_retry
 from kehu.core.models import MailStatus, OutboxMail
 from kehu.core.navigation import settings_for
 from kehu.core.selectors import outbox_counts, outbox_page
@@ -70,6 +70,7 @@ def outbox_list(request):
             "tabs": [("", _("All"), sum(counts.values()))]
             + [(value, label, counts.get(value, 0)) for value, label in MailStatus.choices],
             "max_attempts": MAX_ATTEMPTS,
+            "kept_days": SENT_KEPT_FOR.days,
         },
     )
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kehu.core import schedule
-from kehu.core.mail import MAX_ATTEMPTS, RETRY_DELAYS, deliver_due, mail_deliver, queue_email
+from kehu.core.mail import MAX_ATTEMPTS, RETRY_DELAYS, deliver_due, mail_deliver, outbox_purge, queue_email
 from kehu.core.models import MailStatus, OutboxMail
 
 from .conftest import free_port, smtp_mailers
@@ -143,6 +143,31 @@ def test_two_workers_never_send_the_same_mail_twice(smtp, team):
 def test_the_retry_job_is_scheduled_every_minute():
     job = schedule.discover()["kehu.core.tasks.retry_due_mail"]
     assert job.every == timedelta(minutes=1)
+
+
+def test_sent_mails_are_deleted_after_ninety_days_and_failed_ones_stay(team):
+    now = timezone.now()
+
+    def mail(status, age_days):
+        return OutboxMail.objects.create(
+            to="rep1@example.com", subject="s", body="b", status=status, created_at=now - timedelta(days=age_days)
+        )
+
+    for age in (91, 100, 101, 102, 103):  # five sent mails past their time, deleted two at a time
+        mail(MailStatus.SENT, age)
+    recent_sent, old_failed, old_queued = (
+        mail(MailStatus.SENT, 89),
+        mail(MailStatus.FAILED, 400),
+        mail(MailStatus.QUEUED, 400),
+    )
+    assert outbox_purge(now, batch=2) == 5
+    assert set(OutboxMail.objects.values_list("pk", flat=True)) == {recent_sent.pk, old_failed.pk, old_queued.pk}
+    assert outbox_purge(now) == 0
+
+
+def test_the_purge_job_runs_daily():
+    job = schedule.discover()["kehu.core.tasks.purge_sent_mail"]
+    assert job.every == timedelta(days=1)
 
 
 def test_an_empty_recipient_list_queues_nothing(team):

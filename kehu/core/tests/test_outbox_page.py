@@ -134,3 +134,11 @@ def test_older_pages_follow_on(client, team):
     second = client.get(URL, {"before": first.context["older"]})
     seen = [m.to for m in first.context["mails"]] + [m.to for m in second.context["mails"]]
     assert sorted(seen) == sorted(f"u{i:02d}@example.com" for i in range(55))
+
+
+@pytest.mark.parametrize(
+    ("language", "said"), [("en", "Sent mails are kept for 90 days."), ("zh-hans", "已发出的邮件保留 90 天。")]
+)
+def test_the_page_says_how_long_sent_mails_are_kept(client, team, language, said):
+    client.force_login(team.admin)
+    assert said in client.get(URL, headers={"accept-language": language}).content.decode()
