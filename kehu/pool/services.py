@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from kehu.activities.models import Activity
 from kehu.activities.services import WorkMoved, may_hold_work, open_work_move
+from kehu.core import lookups
 from kehu.core.audit import audit_record
 from kehu.core.mail import queue_email
 from kehu.core.models import AuditAction, AuditEntry
@@ -419,19 +420,6 @@ class RecycleResult:
     warned: list[int] = field(default_factory=list)
 
 
-def customers_with_deal_exemption(ids: list[int]) -> set[int]:
-    """Customers with a deal in progress or a signed contract. Deals and contracts do not exist
-    yet (SAL, CON); when they do, answer here with one query per batch and the pool rules'
-    `exempt_open_deals` / `exempt_signed_contracts` settings take effect."""
-    return set()
-
-
-def last_won_deal(ids: list[int]) -> dict[int, datetime]:
-    """When each customer last won a deal or placed an order. Hook for SAL: none exist yet, so
-    the "no deal" rule counts from when the owner took the customer."""
-    return {}
-
-
 def _due(pool: Pool, tier: str, since, last_follow_up, last_deal) -> tuple[datetime | None, str, int | None]:
     """The earliest moment a rule returns this customer to the pool, and which rule."""
     best = (None, "", None)
@@ -492,8 +480,10 @@ def _recycle_batch(rows, pools, now, today, result: RecycleResult) -> None:
         .annotate(last=Max("occurred_at"))
         .values_list("customer_id", "last")
     )
-    deal_exempt = customers_with_deal_exemption(ids)
-    deals = last_won_deal(ids)
+    # Asked of the apps above the pool (sales, later contracts and orders) through the registry.
+    open_deals = lookups.ask(lookups.OPEN_DEAL, ids)
+    signed = lookups.ask(lookups.SIGNED_CONTRACT, ids)
+    deals = lookups.ask(lookups.LAST_WON, ids)
     to_recycle, to_warn, to_clear = [], [], []
     for row in rows:
         pk = row["pk"]
@@ -503,7 +493,9 @@ def _recycle_batch(rows, pools, now, today, result: RecycleResult) -> None:
             continue
         if state and state.exempt_until and state.exempt_until >= today:
             continue
-        if pk in deal_exempt and (pool.exempt_open_deals or pool.exempt_signed_contracts):
+        if (pool.exempt_open_deals and pk in open_deals) or (pool.exempt_signed_contracts and pk in signed):
+            if state is not None and state.due_at is not None:
+                to_clear.append(state)  # no longer on its way back: the warning no longer applies
             continue
         taken = (row["created_at"], state.owned_since if state else None, owner_changes.get(pk))
         since = max(d for d in taken if d is not None)

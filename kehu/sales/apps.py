@@ -6,3 +6,10 @@ class SalesConfig(AppConfig):
     name = "kehu.sales"
     label = "sales"
     verbose_name = _("Sales")
+
+    def ready(self):
+        from kehu.core import lookups
+        from kehu.sales import selectors
+
+        lookups.answer(lookups.OPEN_DEAL, selectors.customers_with_open_deal)
+        lookups.answer(lookups.LAST_WON, selectors.last_won_deals)

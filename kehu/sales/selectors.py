@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -203,3 +203,20 @@ def customer_sales_panel(user: User, customer) -> dict:
         "opportunities": open_opportunities_of(user, customer.pk),
         "may_add": user.has_perm("sales.add_opportunity"),
     }
+
+
+# ---- answers to the questions lower apps ask (kehu.core.lookups; registered in apps.py) ---------
+
+
+def customers_with_open_deal(ids: list[int]) -> set[int]:
+    """Which of these customers have a deal in progress (the pool exempts them from its rules)."""
+    live = Opportunity.objects.filter(customer_id__in=ids, status=StageKind.OPEN, deleted_at__isnull=True)
+    return set(live.values_list("customer_id", flat=True).distinct())
+
+
+def last_won_deals(ids: list[int]) -> dict[int, object]:
+    """When each of these customers last won a deal (the pool's "no deal" rule counts from it)."""
+    won = Opportunity.objects.filter(
+        customer_id__in=ids, status=StageKind.WON, deleted_at__isnull=True, closed_at__isnull=False
+    )
+    return dict(won.values("customer_id").annotate(last=Max("closed_at")).values_list("customer_id", "last"))

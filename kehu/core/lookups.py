@@ -1,0 +1,59 @@
+"""Questions a lower app asks about customers, answered by the apps above it.
+
+The pool must know whether a customer has a deal in progress, but `sales` sits above `pool` and
+may not be imported by it. So the question is declared here, the pool asks it, and `sales`
+registers its answer when it loads (`AppConfig.ready`). A question nobody answers yet (signed
+contracts before the contracts app exists) answers empty. Several apps may answer one question:
+their answers are merged (sets joined, the latest moment kept).
+
+Every answer takes a batch of customer ids and answers with one or a few queries, so a job
+walking a million customers asks once per batch, not once per customer.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Question:
+    name: str
+    doc: str
+    # "ids": the subset of the asked ids for which the answer is yes;
+    # "latest": a moment per customer id (only the ids that have one).
+    shape: str
+
+
+OPEN_DEAL = Question("open_deal", "Customers with a deal in progress.", "ids")
+SIGNED_CONTRACT = Question("signed_contract", "Customers with a signed contract in force.", "ids")
+LAST_WON = Question("last_won", "When each customer last won a deal or placed an order.", "latest")
+
+_answers: dict[str, list[Callable[[list[int]], object]]] = {}
+
+
+def answer(question: Question, function: Callable[[list[int]], object]) -> None:
+    """Register `function(ids)` as an answer to `question` (once per function, however often the
+    app loads)."""
+    registered = _answers.setdefault(question.name, [])
+    if function not in registered:
+        registered.append(function)
+
+
+def answered(question: Question) -> bool:
+    return bool(_answers.get(question.name))
+
+
+def ask(question: Question, ids: Iterable[int]):
+    """The merged answers for these customers: a set of ids, or a dict id → moment."""
+    ids = list(ids)
+    if question.shape == "ids":
+        found: set[int] = set()
+        for function in _answers.get(question.name, ()):
+            found |= set(function(ids)) if ids else set()
+        return found
+    latest: dict[int, datetime] = {}
+    for function in _answers.get(question.name, ()):
+        for pk, moment in (function(ids) if ids else {}).items():
+            if moment is not None and (pk not in latest or moment > latest[pk]):
+                latest[pk] = moment
+    return latest
