@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests: settings for speed, a company with two sales teams."""
 
 import os
+import traceback
 
 import pytest
 
@@ -18,6 +19,21 @@ def _fast_settings(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def server_tracebacks():
+    """The traceback of every exception Django turned into a 500 while the test ran."""
+    from django.core.signals import got_request_exception
+
+    found: list[str] = []
+
+    def record(sender, request=None, **kwargs):
+        found.append(traceback.format_exc())
+
+    got_request_exception.connect(record, weak=False)
+    yield found
+    got_request_exception.disconnect(record)
 
 
 class Team:

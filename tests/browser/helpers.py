@@ -32,6 +32,23 @@ CUSTOMERS = """
 """  # name, region, city, industry, tier, status, source, segment, phone
 
 
+def map_point(page, customer_id):
+    """Where the customer map draws this customer's point, in pixels within the chart (asked of
+    the chart itself); None when it is not on the map."""
+    return page.evaluate(
+        """(id) => {
+        const chart = echarts.getInstanceByDom(document.getElementById('customer-map'));
+        const option = chart.getOption();
+        for (let i = 0; i < option.series.length; i++) {
+          const item = option.series[i].data.find(d => d.id === id);
+          if (item) { return chart.convertToPixel({seriesIndex: i}, item.value); }
+        }
+        return null;
+    }""",
+        customer_id,
+    )
+
+
 def seed_sales_team():
     """A sales manager with two reps, ten customers, and one customer with a full 360° history.
 

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import seed_sales_team, sign_in
+from .helpers import map_point, seed_sales_team, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,18 +60,7 @@ def test_map_draws_points_offline_and_a_click_opens_the_customer(live_server, pa
     assert {s["id"]: s["color"] for s in drawn["series"]}["key"] == "#d63939"
 
     # A real click on the featured customer's point (key tier, Hangzhou), located by the chart itself.
-    point = page.evaluate(
-        """(id) => {
-        const chart = echarts.getInstanceByDom(document.getElementById('customer-map'));
-        const option = chart.getOption();
-        for (let i = 0; i < option.series.length; i++) {
-          const item = option.series[i].data.find(d => d.id === id);
-          if (item) { return chart.convertToPixel({seriesIndex: i}, item.value); }
-        }
-        return null;
-    }""",
-        featured.pk,
-    )
+    point = map_point(page, featured.pk)
     assert point is not None
     box = page.locator("#customer-map").bounding_box()
     with page.expect_navigation():

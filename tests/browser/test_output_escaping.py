@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import seed_sales_team, sign_in
+from .helpers import map_point, seed_sales_team, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,18 +43,7 @@ def test_a_hostile_customer_name_shows_as_text_in_the_map_tooltip(live_server, p
     page.goto(f"{live_server.url}/customers/map/")
     expect(page.locator("#customer-map")).to_have_attribute("data-points", "1")
 
-    point = page.evaluate(
-        """(id) => {
-        const chart = echarts.getInstanceByDom(document.getElementById('customer-map'));
-        const option = chart.getOption();
-        for (let i = 0; i < option.series.length; i++) {
-          const item = option.series[i].data.find(d => d.id === id);
-          if (item) { return chart.convertToPixel({seriesIndex: i}, item.value); }
-        }
-        return null;
-    }""",
-        featured.pk,
-    )
+    point = map_point(page, featured.pk)
     assert point is not None
     box = page.locator("#customer-map").bounding_box()
     page.mouse.move(box["x"] + point[0] + 3, box["y"] + point[1] + 3)

@@ -5,20 +5,19 @@ transactional pytest-django test. Two examples in three are aimed at records tha
 may see, so the write paths (PATCH, DELETE, POST under a parent) run, not only the 404s.
 """
 
-import traceback
 from collections import Counter
 from datetime import date
 
 import pytest
 import schemathesis
 from django.conf import settings as django_settings
-from django.core.signals import got_request_exception
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import Failure, FailureGroup, not_a_server_error
 
 from config.wsgi import application
+from kehu.core.tests.tracebacks import own_frames
 
 # The SQLite run explores each operation deeper; the PostgreSQL run still sends every operation
 # its own share of cases (NUL bytes and over-long text fail differently there) in less time.
@@ -106,30 +105,6 @@ def edgy_date_times():
     schemathesis.openapi.format("date-time", DATE_TIMES)
     yield
     unregister_string_format("date-time")
-
-
-@pytest.fixture
-def server_tracebacks():
-    """The traceback of every exception Django turned into a 500 while the test ran."""
-    found = []
-
-    def record(sender, request=None, **kwargs):
-        found.append(traceback.format_exc())
-
-    got_request_exception.connect(record, weak=False)
-    yield found
-    got_request_exception.disconnect(record)
-
-
-def short_cause(formatted_traceback: str) -> str:
-    """The project's own frames of a traceback, and the exception."""
-    lines = formatted_traceback.rstrip().splitlines()
-    keep = [
-        f"{line.strip()} :: {lines[i + 1].strip()}"
-        for i, line in enumerate(lines[:-1])
-        if line.strip().startswith('File "') and "/kehu/" in line
-    ]
-    return "\n".join([*keep, lines[-1]])
 
 
 def make_transfer_jobs(user) -> dict[str, int]:
@@ -396,7 +371,7 @@ def test_no_operation_answers_with_a_server_error(team, username, area, server_t
             try:
                 response = case.call_and_validate(headers=headers, checks=[not_a_server_error])
             except (Failure, FailureGroup):
-                cause = short_cause(server_tracebacks[seen]) if len(server_tracebacks) > seen else "(no traceback)"
+                cause = own_frames(server_tracebacks[seen]) if len(server_tracebacks) > seen else "(no traceback)"
                 request = f"{case.method} {case.formatted_path} query={case.query!r} body={case.body!r}"
                 key = (operation.label, cause.splitlines()[-1])
                 if key not in failures or len(request) < len(failures[key][0]):

@@ -10,13 +10,11 @@ names (page, week, date, year …). The API's names come from its OpenAPI schema
 its own test, so the areas spread over the test workers.
 """
 
-import traceback
-
 import pytest
-from django.core.signals import got_request_exception
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from kehu.core.tests.tracebacks import own_frames
 from kehu.core.tests.whole_site import (
     PAGE_WORDS,
     ROLES,
@@ -90,29 +88,6 @@ def path_strategy(route, ids: dict):
     return st.fixed_dictionaries(fields)
 
 
-@pytest.fixture
-def server_errors():
-    """The traceback of every exception Django turned into a 500 while the test ran."""
-    found: list[str] = []
-
-    def record(sender, request=None, **kwargs):
-        found.append(traceback.format_exc())
-
-    got_request_exception.connect(record, weak=False)
-    yield found
-    got_request_exception.disconnect(record)
-
-
-def _own_frames(formatted: str) -> str:
-    lines = formatted.rstrip().splitlines()
-    keep = [
-        f"{line.strip()} :: {lines[i + 1].strip()}"
-        for i, line in enumerate(lines[:-1])
-        if line.strip().startswith('File "') and "/kehu/" in line
-    ]
-    return "\n".join([*keep[-4:], lines[-1]])
-
-
 def _api_query_names() -> dict[str, list[str]]:
     """OpenAPI path ("/api/v1/customers/{customer_id}") → the names of its GET query parameters."""
     from kehu.api.urls import api
@@ -145,7 +120,7 @@ class Recorder:
         response = getattr(self.by_role[who], method)(url, data)
         self.statuses.setdefault(route.template, set()).add(response.status_code)
         if response.status_code >= 500:
-            cause = _own_frames(self.server_errors[seen]) if len(self.server_errors) > seen else "(no traceback)"
+            cause = own_frames(self.server_errors[seen], last=4) if len(self.server_errors) > seen else "(no traceback)"
             key = (route.template, cause.splitlines()[-1])
             request = f"{method.upper()} {url} {_short(data)} as {who}"
             if key not in self.failures or len(request) < len(self.failures[key].splitlines()[0]):
@@ -222,12 +197,12 @@ def test_every_route_with_an_id_knows_which_record_it_names():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("area", AREAS)
-def test_no_address_makes_a_server_error(area, server_errors):
+def test_no_address_makes_a_server_error(area, server_tracebacks):
     company = Company()
     real_ids = [str(v) for v in company.ids.values()]
     routes = [r for r in ROUTES if r.area == area]
     api_names = _api_query_names()
-    recorder = Recorder(clients(company, api=area.startswith("api/")), server_errors)
+    recorder = Recorder(clients(company, api=area.startswith("api/")), server_tracebacks)
     for route in routes:
         if route.is_api:
             names = sorted(set(api_names.get(_openapi_path(route), [])) | {"limit", "offset", "q", "year", "date"})
