@@ -46,7 +46,7 @@ def activity_list(request):
     return render(
         request,
         "activities/activity_list.html",
-        {"form": form, "activities": qs[:PAGE_SIZE], "nav_active": "activities"},
+        {"form": form, "activities": qs[:PAGE_SIZE]},
     )
 
 
@@ -66,9 +66,7 @@ def activity_edit(request, pk):
             apply_errors(form, exc)
         else:
             return redirect(reverse("workspace:customer-detail", args=[activity.customer_id]))
-    return render(
-        request, "activities/activity_form.html", {"form": form, "activity": activity, "nav_active": "activities"}
-    )
+    return render(request, "activities/activity_form.html", {"form": form, "activity": activity})
 
 
 def _next_or_customer(request, activity) -> str:
@@ -131,7 +129,6 @@ def activity_week(request):
             "person": person,
             "people": selectors.team_members(request.user),
             "today": timezone.localdate(),
-            "nav_active": "activities",
         },
     )
 
@@ -152,7 +149,6 @@ def task_list(request):
             "person": person,
             "people": selectors.team_members(request.user),
             "today": timezone.localdate(),
-            "nav_active": "activities",
         },
     )
 
@@ -170,9 +166,7 @@ def visit_plan(request, customer_pk):
         else:
             messages.success(request, _("Visit planned."))
             return redirect(reverse("activities:week"))
-    return render(
-        request, "activities/visit_plan.html", {"form": form, "customer": customer, "nav_active": "activities"}
-    )
+    return render(request, "activities/visit_plan.html", {"form": form, "customer": customer})
 
 
 def _visit_for_change(request, pk):
@@ -203,9 +197,7 @@ def visit_log(request, pk):
         else:
             messages.success(request, _("Visit logged."))
             return redirect(_customer_page_or_week(request.user, activity))
-    return render(
-        request, "activities/visit_log.html", {"form": form, "activity": activity, "nav_active": "activities"}
-    )
+    return render(request, "activities/visit_log.html", {"form": form, "activity": activity})
 
 
 def visit_detail(request, pk):
@@ -226,7 +218,6 @@ def visit_detail(request, pk):
             "may_log": may_change and activity.is_planned_visit,
             "may_review": selectors.may_review_check_ins(user),
             "week": selectors.week_start(timezone.localdate(activity.planned_for or activity.occurred_at)),
-            "nav_active": "activities",
         },
     )
 
@@ -298,7 +289,6 @@ def check_in_review(request):
             "far_customer": plausibility.format_distance(plausibility.FAR_FROM_CUSTOMER_M),
             "far_place": plausibility.format_distance(plausibility.FAR_FROM_PLACE_M),
             "days_off": plausibility.DAYS_OFF,
-            "nav_active": "activities",
         },
     )
 
@@ -314,7 +304,7 @@ def calendar_settings(request):
     return render(
         request,
         "activities/calendar_settings.html",
-        {"url": url, "has_feed": has_feed, "nav_active": "activities"},
+        {"url": url, "has_feed": has_feed},
     )
 
 

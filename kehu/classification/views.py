@@ -53,7 +53,6 @@ def suggestion_list(request):
             "has_next": len(rows) > PAGE_SIZE,
             "query": f"status={status}&direction={direction}",
             "may_change_settings": services.may_change_settings(request.user),
-            "nav_active": "classification",
         },
     )
 
@@ -153,7 +152,7 @@ def settings_edit(request):
     return render(
         request,
         "classification/settings.html",
-        {"form": form, "conf": conf, "nav_active": "classification"},
+        {"form": form, "conf": conf},
     )
 
 
@@ -225,7 +224,6 @@ def customer_form(request, pk, kind):
             "kind": kind,
             "title": title,
             "history": history,
-            "nav_active": "customers",
         },
     )
 
@@ -244,5 +242,5 @@ def time_report(request):
     return render(
         request,
         "classification/time_report.html",
-        {"form": form, "report": report, "start": start, "end": end, "nav_active": "classification"},
+        {"form": form, "report": report, "start": start, "end": end},
     )

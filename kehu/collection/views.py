@@ -49,7 +49,6 @@ def infoform_list(request):
             "page": page,
             "has_next": result.has_next,
             "query": query.urlencode(),
-            "nav_active": "collection",
         },
     )
 
@@ -84,7 +83,7 @@ def infoform_create(request):
         else:
             messages.success(request, _("Information form filed.") if "file" in request.POST else _("Draft saved."))
             return redirect(reverse("collection:infoform-detail", args=[created.pk]))
-    return render(request, "collection/infoform_form.html", {"form": form, "nav_active": "collection"})
+    return render(request, "collection/infoform_form.html", {"form": form})
 
 
 def infoform_edit(request, pk):
@@ -105,7 +104,7 @@ def infoform_edit(request, pk):
             apply_errors(form, exc)
         else:
             return redirect(reverse("collection:infoform-detail", args=[pk]))
-    return render(request, "collection/infoform_form.html", {"form": form, "info": info, "nav_active": "collection"})
+    return render(request, "collection/infoform_form.html", {"form": form, "info": info})
 
 
 def infoform_detail(request, pk, approve_form=None, return_form=None):
@@ -130,7 +129,6 @@ def infoform_detail(request, pk, approve_form=None, return_form=None):
             "route": services.route_for(info.region) if can_review and info.customer_id is None else None,
             "approve_form": approve_form or ApproveForm(),
             "return_form": return_form or ReturnForm(),
-            "nav_active": "collection",
         },
     )
 
@@ -226,7 +224,7 @@ def route_list(request):
     return render(
         request,
         "collection/route_list.html",
-        {"routes": routes, "form": form, "may_edit": may_edit, "nav_active": "collection"},
+        {"routes": routes, "form": form, "may_edit": may_edit},
     )
 
 
@@ -259,7 +257,7 @@ def calendar(request):
     return render(
         request,
         "collection/calendar.html",
-        {"days": selectors.calendar_days(), "form": form, "may_edit": may_edit, "nav_active": "collection"},
+        {"days": selectors.calendar_days(), "form": form, "may_edit": may_edit},
     )
 
 

@@ -52,7 +52,7 @@ def customer_map(request):
     return render(
         request,
         "customers/customer_map.html",
-        {"form": form, "filters": filters, "owners": _owners(request.user), "config": config, "nav_active": "map"},
+        {"form": form, "filters": filters, "owners": _owners(request.user), "config": config},
     )
 
 
@@ -78,6 +78,5 @@ def customer_map_missing(request):
             "has_next": len(rows) > PAGE_SIZE,
             "page": page,
             "query": query.urlencode(),
-            "nav_active": "map",
         },
     )

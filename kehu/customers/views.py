@@ -62,7 +62,6 @@ def customer_list(request):
         "total": result.count,
         "total_is_capped": result.count_is_capped,
         "query": query.urlencode(),
-        "nav_active": "customers",
         "owners": assignable_owners(request.user) if request.user.has_perm("customers.view_sensitive") else [],
         "filters": filters,
     }
@@ -93,9 +92,7 @@ def customer_create(request):
         else:
             messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
             return redirect("workspace:customer-detail", pk=customer.pk)
-    return render(
-        request, "customers/customer_form.html", {"form": form, "duplicates": duplicates, "nav_active": "customers"}
-    )
+    return render(request, "customers/customer_form.html", {"form": form, "duplicates": duplicates})
 
 
 def customer_edit(request, pk):
@@ -129,7 +126,7 @@ def customer_edit(request, pk):
     return render(
         request,
         "customers/customer_form.html",
-        {"form": form, "customer": customer, "duplicates": duplicates, "nav_active": "customers"},
+        {"form": form, "customer": customer, "duplicates": duplicates},
     )
 
 
@@ -147,7 +144,7 @@ def recycle_bin(request):
     return render(
         request,
         "customers/recycle_bin.html",
-        {"customers": selectors.deleted_customers_for(request.user)[:200], "nav_active": "recycle"},
+        {"customers": selectors.deleted_customers_for(request.user)[:200]},
     )
 
 
@@ -232,7 +229,6 @@ def _contact_form(request, customer, contact=None):
             "adding": bool(add),
             "customer": customer,
             "contact": contact,
-            "nav_active": "customers",
         },
     )
 
@@ -288,7 +284,7 @@ def contact_move(request, pk):
     return render(
         request,
         "customers/contact_move.html",
-        {"contact": contact, "customer": contact.customer, "q": q, "found": found, "nav_active": "customers"},
+        {"contact": contact, "customer": contact.customer, "q": q, "found": found},
     )
 
 
@@ -310,7 +306,7 @@ def fact_create(request, pk):
             apply_errors(form, exc)
         else:
             return redirect(reverse("workspace:customer-detail", args=[customer.pk]) + "#facts")
-    return render(request, "customers/fact_form.html", {"form": form, "customer": customer, "nav_active": "customers"})
+    return render(request, "customers/fact_form.html", {"form": form, "customer": customer})
 
 
 MERGE_SEARCH_ROWS = 20
@@ -391,7 +387,7 @@ def customer_merge_view(request, pk):
                 % {"names": ", ".join(s.name for s in sources), "name": target.name},
             )
             return redirect("workspace:customer-detail", pk=target.pk)
-    context = {"customer": target, "sources": sources, "nav_active": "customers"}
+    context = {"customer": target, "sources": sources}
     if sources:
         context["comparison"] = _comparison(request.user, target, sources)
     else:
@@ -483,6 +479,5 @@ def contact_merge_view(request, pk):
             "target": target,
             "sources": sources,
             "comparison": _contact_comparison(target, sources, sensitive),
-            "nav_active": "customers",
         },
     )

@@ -49,7 +49,6 @@ def _home(request, form, status=200):
             "imports": imports,
             "exports": export_jobs,
             "may_import": bool(form.fields["target"].choices),
-            "nav_active": "transfer",
         },
         status=status,
     )
@@ -121,7 +120,7 @@ def import_detail(request, pk):
     """One page per step, chosen by the job's status."""
     job = selectors.import_job_get(request.user, pk)
     _require_import(request.user, job)
-    context = {"job": job, "target": services.target_of(job), "nav_active": "transfer"}
+    context = {"job": job, "target": services.target_of(job)}
     if job.is_working:
         return render(request, "integrations/import_progress.html", context)
     step = request.GET.get("step")
@@ -175,7 +174,7 @@ def import_layout(request, pk):
         else:
             messages.success(request, _("The column names are now read from row %(row)s.") % {"row": job.header_row})
             return redirect("integrations:import-detail", pk=job.pk)
-    context = {"job": job, "target": services.target_of(job), "nav_active": "transfer"}
+    context = {"job": job, "target": services.target_of(job)}
     return _mapping_page(request, job, context, layout_form=form, status=400)
 
 
@@ -198,7 +197,7 @@ def import_mapping(request, pk):
             apply_errors(form, exc)
         else:
             return redirect("integrations:import-detail", pk=job.pk)
-    return _mapping_page(request, job, {"job": job, "target": target, "nav_active": "transfer"}, form=form, status=400)
+    return _mapping_page(request, job, {"job": job, "target": target}, form=form, status=400)
 
 
 def _values_page(request, job, context, form=None, status=200):
@@ -223,7 +222,7 @@ def import_values(request, pk):
                 messages.error(request, message)
         else:
             return redirect("integrations:import-detail", pk=job.pk)
-    context = {"job": job, "target": target, "nav_active": "transfer"}
+    context = {"job": job, "target": target}
     return _values_page(request, job, context, form=form, status=400)
 
 
@@ -405,7 +404,7 @@ def export_customers(request):
 def export_detail(request, pk):
     job = selectors.export_job_get(request.user, pk)
     _require_export(request.user)
-    return render(request, "integrations/export_detail.html", {"job": job, "nav_active": "transfer"})
+    return render(request, "integrations/export_detail.html", {"job": job})
 
 
 def export_download(request, pk):

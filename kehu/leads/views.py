@@ -65,7 +65,6 @@ def lead_list(request):
             "page_number": page,
             "has_next": page * PAGE_SIZE < total,
             "query": query.urlencode(),
-            "nav_active": "leads",
         },
     )
 
@@ -83,7 +82,6 @@ def lead_detail(request, pk):
             "disqualify_form": forms.DisqualifyForm(),
             "assign_form": forms.AssignForm(users=_assignable(user)) if user.has_perm("leads.assign_lead") else None,
             "convert_form": forms.ConvertForm(),
-            "nav_active": "leads",
         },
     )
 
@@ -99,7 +97,7 @@ def lead_create(request):
             apply_errors(form, exc)
         else:
             return redirect("leads:lead-detail", pk=lead.pk)
-    return render(request, "leads/lead_form.html", {"form": form, "nav_active": "leads"})
+    return render(request, "leads/lead_form.html", {"form": form})
 
 
 def lead_edit(request, pk):
@@ -121,7 +119,7 @@ def lead_edit(request, pk):
                 apply_errors(form, exc)
             else:
                 return redirect("leads:lead-detail", pk=pk)
-    return render(request, "leads/lead_form.html", {"form": form, "lead": lead, "nav_active": "leads"})
+    return render(request, "leads/lead_form.html", {"form": form, "lead": lead})
 
 
 def _act(request, pk, action):
@@ -327,7 +325,6 @@ def lead_rules(request):
             "settings_form": settings_form,
             "model": settings_selectors.scoring_model_latest(),
             "min_closed": current.min_closed_for_learning,
-            "nav_active": "leads",
         },
         status=status,
     )

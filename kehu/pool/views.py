@@ -77,7 +77,6 @@ def pool_list(request):
         "assign_users": list(AssignForm(user=user).fields["to_user"].queryset)
         if user.has_perm("pool.assign_customer")
         else None,
-        "nav_active": "pool",
     }
     if request.htmx and request.htmx.target == "results":
         return render(request, "pool/pool_list.html#results", context)
@@ -169,7 +168,7 @@ def customer_exempt(request, pk):
 def pool_settings(request):
     if not request.user.has_perm("pool.manage_pools"):
         raise PermissionDenied
-    return render(request, "pool/pool_settings.html", {"pools": services.pools_all(), "nav_active": "pool"})
+    return render(request, "pool/pool_settings.html", {"pools": services.pools_all()})
 
 
 def pool_edit(request, pk=None):
@@ -190,7 +189,7 @@ def pool_edit(request, pk=None):
         else:
             messages.success(request, _("Pool saved."))
             return redirect(reverse("pool:pool-settings"))
-    return render(request, "pool/pool_form.html", {"form": form, "pool": pool, "nav_active": "pool"})
+    return render(request, "pool/pool_form.html", {"form": form, "pool": pool})
 
 
 # ---- handover -------------------------------------------------------------------------------
@@ -238,7 +237,7 @@ def handover_create(request):
     return render(
         request,
         "pool/handover_form.html",
-        {"form": form, "count": count, "keeper": keeper, "work": work, "recent": recent, "nav_active": "pool"},
+        {"form": form, "count": count, "keeper": keeper, "work": work, "recent": recent},
     )
 
 
@@ -273,7 +272,6 @@ def handover_detail(request, pk):
         "work_moved": selectors.handover_work_moved(handover),
         "page_number": page,
         "today": timezone.localdate(),
-        "nav_active": "pool",
     }
     if request.htmx and request.htmx.target == "progress":
         if handover.status != HandoverStatus.RUNNING:

@@ -53,7 +53,7 @@ def pipeline_settings(request):
     return render(
         request,
         "sales/pipeline_settings.html",
-        {"rows": settings_selectors.pipelines_with_counts(), "form": form, "nav_active": "sales"},
+        {"rows": settings_selectors.pipelines_with_counts(), "form": form},
     )
 
 
@@ -70,7 +70,6 @@ def _pipeline_page(request, pipeline, *, form=None, stage_form=None, status=200)
             ),
             "stage_form": stage_form or StageForm(initial={"kind": "open", "probability": 0}),
             "kinds": StageForm.base_fields["kind"].choices,
-            "nav_active": "sales",
         },
         status=status,
     )
@@ -187,7 +186,6 @@ def _stage_delete_page(request, stage, usage, move_form, status=200):
             "usage": usage,
             "message": settings_services.in_use_message(usage) if usage.in_use else "",
             "move_form": move_form,
-            "nav_active": "sales",
         },
         status=status,
     )

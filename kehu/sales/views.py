@@ -86,7 +86,6 @@ def board(request):
             "today": timezone.localdate(),
             "may_move": request.user.has_perm("sales.change_opportunity"),
             "may_manage": request.user.has_perm("sales.manage_pipelines"),
-            "nav_active": "sales",
         },
     )
 
@@ -123,7 +122,6 @@ def opportunity_list(request):
             "has_next": has_next,
             "query": query.urlencode(),
             "today": timezone.localdate(),
-            "nav_active": "sales",
         },
     )
 
@@ -144,7 +142,6 @@ def opportunity_detail(request, pk):
             "may_change": request.user.has_perm("sales.change_opportunity"),
             "may_delete": request.user.has_perm("sales.delete_opportunity"),
             "may_assign": request.user.has_perm("sales.assign_opportunity"),
-            "nav_active": "sales",
         },
     )
 
@@ -175,7 +172,7 @@ def opportunity_create(request):
         else:
             messages.success(request, _("Opportunity opened."))
             return redirect("sales:opportunity-detail", pk=opportunity.pk)
-    return render(request, "sales/opportunity_form.html", {"form": form, "customer": customer, "nav_active": "sales"})
+    return render(request, "sales/opportunity_form.html", {"form": form, "customer": customer})
 
 
 def opportunity_edit(request, pk):
@@ -203,7 +200,7 @@ def opportunity_edit(request, pk):
     return render(
         request,
         "sales/opportunity_form.html",
-        {"form": form, "opportunity": opportunity, "customer": opportunity.customer, "nav_active": "sales"},
+        {"form": form, "opportunity": opportunity, "customer": opportunity.customer},
     )
 
 
@@ -278,9 +275,7 @@ def opportunity_delete(request, pk):
     opportunity = selectors.opportunity_get(request.user, pk)
     _require(request.user, "sales.delete_opportunity")
     if request.method != "POST":
-        return render(
-            request, "sales/opportunity_confirm_delete.html", {"opportunity": opportunity, "nav_active": "sales"}
-        )
+        return render(request, "sales/opportunity_confirm_delete.html", {"opportunity": opportunity})
     services.opportunity_delete(opportunity=opportunity, actor=request.user)
     messages.success(request, _("%(name)s was moved to the recycle bin.") % {"name": opportunity.name})
     return redirect("sales:board")
@@ -291,7 +286,7 @@ def recycle_bin(request):
     return render(
         request,
         "sales/recycle_bin.html",
-        {"rows": selectors.deleted_opportunities_for(request.user)[:200], "nav_active": "sales"},
+        {"rows": selectors.deleted_opportunities_for(request.user)[:200]},
     )
 
 
@@ -346,7 +341,6 @@ def forecast(request):
             "years": years,
             "overdue": selectors.overdue_deals(request.user),
             "overdue_url": reverse("sales:opportunity-list") + "?overdue=1&sort=close",
-            "nav_active": "sales",
         },
     )
 
@@ -364,7 +358,7 @@ def targets(request):
             messages.success(request, _("Target saved."))
             return redirect(reverse("sales:targets") + f"?year={form.cleaned_data['month'].year}")
     rows = settings_selectors.targets_for(request.user, year=year)
-    return render(request, "sales/targets.html", {"form": form, "rows": rows, "year": year, "nav_active": "sales"})
+    return render(request, "sales/targets.html", {"form": form, "rows": rows, "year": year})
 
 
 @require_POST
@@ -399,5 +393,5 @@ def opportunity_recommend(request, pk):
     return render(
         request,
         "sales/recommend.html",
-        {"opportunity": opportunity, "candidates": recommend(request.user, opportunity), "nav_active": "sales"},
+        {"opportunity": opportunity, "candidates": recommend(request.user, opportunity)},
     )

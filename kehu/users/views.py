@@ -243,7 +243,6 @@ def user_list(request):
             "users": selectors.user_list_for_admin(),
             "pending": selectors.pending_registrations(),
             "departments": selectors.department_tree(),
-            "nav_active": "users",
         },
     )
 
@@ -274,7 +273,7 @@ def user_invite(request):
     return render(
         request,
         "users/invite.html",
-        {"form": form, "pending": pending, "days": services.INVITATION_DAYS, "nav_active": "users"},
+        {"form": form, "pending": pending, "days": services.INVITATION_DAYS},
     )
 
 
@@ -342,7 +341,7 @@ def user_edit(request, pk):
         else:
             messages.success(request, _("Saved."))
             return redirect("users:user-list")
-    return render(request, "users/user_edit.html", {"form": form, "subject": user, "nav_active": "users"})
+    return render(request, "users/user_edit.html", {"form": form, "subject": user})
 
 
 @manage_users
@@ -366,7 +365,7 @@ def department_create(request):
             apply_errors(form, exc)
         else:
             return redirect("users:user-list")
-    return render(request, "users/department_form.html", {"form": form, "nav_active": "users"})
+    return render(request, "users/department_form.html", {"form": form})
 
 
 @manage_users
@@ -381,9 +380,7 @@ def department_edit(request, pk):
         else:
             messages.success(request, _("Saved."))
             return redirect("users:user-list")
-    return render(
-        request, "users/department_form.html", {"form": form, "department": department, "nav_active": "users"}
-    )
+    return render(request, "users/department_form.html", {"form": form, "department": department})
 
 
 AUDIT_PAGE = 50
@@ -411,7 +408,6 @@ def audit_log(request):
         {
             "form": form,
             "lines": describe_entries(entries[:AUDIT_PAGE]),
-            "nav_active": "audit",
             "query": query.urlencode(),
             "older": entries[AUDIT_PAGE - 1].pk if len(entries) > AUDIT_PAGE else None,
         },
@@ -429,4 +425,4 @@ def company_settings(request):
         else:
             messages.success(request, _("Saved."))
             return redirect("users:user-list")
-    return render(request, "users/company_settings.html", {"form": form, "nav_active": "users"})
+    return render(request, "users/company_settings.html", {"form": form})

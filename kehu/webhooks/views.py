@@ -32,7 +32,7 @@ def subscription_list(request):
     return render(
         request,
         "webhooks/subscription_list.html",
-        {"form": form, "subscriptions": WebhookSubscription.objects.order_by("-created_at"), "nav_active": "webhooks"},
+        {"form": form, "subscriptions": WebhookSubscription.objects.order_by("-created_at")},
     )
 
 
@@ -52,7 +52,7 @@ def subscription_edit(request, pk):
     return render(
         request,
         "webhooks/subscription_form.html",
-        {"form": form, "subscription": subscription, "nav_active": "webhooks"},
+        {"form": form, "subscription": subscription},
     )
 
 
@@ -104,5 +104,5 @@ def delivery_list(request):
     return render(
         request,
         "webhooks/delivery_list.html",
-        {"deliveries": rows, "subscription_filter": subscription or "", "nav_active": "webhooks"},
+        {"deliveries": rows, "subscription_filter": subscription or ""},
     )

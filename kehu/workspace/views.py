@@ -58,7 +58,6 @@ def home(request):
             "pool_due": pool_selectors.customers_due_soon(user),
             # Care reminders (关怀提醒): contacts' birthdays and anniversaries in the next 14 days (kehu.activities).
             "reminders": activity_selectors.care_reminders(user, limit=10),
-            "nav_active": "home",
         },
     )
 
@@ -131,7 +130,6 @@ def _context(request, customer, form=None):
         # Open opportunities (kehu.sales).
         "sales_panel": sales_selectors.customer_sales_panel(user, customer),
         "today": timezone.localdate(),
-        "nav_active": "customers",
     }
 
 
@@ -151,7 +149,7 @@ def _customer_gone(request, pk):
     return render(
         request,
         "workspace/customer_gone.html",
-        {"customer": gone, "may_restore": may_restore, "nav_active": "customers"},
+        {"customer": gone, "may_restore": may_restore},
         status=410,
     )
 
