@@ -10,7 +10,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -25,6 +24,7 @@ from kehu.activities.forms import (
 )
 from kehu.activities.models import ActivityKind, CalendarFeed
 from kehu.core.forms import apply_errors
+from kehu.core.http import back_to
 from kehu.core.params import date_param, id_param
 from kehu.customers import selectors as customer_selectors
 
@@ -71,12 +71,7 @@ def activity_edit(request, pk):
 
 def _next_or_customer(request, activity) -> str:
     """Back to the page the button was on (a local path only), else the customer's page."""
-    target = request.POST.get("next", "")
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse("workspace:customer-detail", args=[activity.customer_id])
+    return back_to(request, reverse("workspace:customer-detail", args=[activity.customer_id]))
 
 
 @require_POST

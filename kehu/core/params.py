@@ -18,7 +18,9 @@ from django.contrib import messages
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-MAX_ID = 2**53  # the largest id a browser's JavaScript still counts exactly; the API uses the same
+from kehu.core.api import MAX_ID
+from kehu.core.text import printable
+
 EARLIEST = date(1900, 1, 1)  # the same bounds as kehu.core.models.validate_sane_year
 LATEST = date(2999, 12, 31)
 MAX_PAGE = 10_000
@@ -27,15 +29,12 @@ ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 QUOTED = 40
 
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def clean_text(raw, max_length: int) -> str:
     """Free text typed outside a form (a search, a short note): control characters removed — a
     database cannot store some, and no one types them — spaces trimmed, cut to `max_length`."""
     if not isinstance(raw, str):
         return ""
-    return CONTROL.sub("", raw).strip()[:max_length]
+    return printable(raw).strip()[:max_length]
 
 
 def text_param(request, name: str, max_length: int = 100) -> str:
@@ -92,13 +91,6 @@ def id_param(request, name: str):
     """The id of a record (1 … 2**53), or None. Whether the record exists and may be seen is the
     selector's business (`…_get(user, pk)` answers 404)."""
     return int_param(request, name, None)
-
-
-def ids_param(request, name: str, *, limit: int = 100) -> list[int]:
-    """Every valid id given under `name` (`?sources=3&sources=7`), in order, without repeats; the
-    rest are ignored, at most `limit`."""
-    found = [parse_id(raw) for raw in request.GET.getlist(name)[: limit * 2]]
-    return list(dict.fromkeys(v for v in found if v is not None))[:limit]
 
 
 def page_param(request, name: str = "page", *, last: int = MAX_PAGE) -> int:
@@ -177,27 +169,3 @@ def date_param(request, name: str, default: date | None = None) -> date | None:
         _warn(request, message)
         return default
     return value
-
-
-def month_param(request, name: str = "month", default: date | None = None) -> date | None:
-    """A month written 2026-03, as the date of its first day, else `default`."""
-    raw = _raw(request, name)
-    if not raw:
-        return default
-    value = parse_date(f"{raw}-01") if len(raw) == 7 else None
-    if value is None:
-        _warn(request, _("“%(value)s” is not a month Kehu can show and is ignored.") % {"value": _quote(raw)})
-        return default
-    return value
-
-
-def choice_param(request, name: str, choices, default: str = "") -> str:
-    """One of `choices` (values, or (value, label) pairs as in Django's choices), else `default`."""
-    raw = _raw(request, name)
-    if not raw:
-        return default
-    allowed = {c[0] if isinstance(c, (tuple, list)) else c for c in choices}
-    if raw not in allowed:
-        _warn(request, _("“%(value)s” in the address was not understood and is ignored.") % {"value": _quote(raw)})
-        return default
-    return raw

@@ -6,11 +6,11 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.core.forms import OutboxFilterForm
+from kehu.core.http import back_to
 from kehu.core.mail import MAX_ATTEMPTS, SENT_KEPT_FOR, outbox_mail_retry
 from kehu.core.models import MailStatus, OutboxMail
 from kehu.core.navigation import settings_for
@@ -87,7 +87,4 @@ def outbox_retry(request, pk):
         messages.success(
             request, _("The mail to %(to)s is queued for another attempt.") % {"to": ", ".join(mail.recipients)}
         )
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) or not target.startswith("/"):
-        target = reverse("core:outbox")
-    return redirect(target)
+    return redirect(back_to(request, reverse("core:outbox")))

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.forms import apply_errors
+from kehu.core.http import client_ip
 from kehu.core.params import clean_text, page_param, parse_int
 from kehu.customers.selectors import customer_qs_visible_to
 from kehu.customers.services import DuplicateCustomerError
@@ -215,11 +216,6 @@ def lead_convert(request, pk):
     return redirect(reverse("workspace:customer-detail", args=[lead.converted_customer_id]))
 
 
-def _client_ip(request) -> str:
-    # Behind a proxy, Django's REMOTE_ADDR must be set from the proxy's header by the deployment.
-    return request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104 - an address, not a bind
-
-
 @login_not_required
 @xframe_options_exempt
 def inquiry(request):
@@ -227,7 +223,7 @@ def inquiry(request):
     per address (in the database, so it holds across processes)."""
     if request.method == "POST":
         form = forms.InquiryForm(request.POST)
-        ip = _client_ip(request)
+        ip = client_ip(request)
         if services.inquiry_attempts(ip) >= INQUIRY_RATE:
             return render(request, "leads/inquiry.html", {"form": form, "limited": True}, status=429)
         services.inquiry_attempt_record(ip)

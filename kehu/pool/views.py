@@ -7,11 +7,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.core.forms import apply_errors
+from kehu.core.http import back_to
 from kehu.core.params import id_param, page_param
 from kehu.customers import selectors as customer_selectors
 from kehu.pool import selectors, services
@@ -19,17 +19,6 @@ from kehu.pool.forms import AssignForm, ExemptForm, HandoverForm, PoolFilterForm
 from kehu.pool.models import HandoverStatus, Pool
 
 PAGE_SIZE = 25
-
-
-def _back(request, default: str) -> str:
-    target = request.POST.get("next", "")
-    if (
-        target
-        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
-        and target.startswith("/")
-    ):
-        return target
-    return default
 
 
 def pool_target(user, pk):
@@ -93,7 +82,7 @@ def customer_claim(request, pk):
         services.pool_claim(customer=customer, actor=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return redirect(_back(request, reverse("pool:pool-list")))
+        return redirect(back_to(request, reverse("pool:pool-list")))
     messages.success(request, _("%(name)s is now your customer.") % {"name": customer.name})
     return redirect(reverse("workspace:customer-detail", args=[customer.pk]))
 
@@ -116,7 +105,7 @@ def customer_assign(request, pk):
             request,
             _("%(name)s is assigned to %(user)s.") % {"name": customer.name, "user": form.cleaned_data["to_user"]},
         )
-    return redirect(_back(request, reverse("pool:pool-list")))
+    return redirect(back_to(request, reverse("pool:pool-list")))
 
 
 @require_POST

@@ -7,13 +7,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from kehu.core.forms import apply_errors
+from kehu.core.http import back_to
 from kehu.core.params import page_param, year_param
 from kehu.customers.selectors import customer_get
 from kehu.sales import selectors, services, settings_selectors, settings_services
@@ -30,13 +30,6 @@ PLAIN_TEXT = "text/plain; charset=utf-8"
 def _require(user, perm):
     if not user.is_authenticated or not user.has_perm(perm):
         raise PermissionDenied
-
-
-def _back(request, default: str) -> str:
-    target = request.POST.get("next", "")
-    if target and target.startswith("/") and url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        return target
-    return default
 
 
 def _pipeline(request) -> tuple[Pipeline, list[Pipeline]]:
@@ -248,7 +241,7 @@ def opportunity_move(request, pk):
     if request.htmx:
         return _moved_on_board(request, opportunity, [previous, stage])
     messages.success(request, _("Moved to %(stage)s.") % {"stage": stage.name})
-    return redirect(_back(request, detail))
+    return redirect(back_to(request, detail))
 
 
 def _moved_on_board(request, opportunity, stages):

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.core.audit_display import describe_entries
 from kehu.core.forms import apply_errors
+from kehu.core.http import client_ip
 from kehu.core.selectors import audit_list
 from kehu.users import selectors, services
 from kehu.users.forms import (
@@ -36,11 +37,6 @@ from kehu.users.models import ApiToken, CompanySettings, Department, User
 from kehu.users.roles import DataScope
 
 manage_users = permission_required("users.manage_users", raise_exception=True)
-
-
-def client_ip(request) -> str:
-    # Behind a proxy, Django's REMOTE_ADDR must be set from the proxy's header by the deployment.
-    return request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104 - an address, not a bind
 
 
 def _needs_set_up() -> bool:

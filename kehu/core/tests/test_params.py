@@ -127,14 +127,6 @@ def test_year_param_defaults_to_this_year_within_1900_to_2999():
     assert params.year_param(request_for("year=3000")) == timezone.localdate().year
 
 
-def test_month_param():
-    assert params.month_param(request_for("month=2026-03")) == date(2026, 3, 1)
-    for raw in ("2026-13", "9999-12", "2026-3", "2026-03-01", "x"):
-        request = request_for(f"month={raw}")
-        assert params.month_param(request) is None, raw
-        assert warnings_of(request), raw
-
-
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [("1", 1), ("42", 42), (str(2**53), 2**53), (str(2**53 + 1), None), ("0", None), ("-3", None), ("x", None)],
@@ -146,26 +138,11 @@ def test_parse_id_and_id_param(raw, expected):
     assert bool(warnings_of(request)) is (expected is None)
 
 
-def test_ids_param_keeps_the_valid_ids_once_in_order():
-    request = request_for("sources=7&sources=x&sources=3&sources=7&sources=" + str(10**20))
-    assert params.ids_param(request, "sources") == [7, 3]
-    assert params.ids_param(request_for("&".join(f"s={i}" for i in range(1, 300))), "s", limit=5) == [1, 2, 3, 4, 5]
-
-
 def test_int_param_bounds():
     assert params.int_param(request_for("n=-5"), "n", 0, minimum=-10, maximum=10) == -5
     assert params.int_param(request_for("n=11"), "n", 0, minimum=-10, maximum=10) == 0
     assert params.parse_int(None) is None
     assert params.parse_int("-") is None
-
-
-def test_choice_param():
-    choices = [("open", "Open"), ("won", "Won")]
-    assert params.choice_param(request_for("status=won"), "status", choices) == "won"
-    request = request_for("status=WON")
-    assert params.choice_param(request, "status", choices, default="open") == "open"
-    assert warnings_of(request) == ["“WON” in the address was not understood and is ignored."]
-    assert params.choice_param(request_for("status=a"), "status", ["a", "b"]) == "a"
 
 
 def test_free_text_loses_control_characters_and_is_cut():
