@@ -312,7 +312,3 @@ def check_ins_for(user: User, filters: CheckInFilters) -> QuerySet[Activity]:
     if filters.date_to:
         qs = qs.filter(checked_in_at__lt=datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=tz))
     return qs.select_related("customer", "owner").order_by("-checked_in_at", "-id")
-
-
-def may_review_check_ins(user: User) -> bool:
-    return user.is_authenticated and user.has_perm("activities.view_activity")

@@ -211,7 +211,6 @@ def visit_detail(request, pk):
             .filter(pk=activity.customer_id)
             .exists(),
             "may_log": may_change and activity.is_planned_visit,
-            "may_review": selectors.may_review_check_ins(user),
             "week": selectors.week_start(timezone.localdate(activity.planned_for or activity.occurred_at)),
         },
     )

@@ -333,10 +333,10 @@ def menu_for(user, view_name: str = "") -> dict:
         active = next((s["key"] for s in sections if namespace in s["namespaces"]), active)
     for section in sections:
         section["active"] = section["key"] == active
-    settings_links = settings_for(user, view_name)
+    has_settings = any(e.allowed(user) for e in SETTINGS)  # the menu shows one entry, not the list
     return {
         "sections": sections,
         "active": active,
-        "settings": bool(settings_links),
-        "settings_href": reverse("core:settings") if settings_links else "",
+        "settings": has_settings,
+        "settings_href": reverse("core:settings") if has_settings else "",
     }

@@ -25,8 +25,6 @@ _QUOTED_FORMULA = re.compile(r"'+[=+\-@\t\r]")
 # Excel holds at most this many characters in one cell.
 XLSX_CELL_MAX = 32_767
 
-Number = int | float | Decimal
-
 
 def _is_number(value) -> bool:
     return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from kehu.integrations.fields import header_key
 
 SCAN_ROWS = 30  # the header is looked for in the first rows only
-MAX_DEPTH = 2
 
 # Skip reasons stored on staged rows (ImportRow.skip_reason) and counted in the report.
 BLANK, NOTE, TOTAL, HEADER = "blank", "note", "total", "header"

@@ -135,7 +135,6 @@ class Table:
         self.head: list[list[str]] = []
         self.header_row = 0
         self.header_depth = 1
-        self.header_score = 0
         self._workbook = None
         if fmt == FileFormat.VCARD:
             self._open_vcard()
@@ -152,7 +151,7 @@ class Table:
         """Read the column names at `row` (from 1), `depth` rows deep; found by `matches` when 0."""
         if row <= 0:
             found = layout.find_header(self.head, matches or (lambda _h: False), self.merges)
-            row, depth, self.header_score = found.row, found.depth, found.score
+            row, depth = found.row, found.depth
         if row > len(self.head):
             raise UnreadableFileError(
                 _("The header must be in one of the first %(count)s rows of the sheet.") % {"count": len(self.head)}

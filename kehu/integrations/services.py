@@ -267,7 +267,7 @@ def import_job_set_layout(*, job: ImportJob, actor: User, sheet: str = "", heade
         raise ValidationError({"header_row": [exc.message]}) from None
     if rows > max_rows():
         raise ValidationError({"header_row": [_("The sheet has more than %(max)s rows.") % {"max": f"{max_rows():,}"}]})
-    headers = [h[:200] for h in table.headers][:200]
+    headers = [printable(h, multiline=False)[:200] for h in table.headers][:200]
     signature = header_signature(headers, kind.name)
     remembered = ImportMapping.objects.filter(signature=signature).first()
     ImportRow.objects.filter(job=job).delete()

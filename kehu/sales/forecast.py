@@ -196,8 +196,6 @@ def forecast_batch():
 
 # ---- reading ----------------------------------------------------------------------------------
 
-ROLLING = "next12"
-
 
 @dataclass(frozen=True)
 class Period:
@@ -209,10 +207,6 @@ class Period:
     @property
     def is_rolling(self) -> bool:
         return self.year is None
-
-    @property
-    def key(self) -> str:
-        return ROLLING if self.year is None else str(self.year)
 
 
 def rolling_period(today: date | None = None) -> Period:
@@ -264,17 +258,11 @@ class Forecast:
     refreshed_at: object = None
     collections: dict[date, Decimal] = field(default_factory=dict)
 
-    @property
-    def year(self) -> int | None:
-        return self.period.year
 
-
-def forecast_for(user: User, period: Period | int) -> Forecast:
+def forecast_for(user: User, period: Period) -> Forecast:
     """The user's team (scope) by month of the period, per person and summed, against the targets.
     Only people who own deals counted in the period or have a target in it are listed. Six queries
     whatever the team's size."""
-    if isinstance(period, int):
-        period = year_period(period)
     months = list(period.months)
     first, last = months[0], months[-1]
     scope = scope_for(user)

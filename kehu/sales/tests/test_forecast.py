@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kehu.core.schedule import discover
-from kehu.sales.forecast import forecast_for
+from kehu.sales.forecast import forecast_for, year_period
 from kehu.sales.models import ForecastRow, Opportunity, Target
 from kehu.sales.services import target_set
 from kehu.sales.tasks import refresh_forecast
@@ -56,7 +56,7 @@ def test_forecast_against_targets_in_scope(history):
     with pytest.raises(PermissionDenied):
         target_set(actor=team.rep1, level="rep", month=date(YEAR, 5, 1), amount="1", user=team.rep1)
     refresh_forecast.enqueue()
-    f = forecast_for(team.manager1, YEAR)
+    f = forecast_for(team.manager1, year_period(YEAR))
     may = f.team[date(YEAR, 5, 1)]
     assert (may.weighted, may.committed, may.won, may.target) == (
         Decimal("160000.00"),
@@ -67,7 +67,7 @@ def test_forecast_against_targets_in_scope(history):
     assert f.team[date(YEAR, 6, 1)].weighted == 0  # rep3 is not in manager1's team
     rep1 = next(total for u, _cells, total in f.reps if u == team.rep1)
     assert rep1.target == Decimal("100000.00") and rep1.attainment == 50
-    company = forecast_for(team.gm, YEAR)
+    company = forecast_for(team.gm, year_period(YEAR))
     assert company.team[date(YEAR, 5, 1)].target == Decimal("1000000.00")
     assert company.team[date(YEAR, 6, 1)].weighted == Decimal("150000.00")
     assert Target.objects.count() == 3
