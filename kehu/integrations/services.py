@@ -27,6 +27,7 @@ from kehu.integrations.bulk import Inserter
 from kehu.integrations.fields import guess_choice, header_key, header_signature, known_choice
 from kehu.integrations.models import FileFormat, ImportJob, ImportMapping, ImportRow, ImportStatus, RowAction
 from kehu.integrations.readers import SUFFIXES, Table, UnreadableFileError, detect_format
+from kehu.integrations.sheets import WorkbookError
 from kehu.integrations.targets import CUSTOMERS, ImportTarget, Staged, get_target, targets_for
 from kehu.users.models import User
 
@@ -128,6 +129,7 @@ def import_job_create(*, actor: User, uploaded, target: str = CUSTOMERS) -> Impo
         table = Table(path, fmt, matches=kind.header_matcher() if fmt != FileFormat.VCARD else None)
         remembered = _remembered(table, kind, path)
         rows = _count_rows(table)
+        sheets = _sheet_list(table)
         table.close()
     except UnreadableFileError as exc:
         if relative:
@@ -149,7 +151,7 @@ def import_job_create(*, actor: User, uploaded, target: str = CUSTOMERS) -> Impo
         format=fmt,
         encoding=table.encoding,
         sheet=table.sheet[:100],
-        sheets=_sheet_list(table),
+        sheets=sheets,
         header_row=table.header_row,
         header_depth=table.header_depth,
         headers=headers,
@@ -181,7 +183,11 @@ def _check_row_count(rows: int, relative: str) -> None:
 
 
 def _sheet_list(table: Table) -> list[dict]:
-    return [{"name": s.name[:100], "hidden": s.hidden, "rows": s.last_row} for s in table.sheets][:50]
+    """The workbook's sheets with their sizes (each sheet parsed here, while the file is open)."""
+    try:
+        return [{"name": s.name[:100], "hidden": s.hidden, "rows": s.last_row} for s in table.sheets][:50]
+    except WorkbookError as exc:
+        raise UnreadableFileError(exc.message) from exc
 
 
 def _remembered(table: Table, kind: ImportTarget, path) -> ImportMapping | None:

@@ -8,9 +8,9 @@ Rows are numbered as the spreadsheet numbers them (from 1), whatever the empty r
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 
 import python_calamine
@@ -70,11 +70,17 @@ def cell_text(value) -> str:
     return str(value).strip() if value is not None else ""
 
 
-@dataclass(frozen=True)
 class SheetInfo:
-    name: str
-    hidden: bool
-    last_row: int  # the number of the last row with a value (0: the sheet is empty)
+    """A worksheet's name and visibility; its size is read (the sheet parsed) only when asked, so
+    reopening a file at its chosen sheet does not parse the others."""
+
+    def __init__(self, name: str, hidden: bool, workbook: "Workbook"):
+        self.name, self.hidden, self._workbook = name, hidden, workbook
+
+    @cached_property
+    def last_row(self) -> int:
+        """The number of the last row with a value (0: the sheet is empty)."""
+        return self._workbook.sheet(self.name).last_row
 
     @property
     def empty(self) -> bool:
@@ -137,13 +143,8 @@ class Workbook:
         for meta in metadata:
             if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
                 continue
-            self.sheets.append(
-                SheetInfo(
-                    name=meta.name,
-                    hidden=meta.visible != python_calamine.SheetVisibleEnum.Visible,
-                    last_row=self.sheet(meta.name).last_row,
-                )
-            )
+            hidden = meta.visible != python_calamine.SheetVisibleEnum.Visible
+            self.sheets.append(SheetInfo(name=meta.name, hidden=hidden, workbook=self))
 
     def sheet(self, name: str) -> Sheet:
         if name not in self._loaded:
