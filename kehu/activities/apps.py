@@ -14,5 +14,5 @@ class ActivitiesConfig(AppConfig):
         from kehu.customers import ownership
         from kehu.users import departures
 
-        ownership.follow(services.open_work_after_change_of_hands)
-        departures.follow(services.open_work_after_departure)
+        ownership.follow(services.open_work_rehome)
+        departures.follow(services.open_work_of_departed)

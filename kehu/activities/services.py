@@ -464,11 +464,3 @@ def open_work_of_departed(*, user: User, actor: User | None) -> WorkMoved:
     for target_id, part in groups.items():
         moved.add(_move(part, people[target_id], actor, reason, now))
     return moved
-
-
-def open_work_after_change_of_hands(*, customer_ids, actor, reason: str) -> None:
-    open_work_rehome(customer_ids=customer_ids, actor=actor, reason=reason)
-
-
-def open_work_after_departure(*, user, actor) -> None:
-    open_work_of_departed(user=user, actor=actor)

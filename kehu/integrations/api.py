@@ -18,7 +18,6 @@ from kehu.integrations.targets import CUSTOMERS, all_targets, get_target, target
 from kehu.integrations.views import filters_from
 
 router = Router(tags=["import and export"])
-TOP_ROWS = 12
 # The registered targets (apps register theirs before the URLs load): clients and fuzzers see the
 # values in the schema, and anything else is answered 422 before the services are asked.
 TargetName = Literal[tuple(t.name for t in all_targets()) or (CUSTOMERS,)]
@@ -246,7 +245,7 @@ def import_read(request, job_id: Id):
 def import_head(request, job_id: Id):
     """The first rows of the sheet as they are, numbered from 1: to see which row holds the column names."""
     job = _job(request, job_id)
-    rows = [{"number": n, "cells": c} for n, c in services.job_head(job, TOP_ROWS)]
+    rows = [{"number": n, "cells": c} for n, c in services.job_head(job)]
     return {"sheet": job.sheet, "header_row": job.header_row, "header_depth": job.header_depth, "rows": rows}
 
 

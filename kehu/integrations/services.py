@@ -501,7 +501,11 @@ def job_table(job: ImportJob) -> Table | None:
         return None
 
 
-def job_head(job: ImportJob, count: int = 12) -> list[tuple[int, list[str]]]:
+# Rows of the sheet shown above the mapping (page and API), to see where the header is.
+TOP_ROWS = 12
+
+
+def job_head(job: ImportJob, count: int = TOP_ROWS) -> list[tuple[int, list[str]]]:
     """The first rows of the job's sheet as they are, numbered from 1."""
     if job.format == FileFormat.VCARD:
         return []

@@ -25,7 +25,6 @@ from kehu.integrations.targets import CUSTOMERS, get_target, targets_for
 
 ROWS_PER_PAGE = 50
 SAMPLE_ROWS = 3
-TOP_ROWS = 12  # rows of the sheet shown above the mapping, to see where the header is
 
 
 def _require_import(user, job=None):
@@ -111,7 +110,7 @@ def _file_view(job) -> tuple[list[list[str]], list[tuple[int, list[str]]]]:
         ]
     except UnreadableFileError:
         samples = []
-    top = list(enumerate(table.head[:TOP_ROWS], start=1))
+    top = list(enumerate(table.head[: services.TOP_ROWS], start=1))
     table.close()
     return samples, top
 

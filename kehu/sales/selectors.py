@@ -84,9 +84,8 @@ class Column:
         return max(0, self.count - len(self.cards))
 
 
-def _board_qs(user: User, pipeline: Pipeline, owner_id: int | None = None) -> QuerySet[Opportunity]:
-    qs = opportunity_qs_visible_to(user).filter(pipeline=pipeline, status=StageKind.OPEN)
-    return qs.filter(owner_id=owner_id) if owner_id else qs
+def _board_qs(user: User, pipeline: Pipeline) -> QuerySet[Opportunity]:
+    return opportunity_qs_visible_to(user).filter(pipeline=pipeline, status=StageKind.OPEN)
 
 
 def _column_totals(qs: QuerySet[Opportunity], stage_ids=None) -> dict[int, dict]:
@@ -98,12 +97,12 @@ def _column_totals(qs: QuerySet[Opportunity], stage_ids=None) -> dict[int, dict]
     }
 
 
-def board_columns(user: User, pipeline: Pipeline, stages: list[Stage], *, owner_id: int | None = None) -> list[Column]:
+def board_columns(user: User, pipeline: Pipeline, stages: list[Stage]) -> list[Column]:
     """The headers of some columns of one pipeline (count and sum, no cards): what a move changes.
     One query, the same the board reads its sums with."""
     if not stages:
         return []
-    totals = _column_totals(_board_qs(user, pipeline, owner_id), [s.pk for s in stages])
+    totals = _column_totals(_board_qs(user, pipeline), [s.pk for s in stages])
     return [
         Column(
             stage=s,
@@ -115,13 +114,13 @@ def board_columns(user: User, pipeline: Pipeline, stages: list[Stage], *, owner_
     ]
 
 
-def board(user: User, pipeline: Pipeline, *, cap: int = BOARD_CAP, owner_id: int | None = None) -> list[Column]:
+def board(user: User, pipeline: Pipeline, *, cap: int = BOARD_CAP) -> list[Column]:
     """Columns of a pipeline's stages; each holds up to `cap` open cards in scope, biggest first,
     and the column's full count and sum. Two queries plus one per open stage, whatever the data:
     the sums read only the board index (pipeline, status, stage, owner, amount) and each column
     walks the (stage, -amount, id) index and stops at `cap` cards."""
     stages = stages_of(pipeline)
-    qs = _board_qs(user, pipeline, owner_id)
+    qs = _board_qs(user, pipeline)
     totals = _column_totals(qs)
     columns = []
     for s in stages:
