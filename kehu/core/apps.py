@@ -14,7 +14,11 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from kehu.core import events
+        from kehu.core.audit import audit_events
+
         post_migrate.connect(_refresh_statistics, sender=self)
+        events.sink(audit_events, after_commit=False)
 
 
 def _refresh_statistics(using, plan=None, **kwargs):

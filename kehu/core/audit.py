@@ -38,6 +38,25 @@ def audit_record(*, actor, action: str, instance: models.Model, changes: dict | 
     )
 
 
+def audit_events(events) -> None:
+    """The event door's in-transaction sink: one audit row per event that names an action."""
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                at=e.occurred_at,
+                actor_id=e.actor_id,
+                action=e.audit,
+                target_type=e.subject_type,
+                target_id=e.subject_id,
+                target_repr=str(e.subject)[:200] if e.subject is not None else "",
+                changes=e.changes,
+            )
+            for e in events
+            if e.audit
+        ]
+    )
+
+
 def audit_export(*, actor, target_type: str, summary: dict):
     return AuditEntry.objects.create(actor=actor, action=AuditAction.EXPORT, target_type=target_type, changes=summary)
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kehu.core import events
 from kehu.core.models import SoftDeletable, TimeStamped, Versioned, validate_sane_year
 
 
@@ -425,7 +426,8 @@ class TimelineEntry(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="timeline")
     occurred_at = models.DateTimeField(default=timezone.now)
-    kind = models.CharField(max_length=30, choices=TimelineKind.choices)
+    # A kind registered through the event door by whichever app records it (kehu.core.events).
+    kind = models.CharField(max_length=40)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     subject_type = models.CharField(max_length=60, blank=True)
     subject_id = models.BigIntegerField(null=True, blank=True)
@@ -438,7 +440,7 @@ class TimelineEntry(models.Model):
         indexes = [models.Index(fields=["customer", "-occurred_at", "-id"], name="timeline_customer_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.summary}"
+        return f"{events.label(self.kind)}: {self.summary}"
 
 
 class CustomerMerge(models.Model):

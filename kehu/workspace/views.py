@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.core import events
 from kehu.activities import selectors as activity_selectors
 from kehu.activities import services as activity_services
 from kehu.activities.forms import ActivityForm
@@ -92,9 +93,9 @@ def _context(request, customer, form=None):
         timeline = timeline[:TIMELINE_PAGE]
         last = timeline[-1]
         older = f"{last.occurred_at.isoformat()}_{last.pk}"
-    # Worked out once for the page, not per entry in the template: each get_kind_display() hashes every
-    # lazy label of the kinds (a translation each), and each perms lookup asks the backend again.
-    labels = dict(TimelineKind.choices)
+    # Worked out once for the page, not per entry in the template: a lazy label is a translation each
+    # time it is read, and each perms lookup asks the backend again.
+    labels = events.labels()
     changes_any = user.has_perm("activities.change_activity")
     for entry in timeline:
         entry.kind_label = labels.get(entry.kind, entry.kind)
