@@ -9,13 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.core import events
 from kehu.activities import selectors as activity_selectors
 from kehu.activities import services as activity_services
 from kehu.activities.forms import ActivityForm
 from kehu.activities.models import ActivityKind
 from kehu.classification.selectors import classification_panel
 from kehu.collection.selectors import overdue_for as collection_overdue_for
+from kehu.core import events
 from kehu.core.audit import audit_entries_for
 from kehu.core.audit_display import describe_entries
 from kehu.core.forms import apply_errors
