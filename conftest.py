@@ -124,3 +124,13 @@ def api_client(client):
             return self._call("delete", path)
 
     return ApiClient
+
+
+@pytest.fixture
+def committed_events(monkeypatch):
+    """The events the event door handed to its after-commit sinks during the test (besides them)."""
+    from kehu.core import events
+
+    seen = []
+    monkeypatch.setattr(events, "_after_commit", [*events._after_commit, seen.extend])
+    return seen

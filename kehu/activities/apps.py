@@ -10,7 +10,7 @@ class ActivitiesConfig(AppConfig):
     def ready(self):
         # Open commitments and planned visits follow customers changing hands and people leaving:
         # the customers and users apps sit below this one and call these inside their transactions.
-        from kehu.activities import services
+        from kehu.activities import events, services  # noqa: F401 (events registers the kinds)
         from kehu.customers import ownership
         from kehu.users import departures
 

@@ -10,14 +10,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.activities import plausibility
+from kehu.activities.events import ActivityEvent
 from kehu.activities.models import Activity, ActivityKind
 from kehu.activities.selectors import OPEN_WORK
-from kehu.core.audit import audit_record, diff, snapshot
-from kehu.core.models import AuditAction, AuditEntry
+from kehu.core import events
+from kehu.core.audit import diff, snapshot
+from kehu.core.models import AuditAction
 from kehu.core.text import changed, full_clean
 from kehu.core.versioning import update_versioned
-from kehu.customers.models import Customer, TimelineEntry, TimelineKind
-from kehu.customers.services import timeline_append
+from kehu.customers.models import Customer, TimelineEntry
 from kehu.users.models import User
 from kehu.users.roles import DataScope
 from kehu.users.scopes import is_in_team_of, scope_for
@@ -63,16 +64,16 @@ def activity_log(*, customer: Customer, actor: User, **fields) -> Activity:
     _clean(activity)
     activity.save()
     Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now())
-    timeline_append(
+    events.record(
+        activity.kind,
         customer_id=customer.pk,
-        kind=activity.kind,
         actor=actor,
         summary=activity.subject,
         subject=activity,
         payload=_payload(activity),
         occurred_at=activity.occurred_at,
+        audit=AuditAction.CREATE,
     )
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=activity)
     return activity
 
 
@@ -96,11 +97,13 @@ def activity_update(*, activity: Activity, actor: User, expected_version: int, *
         return activity
     update_versioned(activity, expected_version=expected_version, fields=list(fields))
     TimelineEntry.objects.filter(subject_type=activity._meta.label_lower, subject_id=activity.pk).exclude(
-        kind__in=[TimelineKind.COMMITMENT_DONE, TimelineKind.CHECK_IN]
+        kind__in=[ActivityEvent.COMMITMENT_DONE, ActivityEvent.CHECK_IN]
     ).update(
         kind=activity.kind, summary=activity.subject[:300], payload=_payload(activity), occurred_at=activity.occurred_at
     )
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=activity, changes=changes)
+    events.record(
+        ActivityEvent.ACTIVITY_CHANGED, actor=actor, subject=activity, audit=AuditAction.UPDATE, changes=changes
+    )
     return activity
 
 
@@ -114,14 +117,15 @@ def commitment_mark_done(*, activity: Activity, actor: User) -> Activity:
     now = timezone.now()
     Activity.objects.filter(pk=activity.pk).update(is_done=True, done_at=now, updated_at=now)
     activity.is_done, activity.done_at = True, now
-    timeline_append(
+    events.record(
+        ActivityEvent.COMMITMENT_DONE,
         customer_id=activity.customer_id,
-        kind=TimelineKind.COMMITMENT_DONE,
         actor=actor,
         summary=activity.subject,
         subject=activity,
+        audit=AuditAction.UPDATE,
+        changes={"is_done": [False, True]},
     )
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=activity, changes={"is_done": [False, True]})
     return activity
 
 
@@ -139,9 +143,15 @@ def commitment_mark_undone(*, activity: Activity, actor: User) -> Activity:
     Activity.objects.filter(pk=activity.pk).update(is_done=False, done_at=None, updated_at=now)
     activity.is_done, activity.done_at = False, None
     TimelineEntry.objects.filter(
-        subject_type=activity._meta.label_lower, subject_id=activity.pk, kind=TimelineKind.COMMITMENT_DONE
+        subject_type=activity._meta.label_lower, subject_id=activity.pk, kind=ActivityEvent.COMMITMENT_DONE
     ).delete()
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=activity, changes={"is_done": [True, False]})
+    events.record(
+        ActivityEvent.ACTIVITY_CHANGED,
+        actor=actor,
+        subject=activity,
+        audit=AuditAction.UPDATE,
+        changes={"is_done": [True, False]},
+    )
     return activity
 
 
@@ -153,7 +163,7 @@ def activity_delete(*, activity: Activity, actor: User) -> None:
     Activity.objects.filter(pk=activity.pk).update(deleted_at=now, deleted_by=actor)
     activity.deleted_at = now
     TimelineEntry.objects.filter(subject_type=activity._meta.label_lower, subject_id=activity.pk).delete()
-    audit_record(actor=actor, action=AuditAction.DELETE, instance=activity)
+    events.record(ActivityEvent.ACTIVITY_DELETED, actor=actor, subject=activity, audit=AuditAction.DELETE)
 
 
 @transaction.atomic
@@ -177,7 +187,7 @@ def visit_plan(
     )
     _clean(activity)
     activity.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=activity)
+    events.record(ActivityEvent.VISIT_PLANNED, actor=actor, subject=activity, audit=AuditAction.CREATE)
     return activity
 
 
@@ -244,19 +254,15 @@ def visit_check_in(*, activity: Activity, actor: User, latitude=None, longitude=
         payload.update(distance_m=found.distance_m, basis=found.basis, place=found.place)
     if found.warnings:
         payload["warnings"] = found.warnings
-    timeline_append(
+    events.record(
+        ActivityEvent.CHECK_IN,
         customer_id=activity.customer_id,
-        kind=TimelineKind.CHECK_IN,
         actor=actor,
         summary=activity.subject,
         subject=activity,
         payload=payload,
         occurred_at=now,
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        instance=activity,
+        audit=AuditAction.UPDATE,
         changes={
             "checked_in_at": [None, str(now)],
             **({"check_in_distance_m": [None, found.distance_m]} if found.distance_m is not None else {}),
@@ -296,17 +302,18 @@ def visit_log_result(
     for name in ("purpose", "outcome", "next_step"):
         if getattr(activity, name):
             payload[name] = getattr(activity, name)[:500]
-    timeline_append(
+    Customer.objects.filter(pk=activity.customer_id).update(updated_at=now)
+    events.record(
+        ActivityKind.VISIT,
         customer_id=activity.customer_id,
-        kind=TimelineKind.VISIT,
         actor=actor,
         summary=activity.subject,
         subject=activity,
         payload=payload,
         occurred_at=activity.occurred_at,
+        audit=AuditAction.UPDATE,
+        changes={"is_done": [False, True]},
     )
-    Customer.objects.filter(pk=activity.customer_id).update(updated_at=now)
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=activity, changes={"is_done": [False, True]})
     return activity
 
 
@@ -358,17 +365,18 @@ def _move(rows: list[tuple], to_user: User, actor: User | None, reason: str, now
         Activity.objects.filter(pk__in=[r[0] for r in part]).update(
             owner=to_user, updated_at=now, version=F("version") + 1
         )
-        AuditEntry.objects.bulk_create(
-            AuditEntry(
-                at=now,
-                actor=actor if getattr(actor, "pk", None) else None,
-                action=AuditAction.UPDATE,
-                target_type=ACTIVITY,
-                target_id=pk,
-                target_repr=subject[:200],
-                changes={"owner": [names.get(owner_id), str(to_user)], "reason": [None, reason[:200]]},
-            )
-            for pk, _kind, owner_id, _customer_id, subject in part
+        events.record_many(
+            [
+                events.build(
+                    ActivityEvent.WORK_MOVED,
+                    actor=actor,
+                    subject=Activity(pk=pk, subject=subject),
+                    occurred_at=now,
+                    audit=AuditAction.UPDATE,
+                    changes={"owner": [names.get(owner_id), str(to_user)], "reason": [None, reason[:200]]},
+                )
+                for pk, _kind, owner_id, _customer_id, subject in part
+            ]
         )
     for _pk, kind, _owner_id, customer_id, _subject in rows:
         counts = moved.per_customer.setdefault(customer_id, [0, 0])

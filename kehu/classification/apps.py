@@ -6,3 +6,6 @@ class ClassificationConfig(AppConfig):
     name = "kehu.classification"
     label = "classification"
     verbose_name = _("Classification")
+
+    def ready(self):
+        from kehu.classification import events  # noqa: F401 (registers the kinds)

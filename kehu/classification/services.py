@@ -7,11 +7,11 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.classification import selectors
+from kehu.classification.events import ClassificationEvent
 from kehu.classification.models import (
     ClassificationSettings,
     CreditRecord,
@@ -21,12 +21,13 @@ from kehu.classification.models import (
     SuggestionStatus,
     TierSuggestion,
 )
+from kehu.core import events
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
 from kehu.core.text import check_text, full_clean
-from kehu.customers.models import Customer, Tier, TimelineKind
+from kehu.customers.models import Customer, Tier
 from kehu.customers.selectors import customer_qs_visible_to
-from kehu.customers.services import timeline_append
+from kehu.customers.services import customer_tier_set
 from kehu.users.models import User
 from kehu.users.roles import DataScope
 
@@ -148,30 +149,6 @@ def _clean_reason(reason: str) -> str:
     return check_text(reason, field="reason", multiline=True, max_length=2000)
 
 
-@transaction.atomic
-def customer_tier_set(*, customer: Customer, tier: str, actor: User, reason: str) -> Customer:
-    """Change a customer's tier: timeline (TIER_CHANGED) and audit trail in the same transaction."""
-    if tier not in Tier.values:
-        raise ValidationError({"tier": _("Choose a valid tier.")})
-    reason = check_text((reason or "").strip(), field="reason", multiline=True, max_length=2000)
-    old = customer.tier
-    if old == tier:
-        return customer
-    now = timezone.now()
-    Customer.objects.filter(pk=customer.pk).update(tier=tier, version=F("version") + 1, updated_at=now)
-    customer.refresh_from_db(fields=["tier", "version", "updated_at"])
-    timeline_append(
-        customer_id=customer.pk,
-        kind=TimelineKind.TIER_CHANGED,
-        actor=actor,
-        summary=f"{Tier(old).label} → {Tier(tier).label}: {reason}",
-        subject=customer,
-        payload={"from": old, "to": tier, "reason": reason},
-    )
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=customer, changes={"tier": [old, tier]})
-    return customer
-
-
 def _decide(suggestion: TierSuggestion, *, actor: User, status: str, reason: str) -> bool:
     """Claim the open suggestion for this decision; False if someone decided it meanwhile."""
     return bool(
@@ -192,10 +169,11 @@ def suggestion_accept(*, suggestion: TierSuggestion, actor: User, reason: str) -
         raise ValidationError(_("This suggestion has already been decided."))
     customer_tier_set(customer=customer, tier=suggestion.proposed_tier, actor=actor, reason=reason)
     suggestion.refresh_from_db()
-    audit_record(
+    events.record(
+        ClassificationEvent.TIER_SUGGESTION_DECIDED,
         actor=actor,
-        action=AuditAction.UPDATE,
-        instance=suggestion,
+        subject=suggestion,
+        audit=AuditAction.UPDATE,
         changes={"status": [SuggestionStatus.OPEN, SuggestionStatus.ACCEPTED], "reason": [None, reason]},
     )
     return suggestion
@@ -209,10 +187,11 @@ def suggestion_reject(*, suggestion: TierSuggestion, actor: User, reason: str) -
     if not _decide(suggestion, actor=actor, status=SuggestionStatus.REJECTED, reason=reason):
         raise ValidationError(_("This suggestion has already been decided."))
     suggestion.refresh_from_db()
-    audit_record(
+    events.record(
+        ClassificationEvent.TIER_SUGGESTION_DECIDED,
         actor=actor,
-        action=AuditAction.UPDATE,
-        instance=suggestion,
+        subject=suggestion,
+        audit=AuditAction.UPDATE,
         changes={"status": [SuggestionStatus.OPEN, SuggestionStatus.REJECTED], "reason": [None, reason]},
     )
     return suggestion
@@ -306,16 +285,15 @@ def revenue_record(*, customer: Customer, actor: User, year: int, revenue, poten
     row.save()
     changes = diff(before, snapshot(row, ["year", "revenue", "potential"]))
     if changes:
-        timeline_append(
+        events.record(
+            ClassificationEvent.EVALUATED,
             customer_id=customer.pk,
-            kind=TimelineKind.EVALUATED,
             actor=actor,
             summary=_("Revenue %(year)s: ¥%(revenue)s, potential ¥%(potential)s")
             % {"year": year, "revenue": f"{revenue:,.2f}", "potential": f"{potential:,.2f}"},
             subject=row,
-        )
-        audit_record(
-            actor=actor, action=AuditAction.UPDATE if before else AuditAction.CREATE, instance=row, changes=changes
+            audit=AuditAction.UPDATE if before else AuditAction.CREATE,
+            changes=changes,
         )
     return row
 
@@ -353,17 +331,13 @@ def _evaluation_save(evaluation, *, actor: User, field_names: list[str], summary
     """Validate and save a dated evaluation; timeline (EVALUATED) and audit trail with it."""
     _full_clean(evaluation)
     evaluation.save()
-    timeline_append(
+    events.record(
+        ClassificationEvent.EVALUATED,
         customer_id=evaluation.customer_id,
-        kind=TimelineKind.EVALUATED,
         actor=actor,
         summary=summary(evaluation),
         subject=evaluation,
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        instance=evaluation,
+        audit=AuditAction.CREATE,
         changes={k: [None, v] for k, v in snapshot(evaluation, field_names).items() if v not in ("", None)},
     )
 
@@ -422,14 +396,15 @@ def credit_set(*, customer: Customer, actor: User, **fields) -> CreditRecord:
     record.save()
     before = snapshot(previous, ["rating", "limit"]) if previous else {}
     changes = diff(before, snapshot(record, ["rating", "limit"]))
-    timeline_append(
+    events.record(
+        ClassificationEvent.CREDIT_CHANGED,
         customer_id=customer.pk,
-        kind=TimelineKind.CREDIT_CHANGED,
         actor=actor,
         summary=_("Credit rating %(rating)s, limit ¥%(limit)s")
         % {"rating": record.rating, "limit": f"{record.limit:,.2f}"},
         subject=record,
         payload={"changes": changes},
+        audit=AuditAction.CREATE,
+        changes=changes,
     )
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=record, changes=changes)
     return record

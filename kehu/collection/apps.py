@@ -6,3 +6,6 @@ class CollectionConfig(AppConfig):
     name = "kehu.collection"
     label = "collection"
     verbose_name = _("Information collection")
+
+    def ready(self):
+        from kehu.collection import events  # noqa: F401 (registers the kinds)

@@ -5,18 +5,21 @@ timeline when the form is about a customer, and records the audit trail."""
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.collection.events import InfoFormEvent
 from kehu.collection.models import CalendarDay, InfoForm, InfoFormStatus, InfoFormStep, RegionRoute
 from kehu.collection.workdays import add_working_days
+from kehu.core import events
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
 from kehu.core.text import changed, check_text, full_clean
 from kehu.core.versioning import update_versioned
 from kehu.customers.dedupe import find_duplicates
-from kehu.customers.models import Customer, TimelineKind
-from kehu.customers.services import contact_create, customer_create, timeline_append
+from kehu.customers.models import Customer
+from kehu.customers.services import contact_create, customer_create
 from kehu.users.models import User
 from kehu.users.scopes import is_in_team_of
 
@@ -53,11 +56,11 @@ FORM_FIELDS = [
     "collected_on",
     "customer",
 ]
-TIMELINE_KIND = {
-    S.FILED: TimelineKind.INFO_FORM_FILED,
-    S.APPROVED: TimelineKind.INFO_FORM_APPROVED,
-    S.RETURNED: TimelineKind.INFO_FORM_RETURNED,
-    S.ARCHIVED: TimelineKind.INFO_FORM_ARCHIVED,
+EVENT_KIND = {
+    S.FILED: InfoFormEvent.INFO_FORM_FILED,
+    S.APPROVED: InfoFormEvent.INFO_FORM_APPROVED,
+    S.RETURNED: InfoFormEvent.INFO_FORM_RETURNED,
+    S.ARCHIVED: InfoFormEvent.INFO_FORM_ARCHIVED,
 }
 
 
@@ -109,10 +112,11 @@ def infoform_create(*, actor: User, file: bool = False, **fields) -> InfoForm:
     form.due_on = form.filing_deadline
     form.save()
     _step(form, actor, "")
-    audit_record(
+    events.record(
+        InfoFormEvent.INFO_FORM_CREATED,
         actor=actor,
-        action=AuditAction.CREATE,
-        instance=form,
+        subject=form,
+        audit=AuditAction.CREATE,
         changes={k: [None, v] for k, v in snapshot(form, FORM_FIELDS).items() if v not in ("", None)},
     )
     if file:
@@ -141,7 +145,7 @@ def infoform_update(*, form: InfoForm, actor: User, expected_version: int, **fie
     if form.status == S.DRAFT:
         form.due_on = form.filing_deadline
     update_versioned(form, expected_version=expected_version, fields=[*fields, "filing_deadline", "due_on"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=form, changes=changes)
+    events.record(InfoFormEvent.INFO_FORM_CHANGED, actor=actor, subject=form, audit=AuditAction.UPDATE, changes=changes)
     return form
 
 
@@ -281,17 +285,19 @@ def infoform_transition(
     form.version += 1
     form.save(update_fields=fields)
     _step(form, actor, before, note)
-    audit_record(
+    # Filed: the collector's manager reviews it; approved or returned: the collector hears.
+    told = [form.owner.manager_id] if to == S.FILED else [form.owner_id] if to in (S.APPROVED, S.RETURNED) else []
+    events.record(
+        EVENT_KIND[to],
+        customer_id=form.customer_id,  # a form not yet linked to a customer is on no timeline
         actor=actor,
-        action=AuditAction.UPDATE,
-        instance=form,
+        summary=form.name if not note else f"{form.name}: {note}",
+        subject=form,
+        audit=AuditAction.UPDATE,
         changes={"status": [before, to], **({"reason": [None, note]} if note else {})},
+        notify=told,
+        link=reverse("collection:infoform-detail", args=[form.pk]),
     )
-    if form.customer_id:
-        summary = form.name if not note else f"{form.name}: {note}"
-        timeline_append(
-            customer_id=form.customer_id, kind=TIMELINE_KIND[to], actor=actor, summary=summary, subject=form
-        )
     return form
 
 

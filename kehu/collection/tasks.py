@@ -3,9 +3,15 @@
 from collections import defaultdict
 from datetime import timedelta
 
+from django.conf import settings
 from django.tasks import task
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import ngettext
 
+from kehu.collection.events import InfoFormEvent
 from kehu.collection.selectors import overdue_for
+from kehu.core import events
 from kehu.core.mail import queue_email
 from kehu.core.schedule import periodic
 from kehu.users.models import User
@@ -36,6 +42,15 @@ def collection_overdue_reminders() -> int:
             {"user": user, "filing": lines["filing"], "approval": lines["approval"], "archiving": lines["archiving"]},
             [user.email],
             user.language or None,
+        )
+        count = sum(len(forms) for forms in lines.values())
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            summary = ngettext("%(count)d form past its deadline", "%(count)d forms past their deadline", count)
+        events.record(
+            InfoFormEvent.INFO_FORM_OVERDUE,
+            summary=summary % {"count": count},
+            notify=[user],
+            link=reverse("collection:infoform-list"),
         )
         sent += 1
     return sent

@@ -46,13 +46,13 @@ def audit_events(events) -> None:
                 at=e.occurred_at,
                 actor_id=e.actor_id,
                 action=e.audit,
-                target_type=e.subject_type,
-                target_id=e.subject_id,
-                target_repr=str(e.subject)[:200] if e.subject is not None else "",
+                target_type=target._meta.label_lower,
+                target_id=target.pk,
+                target_repr=str(target)[:200],
                 changes=e.changes,
             )
             for e in events
-            if e.audit
+            if e.audit and (target := e.audit_target or e.subject) is not None
         ]
     )
 

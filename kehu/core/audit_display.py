@@ -130,6 +130,8 @@ class _Names:
 
 def _choices_of(model, key: str, f):
     choices = getattr(model, "audit_choices", {}).get(key) if model is not None else None
+    if callable(choices):  # worked out when read: e.g. the event kinds the apps registered
+        choices = choices()
     if choices is None and f is not None and getattr(f, "choices", None):
         choices = f.flatchoices
     return dict(choices) if choices else None

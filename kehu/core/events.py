@@ -32,6 +32,9 @@ class EventKind:
     webhook: str = ""
     # People may choose to be told of it (in-app, e-mail, daily digest, a team's robot).
     notify: bool = False
+    # False: the app already sends its own purpose-written mail for this kind (the lead's manager on
+    # a missed first response), so the notification layer offers no second e-mail for it.
+    email: bool = True
 
 
 @dataclass
@@ -43,7 +46,8 @@ class Event:
     summary: str = ""
     payload: dict = field(default_factory=dict)  # kept on the timeline entry
     occurred_at: datetime = field(default_factory=timezone.now)
-    audit: str | None = None  # an AuditAction: an audit row for `subject`
+    audit: str | None = None  # an AuditAction: an audit row for `audit_target`, else `subject`
+    audit_target: models.Model | None = None
     changes: dict = field(default_factory=dict)  # {field: [before, after]} for the audit row
     webhook: dict | None = None  # the webhook payload (sent only when the kind has a webhook name)
     recipients: tuple[int, ...] = ()  # user ids told of it, each through their preferences
@@ -75,6 +79,20 @@ def register(*kinds: EventKind) -> None:
         if known is not None and known != kind:
             raise ValueError(f"Event kind {kind.code!r} is registered twice with different settings.")
         _kinds[kind.code] = kind
+
+
+def register_choices(choices, *, webhooks: dict | None = None, notify=(), mailed=()) -> None:
+    """Declare the kinds of a `TextChoices` class (its values are the codes, its labels the names);
+    `webhooks` maps a kind to its webhook event name, `notify` lists the kinds people may be told of,
+    `mailed` those of them for which the app sends its own mail (see `EventKind.email`)."""
+    webhooks = webhooks or {}
+    notify, mailed = set(notify) | set(mailed), set(mailed)
+    register(
+        *(
+            EventKind(m.value, m.label, webhook=webhooks.get(m, ""), notify=m in notify, email=m not in mailed)
+            for m in choices
+        )
+    )
 
 
 def kind_get(code: str) -> EventKind | None:
@@ -124,6 +142,7 @@ def build(
     payload: dict | None = None,
     occurred_at: datetime | None = None,
     audit: str | None = None,
+    audit_target: models.Model | None = None,
     changes: dict | None = None,
     webhook: dict | None = None,
     notify: Iterable = (),
@@ -145,6 +164,7 @@ def build(
         payload=payload or {},
         occurred_at=occurred_at or timezone.now(),
         audit=audit,
+        audit_target=audit_target,
         changes=changes or {},
         webhook=webhook,
         recipients=_recipients(notify),

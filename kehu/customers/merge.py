@@ -12,11 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.core.audit import audit_record, diff, snapshot
+from kehu.core import events
+from kehu.core.audit import diff, snapshot
 from kehu.core.models import AuditAction
 from kehu.core.versioning import update_versioned
 from kehu.customers import ownership
-from kehu.customers.models import Contact, Customer, CustomerMerge, TimelineKind
+from kehu.customers.events import CustomerEvent
+from kehu.customers.models import Contact, Customer, CustomerMerge
 from kehu.customers.points import (
     PRIMARY,
     clean_points,
@@ -35,7 +37,6 @@ from kehu.customers.services import (
     _touch,
     contact_clean,
     customer_clean,
-    timeline_append,
 )
 from kehu.users.models import User
 
@@ -177,24 +178,22 @@ def customer_merge(
         moved=moved,
     )
     for source in sources:
-        timeline_append(
+        events.record(
+            CustomerEvent.CUSTOMER_MERGED,
             customer_id=target.pk,
-            kind=TimelineKind.CUSTOMER_MERGED,
             actor=actor,
             summary=source.name,  # the kind reads "Duplicate merged in" in each reader's language
             subject=record,
             payload={"source_id": source.pk},
-        )
-        audit_record(
-            actor=actor,
-            action=AuditAction.DELETE,
-            instance=source,
+            audit=AuditAction.DELETE,
+            audit_target=source,
             changes={"merged_into": [None, str(target)]},
         )
-    audit_record(
+    events.record(
+        CustomerEvent.CUSTOMER_CHANGED,
         actor=actor,
-        action=AuditAction.UPDATE,
-        instance=target,
+        subject=target,
+        audit=AuditAction.UPDATE,
         changes={**changes, "merged_from": [None, ", ".join(s.name for s in sources)]},
     )
     # Open work moved in from the sources must stay with someone who can see the kept customer.
@@ -268,21 +267,21 @@ def contact_merge(
     search_index_update([target.customer_id])
     _touch(target.customer_id)
     for source in sources:
-        timeline_append(
+        events.record(
+            CustomerEvent.CONTACT_REMOVED,
             customer_id=target.customer_id,
-            kind=TimelineKind.CONTACT_REMOVED,
             actor=actor,
             summary=f"{source.name} → {target.name}",
             subject=source,
             payload={"merged_into": target.pk},
+            audit=AuditAction.DELETE,
+            changes={"merged_into": [None, str(target)]},
         )
-        audit_record(
-            actor=actor, action=AuditAction.DELETE, instance=source, changes={"merged_into": [None, str(target)]}
-        )
-    audit_record(
+    events.record(
+        CustomerEvent.CONTACT_CHANGED,
         actor=actor,
-        action=AuditAction.UPDATE,
-        instance=target,
+        subject=target,
+        audit=AuditAction.UPDATE,
         changes={**changes, "merged_from": [None, ", ".join(s.name for s in sources)], "moved": [None, moved]},
     )
     target.refresh_from_db()

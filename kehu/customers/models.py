@@ -379,47 +379,6 @@ class CustomerFact(TimeStamped, SoftDeletable):
         return self.title
 
 
-class TimelineKind(models.TextChoices):
-    CUSTOMER_CREATED = "customer_created", _("Customer created")
-    CUSTOMER_CHANGED = "customer_changed", _("Customer changed")
-    CUSTOMER_DELETED = "customer_deleted", _("Customer moved to the recycle bin")
-    CUSTOMER_RESTORED = "customer_restored", _("Customer restored")
-    OWNER_CHANGED = "owner_changed", _("Owner changed")
-    CONTACT_ADDED = "contact_added", _("Contact added")
-    CONTACT_REMOVED = "contact_removed", _("Contact removed")
-    CONTACT_LEFT = "contact_left", _("Contact moved to another customer")
-    CONTACT_JOINED = "contact_joined", _("Contact joined from another customer")
-    FACT_ADDED = "fact_added", _("Information recorded")
-    VISIT = "visit", _("Visit")
-    CALL = "call", _("Call")
-    MEETING = "meeting", _("Meeting")
-    EMAIL = "email", _("Email")
-    NOTE = "note", _("Note")
-    COMMITMENT = "commitment", _("Commitment")
-    COMMITMENT_DONE = "commitment_done", _("Commitment kept")
-    CUSTOMER_MERGED = "customer_merged", _("Duplicate merged in")
-    POOL_CLAIMED = "pool_claimed", _("Claimed from the public pool")
-    POOL_ASSIGNED = "pool_assigned", _("Assigned from the public pool")
-    POOL_RELEASED = "pool_released", _("Released to the public pool")
-    POOL_RECYCLED = "pool_recycled", _("Returned to the public pool by rule")
-    POOL_WARNED = "pool_warned", _("Owner warned of return to the pool")
-    HANDED_OVER = "handed_over", _("Handed over")
-    TIER_CHANGED = "tier_changed", _("Tier changed")
-    EVALUATED = "evaluated", _("Evaluation recorded")
-    CREDIT_CHANGED = "credit_changed", _("Credit rating or limit changed")
-    INFO_FORM_FILED = "info_form_filed", _("Information form filed")
-    INFO_FORM_APPROVED = "info_form_approved", _("Information form approved")
-    INFO_FORM_RETURNED = "info_form_returned", _("Information form returned")
-    INFO_FORM_ARCHIVED = "info_form_archived", _("Information form archived")
-    IMPORTED = "imported", _("Imported")
-    LEAD_CONVERTED = "lead_converted", _("Lead converted")
-    OPPORTUNITY_CREATED = "opportunity_created", _("Opportunity opened")
-    OPPORTUNITY_STAGE_CHANGED = "opportunity_stage", _("Opportunity moved to another stage")
-    OPPORTUNITY_WON = "opportunity_won", _("Opportunity won")
-    OPPORTUNITY_LOST = "opportunity_lost", _("Opportunity lost")
-    CHECK_IN = "check_in", _("Checked in on a visit")
-
-
 class TimelineEntry(models.Model):
     """One line of a customer's history. Services append in the same transaction as the change;
     the 360° page reads one page of this table, never a union of domain tables."""

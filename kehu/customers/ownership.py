@@ -1,5 +1,9 @@
-"""Who follows customers changing hands outside the pool: an owner set on the customer form or the
-API, duplicates merged into one.
+"""The one door for a customer's owner.
+
+`owner_set` is the only statement that changes the owner of existing customers (the form and the
+API through `customer_update`, the pool's claims, assignments, releases and recycles, handovers);
+`customers_changed_hands` tells the followers. Who follows customers changing hands outside the
+pool: an owner set on the customer form, the API or an import, duplicates merged into one.
 
 The customers app may not import the apps above it, yet they keep work that must follow the
 customer (activities: open commitments and planned visits). Each registers a follower in its
@@ -8,6 +12,11 @@ change of owner and what follows from it commit or roll back together.
 """
 
 from collections.abc import Callable
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from kehu.customers.models import Customer
 
 _followers: list[Callable] = []
 
@@ -22,3 +31,13 @@ def customers_changed_hands(*, customer_ids: list[int], actor, reason: str) -> N
     """`reason`: what happened, in words, for the audit trail of whatever follows."""
     for callback in _followers:
         callback(customer_ids=customer_ids, actor=actor, reason=reason)
+
+
+def owner_set(*, ids, owner, only: Q | None = None, now=None) -> int:
+    """Give the customers `ids` to `owner` (None: the public pool) with one conditional UPDATE that
+    bumps their version; `only` narrows it to rows still as the caller saw them (still in the pool,
+    still the same owner), so a race loses cleanly. Returns how many changed hands."""
+    rows = Customer.objects.filter(pk__in=list(ids))
+    if only is not None:
+        rows = rows.filter(only)
+    return rows.update(owner=owner, updated_at=now or timezone.now(), version=F("version") + 1)

@@ -6,16 +6,20 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.core.audit import audit_record, diff, snapshot
+from kehu.core import events
+from kehu.core.audit import diff, snapshot
+from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.models import AuditAction
 from kehu.core.text import changed, check_text, full_clean, text_field_errors
 from kehu.core.versioning import update_versioned
 from kehu.core.weburl import clean_web_url
 from kehu.customers import ownership
-from kehu.customers.models import Contact, Customer, CustomerFact, Medium, Tier, TimelineEntry, TimelineKind
+from kehu.customers.events import CustomerEvent
+from kehu.customers.models import Contact, Customer, CustomerFact, Medium, Tier
 from kehu.customers.normalise import normalise_name
 from kehu.customers.points import (
     PRIMARY,
@@ -94,29 +98,6 @@ def credit_code_is_valid(code: str) -> bool:
         return False
     total = sum(CREDIT_CHARS.index(c) * w for c, w in zip(code[:17], CREDIT_WEIGHTS, strict=True))
     return CREDIT_CHARS[(31 - total % 31) % 31] == code[17]
-
-
-def timeline_append(
-    *,
-    customer_id: int,
-    kind: str,
-    actor: User | None,
-    summary: str = "",
-    subject=None,
-    payload: dict | None = None,
-    occurred_at=None,
-) -> TimelineEntry:
-    """Add one line to a customer's history (every domain calls this from its services)."""
-    return TimelineEntry.objects.create(
-        customer_id=customer_id,
-        kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
-        summary=summary[:300],
-        payload=payload or {},
-        subject_type=subject._meta.label_lower if subject is not None else "",
-        subject_id=subject.pk if subject is not None else None,
-        occurred_at=occurred_at or timezone.now(),
-    )
 
 
 class DuplicateCustomerError(ValidationError):
@@ -205,17 +186,13 @@ def customer_create(*, actor: User, allow_duplicate: bool = True, **fields) -> C
         _check_duplicates(actor, customer)
     customer.save()
     search_index_update([customer.pk])
-    timeline_append(
+    events.record(
+        CustomerEvent.CUSTOMER_CREATED,
         customer_id=customer.pk,
-        kind=TimelineKind.CUSTOMER_CREATED,
         actor=actor,
         summary=customer.name,
         subject=customer,
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        instance=customer,
+        audit=AuditAction.CREATE,
         changes={k: [None, v] for k, v in snapshot(customer, CUSTOMER_FIELDS).items() if v not in ("", None)},
     )
     return customer
@@ -261,33 +238,67 @@ def customer_update(
     if {"name", "phone"} & changes.keys():
         search_index_update([customer.pk])
     if "owner" in changes:
-        timeline_append(
+        events.record(
+            CustomerEvent.OWNER_CHANGED,
             customer_id=customer.pk,
-            kind=TimelineKind.OWNER_CHANGED,
             actor=actor,
             summary=f"{changes['owner'][0] or '—'} → {changes['owner'][1] or '—'}",
             subject=customer,
         )
         ownership.customers_changed_hands(customer_ids=[customer.pk], actor=actor, reason=_("owner changed"))
     if "tier" in changes:
-        timeline_append(
-            customer_id=customer.pk,
-            kind=TimelineKind.TIER_CHANGED,
-            actor=actor,
-            summary=f"{Tier(changes['tier'][0]).label} → {Tier(changes['tier'][1]).label}",
-            subject=customer,
-            payload={"from": changes["tier"][0], "to": changes["tier"][1]},
-        )
-    timeline_append(
+        _tier_changed(customer, *changes["tier"], actor=actor)
+    events.record(
+        CustomerEvent.CUSTOMER_CHANGED,
         customer_id=customer.pk,
-        kind=TimelineKind.CUSTOMER_CHANGED,
         actor=actor,
         summary=", ".join(str(Customer._meta.get_field(k).verbose_name) for k in changes),
         subject=customer,
         payload={"fields": sorted(changes)},
+        audit=AuditAction.UPDATE,
+        changes=changes,
     )
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=customer, changes=changes)
     return customer
+
+
+@transaction.atomic
+def customer_tier_set(
+    *, customer: Customer, tier: str, actor: User | None, reason: str = "", expected_version: int | None = None
+) -> Customer:
+    """Change a customer's tier and nothing else (an accepted suggestion, an approval): the tier, its
+    timeline entry and audit row in one transaction. Callers check who may decide. The tier is written
+    only here and by `customer_update`, and both record the change through `_tier_changed`."""
+    if tier not in Tier.values:
+        raise ValidationError({"tier": _("Choose a valid tier.")})
+    reason = check_text((reason or "").strip(), field="reason", multiline=True, max_length=2000)
+    old = customer.tier
+    if old == tier:
+        return customer
+    now = timezone.now()
+    rows = Customer.objects.filter(pk=customer.pk)
+    if expected_version is not None:
+        rows = rows.filter(version=expected_version)
+    if not rows.update(tier=tier, version=F("version") + 1, updated_at=now):
+        raise ConcurrentEditError()
+    customer.refresh_from_db(fields=["tier", "version", "updated_at"])
+    _tier_changed(customer, old, tier, actor=actor, reason=reason, audited=True)
+    return customer
+
+
+def _tier_changed(customer: Customer, old: str, new: str, *, actor, reason: str = "", audited: bool = False) -> None:
+    """What follows every change of tier: the timeline entry (and the audit row when the caller writes
+    none of its own)."""
+    summary = f"{Tier(old).label} → {Tier(new).label}"
+    events.record(
+        CustomerEvent.TIER_CHANGED,
+        customer_id=customer.pk,
+        actor=actor,
+        summary=f"{summary}: {reason}" if reason else summary,
+        subject=customer,
+        payload={"from": old, "to": new, **({"reason": reason} if reason else {})},
+        audit=AuditAction.UPDATE if audited else None,
+        changes={"tier": [old, new]},
+    )
 
 
 @transaction.atomic
@@ -302,14 +313,14 @@ def customer_delete(*, customer: Customer, actor: User) -> None:
     if not updated:
         return
     customer.deleted_at, customer.deleted_by = now, actor
-    timeline_append(
+    events.record(
+        CustomerEvent.CUSTOMER_DELETED,
         customer_id=customer.pk,
-        kind=TimelineKind.CUSTOMER_DELETED,
         actor=actor,
         summary=customer.name,
         subject=customer,
+        audit=AuditAction.DELETE,
     )
-    audit_record(actor=actor, action=AuditAction.DELETE, instance=customer)
 
 
 @transaction.atomic
@@ -324,14 +335,14 @@ def customer_restore(*, customer: Customer, actor: User) -> None:
     now = timezone.now()
     Customer.objects.filter(pk=customer.pk).update(deleted_at=None, deleted_by=None, updated_at=now)
     customer.deleted_at = customer.deleted_by = None
-    timeline_append(
+    events.record(
+        CustomerEvent.CUSTOMER_RESTORED,
         customer_id=customer.pk,
-        kind=TimelineKind.CUSTOMER_RESTORED,
         actor=actor,
         summary=customer.name,
         subject=customer,
+        audit=AuditAction.RESTORE,
     )
-    audit_record(actor=actor, action=AuditAction.RESTORE, instance=customer)
 
 
 def _clean_birthday(contact: Contact) -> None:
@@ -420,13 +431,13 @@ def contact_create(*, customer: Customer, actor: User, phones=None, emails=None,
     points_write(contact, points)
     search_index_update([customer.pk])
     _touch(customer.pk)
-    timeline_append(
-        customer_id=customer.pk, kind=TimelineKind.CONTACT_ADDED, actor=actor, summary=contact.name, subject=contact
-    )
-    audit_record(
+    events.record(
+        CustomerEvent.CONTACT_ADDED,
+        customer_id=customer.pk,
         actor=actor,
-        action=AuditAction.CREATE,
-        instance=contact,
+        summary=contact.name,
+        subject=contact,
+        audit=AuditAction.CREATE,
         changes={"points": [None, points_as_text(points)]} if points else None,
     )
     return contact
@@ -465,7 +476,9 @@ def contact_update(
     if "name" in changes or any(p.medium == Medium.PHONE for p in {*points} ^ {*before_points}):
         search_index_update([contact.customer_id])
     _touch(contact.customer_id)
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=contact, changes=changes)
+    events.record(
+        CustomerEvent.CONTACT_CHANGED, actor=actor, subject=contact, audit=AuditAction.UPDATE, changes=changes
+    )
     return contact
 
 
@@ -490,24 +503,20 @@ def contact_move(*, contact: Contact, to_customer: Customer, actor: User, reason
     search_index_update([old.pk, to_customer.pk])
     _touch(old.pk)
     _touch(to_customer.pk)
-    timeline_append(
+    events.record(
+        CustomerEvent.CONTACT_LEFT,
         customer_id=old.pk,
-        kind=TimelineKind.CONTACT_LEFT,
         actor=actor,
         summary=f"{contact.name} → {to_customer.name}",
         subject=contact,
     )
-    timeline_append(
+    events.record(
+        CustomerEvent.CONTACT_JOINED,
         customer_id=to_customer.pk,
-        kind=TimelineKind.CONTACT_JOINED,
         actor=actor,
         summary=f"{contact.name} ← {old.name}",
         subject=contact,
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        instance=contact,
+        audit=AuditAction.UPDATE,
         changes={"customer": [str(old), str(to_customer)], **({"transfer_reason": [None, reason]} if reason else {})},
     )
     return contact
@@ -520,14 +529,14 @@ def contact_delete(*, contact: Contact, actor: User) -> None:
     Contact.objects.filter(pk=contact.pk).update(deleted_at=now, deleted_by=actor)
     contact.deleted_at = now
     search_index_update([contact.customer_id])
-    timeline_append(
+    events.record(
+        CustomerEvent.CONTACT_REMOVED,
         customer_id=contact.customer_id,
-        kind=TimelineKind.CONTACT_REMOVED,
         actor=actor,
         summary=contact.name,
         subject=contact,
+        audit=AuditAction.DELETE,
     )
-    audit_record(actor=actor, action=AuditAction.DELETE, instance=contact)
 
 
 @transaction.atomic
@@ -537,14 +546,14 @@ def contact_restore(*, contact: Contact, actor: User) -> None:
     Contact.objects.filter(pk=contact.pk).update(deleted_at=None, deleted_by=None, updated_at=timezone.now())
     contact.deleted_at = contact.deleted_by = None
     search_index_update([contact.customer_id])
-    timeline_append(
+    events.record(
+        CustomerEvent.CONTACT_ADDED,
         customer_id=contact.customer_id,
-        kind=TimelineKind.CONTACT_ADDED,
         actor=actor,
         summary=contact.name,
         subject=contact,
+        audit=AuditAction.RESTORE,
     )
-    audit_record(actor=actor, action=AuditAction.RESTORE, instance=contact)
 
 
 @transaction.atomic
@@ -555,13 +564,13 @@ def fact_create(*, customer: Customer, actor: User, **fields) -> CustomerFact:
         raise ValidationError({"title": _("Enter a title.")})
     full_clean(fact, exclude=["customer", "recorded_by", "deleted_by"])
     fact.save()
-    timeline_append(
+    events.record(
+        CustomerEvent.FACT_ADDED,
         customer_id=customer.pk,
-        kind=TimelineKind.FACT_ADDED,
         actor=actor,
         summary=fact.title if fact.level <= 2 else "",
         subject=fact,
         payload={"level": fact.level},
+        audit=AuditAction.CREATE,
     )
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=fact)
     return fact

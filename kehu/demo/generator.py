@@ -23,8 +23,10 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kehu.activities.events import ActivityEvent
 from kehu.activities.models import Activity
-from kehu.customers.models import Contact, ContactPoint, Customer, TimelineEntry, TimelineKind
+from kehu.customers.events import CustomerEvent
+from kehu.customers.models import Contact, ContactPoint, Customer, TimelineEntry
 from kehu.customers.normalise import normalise_name
 from kehu.customers.points import point_rows, points_from_columns
 from kehu.customers.search import BIGRAM_TABLE, TRIGRAM_TABLE, bigrams, search_text_for
@@ -540,7 +542,7 @@ class DemoGenerator:
                             timeline_id,
                             customer_id,
                             self.at(created),
-                            TimelineKind.CUSTOMER_CREATED.value,
+                            CustomerEvent.CUSTOMER_CREATED.value,
                             owner,
                             "customers.customer",
                             customer_id,
@@ -729,7 +731,7 @@ class DemoGenerator:
                     timeline_id,
                     customer,
                     self.at(done),
-                    TimelineKind.COMMITMENT_DONE.value,
+                    ActivityEvent.COMMITMENT_DONE.value,
                     owner,
                     "activities.activity",
                     pk,

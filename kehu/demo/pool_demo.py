@@ -7,7 +7,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from kehu.customers.models import Customer, TimelineEntry, TimelineKind
+from kehu.customers.models import Customer, TimelineEntry
+from kehu.pool.events import PoolEvent
 from kehu.pool.models import CustomerPoolState, MoveKind, Pool, PoolMove
 from kehu.users.models import User
 
@@ -80,7 +81,7 @@ def add_pool_demo(users: dict[str, User]) -> None:
             TimelineEntry(
                 customer_id=row["pk"],
                 occurred_at=at,
-                kind=TimelineKind.POOL_RECYCLED if recycled else TimelineKind.POOL_RELEASED,
+                kind=PoolEvent.POOL_RECYCLED if recycled else PoolEvent.POOL_RELEASED,
                 actor=None if recycled else owner,
                 subject_type="customers.customer",
                 subject_id=row["pk"],

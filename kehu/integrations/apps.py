@@ -8,6 +8,7 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Import and export")
 
     def ready(self):
+        from kehu.integrations import events  # noqa: F401 (registers the kinds)
         from kehu.integrations.customer_import import CustomerTarget
         from kehu.integrations.targets import register
 

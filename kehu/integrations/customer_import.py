@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy
 
 from kehu.core.audit import snapshot
 from kehu.core.models import AuditAction, AuditEntry
+from kehu.customers import ownership
 from kehu.customers.dedupe import find_duplicates_many
-from kehu.customers.models import Contact, ContactPoint, Customer, Medium, TimelineEntry, TimelineKind
+from kehu.customers.models import Contact, ContactPoint, Customer, Medium, TimelineEntry
 from kehu.customers.normalise import normalise_name
 from kehu.customers.points import (
     PRIMARY,
@@ -33,6 +34,7 @@ from kehu.customers.search import BIGRAM_TABLE, TRIGRAM_TABLE, bigrams, search_i
 from kehu.customers.selectors import customer_qs_visible_to, person_name_key
 from kehu.customers.services import CONTACT_FIELDS, CUSTOMER_FIELDS, contact_clean, customer_clean
 from kehu.integrations.bulk import Inserter
+from kehu.integrations.events import TransferEvent
 from kehu.integrations.fields import FIELDS, CellError, UnmatchedChoiceError, guess_mapping, parse_cell
 from kehu.integrations.models import FileFormat, ImportJob, ImportRow, RowAction
 from kehu.integrations.owners import OwnerLookup
@@ -493,6 +495,10 @@ def _write(job: ImportJob, actor: User, plan: CustomerPlan) -> dict:
         customer.updated_at = now
     if to_update:
         Customer.objects.bulk_update(to_update, [*CUSTOMER_FIELDS, "name_key", "version", "updated_at"], batch_size=500)
+    rehomed = [pk for pk, changes in plan.customer_changes.items() if "owner" in changes]
+    if rehomed:
+        # Open commitments and planned visits follow the new owners, as for an owner set on the form.
+        ownership.customers_changed_hands(customer_ids=rehomed, actor=actor, reason=_("imported"))
     for contact in plan.changed_contacts:
         contact.version += 1
         contact.updated_at = now
@@ -505,7 +511,7 @@ def _write(job: ImportJob, actor: User, plan: CustomerPlan) -> dict:
     def timeline(pk, action, **extra):
         return {
             "customer_id": pk,
-            "kind": TimelineKind.IMPORTED,
+            "kind": TransferEvent.IMPORTED,
             "actor_id": actor.pk,
             "summary": summary,
             "subject_type": "customers.customer",

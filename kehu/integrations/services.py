@@ -18,12 +18,15 @@ import time
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kehu.core import events
 from kehu.core.text import printable
 from kehu.integrations import layout, storage
 from kehu.integrations.bulk import Inserter
+from kehu.integrations.events import TransferEvent
 from kehu.integrations.fields import guess_choice, header_key, header_signature, known_choice
 from kehu.integrations.models import FileFormat, ImportJob, ImportMapping, ImportRow, ImportStatus, RowAction
 from kehu.integrations.readers import SUFFIXES, Table, UnreadableFileError, detect_format
@@ -738,6 +741,7 @@ def _run(job: ImportJob, actor: User) -> None:
         else:
             message = _("The import failed and nothing was saved. Try again, or ask your administrator.")
         _save_progress(job, status=ImportStatus.FAILED, step="", error=message, finished_at=timezone.now())
+        _tell(job, TransferEvent.IMPORT_FAILED, str(message))
         return
     _save_progress(
         job,
@@ -747,6 +751,20 @@ def _run(job: ImportJob, actor: User) -> None:
         report={**job.report, **report},
         finished_at=timezone.now(),
     )
+    _tell(job, TransferEvent.IMPORT_FINISHED, job.file_name)
+
+
+def _tell(job: ImportJob, kind: str, summary: str) -> None:
+    """Whoever started the import hears how it ended (it ran in the background, recorded by the system)."""
+    with transaction.atomic():
+        events.record(
+            kind,
+            subject=job,
+            summary=summary,
+            payload={"report": {k: v for k, v in job.report.items() if isinstance(v, int)}},
+            notify=[job.created_by_id],
+            link=reverse("integrations:import-detail", args=[job.pk]),
+        )
 
 
 def _prepare(job: ImportJob, plan):

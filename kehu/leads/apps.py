@@ -10,6 +10,7 @@ class LeadsConfig(AppConfig):
     def ready(self):
         # The import machinery lives below the leads app; the leads hand it their import target.
         from kehu.integrations.targets import register
+        from kehu.leads import events  # noqa: F401 (registers the kinds)
         from kehu.leads.imports import LeadTarget
 
         register(LeadTarget())

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kehu.core import events
 from kehu.core.audit import diff, snapshot
 from kehu.core.models import AuditAction, AuditEntry
 from kehu.customers.models import Industry
@@ -25,6 +26,7 @@ from kehu.integrations.owners import OwnerLookup
 from kehu.integrations.targets import ImportPlan, ImportTarget, Staged
 from kehu.integrations.vcard import skip_reason
 from kehu.leads import scoring
+from kehu.leads.events import LeadChange
 from kehu.leads.models import (
     OPEN_STATUSES,
     AssignmentRule,
@@ -41,7 +43,6 @@ from kehu.leads.sla import sla_due
 from kehu.users.models import User
 from kehu.users.selectors import scope_users_q
 from kehu.webhooks.models import WebhookSubscription
-from kehu.webhooks.services import webhook_emit
 
 LEADS = "leads"
 MAX_MATCHES = 5
@@ -616,5 +617,6 @@ class LeadPlan(ImportPlan):
         listening = any("lead.created" in (s.events or []) for s in WebhookSubscription.objects.filter(is_active=True))
         if not listening:
             return
-        for lead in leads:
-            webhook_emit(event="lead.created", payload=lead_payload(lead))
+        events.record_many(
+            [events.build(LeadChange.LEAD_CREATED, subject=lead, webhook=lead_payload(lead)) for lead in leads]
+        )

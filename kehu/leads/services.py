@@ -9,15 +9,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.core import events
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.mail import queue_email
 from kehu.core.models import AuditAction
 from kehu.core.text import TEXT_MAX_LENGTH, changed, check_text, full_clean
 from kehu.core.versioning import update_versioned
 from kehu.leads import scoring
+from kehu.leads.events import LeadChange
 from kehu.leads.models import (
     OPEN_STATUSES,
     AssignmentRule,
@@ -33,7 +36,6 @@ from kehu.leads.selectors import lead_qs_visible_to
 from kehu.leads.sla import sla_due
 from kehu.users.models import User
 from kehu.users.scopes import is_in_team_of
-from kehu.webhooks.services import webhook_emit
 
 EDITABLE = [
     "company_name",
@@ -252,10 +254,25 @@ def lead_create(*, actor: User | None, auto_assign: bool = False, **fields) -> L
     if lead.owner_id:
         _event(lead, LeadEventKind.ASSIGNED, actor, str(lead.owner))
     lead_rescore(lead)
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=lead)
-    payload = lead_payload(lead)
-    transaction.on_commit(lambda: webhook_emit(event="lead.created", payload=payload))
+    events.record(
+        LeadChange.LEAD_CREATED, actor=actor, subject=lead, audit=AuditAction.CREATE, webhook=lead_payload(lead)
+    )
+    if lead.owner_id:
+        _tell_owner(lead, actor)
     return lead
+
+
+def _tell_owner(lead: Lead, actor) -> None:
+    """The owner hears of a lead given to them by someone else (or by the assignment rules)."""
+    if lead.owner_id != getattr(actor, "pk", None):
+        events.record(
+            LeadChange.LEAD_ASSIGNED,
+            actor=actor,
+            subject=lead,
+            summary=lead.company_name,
+            notify=[lead.owner_id],
+            link=reverse("leads:lead-detail", args=[lead.pk]),
+        )
 
 
 @transaction.atomic
@@ -316,7 +333,7 @@ def lead_update(*, lead: Lead, actor: User, expected_version: int, **fields) -> 
     changes = diff(before, snapshot(lead, EDITABLE))
     if changes:
         _event(lead, LeadEventKind.CHANGED, actor, data={"fields": list(changes)})
-        audit_record(actor=actor, action=AuditAction.UPDATE, instance=lead, changes=changes)
+        events.record(LeadChange.LEAD_CHANGED, actor=actor, subject=lead, audit=AuditAction.UPDATE, changes=changes)
     lead_rescore(lead)
     return lead
 
@@ -331,7 +348,14 @@ def lead_assign(*, lead: Lead, actor: User, owner: User) -> Lead:
     lead.owner = owner
     update_versioned(lead, expected_version=lead.version, fields=["owner"])
     _event(lead, LeadEventKind.ASSIGNED, actor, str(owner))
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=lead, changes={"owner": [before, owner.pk]})
+    events.record(
+        LeadChange.LEAD_CHANGED,
+        actor=actor,
+        subject=lead,
+        audit=AuditAction.UPDATE,
+        changes={"owner": [before, owner.pk]},
+    )
+    _tell_owner(lead, actor)
     return lead
 
 
@@ -370,7 +394,13 @@ def lead_transition(
         _event(lead, LeadEventKind.RESPONDED, actor)
     update_versioned(lead, expected_version=current.version, fields=fields)
     _event(lead, LeadEventKind.STATUS, actor, data={"from": before, "to": str(to_status)})
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=lead, changes={"status": [before, to_status]})
+    events.record(
+        LeadChange.LEAD_STATUS,
+        actor=actor,
+        subject=lead,
+        audit=AuditAction.UPDATE,
+        changes={"status": [before, to_status]},
+    )
     if not _internal:
         lead_rescore(lead)
     return lead
@@ -430,6 +460,13 @@ def sla_escalate(*, now=None) -> int:
                     language=manager.language or None,
                 )
             _event(lead, LeadEventKind.ESCALATED, None, str(manager or ""))
+            events.record(
+                LeadChange.LEAD_SLA_BREACHED,
+                subject=lead,
+                summary=f"{lead.company_name} · {lead.owner or ''}",
+                notify=[manager],
+                link=reverse("leads:lead-detail", args=[lead.pk]),
+            )
             count += 1
     return count
 
@@ -449,8 +486,8 @@ def lead_convert(
 ):
     """Customer (new or linked) + contact (+ opportunity when sales is installed), all or nothing.
     The lead's history is handed over to the customer's timeline."""
-    from kehu.customers.models import Source, TimelineKind
-    from kehu.customers.services import contact_create, customer_create, timeline_append
+    from kehu.customers.models import Source
+    from kehu.customers.services import contact_create, customer_create
 
     if not actor.has_perm("leads.convert_lead") or not lead_qs_visible_to(actor).filter(pk=lead.pk).exists():
         raise PermissionDenied
@@ -491,14 +528,6 @@ def lead_convert(
         owner=owner,
         lead=lead,
     )
-    timeline_append(
-        customer_id=customer.pk,
-        kind=TimelineKind.LEAD_CONVERTED,
-        actor=actor,
-        summary=_("Lead from %(source)s converted") % {"source": lead.get_source_display()},
-        subject=lead,
-        payload={"lead_id": lead.pk, "message": lead.message[:2000], "score": lead.score, "history": history},
-    )
     lead.converted_customer_id = customer.pk
     lead.converted_contact_id = contact.pk
     lead.converted_opportunity_id = getattr(opportunity, "pk", None)
@@ -510,8 +539,15 @@ def lead_convert(
     )
     lead = lead_transition(lead=lead, actor=actor, to_status=LeadStatus.CONVERTED, _internal=True)
     _event(lead, LeadEventKind.CONVERTED, actor, customer.name)
-    payload = lead_payload(lead)
-    transaction.on_commit(lambda: webhook_emit(event="lead.converted", payload=payload))
+    events.record(
+        LeadChange.LEAD_CONVERTED,
+        customer_id=customer.pk,
+        actor=actor,
+        summary=_("Lead from %(source)s converted") % {"source": lead.get_source_display()},
+        subject=lead,
+        payload={"lead_id": lead.pk, "message": lead.message[:2000], "score": lead.score, "history": history},
+        webhook=lead_payload(lead),
+    )
     return lead
 
 

@@ -1,9 +1,9 @@
 """Every write of the public pool (公海) and handover (交接): claim, assign, release, exempt,
 the rule-driven recycle, and handing customers over (CUS-7, CUS-9).
 
-Single moves append to the timeline with `timeline_append` and record the audit trail with
-`audit_record`. Batch moves (the recycle, large handovers) write the same timeline and audit
-rows with `bulk_create`, a batch at a time: one query per kind of row, never one per customer.
+Every move is recorded through the event door (timeline entry and audit row). Batch moves (the
+recycle, large handovers) record a batch of events at a time: one query per kind of row, never one
+per customer.
 """
 
 from dataclasses import dataclass, field
@@ -12,20 +12,22 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kehu.activities.models import Activity
 from kehu.activities.services import WorkMoved, may_hold_work, open_work_move
-from kehu.core import lookups
+from kehu.core import events, lookups
 from kehu.core.audit import audit_record
 from kehu.core.mail import queue_email
-from kehu.core.models import AuditAction, AuditEntry
+from kehu.core.models import AuditAction
 from kehu.core.text import check_text, text_field_errors
-from kehu.customers.models import Customer, TimelineEntry, TimelineKind
-from kehu.customers.services import timeline_append
+from kehu.customers import ownership
+from kehu.customers.events import CustomerEvent
+from kehu.customers.models import Customer, TimelineEntry
+from kehu.pool.events import PoolEvent
 from kehu.pool.models import (
     FOLLOW_UP_KINDS,
     NOT_YET_FOLLOWED_UP,
@@ -114,7 +116,7 @@ def _work_payload(moved: WorkMoved, customer_id: int, holder) -> dict:
 
 
 def _record(
-    *, customer: Customer, kind: str, timeline_kind: str, old, new, actor, pool, rule="", summary, now, work=None
+    *, customer: Customer, kind: str, event: str, old, new, actor, pool, rule="", summary, now, work=None, notify=()
 ):
     """The move, its timeline line and its audit row; `work` is (WorkMoved, holder) when open
     commitments or planned visits went with it."""
@@ -126,9 +128,9 @@ def _record(
         moved, holder = work
         summary = _with_work(summary, moved, customer.pk, holder)
         extra = _work_payload(moved, customer.pk, holder)
-    timeline_append(
+    events.record(
+        event,
         customer_id=customer.pk,
-        kind=timeline_kind,
         actor=actor,
         summary=summary[:300],
         subject=customer,
@@ -141,19 +143,17 @@ def _record(
             **extra,
         },
         occurred_at=now,
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        instance=customer,
+        audit=AuditAction.UPDATE,
         changes={"owner": [str(old) if old else None, str(new) if new else None]},
+        notify=notify,
+        link=reverse("workspace:customer-detail", args=[customer.pk]),
     )
 
 
 def _take(customer: Customer, new_owner: User, now) -> bool:
     """Give a pool customer an owner, unless someone was faster (conditional UPDATE)."""
-    taken = Customer.objects.filter(pk=customer.pk, owner__isnull=True, deleted_at__isnull=True).update(
-        owner=new_owner, updated_at=now, version=F("version") + 1
+    taken = ownership.owner_set(
+        ids=[customer.pk], owner=new_owner, only=Q(owner__isnull=True, deleted_at__isnull=True), now=now
     )
     if taken:
         customer.owner = new_owner
@@ -232,7 +232,7 @@ def pool_claim(*, customer: Customer, actor: User, now: datetime | None = None) 
         work=(moved, actor),
         customer=customer,
         kind=MoveKind.CLAIM,
-        timeline_kind=TimelineKind.POOL_CLAIMED,
+        event=PoolEvent.POOL_CLAIMED,
         old=None,
         new=actor,
         actor=actor,
@@ -261,7 +261,8 @@ def pool_assign(*, customer: Customer, to_user: User, actor: User, now: datetime
         work=(moved, to_user),
         customer=customer,
         kind=MoveKind.ASSIGN,
-        timeline_kind=TimelineKind.POOL_ASSIGNED,
+        event=PoolEvent.POOL_ASSIGNED,
+        notify=[to_user],
         old=None,
         new=to_user,
         actor=actor,
@@ -292,9 +293,7 @@ def pool_release(*, customer: Customer, actor: User, reason: str = "", now: date
     old = customer.owner
     pools = pools_all()
     pool = _pool_of(customer, pools)
-    released = Customer.objects.filter(pk=customer.pk, owner=old).update(
-        owner=None, updated_at=now, version=F("version") + 1
-    )
+    released = ownership.owner_set(ids=[customer.pk], owner=None, only=Q(owner=old), now=now)
     if not released:
         raise PoolConflictError(_("The owner of this customer changed a moment ago."), "owner_changed")
     customer.owner = None
@@ -322,7 +321,7 @@ def pool_release(*, customer: Customer, actor: User, reason: str = "", now: date
     _record(
         customer=customer,
         kind=MoveKind.RELEASE,
-        timeline_kind=TimelineKind.POOL_RELEASED,
+        event=PoolEvent.POOL_RELEASED,
         old=old,
         new=None,
         actor=actor,
@@ -352,10 +351,11 @@ def pool_exempt(*, customer: Customer, actor: User, until, reason: str) -> Custo
     state.exempt_until = until
     state.exempt_reason = reason if until else ""
     state.save(update_fields=["exempt_until", "exempt_reason"])
-    audit_record(
+    events.record(
+        PoolEvent.POOL_EXEMPTED,
         actor=actor,
-        action=AuditAction.UPDATE,
-        instance=customer,
+        subject=customer,
+        audit=AuditAction.UPDATE,
         changes={"pool_exempt": [before, [str(until) if until else None, state.exempt_reason]]},
     )
     return state
@@ -475,7 +475,7 @@ def _recycle_batch(rows, pools, now, today, result: RecycleResult) -> None:
     )
     # An owner set through the customer form (not through the pool) starts the clock too.
     owner_changes = dict(
-        TimelineEntry.objects.filter(customer_id__in=ids, kind=TimelineKind.OWNER_CHANGED)
+        TimelineEntry.objects.filter(customer_id__in=ids, kind=CustomerEvent.OWNER_CHANGED)
         .values("customer_id")
         .annotate(last=Max("occurred_at"))
         .values_list("customer_id", "last")
@@ -532,10 +532,10 @@ def _apply_recycle(items, now) -> list[int]:
     if not items:
         return []
     ids = [it[0]["pk"] for it in items]
-    Customer.objects.filter(pk__in=ids).update(owner=None, updated_at=now, version=F("version") + 1)
+    ownership.owner_set(ids=ids, owner=None, now=now)
     owners = User.objects.in_bulk({it[0]["owner_id"] for it in items})
     keepers, moved = _recycle_open_work(items, owners, now)
-    new_states, old_states, moves, timeline, audit = [], [], [], [], []
+    new_states, old_states, moves, recorded = [], [], [], []
     for row, pool, rule, days, state in items:
         owner = owners.get(row["owner_id"])
         values = {
@@ -556,13 +556,12 @@ def _apply_recycle(items, now) -> list[int]:
         moves.append(
             PoolMove(customer_id=row["pk"], kind=MoveKind.RECYCLE, at=now, from_owner=owner, pool=pool, rule=rule)
         )
-        timeline.append(
-            TimelineEntry(
+        recorded.append(
+            events.build(
+                PoolEvent.POOL_RECYCLED,
                 customer_id=row["pk"],
-                kind=TimelineKind.POOL_RECYCLED,
                 occurred_at=now,
-                subject_type=CUSTOMER,
-                subject_id=row["pk"],
+                subject=Customer(pk=row["pk"], name=row["name"]),
                 summary=_with_work(
                     _("Returned to pool %(pool)s from %(owner)s: %(rule)s")
                     % {"pool": pool.name, "owner": owner, "rule": rule_label(rule, days)},
@@ -578,14 +577,7 @@ def _apply_recycle(items, now) -> list[int]:
                     "from": row["owner_id"],
                     **(_work_payload(moved, row["pk"], keepers[row["owner_id"]]) if row["owner_id"] in keepers else {}),
                 },
-            )
-        )
-        audit.append(
-            AuditEntry(
-                action=AuditAction.UPDATE,
-                target_type=CUSTOMER,
-                target_id=row["pk"],
-                target_repr=row["name"][:200],
+                audit=AuditAction.UPDATE,
                 changes={"owner": [str(owner) if owner else None, None], "rule": [None, rule]},
             )
         )
@@ -594,8 +586,7 @@ def _apply_recycle(items, now) -> list[int]:
         old_states, ["pool", "owned_since", "entered_pool_at", "previous_owner", "warned_at", "due_at", "due_rule"]
     )
     PoolMove.objects.bulk_create(moves)
-    TimelineEntry.objects.bulk_create(timeline)
-    AuditEntry.objects.bulk_create(audit)
+    events.record_many(recorded)
     return ids
 
 
@@ -638,7 +629,7 @@ def _recycle_open_work(items, owners: dict, now) -> tuple[dict, WorkMoved]:
 
 @transaction.atomic
 def _apply_warnings(items, now) -> list[int]:
-    new_states, old_states, timeline, by_owner = [], [], [], {}
+    new_states, old_states, recorded, by_owner = [], [], [], {}
     for row, pool, rule, days, state, due in items:
         if state is None:
             new_states.append(
@@ -647,13 +638,12 @@ def _apply_warnings(items, now) -> list[int]:
         else:
             state.warned_at, state.due_at, state.due_rule = now, due, rule
             old_states.append(state)
-        timeline.append(
-            TimelineEntry(
+        recorded.append(
+            events.build(
+                PoolEvent.POOL_WARNED,
                 customer_id=row["pk"],
-                kind=TimelineKind.POOL_WARNED,
                 occurred_at=now,
-                subject_type=CUSTOMER,
-                subject_id=row["pk"],
+                subject=Customer(pk=row["pk"], name=row["name"]),
                 summary=(
                     _("Returns to pool %(pool)s on %(due)s unless followed up: %(rule)s")
                     % {
@@ -670,14 +660,28 @@ def _apply_warnings(items, now) -> list[int]:
         )
     CustomerPoolState.objects.bulk_create(new_states)
     CustomerPoolState.objects.bulk_update(old_states, ["warned_at", "due_at", "due_rule"])
-    TimelineEntry.objects.bulk_create(timeline)
-    for owner in User.objects.filter(pk__in=list(by_owner), is_active=True).exclude(email=""):
-        queue_email(
-            "pool/email/warning",
-            {"user": owner, "customers": by_owner[owner.pk]},
-            [owner.email],
-            owner.language or None,
+    owners = list(User.objects.filter(pk__in=list(by_owner), is_active=True))
+    for owner in owners:
+        if owner.email:
+            queue_email(
+                "pool/email/warning",
+                {"user": owner, "customers": by_owner[owner.pk]},
+                [owner.email],
+                owner.language or None,
+            )
+        # One notice per owner and run, however many of their customers are due.
+        customers = by_owner[owner.pk]
+        recorded.append(
+            events.build(
+                PoolEvent.POOL_RETURN_WARNING,
+                occurred_at=now,
+                summary=", ".join(c["name"] for c in customers[:5]) + (" …" if len(customers) > 5 else ""),
+                payload={"count": len(customers)},
+                notify=[owner],
+                link=reverse("workspace:home"),
+            )
         )
+    events.record_many(recorded)
     return [row["pk"] for row, *_rest in items]
 
 
@@ -799,7 +803,7 @@ def _handover_batch(handover: Handover, batch: int) -> int:
     ]
     ids = [c["pk"] for c in moving]
     if ids:
-        Customer.objects.filter(pk__in=ids).update(owner=to_user, updated_at=now, version=F("version") + 1)
+        ownership.owner_set(ids=ids, owner=to_user, now=now)
     owners = User.objects.in_bulk({c["owner_id"] for c in moving})
     keeper = handover.work_to
     if keeper is not None and not keeper.is_active:
@@ -818,7 +822,7 @@ def _handover_batch(handover: Handover, batch: int) -> int:
         )
     states = {s.customer_id: s for s in CustomerPoolState.objects.filter(customer_id__in=ids)}
     pools = pools_all() if to_user is None else []
-    new_states, old_states, moves, timeline, audit = [], [], [], [], []
+    new_states, old_states, moves, recorded = [], [], [], []
     for c in moving:
         old = owners.get(c["owner_id"])
         state = states.get(c["pk"])
@@ -854,14 +858,13 @@ def _handover_batch(handover: Handover, batch: int) -> int:
             )
         )
         target = str(to_user) if to_user else _("the public pool")
-        timeline.append(
-            TimelineEntry(
+        recorded.append(
+            events.build(
+                PoolEvent.HANDED_OVER,
                 customer_id=c["pk"],
-                kind=TimelineKind.HANDED_OVER,
                 occurred_at=now,
                 actor=actor,
-                subject_type=CUSTOMER,
-                subject_id=c["pk"],
+                subject=Customer(pk=c["pk"], name=c["name"]),
                 summary=_with_work(
                     _("Handed over from %(old)s to %(new)s") % {"old": old, "new": target}, moved, c["pk"], keeper
                 )[:300],
@@ -871,15 +874,7 @@ def _handover_batch(handover: Handover, batch: int) -> int:
                     "to": to_user.pk if to_user else None,
                     **(_work_payload(moved, c["pk"], keeper) if keeper else {}),
                 },
-            )
-        )
-        audit.append(
-            AuditEntry(
-                actor=actor,
-                action=AuditAction.UPDATE,
-                target_type=CUSTOMER,
-                target_id=c["pk"],
-                target_repr=c["name"][:200],
+                audit=AuditAction.UPDATE,
                 changes={
                     "owner": [str(old) if old else None, str(to_user) if to_user else None],
                     "handover": [None, handover.pk],
@@ -891,8 +886,7 @@ def _handover_batch(handover: Handover, batch: int) -> int:
         old_states, ["owned_since", "entered_pool_at", "previous_owner", "warned_at", "due_at", "due_rule", "pool"]
     )
     PoolMove.objects.bulk_create(moves)
-    TimelineEntry.objects.bulk_create(timeline)
-    AuditEntry.objects.bulk_create(audit)
+    events.record_many(recorded)
     HandoverItem.objects.filter(pk__in=[i.pk for i in items]).update(is_done=True)
     Handover.objects.filter(pk=handover.pk).update(
         done=F("done") + len(items),
@@ -918,14 +912,21 @@ def _send_briefs(handover: Handover, base_url: str) -> None:
     from kehu.pool.selectors import handover_summary
 
     summary = handover_summary(handover)
-    seen = set()
-    for user in recipients:
-        if user is None or user.pk in seen or not user.email:
-            continue
-        seen.add(user.pk)
-        queue_email(
-            "pool/email/brief",
-            {"user": user, "handover": handover, "link": link, **summary},
-            [user.email],
-            user.language or None,
+    told = {user.pk: user for user in recipients if user is not None}
+    for user in told.values():
+        if user.email:
+            queue_email(
+                "pool/email/brief",
+                {"user": user, "handover": handover, "link": link, **summary},
+                [user.email],
+                user.language or None,
+            )
+    with transaction.atomic():
+        events.record(
+            PoolEvent.HANDOVER_DONE,
+            actor=handover.actor,
+            summary=f"{handover.from_user or ''} → {handover.to_user or _('the public pool')}",
+            payload={"count": handover.done},
+            notify=[pk for pk in told if pk != handover.actor_id],
+            link=reverse("pool:handover-detail", args=[handover.pk]),
         )

@@ -9,7 +9,7 @@ class SalesConfig(AppConfig):
 
     def ready(self):
         from kehu.core import lookups
-        from kehu.sales import selectors
+        from kehu.sales import events, selectors  # noqa: F401 (events registers the kinds)
 
         lookups.answer(lookups.OPEN_DEAL, selectors.customers_with_open_deal)
         lookups.answer(lookups.LAST_WON, selectors.last_won_deals)

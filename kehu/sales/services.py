@@ -8,23 +8,24 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.core import events
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.models import AuditAction
 from kehu.core.text import changed, check_text, full_clean
 from kehu.core.versioning import update_versioned
-from kehu.customers.models import Customer, TimelineKind
-from kehu.customers.services import timeline_append
+from kehu.customers.models import Customer
 from kehu.sales.defaults import seed_pipelines
+from kehu.sales.events import SalesEvent
 from kehu.sales.forecast import forecast_cells, forecast_touch
 from kehu.sales.models import Opportunity, Pipeline, Stage, StageChange, StageKind, Target, TargetLevel
 from kehu.sales.settings_selectors import may_manage_target
 from kehu.users.models import User
 from kehu.users.scopes import is_in_team_of
-from kehu.webhooks.services import webhook_emit
 
 OPPORTUNITY_FIELDS = [
     "name",
@@ -100,9 +101,9 @@ def opportunity_clean(opportunity: Opportunity, *, changed=None) -> None:
     )
 
 
-def _emit_closed(opportunity: Opportunity) -> None:
-    event = "opportunity.won" if opportunity.status == StageKind.WON else "opportunity.lost"
-    payload = {
+def _closed_payload(opportunity: Opportunity) -> dict:
+    """What webhook subscribers receive for a won or lost deal."""
+    return {
         "id": opportunity.pk,
         "name": opportunity.name,
         "customer_id": opportunity.customer_id,
@@ -115,7 +116,6 @@ def _emit_closed(opportunity: Opportunity) -> None:
         "closed_at": opportunity.closed_at.isoformat() if opportunity.closed_at else None,
         "source_lead_id": opportunity.source_lead_id,
     }
-    transaction.on_commit(lambda: webhook_emit(event=event, payload=payload))
 
 
 @transaction.atomic
@@ -172,18 +172,14 @@ def opportunity_create(
     opportunity.save()
     forecast_touch(forecast_cells(opportunity))
     StageChange.objects.create(opportunity=opportunity, from_stage=None, to_stage=stage, at=now, by=actor)
-    timeline_append(
+    events.record(
+        SalesEvent.OPPORTUNITY_CREATED,
         customer_id=customer.pk,
-        kind=TimelineKind.OPPORTUNITY_CREATED,
         actor=actor,
         summary=f"{opportunity.name} · ¥{opportunity.amount:,.2f}",
         subject=opportunity,
         payload={"stage": stage.name, "amount": str(opportunity.amount)},
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        instance=opportunity,
+        audit=AuditAction.CREATE,
         changes={k: [None, v] for k, v in snapshot(opportunity, AUDITED_FIELDS).items() if v not in ("", None)},
     )
     return opportunity
@@ -209,7 +205,9 @@ def opportunity_update(*, opportunity: Opportunity, actor: User, expected_versio
         return opportunity
     update_versioned(opportunity, expected_version=expected_version, fields=list(fields))
     forecast_touch(cells | forecast_cells(opportunity))
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=opportunity, changes=changes)
+    events.record(
+        SalesEvent.OPPORTUNITY_CHANGED, actor=actor, subject=opportunity, audit=AuditAction.UPDATE, changes=changes
+    )
     return opportunity
 
 
@@ -268,28 +266,23 @@ def opportunity_move(
         reason=reason,
     )
     kind = {
-        StageKind.WON: TimelineKind.OPPORTUNITY_WON,
-        StageKind.LOST: TimelineKind.OPPORTUNITY_LOST,
-    }.get(stage.kind, TimelineKind.OPPORTUNITY_STAGE_CHANGED)
+        StageKind.WON: SalesEvent.OPPORTUNITY_WON,
+        StageKind.LOST: SalesEvent.OPPORTUNITY_LOST,
+    }.get(stage.kind, SalesEvent.OPPORTUNITY_STAGE_CHANGED)
     summary = f"{opportunity.name}: {previous.name} → {stage.name}"
     if reason:
         summary += f" ({reason})"
-    timeline_append(
+    events.record(
+        kind,
         customer_id=opportunity.customer_id,
-        kind=kind,
         actor=actor,
         summary=summary,
         subject=opportunity,
         payload={"from": previous.name, "to": stage.name, "amount": str(opportunity.amount), "reason": reason},
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        instance=opportunity,
+        audit=AuditAction.UPDATE,
         changes=diff(before, snapshot(opportunity, AUDITED_FIELDS)),
+        webhook=_closed_payload(opportunity) if stage.kind != StageKind.OPEN else None,
     )
-    if stage.kind != StageKind.OPEN:
-        _emit_closed(opportunity)
     return opportunity
 
 
@@ -307,11 +300,15 @@ def opportunity_assign(*, opportunity: Opportunity, owner: User, actor: User) ->
     opportunity.owner = owner
     update_versioned(opportunity, expected_version=opportunity.version, fields=["owner"])
     forecast_touch(cells | forecast_cells(opportunity))
-    audit_record(
+    events.record(
+        SalesEvent.OPPORTUNITY_ASSIGNED,
         actor=actor,
-        action=AuditAction.UPDATE,
-        instance=opportunity,
+        subject=opportunity,
+        summary=f"{opportunity.name} · {opportunity.customer.name}",
+        audit=AuditAction.UPDATE,
         changes=diff(before, snapshot(opportunity, ["owner"])),
+        notify=[owner],
+        link=reverse("sales:opportunity-detail", args=[opportunity.pk]),
     )
     return opportunity
 
@@ -328,7 +325,7 @@ def opportunity_delete(*, opportunity: Opportunity, actor: User) -> None:
         return
     forecast_touch(forecast_cells(opportunity))
     opportunity.deleted_at, opportunity.deleted_by = now, actor
-    audit_record(actor=actor, action=AuditAction.DELETE, instance=opportunity)
+    events.record(SalesEvent.OPPORTUNITY_DELETED, actor=actor, subject=opportunity, audit=AuditAction.DELETE)
 
 
 @transaction.atomic
@@ -347,7 +344,7 @@ def opportunity_restore(*, opportunity: Opportunity, actor: User) -> None:
     if restored:
         opportunity.deleted_at = opportunity.deleted_by = None
         forecast_touch(forecast_cells(opportunity))
-        audit_record(actor=actor, action=AuditAction.RESTORE, instance=opportunity)
+        events.record(SalesEvent.OPPORTUNITY_RESTORED, actor=actor, subject=opportunity, audit=AuditAction.RESTORE)
 
 
 def first_of_month(day: date) -> date:

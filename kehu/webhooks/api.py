@@ -1,7 +1,7 @@
 """Webhooks (INT-4): subscriptions, signed deliveries with retries and a delivery log. Administrators only."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -9,9 +9,11 @@ from ninja import Field, Query, Router, Schema, Status
 
 from kehu.core.api import Id, Page, Text
 from kehu.webhooks import services
-from kehu.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
+from kehu.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription, webhook_event_choices
 
 router = Router(tags=["webhooks"])
+# The names the apps registered by the time the URLs load (after every AppConfig.ready).
+WebhookEvent = Literal[tuple(name for name, _label in webhook_event_choices())]  # type: ignore[valid-type]
 
 
 class SubscriptionOut(Schema):
@@ -87,7 +89,7 @@ def subscription_list(request):
 def subscription_create(request, payload: SubscriptionIn):
     _admin(request)
     data = payload.dict()
-    data["events"] = [str(e.value) for e in payload.events]
+    data["events"] = list(payload.events)
     return Status(201, services.webhook_subscription_create(actor=request.user, **data))
 
 
@@ -101,7 +103,7 @@ def subscription_update(request, subscription_id: Id, payload: SubscriptionPatch
     subscription = _subscription(request, subscription_id)
     data = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     if "events" in data:
-        data["events"] = [str(e.value) for e in payload.events]
+        data["events"] = list(payload.events)
     if not data:
         return subscription
     return services.webhook_subscription_update(subscription=subscription, actor=request.user, **data)

@@ -1,12 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kehu.webhooks.models import WebhookEvent, WebhookSubscription
+from kehu.webhooks.models import WebhookSubscription, webhook_event_choices
 
 
 class SubscriptionForm(forms.ModelForm):
     events = forms.MultipleChoiceField(
-        label=_("Events"), choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Events"), choices=webhook_event_choices, widget=forms.CheckboxSelectMultiple
     )
 
     class Meta:

@@ -6,12 +6,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kehu.core import events
 
-class WebhookEvent(models.TextChoices):
-    LEAD_CREATED = "lead.created", _("Lead created")
-    LEAD_CONVERTED = "lead.converted", _("Lead converted")
-    OPPORTUNITY_WON = "opportunity.won", _("Opportunity won")
-    OPPORTUNITY_LOST = "opportunity.lost", _("Opportunity lost")
+
+def webhook_event_choices() -> list[tuple[str, str]]:
+    """(name, label) of every event subscribers may ask for: the event kinds the apps registered
+    with a webhook name (kehu.core.events), so a new app's events need nothing here."""
+    return sorted((kind.webhook, str(kind.label)) for kind in events.kinds(webhook=True))
 
 
 ON = pgettext_lazy("webhook subscription", "On")
@@ -20,7 +21,7 @@ OFF = pgettext_lazy("webhook subscription", "Off")
 
 def event_label(code: str) -> str:
     """An event's name in the reader's language (a code we no longer send keeps its code)."""
-    return str(WebhookEvent(code).label) if code in WebhookEvent.values else code
+    return dict(webhook_event_choices()).get(code, code)
 
 
 class WebhookSubscription(models.Model):
@@ -38,7 +39,7 @@ class WebhookSubscription(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    audit_choices = {"events": WebhookEvent.choices, "is_active": [(True, ON), (False, OFF)]}
+    audit_choices = {"events": webhook_event_choices, "is_active": [(True, ON), (False, OFF)]}
 
     class Meta:
         verbose_name = _("webhook subscription")

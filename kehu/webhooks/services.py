@@ -17,7 +17,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +25,7 @@ from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
 from kehu.core.text import text_field_errors
 from kehu.users.models import User
-from kehu.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
+from kehu.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription, webhook_event_choices
 
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = timedelta(minutes=1)  # 1, 2, 4, 8, 16 minutes between attempts
@@ -35,20 +34,23 @@ LEASE = timedelta(minutes=2)  # a delivery being sent is not picked up again mea
 SUBSCRIPTION_FIELDS = ("url", "events", "is_active", "description")
 
 
-def webhook_emit(*, event: str, payload: dict) -> None:
-    """Queue a delivery of `event` (e.g. "lead.created") with a JSON-serialisable `payload` to every
-    active subscription, after the current transaction commits. Call it from services only."""
-    data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
-    transaction.on_commit(lambda: _deliveries_create(event, data))
-
-
-def _deliveries_create(event: str, data: dict) -> None:
+def webhook_events(recorded) -> None:
+    """The event door's after-commit sink: a delivery to every active subscription that asked for
+    the event, for each recorded kind with a webhook name and a payload (e.g. "lead.created")."""
     from kehu.webhooks.tasks import deliver_webhook
 
+    wanted = [(e.kind.webhook, e.webhook) for e in recorded if e.kind.webhook and e.webhook is not None]
+    if not wanted:
+        return
     now = timezone.now()
-    subscriptions = [s for s in WebhookSubscription.objects.filter(is_active=True) if event in (s.events or [])]
+    subscriptions = list(WebhookSubscription.objects.filter(is_active=True))
     deliveries = WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(subscription=s, event=event, payload=data, next_attempt_at=now) for s in subscriptions]
+        [
+            WebhookDelivery(subscription=s, event=name, payload=data, next_attempt_at=now)
+            for name, data in wanted
+            for s in subscriptions
+            if name in (s.events or [])
+        ]
     )
     for delivery in deliveries:
         deliver_webhook.enqueue(delivery.pk)
@@ -202,7 +204,7 @@ def _clean(subscription: WebhookSubscription) -> None:
     # No control character in the address or the description (a line break would even split the request).
     errors.update({k: v for k, v in text_field_errors(subscription).items() if k not in errors})
     events = subscription.events
-    if not isinstance(events, list) or not events or any(e not in WebhookEvent.values for e in events):
+    if not isinstance(events, list) or not events or any(e not in dict(webhook_event_choices()) for e in events):
         errors["events"] = _("Choose one or more of the known events.")
     else:
         subscription.events = sorted(set(events))

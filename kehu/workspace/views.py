@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.activities import selectors as activity_selectors
 from kehu.activities import services as activity_services
+from kehu.activities.events import ActivityEvent
 from kehu.activities.forms import ActivityForm
 from kehu.activities.models import ActivityKind
 from kehu.classification.selectors import classification_panel
@@ -21,7 +22,6 @@ from kehu.core.audit_display import describe_entries
 from kehu.core.forms import apply_errors
 from kehu.core.params import MAX_ID, parse_moment
 from kehu.customers import selectors
-from kehu.customers.models import TimelineKind
 from kehu.pool import selectors as pool_selectors
 from kehu.sales import selectors as sales_selectors
 
@@ -101,7 +101,7 @@ def _context(request, customer, form=None):
         entry.kind_label = labels.get(entry.kind, entry.kind)
         entry.may_edit = (
             entry.subject_type == "activities.activity"
-            and entry.kind != TimelineKind.COMMITMENT_DONE
+            and entry.kind != ActivityEvent.COMMITMENT_DONE
             and (changes_any or entry.actor_id == user.pk)
         )
     can_log = user.has_perm("activities.add_activity")

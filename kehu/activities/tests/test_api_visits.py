@@ -6,9 +6,10 @@ import pytest
 from django.utils import timezone
 
 from kehu.activities import services
-from kehu.activities.models import Activity
+from kehu.activities.events import ActivityEvent
+from kehu.activities.models import Activity, ActivityKind
 from kehu.core.models import AuditEntry
-from kehu.customers.models import TimelineEntry, TimelineKind
+from kehu.customers.models import TimelineEntry
 from kehu.customers.tests.permissions import build_world, db_state, matrix
 
 URL = "/api/v1/activities"
@@ -132,7 +133,7 @@ def test_plan_check_in_and_log_a_visit(api_client, world):
     body = response.json()
     assert body["checked_in_at"] and body["check_in_latitude"] == pytest.approx(31.2989)
     assert body["check_in_accuracy_m"] == 35
-    assert TimelineEntry.objects.filter(kind=TimelineKind.CHECK_IN, subject_id=pk).exists()
+    assert TimelineEntry.objects.filter(kind=ActivityEvent.CHECK_IN, subject_id=pk).exists()
 
     response = api.post(
         f"{URL}/{pk}/visit-log",
@@ -142,7 +143,7 @@ def test_plan_check_in_and_log_a_visit(api_client, world):
     body = response.json()
     assert body["is_done"] is True and body["outcome"] == "同意试样" and body["purpose"] == "介绍新品"
     assert body["occurred_at"] and body["version"] == 2
-    entry = TimelineEntry.objects.get(kind=TimelineKind.VISIT, subject_id=pk)
+    entry = TimelineEntry.objects.get(kind=ActivityKind.VISIT, subject_id=pk)
     assert entry.payload["next_step"] == "下周送样"
 
     again = api.post(f"{URL}/{pk}/visit-log", {"outcome": "又来一次"})
@@ -274,10 +275,10 @@ def test_a_commitment_can_be_kept_and_reopened(api_client, world):
     pk = world.commitment.pk
     body = api.post(f"{URL}/{pk}/done").json()
     assert body["is_done"] is True and body["done_at"]
-    assert TimelineEntry.objects.filter(kind=TimelineKind.COMMITMENT_DONE, subject_id=pk).exists()
+    assert TimelineEntry.objects.filter(kind=ActivityEvent.COMMITMENT_DONE, subject_id=pk).exists()
     body = api.post(f"{URL}/{pk}/undone", {"version": world.commitment.version}).json()
     assert body["is_done"] is False and body["done_at"] is None
-    assert not TimelineEntry.objects.filter(kind=TimelineKind.COMMITMENT_DONE, subject_id=pk).exists()
+    assert not TimelineEntry.objects.filter(kind=ActivityEvent.COMMITMENT_DONE, subject_id=pk).exists()
     assert AuditEntry.objects.filter(changes={"is_done": [True, False]}).count() == 1
     assert api.get(f"{URL}/commitments").json()["count"] == 1
     # PATCH is_done false reopens too

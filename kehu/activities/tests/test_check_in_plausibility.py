@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from kehu.activities import plausibility, selectors, services
+from kehu.activities.events import ActivityEvent
 from kehu.activities.models import Activity
-from kehu.customers.models import TimelineEntry, TimelineKind
+from kehu.customers.models import TimelineEntry
 from kehu.customers.tests.permissions import LOGIN, act_as, assert_status, matrix
 
 # 苏州华星 at 苏州工业园区; 苏州's city centre (the table) is 31.2990, 120.5853.
@@ -52,7 +53,7 @@ def test_near_the_customers_own_coordinates_there_is_no_warning(team, placed):
     assert (visit.check_in_distance_m, visit.check_in_basis, visit.check_in_place) == (556, "customer", "")
     assert (visit.check_in_days_off, visit.check_in_warnings) == (0, "")
     assert plausibility.distance_text(visit) == "556 m from the customer"
-    entry = TimelineEntry.objects.get(kind=TimelineKind.CHECK_IN)
+    entry = TimelineEntry.objects.get(kind=ActivityEvent.CHECK_IN)
     assert entry.payload == {
         "latitude": "31.321000",
         "longitude": "120.672000",
@@ -70,7 +71,7 @@ def test_more_than_two_kilometres_from_the_customer_is_far(team, placed):
     assert plausibility.warning_texts(visit) == [
         "Far from the customer: more than 2 km from the customer's coordinates"
     ]
-    assert TimelineEntry.objects.get(kind=TimelineKind.CHECK_IN).payload["warnings"] == ["far"]
+    assert TimelineEntry.objects.get(kind=ActivityEvent.CHECK_IN).payload["warnings"] == ["far"]
 
 
 def test_a_poor_fix_whose_circle_reaches_the_customer_is_not_called_far(team, placed):

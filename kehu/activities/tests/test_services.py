@@ -5,10 +5,12 @@ from datetime import date
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from kehu.activities.events import ActivityEvent
 from kehu.activities.models import Activity
 from kehu.activities.services import activity_delete, activity_log, activity_update, commitment_mark_done
 from kehu.core.exceptions import ConcurrentEditError
-from kehu.customers.models import Customer, TimelineEntry, TimelineKind
+from kehu.customers.events import CustomerEvent
+from kehu.customers.models import Customer, TimelineEntry
 from kehu.customers.services import contact_create
 
 
@@ -26,7 +28,7 @@ def commitment(team, customer):
 
 def _entries(customer):
     return list(
-        TimelineEntry.objects.filter(customer=customer).exclude(kind=TimelineKind.CUSTOMER_CREATED).order_by("id")
+        TimelineEntry.objects.filter(customer=customer).exclude(kind=CustomerEvent.CUSTOMER_CREATED).order_by("id")
     )
 
 
@@ -57,7 +59,7 @@ def test_commitment_entry_carries_its_due_date(team, customer, commitment):
 
 def test_commitment_done_appends_commitment_done(team, customer, commitment):
     commitment_mark_done(activity=commitment, actor=team.manager1)
-    assert [e.kind for e in _entries(customer)] == ["commitment", TimelineKind.COMMITMENT_DONE]
+    assert [e.kind for e in _entries(customer)] == ["commitment", ActivityEvent.COMMITMENT_DONE]
     assert Activity.objects.get(pk=commitment.pk).is_done
 
 

@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 
 from kehu.activities import selectors, services
-from kehu.activities.models import Activity
-from kehu.customers.models import TimelineEntry, TimelineKind
+from kehu.activities.events import ActivityEvent
+from kehu.activities.models import Activity, ActivityKind
+from kehu.customers.models import TimelineEntry
 from kehu.customers.services import contact_create
 from kehu.customers.tests.permissions import LOGIN, act_as, assert_status, build_world, db_state, matrix
 
@@ -45,7 +46,7 @@ def test_check_in_records_position_and_time_on_the_timeline(world):
         "120.585300",
         35,
     )
-    entry = TimelineEntry.objects.get(kind=TimelineKind.CHECK_IN)
+    entry = TimelineEntry.objects.get(kind=ActivityEvent.CHECK_IN)
     assert entry.payload == {"latitude": "31.298900", "longitude": "120.585300", "accuracy_m": 35}
 
 
@@ -66,7 +67,7 @@ def test_logging_a_visit_closes_the_plan_and_lands_on_the_timeline(world):
     )
     plan = Activity.objects.get(pk=world.plan.pk)
     assert plan.is_done and plan.outcome == "同意试样" and plan.next_step == "下周送样"
-    entry = TimelineEntry.objects.filter(kind=TimelineKind.VISIT, subject_id=plan.pk).get()
+    entry = TimelineEntry.objects.filter(kind=ActivityKind.VISIT, subject_id=plan.pk).get()
     assert entry.payload["outcome"] == "同意试样" and entry.payload["duration_minutes"] == 45
     with pytest.raises(Exception):
         services.visit_log_result(activity=plan, actor=world.team.rep1)
@@ -214,7 +215,7 @@ def test_editing_a_logged_visit_keeps_its_check_in_on_the_timeline(world):
             "kind", flat=True
         )
     )
-    assert kinds == [TimelineKind.CHECK_IN, TimelineKind.VISIT]
+    assert kinds == [ActivityEvent.CHECK_IN, ActivityKind.VISIT]
 
 
 def test_the_api_shows_the_visit_fields(api_client, world):

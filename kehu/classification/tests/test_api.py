@@ -4,8 +4,9 @@ import pytest
 from django.utils import timezone
 
 from kehu.classification import services
+from kehu.classification.events import ClassificationEvent
 from kehu.classification.models import CreditRecord, DealerEvaluation, KeyAccountEvaluation, TierSuggestion
-from kehu.customers.models import Customer, TimelineEntry, TimelineKind
+from kehu.customers.models import Customer, TimelineEntry
 
 YEAR = timezone.localdate().year
 BASE = "/api/v1/classification"
@@ -90,7 +91,9 @@ def test_key_evaluation_create_and_list(team, world, api_client):
     response = client.post(f"{BASE}/evaluations/key-account", {"customer_id": customer.pk, **KEY})
     assert response.status_code == 201, response.content
     assert response.json()["potential_volume"] == "1500000.00"
-    assert TimelineEntry.objects.filter(customer=customer, kind=TimelineKind.EVALUATED).count() == 2  # revenue + this
+    assert (
+        TimelineEntry.objects.filter(customer=customer, kind=ClassificationEvent.EVALUATED).count() == 2
+    )  # revenue + this
     listed = client.get(f"{BASE}/evaluations/key-account?customer_id={customer.pk}").json()
     assert listed["count"] == 1 and listed["items"][0]["relationship_level"] == "proactive"
     assert api_client(team.rep3).get(f"{BASE}/evaluations/key-account").json()["count"] == 0
@@ -147,7 +150,7 @@ def test_credit_set_by_role(team, world, api_client, who, status):
     assert CreditRecord.objects.count() == (1 if status == 201 else 0)
     if status == 201:
         assert response.json()["limit"] == "120000.50" and response.json()["currency"] == "CNY"
-        entry = TimelineEntry.objects.get(customer=customer, kind=TimelineKind.CREDIT_CHANGED)
+        entry = TimelineEntry.objects.get(customer=customer, kind=ClassificationEvent.CREDIT_CHANGED)
         assert entry.payload == {"changes": {"rating": [None, "A"], "limit": [None, "120000.50"]}}
 
 

@@ -12,7 +12,8 @@ from kehu.classification.models import ClassificationSettings, SuggestionStatus,
 from kehu.classification.selectors import Cuts, tier_cuts
 from kehu.classification.tasks import suggest_tiers
 from kehu.core.models import AuditEntry
-from kehu.customers.models import Customer, TimelineEntry, TimelineKind
+from kehu.customers.events import CustomerEvent
+from kehu.customers.models import Customer, TimelineEntry
 
 YEAR = timezone.localdate().year
 # name: (tier now, revenue); ranks 1..10 by revenue. 10% key, 30% ordinary, 60% prospects.
@@ -119,7 +120,7 @@ def test_accept_changes_the_tier_with_timeline_and_audit(book, team):
     assert customer.version == book["c2"].version + 1
     suggestion.refresh_from_db()
     assert (suggestion.status, suggestion.decided_by, suggestion.reason) == ("accepted", team.manager1, "去年订单下降")
-    entry = TimelineEntry.objects.filter(customer=customer, kind=TimelineKind.TIER_CHANGED).get()
+    entry = TimelineEntry.objects.filter(customer=customer, kind=CustomerEvent.TIER_CHANGED).get()
     assert entry.payload == {"from": "key", "to": "ordinary", "reason": "去年订单下降"}
     assert entry.actor == team.manager1
     tier_audit = AuditEntry.objects.get(target_type="customers.customer", target_id=customer.pk, action="update")
@@ -135,7 +136,7 @@ def test_reject_keeps_the_tier_and_is_not_proposed_again_during_the_cooldown(boo
     suggestion = TierSuggestion.objects.get(customer=book["c5"])
     services.suggestion_reject(suggestion=suggestion, actor=team.manager1, reason="正在谈大单")
     assert Customer.objects.get(pk=book["c5"].pk).tier == "ordinary"
-    assert not TimelineEntry.objects.filter(customer=book["c5"], kind=TimelineKind.TIER_CHANGED).exists()
+    assert not TimelineEntry.objects.filter(customer=book["c5"], kind=CustomerEvent.TIER_CHANGED).exists()
     services.suggestions_refresh(year=YEAR)
     assert "c5" not in open_suggestions()
     later = timezone.now() + timedelta(days=91)

@@ -3,7 +3,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from kehu.classification.services import customer_tier_set, key_evaluation_create
+from kehu.classification.services import key_evaluation_create
+from kehu.customers.services import customer_tier_set
 
 
 def test_reasons_and_notes_follow_the_rule(team, customer_of):

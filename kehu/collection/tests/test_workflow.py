@@ -4,10 +4,12 @@ customers by region, duplicates, timeline and audit."""
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from kehu.collection.events import InfoFormEvent
 from kehu.collection.models import InfoForm, InfoFormStatus, InfoFormStep
 from kehu.collection.services import TRANSITIONS, infoform_transition, infoform_update, region_route_set
 from kehu.core.models import AuditEntry
-from kehu.customers.models import Customer, TimelineEntry, TimelineKind
+from kehu.customers.events import CustomerEvent
+from kehu.customers.models import Customer, TimelineEntry
 
 pytestmark = pytest.mark.django_db
 S = InfoFormStatus
@@ -37,7 +39,7 @@ def test_manager_approves_a_new_customer_which_goes_to_the_collector_without_a_r
     assert form.status == S.APPROVED and customer.owner == team.rep1 and customer.region == "江苏"
     assert customer.contacts.get().name == "周明"
     kinds = set(TimelineEntry.objects.filter(customer=customer).values_list("kind", flat=True))
-    assert {TimelineKind.CUSTOMER_CREATED, TimelineKind.INFO_FORM_APPROVED} <= kinds
+    assert {CustomerEvent.CUSTOMER_CREATED, InfoFormEvent.INFO_FORM_APPROVED} <= kinds
 
 
 def test_new_customer_is_routed_to_the_rep_of_its_region(team, info_of):
@@ -99,7 +101,7 @@ def test_archivist_archives_an_approved_form(team, info_of, archivist):
     form = infoform_transition(form=info_of(team.rep1), actor=team.manager1, to=S.APPROVED)
     form = infoform_transition(form=form, actor=archivist, to=S.ARCHIVED)
     assert form.status == S.ARCHIVED and form.due_on is None and form.archived_by == archivist
-    assert TimelineEntry.objects.filter(customer=form.customer, kind=TimelineKind.INFO_FORM_ARCHIVED).exists()
+    assert TimelineEntry.objects.filter(customer=form.customer, kind=InfoFormEvent.INFO_FORM_ARCHIVED).exists()
 
 
 def test_existing_customer_timeline_gets_filed_and_returned(team, info_of, customer_of):
@@ -107,7 +109,7 @@ def test_existing_customer_timeline_gets_filed_and_returned(team, info_of, custo
     form = info_of(team.rep1, name=customer.name, customer=customer)
     infoform_transition(form=form, actor=team.manager1, to=S.RETURNED, reason="补充预算")
     kinds = list(TimelineEntry.objects.filter(customer=customer).values_list("kind", flat=True))
-    assert TimelineKind.INFO_FORM_FILED in kinds and TimelineKind.INFO_FORM_RETURNED in kinds
+    assert InfoFormEvent.INFO_FORM_FILED in kinds and InfoFormEvent.INFO_FORM_RETURNED in kinds
 
 
 # ---- refused moves: each raises and changes nothing ----

@@ -7,7 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.models import AuditAction, AuditEntry
-from kehu.customers.models import Customer, TimelineEntry, TimelineKind
+from kehu.customers.events import CustomerEvent
+from kehu.customers.models import Customer, TimelineEntry
 from kehu.customers.selectors import customer_qs_visible_to, deleted_customers_for
 from kehu.customers.services import (
     contact_create,
@@ -100,7 +101,7 @@ def test_owner_change_is_audited_by_name_and_on_the_timeline(team, customer):
     customer_update(customer=customer, actor=team.manager1, expected_version=1, owner=team.rep2)
     (entry,) = _audit(customer, AuditAction.UPDATE)
     assert entry.changes == {"owner": ["rep1", "rep2"]}
-    assert TimelineEntry.objects.filter(customer=customer, kind=TimelineKind.OWNER_CHANGED).count() == 1
+    assert TimelineEntry.objects.filter(customer=customer, kind=CustomerEvent.OWNER_CHANGED).count() == 1
 
 
 def test_rep_may_not_hand_a_customer_to_another_rep(team, customer):
@@ -137,7 +138,7 @@ def test_deleted_customer_is_in_its_owners_recycle_bin(team, customer):
 def test_delete_is_audited_and_on_the_timeline(team, customer):
     customer_delete(customer=customer, actor=team.rep1)
     assert len(_audit(customer, AuditAction.DELETE)) == 1
-    assert _kinds(customer)[-1] == TimelineKind.CUSTOMER_DELETED
+    assert _kinds(customer)[-1] == CustomerEvent.CUSTOMER_DELETED
 
 
 def test_deleting_twice_records_once(team, customer):
@@ -152,7 +153,7 @@ def test_owner_or_admin_restores_from_the_recycle_bin(team, customer, actor):
     customer_restore(customer=Customer.objects.get(pk=customer.pk), actor=getattr(team, actor))
     assert customer_qs_visible_to(team.rep1).filter(pk=customer.pk).exists()
     assert len(_audit(customer, AuditAction.RESTORE)) == 1
-    assert _kinds(customer)[-1] == TimelineKind.CUSTOMER_RESTORED
+    assert _kinds(customer)[-1] == CustomerEvent.CUSTOMER_RESTORED
 
 
 @pytest.mark.parametrize("actor", ["manager1", "gm"])
@@ -160,7 +161,7 @@ def test_the_owners_managers_restore_a_deleted_customer(team, customer, actor):
     customer_delete(customer=customer, actor=team.rep1)
     customer_restore(customer=Customer.objects.get(pk=customer.pk), actor=getattr(team, actor))
     assert Customer.objects.get(pk=customer.pk).deleted_at is None
-    assert _kinds(customer)[-1] == TimelineKind.CUSTOMER_RESTORED
+    assert _kinds(customer)[-1] == CustomerEvent.CUSTOMER_RESTORED
 
 
 @pytest.mark.parametrize("actor", ["rep2", "rep3", "manager2", "service1", "marketing1"])
@@ -251,27 +252,27 @@ def test_customers_follow_their_owner_to_a_new_department(team, customer):
 
 def test_create_appends_customer_created_to_the_timeline(team, customer):
     entry = TimelineEntry.objects.get(customer=customer)
-    assert (entry.kind, entry.actor, entry.summary) == (TimelineKind.CUSTOMER_CREATED, team.rep1, customer.name)
+    assert (entry.kind, entry.actor, entry.summary) == (CustomerEvent.CUSTOMER_CREATED, team.rep1, customer.name)
 
 
 def test_update_appends_customer_changed_naming_the_fields(team, customer):
     customer_update(customer=customer, actor=team.rep1, expected_version=1, tier="key")
     entry = TimelineEntry.objects.filter(customer=customer).latest("id")
-    assert (entry.kind, entry.payload) == (TimelineKind.CUSTOMER_CHANGED, {"fields": ["tier"]})
+    assert (entry.kind, entry.payload) == (CustomerEvent.CUSTOMER_CHANGED, {"fields": ["tier"]})
 
 
 def test_contact_added_appears_on_the_timeline(team, customer):
     contact_create(customer=customer, actor=team.rep1, name="张伟")
-    assert _kinds(customer) == [TimelineKind.CUSTOMER_CREATED, TimelineKind.CONTACT_ADDED]
+    assert _kinds(customer) == [CustomerEvent.CUSTOMER_CREATED, CustomerEvent.CONTACT_ADDED]
 
 
 def test_level_3_fact_leaves_no_title_on_the_timeline(team, customer):
     fact_create(customer=customer, actor=team.rep1, level=3, title="明年扩产预算")
     entry = TimelineEntry.objects.filter(customer=customer).latest("id")
-    assert (entry.kind, entry.summary, entry.payload) == (TimelineKind.FACT_ADDED, "", {"level": 3})
+    assert (entry.kind, entry.summary, entry.payload) == (CustomerEvent.FACT_ADDED, "", {"level": 3})
 
 
 def test_a_tier_change_on_the_form_is_a_tier_change_on_the_timeline(team, customer):
     customer_update(customer=customer, actor=team.rep1, expected_version=1, tier="key")
-    tier_changes = TimelineEntry.objects.filter(customer=customer, kind=TimelineKind.TIER_CHANGED)
+    tier_changes = TimelineEntry.objects.filter(customer=customer, kind=CustomerEvent.TIER_CHANGED)
     assert [(e.payload, e.actor_id) for e in tier_changes] == [({"from": "prospect", "to": "key"}, team.rep1.pk)]

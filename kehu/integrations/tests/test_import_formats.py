@@ -4,8 +4,9 @@ vCards from an iPhone (3.0, folded photo), Android (2.1 quoted-printable) and Th
 import pytest
 from django.core.exceptions import ValidationError
 
-from kehu.customers.models import Contact, Customer, TimelineEntry, TimelineKind
+from kehu.customers.models import Contact, Customer, TimelineEntry
 from kehu.customers.search import search_candidates, search_text_for
+from kehu.integrations.events import TransferEvent
 from kehu.integrations.models import ImportStatus
 from kehu.integrations.services import import_job_create
 
@@ -68,7 +69,7 @@ def _assert_imported(job, owner):
         candidates, _complete, _every = search_candidates(term)
         assert Customer.objects.filter(candidates, pk=huaxing.pk).exists(), term
     entry = TimelineEntry.objects.get(customer=huaxing)
-    assert entry.kind == TimelineKind.IMPORTED and entry.payload["job"] == job.pk
+    assert entry.kind == TransferEvent.IMPORTED and entry.payload["job"] == job.pk
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])

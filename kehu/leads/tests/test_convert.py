@@ -4,9 +4,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from kehu.customers.models import Contact, Customer, TimelineEntry, TimelineKind
+from kehu.customers.models import Contact, Customer, TimelineEntry
 from kehu.customers.services import DuplicateCustomerError
 from kehu.leads import services
+from kehu.leads.events import LeadChange
 from kehu.leads.models import Lead, LeadStatus
 from kehu.sales.models import Opportunity
 
@@ -21,10 +22,8 @@ def qualified(team, lead_of):
 
 
 def test_convert_creates_customer_contact_opportunity_and_hands_history_over(
-    team, qualified, django_capture_on_commit_callbacks, monkeypatch
+    team, qualified, django_capture_on_commit_callbacks, committed_events
 ):
-    emitted = []
-    monkeypatch.setattr(services, "webhook_emit", lambda **kw: emitted.append(kw))
     with django_capture_on_commit_callbacks(execute=True):
         lead = services.lead_convert(
             lead=qualified, actor=team.rep1, opportunity_name="数控机床", amount=Decimal("120000")
@@ -40,10 +39,11 @@ def test_convert_creates_customer_contact_opportunity_and_hands_history_over(
         Decimal("120000"),
         lead.pk,
     )
-    entry = TimelineEntry.objects.get(customer=customer, kind=TimelineKind.LEAD_CONVERTED)
+    entry = TimelineEntry.objects.get(customer=customer, kind=LeadChange.LEAD_CONVERTED)
     assert entry.payload["lead_id"] == lead.pk and entry.payload["message"] == "要报价"
     assert any(e["summary"] == "电话沟通需求" for e in entry.payload["history"])
-    assert [e["event"] for e in emitted if e["event"].startswith("lead.")] == ["lead.converted"]
+    hooks = [e.kind.webhook for e in committed_events if e.webhook is not None]
+    assert [name for name in hooks if name.startswith("lead.")] == ["lead.converted"]
 
 
 def test_conversion_is_all_or_nothing(team, qualified, monkeypatch):

@@ -330,20 +330,20 @@ def test_a_lead_closed_between_preview_and_run_fails_the_whole_import(team, lead
     assert not Lead.objects.filter(company_name="新客户甲").exists()
 
 
-def test_lead_created_webhooks_fire_after_the_commit_for_each_new_lead(team, monkeypatch):
-    from kehu.leads import imports
+def test_lead_created_webhooks_fire_after_the_commit_for_each_new_lead(team, committed_events):
     from kehu.webhooks.models import WebhookSubscription
 
-    sent = []
-    monkeypatch.setattr(imports, "webhook_emit", lambda *, event, payload: sent.append((event, payload)))
+    def sent():
+        return [(e.kind.webhook, e.webhook) for e in committed_events if e.webhook is not None]
+
     data = _data(["甲公司", "", "13900000001", "", "", "", "", ""], ["乙公司", "", "13900000002", "", "", "", "", ""])
     finish(team.marketing1, preview(team.marketing1, data))
-    assert sent == []  # nobody listens: nothing is queued
+    assert sent() == []  # nobody listens: nothing is queued
     WebhookSubscription.objects.create(url="https://example.com/hook", secret="s", events=["lead.created"])
     finish(team.marketing1, preview(team.marketing1, data, name="b.csv"), duplicates="create_duplicates")
-    assert [e for e, _p in sent] == ["lead.created", "lead.created"]
-    assert {p["company_name"] for _e, p in sent} == {"甲公司", "乙公司"} and all(
-        p["source"] == "import" for _e, p in sent
+    assert [e for e, _p in sent()] == ["lead.created", "lead.created"]
+    assert {p["company_name"] for _e, p in sent()} == {"甲公司", "乙公司"} and all(
+        p["source"] == "import" for _e, p in sent()
     )
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from kehu.customers.models import Customer, TimelineEntry, TimelineKind
+from kehu.customers.models import Customer, TimelineEntry
+from kehu.pool.events import PoolEvent
 from kehu.pool.models import Handover
 from kehu.pool.tests.world import build_pool_world, pool_db_state
 
@@ -48,7 +49,7 @@ def test_claim(world, api_client):
     response = api_client(world.team.rep2).post(f"/api/v1/pool/customers/{world.pooled.pk}/claim")
     assert response.status_code == 200, response.content
     assert response.json()["owner_id"] == world.team.rep2.pk
-    assert TimelineEntry.objects.filter(customer=world.pooled, kind=TimelineKind.POOL_CLAIMED).count() == 1
+    assert TimelineEntry.objects.filter(customer=world.pooled, kind=PoolEvent.POOL_CLAIMED).count() == 1
 
 
 def test_claim_of_an_owned_customer(world, api_client):
@@ -106,7 +107,7 @@ def test_release(world, api_client):
     )
     assert response.status_code == 200
     assert response.json()["owner_id"] is None
-    entry = TimelineEntry.objects.get(customer=world.owned, kind=TimelineKind.POOL_RELEASED)
+    entry = TimelineEntry.objects.get(customer=world.owned, kind=PoolEvent.POOL_RELEASED)
     assert "不再跟进" in entry.summary
 
 

@@ -5,7 +5,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from kehu.customers.models import Customer, TimelineEntry, TimelineKind
+from kehu.customers.models import Customer, TimelineEntry
+from kehu.pool.events import PoolEvent
 from kehu.pool.models import CustomerPoolState, Pool
 from kehu.pool.selectors import PoolFilters, pool_customer_list
 from kehu.users.models import User
@@ -19,7 +20,7 @@ def test_demo_data_fills_the_pool():
     assert 6 <= pooled.count() <= 12
     for customer in pooled:
         assert TimelineEntry.objects.filter(
-            customer=customer, kind__in=[TimelineKind.POOL_RELEASED, TimelineKind.POOL_RECYCLED]
+            customer=customer, kind__in=[PoolEvent.POOL_RELEASED, PoolEvent.POOL_RECYCLED]
         ).exists()
     rep = User.objects.get(username="rep1")
     assert list(pool_customer_list(rep, PoolFilters())) != []

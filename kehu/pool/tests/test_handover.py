@@ -8,9 +8,10 @@ from django.core import mail
 from kehu.activities.models import Activity
 from kehu.activities.services import activity_log
 from kehu.core.models import AuditEntry
-from kehu.customers.models import Contact, Customer, CustomerFact, TimelineEntry, TimelineKind
+from kehu.customers.models import Contact, Customer, CustomerFact, TimelineEntry
 from kehu.customers.services import contact_create, fact_create
 from kehu.pool import services
+from kehu.pool.events import PoolEvent
 from kehu.pool.models import HandoverStatus, PoolMove
 from kehu.pool.services import handover_start
 
@@ -26,7 +27,7 @@ def related_rows(customer_ids):
         ),
         "timeline": sorted(
             TimelineEntry.objects.filter(customer_id__in=customer_ids)
-            .exclude(kind=TimelineKind.HANDED_OVER)
+            .exclude(kind=PoolEvent.HANDED_OVER)
             .values_list("pk", "kind", "summary")
         ),
     }
@@ -75,8 +76,7 @@ def test_handover_keeps_every_related_row_and_mails_the_brief(team, rich, django
     }
     assert (handover.work_to, handover.commitments_moved, handover.visits_moved) == (team.rep2, 3, 0)
     assert (
-        TimelineEntry.objects.filter(customer_id__in=ids, kind=TimelineKind.HANDED_OVER, actor=team.manager1).count()
-        == 3
+        TimelineEntry.objects.filter(customer_id__in=ids, kind=PoolEvent.HANDED_OVER, actor=team.manager1).count() == 3
     )
     assert AuditEntry.objects.filter(target_id__in=ids, changes__handover=[None, handover.pk]).count() == 3
     assert PoolMove.objects.filter(kind="handover", from_owner=team.rep1, to_owner=team.rep2).count() == 3

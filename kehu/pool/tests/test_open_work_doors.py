@@ -15,10 +15,11 @@ from kehu.activities.models import Activity
 from kehu.activities.services import activity_log, visit_plan
 from kehu.core.models import AuditEntry
 from kehu.customers.merge import customer_merge
-from kehu.customers.models import Customer, TimelineEntry, TimelineKind
+from kehu.customers.models import Customer, TimelineEntry
 from kehu.customers.selectors import customer_qs_visible_to
 from kehu.customers.services import customer_update
 from kehu.pool import services
+from kehu.pool.events import PoolEvent
 from kehu.pool.models import Handover
 from kehu.pool.selectors import pool_customer_qs_visible_to
 from kehu.pool.tests.factories import make_pool
@@ -95,7 +96,7 @@ def test_handover_moves_open_work_to_the_new_owner_and_onto_their_lists(team, bo
     assert [a.subject for a in week if a.kind == "visit"] == ["上门拜访", "上门拜访"]
     feed = calendar.calendar_build(team.rep2).decode()
     assert "承诺报价0" in feed and "上门拜访" in feed
-    entry = TimelineEntry.objects.get(customer=booked[0], kind=TimelineKind.HANDED_OVER)
+    entry = TimelineEntry.objects.get(customer=booked[0], kind=PoolEvent.HANDED_OVER)
     assert entry.payload["work_to"] == team.rep2.pk
     assert (entry.payload["commitments_moved"], entry.payload["visits_moved"]) == (1, 1)
     assert entry.summary.endswith("1 open commitment and 1 planned visit now with rep2")
@@ -267,7 +268,7 @@ def test_release_leaves_the_work_with_whoever_released(team, booked):
     assert_in_good_hands([booked[0].pk], holder=team.rep1)
     services.pool_release(customer=booked[1], actor=team.manager1)
     assert_in_good_hands([booked[1].pk], holder=team.manager1)
-    entry = TimelineEntry.objects.get(customer=booked[1], kind=TimelineKind.POOL_RELEASED)
+    entry = TimelineEntry.objects.get(customer=booked[1], kind=PoolEvent.POOL_RELEASED)
     assert entry.payload["work_to"] == team.manager1.pk
 
 
@@ -278,7 +279,7 @@ def test_claim_and_assign_give_the_customers_promises_to_the_new_owner(team, boo
     assert_in_good_hands([booked[0].pk], holder=team.rep2)
     services.pool_assign(customer=Customer.objects.get(pk=booked[1].pk), to_user=team.rep2, actor=team.manager1)
     assert_in_good_hands([booked[1].pk], holder=team.rep2)
-    entry = TimelineEntry.objects.get(customer=booked[1], kind=TimelineKind.POOL_ASSIGNED)
+    entry = TimelineEntry.objects.get(customer=booked[1], kind=PoolEvent.POOL_ASSIGNED)
     assert "1 open commitment and 1 planned visit now with rep2" in entry.summary
 
 
@@ -291,7 +292,7 @@ def test_the_recycle_hands_the_work_to_the_previous_owners_manager(team, custome
     Activity.objects.filter(pk__in=[c.pk, p.pk]).update(occurred_at=T0 - timedelta(days=20))
     assert services.pool_recycle(now=T0).recycled == [customer.pk]
     assert_in_good_hands([customer.pk], holder=team.manager1)
-    entry = TimelineEntry.objects.get(customer=customer, kind=TimelineKind.POOL_RECYCLED)
+    entry = TimelineEntry.objects.get(customer=customer, kind=PoolEvent.POOL_RECYCLED)
     assert entry.payload["work_to"] == team.manager1.pk
 
 

@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from kehu.activities.services import activity_log
 from kehu.core.models import AuditEntry
-from kehu.customers.models import Customer, TimelineEntry, TimelineKind
+from kehu.customers.events import CustomerEvent
+from kehu.customers.models import Customer, TimelineEntry
+from kehu.pool.events import PoolEvent
 from kehu.pool.models import CustomerPoolState, PoolMove
 from kehu.pool.services import PoolConflictError, pool_assign, pool_claim, pool_exempt, pool_recycle, pool_release
 from kehu.pool.tests.factories import make_pool
@@ -67,7 +69,7 @@ def test_recycle_writes_timeline_audit_and_state_with_the_rule(team, customer_of
     customer = owned(customer_of, team, "甲公司")
     pool_recycle(now=days(11))
 
-    entry = TimelineEntry.objects.get(customer=customer, kind=TimelineKind.POOL_RECYCLED)
+    entry = TimelineEntry.objects.get(customer=customer, kind=PoolEvent.POOL_RECYCLED)
     assert entry.payload["rule"] == "no_follow_up"
     assert entry.payload["days"] == 10
     assert entry.payload["pool"] == pool.pk
@@ -95,7 +97,7 @@ def test_owners_are_warned_once_and_a_second_run_changes_nothing(
         assert pool_recycle(now=days(7, 2)).warned == []
         assert pool_recycle(now=days(8)).warned == []
     assert len(mail.outbox) == 1
-    assert TimelineEntry.objects.filter(customer=customer, kind=TimelineKind.POOL_WARNED).count() == 1
+    assert TimelineEntry.objects.filter(customer=customer, kind=PoolEvent.POOL_WARNED).count() == 1
 
     pool_recycle(now=days(11))
     timeline = TimelineEntry.objects.count()
@@ -111,7 +113,7 @@ def test_a_follow_up_after_the_warning_means_a_new_warning_later(team, customer_
     activity_log(customer=customer, actor=team.rep1, kind="call", subject="电话回访", occurred_at=days(9))
     assert pool_recycle(now=days(12)).recycled == []
     assert pool_recycle(now=days(16, 1)).warned == [customer.pk]
-    assert TimelineEntry.objects.filter(customer=customer, kind=TimelineKind.POOL_WARNED).count() == 2
+    assert TimelineEntry.objects.filter(customer=customer, kind=PoolEvent.POOL_WARNED).count() == 2
 
 
 def test_no_deal_rule_counts_from_when_the_owner_took_the_customer(team, customer_of):
@@ -122,7 +124,7 @@ def test_no_deal_rule_counts_from_when_the_owner_took_the_customer(team, custome
     activity_log(customer=customer, actor=team.rep2, kind="visit", subject="拜访", occurred_at=days(20))
     assert pool_recycle(now=days(31)).recycled == []
     assert pool_recycle(now=days(32, 1)).recycled == [customer.pk]
-    assert TimelineEntry.objects.get(customer=customer, kind=TimelineKind.POOL_RECYCLED).payload["rule"] == "no_deal"
+    assert TimelineEntry.objects.get(customer=customer, kind=PoolEvent.POOL_RECYCLED).payload["rule"] == "no_deal"
 
 
 def test_exempt_customers_stay_until_the_date(team, customer_of, pool):
@@ -205,7 +207,7 @@ def test_assign_only_inside_the_managers_scope(team, customer_of, pool):
     assert owner_of(customer) is None
     pool_assign(customer=Customer.objects.get(pk=customer.pk), to_user=team.rep2, actor=team.manager1)
     assert owner_of(customer) == team.rep2.pk
-    entry = TimelineEntry.objects.get(customer=customer, kind=TimelineKind.POOL_ASSIGNED)
+    entry = TimelineEntry.objects.get(customer=customer, kind=PoolEvent.POOL_ASSIGNED)
     assert entry.actor == team.manager1
 
 
@@ -225,6 +227,6 @@ def test_an_owner_set_on_the_customer_form_starts_the_clock(team, customer_of, p
 
     customer = owned(customer_of, team, "换了负责人的公司")
     customer_update(customer=customer, actor=team.manager1, expected_version=customer.version, owner=team.rep2)
-    TimelineEntry.objects.filter(customer=customer, kind=TimelineKind.OWNER_CHANGED).update(occurred_at=days(8))
+    TimelineEntry.objects.filter(customer=customer, kind=CustomerEvent.OWNER_CHANGED).update(occurred_at=days(8))
     assert pool_recycle(now=days(11)).recycled == []
     assert pool_recycle(now=days(18, 1)).recycled == [customer.pk]

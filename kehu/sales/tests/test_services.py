@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.models import AuditEntry
-from kehu.customers.models import TimelineEntry, TimelineKind
+from kehu.customers.models import TimelineEntry
+from kehu.sales.events import SalesEvent
 from kehu.sales.models import Opportunity, Pipeline, Stage, StageChange, StageKind
 from kehu.sales.selectors import opportunity_qs_visible_to
 from kehu.sales.services import opportunity_create, opportunity_delete, opportunity_move, opportunity_update
@@ -41,7 +42,7 @@ def test_create_starts_in_first_open_stage(deal, team):
     assert deal.pipeline.code == "direct" and deal.stage.name == "初步接洽"
     assert deal.owner == team.rep1 and deal.probability == 10 and deal.amount == Decimal("860000.00")
     assert StageChange.objects.get(opportunity=deal).from_stage is None
-    assert TimelineEntry.objects.filter(customer_id=deal.customer_id, kind=TimelineKind.OPPORTUNITY_CREATED).exists()
+    assert TimelineEntry.objects.filter(customer_id=deal.customer_id, kind=SalesEvent.OPPORTUNITY_CREATED).exists()
     assert AuditEntry.objects.filter(target_type="sales.opportunity", target_id=deal.pk, action="create").exists()
 
 
@@ -96,7 +97,7 @@ def test_move_keeps_history_with_time_in_stage(deal, team):
     assert timedelta(days=3) <= changes[1].time_in_previous < timedelta(days=3, minutes=1)
     assert timedelta(days=5) <= changes[2].time_in_previous < timedelta(days=5, minutes=1)
     assert (
-        TimelineEntry.objects.filter(customer_id=deal.customer_id, kind=TimelineKind.OPPORTUNITY_STAGE_CHANGED).count()
+        TimelineEntry.objects.filter(customer_id=deal.customer_id, kind=SalesEvent.OPPORTUNITY_STAGE_CHANGED).count()
         == 2
     )
 
@@ -110,31 +111,23 @@ def test_won_and_lost_need_a_reason(deal, team):
     assert deal.status == StageKind.OPEN and deal.version == 1
 
 
-def test_won_closes_and_announces(deal, team, django_capture_on_commit_callbacks, monkeypatch):
-    sent = []
-    monkeypatch.setattr("kehu.sales.services.webhook_emit", lambda **kw: sent.append(kw))
+def test_won_closes_and_announces(deal, team, django_capture_on_commit_callbacks, committed_events):
     with django_capture_on_commit_callbacks(execute=True):
         opportunity_move(opportunity=deal, stage=stage("赢单"), actor=team.rep1, reason="价格与交期都满足")
     deal.refresh_from_db()
     assert deal.status == StageKind.WON and deal.probability == 100 and deal.closed_at is not None
     assert deal.close_reason == "价格与交期都满足"
-    assert TimelineEntry.objects.filter(customer_id=deal.customer_id, kind=TimelineKind.OPPORTUNITY_WON).exists()
-    assert sent == [
-        {
-            "event": "opportunity.won",
-            "payload": sent[0]["payload"],
-        }
-    ]
-    assert sent[0]["payload"]["amount"] == "860000.00" and sent[0]["payload"]["reason"] == "价格与交期都满足"
+    assert TimelineEntry.objects.filter(customer_id=deal.customer_id, kind=SalesEvent.OPPORTUNITY_WON).exists()
+    sent = [(e.kind.webhook, e.webhook) for e in committed_events if e.webhook is not None]
+    assert [name for name, _payload in sent] == ["opportunity.won"]
+    assert sent[0][1]["amount"] == "860000.00" and sent[0][1]["reason"] == "价格与交期都满足"
 
 
-def test_lost_announces_lost(deal, team, django_capture_on_commit_callbacks, monkeypatch):
-    sent = []
-    monkeypatch.setattr("kehu.sales.services.webhook_emit", lambda **kw: sent.append(kw))
+def test_lost_announces_lost(deal, team, django_capture_on_commit_callbacks, committed_events):
     with django_capture_on_commit_callbacks(execute=True):
         opportunity_move(opportunity=deal, stage=stage("输单"), actor=team.rep1, reason="竞争对手低价")
-    assert [s["event"] for s in sent] == ["opportunity.lost"]
-    assert TimelineEntry.objects.filter(kind=TimelineKind.OPPORTUNITY_LOST).exists()
+    assert [e.kind.webhook for e in committed_events if e.webhook is not None] == ["opportunity.lost"]
+    assert TimelineEntry.objects.filter(kind=SalesEvent.OPPORTUNITY_LOST).exists()
 
 
 def test_move_to_another_pipeline_stage_is_refused(deal, team):

@@ -1,7 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from kehu.customers.models import TimelineEntry, TimelineKind
+from kehu.customers.models import TimelineEntry
+from kehu.sales.events import SalesEvent
 from kehu.sales.models import Opportunity, StageChange, StageKind
 from kehu.sales.tests.factories import make_opportunity, stage
 
@@ -78,7 +79,7 @@ def test_closing_from_the_board_asks_for_a_reason(client, team, deal):
     response = client.post(url, {"stage": stage("赢单").pk, "version": 1, "reason": "交期满足"})
     deal.refresh_from_db()
     assert deal.status == StageKind.WON and deal.close_reason == "交期满足"
-    assert TimelineEntry.objects.filter(kind=TimelineKind.OPPORTUNITY_WON, customer_id=deal.customer_id).exists()
+    assert TimelineEntry.objects.filter(kind=SalesEvent.OPPORTUNITY_WON, customer_id=deal.customer_id).exists()
 
 
 def test_create_and_edit(client, team, customer_of):

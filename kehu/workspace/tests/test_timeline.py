@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from kehu.customers.models import TimelineEntry, TimelineKind
-from kehu.customers.services import timeline_append
+from kehu.activities.models import ActivityKind
+from kehu.core import events
+from kehu.customers.models import TimelineEntry
 from kehu.workspace.views import TIMELINE_PAGE
 
 
@@ -17,9 +18,9 @@ def customer(team, customer_of):
     start = timezone.now() - timedelta(days=10)
     for i in range(44):
         # Pairs of notes share a timestamp, so the cursor must break ties by id.
-        timeline_append(
+        events.record(
+            ActivityKind.NOTE,
             customer_id=customer.pk,
-            kind=TimelineKind.NOTE,
             actor=team.rep1,
             summary=f"note-{i:02d}",
             occurred_at=start + timedelta(hours=i // 2),
