@@ -16,6 +16,7 @@ from pydantic import model_validator
 from kehu.activities import selectors, services
 from kehu.activities.models import Activity, ActivityKind, CheckInWarning
 from kehu.core.api import Day, Id, LongText, Moment, Page, Text
+from kehu.core.pagination import Limit, Offset, page_of
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.api import check_version, model_values
 
@@ -83,8 +84,8 @@ class CommitmentList(Page):
 class CommitmentQuery(Schema):
     user_id: Id | None = Field(None, description="A member of your team; default: yourself.")
     team: bool = Field(False, description="Everyone's in your data scope (a manager's team).")
-    limit: Annotated[int, Field(ge=1, le=200)] = 50
-    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+    limit: Limit = 50
+    offset: Offset = 0
 
 
 class CommitmentStateIn(Schema):
@@ -99,8 +100,8 @@ class CheckInQuery(Schema):
     flagged: bool = Field(True, description="Only check-ins with a warning; false lists every check-in.")
     date_from: Day | None = Field(None, description="Checked in on or after this day.")
     date_to: Day | None = Field(None, description="Checked in on or before this day.")
-    limit: Annotated[int, Field(ge=1, le=200)] = 50
-    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+    limit: Limit = 50
+    offset: Offset = 0
 
 
 class CheckInOut(ActivityOut):
@@ -199,8 +200,8 @@ class ActivityQuery(Schema):
     planned: bool = Field(False, description="Only visit plans not yet logged.")
     date_from: Day | None = Field(None, description="From this day (when it happened or is planned).")
     date_to: Day | None = Field(None, description="Up to and including this day.")
-    limit: Annotated[int, Field(ge=1, le=200)] = 25
-    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+    limit: Limit = 25
+    offset: Offset = 0
 
 
 def _contact(user, customer, contact_id):
@@ -228,8 +229,7 @@ def activity_list(request, query: Query[ActivityQuery]):
     if query.date_to:
         qs = qs.filter(occurred_at__lt=datetime.combine(query.date_to + timedelta(days=1), time.min, tzinfo=tz))
     qs = qs.order_by("-occurred_at", "-id")
-    count, capped = customer_selectors.capped_count(qs)
-    return {"items": list(qs[query.offset : query.offset + query.limit]), "count": count, "count_is_capped": capped}
+    return page_of(qs, offset=query.offset, limit=query.limit).as_dict()
 
 
 def _may_view(request) -> None:
@@ -260,8 +260,7 @@ def commitment_list(request, query: Query[CommitmentQuery]):
     _may_view(request)
     person = selectors.task_person(request.user, query.user_id, team=query.team)
     qs = selectors.open_commitments_for(request.user, person=person)
-    count, capped = customer_selectors.capped_count(qs)
-    return {"items": list(qs[query.offset : query.offset + query.limit]), "count": count, "count_is_capped": capped}
+    return page_of(qs, offset=query.offset, limit=query.limit).as_dict()
 
 
 @router.get("/check-ins", response=CheckInList)
@@ -280,8 +279,7 @@ def check_in_list(request, query: Query[CheckInQuery]):
         date_to=query.date_to,
     )
     qs = selectors.check_ins_for(request.user, filters)
-    count, capped = customer_selectors.capped_count(qs)
-    return {"items": list(qs[query.offset : query.offset + query.limit]), "count": count, "count_is_capped": capped}
+    return page_of(qs, offset=query.offset, limit=query.limit).as_dict()
 
 
 @router.post("/visits", response={201: ActivityOut})

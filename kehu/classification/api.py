@@ -24,22 +24,16 @@ from kehu.classification.models import (
     SuggestionStatus,
 )
 from kehu.core.api import Day, Id, LongText, Page
-from kehu.customers.selectors import capped_count, customer_get
+from kehu.core.pagination import Limit, Offset, page_of
+from kehu.customers.selectors import customer_get
 
 router = Router(tags=["classification"])
 
-Limit = Annotated[int, Field(ge=1, le=200)]
-Offset = Annotated[int, Field(ge=0, le=100_000)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
 Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 Score = Annotated[int, Field(ge=1, le=5)]
 Year = Annotated[int, Field(ge=1900, le=2999)]
 Reason = Annotated[LongText(2000), Field(min_length=1)]
-
-
-def _page(qs, limit: int, offset: int) -> dict:
-    count, capped = capped_count(qs)
-    return {"items": list(qs[offset : offset + limit]), "count": count, "count_is_capped": capped}
 
 
 # --- suggestions --------------------------------------------------------------------------------
@@ -90,7 +84,7 @@ def suggestion_list(request, query: Query[SuggestionQuery]):
     """Tier suggestions on customers in your scope, best ranked first (needs classification.decide_tier)."""
     _decider(request)
     qs = selectors.suggestion_list(request.user, status=query.status, direction=query.direction)
-    return _page(qs, query.limit, query.offset)
+    return page_of(qs, offset=query.offset, limit=query.limit).as_dict()
 
 
 @router.post("/suggestions/{suggestion_id}/accept", response=SuggestionOut)
@@ -121,7 +115,7 @@ def _records(request, model, query: EvaluationListQuery, order):
     qs = selectors.evaluations_visible_to(request.user, model)
     if query.customer_id:
         qs = qs.filter(customer=customer_get(request.user, query.customer_id))
-    return _page(qs.order_by(*order), query.limit, query.offset)
+    return page_of(qs.order_by(*order), offset=query.offset, limit=query.limit).as_dict()
 
 
 class KeyEvaluationIn(Schema):

@@ -1,7 +1,6 @@
 """Customer information collection workflow (CUS-3): the information form, approval, archiving, routing."""
 
 from datetime import date, datetime
-from typing import Annotated
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
@@ -10,6 +9,7 @@ from ninja import Field, Query, Router, Schema, Status
 from kehu.collection import selectors, services
 from kehu.collection.models import InfoFormStatus
 from kehu.core.api import Day, Id, LongText, Text
+from kehu.core.pagination import Limit, Offset
 from kehu.customers.models import Industry, Source
 from kehu.customers.selectors import customer_get
 from kehu.users.models import User
@@ -70,8 +70,8 @@ class InfoFormIn(Schema):
 class FormQuery(Schema):
     status: InfoFormStatus | None = None
     waiting: bool = Field(False, description="Only forms waiting for the caller to act.")
-    limit: Annotated[int, Field(ge=1, le=200)] = 25
-    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+    limit: Limit = 25
+    offset: Offset = 0
 
 
 class ApproveIn(Schema):

@@ -43,8 +43,11 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Page(Schema):
+    """The one list shape of the API (kehu.core.pagination): `items` plus these."""
+
     count: int
     count_is_capped: bool = False
+    has_next: bool = False
 
 
 class Message(Schema):

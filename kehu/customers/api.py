@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 from kehu.core.api import Day, Id, LongText, Page, Text
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.masking import mask
+from kehu.core.pagination import Limit, Offset, page_of
 from kehu.customers import merge, selectors, services
 from kehu.customers.models import (
     BuyingRole,
@@ -37,8 +38,6 @@ from kehu.users.selectors import assignable_owners
 customers_router = Router(tags=["customers"])
 contacts_router = Router(tags=["contacts"])
 
-Limit = Annotated[int, Field(ge=1, le=200)]
-Offset = Annotated[int, Field(ge=0, le=100_000)]
 Latitude = Annotated[Decimal, Field(ge=-90, le=90, max_digits=9, decimal_places=6)]
 Longitude = Annotated[Decimal, Field(ge=-180, le=180, max_digits=9, decimal_places=6)]
 
@@ -206,11 +205,8 @@ def customer_list(request, query: Query[CustomerQuery]):
     )
     page = selectors.customer_page(request.user, filters, offset=query.offset, limit=query.limit)
     sensitive_all = request.user.has_perm("customers.view_sensitive")
-    return {
-        "items": [customer_out(request.user, c, sensitive_all or c.owner_id == request.user.pk) for c in page.rows],
-        "count": page.count,
-        "count_is_capped": page.count_is_capped,
-    }
+    page.rows = [customer_out(request.user, c, sensitive_all or c.owner_id == request.user.pk) for c in page.rows]
+    return page.as_dict()
 
 
 def _duplicates_found(exc: services.DuplicateCustomerError):
@@ -512,14 +508,12 @@ def contact_list(request, query: Query[ContactQuery]):
     )
     if query.customer_id:
         qs = qs.filter(customer_id=query.customer_id)
-    rows = list(qs[query.offset : query.offset + query.limit])
-    count, capped = selectors.capped_count(qs)
+    page = page_of(qs, offset=query.offset, limit=query.limit)
     sensitive_all = request.user.has_perm("customers.view_sensitive")
-    return {
-        "items": [contact_out(request.user, c, sensitive_all or c.customer.owner_id == request.user.pk) for c in rows],
-        "count": count,
-        "count_is_capped": capped,
-    }
+    page.rows = [
+        contact_out(request.user, c, sensitive_all or c.customer.owner_id == request.user.pk) for c in page.rows
+    ]
+    return page.as_dict()
 
 
 @contacts_router.post("/", response={201: ContactOut})

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from kehu.core.pagination import PageOf, capped_count, slice_page
 from kehu.customers.dedupe import DuplicateMatch, find_duplicates
 from kehu.customers.models import (
     Contact,
@@ -43,7 +44,6 @@ LIST_COLUMNS = (
     "version",
     "owner_id",
 )
-COUNT_CAP = 10_000
 PHONE_LIKE = re.compile(r"^[\d\s+()-]{3,}$")
 # Each order has an index it can walk (either way) and stop after one page.
 SORTS = {
@@ -107,20 +107,7 @@ def customer_list(user: User, filters: CustomerFilters) -> QuerySet[Customer]:
     return qs.order_by(*SORTS.get(filters.sort, SORTS["updated"]))
 
 
-@dataclass
-class CustomerPage:
-    rows: list[Customer]
-    count: int
-    count_is_capped: bool
-    has_next: bool
-
-
-def _page(qs: QuerySet, offset: int, limit: int) -> tuple[list, bool]:
-    rows = list(qs[offset : offset + limit + 1])
-    return rows[:limit], len(rows) > limit
-
-
-def customer_page(user: User, filters: CustomerFilters, *, offset: int, limit: int, columns=None) -> CustomerPage:
+def customer_page(user: User, filters: CustomerFilters, *, offset: int, limit: int, columns=None) -> PageOf:
     """One page of the customer list with its (capped) count; the search term is applied here.
 
     Search first looks among the newest matches (fast); only when those do not fill the page
@@ -130,26 +117,20 @@ def customer_page(user: User, filters: CustomerFilters, *, offset: int, limit: i
     if columns:
         qs = qs.select_related("owner").only(*columns)
     if not filters.q:
-        rows, has_next = _page(qs, offset, limit)
+        rows, has_next = slice_page(qs, offset, limit)
         count, capped = _cached_count(user, filters, qs)
-        return CustomerPage(rows, count, capped, has_next)
+        return PageOf(rows, count, capped, has_next)
     candidates, complete, every = search_candidates(filters.q, CANDIDATE_CAP)
     newest = qs.filter(candidates)
     if complete:
-        rows, has_next = _page(newest, offset, limit)
-        return CustomerPage(rows, *capped_count(newest), has_next)
-    rows, has_next = _page(newest, offset, limit)
+        rows, has_next = slice_page(newest, offset, limit)
+        return PageOf(rows, *capped_count(newest), has_next)
+    rows, has_next = slice_page(newest, offset, limit)
     if has_next:
         # Enough among the newest matches; say "at least this many".
-        return CustomerPage(rows, capped_count(newest)[0], True, has_next)
-    rows, has_next = _page(qs.filter(every), offset, limit)
-    return CustomerPage(rows, *capped_count(qs.filter(every)), has_next)
-
-
-def capped_count(qs: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """Exact up to `cap`; beyond it the list says "10,000+" instead of counting a million rows."""
-    n = qs.order_by().values("pk")[: cap + 1].count()
-    return min(n, cap), n > cap
+        return PageOf(rows, capped_count(newest)[0], True, has_next)
+    rows, has_next = slice_page(qs.filter(every), offset, limit)
+    return PageOf(rows, *capped_count(qs.filter(every)), has_next)
 
 
 def _cached_count(user: User, filters: CustomerFilters, qs: QuerySet) -> tuple[int, bool]:

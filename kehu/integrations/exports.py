@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from kehu.core.audit import audit_export
 from kehu.core.masking import mask
+from kehu.core.pagination import capped_count
 from kehu.core.spreadsheet_safety import csv_row, xlsx_row
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.models import Contact, Customer, Medium
@@ -172,7 +173,7 @@ def export_customers_now(*, actor: User, filters: customer_selectors.CustomerFil
 
 
 def export_needs_task(actor: User, filters: customer_selectors.CustomerFilters) -> bool:
-    n, _capped = customer_selectors.capped_count(export_queryset(actor, filters), cap=sync_limit())
+    n, _capped = capped_count(export_queryset(actor, filters), cap=sync_limit())
     return n >= sync_limit()
 
 

@@ -12,6 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import AfterValidator
 
 from kehu.core.api import Id, LongText, Page, Text
+from kehu.core.pagination import Limit, Offset, PageOf
 from kehu.customers.models import Industry
 from kehu.customers.selectors import customer_qs_visible_to
 from kehu.customers.services import DuplicateCustomerError
@@ -80,8 +81,8 @@ class LeadQuery(Schema):
     owner_id: Id | None = None
     overdue: bool = False
     sort: Literal["score", "sla", "new"] = "score"
-    limit: Annotated[int, Field(ge=1, le=200)] = 25
-    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+    limit: Limit = 25
+    offset: Offset = 0
 
 
 class LeadIn(Schema):
@@ -154,7 +155,8 @@ def lead_list(request, query: Query[LeadQuery]):
     )
     rows, total = selectors.lead_list(request.user, filters, offset=query.offset, limit=query.limit)
     capped = total > selectors.COUNT_CAP
-    return {"items": rows, "count": min(total, selectors.COUNT_CAP), "count_is_capped": capped}
+    has_next = query.offset + len(rows) < total
+    return PageOf(rows, min(total, selectors.COUNT_CAP), capped, has_next).as_dict()
 
 
 @router.post("", response={201: LeadOut})

@@ -6,12 +6,11 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
+from kehu.core.pagination import COUNT_CAP
 from kehu.leads.models import Lead, LeadEvent, LeadStatus
 from kehu.users.models import User
 from kehu.users.scopes import scope_q
 
-# Counting every lead of a large company costs more than the page itself; above this, "10,000+".
-COUNT_CAP = 10_000
 SORTS = {"score": ("-score", "-id"), "sla": ("sla_due_at", "id"), "new": ("-created_at", "-id")}
 
 

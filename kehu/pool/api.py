@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from kehu.core.api import Id, LongText, Page, Text
+from kehu.core.pagination import Limit, Offset
 from kehu.customers.selectors import customer_qs_visible_to
 from kehu.pool import selectors, services
 from kehu.pool.models import Handover
@@ -82,8 +83,8 @@ class PoolQuery(Schema):
     region: Text(50) = ""
     tier: Text(10) = ""
     q: Text(100) = ""
-    limit: Annotated[int, Field(ge=1, le=200)] = 25
-    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+    limit: Limit = 25
+    offset: Offset = 0
 
 
 class OwnerOut(Schema):
@@ -153,7 +154,7 @@ def pool_customers(request, query: Query[PoolQuery]):
         raise PermissionDenied
     filters = selectors.PoolFilters(pool=query.pool, region=query.region, tier=query.tier, q=query.q)
     page = selectors.pool_customer_page(request.user, filters, offset=query.offset, limit=query.limit)
-    return {"items": page.rows, "count": page.count, "count_is_capped": page.count_is_capped}
+    return page.as_dict()
 
 
 def _target(user, customer_id):

@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from kehu.activities.models import Activity, ActivityKind
 from kehu.activities.selectors import OPEN_WORK, activity_qs_visible_to
+from kehu.core.pagination import PageOf, capped_count, page_of
 from kehu.customers.models import BuyingRole, Contact, Customer
 from kehu.customers.search import search_candidates
-from kehu.customers.selectors import capped_count, customer_qs_visible_to
+from kehu.customers.selectors import customer_qs_visible_to
 from kehu.pool.models import FOLLOW_UP_KINDS, NOT_YET_FOLLOWED_UP, CustomerPoolState, Handover, HandoverItem, Pool
 from kehu.pool.phrases import work_phrase
 from kehu.users.models import User
@@ -91,19 +92,9 @@ def pool_customer_list(user: User, filters: PoolFilters, pools: list[Pool] | Non
     return qs.order_by("-updated_at", "-id")
 
 
-@dataclass
-class PoolPage:
-    rows: list[Customer]
-    count: int
-    count_is_capped: bool
-    has_next: bool
-
-
-def pool_customer_page(user: User, filters: PoolFilters, *, offset: int, limit: int, pools=None) -> PoolPage:
+def pool_customer_page(user: User, filters: PoolFilters, *, offset: int, limit: int, pools=None) -> PageOf:
     qs = pool_customer_list(user, filters, pools).select_related("pool_state__previous_owner").only(*POOL_COLUMNS)
-    rows = list(qs[offset : offset + limit + 1])
-    count, capped = capped_count(qs)
-    return PoolPage(rows[:limit], count, capped, len(rows) > limit)
+    return page_of(qs, offset=offset, limit=limit)
 
 
 def customers_due_soon(user: User, limit: int = 10) -> list[CustomerPoolState]:

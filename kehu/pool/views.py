@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.core.forms import apply_errors
 from kehu.core.http import back_to
+from kehu.core.pagination import capped_count
 from kehu.core.params import id_param, page_param
 from kehu.customers import selectors as customer_selectors
 from kehu.pool import selectors, services
@@ -205,7 +206,7 @@ def handover_create(request):
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
-                count = customer_selectors.capped_count(candidates)[0]
+                count = capped_count(candidates)[0]
                 work = selectors.open_work_count(candidates)
         else:
             try:

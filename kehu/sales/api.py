@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from kehu.core.api import Day, Id, LongText, Page, Text
 from kehu.core.exceptions import ConcurrentEditError
+from kehu.core.pagination import Limit, Offset, page_of
 from kehu.customers.selectors import customer_get
 from kehu.sales import selectors, services, settings_selectors, settings_services
 from kehu.sales.forecast import forecast_for, rolling_period, year_period
@@ -119,7 +120,7 @@ class TargetQuery(Schema):
     level: Literal["", "company", "department", "rep"] = ""
     metric: Literal["", "sales", "collections"] = ""
     limit: Annotated[int, Field(ge=1, le=500)] = 100
-    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+    offset: Offset = 0
 
 
 class TargetList(Page):
@@ -203,8 +204,8 @@ class OpportunityListQuery(Schema):
     status: Literal["", "open", "won", "lost"] = ""
     owner_id: Id | None = None
     sort: Literal["-updated", "-amount", "amount", "close", "name"] = "-updated"
-    limit: Annotated[int, Field(ge=1, le=200)] = 25
-    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+    limit: Limit = 25
+    offset: Offset = 0
 
 
 def _may_manage(user) -> None:
@@ -351,8 +352,8 @@ class DeletedOpportunityList(Page):
 
 
 class DeletedOpportunityQuery(Schema):
-    limit: Annotated[int, Field(ge=1, le=200)] = 25
-    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+    limit: Limit = 25
+    offset: Offset = 0
 
 
 @router.get("/opportunities/deleted", response=DeletedOpportunityList)
@@ -361,7 +362,7 @@ def opportunity_deleted_list(request, query: Query[DeletedOpportunityQuery]):
     if not request.user.has_perm("sales.delete_opportunity"):
         raise PermissionDenied
     rows = selectors.deleted_opportunities_for(request.user)
-    return {"count": rows.count(), "items": list(rows[query.offset : query.offset + query.limit])}
+    return page_of(rows, offset=query.offset, limit=query.limit).as_dict()
 
 
 @router.post("/opportunities/{opportunity_id}/restore", response=OpportunityOut)
@@ -607,7 +608,7 @@ def target_list(request, query: Query[TargetQuery]):
     rows = settings_selectors.targets_for(
         request.user, year=query.year, month=query.month, level=query.level, metric=query.metric
     )
-    return {"count": rows.count(), "items": list(rows[query.offset : query.offset + query.limit])}
+    return page_of(rows, offset=query.offset, limit=query.limit).as_dict()
 
 
 @router.put("/targets", response=TargetOut)

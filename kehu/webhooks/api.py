@@ -8,6 +8,7 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 
 from kehu.core.api import Id, Page, Text
+from kehu.core.pagination import Limit, Offset, page_of
 from kehu.webhooks import services
 from kehu.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription, webhook_event_choices
 
@@ -62,8 +63,8 @@ class DeliveryList(Page):
 class DeliveryQuery(Schema):
     subscription_id: Id | None = None
     status: DeliveryStatus | None = None
-    limit: Annotated[int, Field(ge=1, le=200)] = 25
-    offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+    limit: Limit = 25
+    offset: Offset = 0
 
 
 def _admin(request) -> None:
@@ -137,9 +138,4 @@ def delivery_list(request, query: Query[DeliveryQuery]):
         qs = qs.filter(subscription_id=query.subscription_id)
     if query.status:
         qs = qs.filter(status=query.status)
-    count = qs[:10_001].count()
-    return {
-        "items": list(qs[query.offset : query.offset + query.limit]),
-        "count": min(count, 10_000),
-        "count_is_capped": count > 10_000,
-    }
+    return page_of(qs, offset=query.offset, limit=query.limit).as_dict()

@@ -20,6 +20,7 @@ from kehu.core import events
 from kehu.core.audit import audit_entries_for
 from kehu.core.audit_display import describe_entries
 from kehu.core.forms import apply_errors
+from kehu.core.pagination import capped_count
 from kehu.core.params import MAX_ID, parse_moment
 from kehu.customers import selectors
 from kehu.pool import selectors as pool_selectors
@@ -42,7 +43,7 @@ def home(request):
         .order_by("-occurred_at")[:10]
     )
     customers = selectors.customer_qs_visible_to(user)
-    total, capped = selectors.capped_count(customers)
+    total, capped = capped_count(customers)
     return render(
         request,
         "workspace/home.html",

@@ -13,7 +13,7 @@ def test_list_shape_filters_and_pagination(team, customer_of, activity_of, rep1_
     activity_of(first, kind="call", subject="电话")
     activity_of(second, kind="commitment", subject="寄样品", due_on="2030-01-01")
     body = rep1_api.get(URL).json()
-    assert set(body) == {"items", "count", "count_is_capped"}
+    assert set(body) == {"items", "count", "count_is_capped", "has_next"}
     assert body["count"] == 3 and body["count_is_capped"] is False
     assert {a["subject"] for a in rep1_api.get(f"{URL}?customer_id={first.pk}").json()["items"]} == {"拜访", "电话"}
     assert [a["subject"] for a in rep1_api.get(URL + "?kind=call").json()["items"]] == ["电话"]

@@ -12,7 +12,7 @@ def test_list_shape_and_filter_by_customer(team, customer_of, contact_of, rep1_a
     contact_of(first, name="李娜")
     contact_of(second, name="王芳")
     body = rep1_api.get(URL).json()
-    assert set(body) == {"items", "count", "count_is_capped"}
+    assert set(body) == {"items", "count", "count_is_capped", "has_next"}
     assert body["count"] == 3 and body["count_is_capped"] is False
     body = rep1_api.get(f"{URL}?customer_id={first.pk}").json()
     assert {c["name"] for c in body["items"]} == {"张伟", "李娜"}

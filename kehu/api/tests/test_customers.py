@@ -18,7 +18,7 @@ def names(response):
 def test_list_shape(team, customer_of, rep1_api):
     customer_of(team.rep1)
     body = rep1_api.get(URL).json()
-    assert set(body) == {"items", "count", "count_is_capped"}
+    assert set(body) == {"items", "count", "count_is_capped", "has_next"}
     assert body["count"] == 1
     assert body["count_is_capped"] is False
     item = body["items"][0]
