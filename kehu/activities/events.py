@@ -15,7 +15,9 @@ class ActivityEvent(models.TextChoices):
     ACTIVITY_CHANGED = "activity_changed", _("Activity changed")
     ACTIVITY_DELETED = "activity_deleted", _("Activity deleted")
     WORK_MOVED = "work_moved", _("Open work handed on")
+    # One per owner and day: "these commitments are past their due date".
+    COMMITMENTS_OVERDUE = "commitments_overdue", _("Commitments past their due date")
 
 
 register_choices(ActivityKind)
-register_choices(ActivityEvent)
+register_choices(ActivityEvent, notify=[ActivityEvent.COMMITMENTS_OVERDUE])

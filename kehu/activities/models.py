@@ -80,6 +80,8 @@ class Activity(TimeStamped, SoftDeletable, Versioned):
     check_in_place = models.CharField(_("city centre used"), max_length=50, blank=True, default="", db_default="")
     check_in_days_off = models.SmallIntegerField(_("days from the planned day"), null=True, blank=True)
     check_in_warnings = models.CharField(_("check-in warnings"), max_length=60, blank=True, default="", db_default="")
+    # When the owner was told this commitment is overdue (once; reopening or a new due date asks again).
+    overdue_told_on = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("activity")

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -95,7 +96,11 @@ def activity_update(*, activity: Activity, actor: User, expected_version: int, *
     changes = diff(before, snapshot(activity, ACTIVITY_FIELDS))
     if not changes:
         return activity
-    update_versioned(activity, expected_version=expected_version, fields=list(fields))
+    written = list(fields)
+    if "due_on" in changes:
+        activity.overdue_told_on = None  # a new due date: its owner hears again if it passes
+        written.append("overdue_told_on")
+    update_versioned(activity, expected_version=expected_version, fields=written)
     TimelineEntry.objects.filter(subject_type=activity._meta.label_lower, subject_id=activity.pk).exclude(
         kind__in=[ActivityEvent.COMMITMENT_DONE, ActivityEvent.CHECK_IN]
     ).update(
@@ -140,7 +145,7 @@ def commitment_mark_undone(*, activity: Activity, actor: User) -> Activity:
     if not activity.is_done:
         return activity
     now = timezone.now()
-    Activity.objects.filter(pk=activity.pk).update(is_done=False, done_at=None, updated_at=now)
+    Activity.objects.filter(pk=activity.pk).update(is_done=False, done_at=None, overdue_told_on=None, updated_at=now)
     activity.is_done, activity.done_at = False, None
     TimelineEntry.objects.filter(
         subject_type=activity._meta.label_lower, subject_id=activity.pk, kind=ActivityEvent.COMMITMENT_DONE
@@ -315,6 +320,45 @@ def visit_log_result(
         changes={"is_done": [False, True]},
     )
     return activity
+
+
+def commitments_overdue_tell(*, today=None, batch: int = 2000) -> int:
+    """Tell each owner, once, about their commitments that fell overdue (承诺逾期): one notice per
+    owner and run, however many there are. Returns the number of owners told."""
+    today = today or timezone.localdate()
+    told = 0
+    while True:
+        rows = list(
+            Activity.objects.filter(
+                kind=ActivityKind.COMMITMENT,
+                is_done=False,
+                deleted_at__isnull=True,
+                due_on__lt=today,
+                overdue_told_on__isnull=True,
+            )
+            .order_by("owner_id", "due_on", "id")
+            .values_list("pk", "owner_id", "subject")[:batch]
+        )
+        if not rows:
+            return told
+        by_owner: dict[int, list[str]] = {}
+        for _pk, owner_id, subject in rows:
+            by_owner.setdefault(owner_id, []).append(subject)
+        with transaction.atomic():
+            Activity.objects.filter(pk__in=[r[0] for r in rows]).update(overdue_told_on=today)
+            events.record_many(
+                [
+                    events.build(
+                        ActivityEvent.COMMITMENTS_OVERDUE,
+                        summary="; ".join(subjects[:3]) + (" …" if len(subjects) > 3 else ""),
+                        payload={"count": len(subjects)},
+                        notify=[owner_id],
+                        link=reverse("activities:task-list"),
+                    )
+                    for owner_id, subjects in by_owner.items()
+                ]
+            )
+        told += len(by_owner)
 
 
 # ---- open work (承诺 and planned visits) changing hands ---------------------------------------------
