@@ -5,6 +5,8 @@ import traceback
 
 import pytest
 
+from kehu.core.tests.smtp import smtp  # noqa: F401 (a real SMTP server on loopback, for any test)
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 

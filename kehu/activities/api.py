@@ -181,6 +181,14 @@ class ActivityIn(Schema):
     due_on: Day | None = None
 
 
+class EmailIn(Schema):
+    customer_id: Id
+    contact_id: Id | None = None
+    to: Annotated[list[Text(254)], Field(min_length=1, max_length=services.MAIL_MAX_RECIPIENTS)]
+    subject: Text(200)
+    body: LongText()
+
+
 class ActivityPatch(Schema):
     contact_id: Id | None = None
     kind: ActivityKind | None = None
@@ -307,6 +315,23 @@ def activity_create(request, payload: ActivityIn):
         data.pop("occurred_at")
     activity = services.activity_log(
         customer=customer, actor=request.user, contact=contact, **model_values(Activity, data)
+    )
+    return Status(201, activity)
+
+
+@router.post("/emails", response={201: ActivityOut})
+def email_send(request, payload: EmailIn):
+    """Write to a customer: the mail is queued in the outbox (Reply-To: you) and kept on the customer's
+    timeline as an e-mail activity; `content` holds the message. 400 names the bad address."""
+    customer = customer_selectors.customer_get(request.user, payload.customer_id)
+    contact = _contact(request.user, customer, payload.contact_id)
+    activity = services.email_send(
+        customer=customer,
+        actor=request.user,
+        to=payload.to,
+        subject=payload.subject,
+        body=payload.body,
+        contact=contact,
     )
     return Status(201, activity)
 

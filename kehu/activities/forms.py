@@ -103,3 +103,29 @@ class CheckInFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("The end comes before the start."))
         return data
+
+
+class EmailForm(forms.Form):
+    """A mail to the customer: to some of its known addresses and/or others typed in."""
+
+    known = forms.MultipleChoiceField(label=_("To"), required=False, widget=forms.CheckboxSelectMultiple)
+    other = forms.CharField(
+        label=_("Other addresses"),
+        required=False,
+        max_length=1000,
+        help_text=_("Separate several addresses with commas."),
+    )
+    contact = forms.ModelChoiceField(label=_("Contact"), queryset=None, required=False)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 10}), max_length=10_000)
+
+    def __init__(self, *args, customer, addresses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["known"].choices = addresses
+        self.fields["contact"].queryset = customer.contacts.filter(deleted_at__isnull=True)
+        if addresses and not self.is_bound:
+            self.initial["known"] = [addresses[0][0]]
+
+    def recipients(self) -> list[str]:
+        typed = [a.strip() for a in self.cleaned_data["other"].replace(";", ",").replace("，", ",").split(",")]
+        return [*self.cleaned_data["known"], *(a for a in typed if a)]

@@ -312,3 +312,20 @@ def check_ins_for(user: User, filters: CheckInFilters) -> QuerySet[Activity]:
     if filters.date_to:
         qs = qs.filter(checked_in_at__lt=datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=tz))
     return qs.select_related("customer", "owner").order_by("-checked_in_at", "-id")
+
+
+def email_addresses_of(customer: Customer) -> list[tuple[str, str]]:
+    """(address, "name <address>") of the customer's contacts' e-mail addresses, primary contacts first."""
+    from kehu.customers.models import ContactPoint, Medium
+
+    rows = (
+        ContactPoint.objects.filter(medium=Medium.EMAIL, contact__customer=customer, contact__deleted_at__isnull=True)
+        .order_by("-contact__is_primary", "contact__name", "position")
+        .values_list("value", "contact__name")[:50]
+    )
+    found = {}
+    for address, name in rows:
+        found.setdefault(address.lower(), (address, f"{name} <{address}>"))
+    if customer.email and customer.email.lower() not in found:
+        found[customer.email.lower()] = (customer.email, f"{customer.name} <{customer.email}>")
+    return list(found.values())

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -16,8 +17,9 @@ from kehu.activities.models import Activity, ActivityKind
 from kehu.activities.selectors import OPEN_WORK
 from kehu.core import events
 from kehu.core.audit import diff, snapshot
+from kehu.core.mail import outbox_add
 from kehu.core.models import AuditAction
-from kehu.core.text import changed, full_clean
+from kehu.core.text import changed, check_text, full_clean
 from kehu.core.versioning import update_versioned
 from kehu.customers.models import Customer, TimelineEntry
 from kehu.users.models import User
@@ -318,6 +320,81 @@ def visit_log_result(
         occurred_at=activity.occurred_at,
         audit=AuditAction.UPDATE,
         changes={"is_done": [False, True]},
+    )
+    return activity
+
+
+MAIL_MAX_RECIPIENTS = 10
+
+
+def _clean_addresses(to) -> list[str]:
+    addresses = []
+    for value in to or []:
+        address = str(value).strip()
+        if address and address.lower() not in {a.lower() for a in addresses}:
+            addresses.append(address)
+    if not addresses:
+        raise ValidationError({"to": [_("Give at least one e-mail address.")]})
+    if len(addresses) > MAIL_MAX_RECIPIENTS:
+        raise ValidationError({"to": [_("Send to at most %(n)d addresses at once.") % {"n": MAIL_MAX_RECIPIENTS}]})
+    for address in addresses:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError(
+                {"to": [_("“%(address)s” is not an e-mail address.") % {"address": address}]}
+            ) from None
+    return addresses
+
+
+@transaction.atomic
+def email_send(*, customer: Customer, actor: User, to, subject: str, body: str, contact=None) -> Activity:
+    """Write to a customer from Kehu (INT-2): the mail goes through the outbox with the rep as
+    Reply-To, and lands on the customer's timeline as an e-mail activity naming who it went to, so
+    whoever takes over the customer later can read what was written. The caller has checked that
+    the actor sees the customer."""
+    if not actor.has_perm("activities.add_activity"):
+        raise PermissionDenied
+    if customer.deleted_at is not None:
+        raise ValidationError({"customer": [_("This customer is in the recycle bin.")]})
+    errors = {}
+    subject, body = (subject or "").strip(), (body or "").strip()
+    if not subject:
+        errors["subject"] = [_("Give the mail a subject.")]
+    if not body:
+        errors["body"] = [_("Write the message.")]
+    for name, value, multiline, limit in (("subject", subject, False, 200), ("body", body, True, 10_000)):
+        try:
+            check_text(value, field=name, multiline=multiline, max_length=limit)
+        except ValidationError as exc:
+            errors.setdefault(name, exc.message_dict[name])
+    try:
+        addresses = _clean_addresses(to)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if contact is not None and contact.customer_id != customer.pk:
+        errors["contact"] = [_("This contact belongs to another customer.")]
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    mail = outbox_add(subject=subject, body=body, to=addresses, template="customer_mail", reply_to=actor.email)
+    activity = Activity(
+        customer=customer, owner=actor, kind=ActivityKind.EMAIL, subject=subject, content=body, contact=contact
+    )
+    activity.occurred_at = now
+    _clean(activity)
+    activity.save()
+    Customer.objects.filter(pk=customer.pk).update(updated_at=now)
+    events.record(
+        ActivityKind.EMAIL,
+        customer_id=customer.pk,
+        actor=actor,
+        summary=f"{subject} → {', '.join(addresses)}",
+        subject=activity,
+        payload={**_payload(activity), "to": addresses, "mail": mail.pk},
+        occurred_at=now,
+        audit=AuditAction.CREATE,
+        changes={"to": [None, ", ".join(addresses)], "mail": [None, mail.pk]},
     )
     return activity
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("week/", views.activity_week, name="week"),
     path("tasks/", views.task_list, name="task-list"),
     path("plan/<int:customer_pk>/", views.visit_plan, name="visit-plan"),
+    path("email/<int:customer_pk>/", views.email_send, name="email-send"),
     path("<int:pk>/visit/", views.visit_log, name="visit-log"),
     path("<int:pk>/check-in/", views.visit_check_in, name="visit-check-in"),
     path("<int:pk>/", views.visit_detail, name="visit-detail"),

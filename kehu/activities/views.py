@@ -19,6 +19,7 @@ from kehu.activities.forms import (
     ActivityForm,
     CheckInFilterForm,
     CheckInForm,
+    EmailForm,
     VisitLogForm,
     VisitPlanForm,
 )
@@ -162,6 +163,30 @@ def visit_plan(request, customer_pk):
             messages.success(request, _("Visit planned."))
             return redirect(reverse("activities:week"))
     return render(request, "activities/visit_plan.html", {"form": form, "customer": customer})
+
+
+def email_send(request, customer_pk):
+    """Write to the customer (INT-2): sent through the outbox, kept on the customer's timeline."""
+    customer = customer_selectors.customer_get(request.user, customer_pk)
+    if not request.user.has_perm("activities.add_activity"):
+        raise PermissionDenied
+    form = EmailForm(request.POST or None, customer=customer, addresses=selectors.email_addresses_of(customer))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.email_send(
+                customer=customer,
+                actor=request.user,
+                to=form.recipients(),
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                contact=form.cleaned_data["contact"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("The mail is queued; it is on the customer's timeline."))
+            return redirect(reverse("workspace:customer-detail", args=[customer.pk]))
+    return render(request, "activities/email_send.html", {"form": form, "customer": customer})
 
 
 def _visit_for_change(request, pk):

@@ -49,11 +49,14 @@ def render_email(template: str, context: dict, language: str | None = None) -> t
     return " ".join(subject.splitlines()), body
 
 
-def outbox_add(*, subject: str, body: str, to: list[str], template: str = "", language: str = "") -> OutboxMail:
+def outbox_add(
+    *, subject: str, body: str, to: list[str], template: str = "", language: str = "", reply_to: str = ""
+) -> OutboxMail:
     """Queue a mail: it is written now and sent once the surrounding transaction commits
     (a rolled-back write leaves neither the row nor a mail)."""
     mail = OutboxMail.objects.create(
         to="\n".join(to),
+        reply_to=reply_to,
         subject=subject[:300],
         body=body,
         template=template,
@@ -71,6 +74,20 @@ def queue_email(template: str, context: dict, to: list[str], language: str | Non
         return None
     subject, body = render_email(template, context, language)
     return outbox_add(subject=subject, body=body, to=to, template=template, language=language or "")
+
+
+def mail_states(ids) -> dict[int, dict]:
+    """The delivery state of these outbox mails in one query (a mail purged after 90 days: absent)."""
+    if not ids:
+        return {}
+    states = {}
+    for pk, status, next_attempt in OutboxMail.objects.filter(pk__in=ids).values_list(
+        "pk", "status", "next_attempt_at"
+    ):
+        given_up = status == MailStatus.FAILED and next_attempt is None
+        label = _("not delivered") if given_up else MailStatus(status).label
+        states[pk] = {"label": label, "sent": status == MailStatus.SENT, "failed": given_up}
+    return states
 
 
 def _retry_delay(attempts: int) -> timedelta | None:
@@ -103,7 +120,8 @@ def mail_deliver(mail_id: int, now=None) -> str:
         return ""
     mail = OutboxMail.objects.get(pk=mail_id)
     try:
-        EmailMessage(mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, mail.recipients).send()
+        reply_to = [mail.reply_to] if mail.reply_to else None
+        EmailMessage(mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, mail.recipients, reply_to=reply_to).send()
     except Exception as exc:  # noqa: BLE001 - whatever the transport raised is recorded and retried
         delay = _retry_delay(mail.attempts)
         OutboxMail.objects.filter(pk=mail_id).update(

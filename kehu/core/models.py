@@ -122,6 +122,8 @@ class OutboxMail(models.Model):
     (see kehu.core.mail for the backoff); failed with no next attempt means Kehu gave up."""
 
     to = models.TextField(_("to"))  # one address a line
+    # Mail a rep writes to a customer: the customer's answer goes to the rep, not to the server's address.
+    reply_to = models.EmailField(_("reply to"), blank=True, default="")
     subject = models.CharField(_("subject"), max_length=300)
     body = models.TextField(_("body"))
     template = models.CharField(_("template"), max_length=100, blank=True)

@@ -20,6 +20,7 @@ from kehu.core import events
 from kehu.core.audit import audit_entries_for
 from kehu.core.audit_display import describe_entries
 from kehu.core.forms import apply_errors
+from kehu.core.mail import mail_states
 from kehu.core.pagination import capped_count
 from kehu.core.params import MAX_ID, parse_moment
 from kehu.customers import selectors
@@ -98,8 +99,11 @@ def _context(request, customer, form=None):
     # time it is read, and each perms lookup asks the backend again.
     labels = events.labels()
     changes_any = user.has_perm("activities.change_activity")
+    mail_ids = [e.payload["mail"] for e in timeline if isinstance(e.payload.get("mail"), int)]
+    mails = mail_states(mail_ids)
     for entry in timeline:
         entry.kind_label = labels.get(entry.kind, entry.kind)
+        entry.mail_status = mails.get(entry.payload.get("mail"))
         entry.may_edit = (
             entry.subject_type == "activities.activity"
             and entry.kind != ActivityEvent.COMMITMENT_DONE

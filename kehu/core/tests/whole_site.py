@@ -229,6 +229,7 @@ PAGE_IDS = {
     "customers:contact-move": "contact",
     "customers:contact-restore": "deleted_contact",
     "activities:visit-plan": "customer",
+    "activities:email-send": "customer",
     "activities:visit-log": "visit",
     "activities:visit-check-in": "visit",
     "activities:visit-detail": "visit",
