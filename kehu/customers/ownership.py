@@ -33,11 +33,17 @@ def customers_changed_hands(*, customer_ids: list[int], actor, reason: str) -> N
         callback(customer_ids=customer_ids, actor=actor, reason=reason)
 
 
-def owner_set(*, ids, owner, only: Q | None = None, now=None) -> int:
-    """Give the customers `ids` to `owner` (None: the public pool) with one conditional UPDATE that
-    bumps their version; `only` narrows it to rows still as the caller saw them (still in the pool,
-    still the same owner), so a race loses cleanly. Returns how many changed hands."""
-    rows = Customer.objects.filter(pk__in=list(ids))
+def owner_set(*, owner, ids=None, customer: Customer | None = None, only: Q | None = None, now=None) -> int:
+    """Give the customers `ids` (or the one `customer`, whose fields follow) to `owner` (None: the
+    public pool) with one conditional UPDATE that bumps their version; `only` narrows it to rows
+    still as the caller saw them (still in the pool, still the same owner), so a race loses
+    cleanly. Returns how many changed hands."""
+    now = now or timezone.now()
+    rows = Customer.objects.filter(pk__in=[customer.pk] if customer is not None else list(ids))
     if only is not None:
         rows = rows.filter(only)
-    return rows.update(owner=owner, updated_at=now or timezone.now(), version=F("version") + 1)
+    changed = rows.update(owner=owner, updated_at=now, version=F("version") + 1)
+    if changed and customer is not None:
+        customer.owner, customer.updated_at = owner, now
+        customer.version += 1
+    return changed

@@ -152,13 +152,11 @@ def _record(
 
 def _take(customer: Customer, new_owner: User, now) -> bool:
     """Give a pool customer an owner, unless someone was faster (conditional UPDATE)."""
-    taken = ownership.owner_set(
-        ids=[customer.pk], owner=new_owner, only=Q(owner__isnull=True, deleted_at__isnull=True), now=now
+    return bool(
+        ownership.owner_set(
+            customer=customer, owner=new_owner, only=Q(owner__isnull=True, deleted_at__isnull=True), now=now
+        )
     )
-    if taken:
-        customer.owner = new_owner
-        customer.version += 1
-    return bool(taken)
 
 
 def _check_owned_limit(pool: Pool | None, user: User) -> None:
@@ -293,11 +291,8 @@ def pool_release(*, customer: Customer, actor: User, reason: str = "", now: date
     old = customer.owner
     pools = pools_all()
     pool = _pool_of(customer, pools)
-    released = ownership.owner_set(ids=[customer.pk], owner=None, only=Q(owner=old), now=now)
-    if not released:
+    if not ownership.owner_set(customer=customer, owner=None, only=Q(owner=old), now=now):
         raise PoolConflictError(_("The owner of this customer changed a moment ago."), "owner_changed")
-    customer.owner = None
-    customer.version += 1
     _state_set(
         customer.pk,
         pool=pool,
