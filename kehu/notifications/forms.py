@@ -38,4 +38,11 @@ class RobotForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kinds"].choices = [(k.code, k.label) for k in notify_kinds()]
+        if self.instance.pk:
+            # The address holds the robot's token: shown masked, kept when left empty.
+            url = self.fields["webhook_url"]
+            url.required = False
+            url.widget.attrs["placeholder"] = self.instance.masked_url
+            url.help_text = _("Leave empty to keep the address already saved.")
+            self.initial["webhook_url"] = ""
         self.fields["department"].label_from_instance = lambda d: f"{'— ' * max(d.depth, 0)}{d.name}"

@@ -67,7 +67,8 @@ def notification_open(request, pk):
 
 @require_POST
 def notification_read_all(request):
-    up_to = id_param(request, "up_to")
+    raw = request.POST.get("up_to", "")
+    up_to = int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 16 else None
     count = services.notification_mark_all_read(actor=request.user, up_to_id=up_to)
     messages.success(request, _("%(count)d notifications marked read.") % {"count": count})
     return redirect("notifications:notification-list")
@@ -108,6 +109,8 @@ def robot_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         fresh = Robot.objects.get(pk=pk)
         data = dict(form.cleaned_data)
+        if not data.get("webhook_url"):
+            data.pop("webhook_url", None)  # left empty: keep the address (it is shown masked)
         try:
             services.robot_update(robot=fresh, actor=request.user, **data)
         except ValidationError as exc:
