@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kehu.core.forms import apply_errors
@@ -70,7 +71,11 @@ def notification_read_all(request):
     raw = request.POST.get("up_to", "")
     up_to = int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 16 else None
     count = services.notification_mark_all_read(actor=request.user, up_to_id=up_to)
-    messages.success(request, _("%(count)d notifications marked read.") % {"count": count})
+    messages.success(
+        request,
+        ngettext("%(count)d notification marked read.", "%(count)d notifications marked read.", count)
+        % {"count": count},
+    )
     return redirect("notifications:notification-list")
 
 

@@ -78,7 +78,8 @@ def test_email_goes_through_the_outbox_in_each_recipients_language(team, record,
     body = received["rep2@example.com"].get_content()
     assert "Open in Kehu: http://127.0.0.1:8000/sales/opportunities/7/" in body
     assert "http://127.0.0.1:8000/notifications/preferences/" in body
-    assert "打开" in received["rep1@example.com"].get_content()
+    assert str(received["rep1@example.com"]["Subject"]) == "Kehu：测试：赢单 · 苏州华星 won: 120,000 CNY"
+    assert "在 Kehu 中打开： http://127.0.0.1:8000/sales/opportunities/7/" in received["rep1@example.com"].get_content()
     assert mails["rep1@example.com"].language == "zh-hans"
 
 
