@@ -1,5 +1,6 @@
 """Every read of notifications."""
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from kehu.notifications.models import Notification, Robot, RobotPost
@@ -15,9 +16,21 @@ def notification_qs_visible_to(user) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient_id=user.pk)
 
 
+# The bell runs on every page: plain SQL (portable to SQLite and PostgreSQL) spares the ORM's
+# query building, about half of its cost. It reads the partial index of unread rows only.
+_UNREAD_SQL = (
+    "SELECT COUNT(*) FROM (SELECT 1 FROM notifications_notification"
+    " WHERE recipient_id = %s AND read_at IS NULL LIMIT %s) AS unread"
+)
+
+
 def unread_count(user, cap: int = UNREAD_CAP) -> int:
     """Unread notifications, counted up to `cap`: one query over the partial index of unread rows."""
-    return notification_qs_visible_to(user).filter(read_at__isnull=True).values("id")[:cap].count()
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(_UNREAD_SQL, [user.pk, cap])
+        return cursor.fetchone()[0]
 
 
 def notification_page(user, *, before: int | None = None, unread: bool = False, size: int = PAGE_SIZE):

@@ -95,7 +95,7 @@ def test_a_stored_link_that_leaves_kehu_is_not_followed(client, team):
 def test_the_bell_shows_the_unread_count_capped(client, team):
     client.force_login(team.rep1)
     body = client.get("/").content.decode()
-    assert '<span id="bell-count" class="badge bg-red text-red-fg badge-notification badge-pill"></span>' in body
+    assert '<span id="bell-count" class="badge bg-red text-red-fg badge-notification badge-pill d-none"></span>' in body
     Notification.objects.bulk_create([Notification(recipient=team.rep1, kind="test_deal_won") for _ in range(3)])
     assert 'title="3 unread">3</span>' in client.get("/").content.decode()
     Notification.objects.bulk_create([Notification(recipient=team.rep1, kind="test_deal_won") for _ in range(150)])
