@@ -8,6 +8,7 @@ departments and the departments above them). Each person's choices per kind are 
 without a row: in the app only. The actor is never told of their own event.
 """
 
+import logging
 from collections import defaultdict
 from datetime import timedelta
 
@@ -22,6 +23,7 @@ from kehu.notifications.links import absolute, base_url
 from kehu.notifications.models import DigestItem, Notification, Preference, Robot, RobotItem
 from kehu.users.models import User
 
+log = logging.getLogger(__name__)
 BATCH = 1000
 DEFAULTS = {"in_app": True, "email": False, "digest": False}
 CHANNELS = tuple(DEFAULTS)
@@ -42,8 +44,13 @@ def _ancestors(path: str) -> list[int]:
 
 
 def notify_events(batch: list[events.Event]) -> None:
-    """The event door's after-commit sink (registered in NotificationsConfig.ready)."""
-    deliver(batch)
+    """The event door's after-commit sink (registered in NotificationsConfig.ready). The change it
+    follows is committed already: a failure here is logged, never turned into the caller's error,
+    and does not keep the other after-commit sinks (webhooks) from running."""
+    try:
+        deliver(batch)
+    except Exception:
+        log.exception("Notifications for %d event(s) could not be written", len(batch))
 
 
 def deliver(batch: list[events.Event], *, now=None) -> dict:
