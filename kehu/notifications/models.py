@@ -25,7 +25,6 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        db_constraint=False,
     )
     summary = models.CharField(_("summary"), max_length=300, blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)
