@@ -53,6 +53,7 @@ class Message:
     text: str  # markdown
     link: str = ""  # absolute address of the button / last line
     link_label: str = ""
+    count: int = 1  # the events it carries
 
 
 def request_for(platform: str, url: str, secret: str, message: Message, now: float) -> tuple[str, bytes]:

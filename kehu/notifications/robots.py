@@ -102,7 +102,11 @@ def compose(robot: Robot, items: list[RobotItem]) -> list[chat.Message]:
             title = heading if len(chunks) == 1 else f"{heading} ({number}/{len(chunks)})"
             head = f"### {clean(title)}\n\n" if robot.platform != "feishu" else ""
             text = head + "\n".join(chunk) + (footer if robot.platform != "feishu" else "")
-            messages.append(chat.Message(title=clean(title), text=text, link=f"{base_url()}/", link_label=open_label))
+            messages.append(
+                chat.Message(
+                    title=clean(title), text=text, link=f"{base_url()}/", link_label=open_label, count=len(chunk)
+                )
+            )
         return messages
 
 
@@ -116,10 +120,11 @@ def _posts_create(robot: Robot, items: list[RobotItem], now) -> list[RobotPost]:
                 for m in messages
             ]
         )
-        # A digest split in parts: each part carries its share of the items, in order.
-        share = -(-len(items) // len(posts))
-        for index, post in enumerate(posts):
-            ids = [i.pk for i in items[index * share : (index + 1) * share]]
+        # A digest split in parts: each part carries the items of its text, in order.
+        start = 0
+        for message, post in zip(messages, posts, strict=True):
+            ids = [i.pk for i in items[start : start + message.count]]
+            start += message.count
             post.item_count = len(ids)
             taken = RobotItem.objects.filter(pk__in=ids, post__isnull=True).update(post=post)
             if taken != len(ids):

@@ -136,7 +136,7 @@ def test_a_long_digest_is_split_to_the_platforms_size_limit(
 ):
     robot = robot_of("wecom", team.east)
     long = "华" * 290
-    batch = [events.build("test_deal_won", notify=[team.rep1], summary=f"{i:03d}{long}") for i in range(40)]
+    batch = [events.build("test_deal_won", notify=[team.rep1], summary=f"No{i:03d}x{long}") for i in range(40)]
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         events.record_many(batch)
     posts = list(RobotPost.objects.filter(robot=robot).order_by("id"))
@@ -146,7 +146,10 @@ def test_a_long_digest_is_split_to_the_platforms_size_limit(
     assert sum(p.item_count for p in posts) == 40
     assert posts[0].title == f"40 events in your team (1/{len(posts)})"
     text = "".join(receiver.texts())
-    assert all(f"{i:03d}" in text for i in range(40))
+    assert all(f"No{i:03d}x" in text for i in range(40))
+    for post in posts:  # each part's items are the ones its text carries
+        assert post.items.count() == post.item_count
+        assert all(item.summary[:6] in post.text for item in post.items.all())
 
 
 def test_one_item_longer_than_the_limit_is_shortened(team, robot_of):
