@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "kehu.core",
     "kehu.users",
     "kehu.webhooks",
+    "kehu.notifications",
     "kehu.customers",
     "kehu.activities",
     "kehu.pool",
@@ -208,6 +209,8 @@ def _mailers(url: str) -> dict:
 
 
 MAILERS = _mailers(os.environ.get("EMAIL_URL", "console:"))
+# Where people reach Kehu: links in work-chat messages and mails are built on it (no request there).
+KEHU_BASE_URL = os.environ.get("KEHU_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = os.environ.get("KEHU_DEFAULT_FROM_EMAIL", "Kehu <noreply@localhost>")
 
 TASKS = {

@@ -17,6 +17,7 @@ from kehu.core.exceptions import ConcurrentEditError
 from kehu.customers.api import contacts_router, customers_router
 from kehu.integrations.api import router as integrations_router
 from kehu.leads.api import router as leads_router
+from kehu.notifications.api import router as notifications_router
 from kehu.pool.api import router as pool_router
 from kehu.sales.api import router as sales_router
 from kehu.users.api import BearerAuth
@@ -46,6 +47,7 @@ api.add_router("/transfer", integrations_router)
 api.add_router("/leads", leads_router)
 api.add_router("/sales", sales_router)
 api.add_router("/webhooks", webhooks_router)
+api.add_router("/notifications", notifications_router)
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:

@@ -82,6 +82,7 @@ ADMIN = frozenset(
         "leads.manage_rules",
         "sales.manage_pipelines",
         "webhooks.manage_webhooks",
+        "notifications.manage_robots",
     }
 )
 # The customer-information archivist (档案员) in marketing receives approved information forms (CUS-3).

@@ -35,6 +35,7 @@ AREAS = [
     "collection",
     "transfer",
     "webhooks",
+    "notifications",
     "leads",
     "sales",
 ]
@@ -205,6 +206,10 @@ def make_records(team, area: str, user) -> dict:
     }
     if area == "transfer":
         ids.update(make_transfer_jobs(user))
+    if area == "notifications":
+        from kehu.notifications.models import Notification
+
+        ids["notification_id"] = Notification.objects.create(recipient=user, kind="customer_created").pk
     if area in ("leads", "sales"):
         from kehu.sales.defaults import seed_pipelines
         from kehu.sales.models import Pipeline, Stage

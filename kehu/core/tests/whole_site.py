@@ -132,6 +132,7 @@ class Company:
         from kehu.integrations import storage
         from kehu.integrations.models import ExportJob, ImportJob, ImportRow
         from kehu.leads.models import AssignmentRule, Lead
+        from kehu.notifications.models import Notification, Robot, RobotPost
         from kehu.pool.models import Handover, HandoverStatus, Pool
         from kehu.sales.models import Opportunity, Pipeline, Stage, Target
         from kehu.sales.services import opportunity_create, opportunity_delete
@@ -168,6 +169,15 @@ class Company:
         export = ExportJob.objects.create(created_by=admin, format="csv", status="done", stored_path=relative)
         subscription = webhook_subscription_create(actor=admin, url="https://example.com/hook", events=["lead.created"])
         delivery = WebhookDelivery.objects.create(subscription=subscription, event="lead.created", status="failed")
+        note = Notification.objects.create(recipient=rep1, kind="unknown_kind", summary="x", link="/customers/")
+        robot = Robot.objects.create(
+            name="华东群",
+            platform="wecom",
+            department=rep1.department,
+            webhook_url="http://127.0.0.1:9/wecom?key=nobody-listens",
+            kinds=[],
+        )
+        robot_post = RobotPost.objects.create(robot=robot, title="x", text="x", status="failed", attempts=8)
         invitation = invitation_create(email="new@example.com", role="sales_rep", actor=admin, base_url="http://x/")
         Invitation.objects.filter(pk=invitation.pk).update(token_hash=hash_token(INVITATION_TOKEN))
         handover = Handover.objects.create(actor=u["manager1"], to_user=rep1, status=HandoverStatus.DONE)
@@ -205,6 +215,9 @@ class Company:
             "calendar_token": calendar_token_regenerate(user=rep1),
             "any_activity": Activity.objects.order_by("pk").first().pk,
             "mail": OutboxMail.objects.order_by("pk").first().pk,
+            "notification": note.pk,
+            "robot": robot.pk,
+            "robot_post": robot_post.pk,
         }
         return ids
 
@@ -291,6 +304,12 @@ PAGE_IDS = {
     "webhooks:subscription-delete": "subscription",
     "webhooks:delivery-retry": "delivery",
     "core:outbox-retry": "mail",
+    "notifications:notification-open": "notification",
+    "notifications:notification-read": "notification",
+    "notifications:robot-edit": "robot",
+    "notifications:robot-test": "robot",
+    "notifications:robot-delete": "robot",
+    "notifications:post-retry": "robot_post",
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
@@ -321,6 +340,7 @@ API_IDS = {
     "rule_id": "assignment_rule",
     "sla_rule_id": "assignment_rule",
     "user_id": "user",
+    "notification_id": "notification",
 }
 
 
