@@ -87,7 +87,7 @@ def deliver(batch: list[events.Event], *, now=None) -> dict:
                 )
             if choice["digest"]:
                 digests.append(DigestItem(recipient_id=uid, created_at=event.occurred_at, **fields))
-            if choice["email"] and user.email:
+            if choice["email"] and user.email and event.kind.email:
                 mails.append((event, user))
         departments_of_event.append(departments)
     robots = list(

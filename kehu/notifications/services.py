@@ -90,7 +90,8 @@ def preferences_of(user: User) -> list[dict]:
     for kind in notify_kinds():
         row = rows.get(kind.code)
         channels = {c: getattr(row, c) for c in CHANNELS} if row else dict(DEFAULTS)
-        result.append({"kind": kind.code, "label": str(kind.label), **channels})
+        # A kind whose app sends its own mail (the pool's warning, the handover brief) offers no second one.
+        result.append({"kind": kind.code, "label": str(kind.label), "mailed": not kind.email, **channels})
     return result
 
 

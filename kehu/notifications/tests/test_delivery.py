@@ -169,3 +169,13 @@ def test_robot_items_wait_with_the_time_of_the_event(team, robot_of, record):
     at = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.get_current_timezone())
     record(notify=[team.rep1], occurred_at=at)
     assert RobotItem.objects.get().created_at == at
+
+
+def test_a_kind_its_app_mails_itself_gets_no_second_mail_even_when_chosen(team, record):
+    Preference.objects.create(user=team.rep2, kind="test_mailed", in_app=True, email=True, digest=False)
+    record("test_mailed", notify=[team.rep2])
+    assert (Notification.objects.count(), OutboxMail.objects.count()) == (1, 0)
+    from kehu.notifications.services import preferences_of
+
+    row = next(r for r in preferences_of(team.rep2) if r["kind"] == "test_mailed")
+    assert row["mailed"] is True
