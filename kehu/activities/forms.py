@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.activities.models import Activity, ActivityKind, CheckInWarning
 from kehu.core.models import validate_sane_year
@@ -108,7 +109,9 @@ class CheckInFilterForm(forms.Form):
 class EmailForm(forms.Form):
     """A mail to the customer: to some of its known addresses and/or others typed in."""
 
-    known = forms.MultipleChoiceField(label=_("To"), required=False, widget=forms.CheckboxSelectMultiple)
+    known = forms.MultipleChoiceField(
+        label=pgettext_lazy("mail", "To"), required=False, widget=forms.CheckboxSelectMultiple
+    )
     other = forms.CharField(
         label=_("Other addresses"),
         required=False,
@@ -117,7 +120,9 @@ class EmailForm(forms.Form):
     )
     contact = forms.ModelChoiceField(label=_("Contact"), queryset=None, required=False)
     subject = forms.CharField(label=_("Subject"), max_length=200)
-    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 10}), max_length=10_000)
+    body = forms.CharField(
+        label=pgettext_lazy("mail", "Message"), widget=forms.Textarea(attrs={"rows": 10}), max_length=10_000
+    )
 
     def __init__(self, *args, customer, addresses, **kwargs):
         super().__init__(*args, **kwargs)
