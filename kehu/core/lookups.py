@@ -27,6 +27,9 @@ class Question:
 OPEN_DEAL = Question("open_deal", "Customers with a deal in progress.", "ids")
 SIGNED_CONTRACT = Question("signed_contract", "Customers with a signed contract in force.", "ids")
 LAST_WON = Question("last_won", "When each customer last won a deal or placed an order.", "latest")
+# Declared now so the pool, alerts and the 360° page can ask; the support and receivables apps answer.
+OPEN_TICKET = Question("open_ticket", "Customers with a service ticket not yet closed.", "ids")
+OVERDUE_RECEIVABLE = Question("overdue_receivable", "Customers with a payment past its due date.", "ids")
 
 _answers: dict[str, list[Callable[[list[int]], object]]] = {}
 
