@@ -14,6 +14,7 @@ migration of another app: timeline rows store the kind's code and read its label
 """
 
 import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -66,6 +67,7 @@ class Event:
         return self.subject.pk if self.subject is not None else None
 
 
+log = logging.getLogger(__name__)
 _kinds: dict[str, EventKind] = {}
 Sink = Callable[[list[Event]], None]
 _in_transaction: list[Sink] = []
@@ -93,10 +95,6 @@ def register_choices(choices, *, webhooks: dict | None = None, notify=(), mailed
             for m in choices
         )
     )
-
-
-def kind_get(code: str) -> EventKind | None:
-    return _kinds.get(code)
 
 
 def label(code: str) -> str:
@@ -180,8 +178,18 @@ def record_many(events: list[Event]) -> list[Event]:
         function(events)
     if _after_commit:
         batch = list(events)
-        transaction.on_commit(lambda: [function(batch) for function in list(_after_commit)])
+        transaction.on_commit(lambda: _after(batch))
     return events
+
+
+def _after(batch: list[Event]) -> None:
+    # The change is committed: a failing sink (a robot's database row, a webhook queue) is logged and
+    # must not turn the user's successful save into an error page, nor keep the other sinks from running.
+    for function in list(_after_commit):
+        try:
+            function(batch)
+        except Exception:  # noqa: BLE001
+            log.exception("The event sink %s failed after the commit", getattr(function, "__name__", function))
 
 
 def record(kind: "str | EventKind", **fields) -> Event:
