@@ -132,3 +132,18 @@ def test_every_kind_has_a_label_in_both_languages():
         with translation.override("en"):
             english = str(kind.label)
         assert chinese and english and chinese != english, kind.code
+
+
+def test_a_failing_after_commit_sink_is_logged_and_the_others_still_run(
+    team, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    seen = []
+
+    def broken(batch):
+        raise RuntimeError("robot table unavailable")
+
+    monkeypatch.setattr(events, "_after_commit", [broken, seen.extend])
+    with django_capture_on_commit_callbacks(execute=True):
+        events.record(SalesEvent.OPPORTUNITY_ASSIGNED, notify=[team.rep1])
+    assert [e.kind.code for e in seen] == ["opportunity_assigned"]
+    assert "robot table unavailable" in caplog.text
