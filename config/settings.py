@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "kehu.core",
     "kehu.users",
     "kehu.webhooks",
+    "kehu.approvals",
     "kehu.customers",
     "kehu.activities",
     "kehu.pool",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("leads/", include("kehu.leads.urls")),
     path("sales/", include("kehu.sales.urls")),
     path("webhooks/", include("kehu.webhooks.urls")),
+    path("approvals/", include("kehu.approvals.urls")),
     path("api/v1/", api.urls),
 ]
 

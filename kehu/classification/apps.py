@@ -6,3 +6,8 @@ class ClassificationConfig(AppConfig):
     name = "kehu.classification"
     label = "classification"
     verbose_name = _("Classification")
+
+    def ready(self):
+        from kehu.classification import approval
+
+        approval.register()

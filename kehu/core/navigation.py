@@ -231,6 +231,13 @@ SETTINGS: tuple[Entry, ...] = (
         _("Tell other systems about new leads and won or lost deals."),
     ),
     Entry(
+        "approval-flows",
+        "approvals:flow-list",
+        _("Approval flows"),
+        perm("approvals.manage_flows"),
+        _("Who approves what: steps, conditions and approvers per document type; new customers' approval."),
+    ),
+    Entry(
         "audit",
         "users:audit-log",
         _("Audit log"),
@@ -283,9 +290,50 @@ _ROUTE_SECTION = {
     "collection:calendar-delete": "settings",
     "sales:forecast": "analytics",
     "classification:time-report": "analytics",
+    "approvals:flow-edit": "settings",
 }
 for _entry in SETTINGS:
     _ROUTE_SECTION[_entry.url_name] = "settings"
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A link beside the menu with a count of things waiting for the user ("待我审批 3"). An app
+    below core's callers registers it in `AppConfig.ready`; `count(user)` must be one cheap query."""
+
+    key: str
+    url_name: str
+    label: str
+    count: Callable
+    allowed: Callable = lambda user: True
+
+
+COUNTERS: dict[str, Counter] = {}
+
+
+def register_counter(counter: Counter) -> None:
+    COUNTERS[counter.key] = counter
+
+
+def counters_for(user, view_name: str = "") -> list[dict]:
+    found = []
+    for counter in COUNTERS.values():
+        if not counter.allowed(user):
+            continue
+        try:
+            href = reverse(counter.url_name)
+        except NoReverseMatch:
+            continue
+        found.append(
+            {
+                "key": counter.key,
+                "href": href,
+                "label": counter.label,
+                "count": counter.count(user),
+                "active": view_name.partition(":")[0] == counter.url_name.partition(":")[0],
+            }
+        )
+    return found
 
 
 def section_of(view_name: str) -> str:
@@ -339,4 +387,5 @@ def menu_for(user, view_name: str = "") -> dict:
         "active": active,
         "settings": has_settings,
         "settings_href": reverse("core:settings") if has_settings else "",
+        "counters": counters_for(user, view_name),
     }

@@ -82,6 +82,7 @@ ADMIN = frozenset(
         "leads.manage_rules",
         "sales.manage_pipelines",
         "webhooks.manage_webhooks",
+        "approvals.manage_flows",
     }
 )
 # The customer-information archivist (档案员) in marketing receives approved information forms (CUS-3).
