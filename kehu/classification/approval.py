@@ -26,9 +26,9 @@ def _facts(customer: Customer) -> dict:
 
 
 def _apply(customer: Customer, request) -> None:
-    from kehu.classification.services import credit_set
+    from kehu.classification.services import CREDIT_FIELDS, credit_set
 
-    proposal = dict(request.proposal)
+    proposal = {k: v for k, v in request.proposal.items() if k in CREDIT_FIELDS}
     proposal["limit"] = Decimal(proposal["limit"])
     if proposal.get("investigated_on"):
         proposal["investigated_on"] = date.fromisoformat(proposal["investigated_on"])
