@@ -29,6 +29,8 @@ def _apply(customer: Customer, request) -> None:
     from kehu.classification.services import CREDIT_FIELDS, credit_set
 
     proposal = {k: v for k, v in request.proposal.items() if k in CREDIT_FIELDS}
+    if "limit" not in proposal:
+        return
     proposal["limit"] = Decimal(proposal["limit"])
     if proposal.get("investigated_on"):
         proposal["investigated_on"] = date.fromisoformat(proposal["investigated_on"])
