@@ -66,7 +66,7 @@ class ActionOut(Schema):
 
 
 class RequestDetail(RequestOut):
-    tasks: list[TaskOut]
+    approvers: list[TaskOut]
     history: list[ActionOut]
     snapshot: dict
     may_act: bool
@@ -125,15 +125,11 @@ def _request(request, request_id: int) -> ApprovalRequest:
     return found
 
 
-def _detail(request, approval: ApprovalRequest) -> dict:
-    out = RequestOut.from_orm(approval).dict()
-    out.update(
-        tasks=selectors.request_tasks(approval),
-        history=selectors.request_history(approval),
-        snapshot=approval.snapshot,
-        may_act=services.actionable_task(approval, request.user) is not None,
-    )
-    return out
+def _detail(request, approval: ApprovalRequest) -> ApprovalRequest:
+    approval.approvers = selectors.request_tasks(approval)
+    approval.history = selectors.request_history(approval)
+    approval.may_act = services.actionable_task(approval, request.user) is not None
+    return approval
 
 
 @router.get("/inbox", response=RequestList)
