@@ -9,7 +9,6 @@ class ApprovalsConfig(AppConfig):
 
     def ready(self):
         from kehu.approvals import events as approval_events  # noqa: F401 (registers the kinds)
-        from kehu.approvals.selectors import inbox_count
         from kehu.core import navigation
 
         navigation.register_counter(
@@ -17,6 +16,6 @@ class ApprovalsConfig(AppConfig):
                 key="approvals",
                 url_name="approvals:inbox",
                 label=_("To approve"),
-                count=inbox_count,
+                count_url_name="approvals:count",
             )
         )

@@ -1,5 +1,6 @@
 """Every read of approvals: the inbox tabs and their counts, a request with its history."""
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -30,8 +31,18 @@ def pending_tasks_for(user, today=None) -> QuerySet[ApproverTask]:
 
 
 def inbox_count(user) -> int:
-    """The menu's count: one indexed COUNT over the user's pending tasks, capped."""
-    return pending_tasks_for(user)[: COUNT_CAP + 1].count()
+    """The menu's count: one COUNT over the user's pending tasks (their own and those they stand in
+    for today), read from the partial inbox index and capped; worked out once per request. Written
+    as SQL because the menu asks for it on every page: the ORM's compilation cost more than the query."""
+    task, delegation = ApproverTask._meta.db_table, Delegation._meta.db_table
+    today = timezone.localdate().isoformat()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM {task} WHERE state = %s AND (approver_id = %s OR approver_id IN "  # noqa: S608 - table names from the models
+            f"(SELECT user_id FROM {delegation} WHERE delegate_id = %s AND ends_on >= %s AND starts_on <= %s)) LIMIT %s)",
+            [TaskState.PENDING, user.pk, user.pk, today, today, COUNT_CAP + 1],
+        )
+        return cursor.fetchone()[0]
 
 
 def request_qs_visible_to(user) -> QuerySet[ApprovalRequest]:

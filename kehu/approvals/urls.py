@@ -5,6 +5,7 @@ from kehu.approvals import views
 app_name = "approvals"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
+    path("count/", views.inbox_badge, name="count"),
     path("<int:pk>/", views.request_detail, name="request-detail"),
     path("<int:pk>/act/", views.request_act, name="request-act"),
     path("flows/", views.flow_list, name="flow-list"),

@@ -298,13 +298,15 @@ for _entry in SETTINGS:
 
 @dataclass(frozen=True)
 class Counter:
-    """A link beside the menu with a count of things waiting for the user ("待我审批 3"). An app
-    below core's callers registers it in `AppConfig.ready`; `count(user)` must be one cheap query."""
+    """A link beside the menu with a count of things waiting for the user ("待我审批 3"), registered
+    by an app in `AppConfig.ready`. The page itself runs no query for it: the badge is fetched
+    from `count_url_name` once the page has loaded (htmx), so every page keeps its query count and
+    the count is one cheap request."""
 
     key: str
     url_name: str
     label: str
-    count: Callable
+    count_url_name: str
     allowed: Callable = lambda user: True
 
 
@@ -321,15 +323,15 @@ def counters_for(user, view_name: str = "") -> list[dict]:
         if not counter.allowed(user):
             continue
         try:
-            href = reverse(counter.url_name)
+            href, count_href = reverse(counter.url_name), reverse(counter.count_url_name)
         except NoReverseMatch:
             continue
         found.append(
             {
                 "key": counter.key,
                 "href": href,
+                "count_href": count_href,
                 "label": counter.label,
-                "count": counter.count(user),
                 "active": view_name.partition(":")[0] == counter.url_name.partition(":")[0],
             }
         )

@@ -52,6 +52,7 @@ def login(client, world, actor):
 VIEWS = {
     "inbox": ("get", lambda w: "/approvals/", None),
     "inbox-mine": ("get", lambda w: "/approvals/?tab=mine", None),
+    "count": ("get", lambda w: "/approvals/count/", None),
     "detail": ("get", lambda w: f"/approvals/{w.request.pk}/", None),
     "approve": ("post", lambda w: f"/approvals/{w.request.pk}/act/", {"action": "approve"}),
     "revoke": ("post", lambda w: f"/approvals/{w.request.pk}/act/", {"action": "revoke"}),
@@ -67,6 +68,7 @@ ADMIN_ONLY = {"anonymous": LOGIN, **{p: 403 for p in PEOPLE[1:-1]}}
 EXPECTED = {
     "inbox": ALL_OPEN,
     "inbox-mine": ALL_OPEN,
+    "count": ALL_OPEN,
     # the requester, the approver and administrators see the request; others do not learn it exists
     "detail": {"anonymous": LOGIN, "rep1": 404, "manager2": 404, "am1": 200, "manager1": 200, "admin": 200},
     "approve": {"anonymous": LOGIN, "rep1": 404, "manager2": 404, "am1": 403, "manager1": 302, "admin": 403},

@@ -28,18 +28,32 @@ def make_requests(org, n):
     return made
 
 
-def test_the_menu_counts_what_waits_for_me(client, flowed):
+def test_the_menu_fetches_the_count_after_the_page(client, flowed, django_assert_num_queries):
     make_requests(flowed, 3)
     client.force_login(flowed.manager1)
-    body = client.get("/approvals/").content.decode()
-    assert 'data-counter="approvals"' in body
-    assert 'To approve<span class="badge bg-red text-red-fg ms-1">3</span>' in body
-    client.force_login(flowed.rep1)
     body = client.get("/").content.decode()
-    assert 'data-counter="approvals"' in body and "bg-red text-red-fg" not in body
+    assert (
+        '<li class="nav-item" data-counter="approvals"><a class="nav-link" href="/approvals/">To approve'
+        '<span hx-get="/approvals/count/" hx-trigger="load" hx-swap="outerHTML"></span></a></li>'
+    ) in body
+    with django_assert_num_queries(3):  # the session, the user, the count
+        badge = client.get("/approvals/count/").content.decode()
+    assert badge == '<span class="badge bg-red text-red-fg ms-1" id="approvals-count">3</span>'
+    client.force_login(flowed.rep1)
+    assert client.get("/approvals/count/").content == b""
 
 
-def test_the_menu_count_is_one_query(flowed, django_assert_num_queries):
+def test_a_delegates_count_includes_the_tasks_they_stand_in_for(client, flowed):
+    make_requests(flowed, 2)
+    today = date.today()
+    services.delegation_create(
+        user=flowed.manager1, delegate=flowed.manager2, starts_on=today, ends_on=today, actor=flowed.manager1
+    )
+    client.force_login(flowed.manager2)
+    assert b">2</span>" in client.get("/approvals/count/").content
+
+
+def test_the_count_is_one_query(flowed, django_assert_num_queries):
     make_requests(flowed, 3)
     with django_assert_num_queries(1):
         assert selectors.inbox_count(flowed.manager1) == 3
