@@ -69,7 +69,7 @@ class ActForm(forms.Form):
         ]
     )
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    user = forms.ModelChoiceField(label=_("Person"), queryset=_users(), required=False)
+    user = forms.ModelChoiceField(label=pgettext_lazy("approval", "Person"), queryset=_users(), required=False)
     to_step = forms.TypedChoiceField(label=_("Return to"), coerce=int, required=False, empty_value=None)
 
     def __init__(self, *args, steps=(), **kwargs):
@@ -103,7 +103,9 @@ class StepForm(forms.Form):
             self.fields[f"a{i}_kind"] = forms.ChoiceField(
                 label=_("Approver %(n)s") % {"n": i}, choices=KIND_CHOICES, required=False
             )
-            self.fields[f"a{i}_user"] = forms.ModelChoiceField(label=_("Person"), queryset=users, required=False)
+            self.fields[f"a{i}_user"] = forms.ModelChoiceField(
+                label=pgettext_lazy("approval", "Person"), queryset=users, required=False
+            )
             self.fields[f"a{i}_levels"] = forms.IntegerField(
                 label=_("Levels"), min_value=1, max_value=10, required=False
             )

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from kehu.approvals import engine, registry
 from kehu.approvals import events as kinds
@@ -52,7 +52,7 @@ DEFAULT_STEPS = (
         "cc": [],
     },
 )
-ALREADY_DECIDED = _lazy(
+ALREADY_DECIDED = gettext_lazy(
     "This request was already decided by someone else, or it is no longer at your step: reload to see it."
 )
 REMIND_EVERY = timedelta(hours=1)  # a requester's 催办 at most once an hour

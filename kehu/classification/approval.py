@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from kehu.approvals import registry
 from kehu.approvals import services as approval_services
@@ -39,26 +39,26 @@ def _apply(customer: Customer, request) -> None:
 
 def _describe(request) -> list:
     proposal = request.proposal
-    shown = [(_lazy("proposed credit rating"), proposal.get("rating", ""))]
+    shown = [(gettext_lazy("proposed credit rating"), proposal.get("rating", ""))]
     if proposal.get("limit") not in (None, ""):
-        shown.append((_lazy("proposed credit limit (CNY)"), f"{Decimal(proposal['limit']):,.2f}"))
+        shown.append((gettext_lazy("proposed credit limit (CNY)"), f"{Decimal(proposal['limit']):,.2f}"))
     if proposal.get("default") not in (None, ""):
-        shown.append((_lazy("tier's default limit (CNY)"), f"{Decimal(proposal['default']):,.2f}"))
+        shown.append((gettext_lazy("tier's default limit (CNY)"), f"{Decimal(proposal['default']):,.2f}"))
     if proposal.get("investigation"):
-        shown.append((_lazy("investigation notes"), proposal["investigation"]))
+        shown.append((gettext_lazy("investigation notes"), proposal["investigation"]))
     return shown
 
 
 CREDIT = registry.DocumentType(
     code=CODE,
-    label=_lazy("Credit limit above the tier's default"),
+    label=gettext_lazy("Credit limit above the tier's default"),
     model=Customer,
     fields={
-        "amount": registry.decimal_field(_lazy("proposed credit limit (CNY)")),
-        "excess": registry.decimal_field(_lazy("amount above the tier's default (CNY)")),
-        "rating": registry.choice_field(_lazy("credit rating"), CreditRating.choices),
-        "tier": registry.choice_field(_lazy("tier"), Tier.choices),
-        "customer_kind": registry.choice_field(_lazy("customer kind"), CustomerKind.choices),
+        "amount": registry.decimal_field(gettext_lazy("proposed credit limit (CNY)")),
+        "excess": registry.decimal_field(gettext_lazy("amount above the tier's default (CNY)")),
+        "rating": registry.choice_field(gettext_lazy("credit rating"), CreditRating.choices),
+        "tier": registry.choice_field(gettext_lazy("tier"), Tier.choices),
+        "customer_kind": registry.choice_field(gettext_lazy("customer kind"), CustomerKind.choices),
     },
     facts=_facts,
     customer_id=lambda customer: customer.pk,

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from kehu.approvals import registry
 from kehu.approvals import services as approval_services
@@ -63,7 +63,7 @@ def _describe(request) -> list:
         return []
     labels = {name: Customer._meta.get_field(name).verbose_name for name in LOCKED_FIELDS}
     return [
-        (_lazy("before the edit: %(field)s") % {"field": labels[k]}, v)
+        (gettext_lazy("before the edit: %(field)s") % {"field": labels[k]}, v)
         for k, v in request.snapshot.items()
         if k in labels
     ]
@@ -71,11 +71,11 @@ def _describe(request) -> list:
 
 NEW_CUSTOMER = registry.DocumentType(
     code=CODE,
-    label=_lazy("New customer"),
+    label=gettext_lazy("New customer"),
     model=Customer,
     fields={
-        "customer_kind": registry.choice_field(_lazy("customer kind"), CustomerKind.choices),
-        "segment": registry.choice_field(_lazy("segment"), Segment.choices),
+        "customer_kind": registry.choice_field(gettext_lazy("customer kind"), CustomerKind.choices),
+        "segment": registry.choice_field(gettext_lazy("segment"), Segment.choices),
     },
     facts=_facts,
     customer_id=lambda customer: customer.pk,

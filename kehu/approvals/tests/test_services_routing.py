@@ -412,3 +412,9 @@ def test_flows_are_saved_by_administrators_only_and_validated(org):
         services.flow_save(document_type="customer.credit", steps=[step(mode="x")], actor=org.admin)
     assert caught.value.message_dict == {"steps": ["Step 1: choose how several approvers decide."]}
     assert services.flow_get("customer.credit").current.number == 1
+
+
+def test_the_periodic_job_is_scheduled():
+    from kehu.core.schedule import discover
+
+    assert discover()["kehu.approvals.tasks.approvals_time_limits"].every == timedelta(minutes=5)
