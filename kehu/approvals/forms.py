@@ -2,8 +2,8 @@
 delegations. The flow editor turns each step form into the routing table `engine` reads."""
 
 from django import forms
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from kehu.approvals import registry
 from kehu.users.models import User
@@ -184,7 +184,7 @@ class StepForm(forms.Form):
 def step_initial(step: dict) -> dict:
     """A step of a saved flow as the initial values of its form."""
     initial = {
-        "name": step.get("name", ""),
+        "name": gettext(step["name"]) if step.get("name") else "",  # a default step's name, translated
         "mode": step.get("mode", "any"),
         "if_none": step.get("if_none", "admin"),
         "fallback": step.get("fallback"),

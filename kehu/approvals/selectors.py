@@ -39,7 +39,7 @@ def inbox_count(user) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT COUNT(*) FROM (SELECT 1 FROM {task} WHERE state = %s AND (approver_id = %s OR approver_id IN "  # noqa: S608 - table names from the models
-            f"(SELECT user_id FROM {delegation} WHERE delegate_id = %s AND ends_on >= %s AND starts_on <= %s)) LIMIT %s)",
+            f"(SELECT user_id FROM {delegation} WHERE delegate_id = %s AND ends_on >= %s AND starts_on <= %s)) LIMIT %s) AS waiting",
             [TaskState.PENDING, user.pk, user.pk, today, today, COUNT_CAP + 1],
         )
         return cursor.fetchone()[0]

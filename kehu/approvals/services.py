@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from kehu.approvals import engine, registry
 from kehu.approvals import events as kinds
@@ -41,7 +41,7 @@ MANAGE = "approvals.manage_flows"
 ACTIONS = ("approve", "reject", "return", "add", "transfer", "revoke", "remind", "cc", "resubmit")
 DEFAULT_STEPS = (
     {
-        "name": "Direct supervisor",
+        "name": gettext_noop("Direct supervisor"),  # translated where shown
         "conditions": [],
         "approvers": [{"kind": "manager"}],
         "mode": "any",

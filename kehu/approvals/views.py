@@ -109,7 +109,8 @@ def _detail_context(request, approval: ApprovalRequest, form=None) -> dict:
         "type_label": registry.label(approval.document_type),
         "facts": facts,
         "proposal": proposal,
-        "steps": [(i, s.get("name") or _("Step %(n)s") % {"n": i + 1}) for i, s in enumerate(steps)],
+        # Names are the administrator's words; a default step's English name has a translation.
+        "steps": [(i, _(s["name"]) if s.get("name") else _("Step %(n)s") % {"n": i + 1}) for i, s in enumerate(steps)],
         "tasks": selectors.request_tasks(approval),
         "history": selectors.request_history(approval),
         "task": task,
@@ -175,7 +176,8 @@ def flow_list(request):
     rows = []
     for kind in registry.all_types():
         flow = services.flow_get(kind.code)
-        rows.append({"kind": kind, "flow": flow, "steps": flow.current.steps if flow.current else []})
+        names = [_(s["name"]) if s.get("name") else "" for s in (flow.current.steps if flow.current else [])]
+        rows.append({"kind": kind, "flow": flow, "steps": names})
     return render(request, "approvals/flow_list.html", {"rows": rows})
 
 

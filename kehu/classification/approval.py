@@ -38,15 +38,9 @@ def _apply(customer: Customer, request) -> None:
 
 
 def _describe(request) -> list:
-    proposal = request.proposal
-    shown = [(gettext_lazy("proposed credit rating"), proposal.get("rating", ""))]
-    if proposal.get("limit") not in (None, ""):
-        shown.append((gettext_lazy("proposed credit limit (CNY)"), f"{Decimal(proposal['limit']):,.2f}"))
-    if proposal.get("default") not in (None, ""):
-        shown.append((gettext_lazy("tier's default limit (CNY)"), f"{Decimal(proposal['default']):,.2f}"))
-    if proposal.get("investigation"):
-        shown.append((gettext_lazy("investigation notes"), proposal["investigation"]))
-    return shown
+    """Beside the facts (proposed limit, the excess, rating): the tier's default it exceeds."""
+    default = request.proposal.get("default")
+    return [(gettext_lazy("tier's default limit (CNY)"), f"{Decimal(default):,.2f}")] if default else []
 
 
 CREDIT = registry.DocumentType(
