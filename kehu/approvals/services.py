@@ -117,8 +117,10 @@ def flow_get(code: str) -> ApprovalFlow:
 
 
 def approval_required(code: str) -> bool:
-    """Whether records of this type ask for approval now (an optional type's flow may be off)."""
-    return flow_get(code).is_active
+    """Whether records of this type ask for approval now (an optional type's flow may be off).
+    One read; a type whose flow was never touched answers from its registration."""
+    is_active = ApprovalFlow.objects.filter(document_type=code).values_list("is_active", flat=True).first()
+    return (not _type(code).optional) if is_active is None else is_active
 
 
 def _flow_problems(code: str, steps) -> list[str]:
