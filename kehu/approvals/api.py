@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from kehu.approvals import registry, selectors, services
 from kehu.approvals.models import ApprovalRequest, Delegation
-from kehu.core.api import Id, LongText, Page
+from kehu.core.api import Id, LongText, Page, Text
 from kehu.users.models import User
 
 router = Router(tags=["approvals"])
@@ -76,9 +76,12 @@ class RequestList(Page):
     items: list[RequestOut]
 
 
+DocumentTypeCode = Text(50)
+
+
 class InboxQuery(Schema):
     tab: Literal["todo", "mine", "copied"] = "todo"
-    document_type: Annotated[str, Field(max_length=50)] = ""
+    document_type: DocumentTypeCode = ""
     limit: Annotated[int, Field(ge=1, le=100)] = 25
     offset: Annotated[int, Field(ge=0, le=10_000)] = 0
 
@@ -169,7 +172,7 @@ def request_act(request, request_id: Id, payload: ActIn):
 
 
 @router.get("/records/{document_type}/{object_id}", response=list[RequestOut])
-def record_history(request, document_type: str, object_id: Id):
+def record_history(request, document_type: DocumentTypeCode, object_id: Id):
     """Every request of one record that this user may see, newest first."""
     if registry.get(document_type) is None:
         raise Http404
@@ -241,7 +244,7 @@ def flow_list(request):
 
 
 @router.get("/flows/{document_type}", response=FlowOut)
-def flow_read(request, document_type: str):
+def flow_read(request, document_type: DocumentTypeCode):
     _admin(request)
     if registry.get(document_type) is None:
         raise Http404
@@ -249,7 +252,7 @@ def flow_read(request, document_type: str):
 
 
 @router.put("/flows/{document_type}", response=FlowOut)
-def flow_update(request, document_type: str, payload: FlowIn):
+def flow_update(request, document_type: DocumentTypeCode, payload: FlowIn):
     """Save the steps as a new version (see the guide for their shape); `is_active` switches the
     flow on or off."""
     _admin(request)
