@@ -138,7 +138,8 @@ def _detail(request, approval: ApprovalRequest) -> ApprovalRequest:
 @router.get("/inbox", response=RequestList)
 def inbox(request, query: Query[InboxQuery]):
     """待我审批 (todo), 我发起的 (mine) or 抄送我的 (copied), newest first."""
-    qs = selectors.inbox(request.user, query.tab, document_type=query.document_type)
+    # The API answers with the facts and the proposal: nothing deferred.
+    qs = selectors.inbox(request.user, query.tab, document_type=query.document_type).defer(None)
     count = qs[:10_001].count()
     rows = list(
         qs.select_related("request__flow_version" if query.tab == "todo" else "flow_version")[
@@ -226,13 +227,13 @@ def _admin(request) -> None:
 
 def _flow_out(code: str) -> dict:
     kind = registry.get(code)
-    flow = services.flow_get(code)
+    flow = services.flow_view(code)
     return {
         "document_type": code,
         "label": str(kind.label),
         "is_active": flow.is_active,
-        "version": flow.current.number,
-        "steps": flow.current.steps,
+        "version": flow.number,
+        "steps": flow.steps,
         "fields": {name: spec.kind for name, spec in kind.all_fields().items()},
     }
 

@@ -16,6 +16,8 @@ from kehu.approvals.models import (
 MINE, STARTED, COPIED = "todo", "mine", "copied"
 TABS = (MINE, STARTED, COPIED)
 COUNT_CAP = 999
+# What a list never shows: the JSON a row would otherwise decode.
+LIST_DEFERRED = ("snapshot", "facts", "proposal", "reason")
 
 
 def _delegators(user, today) -> QuerySet:
@@ -63,7 +65,11 @@ def inbox(user, tab: str = MINE, *, document_type: str = "", state: str = "") ->
     """One tab of the inbox, newest first. "todo" lists tasks (with their request); the others list
     requests."""
     if tab == MINE:
-        qs = pending_tasks_for(user).select_related("request", "request__requester", "approver")
+        qs = (
+            pending_tasks_for(user)
+            .select_related("request", "request__requester", "approver")
+            .defer(*(f"request__{name}" for name in LIST_DEFERRED), "comment")
+        )
         if document_type:
             qs = qs.filter(request__document_type=document_type)
         return qs.order_by("-created_at", "-id")
@@ -75,7 +81,7 @@ def inbox(user, tab: str = MINE, *, document_type: str = "", state: str = "") ->
         qs = qs.filter(document_type=document_type)
     if state:
         qs = qs.filter(state=state)
-    return qs.select_related("requester").order_by("-created_at", "-id")
+    return qs.select_related("requester").defer(*LIST_DEFERRED).order_by("-created_at", "-id")
 
 
 def tab_counts(user) -> dict:

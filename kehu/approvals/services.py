@@ -6,6 +6,7 @@ SQLite the IMMEDIATE transaction serialises writers), then claims its task with 
 UPDATE, so exactly one decision wins and the other is told the task was already decided.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -114,6 +115,26 @@ def flow_get(code: str) -> ApprovalFlow:
             flow.current = version
             flow.save(update_fields=["current"])
     return flow
+
+
+@dataclass(frozen=True)
+class FlowView:
+    """A flow as shown, read without writing: a type nobody edited yet shows its default steps."""
+
+    is_active: bool
+    number: int
+    steps: list
+    versions: list
+
+
+def flow_view(code: str) -> FlowView:
+    document_type = _type(code)
+    flow = ApprovalFlow.objects.select_related("current").filter(document_type=code).first()
+    if flow is None or flow.current is None:
+        default = list(document_type.default_steps or DEFAULT_STEPS)
+        return FlowView(not document_type.optional if flow is None else flow.is_active, 1, default, [])
+    versions = list(flow.versions.select_related("created_by").order_by("-number")[:10])
+    return FlowView(flow.is_active, flow.current.number, flow.current.steps, versions)
 
 
 def approval_required(code: str) -> bool:

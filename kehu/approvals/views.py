@@ -175,8 +175,8 @@ def request_act(request, pk):
 def flow_list(request):
     rows = []
     for kind in registry.all_types():
-        flow = services.flow_get(kind.code)
-        names = [_(s["name"]) if s.get("name") else "" for s in (flow.current.steps if flow.current else [])]
+        flow = services.flow_view(kind.code)
+        names = [_(s["name"]) if s.get("name") else "" for s in flow.steps]
         rows.append({"kind": kind, "flow": flow, "steps": names})
     return render(request, "approvals/flow_list.html", {"rows": rows})
 
@@ -197,9 +197,9 @@ def flow_edit(request, code):
     kind = registry.get(code)
     if kind is None:
         raise Http404
-    flow = services.flow_get(code)
+    flow = services.flow_view(code)
     fields = kind.all_fields()
-    initial = [forms.step_initial(s) for s in flow.current.steps]
+    initial = [forms.step_initial(s) for s in flow.steps]
     formset = forms.StepFormSet(request.POST or None, initial=initial, prefix="step", form_kwargs={"fields": fields})
     problems = []
     if request.method == "POST" and formset.is_valid():
@@ -212,7 +212,7 @@ def flow_edit(request, code):
         else:
             messages.success(request, _("Saved as a new version; requests already in approval keep theirs."))
             return redirect("approvals:flow-edit", code=code)
-    versions = list(flow.versions.select_related("created_by").order_by("-number")[:10])
+    versions = flow.versions
     departments = list(Department.objects.order_by("path").values_list("pk", "name"))
     choice_help = [
         (spec.label, ", ".join(f"{value} = {label}" for value, label in spec.choices))
