@@ -48,7 +48,11 @@ def inbox(request):
     if state not in RequestState.values:
         state = ""
     qs = selectors.inbox(request.user, tab, document_type=document_type, state=state)
-    page = Paginator(qs, PAGE_SIZE).get_page(page_param(request))
+    counts = selectors.tab_counts(request.user)
+    paginator = Paginator(qs, PAGE_SIZE)
+    if tab == selectors.MINE and not document_type and counts[tab] <= selectors.COUNT_CAP:
+        paginator.count = counts[tab]  # the tab's count is this list's: not counted twice
+    page = paginator.get_page(page_param(request))
     rows = [row.request if tab == selectors.MINE else row for row in page.object_list]
     for row in rows:
         row.type_label = registry.label(row.document_type)
@@ -62,7 +66,7 @@ def inbox(request):
             "tab": tab,
             "rows": rows,
             "page": page,
-            "counts": selectors.tab_counts(request.user),
+            "counts": counts,
             "types": _type_choices(),
             "states": RequestState.choices,
             "document_type": document_type,
