@@ -165,10 +165,9 @@ def main():
     detail = timed(lambda: client.get(f"/approvals/{detail_id}/"), args.samples, args.warmup)
     with CaptureQueriesContext(connection) as captured:
         client.get("/approvals/")
-    count_sql = str(selectors.pending_tasks_for(user)[: selectors.COUNT_CAP + 1].query)
+    count_sql, count_params = selectors.inbox_count_sql(user)
     with connection.cursor() as cursor:
-        sql, params = selectors.pending_tasks_for(user)[: selectors.COUNT_CAP + 1].query.sql_with_params()
-        cursor.execute(f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM ({sql})", params)
+        cursor.execute(f"EXPLAIN QUERY PLAN {count_sql}", count_params)
         plan = [row[-1] for row in cursor.fetchall()]
 
     rows = [
@@ -198,9 +197,10 @@ def main():
         f"The inbox page ran {len(captured.captured_queries)} queries "
         f"({sum(float(q['time']) for q in captured.captured_queries) * 1000:.2f} ms of SQL).",
         "",
-        "Count query:",
+        "Count query (`kehu.approvals.selectors.inbox_count_sql`):",
         "",
         f"    {count_sql}",
+        f"    -- {[str(p) for p in count_params]}",
         "",
         "Plan:",
         "",
