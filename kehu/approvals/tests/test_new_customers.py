@@ -120,3 +120,20 @@ def test_an_approved_edit_keeps_the_new_values(team, required):
     services.request_act(request=edit, actor=team.manager1, action="approve")
     customer.refresh_from_db()
     assert customer.name == "常州恒达集团" and not services.record_locked(NEW, customer.pk)
+
+
+def test_the_edit_page_and_the_api_say_the_customer_is_locked(client, api_client, team, required):
+    customer = create(team)
+    before = Customer.objects.filter(pk=customer.pk).values().get()
+    client.force_login(team.rep1)
+    form = client.get(f"/customers/{customer.pk}/edit/").context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None and not hasattr(v, "pk")}
+    data.update(name="常州恒达", version=customer.version, owner=team.rep1.pk)
+    response = client.post(f"/customers/{customer.pk}/edit/", data)
+    assert response.status_code == 200
+    assert "This record is waiting for approval and cannot be changed until it is decided." in response.content.decode()
+    answer = api_client(team.rep1).patch(
+        f"/api/v1/customers/{customer.pk}", {"city": "常州", "version": customer.version}
+    )
+    assert answer.status_code == 400, answer.content
+    assert Customer.objects.filter(pk=customer.pk).values().get() == before
