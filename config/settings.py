@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "kehu.users",
     "kehu.webhooks",
     "kehu.notifications",
+    "kehu.approvals",
     "kehu.customers",
     "kehu.activities",
     "kehu.pool",

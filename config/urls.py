@@ -18,6 +18,7 @@ urlpatterns = [
     path("sales/", include("kehu.sales.urls")),
     path("webhooks/", include("kehu.webhooks.urls")),
     path("notifications/", include("kehu.notifications.urls")),
+    path("approvals/", include("kehu.approvals.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from kehu.activities.api import router as activities_router
+from kehu.approvals.api import router as approvals_router
 from kehu.classification.api import router as classification_router
 from kehu.collection.api import router as collection_router
 from kehu.core.exceptions import ConcurrentEditError
@@ -48,6 +49,7 @@ api.add_router("/leads", leads_router)
 api.add_router("/sales", sales_router)
 api.add_router("/webhooks", webhooks_router)
 api.add_router("/notifications", notifications_router)
+api.add_router("/approvals", approvals_router)
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:

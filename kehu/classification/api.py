@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from kehu.classification import selectors, services
+from kehu.classification import approval, selectors, services
 from kehu.classification.models import (
     Attractiveness,
     CreditRating,
@@ -281,12 +281,21 @@ def credit_list(request, query: Query[EvaluationListQuery]):
     return _records(request, CreditRecord, query, ("-created_at", "-id"))
 
 
-@router.post("/credit", response={201: CreditOut})
+class CreditPending(Schema):
+    detail: str
+    approval_request_id: int
+
+
+@router.post("/credit", response={201: CreditOut, 202: CreditPending})
 def credit_set(request, payload: CreditIn):
-    """Set a customer's credit rating and limit (needs classification.set_credit)."""
+    """Set a customer's credit rating and limit (needs classification.set_credit). A limit above
+    the tier's default answers 202 with the approval request: it takes effect once approved."""
     customer_id, data = _values(payload)
     customer = customer_get(request.user, customer_id)
-    return Status(201, services.credit_set(customer=customer, actor=request.user, **data))
+    saved = services.credit_set(customer=customer, actor=request.user, **data)
+    if approval.is_request(saved):
+        return Status(202, {"detail": _("Sent for approval."), "approval_request_id": saved.pk})
+    return Status(201, saved)
 
 
 # --- sales-time report --------------------------------------------------------------------------

@@ -8,4 +8,9 @@ class ClassificationConfig(AppConfig):
     verbose_name = _("Classification")
 
     def ready(self):
-        from kehu.classification import events  # noqa: F401 (registers the kinds)
+        from kehu.classification import (
+            approval,
+            events,  # noqa: F401 (registers the kinds)
+        )
+
+        approval.register()

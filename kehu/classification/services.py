@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.classification import selectors
+from kehu.classification import approval, selectors
 from kehu.classification.events import ClassificationEvent
 from kehu.classification.models import (
     ClassificationSettings,
@@ -382,8 +382,10 @@ CREDIT_FIELDS = ["rating", "limit", "investigated_on", "investigation"]
 
 
 @transaction.atomic
-def credit_set(*, customer: Customer, actor: User, **fields) -> CreditRecord:
-    """Record a credit investigation and the rating and limit it sets (CLS-4)."""
+def credit_set(*, customer: Customer, actor: User, approved: bool = False, **fields) -> CreditRecord:
+    """Record a credit investigation and the rating and limit it sets (CLS-4). A limit above the
+    tier's default is sent for approval instead (kehu.classification.approval): the approval
+    request is returned, and the record is written when it is approved (`approved=True`)."""
     if not actor.has_perm("classification.set_credit"):
         raise PermissionDenied
     _check_in_scope(actor, customer)
@@ -393,6 +395,10 @@ def credit_set(*, customer: Customer, actor: User, **fields) -> CreditRecord:
     previous = selectors.credit_current(customer)
     record = CreditRecord(customer=customer, set_by=actor, **fields)
     _full_clean(record)
+    if not approved:
+        approval.check_unlocked(customer)
+        if approval.needs_approval(customer, record.limit):
+            return approval.submit(customer=customer, actor=actor, fields=fields)
     record.save()
     before = snapshot(previous, ["rating", "limit"]) if previous else {}
     changes = diff(before, snapshot(record, ["rating", "limit"]))

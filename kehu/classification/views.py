@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from kehu.classification import forms, selectors, services
+from kehu.classification import approval, forms, selectors, services
 from kehu.classification.models import ClassificationSettings, SuggestionStatus
 from kehu.classification.tasks import suggest_tiers
 from kehu.core.forms import apply_errors
@@ -203,11 +203,14 @@ def customer_form(request, pk, kind):
     form = form_class(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            _save(kind, customer=customer, actor=request.user, data=dict(form.cleaned_data))
+            saved = _save(kind, customer=customer, actor=request.user, data=dict(form.cleaned_data))
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("Saved."))
+            if approval.is_request(saved):
+                messages.info(request, _("The limit is above the tier's default: it takes effect once approved."))
+            else:
+                messages.success(request, _("Saved."))
             return redirect(reverse("workspace:customer-detail", args=[customer.pk]) + "#classification")
     history = {
         "key-evaluation": lambda: list(selectors.key_evaluations_of(customer)[:10]),

@@ -238,6 +238,13 @@ SETTINGS: tuple[Entry, ...] = (
         _("Post teams' events to WeCom, DingTalk or Feishu groups; see what each robot sent."),
     ),
     Entry(
+        "approval-flows",
+        "approvals:flow-list",
+        _("Approval flows"),
+        perm("approvals.manage_flows"),
+        _("Who approves what: steps, conditions and approvers per document type; new customers' approval."),
+    ),
+    Entry(
         "audit",
         "users:audit-log",
         _("Audit log"),
@@ -295,9 +302,52 @@ _ROUTE_SECTION = {
     "collection:calendar-delete": "settings",
     "sales:forecast": "analytics",
     "classification:time-report": "analytics",
+    "approvals:flow-edit": "settings",
 }
 for _entry in SETTINGS:
     _ROUTE_SECTION[_entry.url_name] = "settings"
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A link beside the menu with a count of things waiting for the user ("待我审批 3"), registered
+    by an app in `AppConfig.ready`. The page itself runs no query for it: the badge is fetched
+    from `count_url_name` once the page has loaded (htmx), so every page keeps its query count and
+    the count is one cheap request."""
+
+    key: str
+    url_name: str
+    label: str
+    count_url_name: str
+    allowed: Callable = lambda user: True
+
+
+COUNTERS: dict[str, Counter] = {}
+
+
+def register_counter(counter: Counter) -> None:
+    COUNTERS[counter.key] = counter
+
+
+def counters_for(user, view_name: str = "") -> list[dict]:
+    found = []
+    for counter in COUNTERS.values():
+        if not counter.allowed(user):
+            continue
+        try:
+            href, count_href = reverse(counter.url_name), reverse(counter.count_url_name)
+        except NoReverseMatch:
+            continue
+        found.append(
+            {
+                "key": counter.key,
+                "href": href,
+                "count_href": count_href,
+                "label": counter.label,
+                "active": view_name.partition(":")[0] == counter.url_name.partition(":")[0],
+            }
+        )
+    return found
 
 
 def section_of(view_name: str) -> str:
@@ -351,4 +401,5 @@ def menu_for(user, view_name: str = "") -> dict:
         "active": active,
         "settings": has_settings,
         "settings_href": reverse("core:settings") if has_settings else "",
+        "counters": counters_for(user, view_name),
     }

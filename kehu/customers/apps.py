@@ -9,7 +9,9 @@ class CustomersConfig(AppConfig):
 
     def ready(self):
         from kehu.core import events
+        from kehu.customers import approval
         from kehu.customers import events as customer_events  # noqa: F401 (registers the kinds)
         from kehu.customers.timeline import timeline_events
 
         events.sink(timeline_events, after_commit=False)
+        approval.register()

@@ -17,7 +17,7 @@ from kehu.core.models import AuditAction
 from kehu.core.text import changed, check_text, full_clean, text_field_errors
 from kehu.core.versioning import update_versioned
 from kehu.core.weburl import clean_web_url
-from kehu.customers import ownership
+from kehu.customers import approval, ownership
 from kehu.customers.events import CustomerEvent
 from kehu.customers.models import Contact, Customer, CustomerFact, Medium, Tier
 from kehu.customers.normalise import normalise_name
@@ -195,6 +195,7 @@ def customer_create(*, actor: User, allow_duplicate: bool = True, **fields) -> C
         audit=AuditAction.CREATE,
         changes={k: [None, v] for k, v in snapshot(customer, CUSTOMER_FIELDS).items() if v not in ("", None)},
     )
+    approval.created(customer, actor)
     return customer
 
 
@@ -211,6 +212,7 @@ def customer_update(
     With `allow_duplicate=False`, a new name, phone, email or credit code that matches other
     customers raises `DuplicateCustomerError` (the phone is compared only by those who may see it)."""
     _check_may_change(actor, customer)
+    approval.check_unlocked(customer)
     sensitive = can_see_sensitive(actor, customer)
     if "phone" in fields and fields["phone"] != customer.phone and not sensitive:
         raise PermissionDenied
@@ -258,6 +260,7 @@ def customer_update(
         audit=AuditAction.UPDATE,
         changes=changes,
     )
+    approval.edited(customer, before, changes, actor)
     return customer
 
 

@@ -79,6 +79,9 @@ class UserEditForm(forms.ModelForm):
 class DepartmentForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     parent = forms.ModelChoiceField(label=_("Parent department"), queryset=Department.objects.all(), required=False)
+    head = forms.ModelChoiceField(
+        label=_("Department head"), queryset=User.objects.filter(is_active=True), required=False
+    )
 
 
 class CompanySettingsForm(forms.ModelForm):

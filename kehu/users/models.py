@@ -24,6 +24,15 @@ class Department(models.Model):
         related_name="children",
     )
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    # The department head (部门负责人), for approvals routed to "the department head".
+    head = models.ForeignKey(
+        "User",
+        verbose_name=_("department head"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="headed_departments",
+    )
 
     class Meta:
         verbose_name = _("department")

@@ -83,6 +83,7 @@ ADMIN = frozenset(
         "sales.manage_pipelines",
         "webhooks.manage_webhooks",
         "notifications.manage_robots",
+        "approvals.manage_flows",
     }
 )
 # The customer-information archivist (档案员) in marketing receives approved information forms (CUS-3).

@@ -187,7 +187,9 @@ def department_create(*, name: str, parent: Department | None, actor: User | Non
 
 
 @transaction.atomic
-def department_update(*, department: Department, actor: User, name: str, parent: Department | None) -> Department:
+def department_update(
+    *, department: Department, actor: User, name: str, parent: Department | None, head: User | None = None
+) -> Department:
     """Rename or move a department; its sub-departments move with it (their paths follow)."""
     if not actor.has_perm("users.manage_users"):
         raise PermissionDenied
@@ -196,17 +198,17 @@ def department_update(*, department: Department, actor: User, name: str, parent:
     check_text(name.strip(), field="name", max_length=100)
     if parent is not None and parent.path.startswith(department.path):
         raise ValidationError({"parent": _("A department cannot sit under itself or one of its sub-departments.")})
-    before = snapshot(department, ["name", "parent"])
+    before = snapshot(department, ["name", "parent", "head"])
     old_path = department.path
     new_path = f"{parent.path if parent else '/'}{department.pk}/"
-    department.name, department.parent = name.strip(), parent
-    department.save(update_fields=["name", "parent"])
+    department.name, department.parent, department.head = name.strip(), parent, head
+    department.save(update_fields=["name", "parent", "head"])
     if new_path != old_path:
         for sub in Department.objects.filter(path__startswith=old_path):
             sub.path = new_path + sub.path[len(old_path) :]
             sub.save(update_fields=["path"])
         department.path = new_path
-    changes = diff(before, snapshot(department, ["name", "parent"]))
+    changes = diff(before, snapshot(department, ["name", "parent", "head"]))
     if changes:
         audit_record(actor=actor, action=AuditAction.UPDATE, instance=department, changes=changes)
     return department

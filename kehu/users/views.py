@@ -367,7 +367,10 @@ def department_create(request):
 @manage_users
 def department_edit(request, pk):
     department = get_object_or_404(Department, pk=pk)
-    form = DepartmentForm(request.POST or None, initial={"name": department.name, "parent": department.parent})
+    form = DepartmentForm(
+        request.POST or None,
+        initial={"name": department.name, "parent": department.parent, "head": department.head},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.department_update(department=department, actor=request.user, **form.cleaned_data)

@@ -38,6 +38,7 @@ AREAS = [
     "notifications",
     "leads",
     "sales",
+    "approvals",
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
 ROLE_ONLY = {
@@ -82,6 +83,9 @@ ROLE_ONLY = {
     "GET /api/v1/sales/opportunities/{opportunity_id}/candidates": "sales.assign_opportunity",
     "POST /api/v1/sales/opportunities/{opportunity_id}/assign": "sales.assign_opportunity",
     "GET /api/v1/sales/forecast": "sales.view_forecast",
+    "GET /api/v1/approvals/flows": "approvals.manage_flows",
+    "GET /api/v1/approvals/flows/{document_type}": "approvals.manage_flows",
+    "PUT /api/v1/approvals/flows/{document_type}": "approvals.manage_flows",
 }
 # Exports and vCards need the export permission (a sales rep may not export).
 EXPORTS = ("/exports", "/vcard")
@@ -210,6 +214,16 @@ def make_records(team, area: str, user) -> dict:
         from kehu.notifications.models import Notification
 
         ids["notification_id"] = Notification.objects.create(recipient=user, kind="customer_created").pk
+    if area == "approvals":  # rep1 asks, manager1 (rep1's manager) approves; a delegation of the user
+        from kehu.approvals.models import Delegation
+        from kehu.approvals.services import request_submit
+
+        ids["request_id"] = request_submit(document_type="customer.credit", record=customer, actor=rep1).pk
+        ids.update(document_type="customer.credit", object_id=customer.pk, delegate_id=team.rep2.pk)
+        Delegation.objects.filter(user=user).delete()
+        ids["delegation_id"] = Delegation.objects.create(
+            user=user, delegate=team.rep2, starts_on=date(2031, 1, 1), ends_on=date(2031, 1, 2)
+        ).pk
     if area in ("leads", "sales"):
         from kehu.sales.defaults import seed_pipelines
         from kehu.sales.models import Pipeline, Stage
@@ -306,6 +320,10 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             case.body.update(level="department", department_id=ids["department_id"])
             if not str(case.body.get("month", "")).startswith(("19", "2")):
                 case.body["month"] = "2026-01-01"
+        if case.operation.path == "/api/v1/approvals/delegations" and "delegate_id" in ids:
+            case.body["delegate_id"] = ids["delegate_id"]
+            if isinstance(case.body.get("starts_on"), str):
+                case.body["ends_on"] = case.body["starts_on"]  # one day: no overlap, within a year
         if case.operation.path.endswith("/auth/token") and "username" in case.body:
             case.body.update(username=username, password=PASSWORD)
         for name, value in case.body.items():

@@ -4,7 +4,7 @@ and signed-in clients for each demo role. Shared by the URL-parameter and the de
 import inspect
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from io import StringIO
 
 from django.core.management import call_command
@@ -219,7 +219,24 @@ class Company:
             "robot": robot.pk,
             "robot_post": robot_post.pk,
         }
+        ids.update(self._approvals(customer))
         return ids
+
+    def _approvals(self, customer) -> dict:
+        """An approval request on rep1's customer (approved by manager1) and a delegation of manager1."""
+        from kehu.approvals.models import ApprovalRequest
+        from kehu.approvals.services import delegation_create, open_request, request_submit
+
+        u = self.users
+        request = open_request("customer.credit", customer.pk) or request_submit(
+            document_type="customer.credit", record=customer, actor=u["rep1"]
+        )
+        delegation = delegation_create(
+            user=u["manager1"], delegate=u["manager2"], starts_on=date(2031, 1, 1), ends_on=date(2031, 1, 2),
+            actor=u["manager1"],
+        )  # fmt: skip
+        assert ApprovalRequest.objects.filter(pk=request.pk).exists()
+        return {"approval": request.pk, "delegation": delegation.pk}
 
 
 # What the id in a page's path names, by URL name (and for the API by parameter name).
@@ -310,11 +327,21 @@ PAGE_IDS = {
     "notifications:robot-test": "robot",
     "notifications:robot-delete": "robot",
     "notifications:post-retry": "robot_post",
+    "approvals:request-detail": "approval",
+    "approvals:request-act": "approval",
+    "approvals:delegation-delete": "delegation",
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
     ("classification:suggestion-decide", "action"): ["accept", "reject"],
     ("classification:customer-form", "kind"): ["key", "dealer", "credit", "revenue"],
+    **{
+        (name, "code"): ["customer.credit", "customer.new"] for name in ("approvals:flow-edit", "approvals:flow-active")
+    },
+    **{
+        (name, "document_type"): ["customer.credit"]
+        for name in ("api:record_history", "api:flow_read", "api:flow_update")
+    },
 }
 PAGE_TOKENS = {
     ("activities:calendar-feed", "token"): "calendar_token",
@@ -341,6 +368,9 @@ API_IDS = {
     "sla_rule_id": "assignment_rule",
     "user_id": "user",
     "notification_id": "notification",
+    "request_id": "approval",
+    "delegation_id": "delegation",
+    "object_id": "customer",
 }
 
 
