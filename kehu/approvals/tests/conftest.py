@@ -73,12 +73,13 @@ def ask(org, customer):
 
 @pytest.fixture
 def told():
-    """Events delivered after commit (wrap the action in django_capture_on_commit_callbacks(execute=True)):
-    [(kind code, recipients)]."""
+    """Approval events delivered after commit (wrap the action in
+    django_capture_on_commit_callbacks(execute=True)): [(kind code, recipients)]. What the approved
+    record's own app records (the credit change itself) is left out."""
     seen = []
 
     def sink(batch):
-        seen.extend((e.kind.code, e.recipients) for e in batch)
+        seen.extend((e.kind.code, e.recipients) for e in batch if e.kind.code.startswith("approval_"))
 
     events.sink(sink, after_commit=True)
     yield seen
