@@ -205,9 +205,8 @@ def customer_list(request, query: Query[CustomerQuery]):
         sort=query.sort,
     )
     page = selectors.customer_page(request.user, filters, offset=query.offset, limit=query.limit)
-    sensitive_all = request.user.has_perm("customers.view_sensitive")
     return {
-        "items": [customer_out(request.user, c, sensitive_all or c.owner_id == request.user.pk) for c in page.rows],
+        "items": [customer_out(request.user, c, c.sensitive) for c in page.rows],
         "count": page.count,
         "count_is_capped": page.count_is_capped,
     }

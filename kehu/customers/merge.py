@@ -37,6 +37,7 @@ from kehu.customers.services import (
     customer_clean,
     timeline_append,
 )
+from kehu.customers.teams import team_members_merge
 from kehu.users.models import User
 
 # Fields a merge may take from a source. Coordinates travel as a pair (choose "latitude").
@@ -150,6 +151,7 @@ def customer_merge(
 
     # Move every related row of every source. Sources that were themselves merge targets pass
     # their merged-in customers and merge records on as well.
+    team_members_merge(source_ids=source_ids, target=target)  # one membership per person (unique)
     moved = _move_related(Customer, source_ids, target)
 
     now = timezone.now()

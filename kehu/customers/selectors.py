@@ -21,6 +21,7 @@ from kehu.customers.models import (
 )
 from kehu.customers.normalise import normalise_phone
 from kehu.customers.search import CANDIDATE_CAP, search_candidates
+from kehu.customers.sharing import customer_scope_q, member_sees_sensitive, sees_sensitive_in_list, shared_outside_scope
 from kehu.users.models import User
 from kehu.users.roles import DataScope
 from kehu.users.scopes import scope_for, scope_q
@@ -57,10 +58,18 @@ SORTS = {
 
 
 def customer_qs_visible_to(user: User) -> QuerySet[Customer]:
-    """Live customers in the user's data scope (ACC-3); the one door for reading customers."""
+    """Live customers in the user's data scope or account teams (ACC-3); the one door for reading customers."""
     if not user.is_authenticated or not user.has_perm("customers.view_customer"):
         return Customer.objects.none()
-    return Customer.objects.filter(scope_q(user), deleted_at__isnull=True)
+    return Customer.objects.filter(_visible_q(user), deleted_at__isnull=True)
+
+
+def _visible_q(user: User) -> Q:
+    # The shared ids are only those outside the scope (none for "all"), so the OR adds rows, never
+    # turns "everything" (an empty Q) into "only these".
+    if shared := shared_outside_scope(user):
+        return scope_q(user) | Q(pk__in=shared)
+    return scope_q(user)
 
 
 def customer_gone(user: User, pk: int) -> Customer | None:
@@ -93,9 +102,12 @@ class CustomerFilters:
     sort: str = "updated"
 
 
-def customer_list(user: User, filters: CustomerFilters) -> QuerySet[Customer]:
-    """Visible customers matching the filters other than the search term, in the chosen order."""
-    qs = customer_qs_visible_to(user)
+def customer_list(
+    user: User, filters: CustomerFilters, *, base: QuerySet[Customer] | None = None
+) -> QuerySet[Customer]:
+    """Visible customers matching the filters other than the search term, in the chosen order
+    (`base`: a part of the visible customers to filter instead, see `customer_page`)."""
+    qs = customer_qs_visible_to(user) if base is None else base
     if filters.q and PHONE_LIKE.match(filters.q) and not user.has_perm("customers.view_sensitive"):
         # Phones are masked for this user: a phone search may only confirm their own customers'.
         qs = qs.filter(owner=user)
@@ -126,10 +138,19 @@ def customer_page(user: User, filters: CustomerFilters, *, offset: int, limit: i
     Search first looks among the newest matches (fast); only when those do not fill the page
     does it ask for every match in the user's scope, so nothing in scope is missed.
     """
+    page = _customer_page(user, filters, offset=offset, limit=limit, columns=columns)
+    for row in page.rows:
+        row.sensitive = sees_sensitive_in_list(user, row)
+    return page
+
+
+def _customer_page(user: User, filters: CustomerFilters, *, offset: int, limit: int, columns=None) -> CustomerPage:
     qs = customer_list(user, filters)
     if columns:
         qs = qs.select_related("owner").only(*columns)
     if not filters.q:
+        if (shared := shared_outside_scope(user)) and user.has_perm("customers.view_customer"):
+            return _page_with_shared(user, filters, shared, qs, offset=offset, limit=limit)
         rows, has_next = _page(qs, offset, limit)
         count, capped = _cached_count(user, filters, qs)
         return CustomerPage(rows, count, capped, has_next)
@@ -144,6 +165,29 @@ def customer_page(user: User, filters: CustomerFilters, *, offset: int, limit: i
         return CustomerPage(rows, capped_count(newest)[0], True, has_next)
     rows, has_next = _page(qs.filter(every), offset, limit)
     return CustomerPage(rows, *capped_count(qs.filter(every)), has_next)
+
+
+def _page_with_shared(user: User, filters: CustomerFilters, shared, qs, *, offset: int, limit: int) -> CustomerPage:
+    """The list of someone who shares customers outside their scope: `scope OR id IN (shared)` may
+    lure the planner into reading the whole scope and sorting it, so the page is the UNION ALL of
+    the scope's top N (its own index walk, as without sharing) and the shared customers' top N (a
+    few hundred ids), cut to one page; then one query reads those rows. The parts never overlap."""
+    order = SORTS.get(filters.sort, SORTS["updated"])
+    keys = [name.lstrip("-") for name in order]
+    top = offset + limit + 1
+    scoped = customer_list(user, filters, base=Customer.objects.filter(scope_q(user), deleted_at__isnull=True))
+    others = customer_list(user, filters, base=Customer.objects.filter(pk__in=shared, deleted_at__isnull=True))
+    union = (
+        scoped.values_list("pk", *keys)[:top].union(others.values_list("pk", *keys)[:top], all=True).order_by(*order)
+    )
+    ids = [row[0] for row in union[offset:top]]
+    found = {c.pk: c for c in qs.filter(pk__in=ids)}
+    rows = [found[pk] for pk in ids if pk in found]
+    count, capped = _cached_count(user, filters, scoped)
+    extra = capped_count(others)[0]
+    return CustomerPage(
+        rows[:limit], min(count + extra, COUNT_CAP), capped or count + extra > COUNT_CAP, len(rows) > limit
+    )
 
 
 def capped_count(qs: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
@@ -169,6 +213,8 @@ def can_see_sensitive(user: User, customer: Customer) -> bool:
     """Phones, the contacts' private file and level 3–4 facts: the account team and managers (CUS-4)."""
     if customer.owner_id == user.pk or user.is_superuser:
         return True
+    if member_sees_sensitive(user, customer.pk):
+        return True
     if not user.has_perm("customers.view_sensitive"):
         return False
     scope = scope_for(user)
@@ -181,7 +227,7 @@ def contact_qs_visible_to(user: User) -> QuerySet[Contact]:
     if not user.is_authenticated or not user.has_perm("customers.view_customer"):
         return Contact.objects.none()
     return Contact.objects.filter(
-        scope_q(user, owner="customer__owner"),
+        customer_scope_q(user),
         deleted_at__isnull=True,
         customer__deleted_at__isnull=True,
     )

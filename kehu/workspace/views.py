@@ -22,6 +22,7 @@ from kehu.core.forms import apply_errors
 from kehu.core.params import MAX_ID, parse_moment
 from kehu.customers import selectors
 from kehu.customers.models import TimelineKind
+from kehu.customers.team_views import team_panel
 from kehu.pool import selectors as pool_selectors
 from kehu.sales import selectors as sales_selectors
 
@@ -128,6 +129,8 @@ def _context(request, customer, form=None):
         # Public pool: due date, exemption, release / hand over (kehu.pool).
         "pool_block": pool_selectors.customer_pool_block(user, customer),
         "cls": classification_panel(customer),
+        # The account team (kehu.customers.team_views).
+        "team": team_panel(user, customer),
         # Open opportunities (kehu.sales).
         "sales_panel": sales_selectors.customer_sales_panel(user, customer),
         "today": timezone.localdate(),
