@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import astuple, dataclass
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -171,23 +172,40 @@ def _page_with_shared(user: User, filters: CustomerFilters, shared, qs, *, offse
     """The list of someone who shares customers outside their scope: `scope OR id IN (shared)` may
     lure the planner into reading the whole scope and sorting it, so the page is the UNION ALL of
     the scope's top N (its own index walk, as without sharing) and the shared customers' top N (a
-    few hundred ids), cut to one page; then one query reads those rows. The parts never overlap."""
+    few hundred ids at most), cut to one page; then one query reads those rows. The parts never
+    overlap: the shared ids are those outside the scope."""
     order = SORTS.get(filters.sort, SORTS["updated"])
-    keys = [name.lstrip("-") for name in order]
     top = offset + limit + 1
     scoped = customer_list(user, filters, base=Customer.objects.filter(scope_q(user), deleted_at__isnull=True))
     others = customer_list(user, filters, base=Customer.objects.filter(pk__in=shared, deleted_at__isnull=True))
-    union = (
-        scoped.values_list("pk", *keys)[:top].union(others.values_list("pk", *keys)[:top], all=True).order_by(*order)
-    )
-    ids = [row[0] for row in union[offset:top]]
+    ids = _top_ids([scoped, others], order, offset=offset, top=top)
     found = {c.pk: c for c in qs.filter(pk__in=ids)}
     rows = [found[pk] for pk in ids if pk in found]
     count, capped = _cached_count(user, filters, scoped)
     extra = capped_count(others)[0]
-    return CustomerPage(
-        rows[:limit], min(count + extra, COUNT_CAP), capped or count + extra > COUNT_CAP, len(rows) > limit
+    total = count + extra
+    return CustomerPage(rows[:limit], min(total, COUNT_CAP), capped or total > COUNT_CAP, len(rows) > limit)
+
+
+def _top_ids(parts: list[QuerySet], order: tuple[str, ...], *, offset: int, top: int) -> list[int]:
+    """Rows offset … top-1 of the UNION ALL of each part's first `top` rows in `order` (each part
+    walks its own index and stops). Django cannot slice the parts of a union on SQLite, so the
+    statement is put together from each part's own SQL and parameters."""
+    names = [name.lstrip("-") for name in order]
+    columns = ["id", *(name for name in names if name != "id")]
+    quote = connection.ops.quote_name
+    sqls, params = [], []
+    for i, part in enumerate(parts):
+        sql, part_params = part.values_list(*columns)[:top].query.sql_with_params()
+        sqls.append(f"SELECT * FROM ({sql}) {quote(f'part{i}')}")
+        params.extend(part_params)
+    by = ", ".join(f"{quote(n.lstrip('-'))} {'DESC' if n.startswith('-') else 'ASC'}" for n in order)
+    statement = (
+        f"SELECT {quote('id')} FROM ({' UNION ALL '.join(sqls)}) {quote('page')} ORDER BY {by} LIMIT %s OFFSET %s"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, top - offset, offset])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def capped_count(qs: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
