@@ -66,12 +66,16 @@ def team_panel(user: User, customer: Customer, *, form=None, edit_errors=None) -
     for m in members:
         m.may_change = may_manage and teams.team_may_share_with(user, customer, m.user)
         m.errors = (edit_errors or {}).get(m.user_id, [])
+    only_manager = False
     if may_manage and form is None:
         form = TeamMemberForm(candidates=team_candidates(user, customer, members))
+        # An owner whose scope holds nobody else is told whom to ask instead of an empty choice.
+        only_manager = not form.fields["user"].queryset.exists()
     return {
         "members": members,
         "may_manage": may_manage,
-        "form": form if may_manage else None,
+        "form": form if may_manage and not only_manager else None,
+        "ask_manager": only_manager and not teams.team_may_share_with_anyone(user, customer),
         "roles": TeamRole.choices,
         "today": timezone.localdate(),
     }
