@@ -73,7 +73,7 @@ def test_an_owner_with_colleagues_in_scope_may_add_them(client, team, shared):
     team.rep1.save()
     client.force_login(team.rep1)
     html = client.get(f"/customers/{shared.pk}/").content.decode()
-    assert "Add a member" in html and '<option value="%d">rep2' % team.rep2.pk in html
+    assert "Add a member" in html and f'<option value="{team.rep2.pk}">rep2' in html
     response = client.post(
         f"/customers/{shared.pk}/team/add/", {"user": team.rep2.pk, "role": "other"}, headers={"HX-Request": "true"}
     )
@@ -83,10 +83,10 @@ def test_an_owner_with_colleagues_in_scope_may_add_them(client, team, shared):
 def test_the_owner_is_offered_only_people_in_their_scope(client, team, shared):
     client.force_login(team.rep1)
     html = client.get(f"/customers/{shared.pk}/team/").content.decode()
-    assert '<option value="%d"' % team.rep2.pk not in html and '<option value="%d"' % team.rep3.pk not in html
+    assert f'<option value="{team.rep2.pk}"' not in html and f'<option value="{team.rep3.pk}"' not in html
     client.force_login(team.manager1)
     html = client.get(f"/customers/{shared.pk}/team/").content.decode()
-    assert '<option value="%d">rep3' % team.rep3.pk in html and '<option value="%d">' % team.rep1.pk not in html
+    assert f'<option value="{team.rep3.pk}">rep3' in html and f'<option value="{team.rep1.pk}">' not in html
 
 
 # Anonymous → the sign-in page; an unrelated rep → 404 (the customer is not theirs to know);
