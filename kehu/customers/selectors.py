@@ -22,7 +22,7 @@ from kehu.customers.models import (
 )
 from kehu.customers.normalise import normalise_phone
 from kehu.customers.search import CANDIDATE_CAP, search_candidates
-from kehu.customers.sharing import customer_scope_q, member_sees_sensitive, sees_sensitive_in_list, shared_outside_scope
+from kehu.customers.sharing import customer_scope_q, member_sees_sensitive, sees_sensitive_in_list, shared_q
 from kehu.users.models import User
 from kehu.users.roles import DataScope
 from kehu.users.scopes import scope_for, scope_q
@@ -68,8 +68,8 @@ def customer_qs_visible_to(user: User) -> QuerySet[Customer]:
 def _visible_q(user: User) -> Q:
     # The shared ids are only those outside the scope (none for "all"), so the OR adds rows, never
     # turns "everything" (an empty Q) into "only these".
-    if shared := shared_outside_scope(user):
-        return scope_q(user) | Q(pk__in=shared)
+    if (shared := shared_q(user)) is not None:
+        return scope_q(user) | shared
     return scope_q(user)
 
 
@@ -150,7 +150,7 @@ def _customer_page(user: User, filters: CustomerFilters, *, offset: int, limit: 
     if columns:
         qs = qs.select_related("owner").only(*columns)
     if not filters.q:
-        if (shared := shared_outside_scope(user)) and user.has_perm("customers.view_customer"):
+        if (shared := shared_q(user)) is not None and user.has_perm("customers.view_customer"):
             return _page_with_shared(user, filters, shared, qs, offset=offset, limit=limit)
         rows, has_next = _page(qs, offset, limit)
         count, capped = _cached_count(user, filters, qs)
@@ -172,12 +172,14 @@ def _page_with_shared(user: User, filters: CustomerFilters, shared, qs, *, offse
     """The list of someone who shares customers outside their scope: `scope OR id IN (shared)` may
     lure the planner into reading the whole scope and sorting it, so the page is the UNION ALL of
     the scope's top N (its own index walk, as without sharing) and the shared customers' top N (a
-    few hundred ids at most), cut to one page; then one query reads those rows. The parts never
-    overlap: the shared ids are those outside the scope."""
+    few hundred ids, or a subquery on the memberships' index), cut to one page; then one query reads
+    those rows. The second part leaves out the scope, so the parts never overlap."""
     order = SORTS.get(filters.sort, SORTS["updated"])
     top = offset + limit + 1
     scoped = customer_list(user, filters, base=Customer.objects.filter(scope_q(user), deleted_at__isnull=True))
-    others = customer_list(user, filters, base=Customer.objects.filter(pk__in=shared, deleted_at__isnull=True))
+    others = customer_list(
+        user, filters, base=Customer.objects.filter(shared, deleted_at__isnull=True).exclude(scope_q(user))
+    )
     ids = _top_ids([scoped, others], order, offset=offset, top=top)
     found = {c.pk: c for c in qs.filter(pk__in=ids)}
     rows = [found[pk] for pk in ids if pk in found]

@@ -1,10 +1,12 @@
-"""Account teams as a part of visibility (ACC-3 sharing, KAM-1): which customers a user shares
-beyond their data scope, resolved once per request.
+"""Account teams as a part of visibility (ACC-3 sharing, KAM-1): which customers a user sees beyond
+their data scope, resolved once per request.
 
-A member sees a customer as the owner's manager would. The set is small (a rep shares tens or a few
-hundred customers) and read with one query on the `(user, customer)` index, so the visibility
-selectors add it as a literal id list — `owner_id IN (…) OR id IN (…)` — and the customer list
-reads it as a second top-N (see `selectors.customer_page`), never as a join on every row.
+A member sees a customer as the owner's manager would, and a manager sees what is shared with the
+people in their scope (ACC-3: "a manager sees their team's"). The set is small — a rep shares tens or
+a few hundred customers — and read on the `(user, customer)` index, so the visibility selectors add it
+as a literal id list, `owner_id IN (…) OR id IN (…)`; past `LITERAL_CAP` ids (a large department
+whose people share thousands) it becomes a subquery on the same index. The customer list reads it as
+a second top-N (see `selectors.customer_page`), never as a join on every row.
 """
 
 from dataclasses import dataclass, field
@@ -17,11 +19,17 @@ from kehu.users.models import User
 from kehu.users.roles import DataScope
 from kehu.users.scopes import scope_for, scope_q
 
+LITERAL_CAP = 1000
+
 
 @dataclass(frozen=True)
 class Shares:
-    roles: dict[int, str] = field(default_factory=dict)  # customer id → team role, active memberships
-    outside: tuple[int, ...] = ()  # of those, the customers outside the user's data scope
+    roles: dict[int, str] = field(default_factory=dict)  # customer id → the user's own team role
+    # Customers shared with someone in the scope that the scope does not cover (≤ LITERAL_CAP)…
+    outside: tuple[int, ...] = ()
+    # … or, when there are more, None: read through a subquery over the memberships of `people`.
+    overflow: bool = False
+    people: tuple[int, ...] = ()
 
 
 def active_q(today=None, prefix: str = "") -> Q:
@@ -30,25 +38,37 @@ def active_q(today=None, prefix: str = "") -> Q:
     return Q(**{f"{prefix}ends_on__isnull": True}) | Q(**{f"{prefix}ends_on__gte": today})
 
 
+def _memberships(people) -> "QuerySet[AccountTeamMember]":  # noqa: F821
+    return AccountTeamMember.objects.filter(active_q(), user_id__in=people, customer__deleted_at__isnull=True)
+
+
 def shares_for(user: User) -> Shares:
-    """The user's active memberships, read once per request (cached on the user object, like the scope)."""
+    """The user's memberships and what their scope shares, read once per request (cached on the
+    user object, like the scope): one query for a rep, two for a manager."""
     cached = getattr(user, "_kehu_shares", None)
     if cached is not None:
         return cached
     if not user.is_authenticated or not user.is_active:
         return Shares()
-    rows = list(
-        AccountTeamMember.objects.filter(active_q(), user_id=user.pk, customer__deleted_at__isnull=True).values_list(
-            "customer_id", "role", "customer__owner_id"
-        )
-    )
+    own = list(_memberships([user.pk]).values_list("customer_id", "role", "customer__owner_id"))
+    roles = {cid: role for cid, role, _owner in own}
     scope = scope_for(user)
+    people: tuple[int, ...] = (user.pk,)
     if scope.kind == DataScope.ALL:
-        outside = ()
+        outside: list[int] = []
+    elif not scope.owner_ids:
+        outside = sorted(cid for cid, _role, owner_id in own if owner_id != user.pk)
     else:
-        owners = set(scope.owner_ids) or {user.pk}
-        outside = tuple(sorted(cid for cid, _role, owner_id in rows if owner_id not in owners))
-    shares = Shares(roles={cid: role for cid, role, _owner in rows}, outside=outside)
+        people = scope.owner_ids
+        outside = list(
+            _memberships(people)
+            .exclude(customer__owner_id__in=people)
+            .order_by("customer_id")
+            .values_list("customer_id", flat=True)
+            .distinct()[: LITERAL_CAP + 1]
+        )
+    overflow = len(outside) > LITERAL_CAP
+    shares = Shares(roles=roles, outside=() if overflow else tuple(outside), overflow=overflow, people=people)
     user._kehu_shares = shares
     return shares
 
@@ -60,20 +80,25 @@ def forget_shares(*users) -> None:
             del user._kehu_shares
 
 
-def shared_outside_scope(user: User) -> tuple[int, ...]:
-    """Shared customers the scope does not cover: none for "all records" (and no query then)."""
+def shared_q(user: User, *, field: str = "pk") -> Q | None:
+    """`field IN (customers shared beyond the scope)`, or None when there are none; never a query for
+    "all records". The ids may include customers the scope covers (the subquery form): OR them only."""
     if not user.is_authenticated or scope_for(user).kind == DataScope.ALL:
-        return ()
-    return shares_for(user).outside
+        return None
+    shares = shares_for(user)
+    if shares.overflow:
+        return Q(**{f"{field}__in": _memberships(shares.people).values("customer_id")})
+    if shares.outside:
+        return Q(**{f"{field}__in": shares.outside})
+    return None
 
 
 def customer_scope_q(user: User, *, customer: str = "customer") -> Q:
     """A filter for rows of customers the user may see (by scope or by team): for contacts,
     activities and other customer-level records. `customer` names the foreign key."""
     q = scope_q(user, owner=f"{customer}__owner")
-    shared = shared_outside_scope(user) if user.is_authenticated else ()
-    if shared:
-        q |= Q(**{f"{customer}_id__in": shared})
+    if (shared := shared_q(user, field=f"{customer}_id")) is not None:
+        q |= shared
     return q
 
 

@@ -336,3 +336,30 @@ def test_a_scope_with_shared_customers_walks_indexes_and_stops(team, customer_of
     assert "customer_owner_updated_idx" in plan or "customer_updated_idx" in plan, plan
     assert plan.count("USE TEMP B-TREE FOR ORDER BY") <= 2, plan
     assert "SCAN customers_customer\n" not in plan + "\n", plan
+
+
+# ---- a manager sees what the people in their scope share ----------------------------------------
+
+
+@pytest.mark.parametrize("cap", [1000, 1])  # a literal id list, and the subquery past the cap
+def test_a_manager_sees_the_customers_shared_with_their_team(team, customer_of, monkeypatch, cap):
+    from kehu.customers import sharing
+
+    monkeypatch.setattr(sharing, "LITERAL_CAP", cap)
+    south = [customer_of(team.rep3, name=f"广州共享{i}号有限公司") for i in range(3)]
+    own = customer_of(team.rep2, name="常州自有机械有限公司")
+    for c in south[:2]:
+        teams.team_member_add(customer=c, user=team.rep1, role="other", actor=team.manager2)
+    teams.team_member_add(customer=own, user=team.rep1, role="other", actor=team.manager1)  # inside the scope
+    manager1 = fresh(team.manager1)
+    assert sharing.shares_for(manager1).overflow is (cap == 1)
+    page = selectors.customer_page(manager1, selectors.CustomerFilters(), offset=0, limit=25)
+    assert [c.name for c in page.rows] == ["常州自有机械有限公司", "广州共享1号有限公司", "广州共享0号有限公司"]
+    assert (page.count, page.has_next) == (3, False)
+    assert set(selectors.customer_qs_visible_to(manager1).values_list("pk", flat=True)) == {
+        own.pk,
+        *(c.pk for c in south[:2]),
+    }
+    assert _sees(team.manager1, south[0])["sensitive"] is True  # a manager of the member, with view_sensitive
+    assert _sees(team.manager2, south[0])["visible"] is True  # the owner's manager, as ever
+    assert _sees(team.rep2, south[0]) == SEES_NOTHING  # a colleague of the member is not on the team
