@@ -100,7 +100,8 @@ def _record(kind, *, member: AccountTeamMember, actor: User, audit: str, changes
         actor=actor,
         subject=member,
         customer_id=member.customer_id,
-        summary=f"{member.user.display_name} · {member.get_role_display()}",
+        # The person only: the kind reads in each reader's language, the role is in the payload.
+        summary=member.user.display_name,
         payload={"user_id": member.user_id, "role": member.role, "ends_on": _iso(member.ends_on)},
         audit=audit,
         changes=changes,
