@@ -27,7 +27,7 @@ from kehu.customers.points import (
     promote,
 )
 from kehu.customers.search import search_index_update
-from kehu.customers.selectors import contact_qs_visible_to, customer_qs_visible_to
+from kehu.customers.selectors import contact_qs_visible_to, customer_in_scope, customer_qs_visible_to
 from kehu.customers.services import (
     CONTACT_FIELDS,
     CUSTOMER_FIELDS,
@@ -123,8 +123,8 @@ def customer_merge(
         .select_related("owner")
         .filter(pk__in=ids)
     }
-    if len(rows) != len(ids):
-        raise PermissionDenied
+    if len(rows) != len(ids) or not all(customer_in_scope(actor, c) for c in rows.values()):
+        raise PermissionDenied  # a customer only shared through an account team is not merged by a member
     target, sources = rows[target.pk], [rows[pk] for pk in source_ids]
 
     field_choices = dict(field_choices or {})

@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import astuple, dataclass
 
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -85,11 +86,26 @@ def customer_gone(user: User, pk: int) -> Customer | None:
     )
 
 
-def customer_get(user: User, pk) -> Customer:
+def customer_get(user: User, pk, *, to_change: bool = False) -> Customer:
+    """A visible customer, else 404. `to_change`: the record itself is about to change (its fields,
+    owner, deletion): a customer only shared with the user through an account team answers 403."""
     try:
-        return customer_qs_visible_to(user).select_related("owner").get(pk=int(pk))
+        customer = customer_qs_visible_to(user).select_related("owner").get(pk=int(pk))
     except (Customer.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404 from None
+    if to_change and not customer_in_scope(user, customer):
+        raise PermissionDenied
+    return customer
+
+
+def customer_in_scope(user: User, customer: Customer) -> bool:
+    """Whether the customer is in the user's data scope, not merely shared with them (or their
+    people) through an account team. Members read the customer, its contacts and history and log
+    their work; its own fields, owner, deletion, merges and handover stay with the scope."""
+    if user.is_superuser or customer.owner_id == user.pk:
+        return True
+    scope = scope_for(user)
+    return scope.kind == DataScope.ALL or (customer.owner_id is not None and customer.owner_id in scope.owner_ids)
 
 
 @dataclass

@@ -126,8 +126,10 @@ def _context(request, customer, form=None):
             else None
         ),
         "merges": selectors.merges_of(customer),
-        # Public pool: due date, exemption, release / hand over (kehu.pool).
-        "pool_block": pool_selectors.customer_pool_block(user, customer),
+        # Public pool: due date, exemption, release / hand over (kehu.pool) — for the scope, not for
+        # members of the account team, who neither edit, delete, merge nor hand over the record.
+        "in_scope": (in_scope := selectors.customer_in_scope(user, customer)),
+        "pool_block": pool_selectors.customer_pool_block(user, customer) if in_scope else {"show": False},
         "cls": classification_panel(customer),
         # The account team (kehu.customers.team_views).
         "team": team_panel(user, customer),

@@ -177,3 +177,17 @@ def test_exports_hold_shared_customers_until_the_end_date(client, api_client, te
     ]
     AccountTeamMember.objects.filter(user=team.manager2).update(ends_on=timezone.localdate() - timedelta(days=1))
     assert _csv(client.get("/transfer/export/customers/?format=csv")) == ["广州南方物流有限公司"]
+
+
+def test_a_member_may_not_change_delete_or_merge_the_record_through_the_api(
+    api_client, team, shared, member, customer_of
+):
+    from kehu.customers.models import Customer
+
+    api = api_client(team.rep3)
+    own = customer_of(team.rep3, name="广州南方物流有限公司")
+    before = list(Customer.objects.order_by("pk").values())
+    assert api.patch(f"/api/v1/customers/{shared.pk}", {"owner_id": team.rep3.pk}).status_code == 403
+    assert api.delete(f"/api/v1/customers/{shared.pk}").status_code == 403
+    assert api.post(f"/api/v1/customers/{own.pk}/merge", {"source_ids": [shared.pk]}).status_code == 403
+    assert list(Customer.objects.order_by("pk").values()) == before

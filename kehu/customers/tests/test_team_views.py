@@ -191,3 +191,37 @@ def test_the_360_page_of_a_shared_customer_costs_a_fixed_number_of_queries(
     teams.team_member_add(customer=shared, user=team.rep2, role="other", actor=team.admin)
     with django_assert_max_num_queries(many):
         client.get(f"/customers/{shared.pk}/")
+
+
+def test_a_member_reads_the_record_but_does_not_edit_delete_merge_or_hand_it_over(client, team, shared, member):
+    from kehu.customers.models import Customer
+
+    client.force_login(team.rep3)
+    html = client.get(f"/customers/{shared.pk}/").content.decode()
+    assert f"/customers/{shared.pk}/edit/" not in html and f"/customers/{shared.pk}/delete/" not in html
+    before = Customer.objects.filter(pk=shared.pk).values().get()
+    assert client.get(f"/customers/{shared.pk}/edit/").status_code == 403
+    assert client.post(f"/customers/{shared.pk}/edit/", {"name": "改名"}).status_code == 403
+    assert client.post(f"/customers/{shared.pk}/delete/").status_code == 403
+    assert client.get(f"/customers/{shared.pk}/merge/").status_code == 403
+    assert Customer.objects.filter(pk=shared.pk).values().get() == before
+
+
+def test_a_member_logs_activities_on_the_shared_customer(client, team, shared, member):
+    from kehu.activities.models import Activity
+
+    client.force_login(team.rep3)
+    response = client.post(f"/customers/{shared.pk}/log/", {"kind": "call", "subject": "售后回访", "occurred_at": "2026-11-20T10:00"})
+    assert response.status_code == 302
+    assert Activity.objects.get(subject="售后回访").owner == team.rep3
+
+
+def test_a_managers_handover_leaves_out_what_is_only_shared_with_the_team(team, shared, customer_of):
+    from kehu.pool.selectors import handover_candidates
+
+    south = customer_of(team.rep3, name="广州共享物流有限公司")
+    teams.team_member_add(customer=south, user=team.rep1, role="other", actor=team.manager2)
+    from kehu.users.models import User
+
+    manager1 = User.objects.get(pk=team.manager1.pk)
+    assert list(handover_candidates(manager1, from_user=None).values_list("name", flat=True)) == [shared.name]
