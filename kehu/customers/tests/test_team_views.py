@@ -211,7 +211,9 @@ def test_a_member_logs_activities_on_the_shared_customer(client, team, shared, m
     from kehu.activities.models import Activity
 
     client.force_login(team.rep3)
-    response = client.post(f"/customers/{shared.pk}/log/", {"kind": "call", "subject": "售后回访", "occurred_at": "2026-11-20T10:00"})
+    response = client.post(
+        f"/customers/{shared.pk}/log/", {"kind": "call", "subject": "售后回访", "occurred_at": "2026-11-20T10:00"}
+    )
     assert response.status_code == 302
     assert Activity.objects.get(subject="售后回访").owner == team.rep3
 
