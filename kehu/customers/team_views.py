@@ -95,8 +95,10 @@ def _customer(request, pk) -> Customer:
 
 
 def team_panel_view(request, pk):
-    """The panel alone (htmx refresh)."""
+    """The panel alone (htmx refresh); a plain request goes to the panel on the customer page."""
     customer = selectors.customer_get(request.user, pk)
+    if not request.htmx:
+        return redirect(reverse("workspace:customer-detail", args=[customer.pk]) + "#account-team")
     return render(request, TEMPLATE, {"customer": customer, "team": team_panel(request.user, customer)})
 
 

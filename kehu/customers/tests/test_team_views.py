@@ -82,10 +82,10 @@ def test_an_owner_with_colleagues_in_scope_may_add_them(client, team, shared):
 
 def test_the_owner_is_offered_only_people_in_their_scope(client, team, shared):
     client.force_login(team.rep1)
-    html = client.get(f"/customers/{shared.pk}/team/").content.decode()
+    html = client.get(f"/customers/{shared.pk}/").content.decode()
     assert f'<option value="{team.rep2.pk}"' not in html and f'<option value="{team.rep3.pk}"' not in html
     client.force_login(team.manager1)
-    html = client.get(f"/customers/{shared.pk}/team/").content.decode()
+    html = client.get(f"/customers/{shared.pk}/").content.decode()
     assert f'<option value="{team.rep3.pk}">rep3' in html and f'<option value="{team.rep1.pk}">' not in html
 
 
@@ -99,10 +99,13 @@ CHANGE = {"anonymous": 302, "rep2": 404, "rep1": 403, "manager1": 200, "rep3": 4
 @pytest.mark.parametrize(("who", "status"), PANEL.items())
 def test_panel_matrix(client, team, shared, member, who, status):
     _login(client, team, who)
-    response = client.get(f"/customers/{shared.pk}/team/")
+    response = client.get(f"/customers/{shared.pk}/team/", headers={"HX-Request": "true"})
     assert response.status_code == status
     if who == "anonymous":
         assert response["Location"].startswith("/accounts/login/")
+    elif status == 200:
+        plain = client.get(f"/customers/{shared.pk}/team/")  # without htmx: the panel on its page
+        assert (plain.status_code, plain["Location"]) == (302, f"/customers/{shared.pk}/#account-team")
 
 
 @pytest.mark.parametrize(("who", "status"), ADD.items())
