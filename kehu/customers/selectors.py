@@ -200,7 +200,7 @@ def _page_with_shared(user: User, filters: CustomerFilters, shared, qs, *, offse
     found = {c.pk: c for c in qs.filter(pk__in=ids)}
     rows = [found[pk] for pk in ids if pk in found]
     count, capped = _cached_count(user, filters, scoped)
-    extra = capped_count(others)[0]
+    extra = _cached_count(user, filters, others, part="shared")[0]
     total = count + extra
     return CustomerPage(rows[:limit], min(total, COUNT_CAP), capped or total > COUNT_CAP, len(rows) > limit)
 
@@ -232,11 +232,12 @@ def capped_count(qs: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
     return min(n, cap), n > cap
 
 
-def _cached_count(user: User, filters: CustomerFilters, qs: QuerySet) -> tuple[int, bool]:
+def _cached_count(user: User, filters: CustomerFilters, qs: QuerySet, part: str = "") -> tuple[int, bool]:
     """Large counts are kept a minute per user and filters: they cost milliseconds and nobody
-    reads "3,412 customers" to the unit; small ones are always fresh."""
+    reads "3,412 customers" to the unit; small ones are always fresh. `part`: which part of the
+    list is counted (the customers shared beyond the scope are counted apart)."""
     digest = hashlib.sha256(repr(astuple(filters)).encode()).hexdigest()[:32]
-    key = f"kehu:customer-count:{user.pk}:{digest}"
+    key = f"kehu:customer-count:{user.pk}:{digest}{':' + part if part else ''}"
     if (hit := cache.get(key)) is not None:
         return hit
     result = capped_count(qs)
