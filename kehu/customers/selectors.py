@@ -67,8 +67,8 @@ def customer_qs_visible_to(user: User) -> QuerySet[Customer]:
 
 
 def _visible_q(user: User) -> Q:
-    # The shared ids are only those outside the scope (none for "all"), so the OR adds rows, never
-    # turns "everything" (an empty Q) into "only these".
+    # There are no shared ids for "all records", so the OR adds rows, never turns "everything" (an
+    # empty Q) into "only these".
     if (shared := shared_q(user)) is not None:
         return scope_q(user) | shared
     return scope_q(user)

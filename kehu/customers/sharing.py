@@ -25,7 +25,7 @@ LITERAL_CAP = 1000
 @dataclass(frozen=True)
 class Shares:
     roles: dict[int, str] = field(default_factory=dict)  # customer id → the user's own team role
-    # Customers shared with someone in the scope that the scope does not cover (≤ LITERAL_CAP)…
+    # Customers shared with someone in the scope (≤ LITERAL_CAP; some may be in the scope too)…
     outside: tuple[int, ...] = ()
     # … or, when there are more, None: read through a subquery over the memberships of `people`.
     overflow: bool = False
@@ -39,30 +39,31 @@ def active_q(today=None, prefix: str = "") -> Q:
 
 
 def _memberships(people) -> "QuerySet[AccountTeamMember]":  # noqa: F821
-    return AccountTeamMember.objects.filter(active_q(), user_id__in=people, customer__deleted_at__isnull=True)
+    # No join to the customers: the visibility filter drops deleted ones, and the list's second part
+    # leaves out those the scope covers, so the ids are read from the (user, customer) index alone.
+    return AccountTeamMember.objects.filter(active_q(), user_id__in=people)
 
 
 def shares_for(user: User) -> Shares:
-    """The user's memberships and what their scope shares, read once per request (cached on the
-    user object, like the scope): one query for a rep, two for a manager."""
+    """The user's memberships and what the people of their scope share, read once per request (cached
+    on the user object, like the scope) from the (user, customer) index: one query for a rep, two for
+    a manager, none beyond the roles for "all records"."""
     cached = getattr(user, "_kehu_shares", None)
     if cached is not None:
         return cached
     if not user.is_authenticated or not user.is_active:
         return Shares()
-    own = list(_memberships([user.pk]).values_list("customer_id", "role", "customer__owner_id"))
-    roles = {cid: role for cid, role, _owner in own}
+    roles = dict(_memberships([user.pk]).values_list("customer_id", "role"))
     scope = scope_for(user)
     people: tuple[int, ...] = (user.pk,)
     if scope.kind == DataScope.ALL:
         outside: list[int] = []
     elif not scope.owner_ids:
-        outside = sorted(cid for cid, _role, owner_id in own if owner_id != user.pk)
+        outside = sorted(roles)
     else:
         people = scope.owner_ids
         outside = list(
             _memberships(people)
-            .exclude(customer__owner_id__in=people)
             .order_by("customer_id")
             .values_list("customer_id", flat=True)
             .distinct()[: LITERAL_CAP + 1]
