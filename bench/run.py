@@ -200,6 +200,71 @@ def check_sales(args, env: dict) -> dict:
     return seen
 
 
+SHARING_USER = "rep1"
+SHARED_WITH_REP = 200  # customers of the other sales department on rep1's account teams
+SHARED_PER_COLLEAGUE = 100  # and as many on the teams of up to 10 more people in manager1's scope
+
+
+def prepare_sharing(db: Path) -> dict:
+    """Account teams (once, idempotent): rep1 and up to 10 colleagues in manager1's scope are members
+    of customers owned outside that scope, so rep1's list holds 200 shared customers and manager1's
+    scope about 1,200 (past the 1,000 ids read as a literal list: the subquery form is measured)."""
+    con = sqlite3.connect(db, timeout=60)
+    try:
+        ids = dict(
+            con.execute("SELECT username, id FROM users_user WHERE username IN (?, ?, 'admin')", [USER, SHARING_USER])
+        )
+        path = con.execute(
+            "SELECT d.path FROM users_user u JOIN users_department d ON d.id = u.department_id WHERE u.username = ?",
+            [USER],
+        ).fetchone()
+        if SHARING_USER not in ids or USER not in ids or not path:
+            return {}
+        inside = [
+            row[0]
+            for row in con.execute(
+                "SELECT u.id FROM users_user u JOIN users_department d ON d.id = u.department_id "
+                "WHERE d.path LIKE ? AND u.is_active ORDER BY u.id",
+                [path[0] + "%"],
+            )
+        ]
+        members = [ids[SHARING_USER]] + [u for u in inside if u not in (ids[SHARING_USER], ids[USER])][:10]
+        marks = ",".join("?" * len(inside))
+        outside = [
+            row[0]
+            for row in con.execute(
+                f"SELECT id FROM customers_customer WHERE owner_id NOT IN ({marks}) AND deleted_at IS NULL "
+                f"AND id % 331 = 7 ORDER BY id LIMIT ?",
+                [*inside, SHARED_WITH_REP + SHARED_PER_COLLEAGUE * (len(members) - 1)],
+            )
+        ]
+        now = datetime.now().astimezone().isoformat(sep=" ")
+        rows, at = [], 0
+        for i, member in enumerate(members):
+            n = SHARED_WITH_REP if i == 0 else SHARED_PER_COLLEAGUE
+            rows += [
+                (cid, member, "service_specialist", None, ids.get("admin"), now, now, 1) for cid in outside[at : at + n]
+            ]
+            at += n
+        with con:
+            con.executemany(
+                "INSERT OR IGNORE INTO customers_accountteammember "
+                "(customer_id, user_id, role, ends_on, added_by_id, created_at, updated_at, version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            con.execute("ANALYZE customers_accountteammember")
+        mine = con.execute(
+            "SELECT COUNT(*) FROM customers_accountteammember WHERE user_id = ?", [ids[SHARING_USER]]
+        ).fetchone()[0]
+        team = con.execute(
+            f"SELECT COUNT(DISTINCT customer_id) FROM customers_accountteammember WHERE user_id IN ({marks})", inside
+        ).fetchone()[0]
+        return {"rep_shared": mine, "team_shared": team}
+    finally:
+        con.close()
+
+
 def heavy_customer(db: Path, info: dict) -> int | None:
     if info.get("heavy_customer_id"):
         return info["heavy_customer_id"]
@@ -326,7 +391,7 @@ class Client:
         self.conn.close()
 
 
-def log_in(port: int) -> Client:
+def log_in(port: int, user: str = USER) -> Client:
     client = Client(port)
     status, body = client.get("/accounts/login/")
     if status != 200:
@@ -335,7 +400,7 @@ def log_in(port: int) -> Client:
     if not token:
         raise SystemExit("no CSRF token on the login page")
     form = urllib.parse.urlencode(
-        {"username": USER, "password": PASSWORD, "csrfmiddlewaretoken": token.group(1).decode()}
+        {"username": user, "password": PASSWORD, "csrfmiddlewaretoken": token.group(1).decode()}
     )
     status, _body = client.request(
         "POST",
@@ -344,7 +409,7 @@ def log_in(port: int) -> Client:
         {"Content-Type": "application/x-www-form-urlencoded", "Referer": f"http://{HOST}:{port}/accounts/login/"},
     )
     if status != 302 or "sessionid" not in client.cookies:
-        raise SystemExit(f"logging in as {USER} failed (HTTP {status})")
+        raise SystemExit(f"logging in as {user} failed (HTTP {status})")
     return client
 
 
@@ -599,11 +664,19 @@ def main() -> None:
     heavy = heavy_customer(db, info)
     sales = prepare_sales(args, env, db) if args.leads or args.opportunities else {}
     seen = check_sales(args, env) if sales else {}
+    sharing = prepare_sharing(db)
     con = read_connection(db)
     terms = pick_terms(con)
     print("Search terms: " + ", ".join(f"{label} {term!r} ({n:,} matches)" for label, term, n in terms))
 
-    pages = {"customer list": "/customers/"}
+    list_label = "customer list"
+    if sharing:
+        list_label += f" ({USER}; {sharing['team_shared']:,} customers shared with the team)"
+    pages = {list_label: "/customers/"}
+    rep_pages = {}
+    if sharing:
+        rep_pages[f"customer list as {SHARING_USER} ({sharing['rep_shared']:,} shared customers)"] = "/customers/"
+        rep_pages[f"search as {SHARING_USER}, “科技”"] = "/customers/?q=" + urllib.parse.quote("科技")
     for label, term, n in terms:
         pages[f"search, {label} “{term}” ({n:,})"] = "/customers/?q=" + urllib.parse.quote(term)
     if heavy:
@@ -627,6 +700,18 @@ def main() -> None:
     if capture.returncode != 0:
         print(capture.stderr[-2000:])
     captured = json.loads(capture.stdout) if capture.returncode == 0 else {}
+    if rep_pages:
+        capture = subprocess.run(
+            [PYTHON, str(ROOT / "bench" / "sql_capture.py"), SHARING_USER, json.dumps(rep_pages)],
+            cwd=ROOT,
+            env=env,
+            text=True,
+            capture_output=True,
+        )
+        if capture.returncode != 0:
+            print(capture.stderr[-2000:])
+        else:
+            captured.update(json.loads(capture.stdout))
 
     port = free_port()
     print(f"Starting granian ({args.workers} workers) on {HOST}:{port}…", flush=True)
@@ -641,6 +726,15 @@ def main() -> None:
             results[label] = (samples, failure)
             shown = failure or f"p50 {pct(samples, 0.5):.1f} ms, p95 {pct(samples, 0.95):.1f} ms"
             print(f"  {label}: {shown}", flush=True)
+        if rep_pages:
+            rep_client = log_in(port, SHARING_USER)
+            for label, path in rep_pages.items():
+                samples, failure = time_page(rep_client, path, args.warmup, args.requests)
+                results[label] = (samples, failure)
+                shown = failure or f"p50 {pct(samples, 0.5):.1f} ms, p95 {pct(samples, 0.95):.1f} ms"
+                print(f"  {label}: {shown}", flush=True)
+            rep_client.close()
+            pages = {**pages, **rep_pages}
         ping = results.get("trivial authenticated page", ([], ""))[0]
         ping_p50 = pct(ping, 0.5) if ping else None
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from kehu.activities.models import Activity, ActivityKind
 from kehu.customers.models import Contact, Customer
+from kehu.customers.sharing import customer_scope_q
 from kehu.users.models import User
 from kehu.users.scopes import is_in_team_of, scope_q
 
@@ -22,7 +23,7 @@ def activity_qs_visible_to(user: User) -> QuerySet[Activity]:
     public pool (kept by whoever released or handed them over there, so no promise is lost)."""
     if not user.is_authenticated or not user.has_perm("activities.view_activity"):
         return Activity.objects.none()
-    scoped = scope_q(user, owner="customer__owner")
+    scoped = customer_scope_q(user)  # the data scope and the account teams the user is in
     if scoped:  # an empty Q is "all"
         scoped |= Q(owner_id=user.pk, customer__owner__isnull=True) & OPEN_WORK
     return Activity.objects.filter(scoped, deleted_at__isnull=True, customer__deleted_at__isnull=True)

@@ -16,6 +16,7 @@ from kehu.classification.api import router as classification_router
 from kehu.collection.api import router as collection_router
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.customers.api import contacts_router, customers_router
+from kehu.customers.team_api import router as team_router
 from kehu.integrations.api import router as integrations_router
 from kehu.leads.api import router as leads_router
 from kehu.notifications.api import router as notifications_router
@@ -39,6 +40,7 @@ api = NinjaAPI(
 )
 api.add_router("/auth", auth_router)
 api.add_router("/customers", customers_router)
+api.add_router("/customers", team_router)  # /customers/{id}/team (KAM-1)
 api.add_router("/contacts", contacts_router)
 api.add_router("/activities", activities_router)
 api.add_router("/pool", pool_router)

@@ -204,8 +204,7 @@ def customer_list(request, query: Query[CustomerQuery]):
         sort=query.sort,
     )
     page = selectors.customer_page(request.user, filters, offset=query.offset, limit=query.limit)
-    sensitive_all = request.user.has_perm("customers.view_sensitive")
-    page.rows = [customer_out(request.user, c, sensitive_all or c.owner_id == request.user.pk) for c in page.rows]
+    page.rows = [customer_out(request.user, c, c.sensitive) for c in page.rows]
     return page.as_dict()
 
 
@@ -250,7 +249,7 @@ def customer_read(request, customer_id: Id):
 @customers_router.patch("/{customer_id}", response={200: CustomerOut, 409: DuplicatesFound})
 def customer_update(request, customer_id: Id, payload: CustomerPatch):
     """Changes fields; a new name, phone, email or credit code matching other customers answers 409 unless allowed."""
-    customer = selectors.customer_get(request.user, customer_id)
+    customer = selectors.customer_get(request.user, customer_id, to_change=True)
     data = payload.dict(exclude_unset=True)
     allow_duplicate = data.pop("allow_duplicate", False)
     version = check_version(customer, data.pop("version", None))
@@ -283,7 +282,8 @@ def customer_merge(request, customer_id: Id, payload: MergeIn):
 @customers_router.delete("/{customer_id}", response={204: None})
 def customer_delete(request, customer_id: Id):
     """Moves the customer to the recycle bin."""
-    services.customer_delete(customer=selectors.customer_get(request.user, customer_id), actor=request.user)
+    customer = selectors.customer_get(request.user, customer_id, to_change=True)
+    services.customer_delete(customer=customer, actor=request.user)
     return Status(204, None)
 
 

@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.events import register_choices
+from kehu.core.events import EventKind, register, register_choices
 
 
 class CustomerEvent(models.TextChoices):
@@ -23,3 +23,9 @@ class CustomerEvent(models.TextChoices):
 
 
 register_choices(CustomerEvent)
+
+# The account team (KAM-1, ACC-3 sharing): the member is told (kehu.customers.teams).
+TEAM_MEMBER_ADDED = EventKind("team_member_added", _("Account team member added"), notify=True)
+TEAM_MEMBER_CHANGED = EventKind("team_member_changed", _("Account team member changed"), notify=True)
+TEAM_MEMBER_REMOVED = EventKind("team_member_removed", _("Account team member removed"), notify=True)
+register(TEAM_MEMBER_ADDED, TEAM_MEMBER_CHANGED, TEAM_MEMBER_REMOVED)

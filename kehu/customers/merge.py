@@ -29,7 +29,7 @@ from kehu.customers.points import (
     promote,
 )
 from kehu.customers.search import search_index_update
-from kehu.customers.selectors import contact_qs_visible_to, customer_qs_visible_to
+from kehu.customers.selectors import contact_qs_visible_to, customer_in_scope, customer_qs_visible_to
 from kehu.customers.services import (
     CONTACT_FIELDS,
     CUSTOMER_FIELDS,
@@ -38,6 +38,7 @@ from kehu.customers.services import (
     contact_clean,
     customer_clean,
 )
+from kehu.customers.teams import team_members_merge
 from kehu.users.models import User
 
 # Fields a merge may take from a source. Coordinates travel as a pair (choose "latitude").
@@ -123,8 +124,8 @@ def customer_merge(
         .select_related("owner")
         .filter(pk__in=ids)
     }
-    if len(rows) != len(ids):
-        raise PermissionDenied
+    if len(rows) != len(ids) or not all(customer_in_scope(actor, c) for c in rows.values()):
+        raise PermissionDenied  # a customer only shared through an account team is not merged by a member
     target, sources = rows[target.pk], [rows[pk] for pk in source_ids]
 
     field_choices = dict(field_choices or {})
@@ -151,6 +152,7 @@ def customer_merge(
 
     # Move every related row of every source. Sources that were themselves merge targets pass
     # their merged-in customers and merge records on as well.
+    team_members_merge(source_ids=source_ids, target=target)  # one membership per person (unique)
     moved = _move_related(Customer, source_ids, target)
 
     now = timezone.now()

@@ -426,3 +426,55 @@ class CustomerMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{', '.join(s['name'] for s in self.sources)} → {self.target_id}"
+
+
+class TeamRole(models.TextChoices):
+    """A member's part in the account team (KAM-1)."""
+
+    ACCOUNT_MANAGER = "account_manager", _("Account manager / team leader")
+    EXECUTIVE_SPONSOR = "executive_sponsor", _("Executive sponsor")
+    SALES_MANAGER = "sales_manager", _("Sales manager")
+    SERVICE_SPECIALIST = "service_specialist", _("Service specialist")
+    TECHNICAL_SUPPORT = "technical_support", _("Technical support")
+    OTHER = "other", _("Other member")
+
+
+# Team roles that see what the owner's manager sees: phones, the contacts' private file and
+# information levels 3–4 (CUS-4). The others see the customer as a colleague without them, unless
+# their own role already may (`customers.view_sensitive`).
+SENSITIVE_TEAM_ROLES = frozenset({TeamRole.ACCOUNT_MANAGER, TeamRole.EXECUTIVE_SPONSOR, TeamRole.SALES_MANAGER})
+
+
+class AccountTeamMember(TimeStamped, Versioned):
+    """Someone besides the owner who works on a customer (客户团队, KAM-1, ACC-3 sharing): they see it
+    in every list, search, export and the API until `ends_on` (the last day, inclusive)."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="team_members"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("member"), on_delete=models.CASCADE, related_name="account_teams"
+    )
+    role = models.CharField(_("role in the team"), max_length=30, choices=TeamRole.choices)
+    ends_on = models.DateField(
+        _("member until"),
+        null=True,
+        blank=True,
+        validators=[validate_sane_year],
+        help_text=_("The last day of access; empty for no end."),
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("added by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("account team member")
+        verbose_name_plural = _("account team members")
+        constraints = [models.UniqueConstraint(fields=["customer", "user"], name="account_team_unique_member")]
+        indexes = [models.Index(fields=["user", "customer"], name="account_team_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}"
+
+    def is_active_on(self, day) -> bool:
+        return self.ends_on is None or self.ends_on >= day

@@ -6,10 +6,12 @@ import unicodedata
 from dataclasses import astuple, dataclass
 
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from kehu.core.pagination import PageOf, capped_count, slice_page
+from kehu.core.pagination import COUNT_CAP, PageOf, capped_count, slice_page
 from kehu.customers.dedupe import DuplicateMatch, find_duplicates
 from kehu.customers.models import (
     Contact,
@@ -22,6 +24,7 @@ from kehu.customers.models import (
 )
 from kehu.customers.normalise import normalise_phone
 from kehu.customers.search import CANDIDATE_CAP, search_candidates
+from kehu.customers.sharing import customer_scope_q, member_sees_sensitive, sees_sensitive_in_list, shared_q
 from kehu.users.models import User
 from kehu.users.roles import DataScope
 from kehu.users.scopes import scope_for, scope_q
@@ -57,10 +60,18 @@ SORTS = {
 
 
 def customer_qs_visible_to(user: User) -> QuerySet[Customer]:
-    """Live customers in the user's data scope (ACC-3); the one door for reading customers."""
+    """Live customers in the user's data scope or account teams (ACC-3); the one door for reading customers."""
     if not user.is_authenticated or not user.has_perm("customers.view_customer"):
         return Customer.objects.none()
-    return Customer.objects.filter(scope_q(user), deleted_at__isnull=True)
+    return Customer.objects.filter(_visible_q(user), deleted_at__isnull=True)
+
+
+def _visible_q(user: User) -> Q:
+    # There are no shared ids for "all records", so the OR adds rows, never turns "everything" (an
+    # empty Q) into "only these".
+    if (shared := shared_q(user)) is not None:
+        return scope_q(user) | shared
+    return scope_q(user)
 
 
 def customer_gone(user: User, pk: int) -> Customer | None:
@@ -75,11 +86,26 @@ def customer_gone(user: User, pk: int) -> Customer | None:
     )
 
 
-def customer_get(user: User, pk) -> Customer:
+def customer_get(user: User, pk, *, to_change: bool = False) -> Customer:
+    """A visible customer, else 404. `to_change`: the record itself is about to change (its fields,
+    owner, deletion): a customer only shared with the user through an account team answers 403."""
     try:
-        return customer_qs_visible_to(user).select_related("owner").get(pk=int(pk))
+        customer = customer_qs_visible_to(user).select_related("owner").get(pk=int(pk))
     except (Customer.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404 from None
+    if to_change and not customer_in_scope(user, customer):
+        raise PermissionDenied
+    return customer
+
+
+def customer_in_scope(user: User, customer: Customer) -> bool:
+    """Whether the customer is in the user's data scope, not merely shared with them (or their
+    people) through an account team. Members read the customer, its contacts and history and log
+    their work; its own fields, owner, deletion, merges and handover stay with the scope."""
+    if user.is_superuser or customer.owner_id == user.pk:
+        return True
+    scope = scope_for(user)
+    return scope.kind == DataScope.ALL or (customer.owner_id is not None and customer.owner_id in scope.owner_ids)
 
 
 @dataclass
@@ -93,9 +119,12 @@ class CustomerFilters:
     sort: str = "updated"
 
 
-def customer_list(user: User, filters: CustomerFilters) -> QuerySet[Customer]:
-    """Visible customers matching the filters other than the search term, in the chosen order."""
-    qs = customer_qs_visible_to(user)
+def customer_list(
+    user: User, filters: CustomerFilters, *, base: QuerySet[Customer] | None = None
+) -> QuerySet[Customer]:
+    """Visible customers matching the filters other than the search term, in the chosen order
+    (`base`: a part of the visible customers to filter instead, see `customer_page`)."""
+    qs = customer_qs_visible_to(user) if base is None else base
     if filters.q and PHONE_LIKE.match(filters.q) and not user.has_perm("customers.view_sensitive"):
         # Phones are masked for this user: a phone search may only confirm their own customers'.
         qs = qs.filter(owner=user)
@@ -113,10 +142,19 @@ def customer_page(user: User, filters: CustomerFilters, *, offset: int, limit: i
     Search first looks among the newest matches (fast); only when those do not fill the page
     does it ask for every match in the user's scope, so nothing in scope is missed.
     """
+    page = _customer_page(user, filters, offset=offset, limit=limit, columns=columns)
+    for row in page.rows:
+        row.sensitive = sees_sensitive_in_list(user, row)
+    return page
+
+
+def _customer_page(user: User, filters: CustomerFilters, *, offset: int, limit: int, columns=None) -> PageOf:
     qs = customer_list(user, filters)
     if columns:
         qs = qs.select_related("owner").only(*columns)
     if not filters.q:
+        if (shared := shared_q(user)) is not None and user.has_perm("customers.view_customer"):
+            return _page_with_shared(user, filters, shared, qs, offset=offset, limit=limit)
         rows, has_next = slice_page(qs, offset, limit)
         count, capped = _cached_count(user, filters, qs)
         return PageOf(rows, count, capped, has_next)
@@ -133,11 +171,54 @@ def customer_page(user: User, filters: CustomerFilters, *, offset: int, limit: i
     return PageOf(rows, *capped_count(qs.filter(every)), has_next)
 
 
-def _cached_count(user: User, filters: CustomerFilters, qs: QuerySet) -> tuple[int, bool]:
+def _page_with_shared(user: User, filters: CustomerFilters, shared, qs, *, offset: int, limit: int) -> PageOf:
+    """The list of someone who shares customers outside their scope: `scope OR id IN (shared)` may
+    lure the planner into reading the whole scope and sorting it, so the page is the UNION ALL of
+    the scope's top N (its own index walk, as without sharing) and the shared customers' top N (a
+    few hundred ids, or a subquery on the memberships' index), cut to one page; then one query reads
+    those rows. The second part leaves out the scope, so the parts never overlap."""
+    order = SORTS.get(filters.sort, SORTS["updated"])
+    top = offset + limit + 1
+    scoped = customer_list(user, filters, base=Customer.objects.filter(scope_q(user), deleted_at__isnull=True))
+    others = customer_list(
+        user, filters, base=Customer.objects.filter(shared, deleted_at__isnull=True).exclude(scope_q(user))
+    )
+    ids = _top_ids([scoped, others], order, offset=offset, top=top)
+    found = {c.pk: c for c in qs.filter(pk__in=ids)}
+    rows = [found[pk] for pk in ids if pk in found]
+    count, capped = _cached_count(user, filters, scoped)
+    extra = _cached_count(user, filters, others, part="shared")[0]
+    total = count + extra
+    return PageOf(rows[:limit], min(total, COUNT_CAP), capped or total > COUNT_CAP, len(rows) > limit)
+
+
+def _top_ids(parts: list[QuerySet], order: tuple[str, ...], *, offset: int, top: int) -> list[int]:
+    """Rows offset … top-1 of the UNION ALL of each part's first `top` rows in `order` (each part
+    walks its own index and stops). Django cannot slice the parts of a union on SQLite, so the
+    statement is put together from each part's own SQL and parameters."""
+    names = [name.lstrip("-") for name in order]
+    columns = ["id", *(name for name in names if name != "id")]
+    quote = connection.ops.quote_name
+    sqls, params = [], []
+    for i, part in enumerate(parts):
+        sql, part_params = part.values_list(*columns)[:top].query.sql_with_params()
+        sqls.append(f"SELECT * FROM ({sql}) {quote(f'part{i}')}")
+        params.extend(part_params)
+    by = ", ".join(f"{quote(n.lstrip('-'))} {'DESC' if n.startswith('-') else 'ASC'}" for n in order)
+    statement = (
+        f"SELECT {quote('id')} FROM ({' UNION ALL '.join(sqls)}) {quote('page')} ORDER BY {by} LIMIT %s OFFSET %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, top - offset, offset])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _cached_count(user: User, filters: CustomerFilters, qs: QuerySet, part: str = "") -> tuple[int, bool]:
     """Large counts are kept a minute per user and filters: they cost milliseconds and nobody
-    reads "3,412 customers" to the unit; small ones are always fresh."""
+    reads "3,412 customers" to the unit; small ones are always fresh. `part`: which part of the
+    list is counted (the customers shared beyond the scope are counted apart)."""
     digest = hashlib.sha256(repr(astuple(filters)).encode()).hexdigest()[:32]
-    key = f"kehu:customer-count:{user.pk}:{digest}"
+    key = f"kehu:customer-count:{user.pk}:{digest}{':' + part if part else ''}"
     if (hit := cache.get(key)) is not None:
         return hit
     result = capped_count(qs)
@@ -149,6 +230,8 @@ def _cached_count(user: User, filters: CustomerFilters, qs: QuerySet) -> tuple[i
 def can_see_sensitive(user: User, customer: Customer) -> bool:
     """Phones, the contacts' private file and level 3–4 facts: the account team and managers (CUS-4)."""
     if customer.owner_id == user.pk or user.is_superuser:
+        return True
+    if member_sees_sensitive(user, customer.pk):
         return True
     if not user.has_perm("customers.view_sensitive"):
         return False
@@ -162,7 +245,7 @@ def contact_qs_visible_to(user: User) -> QuerySet[Contact]:
     if not user.is_authenticated or not user.has_perm("customers.view_customer"):
         return Contact.objects.none()
     return Contact.objects.filter(
-        scope_q(user, owner="customer__owner"),
+        customer_scope_q(user),
         deleted_at__isnull=True,
         customer__deleted_at__isnull=True,
     )

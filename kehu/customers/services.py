@@ -35,6 +35,7 @@ from kehu.customers.search import search_index_update
 from kehu.customers.selectors import (
     can_see_sensitive,
     customer_duplicates,
+    customer_in_scope,
     deleted_contacts_for,
     deleted_customers_for,
 )
@@ -204,6 +205,13 @@ def _check_may_change(actor: User, customer: Customer) -> None:
         raise PermissionDenied
 
 
+def _check_in_scope(actor: User, customer: Customer) -> None:
+    """The customer's own fields, owner and deletion stay with its owner's scope: someone it is only
+    shared with through an account team works on its contacts and history, not on the record."""
+    if not customer_in_scope(actor, customer):
+        raise PermissionDenied
+
+
 @transaction.atomic
 def customer_update(
     *, customer: Customer, actor: User, expected_version: int, allow_duplicate: bool = True, **fields
@@ -212,6 +220,7 @@ def customer_update(
     With `allow_duplicate=False`, a new name, phone, email or credit code that matches other
     customers raises `DuplicateCustomerError` (the phone is compared only by those who may see it)."""
     _check_may_change(actor, customer)
+    _check_in_scope(actor, customer)
     approval.check_unlocked(customer)
     sensitive = can_see_sensitive(actor, customer)
     if "phone" in fields and fields["phone"] != customer.phone and not sensitive:
@@ -309,6 +318,7 @@ def customer_delete(*, customer: Customer, actor: User) -> None:
     """To the recycle bin: out of every list, restorable by its owner or an administrator."""
     if not actor.has_perm("customers.delete_customer"):
         raise PermissionDenied
+    _check_in_scope(actor, customer)
     now = timezone.now()
     updated = Customer.objects.filter(pk=customer.pk, deleted_at__isnull=True).update(
         deleted_at=now, deleted_by=actor, updated_at=now

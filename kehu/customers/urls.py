@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kehu.customers import map_views, views
+from kehu.customers import map_views, team_views, views
 
 app_name = "customers"
 urlpatterns = [
@@ -17,6 +17,11 @@ urlpatterns = [
     path("contacts/<int:pk>/delete/", views.contact_delete, name="contact-delete"),
     path("contacts/<int:pk>/move/", views.contact_move, name="contact-move"),
     path("contacts/<int:pk>/restore/", views.contact_restore, name="contact-restore"),
+    # The account team on the 360° page (KAM-1)
+    path("<int:pk>/team/", team_views.team_panel_view, name="team-panel"),
+    path("<int:pk>/team/add/", team_views.team_member_add, name="team-member-add"),
+    path("<int:pk>/team/<int:user_id>/edit/", team_views.team_member_edit, name="team-member-edit"),
+    path("<int:pk>/team/<int:user_id>/remove/", team_views.team_member_remove, name="team-member-remove"),
     path("recycle-bin/", views.recycle_bin, name="recycle-bin"),
     # The customer map (CUS-8)
     path("map/", map_views.customer_map, name="customer-map"),

@@ -96,7 +96,7 @@ def customer_create(request):
 
 
 def customer_edit(request, pk):
-    customer = selectors.customer_get(request.user, pk)
+    customer = selectors.customer_get(request.user, pk, to_change=True)
     _require(request.user, "customers.change_customer")
     form = CustomerForm(
         request.POST or None,
@@ -106,7 +106,7 @@ def customer_edit(request, pk):
     )
     duplicates = []
     if request.method == "POST" and form.is_valid():
-        fresh = selectors.customer_get(request.user, pk)
+        fresh = selectors.customer_get(request.user, pk, to_change=True)
         fields = {name: form.cleaned_data[name] for name in form.changed_data if name != "version"}
         try:
             services.customer_update(
@@ -132,7 +132,7 @@ def customer_edit(request, pk):
 
 @require_POST
 def customer_delete(request, pk):
-    customer = selectors.customer_get(request.user, pk)
+    customer = selectors.customer_get(request.user, pk, to_change=True)
     services.customer_delete(customer=customer, actor=request.user)
     messages.success(
         request, _("%(name)s is in the recycle bin; it can be restored from there.") % {"name": customer.name}
@@ -363,7 +363,7 @@ def _comparison(user, target, sources) -> list[dict]:
 
 def customer_merge_view(request, pk):
     """Merge duplicates into this customer: pick them, choose the differing values, confirm."""
-    target = selectors.customer_get(request.user, pk)
+    target = selectors.customer_get(request.user, pk, to_change=True)
     _require(request.user, "customers.change_customer")
     source_ids = _ids(request.POST.getlist("sources") if request.method == "POST" else request.GET.getlist("sources"))
     visible = selectors.customer_qs_visible_to(request.user).select_related("owner")

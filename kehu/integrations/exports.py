@@ -23,6 +23,7 @@ from kehu.customers import selectors as customer_selectors
 from kehu.customers.models import Contact, Customer, Medium
 from kehu.customers.points import points_of
 from kehu.customers.search import search_candidates
+from kehu.customers.sharing import member_sees_sensitive
 from kehu.integrations import storage
 from kehu.integrations.fields import FIELDS
 from kehu.integrations.models import ExportJob, ExportStatus, FileFormat
@@ -100,7 +101,7 @@ def customer_rows(user: User, qs) -> Iterator[list[str]]:
         ):
             contacts.setdefault(contact.customer_id, contact)
         for customer in page:
-            sensitive = sensitive_all or customer.owner_id == user.pk
+            sensitive = sensitive_all or customer.owner_id == user.pk or member_sees_sensitive(user, customer.pk)
             contact = contacts.get(customer.pk)
             values = {name: _display(customer, name) for name in CUSTOMER_COLUMNS}
             values.update(

@@ -16,6 +16,7 @@ from kehu.customers.selectors import customer_qs_visible_to
 from kehu.pool.models import FOLLOW_UP_KINDS, NOT_YET_FOLLOWED_UP, CustomerPoolState, Handover, HandoverItem, Pool
 from kehu.pool.phrases import work_phrase
 from kehu.users.models import User
+from kehu.users.scopes import scope_q
 from kehu.users.selectors import scope_users_q
 
 POOL_PERMS = ("pool.claim_customer", "pool.assign_customer", "pool.manage_pools")
@@ -290,8 +291,9 @@ def handover_brief(user: User, handover: Handover, *, offset: int = 0, limit: in
 
 
 def handover_candidates(user: User, *, from_user: User | None, region: str = "", tier: str = "", ids=None):
-    """The customers a handover form would move: visible to the manager, filtered."""
-    qs = customer_qs_visible_to(user).filter(owner__isnull=False)
+    """The customers a handover form would move: in the manager's scope (not merely shared with
+    their people through an account team), filtered."""
+    qs = customer_qs_visible_to(user).filter(scope_q(user), owner__isnull=False)
     if from_user is not None:
         qs = qs.filter(owner=from_user)
     if region:

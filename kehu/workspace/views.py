@@ -24,6 +24,7 @@ from kehu.core.mail import mail_states
 from kehu.core.pagination import capped_count
 from kehu.core.params import MAX_ID, parse_moment
 from kehu.customers import selectors
+from kehu.customers.team_views import team_panel
 from kehu.pool import selectors as pool_selectors
 from kehu.sales import selectors as sales_selectors
 
@@ -130,9 +131,13 @@ def _context(request, customer, form=None):
             else None
         ),
         "merges": selectors.merges_of(customer),
-        # Public pool: due date, exemption, release / hand over (kehu.pool).
-        "pool_block": pool_selectors.customer_pool_block(user, customer),
+        # Public pool: due date, exemption, release / hand over (kehu.pool) — for the scope, not for
+        # members of the account team, who neither edit, delete, merge nor hand over the record.
+        "in_scope": (in_scope := selectors.customer_in_scope(user, customer)),
+        "pool_block": pool_selectors.customer_pool_block(user, customer) if in_scope else {"show": False},
         "cls": classification_panel(customer),
+        # The account team (kehu.customers.team_views).
+        "team": team_panel(user, customer),
         # Open opportunities (kehu.sales).
         "sales_panel": sales_selectors.customer_sales_panel(user, customer),
         "today": timezone.localdate(),

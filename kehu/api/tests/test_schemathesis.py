@@ -90,7 +90,13 @@ ROLE_ONLY = {
 # Exports and vCards need the export permission (a sales rep may not export).
 EXPORTS = ("/exports", "/vcard")
 # What a role may do but not to these records: the forms to file are rep1's own.
-NOT_FOR = {"manager1": {"POST /api/v1/collection/{form_id}/file"}}
+# A rep's scope holds only themselves: their manager shares their customers (account teams).
+TEAM_WRITES = {
+    "POST /api/v1/customers/{customer_id}/team",
+    "PATCH /api/v1/customers/{customer_id}/team/{user_id}",
+    "DELETE /api/v1/customers/{customer_id}/team/{user_id}",
+}
+NOT_FOR = {"manager1": {"POST /api/v1/collection/{form_id}/file"}, "rep1": TEAM_WRITES}
 
 # RFC 3339 date-times that lean towards the edges of the calendar and of the offsets.
 OFFSETS = st.sampled_from(["Z", "+00:00", "+08:00", "-05:30", "+14:00", "-14:00", "+23:59", "-23:59"])
@@ -194,7 +200,13 @@ def make_records(team, area: str, user) -> dict:
 
     pool_customer = Customer.objects.create(name="无主客户有限公司")
     handover = Handover.objects.create(actor=team.manager1, to_user=rep1, status=HandoverStatus.DONE)
+    # An account team (KAM-1): rep3 (another department) shared by rep1's manager; rep2 may join.
+    from kehu.customers.teams import team_member_add
+
+    team_member_add(customer=customer, user=team.rep3, role="service_specialist", actor=team.manager1)
     ids = {
+        "team_user_id": team.rep3.pk,
+        "team_new_user_id": team.rep2.pk,
         "customer_id": customer.pk,
         "contact_id": contact.pk,
         "activity_id": activity.pk,
@@ -274,6 +286,20 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             from kehu.activities.models import Activity
 
             case.body["version"] = Activity.objects.get(pk=case.path_parameters["activity_id"]).version
+    if "/team" in case.operation.path:
+        from kehu.customers.models import AccountTeamMember
+
+        if "user_id" in (case.path_parameters or {}):
+            case.path_parameters["user_id"] = ids["team_user_id"]
+        if isinstance(case.body, dict):
+            if isinstance(case.body.get("user_id"), int):
+                case.body["user_id"] = ids["team_new_user_id"]
+            member = AccountTeamMember.objects.filter(user_id=ids["team_user_id"]).first()
+            if member is not None and isinstance(case.body.get("version"), int):
+                case.body["version"] = member.version
+            if case.body.get("ends_on") is not None:
+                case.body["ends_on"] = None  # a random day is mostly in the past (400)
+            return
     if case.operation.path.endswith("/imports/{job_id}/layout") and "mapping_job_id" in ids:
         case.path_parameters["job_id"] = ids["mapping_job_id"]  # the job in its preview stays there
         if isinstance(case.body, dict):

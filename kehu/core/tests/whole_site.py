@@ -248,6 +248,8 @@ PAGE_IDS = {
     "users:user-approve": "user",
     "users:department-edit": "department",
     "customers:customer-edit": "customer",
+    "customers:team-panel": "customer",
+    "customers:team-member-add": "customer",
     "customers:customer-delete": "customer",
     "customers:customer-merge": "customer",
     "customers:customer-restore": "deleted_customer",
@@ -344,6 +346,11 @@ PAGE_WORDS = {
     },
 }
 PAGE_TOKENS = {
+    # Routes naming two records: the customer and a member of its account team.
+    ("customers:team-member-edit", "pk"): "customer",
+    ("customers:team-member-edit", "user_id"): "user",
+    ("customers:team-member-remove", "pk"): "customer",
+    ("customers:team-member-remove", "user_id"): "user",
     ("activities:calendar-feed", "token"): "calendar_token",
     ("users:invitation-accept", "token"): "invitation",
 }
