@@ -181,10 +181,13 @@ class ActivityIn(Schema):
     due_on: Day | None = None
 
 
-class EmailIn(Schema):
+MailAddress = Annotated[Text(254), Field(json_schema_extra={"format": "email"})]
+
+
+class CustomerMailIn(Schema):
     customer_id: Id
     contact_id: Id | None = None
-    to: Annotated[list[Text(254)], Field(min_length=1, max_length=services.MAIL_MAX_RECIPIENTS)]
+    to: Annotated[list[MailAddress], Field(min_length=1, max_length=services.MAIL_MAX_RECIPIENTS)]
     subject: Text(200)
     body: LongText()
 
@@ -320,7 +323,7 @@ def activity_create(request, payload: ActivityIn):
 
 
 @router.post("/emails", response={201: ActivityOut})
-def email_send(request, payload: EmailIn):
+def email_send(request, payload: CustomerMailIn):
     """Write to a customer: the mail is queued in the outbox (Reply-To: you) and kept on the customer's
     timeline as an e-mail activity; `content` holds the message. 400 names the bad address."""
     customer = customer_selectors.customer_get(request.user, payload.customer_id)
