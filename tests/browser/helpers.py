@@ -59,7 +59,8 @@ def seed_sales_team():
     from django.utils import timezone
 
     from kehu.activities.services import activity_log
-    from kehu.customers.models import Customer, TimelineEntry, TimelineKind
+    from kehu.customers.events import CustomerEvent
+    from kehu.customers.models import Customer, TimelineEntry
     from kehu.customers.services import contact_create, customer_create, fact_create
     from kehu.users.models import User
     from kehu.users.roles import Role
@@ -189,14 +190,14 @@ def seed_sales_team():
     # Spread the history out as if it had been built up over a month.
     for i, customer in enumerate(customers[1:], start=1):
         Customer.objects.filter(pk=customer.pk).update(updated_at=now - timedelta(days=i, hours=3 * i))
-    TimelineEntry.objects.filter(customer=featured, kind=TimelineKind.CUSTOMER_CREATED).update(
+    TimelineEntry.objects.filter(customer=featured, kind=CustomerEvent.CUSTOMER_CREATED).update(
         occurred_at=now - timedelta(days=30)
     )
-    TimelineEntry.objects.filter(customer=featured, kind=TimelineKind.CONTACT_ADDED).update(
+    TimelineEntry.objects.filter(customer=featured, kind=CustomerEvent.CONTACT_ADDED).update(
         occurred_at=now - timedelta(days=29)
     )
     for fact in (annual_report, budget):
-        TimelineEntry.objects.filter(customer=featured, kind=TimelineKind.FACT_ADDED, subject_id=fact.pk).update(
+        TimelineEntry.objects.filter(customer=featured, kind=CustomerEvent.FACT_ADDED, subject_id=fact.pk).update(
             occurred_at=now.replace(hour=11, minute=0) - (now.date() - fact.obtained_on)
         )
     return manager, rep, featured

@@ -15,7 +15,9 @@ PHONE = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touc
 
 
 def test_claim_follow_up_then_automatic_return_to_the_pool(live_server, page, make_user):
-    from kehu.customers.models import Customer, TimelineEntry, TimelineKind
+    from kehu.activities.models import ActivityKind
+    from kehu.customers.models import Customer, TimelineEntry
+    from kehu.pool.events import PoolEvent
     from kehu.pool.models import Pool
     from kehu.pool.tasks import recycle_pool_customers
 
@@ -57,8 +59,8 @@ def test_claim_follow_up_then_automatic_return_to_the_pool(live_server, page, ma
         TimelineEntry.objects.filter(customer=customer).order_by("occurred_at", "id").values_list("kind", flat=True)
     )
     # Claimed, followed up, warned on day nine, returned on day eleven: every step on the timeline.
-    assert {TimelineKind.POOL_CLAIMED, TimelineKind.CALL, TimelineKind.POOL_WARNED} <= set(history)
-    assert history[-1] == TimelineKind.POOL_RECYCLED
+    assert {PoolEvent.POOL_CLAIMED, ActivityKind.CALL, PoolEvent.POOL_WARNED} <= set(history)
+    assert history[-1] == PoolEvent.POOL_RECYCLED
 
 
 def test_the_pool_fits_a_phone_and_claims_without_javascript(live_server, make_context, make_user):
