@@ -149,12 +149,14 @@ def customer_page(user: User, filters: CustomerFilters, *, offset: int, limit: i
 
 
 def _customer_page(user: User, filters: CustomerFilters, *, offset: int, limit: int, columns=None) -> PageOf:
-    qs = customer_list(user, filters)
-    if columns:
-        qs = qs.select_related("owner").only(*columns)
+    def readable(qs: QuerySet[Customer]) -> QuerySet[Customer]:
+        return qs.select_related("owner").only(*columns) if columns else qs
+
+    if not filters.q and (shared := shared_q(user)) is not None and user.has_perm("customers.view_customer"):
+        # The page's ids come from the visible parts; its rows are then read by id alone.
+        return _page_with_shared(user, filters, shared, readable(Customer.objects.all()), offset=offset, limit=limit)
+    qs = readable(customer_list(user, filters))
     if not filters.q:
-        if (shared := shared_q(user)) is not None and user.has_perm("customers.view_customer"):
-            return _page_with_shared(user, filters, shared, qs, offset=offset, limit=limit)
         rows, has_next = slice_page(qs, offset, limit)
         count, capped = _cached_count(user, filters, qs)
         return PageOf(rows, count, capped, has_next)
@@ -171,7 +173,7 @@ def _customer_page(user: User, filters: CustomerFilters, *, offset: int, limit: 
     return PageOf(rows, *capped_count(qs.filter(every)), has_next)
 
 
-def _page_with_shared(user: User, filters: CustomerFilters, shared, qs, *, offset: int, limit: int) -> PageOf:
+def _page_with_shared(user: User, filters: CustomerFilters, shared, rows_of, *, offset: int, limit: int) -> PageOf:
     """The list of someone who shares customers outside their scope: `scope OR id IN (shared)` may
     lure the planner into reading the whole scope and sorting it, so the page is the UNION ALL of
     the scope's top N (its own index walk, as without sharing) and the shared customers' top N (a
@@ -184,7 +186,7 @@ def _page_with_shared(user: User, filters: CustomerFilters, shared, qs, *, offse
         user, filters, base=Customer.objects.filter(shared, deleted_at__isnull=True).exclude(scope_q(user))
     )
     ids = _top_ids([scoped, others], order, offset=offset, top=top)
-    found = {c.pk: c for c in qs.filter(pk__in=ids)}
+    found = {c.pk: c for c in rows_of.filter(pk__in=ids)}
     rows = [found[pk] for pk in ids if pk in found]
     count, capped = _cached_count(user, filters, scoped)
     extra = _cached_count(user, filters, others, part="shared")[0]
