@@ -67,11 +67,19 @@ def team_panel(user: User, customer: Customer, *, form=None, edit_errors=None) -
         m.may_change = may_manage and teams.team_may_share_with(user, customer, m.user)
         m.errors = (edit_errors or {}).get(m.user_id, [])
     only_manager = False
-    if may_manage and form is None:
-        form = TeamMemberForm(candidates=team_candidates(user, customer, members))
-        # An owner whose scope holds nobody else is told whom to ask instead of an empty choice.
-        only_manager = not form.fields["user"].queryset.exists()
+    candidates = []
+    if may_manage:
+        fresh = form is None
+        if fresh:
+            form = TeamMemberForm(candidates=team_candidates(user, customer, members))
+        # Read once and listed by the template itself: Django's widget rendering of a long menu of
+        # people cost more than the rest of the panel on every 360° page.
+        candidates = list(form.fields["user"].queryset)
+        # An owner whose scope holds nobody else is told whom to ask instead of an empty choice (a
+        # form sent back with its errors is always shown).
+        only_manager = fresh and not candidates
     return {
+        "candidates": candidates,
         "members": members,
         "may_manage": may_manage,
         "form": form if may_manage and not only_manager else None,
