@@ -18,11 +18,10 @@ import base64
 import hashlib
 import hmac
 import json
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 
+from kehu.core import outgoing
 from kehu.notifications.models import Platform
 
 # Bytes of markdown a post may carry: WeCom's documented limit, and room for the JSON around the
@@ -30,7 +29,6 @@ from kehu.notifications.models import Platform
 CONTENT_LIMIT = {Platform.WECOM: 4096, Platform.DINGTALK: 18_000, Platform.FEISHU: 18_000}
 BODY_LIMIT = {Platform.WECOM: 5_000, Platform.DINGTALK: 20_000, Platform.FEISHU: 20_000}
 PER_MINUTE = 20  # posts a robot takes in a minute on each of the three
-TIMEOUT_SECONDS = 5
 # The platforms' "too many messages" answers: tried again after the minute is over.
 RATE_LIMITED = {Platform.WECOM: {45009}, Platform.DINGTALK: {130101}, Platform.FEISHU: {11232, 9499}}
 
@@ -115,26 +113,8 @@ def answer_of(platform: str, status: int | None, text: str) -> tuple[bool, bool,
     return False, limited, str(error)[:300]
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def post(url: str, body: bytes) -> tuple[int | None, str, str]:
-    """(HTTP status, answer excerpt, transport error) of one POST."""
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        return None, "", "not an http(s) address"
-    request = urllib.request.Request(  # noqa: S310 - scheme checked
-        url, data=body, headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "Kehu/1"}
+    """(HTTP status, answer excerpt, transport error) of one POST to a robot."""
+    return outgoing.post(
+        url, body, {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Kehu/1"}, excerpt=2000
     )
-    try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            return response.status, response.read(2000).decode("utf-8", "replace"), ""
-    except urllib.error.HTTPError as exc:
-        excerpt = exc.read(2000).decode("utf-8", "replace") if exc.fp else ""
-        return exc.code, excerpt, ""
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return None, "", str(getattr(exc, "reason", exc))[:300]

@@ -11,8 +11,6 @@ import hmac
 import json
 import secrets
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -21,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.core import outgoing
 from kehu.core.audit import audit_record, diff, snapshot
 from kehu.core.models import AuditAction
 from kehu.core.text import text_field_errors
@@ -29,7 +28,6 @@ from kehu.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscri
 
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = timedelta(minutes=1)  # 1, 2, 4, 8, 16 minutes between attempts
-TIMEOUT_SECONDS = 5
 LEASE = timedelta(minutes=2)  # a delivery being sent is not picked up again meanwhile
 SUBSCRIPTION_FIELDS = ("url", "events", "is_active", "description")
 
@@ -60,29 +58,6 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     """The value of X-Kehu-Signature for a body sent at `timestamp`."""
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a redirect is an answer like any other non-2xx: retried, never followed
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
-def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str, str]:
-    """(status code, body excerpt, error) of one POST."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        return None, "", "not an http(s) URL"
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - scheme checked
-    try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            return response.status, response.read(500).decode("utf-8", "replace"), ""
-    except urllib.error.HTTPError as exc:
-        excerpt = exc.read(500).decode("utf-8", "replace") if exc.fp else ""
-        return exc.code, excerpt, ""
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return None, "", str(getattr(exc, "reason", exc))[:300]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -122,7 +97,7 @@ def webhook_deliver(delivery_id: int) -> str | None:
     if not subscription.is_active:
         code, excerpt, error = None, "", "subscription inactive"
     else:
-        code, excerpt, error = _post(subscription.url, body, headers)
+        code, excerpt, error = outgoing.post(subscription.url, body, headers)
     delivery.attempts += 1
     delivery.last_response_code, delivery.last_response_body, delivery.last_error = code, excerpt[:500], error
     done = timezone.now()
