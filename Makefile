@@ -24,7 +24,7 @@ venv: $(VENV)/.installed
 run: venv
 	scripts/run.sh $(PORT)
 
-# System packages the tests need (Chromium, PostgreSQL, CJK fonts, gettext).
+# System packages the tests need (Chromium, PostgreSQL, CJK fonts, gettext, Pango for PDFs, pdftotext).
 system-deps:
 	@scripts/system-deps.sh
 

@@ -59,8 +59,10 @@ INSTALLED_APPS = [
     "kehu.classification",
     "kehu.collection",
     "kehu.integrations",
+    "kehu.catalog",
     "kehu.sales",
     "kehu.leads",
+    "kehu.quotes",
     "kehu.workspace",
     "kehu.demo",
 ]

@@ -66,6 +66,15 @@ class Tier(models.TextChoices):
     KEY = "key", _("Key")
 
 
+class ChannelLevel(models.TextChoices):
+    """Where a customer sits in the sales channel; channel price lists are kept per level (SAL-4, SAL-5)."""
+
+    GENERAL_DEALER = "general_dealer", _("General dealer (总经销 / 一批)")
+    SUB_DEALER = "sub_dealer", _("Sub-distributor (二批)")
+    RETAILER = "retailer", _("Retailer")
+    END_CUSTOMER = "end_customer", _("End customer")
+
+
 class Customer(TimeStamped, SoftDeletable, Versioned):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=CustomerKind.choices, default=CustomerKind.COMPANY)
@@ -83,6 +92,10 @@ class Customer(TimeStamped, SoftDeletable, Versioned):
         _("status"), max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.POTENTIAL
     )
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, default=Tier.PROSPECT)
+    # db_default: the bulk inserters (import, demo, bench) write rows without naming it.
+    channel_level = models.CharField(
+        _("channel level"), max_length=20, choices=ChannelLevel.choices, blank=True, db_default=""
+    )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email = models.EmailField(_("email"), blank=True)
     website = models.CharField(_("website"), max_length=200, blank=True)
