@@ -6,3 +6,6 @@ class QuotesConfig(AppConfig):
     name = "kehu.quotes"
     label = "quotes"
     verbose_name = _("Quotes")
+
+    def ready(self):
+        from kehu.quotes import events  # noqa: F401 (registers the kinds)
