@@ -9,6 +9,8 @@ periodic job in kehu.core.tasks) picks up what is due; `purge_sent_mail` deletes
 """
 
 import smtplib
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kehu.core.audit import audit_record
-from kehu.core.models import MAIL_QUEUED_GRACE, AuditAction, MailStatus, OutboxMail
+from kehu.core.models import MAIL_QUEUED_GRACE, AuditAction, MailStatus, OutboxAttachment, OutboxMail
 
 RETRY_DELAYS = (
     timedelta(minutes=1),
@@ -41,6 +43,13 @@ ERROR_MAX_LENGTH = 2000
 SENT_KEPT_FOR = timedelta(days=90)
 
 
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+
 def render_email(template: str, context: dict, language: str | None = None) -> tuple[str, str]:
     """`template`_subject.txt and `template`_body.txt, rendered in `language`."""
     with translation.override(language or settings.LANGUAGE_CODE):
@@ -50,18 +59,34 @@ def render_email(template: str, context: dict, language: str | None = None) -> t
 
 
 def outbox_add(
-    *, subject: str, body: str, to: list[str], template: str = "", language: str = "", reply_to: str = ""
+    *,
+    subject: str,
+    body: str,
+    to: list[str],
+    template: str = "",
+    language: str = "",
+    reply_to: str = "",
+    cc: Iterable[str] = (),
+    attachments: Iterable[Attachment] = (),
 ) -> OutboxMail:
     """Queue a mail: it is written now and sent once the surrounding transaction commits
-    (a rolled-back write leaves neither the row nor a mail)."""
+    (a rolled-back write leaves neither the row nor a mail). `attachments` are kept with the mail
+    (a retry sends the same bytes)."""
     mail = OutboxMail.objects.create(
         to="\n".join(to),
+        cc="\n".join(cc),
         reply_to=reply_to,
         subject=subject[:300],
         body=body,
         template=template,
         language=language or "",
         next_attempt_at=timezone.now(),
+    )
+    OutboxAttachment.objects.bulk_create(
+        OutboxAttachment(
+            mail=mail, filename=a.filename, content_type=a.content_type, content=a.content, size=len(a.content)
+        )
+        for a in attachments
     )
     transaction.on_commit(lambda: deliver_mail.enqueue(mail.pk))
     return mail
@@ -121,7 +146,17 @@ def mail_deliver(mail_id: int, now=None) -> str:
     mail = OutboxMail.objects.get(pk=mail_id)
     try:
         reply_to = [mail.reply_to] if mail.reply_to else None
-        EmailMessage(mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, mail.recipients, reply_to=reply_to).send()
+        message = EmailMessage(
+            mail.subject,
+            mail.body,
+            settings.DEFAULT_FROM_EMAIL,
+            mail.recipients,
+            cc=mail.cc_recipients or None,
+            reply_to=reply_to,
+        )
+        for attachment in mail.attachments.order_by("pk"):
+            message.attach(attachment.filename, bytes(attachment.content), attachment.content_type)
+        message.send()
     except Exception as exc:  # noqa: BLE001 - whatever the transport raised is recorded and retried
         delay = _retry_delay(mail.attempts)
         OutboxMail.objects.filter(pk=mail_id).update(
@@ -174,7 +209,7 @@ def outbox_purge(now=None, batch: int = 1000) -> int:
     old = OutboxMail.objects.filter(status=MailStatus.SENT, created_at__lt=cutoff)
     deleted = 0
     while ids := list(old.values_list("id", flat=True)[:batch]):
-        deleted += OutboxMail.objects.filter(id__in=ids).delete()[0]
+        deleted += OutboxMail.objects.filter(id__in=ids).delete()[1].get(OutboxMail._meta.label, 0)
     return deleted
 
 

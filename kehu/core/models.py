@@ -122,6 +122,7 @@ class OutboxMail(models.Model):
     (see kehu.core.mail for the backoff); failed with no next attempt means Kehu gave up."""
 
     to = models.TextField(_("to"))  # one address a line
+    cc = models.TextField(_("cc"), blank=True, default="")  # one address a line
     # Mail a rep writes to a customer: the customer's answer goes to the rep, not to the server's address.
     reply_to = models.EmailField(_("reply to"), blank=True, default="")
     subject = models.CharField(_("subject"), max_length=300)
@@ -190,3 +191,25 @@ class OutboxMail(models.Model):
     @property
     def gave_up(self) -> bool:
         return self.status == MailStatus.FAILED and self.next_attempt_at is None
+
+    @property
+    def cc_recipients(self) -> list[str]:
+        return [a for a in (line.strip() for line in self.cc.splitlines()) if a]
+
+
+class OutboxAttachment(models.Model):
+    """A file sent with an outbox mail (a quote's PDF), kept in the database with the mail so any
+    worker can send it and a retry sends the same bytes; deleted with the mail."""
+
+    mail = models.ForeignKey(OutboxMail, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    content = models.BinaryField(_("content"))
+    size = models.PositiveIntegerField(_("size"), default=0)
+
+    class Meta:
+        verbose_name = _("mail attachment")
+        verbose_name_plural = _("mail attachments")
+
+    def __str__(self) -> str:
+        return self.filename
