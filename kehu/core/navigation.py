@@ -245,6 +245,13 @@ SETTINGS: tuple[Entry, ...] = (
         _("Who approves what: steps, conditions and approvers per document type; new customers' approval."),
     ),
     Entry(
+        "quote-documents",
+        "quote_documents:templates",
+        _("Quote documents"),
+        perm("users.change_settings"),
+        _("Letterhead, logo, terms and signature block of the quote PDF, in Chinese and English."),
+    ),
+    Entry(
         "audit",
         "users:audit-log",
         _("Audit log"),
@@ -303,6 +310,8 @@ _ROUTE_SECTION = {
     "sales:forecast": "analytics",
     "classification:time-report": "analytics",
     "approvals:flow-edit": "settings",
+    "quote_documents": "sales",
+    "quote_documents:template-preview": "settings",
 }
 for _entry in SETTINGS:
     _ROUTE_SECTION[_entry.url_name] = "settings"
