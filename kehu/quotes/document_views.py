@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -316,6 +316,11 @@ def templates(request):
 
 def sample_quote(user, language: str) -> tuple[Quote, list[DocumentLine]]:
     """An unsaved quote with two lines, to show the administrators' words around something real."""
+    with translation.override(language):
+        return _sample_quote(user, language)
+
+
+def _sample_quote(user, language: str) -> tuple[Quote, list[DocumentLine]]:
     today = timezone.localdate()
     customer = Customer(name=_("Sample customer Co., Ltd."), address=_("1 Sample Road, Suzhou"))
     quote = Quote(

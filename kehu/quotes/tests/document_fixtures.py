@@ -1,10 +1,11 @@
 """Quotes with lines for the document, share-link and e-mail tests, written with the ORM (the
 amounts through kehu.core.money, as the line services compute them)."""
 
-from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from kehu.catalog.models import Product, Specification
 from kehu.core.money import line_amounts
@@ -34,7 +35,7 @@ def make_quote(owner, customer, *, rows=LINES, state=QuoteState.APPROVED, langua
     """A quote of `owner` for `customer` with `rows`; totals are the sums of the rounded lines."""
     quote = Quote.objects.create(
         number=number, customer=customer, owner=owner, created_by=owner, state=state, language=language,
-        quoted_on=date(2026, 12, 1), valid_until=date(2026, 12, 31), contact=contact,
+        quoted_on=timezone.localdate(), valid_until=timezone.localdate() + timedelta(days=30), contact=contact,
         payment_terms=header.pop("payment_terms", "预付 30%，发货前付清余款"),
         delivery_terms=header.pop("delivery_terms", "收到预付款后 30 天内发货"), **header,
     )  # fmt: skip
@@ -108,3 +109,34 @@ def quote_of(customer_of):
 
 
 EXPECTED_TOTAL = Decimal("362237.01")  # 2 × 168000 × 0.95 + 3 × 12345.67 + 6000
+
+
+def pdf_text(pdf: bytes, *, layout: bool = False) -> str:
+    """The text of a PDF as `pdftotext` (poppler) reads it."""
+    import subprocess
+
+    args = ["pdftotext", "-enc", "UTF-8", *(["-layout"] if layout else []), "-", "-"]
+    return subprocess.run(args, input=pdf, capture_output=True, check=True).stdout.decode("utf-8")
+
+
+def pdf_fonts(pdf: bytes, tmp_path) -> list[dict]:
+    """The fonts of a PDF as `pdffonts` lists them: name, type, embedded, subset, unicode map."""
+    import subprocess
+
+    path = tmp_path / "fonts.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True).stdout
+    fonts = []
+    for line in out.splitlines()[2:]:
+        parts = line.split()
+        # name, type words…, encoding, emb, sub, uni, object, id
+        fonts.append({"name": parts[0], "emb": parts[-5], "sub": parts[-4], "uni": parts[-3]})
+    return fonts
+
+
+def pdf_pages(pdf: bytes) -> int:
+    import re
+    import subprocess
+
+    out = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    return int(re.search(r"^Pages:\s+(\d+)", out, re.M)[1])
