@@ -171,6 +171,20 @@ class QuoteEmailForm(forms.Form):
         label=gettext_lazy("Message"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 9})
     )
 
+    def _addresses(self, field: str, required: bool) -> str:
+        value = self.cleaned_data.get(field, "")
+        try:
+            sharing.clean_addresses([value], field, required=required)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict[field]) from None
+        return value
+
+    def clean_to(self):
+        return self._addresses("to", True)
+
+    def clean_cc(self):
+        return self._addresses("cc", False)
+
 
 def _email_initial(quote: Quote, user, language: str) -> dict:
     draft = sharing.email_defaults(quote, user, language)

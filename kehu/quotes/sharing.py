@@ -99,7 +99,12 @@ def share_link_create(*, quote: Quote, actor: User, days=DEFAULT_DAYS) -> tuple[
             customer_id=quote.customer_id,
             summary=_("%(quote)s · link valid until %(date)s")
             % {"quote": quote, "date": timezone.localtime(link.expires_at).strftime("%Y-%m-%d")},
-            payload={"quote": quote.pk, "number": str(quote), "link": link.pk, "expires_at": link.expires_at},
+            payload={
+                "quote": quote.pk,
+                "number": str(quote),
+                "link": link.pk,
+                "expires_at": link.expires_at.isoformat(),
+            },
             audit=AuditAction.UPDATE,
             changes={"share_link": [None, link.pk]},
             link=quote_link(quote),
@@ -247,7 +252,7 @@ def email_defaults(quote: Quote, actor: User, language: str) -> EmailDraft:
     return EmailDraft([contact.email] if contact and contact.email else [], [], subject, message, language)
 
 
-def _addresses(values, field: str, *, required: bool) -> list[str]:
+def clean_addresses(values, field: str, *, required: bool) -> list[str]:
     found: list[str] = []
     for value in values or []:
         for part in str(value).replace(";", ",").replace("\n", ",").split(","):
@@ -289,7 +294,7 @@ def quote_email_send(*, quote: Quote, actor: User, to, cc=(), subject: str, mess
     addresses = {}
     for field, values, required in (("to", to, True), ("cc", cc, False)):
         try:
-            addresses[field] = _addresses(values, field, required=required)
+            addresses[field] = clean_addresses(values, field, required=required)
         except ValidationError as exc:
             errors.update(exc.message_dict)
     if errors:
