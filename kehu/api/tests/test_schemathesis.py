@@ -267,7 +267,13 @@ def make_records(team, area: str, user) -> dict:
             "": draft,
             **dict.fromkeys(["accept", "reject", "sent", "revise"], approved),
             "withdraw": pending,
+            **dict.fromkeys(["pdf", "share-links", "email", "revoke"], approved),
         }
+        from kehu.quotes.models import ShareLink
+
+        ids["link_id"] = ShareLink.objects.create(
+            quote_id=approved, token_hash=f"schemathesis-{approved}", expires_at="2099-01-01T00:00:00Z"
+        ).pk
         ids["specification_id"] = book.lathe_a.pk
         deleted = quote_create(customer=customer, actor=rep1)
         quote_delete(quote=deleted, actor=rep1)
@@ -324,6 +330,8 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
                 line.update(specification_id=ids["specification_id"], quantity="2")
         if case.operation.path.endswith("/paste") and isinstance(case.body.get("text"), str):
             case.body["text"] = "CK6140-A\t2"
+        if case.operation.path.endswith("/email") and isinstance(case.body.get("to"), list):
+            case.body.update(to=["buyer@example.com"], cc=[])
     if case.operation.path.endswith(("/check-in", "/visit-log")):  # only planned visits are checked in or logged
         case.path_parameters["activity_id"] = ids["visit_id"]
     if case.operation.path.startswith("/api/v1/activities/") and isinstance(case.query, dict):

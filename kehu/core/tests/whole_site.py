@@ -16,6 +16,7 @@ DEMO_PASSWORD = "kehu-demo"
 # The demo roles the tests act as; None is an anonymous visitor.
 ROLES = ["admin", "gm", "manager1", "rep1", "service1", "marketing1"]
 INVITATION_TOKEN = "a-known-invitation-token"
+SHARE_TOKEN = "a-known-share-link-token"
 CONVERTER = re.compile(r"<(?:(?P<kind>\w+):)?(?P<name>\w+)>")
 
 
@@ -221,7 +222,18 @@ class Company:
         }
         ids.update(self._approvals(customer))
         ids.update(self._quotes(customer))
+        ids.update(self._share_link(ids["quote"]))
         return ids
+
+    def _share_link(self, quote_id: int) -> dict:
+        """A share link of rep1's quote whose token the tests know."""
+        from kehu.quotes.models import ShareLink
+        from kehu.users.models import hash_token
+
+        link = ShareLink.objects.create(
+            quote_id=quote_id, token_hash=hash_token(SHARE_TOKEN), expires_at=timezone.now() + timedelta(days=14)
+        )
+        return {"share_link": link.pk, "share_token": SHARE_TOKEN}
 
     def _quotes(self, customer) -> dict:
         """A quote of rep1 with a line (the demo's, else one priced from a small price book)."""
@@ -351,6 +363,10 @@ PAGE_IDS = {
     "approvals:request-detail": "approval",
     "approvals:request-act": "approval",
     "approvals:delegation-delete": "delegation",
+    "quote_documents:preview": "quote",
+    "quote_documents:pdf": "quote",
+    "quote_documents:share-links": "quote",
+    "quote_documents:email": "quote",
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
@@ -372,6 +388,10 @@ PAGE_TOKENS = {
     ("customers:team-member-remove", "user_id"): "user",
     ("activities:calendar-feed", "token"): "calendar_token",
     ("users:invitation-accept", "token"): "invitation",
+    ("quote_documents:share-link-revoke", "pk"): "quote",
+    ("quote_documents:share-link-revoke", "link_pk"): "share_link",
+    ("quote_documents:shared", "token"): "share_token",
+    ("quote_documents:shared-pdf", "token"): "share_token",
 }
 API_IDS = {
     "customer_id": "customer",
@@ -399,6 +419,7 @@ API_IDS = {
     "object_id": "customer",
     "quote_id": "quote",
     "line_id": "quote_line",
+    "link_id": "share_link",
 }
 
 
