@@ -191,7 +191,7 @@ def document_context(quote: Quote, *, language: str, template=None, lines=None) 
         "phone_labels": {
             "quantity": css_string(_("Qty")),
             "discount": css_string(_("Discount")),
-            "tax": css_string(_("Tax")),
+            "tax": css_string(_("Tax rate")),
         },
         "footer_css": css_string(template.footer),
     }

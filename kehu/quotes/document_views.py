@@ -16,7 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kehu.core.forms import apply_errors
@@ -161,14 +161,14 @@ def share_link_revoke(request, pk, link_pk):
 class QuoteEmailForm(forms.Form):
     language = forms.ChoiceField(label=gettext_lazy("Document language"), choices=DocumentLanguage.choices)
     to = forms.CharField(
-        label=gettext_lazy("To"),
+        label=pgettext_lazy("mail", "To"),
         max_length=1000,
         help_text=gettext_lazy("Several addresses: separate them with commas."),
     )
     cc = forms.CharField(label=gettext_lazy("Cc"), max_length=1000, required=False)
     subject = forms.CharField(label=gettext_lazy("Subject"), max_length=200)
     message = forms.CharField(
-        label=gettext_lazy("Message"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 9})
+        label=pgettext_lazy("mail", "Message"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 9})
     )
 
     def _addresses(self, field: str, required: bool) -> str:
