@@ -29,6 +29,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from weasyprint import HTML  # imported with the URLs, not on the first PDF (half a second)
+from weasyprint.urls import URLFetcher
 
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditAction
@@ -217,9 +219,6 @@ def document_html(quote: Quote, *, screen: bool = False, language: str | None = 
 
 
 def pdf_from_html(html: str) -> bytes:
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
     fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=False)
     return HTML(string=html, url_fetcher=fetcher, base_url="data:,").write_pdf()
 
