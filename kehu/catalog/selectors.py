@@ -52,7 +52,11 @@ def price_list_qs_visible_to(user) -> QuerySet[PriceList]:
 
 def categories_all() -> list[Category]:
     """The whole tree in path order, each with `depth` and `label` ("泵 / 离心泵")."""
-    rows = list(Category.objects.order_by("path").annotate(product_count=Count("products", filter=Q(products__deleted_at__isnull=True))))
+    rows = list(
+        Category.objects.order_by("path").annotate(
+            product_count=Count("products", filter=Q(products__deleted_at__isnull=True))
+        )
+    )
     by_pk = {c.pk: c for c in rows}
     for c in rows:
         c.depth = c.path.count("/") - 1
@@ -166,9 +170,9 @@ def _item_valid_on(on: date) -> Q:
 
 
 def list_prices(spec_ids: list[int], on: date | None = None) -> dict[int, Decimal]:
-    """{specification id: the list price valid on the date (for one unit)}, in one query for the
-    items plus one for the specifications' products. A specification's own item beats a
-    product-wide one; among lists the one starting last wins."""
+    """{specification id: the list price of one unit valid on the date}, in two queries, chosen as
+    `kehu.catalog.pricing` chooses it: the list starting last is asked first; in a list, the
+    specification's own price beats the product-wide one."""
     if not spec_ids:
         return {}
     on = on or timezone.localdate()
@@ -183,19 +187,19 @@ def list_prices(spec_ids: list[int], on: date | None = None) -> dict[int, Decima
             min_quantity__lte=1,
         )
         .filter(_valid_on(on, "price_list__"))
-        .values_list("product_id", "specification_id", "price", "price_list__valid_from", "min_quantity")
+        .values_list("price_list_id", "price_list__valid_from", "product_id", "specification_id", "price")
     )
-    best: dict[tuple[int, int | None], tuple] = {}
-    for product_id, spec_id, price, list_from, min_qty in items:
-        key = (product_id, spec_id)
-        rank = (list_from, min_qty)
-        if key not in best or rank > best[key][0]:
-            best[key] = (rank, price)
+    by_list: dict[tuple, dict] = {}
+    for list_id, list_from, product_id, spec_id, price in items:
+        by_list.setdefault((list_from, list_id), {})[(product_id, spec_id)] = price
+    ordered = [by_list[k] for k in sorted(by_list, reverse=True)]
     found = {}
     for spec_id, product_id in product_of.items():
-        hit = best.get((product_id, spec_id)) or best.get((product_id, None))
-        if hit is not None:
-            found[spec_id] = hit[1]
+        for prices in ordered:
+            price = prices.get((product_id, spec_id), prices.get((product_id, None)))
+            if price is not None:
+                found[spec_id] = price
+                break
     return found
 
 
@@ -249,18 +253,18 @@ def specification_search(q: str, limit: int = 20) -> list[dict]:
     if len(rows) < limit:
         needle = q.lower()
         candidates = list(
-            Product.objects.filter(
-                deleted_at__isnull=True, search_text__contains=needle
-            )
+            Product.objects.filter(deleted_at__isnull=True, search_text__contains=needle)
             .exclude(status="discontinued")
             .order_by("code")
             .values_list("pk", "code", "name")[:SEARCH_CANDIDATES]
         )
         whole = {pk for pk, code, name in candidates if needle in code.lower() or needle in name.lower()}
         seen = {r[0] for r in rows}
-        more = Specification.objects.filter(live, product_id__in=[c[0] for c in candidates]).order_by(
-            "product__code", "position", "id"
-        ).values_list(*spec_fields)
+        more = (
+            Specification.objects.filter(live, product_id__in=[c[0] for c in candidates])
+            .order_by("product__code", "position", "id")
+            .values_list(*spec_fields)
+        )
         for row in more:
             if row[0] in seen:
                 continue
@@ -348,10 +352,7 @@ def price_items(price_list: PriceList, *, q: str = "", offset: int = 0, limit: i
     (today's list price of its specification, for the percent items)."""
     qs = PriceItem.objects.filter(price_list=price_list).select_related("product", "specification")
     if q:
-        qs = qs.filter(
-            Q(product__search_text__contains=q.lower())
-            | Q(specification__code__icontains=q)
-        )
+        qs = qs.filter(Q(product__search_text__contains=q.lower()) | Q(specification__code__icontains=q))
     qs = qs.order_by("product__code", "specification__code", "min_quantity", "id")
     page = page_of(qs, offset=offset, limit=limit)
     spec_ids = [i.specification_id for i in page.rows if i.specification_id]

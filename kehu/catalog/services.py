@@ -216,7 +216,9 @@ def _product_clean(product: Product) -> None:
         setattr(
             product,
             name,
-            _decimal(getattr(product, name), name, places=2 if name == "tax_rate" else 4, allow_none=name != "tax_rate"),
+            _decimal(
+                getattr(product, name), name, places=2 if name == "tax_rate" else 4, allow_none=name != "tax_rate"
+            ),
         )
     full_clean(product, exclude=["category", "image", "search_text", "created_by", "deleted_by"], validate_unique=False)
     taken = Product.objects.filter(code=product.code).exclude(pk=product.pk)
@@ -237,9 +239,7 @@ def _spec_clean(spec: Specification) -> None:
     full_clean(spec, exclude=["product"], validate_unique=False)
     taken = Specification.objects.filter(code=spec.code).exclude(pk=spec.pk)
     if taken.exists():
-        raise ValidationError(
-            {"code": [_("The specification code “%(code)s” is already used.") % {"code": spec.code}]}
-        )
+        raise ValidationError({"code": [_("The specification code “%(code)s” is already used.") % {"code": spec.code}]})
 
 
 @transaction.atomic
@@ -279,11 +279,16 @@ def product_create(
     seen: set[str] = set()
     for position, data in enumerate(specs):
         spec = Specification(
-            product=product, code=data.get("code", ""), name=data.get("name", ""), position=data.get("position", position)
+            product=product,
+            code=data.get("code", ""),
+            name=data.get("name", ""),
+            position=data.get("position", position),
         )
         _spec_clean(spec)
         if spec.code in seen:
-            raise ValidationError({"code": [_("The specification code “%(code)s” is used twice.") % {"code": spec.code}]})
+            raise ValidationError(
+                {"code": [_("The specification code “%(code)s” is used twice.") % {"code": spec.code}]}
+            )
         seen.add(spec.code)
         spec.save()
         made.append(spec)
@@ -487,7 +492,9 @@ def _price_list_clean(price_list: PriceList) -> None:
     full_clean(price_list, exclude=["customer"])
     if kind == PriceListKind.LIST and price_list.pk:
         if PriceItem.objects.filter(price_list=price_list, percent_of_list__isnull=False).exists():
-            raise ValidationError({"kind": [_("A list-price list holds fixed prices only; its items use percentages.")]})
+            raise ValidationError(
+                {"kind": [_("A list-price list holds fixed prices only; its items use percentages.")]}
+            )
     if price_list.pk:
         outside = PriceItem.objects.filter(price_list=price_list).filter(
             **{"valid_from__lt": price_list.valid_from}
@@ -496,7 +503,11 @@ def _price_list_clean(price_list: PriceList) -> None:
         )
         if outside.exists():
             raise ValidationError(
-                {"valid_from": [_("Some prices of this list have validity dates outside the new dates; change them first.")]}
+                {
+                    "valid_from": [
+                        _("Some prices of this list have validity dates outside the new dates; change them first.")
+                    ]
+                }
             )
 
 
@@ -658,7 +669,9 @@ def price_item_update(*, item: PriceItem, actor, **fields) -> PriceItem:
     item.save()
     after = _item_words(item)
     if after != before:
-        audit_record(actor=actor, action=AuditAction.UPDATE, instance=item.price_list, changes={"item": [before, after]})
+        audit_record(
+            actor=actor, action=AuditAction.UPDATE, instance=item.price_list, changes={"item": [before, after]}
+        )
     return item
 
 
