@@ -180,9 +180,7 @@ def test_specifications_keep_at_least_one(team):
     only = product.specifications.get()
     with pytest.raises(ValidationError) as exc:
         services.specification_delete(specification=only, actor=team.admin)
-    assert exc.value.messages == [
-        "A product keeps at least one specification; add another before removing this one."
-    ]
+    assert exc.value.messages == ["A product keeps at least one specification; add another before removing this one."]
     second = services.specification_create(product=product, actor=team.admin, code="A-2", name="大号")
     assert "a-2 大号" in Product.objects.get(pk=product.pk).search_text
     assert services.specification_delete(specification=only, actor=team.admin) == "deleted"
@@ -207,7 +205,9 @@ def pump(team):
 
 def test_price_list_kind_needs_its_field(team):
     with pytest.raises(ValidationError) as exc:
-        services.price_list_create(actor=team.admin, name="二批", kind=PriceListKind.CHANNEL, valid_from=date(2026, 1, 1))
+        services.price_list_create(
+            actor=team.admin, name="二批", kind=PriceListKind.CHANNEL, valid_from=date(2026, 1, 1)
+        )
     assert errors(exc) == {"channel_level": ["Choose the channel level this price list is for."]}
     with pytest.raises(ValidationError) as exc:
         services.price_list_create(actor=team.admin, name="重点", kind=PriceListKind.TIER, valid_from=date(2026, 1, 1))
