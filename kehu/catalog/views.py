@@ -627,7 +627,7 @@ def price_item_delete(request, pk):
 
 def pricing_settings(request):
     _require_manage(request.user)
-    limits = selectors.discount_limits()
+    limits = {role: format(value.normalize(), "f") for role, value in selectors.discount_limits().items()}
     current = PricingSettings.load()
     form = PricingSettingsForm(
         request.POST or None, limits=limits, initial={"floor_approver_roles": current.floor_approver_roles}
