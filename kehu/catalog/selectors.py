@@ -352,7 +352,14 @@ def price_items(price_list: PriceList, *, q: str = "", offset: int = 0, limit: i
     (today's list price of its specification, for the percent items)."""
     qs = PriceItem.objects.filter(price_list=price_list).select_related("product", "specification")
     if q:
-        qs = qs.filter(Q(product__search_text__contains=q.lower()) | Q(specification__code__icontains=q))
+        # Items of a specification whose code or name holds `q`, and any item of a product whose code or name does.
+        qs = qs.filter(
+            Q(specification__code__icontains=q)
+            | Q(specification__name__icontains=q)
+            | Q(product__code__icontains=q)
+            | Q(product__name__icontains=q)
+            | Q(specification__isnull=True, product__search_text__contains=q.lower())
+        )
     qs = qs.order_by("product__code", "specification__code", "min_quantity", "id")
     page = page_of(qs, offset=offset, limit=limit)
     spec_ids = [i.specification_id for i in page.rows if i.specification_id]
