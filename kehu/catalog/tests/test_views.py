@@ -295,3 +295,21 @@ def test_categories_page_adds_and_refuses_to_delete_a_full_one(client, team, boo
     assert "潜水泵" in html
     response = client.post(reverse("catalog:category-delete", args=[book.valves.pk]), follow=True)
     assert "“阀门” still holds products" in response.content.decode()
+
+
+def test_a_customers_own_prices_are_seen_by_who_sees_the_customer(client, team, book):
+    from datetime import date
+
+    own = services.price_list_create(
+        actor=team.admin, name="宏远协议价", kind="customer", customer=book.dealer, valid_from=date(2020, 1, 1)
+    )
+    services.price_item_create(
+        price_list=own, actor=team.admin, product=book.pump, specification=book.is50, price=D("2100")
+    )
+    detail = reverse("catalog:product-detail", args=[book.pump.pk])
+    for user, sees in ((team.rep1, True), (team.manager1, True), (team.rep3, False), (team.admin, True)):
+        client.force_login(user)
+        assert ("宏远协议价" in client.get(detail).content.decode()) is sees, user
+        assert ("宏远协议价" in client.get(reverse("catalog:pricelist-list")).content.decode()) is sees, user
+        status = client.get(reverse("catalog:pricelist-detail", args=[own.pk])).status_code
+        assert status == (200 if sees else 404), user
