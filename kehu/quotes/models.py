@@ -105,6 +105,7 @@ class Quote(TimeStamped, SoftDeletable, Versioned):
             models.Index(fields=["customer", "updated_at"], name="quotes_quote_customer_updated"),
             models.Index(fields=["opportunity"], name="quotes_quote_opportunity"),
             models.Index(fields=["state", "valid_until"], name="quotes_quote_state_valid"),
+            models.Index(fields=["state", "updated_at"], name="quotes_quote_state_updated"),
         ]
         permissions = [("approve_quote", "Can approve quotes")]
 
