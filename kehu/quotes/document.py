@@ -180,7 +180,8 @@ def document_context(quote: Quote, *, language: str, template=None, lines=None) 
         "contact": contact,
         "owner": quote.owner,
         "template": template,
-        "company_name": template.company_name or CompanySettings.load().company_name,
+        # An unsaved template already names the company of the settings; a saved one may leave it blank.
+        "company_name": template.company_name or (CompanySettings.load().company_name if template.pk else ""),
         "logo": logo_data_uri(template),
         "lines": document_lines(quote) if lines is None else lines,
         "total_net": money(quote.total_net),

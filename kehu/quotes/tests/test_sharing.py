@@ -227,11 +227,11 @@ def test_the_list_shows_who_when_views_and_runs_a_fixed_number_of_queries(
     link, token = share_link_create(quote=quote, actor=team.manager1)
     client.get(f"/q/{token}/")
     client.force_login(team.rep1)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(7):
         first = client.get(f"/quotes/{quote.pk}/share-links/", headers={"accept-language": "en"})
     for _ in range(30):
         share_link_create(quote=quote, actor=team.manager1)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(7):
         page = client.get(f"/quotes/{quote.pk}/share-links/", headers={"accept-language": "en"})
     html = first.content.decode()
     assert html.count(">active<") == 4 and "manager1" in html
