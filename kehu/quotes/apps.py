@@ -8,4 +8,10 @@ class QuotesConfig(AppConfig):
     verbose_name = _("Quotes")
 
     def ready(self):
-        from kehu.quotes import events  # noqa: F401 (registers the kinds)
+        from kehu.quotes import (
+            approval,
+            events,  # noqa: F401 (registers the kinds)
+            tasks,  # noqa: F401 (schedules the expiry job)
+        )
+
+        approval.register()
