@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/", views.quote_detail, name="quote-detail"),
     path("<int:pk>/edit/", views.quote_edit, name="quote-edit"),
     path("<int:pk>/submit/", views.quote_submit, name="quote-submit"),
+    path("<int:pk>/withdraw/", views.quote_withdraw, name="quote-withdraw"),
     path("<int:pk>/send/", views.quote_send, name="quote-send"),
     path("<int:pk>/accept/", views.quote_accept, name="quote-accept"),
     path("<int:pk>/reject/", views.quote_reject, name="quote-reject"),
@@ -18,6 +19,6 @@ urlpatterns = [
     path("<int:pk>/lines/add/", views.line_add, name="line-add"),
     path("<int:pk>/lines/paste/", views.lines_paste, name="lines-paste"),
     path("<int:pk>/lines/import/", views.lines_import, name="lines-import"),
-    path("lines/<int:pk>/", views.line_update, name="line-update"),
-    path("lines/<int:pk>/remove/", views.line_remove, name="line-remove"),
+    path("<int:pk>/lines/<int:line_pk>/", views.line_update, name="line-update"),
+    path("<int:pk>/lines/<int:line_pk>/remove/", views.line_remove, name="line-remove"),
 ]

@@ -7,6 +7,7 @@ row is one small partial (`quote_detail.html#row`) reused by the htmx answers, a
 answers with that row and the totals only.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib import messages
@@ -19,12 +20,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from kehu.approvals.selectors import requests_of_record
 from kehu.catalog.pricing import discount_limit
 from kehu.core.forms import apply_errors
 from kehu.core.money import capital_amount
 from kehu.core.params import page_param
 from kehu.customers.selectors import contacts_of, customer_get
 from kehu.quotes import selectors, services
+from kehu.quotes.approval import CODE as APPROVAL_CODE
 from kehu.quotes.forms import (
     DecisionForm,
     ImportForm,
@@ -75,9 +78,10 @@ def quote_list(request):
         filters = selectors.QuoteFilters(
             q=data["q"].strip(),
             state=data["state"],
-            owner=data["owner"],
-            customer=customer,
-            expiring_by=today + timezone.timedelta(days=EXPIRING_DAYS) if data["expiring"] else None,
+            owner_id=data["owner"].pk if data["owner"] else None,
+            customer_id=customer.pk if customer else (-1 if data["customer"] else None),
+            valid_from=today if data["expiring"] else None,
+            valid_to=today + timedelta(days=EXPIRING_DAYS) if data["expiring"] else None,
         )
     page_number = page_param(request, last=400)
     page = selectors.quote_list(user, filters, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE)
@@ -97,7 +101,7 @@ def quote_list(request):
             "query_without_customer": without_customer.urlencode(),
             "customer": customer,
             "show_owner": getattr(user, "data_scope", "own") != "own",
-            "soon": today + timezone.timedelta(days=EXPIRING_DAYS),
+            "soon": today + timedelta(days=EXPIRING_DAYS),
         },
     )
 
@@ -179,11 +183,12 @@ def _actions(user, quote) -> dict:
     actions = {
         "edit": change and state == QuoteState.DRAFT,
         "submit": change and state == QuoteState.DRAFT and quote.line_count > 0,
-        "send": change and state == QuoteState.APPROVED,
-        "decide": change and state == QuoteState.SENT,
-        "revise": change
-        and state in (QuoteState.APPROVED, QuoteState.SENT, QuoteState.REJECTED, QuoteState.EXPIRED),
-        "delete": user.has_perm("quotes.delete_quote") and state == QuoteState.DRAFT,
+        "withdraw": change and state == QuoteState.PENDING,
+        "send": change and state in (QuoteState.APPROVED, QuoteState.SENT),
+        "decide": change and state in (QuoteState.APPROVED, QuoteState.SENT),
+        "revise": change and state in (QuoteState.APPROVED, QuoteState.SENT, QuoteState.REJECTED, QuoteState.EXPIRED),
+        "delete": user.has_perm("quotes.delete_quote")
+        and state not in (QuoteState.ACCEPTED, QuoteState.PENDING, QuoteState.SUPERSEDED),
     }
     actions["any"] = any(actions.values())
     return actions
@@ -196,9 +201,10 @@ def _flag(lines, limit: Decimal) -> None:
         line.over_limit = line.discount > limit
 
 
-def _line_base() -> str:
-    """The address of line 0 without its id: each row adds its own (a reverse() per row costs)."""
-    return reverse("quotes:line-update", args=[0]).removesuffix("0/")
+def _line_base(quote) -> str:
+    """The address of the quote's line 0 without its id: each row adds its own (a reverse() per
+    row would cost more than the rest of the row)."""
+    return reverse("quotes:line-update", args=[quote.pk, 0]).removesuffix("0/")
 
 
 def _spec_search_url() -> str:
@@ -227,12 +233,14 @@ def _detail_context(request, quote, **extra) -> dict:
         "capital": capital_amount(quote.total),
         "versions": versions,
         "newer": newer,
-        "approval": selectors.quote_approval(quote),
+        "approval": requests_of_record(APPROVAL_CODE, quote.pk).first()
+        if quote.state == QuoteState.PENDING or quote.approved_at
+        else None,
         "actions": _actions(user, quote),
         "editable": editable,
         "may_share": quote.state in (QuoteState.APPROVED, QuoteState.SENT, QuoteState.ACCEPTED)
         and user.has_perm("quotes.change_quote"),
-        "line_base": _line_base(),
+        "line_base": _line_base(quote),
         "spec_search_url": _spec_search_url() if editable else "",
         "today": timezone.localdate(),
         "paste_form": PasteForm(),
@@ -260,7 +268,7 @@ def _changed(request, quote, new_lines, *, status=200):
             "limit": limit,
             "capital": capital_amount(quote.total),
             "editable": _editable(request.user, quote),
-            "line_base": _line_base(),
+            "line_base": _line_base(quote),
         },
         status=status,
     )
@@ -293,11 +301,24 @@ def _transition(request, pk, perm: str, act, done: str):
 
 @require_POST
 def quote_submit(request, pk):
-    def act(quote):
-        return services.quote_submit(quote=quote, actor=request.user)
+    return _transition(
+        request,
+        pk,
+        "quotes.change_quote",
+        lambda quote: services.quote_submit(quote=quote, actor=request.user),
+        _("Quote submitted."),
+    )
 
-    response = _transition(request, pk, "quotes.change_quote", act, _("Quote submitted."))
-    return response
+
+@require_POST
+def quote_withdraw(request, pk):
+    return _transition(
+        request,
+        pk,
+        "quotes.change_quote",
+        lambda quote: services.quote_withdraw(quote=quote, actor=request.user),
+        _("Taken back out of approval: the quote is a draft again."),
+    )
 
 
 @require_POST
@@ -382,13 +403,11 @@ def _draft(request, pk):
     return quote
 
 
-def _added(request, quote, before: int, count: int):
+def _added(request, quote, lines: list):
     if request.htmx:
-        new_lines = [line for line in selectors.quote_lines(quote) if line.position > before]
-        return _changed(request, quote, new_lines)
-    messages.success(
-        request, ngettext("%(count)s line added.", "%(count)s lines added.", count) % {"count": count}
-    )
+        return _changed(request, quote, lines)
+    count = len(lines)
+    messages.success(request, ngettext("%(count)s line added.", "%(count)s lines added.", count) % {"count": count})
     return redirect(reverse("quotes:quote-detail", args=[quote.pk]) + "#quote-lines")
 
 
@@ -400,16 +419,13 @@ def line_add(request, pk):
     if not form.is_valid():
         return _refused(request, quote, ValidationError([e for errors in form.errors.values() for e in errors]))
     quantity = form.cleaned_data["quantity"] or Decimal(1)
-    before = _last_position(quote)
     try:
-        services.quote_lines_paste(quote=quote, actor=request.user, text=f"{form.cleaned_data['code']}\t{quantity}")
+        lines = services.quote_lines_paste(
+            quote=quote, actor=request.user, text=f"{form.cleaned_data['code']}\t{quantity}"
+        )
     except ValidationError as exc:
         return _refused(request, quote, exc)
-    return _added(request, quote, before, 1)
-
-
-def _last_position(quote) -> int:
-    return selectors.quote_last_position(quote)
+    return _added(request, quote, lines)
 
 
 @require_POST
@@ -418,13 +434,12 @@ def lines_paste(request, pk):
     form = PasteForm(request.POST)
     errors: list[str] = []
     if form.is_valid():
-        before = _last_position(quote)
         try:
             lines = services.quote_lines_paste(quote=quote, actor=request.user, text=form.cleaned_data["text"])
         except ValidationError as exc:
             errors = exc.messages
         else:
-            return _added(request, quote, before, len(lines))
+            return _added(request, quote, lines)
     quote = selectors.quote_get(request.user, pk)
     return render(request, DETAIL, _detail_context(request, quote, paste_form=form, paste_errors=errors))
 
@@ -435,14 +450,13 @@ def lines_import(request, pk):
     form = ImportForm(request.POST, request.FILES)
     errors: list[str] = []
     if form.is_valid():
-        before = _last_position(quote)
         try:
             lines = services.quote_lines_paste(quote=quote, actor=request.user, text=form.cleaned_data["text"])
         except ValidationError as exc:
             errors = exc.messages
         else:
             request.htmx = False  # a file is always sent by the browser's own form
-            return _added(request, quote, before, len(lines))
+            return _added(request, quote, lines)
     else:
         errors = [e for field_errors in form.errors.values() for e in field_errors]
     quote = selectors.quote_get(request.user, pk)
@@ -462,8 +476,8 @@ def _edited_fields(line, data: dict) -> dict:
 
 
 @require_POST
-def line_update(request, pk):
-    line = selectors.quote_line_get(request.user, pk)
+def line_update(request, pk, line_pk):
+    line = selectors.quote_line_get(request.user, pk, line_pk)
     _require(request.user, "quotes.change_quote")
     form = LineEditForm(request.POST)
     if not form.is_valid():
@@ -476,12 +490,12 @@ def line_update(request, pk):
             return _refused(request, line.quote, exc)
     if not request.htmx:
         return redirect("quotes:quote-detail", pk=line.quote_id)
-    return _changed(request, line.quote, [selectors.quote_line_get(request.user, line.pk)])
+    return _changed(request, line.quote, [selectors.quote_line_get(request.user, pk, line.pk)])
 
 
 @require_POST
-def line_remove(request, pk):
-    line = selectors.quote_line_get(request.user, pk)
+def line_remove(request, pk, line_pk):
+    line = selectors.quote_line_get(request.user, pk, line_pk)
     _require(request.user, "quotes.change_quote")
     quote = line.quote
     try:
