@@ -440,8 +440,7 @@ def lines_paste(request, pk):
             errors = exc.messages
         else:
             return _added(request, quote, lines)
-    quote = selectors.quote_get(request.user, pk)
-    return render(request, DETAIL, _detail_context(request, quote, paste_form=form, paste_errors=errors))
+    return _line_errors(request, pk, paste_form=form, paste_errors=errors)
 
 
 @require_POST
@@ -459,8 +458,19 @@ def lines_import(request, pk):
             return _added(request, quote, lines)
     else:
         errors = [e for field_errors in form.errors.values() for e in field_errors]
+    return _line_errors(request, pk, import_errors=errors)
+
+
+def _line_errors(request, pk, **errors):
+    """The quote again with what was wrong under the paste box or the file field (the pasted text
+    kept); when the quote is no longer a draft, the reason on top."""
     quote = selectors.quote_get(request.user, pk)
-    return render(request, DETAIL, _detail_context(request, quote, import_errors=errors))
+    if not _editable(request.user, quote):
+        for field_errors in errors.values():
+            for error in field_errors if isinstance(field_errors, list) else []:
+                messages.error(request, error)
+        return redirect("quotes:quote-detail", pk=pk)
+    return render(request, DETAIL, _detail_context(request, quote, **errors))
 
 
 def _edited_fields(line, data: dict) -> dict:
