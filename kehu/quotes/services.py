@@ -568,9 +568,9 @@ def paste_parse(text: str) -> tuple[list[tuple[int, str, str]], list[str]]:
     text = unicodedata.normalize("NFKC", text or "")
     first = True
     for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line:
+        if not raw.strip():
             continue
+        line = raw.strip(" \r\n\u00a0")  # a leading tab is an empty code column
         parts = _SEPARATOR.split(line, maxsplit=1) if "\t" not in line else line.split("\t")
         code = parts[0].strip()
         rest = [p.strip() for p in parts[1:] if p.strip()] if "\t" in line else [p.strip() for p in parts[1:]]
