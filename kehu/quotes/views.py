@@ -174,20 +174,23 @@ def quote_edit(request, pk):
 
 
 def _editable(user, quote) -> bool:
-    return quote.state == QuoteState.DRAFT and user.has_perm("quotes.change_quote")
+    return quote.state == QuoteState.DRAFT and services.may_change(user, quote)
 
 
-def _actions(user, quote) -> dict:
-    change = user.has_perm("quotes.change_quote")
+def _actions(user, quote, approval) -> dict:
+    # The owner and the managers over the owner change a quote; account team members only read it.
+    change = services.may_change(user, quote)
     state = quote.state
     actions = {
         "edit": change and state == QuoteState.DRAFT,
         "submit": change and state == QuoteState.DRAFT and quote.line_count > 0,
-        "withdraw": change and state == QuoteState.PENDING,
+        # Only who submitted it takes it back (the approvers approve or reject).
+        "withdraw": change and state == QuoteState.PENDING and (approval is None or approval.requester_id == user.pk),
         "send": change and state in (QuoteState.APPROVED, QuoteState.SENT),
         "decide": change and state in (QuoteState.APPROVED, QuoteState.SENT),
         "revise": change and state in (QuoteState.APPROVED, QuoteState.SENT, QuoteState.REJECTED, QuoteState.EXPIRED),
-        "delete": user.has_perm("quotes.delete_quote")
+        "delete": change
+        and user.has_perm("quotes.delete_quote")
         and state not in (QuoteState.ACCEPTED, QuoteState.PENDING, QuoteState.SUPERSEDED),
     }
     actions["any"] = any(actions.values())
@@ -226,6 +229,11 @@ def _detail_context(request, quote, **extra) -> dict:
     versions = list(selectors.quote_versions(user, quote))
     newer = next((v for v in versions if v.previous_id == quote.pk), None)
     editable = _editable(user, quote)
+    approval = (
+        requests_of_record(APPROVAL_CODE, quote.pk).first()
+        if quote.state == QuoteState.PENDING or quote.approved_at
+        else None
+    )
     context = {
         "quote": quote,
         "lines": lines,
@@ -233,13 +241,11 @@ def _detail_context(request, quote, **extra) -> dict:
         "capital": capital_amount(quote.total),
         "versions": versions,
         "newer": newer,
-        "approval": requests_of_record(APPROVAL_CODE, quote.pk).first()
-        if quote.state == QuoteState.PENDING or quote.approved_at
-        else None,
-        "actions": _actions(user, quote),
+        "approval": approval,
+        "actions": _actions(user, quote, approval),
         "editable": editable,
         "may_share": quote.state in (QuoteState.APPROVED, QuoteState.SENT, QuoteState.ACCEPTED)
-        and user.has_perm("quotes.change_quote"),
+        and services.may_change(user, quote),
         "line_base": _line_base(quote),
         "spec_search_url": _spec_search_url() if editable else "",
         "today": timezone.localdate(),

@@ -163,7 +163,7 @@ def test_keyboard_entry_and_an_edit_in_place(live_server, make_user, make_contex
     first.locator("input[name=discount]").press("Tab")
     expect(page.locator("#quote-lines-body tr").first).to_have_class("over-limit")
     expect(page.locator("#quote-total")).to_have_text("¥2,591.00")  # 3 × 92 + 2,315
-    expect(page.locator("#quote-totals")).to_contain_text("above your limit")
+    expect(page.locator("#quote-totals")).to_contain_text("above the owner's limit")
 
     # Removing a line.
     page.locator("#quote-lines-body tr").first.get_by_role("button", name="Remove line").click()

@@ -291,8 +291,8 @@ def test_a_discount_above_your_limit_is_flagged(client, team, quote):
         {"quantity": "10", "discount": "8", "unit_price": "100"},
         headers=HTMX,
     ).content.decode()
-    assert 'class="over-limit"' in page and "above your limit" in page
-    assert "The largest discount (8%) is above your limit (5%)" in page
+    assert 'class="over-limit"' in page and "above the discount limit" in page
+    assert "The largest discount (8%) is above the owner's limit (5%)" in page
     page = client.post(
         reverse("quotes:line-update", args=[quote.pk, line.pk]),
         {"quantity": "10", "discount": "8", "unit_price": "70"},
