@@ -202,3 +202,38 @@ def test_the_approver_reads_the_quote_on_a_phone(live_server, make_user, make_co
     with page.expect_navigation():
         page.click("#approval-link")
     assert "/approvals/" in page.url
+
+
+def test_the_typeahead_is_walked_with_the_arrow_keys(live_server, make_user, make_context):  # noqa: F811
+    from kehu.quotes.tests.factories import make_quote
+
+    rep = make_user("sunli", last_name="孙", first_name="丽")
+    _book, customer = _book_and_customer(rep)
+    quote = make_quote(customer, rep)
+    page = make_context().new_page()
+    sign_in(page, live_server.url, rep.username)
+    page.goto(f"{live_server.url}/quotes/{quote.pk}/")
+    page.click("#line-code")
+    page.keyboard.type("P-01")
+    options = page.locator("#line-suggestions [role=option]")
+    expect(options).to_have_count(10)  # P-010 … P-019, by code
+    expect(options.first).to_have_class("list-group-item list-group-item-action py-1 px-2 active")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(options.nth(2)).to_contain_text("P-012")
+    expect(page.locator("#line-code")).to_have_attribute("aria-activedescendant", "line-suggestion-2")
+    page.keyboard.press("Tab")  # takes the highlighted suggestion and moves on to the quantity
+    expect(page.locator("#line-code")).to_have_value("P-012")
+    expect(page.locator("#line-quantity")).to_be_focused()
+    expect(page.locator("#line-suggestions")).to_be_hidden()
+    page.keyboard.type("4")
+    page.keyboard.press("Enter")
+    expect(page.locator("#quote-lines-body tr .ql-code")).to_have_text(["P-012"])
+    expect(page.locator("#line-code")).to_be_focused()
+    # Enter on a highlighted suggestion chooses it too.
+    page.keyboard.type("P-02")
+    expect(options).to_have_count(10)
+    page.keyboard.press("ArrowUp")  # from the first to the last
+    page.keyboard.press("Enter")
+    expect(page.locator("#line-code")).to_have_value("P-029")
+    expect(page.locator("#line-quantity")).to_be_focused()
