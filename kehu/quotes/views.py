@@ -197,13 +197,6 @@ def _actions(user, quote, approval) -> dict:
     return actions
 
 
-def _flag(lines, limit: Decimal) -> None:
-    """Mark the lines priced below their floor and those discounted beyond the owner's limit."""
-    for line in lines:
-        line.below_floor = line.floor_price is not None and line.unit_price < line.floor_price
-        line.over_limit = line.discount > limit
-
-
 def _line_base(quote) -> str:
     """The address of the quote's line 0 without its id: each row adds its own (a reverse() per
     row would cost more than the rest of the row)."""
@@ -225,7 +218,6 @@ def _detail_context(request, quote, **extra) -> dict:
     user = request.user
     lines = list(selectors.quote_lines(quote))
     limit = _limit(quote)
-    _flag(lines, limit)
     versions = list(selectors.quote_versions(user, quote))
     newer = next((v for v in versions if v.previous_id == quote.pk), None)
     editable = _editable(user, quote)
@@ -264,7 +256,6 @@ def _changed(request, quote, new_lines, *, status=200):
     """The htmx answer to a line edit: the changed rows and, out of band, the totals."""
     quote = selectors.quote_get(request.user, quote.pk)
     limit = _limit(quote)
-    _flag(new_lines, limit)
     return render(
         request,
         f"{DETAIL}#changed",
