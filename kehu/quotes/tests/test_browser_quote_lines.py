@@ -165,6 +165,13 @@ def test_keyboard_entry_and_an_edit_in_place(live_server, make_user, make_contex
     expect(page.locator("#quote-total")).to_have_text("¥2,591.00")  # 3 × 92 + 2,315
     expect(page.locator("#quote-totals")).to_contain_text("above the owner's limit")
 
+    # A quantity of 0 is refused: the reason shows above the table and the row keeps its line.
+    first.locator("input[name=quantity]").fill("0")
+    first.locator("input[name=quantity]").press("Tab")
+    expect(page.locator("#line-edit-error")).to_be_visible()
+    expect(page.locator("#line-edit-error")).not_to_be_empty()
+    expect(page.locator("#quote-total")).to_have_text("¥2,591.00")
+
     # Removing a line.
     page.locator("#quote-lines-body tr").first.get_by_role("button", name="Remove line").click()
     expect(page.locator("#quote-lines-body tr")).to_have_count(1)
