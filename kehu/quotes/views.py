@@ -183,7 +183,9 @@ def _actions(user, quote, approval) -> dict:
     state = quote.state
     actions = {
         "edit": change and state == QuoteState.DRAFT,
-        "submit": change and state == QuoteState.DRAFT and quote.line_count > 0,
+        # Offered on an empty draft too: lines added through htmx do not redraw the buttons, and
+        # the service says what is missing.
+        "submit": change and state == QuoteState.DRAFT,
         # Only who submitted it takes it back (the approvers approve or reject).
         "withdraw": change and state == QuoteState.PENDING and (approval is None or approval.requester_id == user.pk),
         "send": change and state in (QuoteState.APPROVED, QuoteState.SENT),

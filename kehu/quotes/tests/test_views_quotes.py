@@ -475,3 +475,20 @@ def test_lines_are_added_to_a_quote_only_while_it_is_a_draft(client, team, quote
 def test_quote_lines_add_is_the_same_door(team, quote, book):
     quote_lines_add(quote=quote, actor=team.rep1, lines=[(book.lathe_b.pk, 1)])
     assert QuoteLine.objects.filter(quote=quote).count() == 3
+
+
+def test_quotes_are_in_the_menu_of_those_who_may_read_them(client, team):
+    for user, shown in ((team.rep1, True), (team.manager1, True), (team.service1, False), (team.marketing1, False)):
+        client.force_login(user)
+        page = client.get(reverse("workspace:home")).content.decode()
+        assert (f'href="{reverse("quotes:quote-list")}"' in page) is shown, user
+    client.force_login(team.service1)
+    assert client.get(reverse("quotes:quote-list")).status_code == 403
+
+
+def test_submitting_an_empty_draft_says_what_is_missing(client, team, customer_of, book):
+    quote = make_quote(customer_of(team.rep1), team.rep1)
+    client.force_login(team.rep1)
+    page = client.post(reverse("quotes:quote-submit", args=[quote.pk]), follow=True).content.decode()
+    assert "Add at least one line before submitting the quote." in page
+    assert _state(quote)[0] == QuoteState.DRAFT
