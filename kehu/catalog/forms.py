@@ -133,7 +133,7 @@ class PriceItemForm(forms.Form):
     )
     price = forms.DecimalField(label=_("Fixed price (CNY)"), required=False, **MONEY)
     percent_of_list = forms.DecimalField(
-        label=_("% of the list price"),
+        label=_("Percent of the list price"),
         required=False,
         max_digits=6,
         decimal_places=2,

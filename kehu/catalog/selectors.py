@@ -22,6 +22,7 @@ from kehu.catalog.models import (
     Specification,
 )
 from kehu.core.pagination import PageOf, page_of
+from kehu.customers.selectors import customer_qs_visible_to
 
 VIEW = "catalog.view_product"
 SEARCH_CANDIDATES = 200
@@ -42,9 +43,15 @@ def product_qs_visible_to(user) -> QuerySet[Product]:
 
 
 def price_list_qs_visible_to(user) -> QuerySet[PriceList]:
+    """Every list of the price book; a single customer's list only to who sees that customer (its
+    agreed prices are its business) and to catalog managers."""
     if not may_view(user):
         return PriceList.objects.none()
-    return PriceList.objects.all()
+    if may_manage(user):
+        return PriceList.objects.all()
+    return PriceList.objects.filter(
+        ~Q(kind=PriceListKind.CUSTOMER) | Q(customer__in=customer_qs_visible_to(user).values("pk"))
+    )
 
 
 # ---- categories ------------------------------------------------------------------------------
@@ -203,11 +210,11 @@ def list_prices(spec_ids: list[int], on: date | None = None) -> dict[int, Decima
     return found
 
 
-def price_lists_pricing(product: Product, on: date | None = None) -> list[dict]:
-    """The price lists that price this product (any of its specifications), with their items."""
+def price_lists_pricing(user, product: Product, on: date | None = None) -> list[dict]:
+    """The price lists the user may see that price this product (any of its specifications), with their items."""
     on = on or timezone.localdate()
     items = (
-        PriceItem.objects.filter(product=product)
+        PriceItem.objects.filter(product=product, price_list__in=price_list_qs_visible_to(user))
         .select_related("price_list", "price_list__customer", "specification")
         .order_by("price_list__kind", "price_list__name", "specification__code", "min_quantity")
     )
@@ -352,7 +359,14 @@ def price_items(price_list: PriceList, *, q: str = "", offset: int = 0, limit: i
     (today's list price of its specification, for the percent items)."""
     qs = PriceItem.objects.filter(price_list=price_list).select_related("product", "specification")
     if q:
-        qs = qs.filter(Q(product__search_text__contains=q.lower()) | Q(specification__code__icontains=q))
+        # Items of a specification whose code or name holds `q`, and any item of a product whose code or name does.
+        qs = qs.filter(
+            Q(specification__code__icontains=q)
+            | Q(specification__name__icontains=q)
+            | Q(product__code__icontains=q)
+            | Q(product__name__icontains=q)
+            | Q(specification__isnull=True, product__search_text__contains=q.lower())
+        )
     qs = qs.order_by("product__code", "specification__code", "min_quantity", "id")
     page = page_of(qs, offset=offset, limit=limit)
     spec_ids = [i.specification_id for i in page.rows if i.specification_id]

@@ -94,7 +94,7 @@ def product_detail(request, pk):
             "category_label": selectors.category_path_labels().get(product.category_id, "")
             if product.category_id
             else "",
-            "price_lists": selectors.price_lists_pricing(product),
+            "price_lists": selectors.price_lists_pricing(request.user, product),
             "may_manage": selectors.may_manage(request.user),
             "spec_form": SpecificationForm(),
             "today": timezone.localdate(),

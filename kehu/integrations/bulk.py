@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from itertools import islice
 
 from django.db import connection, models
+from django.db.models.expressions import DatabaseDefault
 
 BATCH = 2000
 _MISSING = object()
@@ -46,6 +47,16 @@ def _converter(field):
     return None
 
 
+def _default(field):
+    """The value a row without this column gets: a database default (`db_default`, e.g. a customer's
+    channel level) is written as its value, since every column is named in the INSERT."""
+    value = field.get_default()
+    if isinstance(value, DatabaseDefault):
+        default = field.db_default
+        return getattr(default, "value", default)
+    return value
+
+
 class Inserter:
     """INSERTs rows of one model with executemany, all columns, converted per field type."""
 
@@ -63,7 +74,7 @@ class Inserter:
         self.converters = []  # (index, converter) for values the driver cannot take as they are
         for i, f in enumerate(self.fields):
             call = f.has_default() and callable(f.default) and not f.primary_key
-            self.defaults.append(None if call or f.primary_key else f.get_default())
+            self.defaults.append(None if call or f.primary_key else _default(f))
             if call:
                 self.calls.append((i, f.default))
             if (convert := _converter(f)) is not None:

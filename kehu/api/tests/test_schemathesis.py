@@ -39,6 +39,7 @@ AREAS = [
     "leads",
     "sales",
     "approvals",
+    "catalog",
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
 ROLE_ONLY = {
@@ -86,6 +87,23 @@ ROLE_ONLY = {
     "GET /api/v1/approvals/flows": "approvals.manage_flows",
     "GET /api/v1/approvals/flows/{document_type}": "approvals.manage_flows",
     "PUT /api/v1/approvals/flows/{document_type}": "approvals.manage_flows",
+    "POST /api/v1/catalog/products": "catalog.manage_catalog",
+    "PATCH /api/v1/catalog/products/{product_id}": "catalog.manage_catalog",
+    "DELETE /api/v1/catalog/products/{product_id}": "catalog.manage_catalog",
+    "POST /api/v1/catalog/products/{product_id}/restore": "catalog.manage_catalog",
+    "POST /api/v1/catalog/products/{product_id}/specifications": "catalog.manage_catalog",
+    "PATCH /api/v1/catalog/specifications/{specification_id}": "catalog.manage_catalog",
+    "DELETE /api/v1/catalog/specifications/{specification_id}": "catalog.manage_catalog",
+    "POST /api/v1/catalog/categories": "catalog.manage_catalog",
+    "PATCH /api/v1/catalog/categories/{category_id}": "catalog.manage_catalog",
+    "DELETE /api/v1/catalog/categories/{category_id}": "catalog.manage_catalog",
+    "POST /api/v1/catalog/price-lists": "catalog.manage_catalog",
+    "PATCH /api/v1/catalog/price-lists/{price_list_id}": "catalog.manage_catalog",
+    "DELETE /api/v1/catalog/price-lists/{price_list_id}": "catalog.manage_catalog",
+    "POST /api/v1/catalog/price-lists/{price_list_id}/items": "catalog.manage_catalog",
+    "PATCH /api/v1/catalog/price-items/{item_id}": "catalog.manage_catalog",
+    "DELETE /api/v1/catalog/price-items/{item_id}": "catalog.manage_catalog",
+    "PUT /api/v1/catalog/discount-limits": "catalog.manage_catalog",
 }
 # Exports and vCards need the export permission (a sales rep may not export).
 EXPORTS = ("/exports", "/vcard")
@@ -236,6 +254,8 @@ def make_records(team, area: str, user) -> dict:
         ids["delegation_id"] = Delegation.objects.create(
             user=user, delegate=team.rep2, starts_on=date(2031, 1, 1), ends_on=date(2031, 1, 2)
         ).pk
+    if area == "catalog":
+        ids.update(make_catalog(team, customer))
     if area in ("leads", "sales"):
         from kehu.sales.defaults import seed_pipelines
         from kehu.sales.models import Pipeline, Stage
@@ -264,6 +284,32 @@ def make_records(team, area: str, user) -> dict:
         opportunity_delete(opportunity=deleted, actor=rep1)
         ids["deleted_opportunity_id"] = deleted.pk
     return ids
+
+
+def make_catalog(team, customer) -> dict:
+    """A product with two specifications, a category, a channel price list with an item and a list price."""
+    from kehu.catalog import services as catalog
+
+    admin = team.admin
+    category = catalog.category_create(name=f"泵 {customer.pk}", actor=admin)
+    product = catalog.product_create(
+        actor=admin,
+        code=f"P-{customer.pk}",
+        name="离心泵",
+        category=category,
+        specifications=[{"code": f"P-{customer.pk}-A", "name": "220V"}, {"code": f"P-{customer.pk}-B", "name": "380V"}],
+    )
+    spec = product.specifications.order_by("pk").first()
+    book = catalog.price_list_create(actor=admin, name="目录价", kind="list", valid_from=date(2026, 1, 1))
+    catalog.price_item_create(price_list=book, actor=admin, product=product, specification=spec, price=1000)
+    item = catalog.price_item_create(price_list=book, actor=admin, product=product, min_quantity=100, price=900)
+    return {
+        "product_id": product.pk,
+        "specification_id": spec.pk,
+        "category_id": category.pk,
+        "price_list_id": book.pk,
+        "item_id": item.pk,
+    }
 
 
 def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
@@ -350,6 +396,10 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             case.body["delegate_id"] = ids["delegate_id"]
             if isinstance(case.body.get("starts_on"), str):
                 case.body["ends_on"] = case.body["starts_on"]  # one day: no overlap, within a year
+        if case.operation.path == "/api/v1/catalog/prices/resolve" and isinstance(case.body.get("lines"), list):
+            for line in case.body["lines"]:
+                if isinstance(line, dict) and isinstance(line.get("specification_id"), int):
+                    line["specification_id"] = ids["specification_id"]
         if case.operation.path.endswith("/auth/token") and "username" in case.body:
             case.body.update(username=username, password=PASSWORD)
         for name, value in case.body.items():

@@ -12,16 +12,16 @@ pytestmark = pytest.mark.django_db
 ROLES = ["admin", "gm", "manager1", "rep1", "service1", "marketing1"]
 
 SECTIONS_OF = {
-    "admin": ["customers", "sales", "marketing", "analytics"],
-    "gm": ["customers", "sales", "marketing", "analytics"],
-    "manager1": ["customers", "sales", "marketing", "analytics"],
-    "rep1": ["customers", "sales"],
-    "service1": ["customers", "service"],
-    "marketing1": ["customers", "sales", "marketing"],
+    "admin": ["customers", "sales", "products", "marketing", "analytics"],
+    "gm": ["customers", "sales", "products", "marketing", "analytics"],
+    "manager1": ["customers", "sales", "products", "marketing", "analytics"],
+    "rep1": ["customers", "sales", "products"],
+    "service1": ["customers", "products", "service"],
+    "marketing1": ["customers", "sales", "products", "marketing"],
 }
 SETTINGS_OF = {
     "admin": [e.key for e in SETTINGS],
-    "gm": ["pipelines", "classification-settings", "routes", "audit"],
+    "gm": ["pipelines", "classification-settings", "routes", "pricing", "audit"],
     "manager1": ["routes"],
     "rep1": [],
     "service1": [],
@@ -68,7 +68,7 @@ def test_a_section_without_entries_for_the_user_is_not_shown(team):
 
     nobody = User(username="x", role="no_such_role")
     assert menu_for(nobody)["sections"] == [] and menu_for(nobody)["settings"] is False
-    assert {s.key for s in SECTIONS} == {"customers", "sales", "service", "marketing", "analytics"}
+    assert {s.key for s in SECTIONS} == {"customers", "sales", "products", "service", "marketing", "analytics"}
 
 
 @pytest.mark.parametrize("username", ROLES)
@@ -128,6 +128,9 @@ def test_the_settings_page_lists_the_areas_with_their_links(client, team):
         ("/webhooks/", "settings"),
         ("/accounts/audit/", "settings"),
         ("/accounts/profile/", "account"),
+        ("/catalog/", "products"),
+        ("/catalog/price-lists/", "products"),
+        ("/catalog/settings/", "settings"),
     ],
 )
 def test_the_current_section_is_highlighted(client, team, path, section):

@@ -220,8 +220,26 @@ class Company:
             "robot_post": robot_post.pk,
         }
         ids.update(self._approvals(customer))
+        ids.update(self._catalog())
         ids.update(self._quote_pages(customer))
         return ids
+
+    def _catalog(self) -> dict:
+        """The demo catalog's records, and a product in the recycle bin."""
+        from kehu.catalog.models import Category, PriceItem, PriceList, Product, Specification
+        from kehu.catalog.services import product_create, product_delete
+
+        gone = product_create(actor=self.users["admin"], code="GONE-1", name="已删除产品")
+        product_delete(product=gone, actor=self.users["admin"])
+        product = Product.objects.filter(deleted_at__isnull=True).order_by("pk").first()
+        return {
+            "product": product.pk,
+            "deleted_product": gone.pk,
+            "specification": Specification.objects.filter(product=product).order_by("pk").first().pk,
+            "category": Category.objects.order_by("pk").first().pk,
+            "price_list": PriceList.objects.order_by("pk").first().pk,
+            "price_item": PriceItem.objects.order_by("pk").first().pk,
+        }
 
     def _quote_pages(self, customer) -> dict:
         """A draft quote of rep1 with one line, for the quote pages (its own product and price)."""
@@ -346,6 +364,22 @@ PAGE_IDS = {
     "approvals:request-detail": "approval",
     "approvals:request-act": "approval",
     "approvals:delegation-delete": "delegation",
+    "catalog:product-detail": "product",
+    "catalog:product-edit": "product",
+    "catalog:product-image": "product",
+    "catalog:product-delete": "product",
+    "catalog:product-restore": "deleted_product",
+    "catalog:spec-create": "product",
+    "catalog:spec-edit": "specification",
+    "catalog:spec-delete": "specification",
+    "catalog:category-edit": "category",
+    "catalog:category-delete": "category",
+    "catalog:pricelist-detail": "price_list",
+    "catalog:pricelist-edit": "price_list",
+    "catalog:pricelist-delete": "price_list",
+    "catalog:item-add": "price_list",
+    "catalog:item-edit": "price_item",
+    "catalog:item-delete": "price_item",
     **{
         f"quotes:{name}": "ui_quote"
         for name in (
@@ -413,6 +447,11 @@ API_IDS = {
     "request_id": "approval",
     "delegation_id": "delegation",
     "object_id": "customer",
+    "product_id": "product",
+    "specification_id": "specification",
+    "category_id": "category",
+    "price_list_id": "price_list",
+    "item_id": "price_item",
 }
 
 
