@@ -14,7 +14,7 @@ from django.db import transaction
 from kehu.catalog.models import ProductStatus, Specification
 from kehu.customers.models import Customer
 from kehu.quotes import services
-from kehu.quotes.models import Quote, QuoteLine
+from kehu.quotes.models import Quote, QuoteLine, QuoteState
 from kehu.sales.models import Opportunity, StageKind
 from kehu.users.models import User
 
@@ -103,6 +103,8 @@ def load(users: dict[str, User], seed: int = 11) -> int:
             quote.refresh_from_db()
             services.quote_submit(quote=quote, actor=rep)  # discount / floor: waits for approval
             quote.refresh_from_db()
+            if quote.state != QuoteState.APPROVED:  # a channel price may already sit at the floor
+                continue
             if plan in ("sent", "accepted", "revised"):
                 services.quote_mark_sent(quote=quote, actor=rep, how=rng.choice(["manual", "email"]))
             if plan == "accepted":

@@ -173,7 +173,7 @@ DEFAULT_STEPS = (
 
 QUOTE = registry.DocumentType(
     code=CODE,
-    label=gettext_lazy("Quote beyond the discount limit or below the floor price"),
+    label=gettext_lazy("Quote price approval"),
     model=Quote,
     fields={
         "amount": registry.decimal_field(gettext_lazy("quote total (CNY)")),

@@ -171,3 +171,12 @@ def test_create_from_an_opportunity(rep1, team, customer):
     other = opportunity_create(customer=customer, actor=team.rep1, name="别的")
     response = rep1.post(BASE, {"customer_id": customer.pk, "opportunity_id": other.pk, "contact_id": 999999})
     assert response.status_code == 400 and "contact_id" in response.json()["errors"]
+
+
+def test_errors_in_the_users_language(rep1, draft, client):
+    rep1.headers["Accept-Language"] = "zh-hans"
+    response = rep1.post(f"{BASE}/{draft.pk}/lines/paste", {"text": "XX-1\t2\nCK6140-A\t１，０００.５０５５\n"})
+    assert response.status_code == 400
+    assert response.json()["errors"]["text"] == ["第 1 行：没有编码为 XX-1 的产品。", "第 2 行：数量最多三位小数。"]
+    response = rep1.post(f"{BASE}/{draft.pk}/accept", {})
+    assert response.json()["errors"]["__all__"] == ["状态为“草稿”的报价单不能变为“已采纳”。"]
