@@ -60,8 +60,10 @@ def line_rows(lines, *, editable: bool, line_base: str, limit) -> str:
     is flagged `below-floor` (unit price under the floor price) or `over-limit` (a discount beyond
     `limit`, the owner's limit)."""
     line_base = escape(line_base)
-    below_badge = f' <span class="badge bg-red-lt">{escape(_("below floor"))}</span>'
-    over_badge = f' <span class="badge bg-yellow-lt">{escape(_("above the discount limit"))}</span>'
+    # (The words are looked up outside the f-strings: xgettext does not read calls inside them.)
+    below_word, over_word = escape(_("below floor")), escape(_("above the discount limit"))
+    below_badge = f' <span class="badge bg-red-lt">{below_word}</span>'
+    over_badge = f' <span class="badge bg-yellow-lt">{over_word}</span>'
     if editable:
         labels = {name: escape(_(text)) for name, text in EDIT_LABELS.items()}
     rows = []

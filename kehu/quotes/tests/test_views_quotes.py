@@ -492,3 +492,22 @@ def test_submitting_an_empty_draft_says_what_is_missing(client, team, customer_o
     page = client.post(reverse("quotes:quote-submit", args=[quote.pk]), follow=True).content.decode()
     assert "Add at least one line before submitting the quote." in page
     assert _state(quote)[0] == QuoteState.DRAFT
+
+
+def test_the_quote_page_in_chinese(client, team, quote):
+    line = QuoteLine.objects.get(quote=quote, code="CK6140-A")
+    client.force_login(team.rep1)
+    client.post(reverse("quotes:line-update", args=[quote.pk, line.pk]), {"discount": "8"})
+    page = client.get(_detail(quote), headers={"Accept-Language": "zh-Hans"}).content.decode()
+    # 10 × 92 + 2 × 250 = 1,420
+    for words in (
+        "报价单",
+        "超出折扣权限",
+        "税额",
+        "含税合计",
+        "有效期至",
+        "从 Excel 粘贴",
+        "大写：",
+        "壹仟肆佰贰拾元整",
+    ):
+        assert words in page, words
