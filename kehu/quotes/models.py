@@ -105,6 +105,13 @@ class Quote(TimeStamped, SoftDeletable, Versioned):
             models.Index(fields=["customer", "updated_at"], name="quotes_quote_customer_updated"),
             models.Index(fields=["opportunity"], name="quotes_quote_opportunity"),
             models.Index(fields=["state", "valid_until"], name="quotes_quote_state_valid"),
+            models.Index(fields=["state", "updated_at"], name="quotes_quote_state_updated"),
+            # A rep's live quotes, newest first, and their capped count read from the index alone.
+            models.Index(
+                fields=["owner", "updated_at"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="quotes_quote_owner_live",
+            ),
         ]
         permissions = [("approve_quote", "Can approve quotes")]
 

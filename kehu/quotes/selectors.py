@@ -12,6 +12,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from kehu.core.pagination import PageOf, page_of
+from kehu.customers.models import Customer
+from kehu.customers.search import search_candidates
 from kehu.customers.sharing import shared_q
 from kehu.quotes.models import Quote, QuoteLine
 from kehu.users.models import User
@@ -114,12 +116,25 @@ class QuoteFilters:
     sort: str = "-updated"
 
 
+NAME_MATCHES = 500  # customers whose name matches, at most, that a search looks at
+
+
+def _number_q(prefix: str) -> Q:
+    """Numbers starting with `prefix`, as a range on the (number, revision) unique index (LIKE on
+    SQLite ignores case and so no index), with the prefix test kept for exactness."""
+    after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(number__gte=prefix, number__lt=after, number__startswith=prefix)
+
+
 def _search_q(q: str) -> Q:
+    """The start of a number (Q2026-0001…), else the customer's name, through the customers' own
+    search index (a few hundred matching customers at most, then their quotes by index)."""
     upper = q.upper()
     if upper.startswith("Q") and len(upper) > 1 and upper[1].isdigit():
-        # A number: a range on the (number, revision) unique index.
-        return Q(number__startswith=upper)
-    return Q(customer__name__icontains=q) | Q(title__icontains=q)
+        return _number_q(upper)
+    candidates, _complete, _every = search_candidates(q, cap=NAME_MATCHES)
+    customers = Customer.objects.filter(candidates, name__icontains=q, deleted_at__isnull=True)
+    return Q(customer_id__in=customers.values("pk")[:NAME_MATCHES])
 
 
 def quote_filter(user: User, filters: QuoteFilters) -> QuerySet[Quote]:

@@ -89,7 +89,12 @@ def test_list_pages_and_query_count(book, team, customer_of, django_assert_max_n
         page = selectors.quote_list(manager, QuoteFilters(), limit=25, offset=0)
         [(q.customer.name, q.owner.username) for q in page.rows]
     with django_assert_max_num_queries(2):
-        selectors.quote_list(manager, QuoteFilters(state="draft", q="华星"), limit=25, offset=0)
+        selectors.quote_list(
+            manager, QuoteFilters(state="draft", q=f"Q{timezone.localdate().year}-00"), limit=25, offset=0
+        )
+    with django_assert_max_num_queries(3):  # and the customers' search index once
+        page = selectors.quote_list(manager, QuoteFilters(state="draft", q="华星"), limit=25, offset=0)
+    assert page.count == 30
     assert (len(page.rows), page.count, page.has_next) == (25, 30, True)
     page = selectors.quote_list(manager, QuoteFilters(), limit=25, offset=25)
     assert (len(page.rows), page.has_next) == (5, False)

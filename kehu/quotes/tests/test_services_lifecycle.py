@@ -178,3 +178,26 @@ def test_header_validation(customer, team, customer_of):
     assert "state" in refused.value.message_dict
     quote = services.quote_create(customer=customer, actor=team.manager1, owner=team.rep2)
     assert quote.owner == team.rep2 and quote.created_by == team.manager1
+
+
+def test_accepting_when_the_opportunity_is_already_won_leaves_it(book, customer, team):
+    from kehu.sales.models import Stage
+    from kehu.sales.services import opportunity_move
+
+    deal = opportunity_create(customer=customer, actor=team.rep1, name="车床", amount=Decimal("800"))
+    won = Stage.objects.get(pipeline=deal.pipeline, kind=StageKind.WON)
+    opportunity_move(opportunity=deal, stage=won, actor=team.rep1, reason="合同已签")
+    quote = make_quote(customer, team.rep1, [(book.lathe_a.pk, 1)], opportunity=deal)
+    services.quote_submit(quote=quote, actor=team.rep1)
+    services.quote_accept(quote=quote, actor=team.rep1)
+    deal.refresh_from_db()
+    assert (deal.status, deal.close_reason, deal.amount) == (StageKind.WON, "合同已签", Decimal("800.00"))
+
+
+def test_a_manager_accepts_for_a_rep_and_the_deal_of_another_owner_is_won(book, customer, team):
+    deal = opportunity_create(customer=customer, actor=team.rep1, name="车床")
+    quote = make_quote(customer, team.rep1, [(book.lathe_a.pk, 1)], opportunity=deal)
+    services.quote_submit(quote=quote, actor=team.rep1)
+    services.quote_accept(quote=quote, actor=team.manager1)
+    deal.refresh_from_db()
+    assert deal.status == StageKind.WON and deal.amount == Decimal("100.00")
