@@ -21,6 +21,7 @@ from kehu.integrations.api import router as integrations_router
 from kehu.leads.api import router as leads_router
 from kehu.notifications.api import router as notifications_router
 from kehu.pool.api import router as pool_router
+from kehu.quotes.api_insights import router as quote_insights_router
 from kehu.sales.api import router as sales_router
 from kehu.users.api import BearerAuth
 from kehu.users.api import router as auth_router
@@ -52,6 +53,7 @@ api.add_router("/sales", sales_router)
 api.add_router("/webhooks", webhooks_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/approvals", approvals_router)
+api.add_router("/quotes", quote_insights_router)  # /quotes/{id}/insights
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:

@@ -8,4 +8,7 @@ class QuotesConfig(AppConfig):
     verbose_name = _("Quotes")
 
     def ready(self):
-        from kehu.quotes import events  # noqa: F401 (registers the kinds)
+        from kehu.quotes import (
+            events,  # noqa: F401 (registers the kinds)
+            insights_tasks,  # noqa: F401 (schedules the nightly cross-sell count)
+        )
