@@ -22,7 +22,7 @@ from django.db.models import F, Max, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kehu.catalog.models import ProductStatus
 from kehu.core import lookups
@@ -360,12 +360,20 @@ class Suggestion:
         said = []
         if self.quotes_together:
             said.append(
-                _("on %(count)s quotes together with %(product)s")
+                ngettext(
+                    "on %(count)s quote together with %(product)s",
+                    "on %(count)s quotes together with %(product)s",
+                    self.quotes_together,
+                )
                 % {"count": self.quotes_together, "product": self.together_with}
             )
         if self.similar_customers:
             said.append(
-                _("accepted by %(count)s customers in %(group)s like this one")
+                ngettext(
+                    "accepted by %(count)s customer in %(group)s like this one",
+                    "accepted by %(count)s customers in %(group)s like this one",
+                    self.similar_customers,
+                )
                 % {"count": self.similar_customers, "group": self.similar_label}
             )
         return said
