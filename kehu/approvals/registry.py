@@ -53,6 +53,9 @@ class DocumentType:
     default_steps: tuple = ()  # the flow used until an administrator edits it
     optional: bool = False  # the flow starts switched off: the company decides (new customers)
     describe: Callable | None = None  # (request) -> [(label, value)] of the proposal, for people
+    # (record, request, user) -> a refusal message, or None: who may approve beyond the routing (a
+    # quote below its floor price only by the roles the administrators name); checked on every approval.
+    may_approve: Callable | None = None
 
     def all_fields(self) -> dict:
         return {**self.fields, "department": DEPARTMENT_FIELD}

@@ -509,6 +509,7 @@ def request_act(
     on_behalf = task.approver if task.approver_id != actor.pk else None
     step = request.flow_version.steps[request.step]
     if action == "approve":
+        _check_may_approve(request, actor)
         _claim(task, TaskState.APPROVED, actor, comment, now)
         _log(request, ActionKind.APPROVED, actor=actor, on_behalf_of=on_behalf, comment=comment, now=now)
         _progress(request, step, actor=actor, now=now)
@@ -566,6 +567,17 @@ def request_act(
             on_timeline=False,
         )
     return request
+
+
+def _check_may_approve(request: ApprovalRequest, actor: User) -> None:
+    """The type's own rule on who may approve (beyond the routing), with its message."""
+    kind = _type(request.document_type)
+    if kind.may_approve is None:
+        return
+    record = kind.model._base_manager.filter(pk=request.object_id).first()
+    refusal = kind.may_approve(record, request, actor) if record is not None else None
+    if refusal:
+        raise _refuse(refusal)
 
 
 def _was_delegate(request, actor) -> bool:

@@ -9,6 +9,10 @@ class QuotesConfig(AppConfig):
 
     def ready(self):
         from kehu.quotes import (
+            approval,
             events,  # noqa: F401 (registers the kinds)
             insights_tasks,  # noqa: F401 (schedules the nightly cross-sell count)
+            tasks,  # noqa: F401 (schedules the expiry job)
         )
+
+        approval.register()

@@ -35,8 +35,8 @@ from kehu.quotes.models import (
     QuoteLine,
     QuoteState,
 )
+from kehu.quotes.selectors import quote_get, quote_qs_visible_to
 from kehu.users.models import User
-from kehu.users.scopes import scope_q
 
 HISTORY_PER_PRODUCT = 5
 SUGGESTIONS = 8
@@ -45,23 +45,13 @@ SIMILAR_WEIGHT = 3
 
 
 def quotes_visible_to(user: User) -> QuerySet[Quote]:
-    """The quotes `user` may open: the quotes app's own selector, or (before it exists) live quotes
-    whose owner is in the user's data scope."""
-    try:
-        from kehu.quotes.selectors import quote_qs_visible_to
-    except ImportError:
-        if not user.is_authenticated:
-            return Quote.objects.none()
-        return Quote.objects.filter(scope_q(user), deleted_at__isnull=True)
+    """The quotes `user` may open (the quotes app's one door)."""
     return quote_qs_visible_to(user)
 
 
 def quote_for_insights(user: User, pk) -> Quote:
     """The quote, if `user` may open it; 404 otherwise."""
-    try:
-        return quotes_visible_to(user).select_related("customer", "owner").get(pk=int(pk))
-    except (Quote.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404 from None
+    return quote_get(user, pk)
 
 
 def line_for_insights(user: User, pk) -> QuoteLine:

@@ -219,6 +219,12 @@ def opportunity_move(
     history with the time spent in the previous stage, the timeline, the audit trail, and tells
     webhook subscribers about won and lost deals once the transaction commits."""
     _check_in_scope(actor, opportunity, "sales.change_opportunity")
+    return _move(opportunity=opportunity, stage=stage, actor=actor, reason=reason, expected_version=expected_version)
+
+
+def _move(
+    *, opportunity: Opportunity, stage: Stage, actor: User, reason: str = "", expected_version: int | None = None
+) -> Opportunity:
     if stage.pipeline_id != opportunity.pipeline_id:
         raise ValidationError({"stage": _("This stage belongs to another pipeline.")})
     if not stage.is_active and stage.pk != opportunity.stage_id:
@@ -284,6 +290,28 @@ def opportunity_move(
         webhook=_closed_payload(opportunity) if stage.kind != StageKind.OPEN else None,
     )
     return opportunity
+
+
+@transaction.atomic
+def opportunity_win(
+    *, opportunity: Opportunity, actor: User, reason: str, amount: Decimal | None = None
+) -> Opportunity:
+    """Win the deal because a document that belongs to it was accepted (an accepted quote, later an
+    order): into the pipeline's first active won stage, through `opportunity_move`. The caller has
+    checked that `actor` may act on that document, so the deal's owner may be someone else. `amount`
+    becomes the deal's amount when it has none. A deal already won stays as it is."""
+    opportunity = Opportunity.objects.select_for_update().select_related("stage", "pipeline").get(pk=opportunity.pk)
+    if opportunity.status == StageKind.WON or opportunity.deleted_at is not None:
+        return opportunity
+    stage = opportunity.pipeline.stages.filter(kind=StageKind.WON, is_active=True).order_by("order", "id").first()
+    if stage is None:
+        raise ValidationError({"stage": _("This pipeline has no won stage.")})
+    if amount is not None and not opportunity.amount:
+        cells = forecast_cells(opportunity)
+        opportunity.amount = amount
+        update_versioned(opportunity, expected_version=opportunity.version, fields=["amount"])
+        forecast_touch(cells | forecast_cells(opportunity))
+    return _move(opportunity=opportunity, stage=stage, actor=actor, reason=reason)
 
 
 @transaction.atomic

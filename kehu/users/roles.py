@@ -55,6 +55,10 @@ WORK = VIEW | {
     "sales.add_opportunity",
     "sales.change_opportunity",
     "sales.delete_opportunity",
+    "quotes.view_quote",
+    "quotes.add_quote",
+    "quotes.change_quote",
+    "quotes.delete_quote",
 }
 LEAD = WORK | {
     "customers.view_sensitive",
@@ -71,6 +75,7 @@ LEAD = WORK | {
     "sales.view_forecast",
     "sales.assign_opportunity",
     "sales.set_targets",
+    "quotes.approve_quote",
 }
 ADMIN = frozenset(
     LEAD

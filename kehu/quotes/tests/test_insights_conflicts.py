@@ -144,3 +144,44 @@ def test_the_summary_is_in_each_owners_language(team, customer, pump, django_cap
     assert summary.startswith(f"{mine.number}（rep1）给 苏州华星精密机械有限公司 的 P-200-A 报价 ¥1,250.00")
     ((summary, _link),) = _told(team.rep1)
     assert summary.endswith("1 more product differs.")
+
+
+def test_through_the_quote_services_two_reps_are_warned(team, customer_of, client, django_capture_on_commit_callbacks):
+    """The issue's test, with quotes made and priced by the quote services: rep1 and rep2 (on the
+    account team) quote one customer; different prices → both warned and told; the same price → no
+    warning; once one quote is accepted → no warning."""
+    from kehu.customers.teams import team_member_add
+    from kehu.quotes import services
+    from kehu.quotes.tests.factories import Book
+    from kehu.quotes.tests.factories import make_quote as quote_by_services
+
+    book = Book()
+    customer = customer_of(team.rep1, name="苏州华星精密机械有限公司")
+    team_member_add(customer=customer, user=team.rep2, role="other", actor=team.manager1)
+    mine = quote_by_services(customer, team.rep1, [(book.lathe_a.pk, 3)])
+    theirs = quote_by_services(customer, team.rep2, [(book.lathe_a.pk, 5)])
+    assert price_conflicts(mine) == []  # both at the book price: 100.00
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.quote_line_update(line=theirs.lines.get(), actor=team.rep2, unit_price="96")
+        assert price_conflicts_tell(theirs, team.rep2) == 1
+    assert "¥100.00 here, ¥96.00 there" in panel(client, team.rep1, mine)
+    assert "¥96.00 here, ¥100.00 there" in panel(client, team.rep2, theirs)
+    assert len(_told(team.rep1)) == len(_told(team.rep2)) == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.quote_line_update(line=mine.lines.get(), actor=team.rep1, unit_price="96")
+        assert price_conflicts_tell(mine, team.rep1) == 0
+    assert "quotes this customer a different price" not in panel(client, team.rep1, mine)
+
+    services.quote_line_update(line=mine.lines.get(), actor=team.rep1, unit_price="98")
+    services.quote_submit(quote=mine, actor=team.rep1)
+    mine.refresh_from_db()
+    services.quote_mark_sent(quote=mine, actor=team.rep1)
+    mine.refresh_from_db()
+    assert price_conflicts(mine) != []
+    services.quote_accept(quote=mine, actor=team.rep1)
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert price_conflicts(mine) == [] and price_conflicts(theirs) == []
+    assert "quotes this customer a different price" not in panel(client, team.rep2, theirs)

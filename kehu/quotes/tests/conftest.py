@@ -1,0 +1,21 @@
+import pytest
+
+
+@pytest.fixture
+def book(db):
+    from kehu.quotes.tests.factories import Book
+
+    return Book()
+
+
+@pytest.fixture
+def customer(team, customer_of):
+    return customer_of(team.rep1)
+
+
+@pytest.fixture
+def draft(book, customer, team):
+    """rep1's draft for 3 × CK6140-A (100.00, 13 %) and 2.5 × YY-46-200L (250.00, 9 %)."""
+    from kehu.quotes.tests.factories import make_quote
+
+    return make_quote(customer, team.rep1, [(book.lathe_a.pk, 3), (book.oil_46.pk, "2.5")])
