@@ -39,6 +39,7 @@ AREAS = [
     "leads",
     "sales",
     "approvals",
+    "quotes",
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
 ROLE_ONLY = {
@@ -236,6 +237,12 @@ def make_records(team, area: str, user) -> dict:
         ids["delegation_id"] = Delegation.objects.create(
             user=user, delegate=team.rep2, starts_on=date(2031, 1, 1), ends_on=date(2031, 1, 2)
         ).pk
+    if area == "quotes":  # rep1's quote with a line, and rep2's open quote to the customer at another price
+        from kehu.quotes.tests.insights_factories import make_product, make_quote, spec_of
+
+        spec = spec_of(make_product(f"P-{customer.pk}", "离心泵 XJ-200"))
+        ids["quote_id"] = make_quote(customer, rep1, [(spec, "1250")]).pk
+        make_quote(customer, team.rep2, [(spec, "1180")], state="sent")
     if area in ("leads", "sales"):
         from kehu.sales.defaults import seed_pipelines
         from kehu.sales.models import Pipeline, Stage
@@ -362,6 +369,8 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
 
 
 def permission_for(label: str) -> str:
+    if label.split(" ")[-1].startswith("/api/v1/quotes"):
+        return "quotes.view_quote"
     if label in ROLE_ONLY:
         return ROLE_ONLY[label]
     return "customers.export_customer" if any(part in label for part in EXPORTS) else "customers.view_customer"

@@ -220,7 +220,23 @@ class Company:
             "robot_post": robot_post.pk,
         }
         ids.update(self._approvals(customer))
+        ids.update(self._quotes(customer))
         return ids
+
+    def _quotes(self, customer) -> dict:
+        """A quote of rep1 with a line (through the quote services when the demo has no quote)."""
+        from kehu.catalog.models import Specification
+        from kehu.quotes.models import Quote, QuoteLine
+        from kehu.quotes.services import quote_create, quote_lines_add
+
+        quote = Quote.objects.filter(owner=self.users["rep1"], deleted_at__isnull=True, line_count__gt=0).first()
+        if quote is None:
+            quote = quote_create(customer=customer, actor=self.users["rep1"])
+            spec = Specification.objects.first()
+            if spec is not None:
+                quote_lines_add(quote=quote, actor=self.users["rep1"], lines=[(spec.pk, 1)])
+        line = QuoteLine.objects.filter(quote=quote).first()
+        return {"quote": quote.pk, "quote_line": line.pk if line else 0}
 
     def _approvals(self, customer) -> dict:
         """An approval request on rep1's customer (approved by manager1) and a delegation of manager1."""
@@ -332,6 +348,8 @@ PAGE_IDS = {
     "approvals:request-detail": "approval",
     "approvals:request-act": "approval",
     "approvals:delegation-delete": "delegation",
+    "quote_insights:panel": "quote",
+    "quote_insights:line-history": "quote_line",
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
@@ -378,6 +396,7 @@ API_IDS = {
     "request_id": "approval",
     "delegation_id": "delegation",
     "object_id": "customer",
+    "quote_id": "quote",
 }
 
 
