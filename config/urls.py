@@ -19,6 +19,7 @@ urlpatterns = [
     path("webhooks/", include("kehu.webhooks.urls")),
     path("notifications/", include("kehu.notifications.urls")),
     path("approvals/", include("kehu.approvals.urls")),
+    path("catalog/", include("kehu.catalog.urls")),
     path("quotes/", include("kehu.quotes.insights_urls")),
     path("api/v1/", api.urls),
 ]

@@ -12,6 +12,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from kehu.activities.api import router as activities_router
 from kehu.approvals.api import router as approvals_router
+from kehu.catalog.api import router as catalog_router
 from kehu.classification.api import router as classification_router
 from kehu.collection.api import router as collection_router
 from kehu.core.exceptions import ConcurrentEditError
@@ -53,6 +54,7 @@ api.add_router("/sales", sales_router)
 api.add_router("/webhooks", webhooks_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/approvals", approvals_router)
+api.add_router("/catalog", catalog_router)
 api.add_router("/quotes", quote_insights_router)  # /quotes/{id}/insights
 
 

@@ -6,3 +6,10 @@ class CatalogConfig(AppConfig):
     name = "kehu.catalog"
     label = "catalog"
     verbose_name = _("Products and price book")
+
+    def ready(self):
+        # The import machinery lives below the catalog; the catalog hands it its import target.
+        from kehu.catalog.imports import ProductTarget
+        from kehu.integrations.targets import register
+
+        register(ProductTarget())

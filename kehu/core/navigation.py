@@ -113,6 +113,17 @@ SECTIONS: tuple[Section, ...] = (
             ),
         ),
     ),
+    # The product catalog and the price book (SAL-4): everyone who works with customers reads them.
+    Section(
+        "products",
+        pgettext_lazy("menu section", "Products"),
+        (
+            Entry("products", "catalog:product-list", _("Product list"), perm("catalog.view_product")),
+            Entry("price-lists", "catalog:pricelist-list", _("Price lists"), perm("catalog.view_product")),
+            Entry("price-check", "catalog:price-check", _("Price check"), perm("catalog.view_product")),
+            Entry("categories", "catalog:category-list", _("Product categories"), perm("catalog.view_product")),
+        ),
+    ),
     # Service has no pages of its own yet: service staff find their visits, calls and promises here.
     Section(
         "service",
@@ -245,6 +256,13 @@ SETTINGS: tuple[Entry, ...] = (
         _("Who approves what: steps, conditions and approvers per document type; new customers' approval."),
     ),
     Entry(
+        "pricing",
+        "catalog:pricing-settings",
+        _("Discount limits and floor prices"),
+        perm("catalog.manage_catalog"),
+        _("The largest discount each role may give without approval; who may approve prices below the floor."),
+    ),
+    Entry(
         "audit",
         "users:audit-log",
         _("Audit log"),
@@ -303,6 +321,7 @@ _ROUTE_SECTION = {
     "sales:forecast": "analytics",
     "classification:time-report": "analytics",
     "approvals:flow-edit": "settings",
+    "catalog": "products",
 }
 for _entry in SETTINGS:
     _ROUTE_SECTION[_entry.url_name] = "settings"

@@ -17,6 +17,7 @@ from kehu.core.pagination import Limit, Offset, page_of
 from kehu.customers import merge, selectors, services
 from kehu.customers.models import (
     BuyingRole,
+    ChannelLevel,
     Contact,
     Customer,
     CustomerKind,
@@ -56,6 +57,9 @@ class CustomerOut(Schema):
     source: str
     status: str
     tier: str
+    channel_level: str = Field(
+        "", description="Where the customer sits in the sales channel; picks its channel price list."
+    )
     phone: str
     email: str
     website: str
@@ -83,6 +87,7 @@ class CustomerFields(Schema):
     source: Source | None = None
     status: CustomerStatus = CustomerStatus.POTENTIAL
     tier: Tier = Tier.PROSPECT
+    channel_level: ChannelLevel | None = None
     phone: Text(40) = ""
     email: Text(254) = ""
     website: Text(200) = ""
@@ -130,6 +135,7 @@ class CustomerPatch(Schema):
     source: Source | None = None
     status: CustomerStatus | None = None
     tier: Tier | None = None
+    channel_level: ChannelLevel | None = None
     phone: Text(40) | None = None
     email: Text(254) | None = None
     website: Text(200) | None = None

@@ -30,6 +30,7 @@ class CustomerForm(forms.ModelForm):
             "segment",
             "industry",
             "tier",
+            "channel_level",
             "status",
             "source",
             "region",

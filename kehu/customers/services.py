@@ -61,6 +61,7 @@ CUSTOMER_FIELDS = [
     "credit_code",
     "notes",
     "owner",
+    "channel_level",
 ]
 CONTACT_FIELDS = [
     "name",

@@ -38,6 +38,7 @@ CUSTOMER_COLUMNS = [
     "segment",
     "industry",
     "tier",
+    "channel_level",
     "status",
     "source",
     "region",

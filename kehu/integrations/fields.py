@@ -17,6 +17,7 @@ from kehu.core.spreadsheet_safety import unquote_formula
 from kehu.core.text import one_line
 from kehu.customers.models import (
     BuyingRole,
+    ChannelLevel,
     Contact,
     Customer,
     CustomerKind,
@@ -184,6 +185,33 @@ FIELDS: dict[str, ImportField] = dict(
             "tier",
             ["等级", "客户等级", "级别", "分级", "客户级别", "tier"],
             choices=Tier,
+        ),
+        _f(
+            "channel_level",
+            gettext_lazy("Channel level"),
+            Customer,
+            "channel_level",
+            ["渠道级别", "渠道等级", "渠道", "经销级别", "经销商级别", "channellevel", "channel"],
+            choices=ChannelLevel,
+            extra={
+                "choice_synonyms": {
+                    "总经销": "general_dealer",
+                    "总代理": "general_dealer",
+                    "一批": "general_dealer",
+                    "一级经销商": "general_dealer",
+                    "一级代理": "general_dealer",
+                    "二批": "sub_dealer",
+                    "二级经销商": "sub_dealer",
+                    "分销商": "sub_dealer",
+                    "零售": "retailer",
+                    "零售商": "retailer",
+                    "门店": "retailer",
+                    "终端": "end_customer",
+                    "终端客户": "end_customer",
+                    "最终用户": "end_customer",
+                    "直销客户": "end_customer",
+                }
+            },
         ),
         _f(
             "notes",

@@ -35,7 +35,8 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", _("Administrator")
 
 
-VIEW = {"customers.view_customer", "activities.view_activity"}
+# Everyone who works with customers reads the product catalog and the price book (SAL-4).
+VIEW = {"customers.view_customer", "activities.view_activity", "catalog.view_product"}
 WORK = VIEW | {
     "customers.add_customer",
     "customers.change_customer",
@@ -89,6 +90,7 @@ ADMIN = frozenset(
         "webhooks.manage_webhooks",
         "notifications.manage_robots",
         "approvals.manage_flows",
+        "catalog.manage_catalog",
     }
 )
 # The customer-information archivist (档案员) in marketing receives approved information forms (CUS-3).
@@ -96,7 +98,10 @@ ARCHIVE = {"collection.archive_form"}
 
 ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
     # The general manager (总经理) also decides how the company sells: the pipelines and their stages.
-    Role.GENERAL_MANAGER: (DataScope.ALL, frozenset(LEAD | {"sales.manage_pipelines"})),
+    Role.GENERAL_MANAGER: (
+        DataScope.ALL,
+        frozenset(LEAD | {"sales.manage_pipelines", "catalog.manage_catalog"}),
+    ),
     Role.SALES_MANAGER: (DataScope.DEPARTMENT_TREE, frozenset(LEAD)),
     Role.ACCOUNT_MANAGER: (DataScope.OWN_SUBORDINATES, frozenset(LEAD - {"core.view_auditentry"})),
     Role.SALES_REP: (DataScope.OWN, frozenset(WORK)),
@@ -121,7 +126,8 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
     # service calls, revisits (定期回访) and what was promised on any customer's timeline.
     Role.SERVICE_MANAGER: (DataScope.ALL, frozenset(VIEW | {"activities.add_activity"})),
     Role.CUSTOMER_REP: (DataScope.OWN, frozenset(WORK)),
-    Role.CRM_SPECIALIST: (DataScope.ALL, frozenset(WORK)),
+    # The CRM specialist keeps the product catalog and the price book with the administrators.
+    Role.CRM_SPECIALIST: (DataScope.ALL, frozenset(WORK | {"catalog.manage_catalog"})),
     Role.SERVICE_QUALITY: (DataScope.ALL, frozenset(VIEW)),
     Role.INFO_SPECIALIST: (DataScope.ALL, frozenset(WORK - {"customers.delete_customer"} | ARCHIVE)),
     Role.KEY_ACCOUNT_SPECIALIST: (DataScope.OWN, frozenset(WORK)),
