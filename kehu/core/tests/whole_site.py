@@ -220,23 +220,21 @@ class Company:
             "robot_post": robot_post.pk,
         }
         ids.update(self._approvals(customer))
-        ids.update(self._quotes(customer))
+        ids.update(self._quote_pages(customer))
         return ids
 
-    def _quotes(self, customer) -> dict:
-        """A quote of rep1 with a line (through the quote services when the demo has no quote)."""
-        from kehu.catalog.models import Specification
-        from kehu.quotes.models import Quote, QuoteLine
+    def _quote_pages(self, customer) -> dict:
+        """A draft quote of rep1 with one line, for the quote pages (its own product and price)."""
+        from kehu.catalog.models import PriceItem, PriceList, PriceListKind, Product, Specification
         from kehu.quotes.services import quote_create, quote_lines_add
 
-        quote = Quote.objects.filter(owner=self.users["rep1"], deleted_at__isnull=True, line_count__gt=0).first()
-        if quote is None:
-            quote = quote_create(customer=customer, actor=self.users["rep1"])
-            spec = Specification.objects.first()
-            if spec is not None:
-                quote_lines_add(quote=quote, actor=self.users["rep1"], lines=[(spec.pk, 1)])
-        line = QuoteLine.objects.filter(quote=quote).first()
-        return {"quote": quote.pk, "quote_line": line.pk if line else 0}
+        product = Product.objects.create(code="WS-QUOTE-1", name="测试产品", unit="台")
+        spec = Specification.objects.create(product=product, code="WS-QUOTE-1-A", name="A 型")
+        prices = PriceList.objects.create(name="目录价 WS", kind=PriceListKind.LIST, valid_from=date(2020, 1, 1))
+        PriceItem.objects.create(price_list=prices, product=product, price=100)
+        quote = quote_create(customer=customer, actor=self.users["rep1"], title="测试报价")
+        line = quote_lines_add(quote=quote, actor=self.users["rep1"], lines=[(spec.pk, 2)])[0]
+        return {"ui_quote": quote.pk, "ui_quote_line": line.pk}
 
     def _approvals(self, customer) -> dict:
         """An approval request on rep1's customer (approved by manager1) and a delegation of manager1."""
@@ -348,8 +346,26 @@ PAGE_IDS = {
     "approvals:request-detail": "approval",
     "approvals:request-act": "approval",
     "approvals:delegation-delete": "delegation",
-    "quote_insights:panel": "quote",
-    "quote_insights:line-history": "quote_line",
+    **{
+        f"quotes:{name}": "ui_quote"
+        for name in (
+            "quote-detail",
+            "quote-edit",
+            "quote-submit",
+            "quote-withdraw",
+            "quote-send",
+            "quote-accept",
+            "quote-reject",
+            "quote-revise",
+            "quote-delete",
+            "quote-reprice",
+            "line-add",
+            "lines-paste",
+            "lines-import",
+        )
+    },  # fmt: skip
+    "quote_insights:panel": "ui_quote",
+    "quote_insights:line-history": "ui_quote_line",
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
@@ -371,6 +387,9 @@ PAGE_TOKENS = {
     ("customers:team-member-remove", "user_id"): "user",
     ("activities:calendar-feed", "token"): "calendar_token",
     ("users:invitation-accept", "token"): "invitation",
+    # A quote's line: the quote and the line.
+    **{(f"quotes:{name}", "pk"): "ui_quote" for name in ("line-update", "line-remove")},
+    **{(f"quotes:{name}", "line_pk"): "ui_quote_line" for name in ("line-update", "line-remove")},
 }
 API_IDS = {
     "customer_id": "customer",
@@ -396,7 +415,7 @@ API_IDS = {
     "request_id": "approval",
     "delegation_id": "delegation",
     "object_id": "customer",
-    "quote_id": "quote",
+    "quote_id": "ui_quote",
 }
 
 

@@ -43,14 +43,14 @@ def test_the_owner_and_those_above_read_the_panel(client, team, quote, who):
     client.force_login(getattr(team, who))
     response = client.get(reverse("quote_insights:panel", args=[quote.pk]), headers={"HX-Request": "true"})
     page = response.content.decode()
-    assert response.status_code == 200 and 'id="quote-insights"' in page and "<html" not in page
+    assert response.status_code == 200 and 'id="insights-panel"' in page and "<html" not in page
     assert "QT-OLD" in page
     # rep1 may not open rep2's quote: named, not linked; the managers may.
     named = "QT-REP2" if who == "rep1" else f'<a href="/quotes/{quote.pk - 1}/">QT-REP2</a>'
     assert f"{named} by rep2 (Sent) quotes this customer a different price:" in page
     # Without htmx the panel comes on a page of its own.
     page = client.get(reverse("quote_insights:panel", args=[quote.pk])).content.decode()
-    assert "<html" in page and 'id="quote-insights"' in page
+    assert "<html" in page and 'id="insights-panel"' in page
 
 
 def test_the_line_popover_shows_the_last_accepted_price(client, team, quote):
