@@ -45,12 +45,14 @@ class PriceRow:
     """One earlier price of a product for a customer, as another app (orders) reports it."""
 
     product_id: int
+    specification_id: int | None  # None: the row speaks for every specification of the product
     on: date
     reference: str  # what people call the record: "SO-2026-0012"
     state: str  # its state, in the active language
     unit_price: Decimal
     discount: Decimal
     who: str  # the rep, as people read the name
+    quantity: Decimal | None = None
     link: str = ""  # a path into Kehu, "" when there is none
     is_accepted: bool = True  # an order is a price the customer took
 

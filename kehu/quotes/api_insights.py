@@ -29,9 +29,11 @@ class QuoteInsightPriceOut(Schema):
 
 
 class QuoteInsightHistoryOut(Schema):
+    specification_id: int
     product_id: int
-    code: str
+    code: str  # the specification's code
     name: str
+    specification_name: str
     entries: list[QuoteInsightPriceOut]
     last_accepted: QuoteInsightPriceOut | None
 
@@ -78,7 +80,7 @@ class QuoteInsightsOut(Schema):
 
 @router.get("/{quote_id}/insights", response=QuoteInsightsOut)
 def quote_insights_read(request, quote_id: Id):
-    """Only the products with earlier prices are listed in `history`."""
+    """Only the specifications with earlier prices are listed in `history`."""
     quote = insights.quote_for_insights(request.user, quote_id)
     found = insights.quote_insights(quote, request.user)
     return {

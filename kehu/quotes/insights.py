@@ -1,6 +1,6 @@
 """What a quote's owner should know while pricing it (SAL-4, SAL-10): reads only.
 
-- **Price history**: for the quote's customer and each product on the quote, the earlier quote
+- **Price history**: for the quote's customer and each specification on the quote, the earlier quote
   lines (and, through `lookups.CUSTOMER_PRODUCT_PRICES`, orders once they exist), newest first,
   a few per product, with the last accepted price picked out — the answer to "what price keeps
   this old customer?". The quote's own revisions and superseded revisions are left out.
@@ -120,10 +120,14 @@ class HistoryEntry:
 
 
 @dataclass
-class ProductHistory:
+class PriceHistory:
+    """The earlier prices of one specification (规格/型号) of the quote for its customer."""
+
+    specification_id: int
     product_id: int
     code: str
     name: str
+    specification_name: str
     entries: list[HistoryEntry] = field(default_factory=list)
     last_accepted: HistoryEntry | None = None
 
@@ -137,32 +141,40 @@ def price_history(
     user: User,
     *,
     lines: list[Line] | None = None,
-    product_ids=None,
+    specification_ids=None,
     per_product: int = HISTORY_PER_PRODUCT,
-) -> list[ProductHistory]:
-    """For each product on the quote (in the order of its lines), this customer's earlier prices:
-    newest first, at most `per_product`, plus the last accepted one when it is older.
-    Three queries (lines, history, which quotes the viewer may open), whatever the quote's size."""
+) -> list[PriceHistory]:
+    """For each specification on the quote (in the order of its lines), this customer's earlier
+    prices: newest first, at most `per_product`, plus the last accepted one when it is older.
+    Read on the (customer, product) index of the lines; three queries (lines, history, which
+    quotes the viewer may open) whatever the quote's size."""
     lines = quote_line_facts(quote) if lines is None else lines
-    products: dict[int, ProductHistory] = {}
+    found: dict[int, PriceHistory] = {}
     for line in lines:
-        if product_ids is None or line.product_id in product_ids:
-            products.setdefault(line.product_id, ProductHistory(line.product_id, line.code, line.name))
-    if not products:
+        if specification_ids is None or line.specification_id in specification_ids:
+            found.setdefault(
+                line.specification_id,
+                PriceHistory(line.specification_id, line.product_id, line.code, line.name, line.specification_name),
+            )
+    if not found:
         return []
+    product_ids = sorted({h.product_id for h in found.values()})
     order = [F("quote__quoted_on").desc(), F("quote_id").desc(), F("position").asc()]
+    spec = F("specification_id")
     rows = list(
-        QuoteLine.objects.filter(customer_id=quote.customer_id, product_id__in=list(products))
+        QuoteLine.objects.filter(
+            customer_id=quote.customer_id, product_id__in=product_ids, specification_id__in=list(found)
+        )
         .filter(quote__deleted_at__isnull=True)
         .exclude(quote__state=QuoteState.SUPERSEDED)
         .exclude(quote__number=quote.number)
         .annotate(
-            newest=Window(RowNumber(), partition_by=[F("product_id")], order_by=order),
-            newest_in_state=Window(RowNumber(), partition_by=[F("product_id"), F("quote__state")], order_by=order),
+            newest=Window(RowNumber(), partition_by=[spec], order_by=order),
+            newest_in_state=Window(RowNumber(), partition_by=[spec, F("quote__state")], order_by=order),
         )
         .filter(Q(newest__lte=per_product) | Q(quote__state=QuoteState.ACCEPTED, newest_in_state=1))
         .values(
-            "product_id",
+            "specification_id",
             "quantity",
             "unit_price",
             "discount",
@@ -176,7 +188,7 @@ def price_history(
             "quote__owner__last_name",
             "newest",
         )
-        .order_by("product_id", "newest")
+        .order_by("specification_id", "newest")
     )
     may_open = set()
     if rows:
@@ -198,35 +210,39 @@ def price_history(
             quote_id=row["quote_id"],
             link=quote_link(row["quote_id"]) if row["quote_id"] in may_open else "",
         )
-        history = products[row["product_id"]]
+        history = found[row["specification_id"]]
         if row["newest"] <= per_product:
             history.entries.append(entry)
         if entry.is_accepted and history.last_accepted is None:
             history.last_accepted = entry
-    for row in lookups.ask_rows(lookups.CUSTOMER_PRODUCT_PRICES, quote.customer_id, list(products), per_product):
-        history = products.get(row.product_id)
-        if history is None:
-            continue
-        entry = HistoryEntry(
-            on=row.on,
-            reference=row.reference,
-            state=row.state,
-            state_label=row.state,
-            quantity=None,
-            unit_price=row.unit_price,
-            discount=row.discount,
-            who=row.who,
-            is_accepted=row.is_accepted,
-            kind="order",
-            link=row.link,
-        )
-        history.entries.append(entry)
-        if entry.is_accepted and (history.last_accepted is None or entry.on > history.last_accepted.on):
-            history.last_accepted = entry
-    for history in products.values():
+    by_product: dict[int, list[PriceHistory]] = defaultdict(list)
+    for history in found.values():
+        by_product[history.product_id].append(history)
+    for row in lookups.ask_rows(lookups.CUSTOMER_PRODUCT_PRICES, quote.customer_id, product_ids, per_product):
+        # An order line names its specification; a row without one speaks for the whole product.
+        for history in by_product.get(row.product_id, ()):
+            if row.specification_id is not None and row.specification_id != history.specification_id:
+                continue
+            entry = HistoryEntry(
+                on=row.on,
+                reference=row.reference,
+                state=row.state,
+                state_label=row.state,
+                quantity=row.quantity,
+                unit_price=row.unit_price,
+                discount=row.discount,
+                who=row.who,
+                is_accepted=row.is_accepted,
+                kind="order",
+                link=row.link,
+            )
+            history.entries.append(entry)
+            if entry.is_accepted and (history.last_accepted is None or entry.on > history.last_accepted.on):
+                history.last_accepted = entry
+    for history in found.values():
         history.entries.sort(key=lambda e: e.on, reverse=True)  # stable: same-day quotes keep their order
         del history.entries[per_product:]
-    return list(products.values())
+    return list(found.values())
 
 
 # ---- conflicting prices ----------------------------------------------------------------------
@@ -372,9 +388,10 @@ class Suggestion:
 def similar_scopes(customer: Customer) -> list[tuple[str, str, str]]:
     """(scope, value, label) of the groups of customers like this one."""
     found = []
-    if customer.industry:
+    # "Other" is no likeness: such customers share nothing but the lack of a better word.
+    if customer.industry and customer.industry != Industry.OTHER:
         found.append((AffinityScope.INDUSTRY, customer.industry, Industry(customer.industry).label))
-    if customer.segment:
+    if customer.segment and customer.segment != Segment.OTHER:
         found.append((AffinityScope.SEGMENT, customer.segment, Segment(customer.segment).label))
     if customer.channel_level:
         found.append((AffinityScope.CHANNEL, customer.channel_level, ChannelLevel(customer.channel_level).label))
@@ -451,7 +468,7 @@ def cross_sell(
 @dataclass
 class QuoteInsights:
     quote: Quote
-    history: list[ProductHistory]
+    history: list[PriceHistory]
     conflicts: list[Conflict]
     suggestions: list[Suggestion]
 

@@ -29,7 +29,7 @@ def line_history(request, pk):
     """One line's price history (the popover of the line editor)."""
     line = insights.line_for_insights(request.user, pk)
     quote = line.quote
-    history = insights.price_history(quote, request.user, product_ids={line.product_id})
+    history = insights.price_history(quote, request.user, specification_ids={line.specification_id})
     return render(
         request,
         "quotes/insights/_line_history.html",

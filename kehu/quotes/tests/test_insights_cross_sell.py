@@ -102,3 +102,10 @@ def test_two_queries_whatever_the_quote(team, customer_of, catalog, django_asser
         (seal,) = cross_sell(quote, lines=lines, customer=customer)
     assert seal.similar_customers == 1 and seal.similar_label == "Machinery & equipment"
     assert cross_sell(quoted(customer, team.rep1)) == []
+
+
+def test_other_is_no_likeness(team, customer_of):
+    from kehu.quotes.insights import similar_scopes
+
+    other = customer_of(team.rep1, name="某客户", industry="other", segment="other", channel_level="retailer")
+    assert [(scope, value) for scope, value, _label in similar_scopes(other)] == [("channel", "retailer")]

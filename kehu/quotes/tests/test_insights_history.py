@@ -41,11 +41,15 @@ def test_newest_first_with_the_last_accepted_price(team, customer, customer_of, 
 
     pump_history, valve_history = price_history(quote, team.rep1)
 
+    # Per specification: the other specification's price (1300, spec B) is not this line's history.
+    assert (pump_history.code, pump_history.specification_name) == ("P-200-A", "离心泵 XJ-200 A")
     assert [(e.on, e.unit_price, e.state, e.who) for e in pump_history.entries] == [
         (date(2026, 9, 1), D("1200.0000"), "sent", "rep1"),
-        (date(2026, 6, 1), D("1300.0000"), "rejected", "rep2"),
         (date(2026, 3, 1), D("1250.0000"), "accepted", "rep1"),
     ]
+    quote_b = make_quote(customer, team.rep1, [(b, "1280")])
+    ((e),) = price_history(quote_b, team.rep1)[0].entries
+    assert (e.unit_price, e.state, e.who) == (D("1300"), "rejected", "rep2")
     assert pump_history.last_accepted.unit_price == D("1250") and pump_history.last_accepted.discount == D("5")
     assert pump_history.last_accepted_shown
     assert valve_history.entries == [] and valve_history.last_accepted is None
@@ -108,7 +112,7 @@ def test_orders_join_the_history_through_the_lookup(team, customer, pump):
         asked.append((customer_id, list(product_ids), per_product))
         return [
             lookups.PriceRow(
-                product_id=pump.pk, on=date(2026, 4, 2), reference="SO-0001", state="已发货",
+                product_id=pump.pk, specification_id=None, on=date(2026, 4, 2), reference="SO-0001", state="已发货",
                 unit_price=D("1020"), discount=D("0"), who="rep1",
             )
         ]  # fmt: skip
