@@ -476,6 +476,11 @@ class QuoteInsights:
     def history_count(self) -> int:
         return sum(1 for h in self.history if h.entries)
 
+    @property
+    def first_with_history(self) -> int | None:
+        """The specification whose history the panel shows open (the others are one click away)."""
+        return next((h.specification_id for h in self.history if h.entries), None)
+
 
 def quote_insights(quote: Quote, user: User) -> QuoteInsights:
     """The three sections of the panel, in a fixed number of queries (about eight)."""
