@@ -22,6 +22,7 @@ from kehu.integrations.api import router as integrations_router
 from kehu.leads.api import router as leads_router
 from kehu.notifications.api import router as notifications_router
 from kehu.pool.api import router as pool_router
+from kehu.quotes.api import router as quotes_router
 from kehu.quotes.api_insights import router as quote_insights_router
 from kehu.sales.api import router as sales_router
 from kehu.users.api import BearerAuth
@@ -55,6 +56,7 @@ api.add_router("/webhooks", webhooks_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/approvals", approvals_router)
 api.add_router("/catalog", catalog_router)
+api.add_router("/quotes", quotes_router)
 api.add_router("/quotes", quote_insights_router)  # /quotes/{id}/insights
 
 

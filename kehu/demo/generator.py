@@ -32,6 +32,7 @@ from kehu.customers.points import point_rows, points_from_columns
 from kehu.customers.search import BIGRAM_TABLE, TRIGRAM_TABLE, bigrams, search_text_for
 from kehu.customers.services import CONTACT_FIELDS, CREDIT_CHARS, CREDIT_WEIGHTS
 from kehu.demo import catalog_demo, classification_demo, collection_demo, pool_demo, sales_demo, visit_demo
+from kehu.demo import quotes as quotes_demo
 from kehu.demo import vocabulary as V
 from kehu.users.models import CompanySettings, Department, User
 from kehu.users.roles import Role
@@ -591,6 +592,7 @@ class DemoGenerator:
         sales_demo.load(users, seed=self.rng.randrange(2**31))  # opportunities and leads (SAL-1, SAL-2)
         visit_demo.load(users)  # this week's and next week's visit plans, to try the check-in (SAL-7)
         catalog_demo.load(users)  # products, the price book, discount limits, channel levels (SAL-4)
+        quotes_demo.load(users, seed=self.rng.randrange(2**31))  # after the catalog: quotes in every state
         result.seconds = time.monotonic() - started
         return result
 

@@ -63,7 +63,13 @@ def needs_approval(quote: Quote) -> bool:
 
 
 def check_approvable(quote: Quote) -> None:
-    """A discount no role may approve is refused at once rather than left waiting."""
+    """A discount no role may approve, or a price below the floor while no role is named to approve
+    one, is refused at once rather than left waiting."""
+    if quote.below_floor and not PricingSettings.load().floor_approver_roles:
+        raise ValidationError(
+            _("A line is below its floor price and no role is named to approve that: ask an administrator."),
+            code="approval",
+        )
     if quote.max_discount > pricing.discount_limit(quote.owner) and covering_role(quote.max_discount) is None:
         largest = (
             DiscountLimit.objects.filter(role__in=approver_roles())

@@ -390,8 +390,8 @@ def _derived_discount(base: Decimal, unit_price: Decimal) -> Decimal:
 
 
 def _set_price(line: QuoteLine, resolved) -> None:
-    line.list_price = resolved.list_price
-    line.base_price = resolved.price
+    line.list_price = money.round_price(resolved.list_price) if resolved.list_price is not None else None
+    line.base_price = money.round_price(resolved.price)  # what the line shows is what it computes with
     line.price_source = (resolved.source or "")[:200]
     line.price_list_id = resolved.price_list_id
     line.floor_price = resolved.floor_price

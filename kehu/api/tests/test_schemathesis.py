@@ -237,12 +237,41 @@ def make_records(team, area: str, user) -> dict:
         ids["delegation_id"] = Delegation.objects.create(
             user=user, delegate=team.rep2, starts_on=date(2031, 1, 1), ends_on=date(2031, 1, 2)
         ).pk
-    if area == "quotes":  # rep1's quote with a line, and rep2's open quote to the customer at another price
-        from kehu.quotes.tests.insights_factories import make_product, make_quote, spec_of
+    if area == "quotes":  # rep1's quotes in the states each operation needs, and one in the recycle bin
+        from decimal import Decimal
 
-        spec = spec_of(make_product(f"P-{customer.pk}", "离心泵 XJ-200"))
-        ids["quote_id"] = make_quote(customer, rep1, [(spec, "1250")]).pk
-        make_quote(customer, team.rep2, [(spec, "1180")], state="sent")
+        from kehu.quotes.services import (
+            quote_create,
+            quote_delete,
+            quote_line_update,
+            quote_lines_add,
+            quote_submit,
+        )
+        from kehu.quotes.tests.factories import Book
+
+        book = Book()
+
+        def quote(state):
+            made = quote_create(customer=customer, actor=rep1)
+            line = quote_lines_add(quote=made, actor=rep1, lines=[(book.lathe_a.pk, 2)])[0]
+            if state == "pending":  # beyond the limits of rep1 (5 %) and manager1 (15 %)
+                quote_line_update(line=line, actor=rep1, discount=Decimal("20"))
+            if state != "draft":
+                quote_submit(quote=made, actor=user if state == "pending" else rep1)
+            return made.pk, line.pk
+
+        draft, ids["line_id"] = quote("draft")
+        approved, _line = quote("approved")
+        pending, _line = quote("pending")
+        ids["quote_id"] = {
+            "": draft,
+            **dict.fromkeys(["accept", "reject", "sent", "revise"], approved),
+            "withdraw": pending,
+        }
+        ids["specification_id"] = book.lathe_a.pk
+        deleted = quote_create(customer=customer, actor=rep1)
+        quote_delete(quote=deleted, actor=rep1)
+        ids["deleted_quote_id"] = deleted.pk
     if area in ("leads", "sales"):
         from kehu.sales.defaults import seed_pipelines
         from kehu.sales.models import Pipeline, Stage
@@ -276,13 +305,25 @@ def make_records(team, area: str, user) -> dict:
 def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
     """Point the generated ids (and credentials) at things that exist, keeping the rest of the case."""
     for name in list(case.path_parameters or {}):
-        if name == "form_id" and name in ids:
+        if name in ("form_id", "quote_id") and name in ids:
             action = case.operation.path.rsplit("/", 1)[-1]
             case.path_parameters[name] = ids[name].get(action, ids[name][""])
         elif name in ids:
             case.path_parameters[name] = ids[name]
     if case.operation.path.endswith("/restore") and "deleted_opportunity_id" in ids:  # only deleted deals
         case.path_parameters["opportunity_id"] = ids["deleted_opportunity_id"]
+    if case.operation.path.endswith("/restore") and "deleted_quote_id" in ids:  # only deleted quotes
+        case.path_parameters["quote_id"] = ids["deleted_quote_id"]
+    if case.operation.path.startswith("/api/v1/quotes/{quote_id}") and isinstance(case.body, dict):
+        from kehu.quotes.models import Quote
+
+        if isinstance(case.body.get("version"), int):
+            case.body["version"] = Quote.objects.get(pk=ids["quote_id"][""]).version
+        for line in case.body.get("lines") or []:
+            if isinstance(line, dict) and isinstance(line.get("specification_id"), int):
+                line.update(specification_id=ids["specification_id"], quantity="2")
+        if case.operation.path.endswith("/paste") and isinstance(case.body.get("text"), str):
+            case.body["text"] = "CK6140-A\t2"
     if case.operation.path.endswith(("/check-in", "/visit-log")):  # only planned visits are checked in or logged
         case.path_parameters["activity_id"] = ids["visit_id"]
     if case.operation.path.startswith("/api/v1/activities/") and isinstance(case.query, dict):

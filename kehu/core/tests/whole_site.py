@@ -221,6 +221,7 @@ class Company:
         }
         ids.update(self._approvals(customer))
         ids.update(self._quote_pages(customer))
+        ids.update(self._quotes(customer))
         return ids
 
     def _quote_pages(self, customer) -> dict:
@@ -235,6 +236,24 @@ class Company:
         quote = quote_create(customer=customer, actor=self.users["rep1"], title="测试报价")
         line = quote_lines_add(quote=quote, actor=self.users["rep1"], lines=[(spec.pk, 2)])[0]
         return {"ui_quote": quote.pk, "ui_quote_line": line.pk}
+
+    def _quotes(self, customer) -> dict:
+        """A quote of rep1 with a line (the demo's, else one priced from a small price book)."""
+        from kehu.catalog.models import Product
+        from kehu.quotes.models import Quote, QuoteLine
+        from kehu.quotes.services import quote_create, quote_lines_add
+
+        rep1 = self.users["rep1"]
+        line = QuoteLine.objects.filter(quote__owner=rep1, quote__deleted_at__isnull=True).order_by("pk").first()
+        if line is None:
+            quote = Quote.objects.filter(owner=rep1).first() or quote_create(customer=customer, actor=rep1)
+            if not Product.objects.exists():
+                from kehu.quotes.tests.factories import Book
+
+                Book()
+            spec = Product.objects.order_by("pk").first().specifications.order_by("pk").first()
+            line = quote_lines_add(quote=quote, actor=rep1, lines=[(spec.pk, 2)])[0]
+        return {"quote": line.quote_id, "quote_line": line.pk}
 
     def _approvals(self, customer) -> dict:
         """An approval request on rep1's customer (approved by manager1) and a delegation of manager1."""
@@ -415,7 +434,8 @@ API_IDS = {
     "request_id": "approval",
     "delegation_id": "delegation",
     "object_id": "customer",
-    "quote_id": "ui_quote",
+    "quote_id": "quote",
+    "line_id": "quote_line",
 }
 
 

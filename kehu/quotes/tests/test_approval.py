@@ -189,3 +189,40 @@ def test_the_type_is_registered_with_its_fields_and_default_steps():
     assert set(kind.fields) == {"amount", "discount", "below_floor", "approver"}
     assert [s["name"] for s in kind.default_steps] == ["Sales manager", "General manager", "Below the floor price"]
     assert kind.may_approve is approval.may_approve
+
+
+def test_a_returned_request_is_withdrawn_to_change_the_quote(draft, team):
+    discount(draft, team.rep1, "12")
+    services.quote_submit(quote=draft, actor=team.rep1)
+    request = open_request("quote", draft.pk)
+    request_act(request=request, actor=team.manager1, action="return", comment="请把交期写清楚")
+    draft.refresh_from_db()
+    assert draft.state == QuoteState.PENDING  # still out of the rep's hands until withdrawn
+    services.quote_withdraw(quote=draft, actor=team.rep1)
+    draft.refresh_from_db()
+    assert draft.state == QuoteState.DRAFT
+
+
+def test_only_the_submitter_withdraws(draft, team):
+    discount(draft, team.rep1, "12")
+    services.quote_submit(quote=draft, actor=team.rep1)
+    with pytest.raises(ValidationError):
+        services.quote_withdraw(quote=draft, actor=team.manager1)
+    draft.refresh_from_db()
+    assert draft.state == QuoteState.PENDING
+
+
+def test_below_the_floor_with_no_floor_roles_is_refused_at_submit(book, customer, team):
+    from kehu.catalog.models import PricingSettings
+    from kehu.quotes.tests.factories import make_quote
+
+    settings = PricingSettings.load()
+    settings.floor_approver_roles = []
+    settings.save()
+    quote = make_quote(customer, team.rep1, [(book.lathe_a.pk, 1)])
+    services.quote_line_update(line=quote.lines.get(), actor=team.rep1, unit_price=Decimal("79"))
+    with pytest.raises(ValidationError) as refused:
+        services.quote_submit(quote=quote, actor=team.rep1)
+    assert "no role is named" in refused.value.messages[0]
+    quote.refresh_from_db()
+    assert quote.state == QuoteState.DRAFT
