@@ -5,7 +5,8 @@ At 500,000 quotes and 5 million lines no page may count pairs live. Once a night
 `affinity_rebuild` counts, in the database, every pair of different products on one quote
 (superseded revisions and the recycle bin left out) and keeps the `TOP` most frequent partners of
 each product; then, over accepted quotes only, the pairs by the customers' industry, segment and
-channel level, ranked by how many distinct customers took both. The counting writes to a
+channel level that at least two customers of the group took, ranked by how many distinct
+customers took both (`TOP_IN_GROUP` per product and group). The counting writes to a
 temporary table of the connection, so the shared table is locked only for the short swap at the end.
 The quote page reads the result with two queries (`kehu.quotes.insights.cross_sell`).
 """
@@ -17,6 +18,10 @@ from kehu.customers.models import Customer
 from kehu.quotes.models import AffinityScope, ProductAffinity, Quote, QuoteLine, QuoteState
 
 TOP = 20
+# A group's pairs: fewer partners, and only pairs that at least two customers of the group took
+# (one customer is no pattern; at 500,000 quotes this keeps the table small).
+TOP_IN_GROUP = 10
+MIN_CUSTOMERS_IN_GROUP = 2
 STAGING = "kehu_affinity_staging"
 # The customer's column that defines "customers like this one", per scope.
 SCOPE_COLUMNS = {
@@ -26,7 +31,7 @@ SCOPE_COLUMNS = {
 }
 
 
-def _pairs_sql(*, scope: str, column: str | None, states: list[str], top: int) -> tuple[str, list]:
+def _pairs_sql(*, scope: str, column: str | None, states: list[str], top: int, at_least: int = 1) -> tuple[str, list]:
     """One INSERT into the staging table: the top pairs of every product (per value of `column`)."""
     line, quote, customer = QuoteLine._meta.db_table, Quote._meta.db_table, Customer._meta.db_table
     value = f"c.{column}" if column else "''"
@@ -49,6 +54,7 @@ def _pairs_sql(*, scope: str, column: str | None, states: list[str], top: int) -
                    COUNT(*) AS quotes, COUNT(DISTINCT a.customer_id) AS customers
             FROM qp a JOIN qp b ON b.quote_id = a.quote_id AND b.product_id <> a.product_id
             GROUP BY a.product_id, b.product_id, a.value
+            HAVING COUNT(DISTINCT a.customer_id) >= %s
         ),
         ranked AS (
             SELECT product_id, other_id, value, quotes, customers,
@@ -57,7 +63,7 @@ def _pairs_sql(*, scope: str, column: str | None, states: list[str], top: int) -
         )
         SELECT product_id, other_id, %s, value, quotes, customers FROM ranked WHERE place <= %s
     """
-    return sql, [*states, scope, top]
+    return sql, [*states, at_least, scope, top]
 
 
 def affinity_rebuild(*, top: int = TOP, now=None) -> int:
@@ -73,7 +79,15 @@ def affinity_rebuild(*, top: int = TOP, now=None) -> int:
         try:
             cursor.execute(*_pairs_sql(scope=AffinityScope.ALL, column=None, states=counted, top=top))
             for scope, column in SCOPE_COLUMNS.items():
-                cursor.execute(*_pairs_sql(scope=scope, column=column, states=[QuoteState.ACCEPTED], top=top))
+                cursor.execute(
+                    *_pairs_sql(
+                        scope=scope,
+                        column=column,
+                        states=[QuoteState.ACCEPTED],
+                        top=min(top, TOP_IN_GROUP),
+                        at_least=MIN_CUSTOMERS_IN_GROUP,
+                    )
+                )
             table = ProductAffinity._meta.db_table
             with transaction.atomic():
                 cursor.execute(f"DELETE FROM {table}")

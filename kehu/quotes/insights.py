@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from django.db.models import F, Max, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
@@ -62,11 +63,20 @@ def line_for_insights(user: User, pk) -> QuoteLine:
         raise Http404 from None
 
 
+_SOME_PK = 987654321
+
+
 def quote_link(pk: int) -> str:
+    """The quote's page (reversed once: a panel links hundreds of rows)."""
+    return _quote_link_pattern().replace(str(_SOME_PK), str(int(pk)))
+
+
+@lru_cache(maxsize=1)
+def _quote_link_pattern() -> str:
     try:
-        return reverse("quotes:quote-detail", args=[pk])
+        return reverse("quotes:quote-detail", args=[_SOME_PK])
     except NoReverseMatch:  # the quote pages live in another part of the app
-        return f"/quotes/{pk}/"
+        return f"/quotes/{_SOME_PK}/"
 
 
 def _who(user_row: dict, prefix: str) -> str:
