@@ -20,7 +20,7 @@ from kehu.quotes.models import AffinityScope, ProductAffinity, Quote, QuoteLine,
 TOP = 20
 # A group's pairs: fewer partners, and only pairs that at least two customers of the group took
 # (one customer is no pattern; at 500,000 quotes this keeps the table small).
-TOP_IN_GROUP = 10
+TOP_IN_GROUP = 5
 MIN_CUSTOMERS_IN_GROUP = 2
 STAGING = "kehu_affinity_staging"
 # The customer's column that defines "customers like this one", per scope.
