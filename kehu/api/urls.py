@@ -23,6 +23,7 @@ from kehu.leads.api import router as leads_router
 from kehu.notifications.api import router as notifications_router
 from kehu.pool.api import router as pool_router
 from kehu.quotes.api import router as quotes_router
+from kehu.quotes.api_insights import router as quote_insights_router
 from kehu.sales.api import router as sales_router
 from kehu.users.api import BearerAuth
 from kehu.users.api import router as auth_router
@@ -56,6 +57,7 @@ api.add_router("/notifications", notifications_router)
 api.add_router("/approvals", approvals_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/quotes", quotes_router)
+api.add_router("/quotes", quote_insights_router)  # /quotes/{id}/insights
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:

@@ -417,6 +417,8 @@ PAGE_IDS = {
             "lines-import",
         )
     },  # fmt: skip
+    "quote_insights:panel": "ui_quote",
+    "quote_insights:line-history": "ui_quote_line",
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
