@@ -20,6 +20,8 @@ urlpatterns = [
     path("notifications/", include("kehu.notifications.urls")),
     path("approvals/", include("kehu.approvals.urls")),
     path("catalog/", include("kehu.catalog.urls")),
+    path("quotes/", include("kehu.quotes.urls")),
+    path("quotes/", include("kehu.quotes.insights_urls")),
     path("", include("kehu.quotes.document_urls")),
     path("api/v1/", api.urls),
 ]

@@ -24,6 +24,7 @@ from kehu.notifications.api import router as notifications_router
 from kehu.pool.api import router as pool_router
 from kehu.quotes.api import router as quotes_router
 from kehu.quotes.api_document import router as quote_documents_router
+from kehu.quotes.api_insights import router as quote_insights_router
 from kehu.sales.api import router as sales_router
 from kehu.users.api import BearerAuth
 from kehu.users.api import router as auth_router
@@ -57,6 +58,7 @@ api.add_router("/notifications", notifications_router)
 api.add_router("/approvals", approvals_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/quotes", quotes_router)
+api.add_router("/quotes", quote_insights_router)  # /quotes/{id}/insights
 api.add_router("/quotes", quote_documents_router)  # /quotes/{id}/pdf, share-links, email (SAL-3)
 
 

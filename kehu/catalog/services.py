@@ -422,7 +422,9 @@ def specification_update(*, specification: Specification, actor, **fields) -> Sp
 def specification_is_used(specification: Specification) -> bool:
     """Whether another record (a quote line, an order line) names this specification; price items
     do not count (they go with it)."""
-    for relation in Specification._meta.related_objects:
+    # Hidden reverse relations too: quote lines point here with related_name="+".
+    relations = [f for f in Specification._meta.get_fields(include_hidden=True) if f.auto_created and not f.concrete]
+    for relation in relations:
         if relation.related_model is PriceItem or not relation.field.concrete:
             continue
         if relation.related_model._base_manager.filter(**{relation.field.name: specification}).exists():
@@ -438,10 +440,10 @@ def specification_delete(*, specification: Specification, actor) -> str:
     others = Specification.objects.filter(product_id=specification.product_id).exclude(pk=specification.pk)
     if not others.exists():
         raise ValidationError(_("A product keeps at least one specification; add another before removing this one."))
+    if specification.is_active and not others.filter(is_active=True).exists():
+        raise ValidationError(_("A product keeps at least one active specification."))
     if specification_is_used(specification):
         if specification.is_active:
-            if not others.filter(is_active=True).exists():
-                raise ValidationError(_("A product keeps at least one active specification."))
             specification.is_active = False
             specification.save(update_fields=["is_active", "updated_at"])
             audit_record(

@@ -12,7 +12,8 @@ walking a million customers asks once per batch, not once per customer.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,8 @@ class Question:
     name: str
     doc: str
     # "ids": the subset of the asked ids for which the answer is yes;
-    # "latest": a moment per customer id (only the ids that have one).
+    # "latest": a moment per customer id (only the ids that have one);
+    # "rows": records of one customer's products (see `ask_rows`).
     shape: str
 
 
@@ -30,6 +32,30 @@ LAST_WON = Question("last_won", "When each customer last won a deal or placed an
 # Declared now so the pool, alerts and the 360° page can ask; the support and receivables apps answer.
 OPEN_TICKET = Question("open_ticket", "Customers with a service ticket not yet closed.", "ids")
 OVERDUE_RECEIVABLE = Question("overdue_receivable", "Customers with a payment past its due date.", "ids")
+# The prices a customer paid for products outside quotes (the orders app answers; the quote's price
+# history asks). Shape "rows": `function(customer_id, product_ids, per_product)` returns `PriceRow`s,
+# newest first, at most `per_product` of each product, in a fixed number of queries.
+CUSTOMER_PRODUCT_PRICES = Question(
+    "customer_product_prices", "Earlier prices of products for one customer (orders).", "rows"
+)
+
+
+@dataclass(frozen=True)
+class PriceRow:
+    """One earlier price of a product for a customer, as another app (orders) reports it."""
+
+    product_id: int
+    specification_id: int | None  # None: the row speaks for every specification of the product
+    on: date
+    reference: str  # what people call the record: "SO-2026-0012"
+    state: str  # its state, in the active language
+    unit_price: Decimal
+    discount: Decimal
+    who: str  # the rep, as people read the name
+    quantity: Decimal | None = None
+    link: str = ""  # a path into Kehu, "" when there is none
+    is_accepted: bool = True  # an order is a price the customer took
+
 
 _answers: dict[str, list[Callable[[list[int]], object]]] = {}
 
@@ -44,6 +70,17 @@ def answer(question: Question, function: Callable[[list[int]], object]) -> None:
 
 def answered(question: Question) -> bool:
     return bool(_answers.get(question.name))
+
+
+def ask_rows(question: Question, customer_id: int, product_ids: Iterable[int], per_product: int) -> list:
+    """The joined answers of a "rows" question (see CUSTOMER_PRODUCT_PRICES); empty when nobody answers."""
+    product_ids = list(product_ids)
+    found: list = []
+    if not product_ids:
+        return found
+    for function in _answers.get(question.name, ()):
+        found.extend(function(customer_id, product_ids, per_product))
+    return found
 
 
 def ask(question: Question, ids: Iterable[int]):

@@ -99,6 +99,7 @@ SECTIONS: tuple[Section, ...] = (
             Entry("leads", "leads:lead-list", _("Leads"), perm("leads.view_lead")),
             Entry("board", "sales:board", _("Opportunity board"), perm("sales.view_opportunity")),
             Entry("opportunities", "sales:opportunity-list", _("Opportunity list"), perm("sales.view_opportunity")),
+            Entry("quotes", "quotes:quote-list", _("Quotes"), perm("quotes.view_quote")),
             Entry("forecast", "sales:forecast", _("Forecast"), perm("sales.view_forecast")),
             Entry("targets", "sales:targets", _("Targets"), perm("sales.set_targets")),
             Entry("activities", "activities:activity-list", _("Activities"), sells_and(VIEW_ACTIVITY)),

@@ -11,6 +11,7 @@ class QuotesConfig(AppConfig):
         from kehu.quotes import (
             approval,
             events,  # noqa: F401 (registers the kinds)
+            insights_tasks,  # noqa: F401 (schedules the nightly cross-sell count)
             tasks,  # noqa: F401 (schedules the expiry job)
         )
 

@@ -217,3 +217,54 @@ class DocumentTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.get_language_display()
+
+
+class AffinityScope(models.TextChoices):
+    """Whose quotes a product pair was counted over: everyone's, or similar customers' only."""
+
+    ALL = "", _("all customers")
+    INDUSTRY = "industry", _("industry")
+    SEGMENT = "segment", _("segment")
+    CHANNEL = "channel", _("channel level")
+
+
+class ProductAffinity(models.Model):
+    """Cross-sell (SAL-10): products quoted together, precomputed nightly by `kehu.quotes.affinity`.
+
+    For each product the few `other` products most often on the same quotes: over all quotes
+    (`scope` ""), and over the accepted quotes of customers of one industry, segment or channel
+    level (`scope` "industry", `value` "machinery"). `quotes` counts the quotes holding both,
+    `customers` the distinct customers of those quotes.
+    """
+
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=10, choices=AffinityScope.choices, blank=True, default="")
+    value = models.CharField(max_length=20, blank=True, default="")
+    quotes = models.PositiveIntegerField(default=0)
+    customers = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("product affinity")
+        verbose_name_plural = _("product affinities")
+        indexes = [models.Index(fields=["product", "scope", "value"], name="quotes_affinity_product")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}→{self.other_id} {self.scope}:{self.value} ({self.quotes})"
+
+
+class PriceConflictNotice(models.Model):
+    """Two open quotes to one customer with different prices whose owners were told (once per pair,
+    again only when the prices differ otherwise): `quote` is the lower id of the pair."""
+
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="+")
+    fingerprint = models.CharField(max_length=64)
+    told_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["quote", "other"], name="quotes_conflict_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.quote_id}↔{self.other_id}"

@@ -39,7 +39,8 @@ from kehu.core.versioning import update_versioned
 from kehu.customers.models import Contact, Customer
 from kehu.customers.selectors import customer_qs_visible_to
 from kehu.quotes.events import QuoteEvent
-from kehu.quotes.models import Quote, QuoteLine, QuoteState
+from kehu.quotes.insights_services import price_conflicts_tell
+from kehu.quotes.models import OPEN_STATES, Quote, QuoteLine, QuoteState
 from kehu.sales.models import Opportunity
 from kehu.users.models import User
 from kehu.users.scopes import is_in_team_of
@@ -155,6 +156,8 @@ def _transition(quote: Quote, to: str, *, fields: dict | None = None) -> Quote:
         setattr(quote, name, value)
     quote.version += 1
     quote.updated_at = now
+    if to not in OPEN_STATES:
+        price_conflicts_tell(quote)  # a closed quote's warnings are forgotten
     return quote
 
 
@@ -470,6 +473,7 @@ def _line_event(quote: Quote, actor: User, before: tuple, what: str) -> None:
     if before[1] != after[1]:
         changes["total"] = [before[1], after[1]]
     _record(QuoteEvent.CHANGED, quote, actor=actor, timeline=False, changes=changes, summary=_summary(quote, what))
+    price_conflicts_tell(quote, actor)
 
 
 def _specifications(ids) -> dict[int, Specification]:
@@ -991,6 +995,7 @@ def quote_revise(*, quote: Quote, actor: User) -> Quote:
             revision, _("revision %(n)s of %(number)s") % {"n": revision.revision, "number": quote.number}
         ),
     )
+    price_conflicts_tell(revision, actor)
     return revision
 
 
@@ -1008,6 +1013,7 @@ def quote_delete(*, quote: Quote, actor: User) -> None:
     Quote.objects.filter(pk=quote.pk).update(deleted_at=now, deleted_by=actor, updated_at=now)
     quote.deleted_at, quote.deleted_by = now, actor
     _record(QuoteEvent.DELETED, quote, actor=actor, audit=AuditAction.DELETE)
+    price_conflicts_tell(quote)
 
 
 @transaction.atomic

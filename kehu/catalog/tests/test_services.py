@@ -324,3 +324,28 @@ def test_discount_limits_and_floor_approvers(team):
 
 def test_spec_count_is_kept(team, pump):
     assert Specification.objects.filter(product=pump).count() == 2
+
+
+def test_a_quoted_specification_is_switched_off_rather_than_deleted(team, customer_of):
+    from datetime import date
+
+    from kehu.quotes.models import Quote, QuoteLine
+
+    product = services.product_create(
+        actor=team.admin,
+        code="A",
+        name="甲",
+        specifications=[{"code": "A-1", "name": "小"}, {"code": "A-2", "name": "大"}],
+    )
+    quoted, other = product.specifications.order_by("code")
+    customer = customer_of(team.rep1)
+    quote = Quote.objects.create(number="Q-1", customer=customer, owner=team.rep1, valid_until=date(2030, 1, 1))
+    QuoteLine.objects.create(
+        quote=quote, position=1, customer=customer, product=product, specification=quoted, code="A-1", name="甲",
+        unit="台", quantity=1, base_price=10, unit_price=10, tax_rate=13, amount=10, amount_net=8.85, tax=1.15,
+    )  # fmt: skip
+    assert services.specification_delete(specification=quoted, actor=team.admin) == "deactivated"
+    assert Specification.objects.get(pk=quoted.pk).is_active is False
+    with pytest.raises(ValidationError) as exc:
+        services.specification_delete(specification=other, actor=team.admin)
+    assert exc.value.messages == ["A product keeps at least one active specification."]

@@ -223,8 +223,39 @@ class Company:
         ids.update(self._approvals(customer))
         ids.update(self._catalog())
         ids.update(self._quotes(customer))
+        ids.update(self._quote_pages(customer))
         ids.update(self._share_link(ids["quote"]))
         return ids
+
+    def _catalog(self) -> dict:
+        """The demo catalog's records, and a product in the recycle bin."""
+        from kehu.catalog.models import Category, PriceItem, PriceList, Product, Specification
+        from kehu.catalog.services import product_create, product_delete
+
+        gone = product_create(actor=self.users["admin"], code="GONE-1", name="已删除产品")
+        product_delete(product=gone, actor=self.users["admin"])
+        product = Product.objects.filter(deleted_at__isnull=True).order_by("pk").first()
+        return {
+            "product": product.pk,
+            "deleted_product": gone.pk,
+            "specification": Specification.objects.filter(product=product).order_by("pk").first().pk,
+            "category": Category.objects.order_by("pk").first().pk,
+            "price_list": PriceList.objects.order_by("pk").first().pk,
+            "price_item": PriceItem.objects.order_by("pk").first().pk,
+        }
+
+    def _quote_pages(self, customer) -> dict:
+        """A draft quote of rep1 with one line, for the quote pages (its own product and price)."""
+        from kehu.catalog.models import PriceItem, PriceList, PriceListKind, Product, Specification
+        from kehu.quotes.services import quote_create, quote_lines_add
+
+        product = Product.objects.create(code="WS-QUOTE-1", name="测试产品", unit="台")
+        spec = Specification.objects.create(product=product, code="WS-QUOTE-1-A", name="A 型")
+        prices = PriceList.objects.create(name="目录价 WS", kind=PriceListKind.LIST, valid_from=date(2020, 1, 1))
+        PriceItem.objects.create(price_list=prices, product=product, price=100)
+        quote = quote_create(customer=customer, actor=self.users["rep1"], title="测试报价")
+        line = quote_lines_add(quote=quote, actor=self.users["rep1"], lines=[(spec.pk, 2)])[0]
+        return {"ui_quote": quote.pk, "ui_quote_line": line.pk}
 
     def _share_link(self, quote_id: int) -> dict:
         """A share link of rep1's quote whose token the tests know."""
@@ -253,23 +284,6 @@ class Company:
             spec = Product.objects.order_by("pk").first().specifications.order_by("pk").first()
             line = quote_lines_add(quote=quote, actor=rep1, lines=[(spec.pk, 2)])[0]
         return {"quote": line.quote_id, "quote_line": line.pk}
-
-    def _catalog(self) -> dict:
-        """The demo catalog's records, and a product in the recycle bin."""
-        from kehu.catalog.models import Category, PriceItem, PriceList, Product, Specification
-        from kehu.catalog.services import product_create, product_delete
-
-        gone = product_create(actor=self.users["admin"], code="GONE-1", name="已删除产品")
-        product_delete(product=gone, actor=self.users["admin"])
-        product = Product.objects.filter(deleted_at__isnull=True).order_by("pk").first()
-        return {
-            "product": product.pk,
-            "deleted_product": gone.pk,
-            "specification": Specification.objects.filter(product=product).order_by("pk").first().pk,
-            "category": Category.objects.order_by("pk").first().pk,
-            "price_list": PriceList.objects.order_by("pk").first().pk,
-            "price_item": PriceItem.objects.order_by("pk").first().pk,
-        }
 
     def _approvals(self, customer) -> dict:
         """An approval request on rep1's customer (approved by manager1) and a delegation of manager1."""
@@ -397,6 +411,26 @@ PAGE_IDS = {
     "catalog:item-add": "price_list",
     "catalog:item-edit": "price_item",
     "catalog:item-delete": "price_item",
+    **{
+        f"quotes:{name}": "ui_quote"
+        for name in (
+            "quote-detail",
+            "quote-edit",
+            "quote-submit",
+            "quote-withdraw",
+            "quote-send",
+            "quote-accept",
+            "quote-reject",
+            "quote-revise",
+            "quote-delete",
+            "quote-reprice",
+            "line-add",
+            "lines-paste",
+            "lines-import",
+        )
+    },  # fmt: skip
+    "quote_insights:panel": "ui_quote",
+    "quote_insights:line-history": "ui_quote_line",
     "quote_documents:preview": "quote",
     "quote_documents:pdf": "quote",
     "quote_documents:share-links": "quote",
@@ -422,6 +456,9 @@ PAGE_TOKENS = {
     ("customers:team-member-remove", "user_id"): "user",
     ("activities:calendar-feed", "token"): "calendar_token",
     ("users:invitation-accept", "token"): "invitation",
+    # A quote's line: the quote and the line.
+    **{(f"quotes:{name}", "pk"): "ui_quote" for name in ("line-update", "line-remove")},
+    **{(f"quotes:{name}", "line_pk"): "ui_quote_line" for name in ("line-update", "line-remove")},
     ("quote_documents:share-link-revoke", "pk"): "quote",
     ("quote_documents:share-link-revoke", "link_pk"): "share_link",
     ("quote_documents:shared", "token"): "share_token",
