@@ -371,7 +371,8 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
 
         if isinstance(case.body.get("version"), int):
             case.body["version"] = Quote.objects.get(pk=ids["quote_id"][""]).version
-        for line in case.body.get("lines") or []:
+        lines = case.body.get("lines")
+        for line in lines if isinstance(lines, list) else []:
             if isinstance(line, dict) and isinstance(line.get("specification_id"), int):
                 line.update(specification_id=ids["specification_id"], quantity="2")
         if case.operation.path.endswith("/paste") and isinstance(case.body.get("text"), str):
