@@ -34,6 +34,7 @@ from kehu.customers.services import CONTACT_FIELDS, CREDIT_CHARS, CREDIT_WEIGHTS
 from kehu.demo import catalog_demo, classification_demo, collection_demo, pool_demo, sales_demo, visit_demo
 from kehu.demo import quotes as quotes_demo
 from kehu.demo import vocabulary as V
+from kehu.quotes.affinity import affinity_rebuild
 from kehu.users.models import CompanySettings, Department, User
 from kehu.users.roles import Role
 from kehu.users.services import department_create
@@ -593,6 +594,7 @@ class DemoGenerator:
         visit_demo.load(users)  # this week's and next week's visit plans, to try the check-in (SAL-7)
         catalog_demo.load(users)  # products, the price book, discount limits, channel levels (SAL-4)
         quotes_demo.load(users, seed=self.rng.randrange(2**31))  # after the catalog: quotes in every state
+        affinity_rebuild()  # what the nightly job counts, so the quotes' suggestions show at once
         result.seconds = time.monotonic() - started
         return result
 

@@ -346,7 +346,7 @@ def _sample_quote(user, language: str) -> tuple[Quote, list[DocumentLine]]:
         language=language,
         quoted_on=today,
         valid_until=today + timedelta(days=30),
-        payment_terms=_("30% in advance, the rest before delivery"),
+        payment_terms=_("An advance of 30%, the rest before delivery"),
         delivery_terms=_("Within 30 days of the advance payment"),
         total_net=Decimal("35398.23"),
         total_tax=Decimal("4601.77"),
