@@ -816,11 +816,14 @@ def quote_withdraw(*, quote: Quote, actor: User) -> Quote:
 @transaction.atomic
 def quote_mark_sent(*, quote: Quote, actor: User, how: str = "manual") -> Quote:
     """The customer has the quote (handed over, e-mailed with its PDF, or through a share link).
-    Sending an already sent quote again is recorded and leaves it sent."""
+    Handing over an already sent quote again is recorded and leaves it sent; an e-mail or a link
+    to a sent or accepted quote changes nothing here (the mail or the link is on the timeline)."""
     if how not in SEND_WAYS:
         raise ValidationError({"how": _("Unknown way of sending.")})
     _check_change(actor, quote)
     quote = _locked(quote)
+    if how != "manual" and quote.state in (S.SENT, S.ACCEPTED):
+        return quote
     if quote.state == S.SENT:
         _record(QuoteEvent.SENT, quote, actor=actor, audit=None, summary=_summary(quote, _send_label(how)))
         return quote

@@ -155,11 +155,20 @@ def test_delete_and_restore(draft, team):
 
 
 def test_sent_twice_stays_sent(approved, team):
+    """Handed over again: noted. E-mailed or shared once sent (the mail or link has its own entry):
+    no second "sent"; nor for an accepted quote, which stays accepted."""
+    services.quote_mark_sent(quote=approved, actor=team.rep1, how="manual")
     services.quote_mark_sent(quote=approved, actor=team.rep1, how="manual")
     services.quote_mark_sent(quote=approved, actor=team.rep1, how="email")
     approved.refresh_from_db()
     assert approved.state == S.SENT
     assert TimelineEntry.objects.filter(kind=QuoteEvent.SENT).count() == 2
+    services.quote_accept(quote=approved, actor=team.rep1)
+    services.quote_mark_sent(quote=Quote.objects.get(pk=approved.pk), actor=team.rep1, how="link")
+    assert Quote.objects.get(pk=approved.pk).state == S.ACCEPTED
+    assert TimelineEntry.objects.filter(kind=QuoteEvent.SENT).count() == 2
+    with pytest.raises(ValidationError):
+        services.quote_mark_sent(quote=Quote.objects.get(pk=approved.pk), actor=team.rep1, how="manual")
 
 
 def test_header_validation(customer, team, customer_of):
