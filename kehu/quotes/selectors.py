@@ -108,6 +108,7 @@ SORT_ORDER = {
 class QuoteFilters:
     q: str = ""  # the start of a number (Q2026-0001…) or a part of the customer's name
     state: str = ""
+    states: tuple = ()  # any of these (e.g. the quotes the customer holds: approved, sent)
     owner_id: int | None = None
     customer_id: int | None = None
     opportunity_id: int | None = None
@@ -143,6 +144,8 @@ def quote_filter(user: User, filters: QuoteFilters) -> QuerySet[Quote]:
         qs = qs.filter(_search_q(filters.q.strip()))
     if filters.state:
         qs = qs.filter(state=filters.state)
+    if filters.states:
+        qs = qs.filter(state__in=filters.states)
     if filters.owner_id:
         qs = qs.filter(owner_id=filters.owner_id)
     if filters.customer_id:

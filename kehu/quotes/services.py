@@ -692,6 +692,8 @@ def quote_line_remove(*, line: QuoteLine, actor: User) -> None:
     quote = _line_quote(line, actor)
     before = (quote.line_count, str(quote.total))
     QuoteLine.objects.filter(pk=line.pk).delete()
+    # The lines after it move up, so the numbers on the page and the PDF stay 1, 2, 3 …
+    QuoteLine.objects.filter(quote=quote, position__gt=line.position).update(position=F("position") - 1)
     _recount(quote)
     _line_event(quote, actor, before, _("line %(n)s removed") % {"n": line.position})
 

@@ -80,6 +80,8 @@ def quote_list(request):
             state=data["state"],
             owner_id=data["owner"].pk if data["owner"] else None,
             customer_id=customer.pk if customer else (-1 if data["customer"] else None),
+            # Expiring: what the customer holds (approved or sent) and may still accept.
+            states=(QuoteState.APPROVED, QuoteState.SENT) if data["expiring"] else (),
             valid_from=today if data["expiring"] else None,
             valid_to=today + timedelta(days=EXPIRING_DAYS) if data["expiring"] else None,
         )

@@ -209,6 +209,16 @@ def test_remove_a_line(draft, team):
     assert (draft.line_count, draft.total) == (1, D("300.00"))
 
 
+def test_the_lines_after_a_removed_one_move_up(draft, team):
+    codes = [line.code for line in draft.lines.order_by("position")]
+    services.quote_line_remove(line=draft.lines.get(position=1), actor=team.rep1)
+    services.quote_lines_paste(quote=draft, actor=team.rep1, text="CK6140-A\t1\n")
+    assert list(draft.lines.order_by("position").values_list("position", "code")) == [
+        (1, codes[1]),
+        (2, "CK6140-A"),
+    ]
+
+
 # --- paste ---------------------------------------------------------------------------------------
 
 PASTES = [

@@ -108,8 +108,10 @@ def test_the_list_filters_by_state_customer_search_and_expiry(client, team, quot
     assert shown("?q=东港") == {str(later)}
     assert shown(f"?q={quote.number}") == {str(quote)}
     assert shown("?expiring=on") == set()  # both valid for 30 and 60 days
-    Quote.objects.filter(pk=later.pk).update(valid_until=timezone.localdate() + timedelta(days=3))
-    assert shown("?expiring=on") == {str(later)}
+    Quote.objects.filter(pk__in=[quote.pk, later.pk]).update(valid_until=timezone.localdate() + timedelta(days=3))
+    assert shown("?expiring=on") == {str(quote)}  # the approved one: a draft is not with the customer
+    Quote.objects.filter(pk=quote.pk).update(state=QuoteState.ACCEPTED)
+    assert shown("?expiring=on") == set()  # decided: nothing left to expire
 
 
 def test_the_list_runs_a_fixed_number_of_queries(client, team, customer_of, book):
