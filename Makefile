@@ -35,10 +35,10 @@ lint: venv
 	$(PY) scripts/check-translations.py
 
 test-sqlite: venv
-	$(VENV)/bin/pytest -n 2 -m "not browser" -q
+	$(VENV)/bin/pytest -n 2 --dist worksteal --durations=10 -m "not browser" -q
 
 test-postgres: venv
-	scripts/with-postgres.sh $(VENV)/bin/pytest -n 2 -m "not browser" -q
+	scripts/with-postgres.sh $(VENV)/bin/pytest -n 2 --dist worksteal --durations=10 -m "not browser" -q
 
 test-browser: venv
 	$(VENV)/bin/pytest -m browser -q

@@ -73,8 +73,8 @@ def test_the_menu_stays_one_line_at_1366_px(live_server, make_context, administr
     assert header_height <= 64, header_height
     boxes = _top_level_boxes(page)
     assert [b["text"] for b in boxes][-2:] == ["欧阳文静", "Log out" if language == "en" else "退出登录"]
-    # dashboard, customers, sales, marketing, analytics, settings, to approve, name, log out
-    assert len(boxes) == 9
+    # dashboard, customers, sales, products, marketing, analytics, settings, to approve, name, log out
+    assert len(boxes) == 10
     assert len({b["top"] for b in boxes}) == 1, boxes
     assert max(b["height"] for b in boxes) <= 48, boxes
     assert no_horizontal_overflow(page)
@@ -127,7 +127,7 @@ def test_settings_is_one_entry_with_the_areas_behind_it(live_server, make_contex
     sign_in(page, live_server.url, user.username)
     page.locator("#main-menu").get_by_role("link", name="Settings", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/settings/")
-    expect(page.locator(".settings-areas .card")).to_have_count(14)
+    expect(page.locator(".settings-areas .card")).to_have_count(16)  # with pricing and quote documents
     page.locator("#settings-outbox").click()
     expect(page.locator("h1")).to_have_text("Mail outbox")
     expect(page.locator('#main-menu > li.active[data-section="settings"]')).to_have_count(1)

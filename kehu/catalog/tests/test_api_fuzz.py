@@ -7,10 +7,10 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import Failure, FailureGroup, not_a_server_error
 
-from kehu.api.tests.test_schemathesis import aim_at_real_records, make_records, operations_of
+from kehu.api.tests.test_schemathesis import AREA_EXAMPLES, aim_at_real_records, make_records, operations_of
 from kehu.core.tests.tracebacks import own_frames
 
-EXAMPLES = 15
+EXAMPLES = AREA_EXAMPLES["catalog"]
 
 
 @pytest.mark.django_db(transaction=True)
