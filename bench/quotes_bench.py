@@ -342,7 +342,7 @@ def main():
     lines += [
         "",
         f"The 300-line quote's page ran {len(captured.captured_queries)} queries "
-        f"({sum(float(q['time']) for q in captured.captured_queries) * 1000:.1f} ms of SQL)."
+        f"({sum(float(q['time']) for q in captured.captured_queries) * 1000:.1f} ms of SQL).",
     ]
     report = "\n".join(lines) + "\n"
     print(report)
