@@ -38,14 +38,6 @@ def line_amounts(quantity, price, discount, tax_rate) -> LineAmounts:
     return LineAmounts(round_price(Decimal(price) * factor), amount, amount_net, amount - amount_net)
 
 
-def discount_for(price, unit_price) -> Decimal:
-    """The discount (%) that turns `price` into `unit_price`, to 2 places (0 when price is 0)."""
-    price = Decimal(price)
-    if not price:
-        return Decimal("0.00")
-    return ((1 - Decimal(unit_price) / price) * HUNDRED).quantize(FEN, rounding=ROUND_HALF_UP)
-
-
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 PLACES = ("", "拾", "佰", "仟")
 SECTIONS = ("", "万", "亿", "万亿")

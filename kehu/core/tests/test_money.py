@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from kehu.core.money import capital_amount, discount_for, line_amounts, round_fen
+from kehu.core.money import capital_amount, line_amounts, round_fen
 
 D = Decimal
 
@@ -68,9 +68,3 @@ def test_totals_are_sums_of_rounded_lines():
     lines = [line_amounts(D("0.333"), D("10"), D("0"), D("13")) for _ in range(3)]
     assert sum(x.amount for x in lines) == D("9.99")
     assert sum(x.amount_net for x in lines) == D("8.85")
-
-
-def test_discount_for():
-    assert discount_for(D("200"), D("170")) == D("15.00")
-    assert discount_for(D("3"), D("2")) == D("33.33")
-    assert discount_for(D("0"), D("5")) == D("0.00")
