@@ -63,6 +63,11 @@ INSTALLED_APPS = [
     "kehu.sales",
     "kehu.leads",
     "kehu.quotes",
+    "kehu.contracts",
+    "kehu.orders",
+    "kehu.invoices",
+    "kehu.receivables",
+    "kehu.dealerplans",
     "kehu.workspace",
     "kehu.demo",
 ]

@@ -22,7 +22,10 @@ class Question:
     doc: str
     # "ids": the subset of the asked ids for which the answer is yes;
     # "latest": a moment per customer id (only the ids that have one);
-    # "rows": records of one customer's products (see `ask_rows`).
+    # "rows": records of one customer's products (see `ask_rows`);
+    # "items": for each asked id a list of records (see `ask_items`);
+    # "amounts": a Decimal per customer id, summed over the answers (see `ask_amounts`);
+    # "call": one answer computes something for one customer (see `ask_call`).
     shape: str
 
 
@@ -38,6 +41,43 @@ OVERDUE_RECEIVABLE = Question("overdue_receivable", "Customers with a payment pa
 CUSTOMER_PRODUCT_PRICES = Question(
     "customer_product_prices", "Earlier prices of products for one customer (orders).", "rows"
 )
+
+
+# Revenue per customer in a calendar year from orders (the ABC ranking asks; the orders app answers).
+# `function(ids, year=...)` returns {customer id: Decimal} for the ids that have any.
+CUSTOMER_REVENUE = Question("customer_revenue", "Revenue of each customer in a year (orders).", "amounts")
+# Customers whose exposure is beyond their credit limit (the receivables app answers).
+OVER_CREDIT_LIMIT = Question("over_credit_limit", "Customers over their credit limit.", "ids")
+# What a customer still has open in money: contracts in force, orders not completed, what it owes.
+# `function(ids)` returns {customer id: [MoneyItem, ...]} (handover brief, 360° page).
+OPEN_MONEY = Question("open_money", "Open contracts, orders and receivables of each customer.", "items")
+# The credit check (CLS-4): `function(customer_id, amount, stage)` returns a `CreditVerdict`, or None
+# when credit control is off at that stage. Orders ask it at the order and delivery stages,
+# invoices at the invoice stage; the receivables app answers.
+CREDIT_CHECK = Question("credit_check", "Whether a new amount takes a customer beyond its credit.", "call")
+
+
+@dataclass(frozen=True)
+class MoneyItem:
+    """One open record in a customer's money chain, as the app that keeps it reports it."""
+
+    kind: str  # "contract", "order", "receivable": what it is, for grouping
+    reference: str  # "HT2026-0012"
+    label: str  # what it is and its state, in the active language
+    amount: Decimal  # the amount still open (owed, undelivered, unperformed)
+    link: str = ""
+    is_overdue: bool = False
+
+
+@dataclass(frozen=True)
+class CreditVerdict:
+    """The credit check's answer: `held` is True when the amount needs a credit-exception approval."""
+
+    held: bool
+    limit: Decimal
+    exposure: Decimal  # open receivables + orders not yet invoiced, before this amount
+    overdue: Decimal  # owed past its due date beyond the tolerated days
+    reasons: tuple[str, ...] = ()  # why it is held, in the active language
 
 
 @dataclass(frozen=True)
@@ -81,6 +121,33 @@ def ask_rows(question: Question, customer_id: int, product_ids: Iterable[int], p
     for function in _answers.get(question.name, ()):
         found.extend(function(customer_id, product_ids, per_product))
     return found
+
+
+def ask_items(question: Question, ids: Iterable[int]) -> dict[int, list]:
+    """The joined answers of an "items" question: {customer id: [record, ...]} (ids with none left out)."""
+    ids = list(ids)
+    found: dict[int, list] = {}
+    for function in _answers.get(question.name, ()) if ids else ():
+        for pk, records in function(ids).items():
+            found.setdefault(pk, []).extend(records)
+    return found
+
+
+def ask_amounts(question: Question, ids: Iterable[int], **kwargs) -> dict[int, Decimal]:
+    """The summed answers of an "amounts" question: {customer id: Decimal} (ids with none left out)."""
+    ids = list(ids)
+    found: dict[int, Decimal] = {}
+    for function in _answers.get(question.name, ()) if ids else ():
+        for pk, amount in function(ids, **kwargs).items():
+            found[pk] = found.get(pk, Decimal("0")) + amount
+    return found
+
+
+def ask_call(question: Question, *args, **kwargs):
+    """The first answer of a "call" question, or None when nobody answers it."""
+    for function in _answers.get(question.name, ()):
+        return function(*args, **kwargs)
+    return None
 
 
 def ask(question: Question, ids: Iterable[int]):

@@ -32,6 +32,7 @@ class Role(models.TextChoices):
     AFTER_SALES = "after_sales", _("After-sales specialist")
     COMPLAINT_SPECIALIST = "complaint_specialist", _("Complaint specialist")
     SERVICE_ENGINEER = "service_engineer", _("Service engineer")
+    FINANCE = "finance", _("Finance")
     ADMINISTRATOR = "administrator", _("Administrator")
 
 
@@ -60,6 +61,23 @@ WORK = VIEW | {
     "quotes.add_quote",
     "quotes.change_quote",
     "quotes.delete_quote",
+    # The money chain (SAL-5, SAL-6, CON): reps write their contracts and orders, ask for invoices,
+    # record the payments they collect and draft their dealers' plans.
+    "contracts.view_contract",
+    "contracts.add_contract",
+    "contracts.change_contract",
+    "contracts.delete_contract",
+    "orders.view_order",
+    "orders.add_order",
+    "orders.change_order",
+    "orders.delete_order",
+    "orders.deliver_order",
+    "invoices.view_invoice",
+    "invoices.request_invoice",
+    "receivables.view_paymentplan",
+    "receivables.record_payment",
+    "dealerplans.view_dealerplan",
+    "dealerplans.change_dealerplan",
 }
 LEAD = WORK | {
     "customers.view_sensitive",
@@ -77,6 +95,34 @@ LEAD = WORK | {
     "sales.assign_opportunity",
     "sales.set_targets",
     "quotes.approve_quote",
+    "contracts.approve_contract",
+    "orders.approve_order",
+    "orders.import_orders",
+    "invoices.approve_invoice",
+    "receivables.approve_payment",
+    "receivables.import_payments",
+    "receivables.view_ageing",
+    "receivables.approve_credit_exception",
+    "dealerplans.set_plans",
+}
+# Finance (财务) reads every customer's money chain, issues and reverses invoices, records, approves
+# and allocates payments, and keeps the credit settings.
+FINANCE = VIEW | {
+    "contracts.view_contract",
+    "orders.view_order",
+    "invoices.view_invoice",
+    "invoices.request_invoice",
+    "invoices.approve_invoice",
+    "invoices.issue_invoice",
+    "receivables.view_paymentplan",
+    "receivables.record_payment",
+    "receivables.approve_payment",
+    "receivables.import_payments",
+    "receivables.view_ageing",
+    "receivables.manage_credit",
+    "receivables.approve_credit_exception",
+    "classification.set_credit",
+    "dealerplans.view_dealerplan",
 }
 ADMIN = frozenset(
     LEAD
@@ -91,6 +137,9 @@ ADMIN = frozenset(
         "notifications.manage_robots",
         "approvals.manage_flows",
         "catalog.manage_catalog",
+        "contracts.manage_contract_templates",
+        "invoices.issue_invoice",
+        "receivables.manage_credit",
     }
 )
 # The customer-information archivist (档案员) in marketing receives approved information forms (CUS-3).
@@ -100,7 +149,15 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
     # The general manager (总经理) also decides how the company sells: the pipelines and their stages.
     Role.GENERAL_MANAGER: (
         DataScope.ALL,
-        frozenset(LEAD | {"sales.manage_pipelines", "catalog.manage_catalog"}),
+        frozenset(
+            LEAD
+            | {
+                "sales.manage_pipelines",
+                "catalog.manage_catalog",
+                "contracts.manage_contract_templates",
+                "receivables.manage_credit",
+            }
+        ),
     ),
     Role.SALES_MANAGER: (DataScope.DEPARTMENT_TREE, frozenset(LEAD)),
     Role.ACCOUNT_MANAGER: (DataScope.OWN_SUBORDINATES, frozenset(LEAD - {"core.view_auditentry"})),
@@ -134,6 +191,7 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
     Role.AFTER_SALES: (DataScope.ALL, frozenset(VIEW | {"activities.add_activity"})),
     Role.COMPLAINT_SPECIALIST: (DataScope.ALL, frozenset(VIEW | {"activities.add_activity"})),
     Role.SERVICE_ENGINEER: (DataScope.OWN, frozenset(VIEW | {"activities.add_activity"})),
+    Role.FINANCE: (DataScope.ALL, frozenset(FINANCE)),
     Role.ADMINISTRATOR: (DataScope.ALL, frozenset(ADMIN)),
 }
 

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InvoicesConfig(AppConfig):
+    name = "kehu.invoices"
+    label = "invoices"
+    verbose_name = _("Invoices")
