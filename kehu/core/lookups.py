@@ -55,6 +55,9 @@ OPEN_MONEY = Question("open_money", "Open contracts, orders and receivables of e
 # when credit control is off at that stage. Orders ask it at the order and delivery stages,
 # invoices at the invoice stage; the receivables app answers.
 CREDIT_CHECK = Question("credit_check", "Whether a new amount takes a customer beyond its credit.", "call")
+# Payments received (回款 actuals of the collection targets, SAL-11): `function(owner_ids, first, last)`
+# with owner_ids None for everyone returns {(owner id, first day of month): Decimal}.
+COLLECTED = Question("collected", "Payments received per rep and month.", "call")
 
 
 @dataclass(frozen=True)
