@@ -555,9 +555,10 @@ def _recount(order: Order) -> Order:
     return order
 
 
-def _lines_changed(order: Order, actor: User, before: tuple, what: str) -> None:
-    """After a line write: the copied approval no longer holds; the change is recorded."""
-    if order.approved_at is not None:
+def _lines_changed(order: Order, actor: User, before: tuple, what: str, *, prices: bool = True) -> None:
+    """After a line write: a new line or a new price undoes the copied approval (a quantity changed
+    or a line removed keeps it); the change is recorded."""
+    if prices and order.approved_at is not None:
         order.approved_at = None
         Order.objects.filter(pk=order.pk).update(approved_at=None)
     after = (order.line_count, str(order.total))
@@ -744,7 +745,13 @@ def order_line_update(
     before = (order.line_count, str(order.total))
     line.save()
     _recount(order)
-    _lines_changed(order, actor, before, _("line %(n)s changed") % {"n": line.position})
+    _lines_changed(
+        order,
+        actor,
+        before,
+        _("line %(n)s changed") % {"n": line.position},
+        prices=discount is not None or unit_price is not None,
+    )
     return line
 
 
@@ -755,7 +762,7 @@ def order_line_remove(*, line: OrderLine, actor: User) -> None:
     OrderLine.objects.filter(pk=line.pk).delete()
     OrderLine.objects.filter(order=order, position__gt=line.position).update(position=F("position") - 1)
     _recount(order)
-    _lines_changed(order, actor, before, _("line %(n)s removed") % {"n": line.position})
+    _lines_changed(order, actor, before, _("line %(n)s removed") % {"n": line.position}, prices=False)
 
 
 # --- the lifecycle -------------------------------------------------------------------------------
