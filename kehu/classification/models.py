@@ -72,8 +72,9 @@ class ClassificationSettings(models.Model):
 class CustomerRevenue(models.Model):
     """A customer's revenue and potential for one year: what the ABC ranking reads.
 
-    Recorded by hand until orders exist; orders will then feed `revenue` (see
-    `selectors.revenue_inputs`, the only reader)."""
+    Entered by hand. For a customer-year with booked orders the ranking takes the orders' revenue
+    instead and this row only gives the potential; the hand-entered revenue stays for history
+    (years and customers without orders in Kehu). `selectors.revenue_inputs` is the only reader."""
 
     customer = models.ForeignKey(
         "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="revenues"

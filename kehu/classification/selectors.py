@@ -2,12 +2,13 @@
 credit and the sales-time report."""
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from kehu.classification.models import (
     SuggestionStatus,
     TierSuggestion,
 )
+from kehu.core import lookups
 from kehu.customers.models import Customer, Tier
 from kehu.users.models import User
 from kehu.users.scopes import scope_q
@@ -29,18 +31,67 @@ from kehu.users.selectors import scope_users_q
 # --- revenue and the ABC ranking (CLS-1) ---------------------------------------------------------
 
 
-def revenue_inputs(year: int) -> QuerySet:
-    """Revenue and potential per live customer for `year`: the one source the ranking reads.
+ZERO = Decimal("0")
+FEN = Decimal("0.01")
 
-    Rows: customer_id, tier (the customer's current tier), revenue, potential. Today they are the
-    `CustomerRevenue` rows recorded by hand; when orders exist, this becomes an aggregate of the
-    year's orders with the same columns and nothing else changes."""
-    return (
-        CustomerRevenue.objects.filter(year=year, customer__deleted_at__isnull=True)
-        .values("customer_id", tier=F("customer__tier"))
-        .annotate(revenue=Sum("revenue"), potential=Sum("potential"))
-        .order_by()
-    )
+
+def _decimal(value) -> Decimal:
+    # SQLite hands back sums of decimal columns as int or float.
+    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(FEN)
+
+
+INPUT_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class RevenueInput:
+    customer_id: int
+    tier: str  # the customer's current tier
+    revenue: Decimal
+    potential: Decimal
+    from_orders: bool  # the revenue is the year's booked orders (else the figure entered by hand)
+
+
+def revenue_inputs(year: int, *, batch: int = INPUT_BATCH) -> Iterator[RevenueInput]:
+    """Revenue and potential of each live customer for `year`: the one source the ranking reads,
+    in customer order, read in batches of `batch` customers.
+
+    Revenue comes from orders where there are any: the `CUSTOMER_REVENUE` lookup (the orders app
+    answers with the booked orders' totals, tax included, by order date) asked once per batch.
+    A customer-year with any booked order takes that figure; one without keeps the revenue
+    entered by hand (`CustomerRevenue`: years before the orders were kept in Kehu, customers whose
+    orders are not). Potential is always the hand-entered figure (0 when there is none). A
+    customer with neither orders nor a hand-entered row for the year is not ranked.
+
+    When nobody answers the lookup only the customers with hand-entered rows are walked; otherwise
+    every live customer (the ranking cannot know which customers have orders without asking), a
+    fixed three queries per batch."""
+    live = Customer.objects.filter(deleted_at__isnull=True)
+    if not lookups.answered(lookups.CUSTOMER_REVENUE):
+        live = live.filter(pk__in=CustomerRevenue.objects.filter(year=year).values("customer_id"))
+    last = 0
+    while chunk := list(live.filter(pk__gt=last).order_by("pk").values_list("pk", "tier")[:batch]):
+        last = chunk[-1][0]
+        ids = [pk for pk, _tier in chunk]
+        entered = {
+            row["customer_id"]: row
+            for row in CustomerRevenue.objects.filter(year=year, customer_id__in=ids)
+            .values("customer_id")
+            .annotate(revenue=Sum("revenue"), potential=Sum("potential"))
+            .order_by()
+        }
+        ordered = lookups.ask_amounts(lookups.CUSTOMER_REVENUE, ids, year=year)
+        for pk, tier in chunk:
+            row = entered.get(pk)
+            if pk not in ordered and row is None:
+                continue
+            yield RevenueInput(
+                customer_id=pk,
+                tier=tier,
+                revenue=_decimal(ordered[pk]) if pk in ordered else _decimal(row["revenue"] or 0),
+                potential=_decimal(row["potential"] or 0) if row else ZERO,
+                from_orders=pk in ordered,
+            )
 
 
 @dataclass(frozen=True)
@@ -60,14 +111,16 @@ def tier_cuts(ranked: int, conf: ClassificationSettings) -> Cuts:
     return Cuts(ranked, key, max(key, upto(conf.key_share + conf.ordinary_share)))
 
 
-RANKING_SQL = """
-WITH inputs AS ({inputs}),
-ranked AS (
+# The inputs are written to a temporary table (amounts in fen, so sums and the order are exact on
+# SQLite as on PostgreSQL) and ranked there in one statement.
+RANK_TABLE = "classification_rank_inputs"
+RANKING_SQL = f"""
+WITH ranked AS (
     SELECT customer_id, tier, revenue, potential,
            ROW_NUMBER() OVER (
                ORDER BY revenue + CAST(%s AS NUMERIC) * potential DESC, revenue DESC, customer_id
            ) AS rank
-    FROM inputs
+    FROM {RANK_TABLE}
 )
 SELECT customer_id, tier, revenue, potential, rank
 FROM ranked
@@ -76,40 +129,59 @@ ORDER BY customer_id
 """
 
 
-def _decimal(value) -> Decimal:
-    # SQLite hands back sums of decimal columns as int or float.
-    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(Decimal("0.01"))
+def _fen(amount: Decimal) -> int:
+    return int((amount / FEN).to_integral_value())
 
 
-def tier_proposals(year: int, conf: ClassificationSettings, *, batch: int = 2000):
+def _yuan(fen) -> Decimal:
+    return (Decimal(int(fen)) * FEN).quantize(FEN)
+
+
+def tier_proposals(year: int, conf: ClassificationSettings, *, batch: int = INPUT_BATCH):
     """Ranked customers whose rank puts them in another tier than their current one.
 
     Returns (rows, cuts, total revenue): `rows` yields dicts (customer_id, tier, revenue,
-    potential, rank) in customer order. The ranking is one SQL statement over the revenue
-    inputs: a window function (ROW_NUMBER by revenue + weight × potential, best first), the same
-    on SQLite and PostgreSQL, read in batches — nothing is ranked in Python."""
-    inputs = revenue_inputs(year)
-    totals = CustomerRevenue.objects.filter(year=year, customer__deleted_at__isnull=True).aggregate(s=Sum("revenue"))
-    cuts = tier_cuts(inputs.count(), conf)
-    inner, params = inputs.query.sql_with_params()
+    potential, rank) in customer order. The revenue inputs (`revenue_inputs`) are written in
+    batches to a temporary table; the ranking is then one SQL statement over it: a window function
+    (ROW_NUMBER by revenue + weight × potential, best first), the same on SQLite and PostgreSQL,
+    read in batches — nothing is ranked in Python. The table is dropped when `rows` is done."""
+    insert = f"INSERT INTO {RANK_TABLE} (customer_id, tier, revenue, potential) VALUES (%s, %s, %s, %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {RANK_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {RANK_TABLE} (customer_id bigint PRIMARY KEY, tier varchar(16) NOT NULL,"
+            " revenue bigint NOT NULL, potential bigint NOT NULL)"
+        )
+        pending: list[tuple] = []
+        for row in revenue_inputs(year, batch=batch):
+            pending.append((row.customer_id, row.tier, _fen(row.revenue), _fen(row.potential)))
+            if len(pending) >= batch:
+                cursor.executemany(insert, pending)
+                pending = []
+        if pending:
+            cursor.executemany(insert, pending)
+        cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(revenue), 0) FROM {RANK_TABLE}")
+        ranked, total = cursor.fetchone()
+    cuts = tier_cuts(ranked, conf)
 
     def rows():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                RANKING_SQL.format(inputs=inner),
-                [*params, str(conf.potential_weight), cuts.key_upto, cuts.ordinary_upto],
-            )
-            while chunk := cursor.fetchmany(batch):
-                for customer_id, tier, revenue, potential, rank in chunk:
-                    yield {
-                        "customer_id": customer_id,
-                        "tier": tier,
-                        "revenue": _decimal(revenue),
-                        "potential": _decimal(potential),
-                        "rank": rank,
-                    }
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(RANKING_SQL, [str(conf.potential_weight), cuts.key_upto, cuts.ordinary_upto])
+                while chunk := cursor.fetchmany(batch):
+                    for customer_id, tier, revenue, potential, rank in chunk:
+                        yield {
+                            "customer_id": customer_id,
+                            "tier": tier,
+                            "revenue": _yuan(revenue),
+                            "potential": _yuan(potential),
+                            "rank": rank,
+                        }
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {RANK_TABLE}")
 
-    return rows(), cuts, _decimal(totals["s"] or 0)
+    return rows(), cuts, _yuan(total)
 
 
 def tier_for_rank(rank: int, cuts: Cuts) -> str:
