@@ -6,3 +6,6 @@ class InvoicesConfig(AppConfig):
     name = "kehu.invoices"
     label = "invoices"
     verbose_name = _("Invoices")
+
+    def ready(self):
+        from kehu.invoices import events  # noqa: F401 (registers the kinds)
