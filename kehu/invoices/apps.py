@@ -8,4 +8,9 @@ class InvoicesConfig(AppConfig):
     verbose_name = _("Invoices")
 
     def ready(self):
-        from kehu.invoices import events  # noqa: F401 (registers the kinds)
+        from kehu.invoices import (
+            approval,
+            events,  # noqa: F401 (registers the kinds)
+        )
+
+        approval.register()
