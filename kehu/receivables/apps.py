@@ -54,8 +54,8 @@ class ReceivablesConfig(AppConfig):
 
     def ready(self):
         from kehu.core import events
-        from kehu.receivables import events as _kinds  # noqa: F401 (registers the kinds)
         from kehu.receivables import approval, lookups
+        from kehu.receivables import events as _kinds  # noqa: F401 (registers the kinds)
 
         events.sink(balances_sink, after_commit=False)
         lookups.register()
