@@ -1,3 +1,5 @@
+import importlib.util
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -60,3 +62,8 @@ class ReceivablesConfig(AppConfig):
         events.sink(balances_sink, after_commit=False)
         lookups.register()
         approval.register()
+        # Credit control (CREDIT_CHECK, OVER_CREDIT_LIMIT) is answered by the reports' own module.
+        if importlib.util.find_spec("kehu.receivables.credit") is not None:
+            from kehu.receivables import credit
+
+            credit.register()
