@@ -91,7 +91,9 @@ def test_submit_without_approval_then_sign(
     draft.refresh_from_db()
     assert draft.stage == S.SIGNED and draft.signed_on == date(2026, 1, 5) and draft.starts_on == date(2026, 1, 5)
     signed = [e for e in committed_events if e.kind.code == "contract_signed"]
-    assert len(signed) == 1 and signed[0].webhook["number"] == draft.number and signed[0].customer_id == draft.customer_id
+    assert (
+        len(signed) == 1 and signed[0].webhook["number"] == draft.number and signed[0].customer_id == draft.customer_id
+    )
 
 
 def test_submit_with_approval_goes_through_the_engine(draft, team):
