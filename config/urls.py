@@ -24,6 +24,7 @@ urlpatterns = [
     path("orders/", include("kehu.orders.urls")),
     path("quotes/", include("kehu.quotes.insights_urls")),
     path("", include("kehu.quotes.document_urls")),
+    path("invoices/", include("kehu.invoices.urls")),
     path("receivables/", include("kehu.receivables.urls")),
     path("api/v1/", api.urls),
 ]
