@@ -138,6 +138,15 @@ SECTIONS: tuple[Section, ...] = (
                 perm("orders.import_orders"),
                 query="target=orders",
             ),
+            Entry("payment-plans", "receivables:list", _("Payment plans"), perm("receivables.view_paymentplan")),
+            Entry("payments", "receivables:payment-list", _("Payments received"), perm("receivables.view_paymentplan")),
+            Entry(
+                "payments-import",
+                "integrations:home",
+                _("Payments import"),
+                perm("receivables.import_payments"),
+                query="target=payments",
+            ),
         ),
     ),
     # Service has no pages of its own yet: service staff find their visits, calls and promises here.
