@@ -27,6 +27,7 @@ from kehu.pool.api import router as pool_router
 from kehu.quotes.api import router as quotes_router
 from kehu.quotes.api_document import router as quote_documents_router
 from kehu.quotes.api_insights import router as quote_insights_router
+from kehu.receivables.api import router as receivables_router
 from kehu.sales.api import router as sales_router
 from kehu.users.api import BearerAuth
 from kehu.users.api import router as auth_router
@@ -64,6 +65,7 @@ api.add_router("/quotes", quote_insights_router)  # /quotes/{id}/insights
 api.add_router("/quotes", quote_documents_router)  # /quotes/{id}/pdf, share-links, email (SAL-3)
 api.add_router("/orders", orders_router)
 api.add_router("/invoices", invoices_router)
+api.add_router("/receivables", receivables_router)
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
