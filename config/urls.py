@@ -23,6 +23,7 @@ urlpatterns = [
     path("quotes/", include("kehu.quotes.urls")),
     path("quotes/", include("kehu.quotes.insights_urls")),
     path("", include("kehu.quotes.document_urls")),
+    path("receivables/reports/", include("kehu.receivables.report_urls")),
     path("api/v1/", api.urls),
 ]
 
