@@ -164,7 +164,9 @@ def _rep_rows(user: User, today: date, *, department: int | None = None, owner: 
     """{owner id: AgeingRow} from DueDay and the balances' not-invoiced amounts (two queries)."""
     rows: dict[int, AgeingRow] = {}
     where = _owners_filter(user, department=department, owner=owner)
-    for found in DueDay.objects.filter(where).values("owner_id").annotate(plans=Sum("plans"), **bucket_aggregates(today)):
+    for found in (
+        DueDay.objects.filter(where).values("owner_id").annotate(plans=Sum("plans"), **bucket_aggregates(today))
+    ):
         row = rows.setdefault(found["owner_id"], AgeingRow(key=found["owner_id"], label=""))
         row.not_due = found["not_due"] or ZERO
         for key in BUCKET_KEYS:
@@ -208,9 +210,9 @@ def ageing_summary(
     reps = _rep_rows(user, today, department=department)
     people = {
         u.pk: u
-        for u in User.objects.filter(pk__in=list(reps)).select_related("department").only(
-            "pk", "username", "first_name", "last_name", "department__name", "department__path"
-        )
+        for u in User.objects.filter(pk__in=list(reps))
+        .select_related("department")
+        .only("pk", "username", "first_name", "last_name", "department__name", "department__path")
     }
     total = AgeingRow(key=0, label=_("Total"))
     rows: list[AgeingRow]
@@ -226,9 +228,7 @@ def ageing_summary(
             person = people.get(pk)
             dept = person.department if person and person.department_id else None
             key = dept.pk if dept else NO_DEPARTMENT
-            group = by_department.setdefault(
-                key, AgeingRow(key=key, label=dept.name if dept else _("No department"))
-            )
+            group = by_department.setdefault(key, AgeingRow(key=key, label=dept.name if dept else _("No department")))
             group.add(row)
             total.add(row)
         rows = sorted(by_department.values(), key=lambda r: (-r.owed, r.label))

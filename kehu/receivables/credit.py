@@ -136,9 +136,9 @@ def over_credit_limit(customer_ids) -> set[int]:
 def overdue_beyond(customer_id: int, days: int, today: date) -> Decimal:
     """What the customer owes on plans past their due date by more than `days` days."""
     cutoff = today - timedelta(days=days)
-    rows = PaymentPlan.objects.filter(
-        customer_id=customer_id, state__in=OPEN_PLAN_STATES, due_on__lt=cutoff
-    ).aggregate(amount=Sum("amount"), received=Sum("received_amount"))
+    rows = PaymentPlan.objects.filter(customer_id=customer_id, state__in=OPEN_PLAN_STATES, due_on__lt=cutoff).aggregate(
+        amount=Sum("amount"), received=Sum("received_amount")
+    )
     return max((rows["amount"] or ZERO) - (rows["received"] or ZERO), ZERO)
 
 

@@ -107,7 +107,9 @@ def ageing_xlsx_now(*, actor: User, level: str, department=None, owner=None) -> 
     ageing.check_view(actor)
     buffer = io.BytesIO()
     count = write_xlsx(buffer, actor, level, department=department, owner=owner)
-    audit_export(actor=actor, target_type="receivables.customerbalance", summary=_summary(level, department, owner, count))
+    audit_export(
+        actor=actor, target_type="receivables.customerbalance", summary=_summary(level, department, owner, count)
+    )
     return buffer.getvalue()
 
 

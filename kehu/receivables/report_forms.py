@@ -30,7 +30,13 @@ class PeriodForm(forms.Form):
 class CreditSettingsForm(forms.ModelForm):
     class Meta:
         model = ReceivablesSettings
-        fields = ["credit_stage", "hold_over_limit", "hold_overdue_days", "payments_need_approval", "remind_days_before_due"]
+        fields = [
+            "credit_stage",
+            "hold_over_limit",
+            "hold_overdue_days",
+            "payments_need_approval",
+            "remind_days_before_due",
+        ]
         widgets = {"credit_stage": forms.RadioSelect}
 
 

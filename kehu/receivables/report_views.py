@@ -129,7 +129,9 @@ def statement_page(request, pk):
     statement = statements.statement_build(customer, first, last)
     fmt = request.GET.get("format")
     if fmt == "pdf":
-        return _download(statements.statement_pdf(statement), "application/pdf", statements.file_name(statement, ".pdf"))
+        return _download(
+            statements.statement_pdf(statement), "application/pdf", statements.file_name(statement, ".pdf")
+        )
     if fmt == "xlsx":
         return _download(statements.statement_xlsx(statement), XLSX, statements.file_name(statement, ".xlsx"))
     query = f"first={first.isoformat()}&last={last.isoformat()}"

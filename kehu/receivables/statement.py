@@ -31,7 +31,7 @@ from kehu.core.money import capital_amount
 from kehu.customers.models import Customer
 from kehu.invoices.models import Invoice, InvoiceState
 from kehu.orders.models import BOOKED_STATES, Order
-from kehu.receivables.models import OPEN_PLAN_STATES, Payment, PaymentPlan, PaymentState, PlanState
+from kehu.receivables.models import OPEN_PLAN_STATES, Payment, PaymentMethod, PaymentPlan, PaymentState, PlanState
 from kehu.users.models import CompanySettings
 
 ZERO = Decimal("0")
@@ -173,9 +173,9 @@ def statement_build(customer: Customer, first: date, last: date, *, today: date 
     opening = opening_balance(customer.pk, first)
     lines: list[StatementLine] = []
     for pk, number, on, total in (
-        _orders(customer.pk).filter(ordered_on__gte=first, ordered_on__lte=last).values_list(
-            "pk", "number", "ordered_on", "total"
-        )
+        _orders(customer.pk)
+        .filter(ordered_on__gte=first, ordered_on__lte=last)
+        .values_list("pk", "number", "ordered_on", "total")
     ):
         lines.append(StatementLine(on, "order", number, _("Order"), debit=total, sort=(on, 0, pk)))
     for pk, contract_number, sequence, due_on, created_at, amount in _plans(customer.pk).values_list(
@@ -185,16 +185,13 @@ def statement_build(customer: Customer, first: date, last: date, *, today: date 
         if first <= on <= last:
             text = _("Contract instalment %(n)s") % {"n": sequence}
             lines.append(StatementLine(on, "plan", contract_number or "", text, debit=amount, sort=(on, 1, pk)))
-    invoices = (
-        Invoice.objects.filter(
-            customer_id=customer.pk,
-            state__in=(InvoiceState.ISSUED, InvoiceState.REVERSED),
-            deleted_at__isnull=True,
-            issued_on__gte=first,
-            issued_on__lte=last,
-        )
-        .values_list("pk", "number", "invoice_number", "issued_on", "amount", "is_red")
-    )
+    invoices = Invoice.objects.filter(
+        customer_id=customer.pk,
+        state__in=(InvoiceState.ISSUED, InvoiceState.REVERSED),
+        deleted_at__isnull=True,
+        issued_on__gte=first,
+        issued_on__lte=last,
+    ).values_list("pk", "number", "invoice_number", "issued_on", "amount", "is_red")
     for pk, number, invoice_number, on, amount, is_red in invoices:
         text = _("Red-letter invoice (红冲)") if is_red else _("Invoice issued")
         signed = -abs(amount) if is_red else amount
@@ -207,7 +204,8 @@ def statement_build(customer: Customer, first: date, last: date, *, today: date 
         if is_refund:
             lines.append(StatementLine(on, "refund", number, _("Refund"), debit=amount, sort=(on, 3, pk)))
         else:
-            lines.append(StatementLine(on, "payment", number, _("Payment received"), credit=amount, sort=(on, 3, pk)))
+            text = _("Payment received (%(method)s)") % {"method": PaymentMethod(method).label}
+            lines.append(StatementLine(on, "payment", number, text, credit=amount, sort=(on, 3, pk)))
     for pk, number, created_at, amount, original, was_refund in (
         _reversals(customer.pk)
         .filter(created_at__gte=_day_start(first), created_at__lt=_day_start(last + timedelta(days=1)))
@@ -313,7 +311,16 @@ def statement_xlsx(statement: Statement) -> bytes:
     sheet.append(xlsx_row(sheet, [_("Period"), f"{statement.first.isoformat()} – {statement.last.isoformat()}"]))
     sheet.append([])
     sheet.append(xlsx_row(sheet, [_("Opening balance")]) + [float(statement.opening)])
-    header = [_("Date"), _("Kind"), _("Reference"), _("Description"), _("Charged"), _("Paid"), _("Invoiced"), _("Balance")]
+    header = [
+        _("Date"),
+        _("Kind"),
+        _("Reference"),
+        _("Description"),
+        _("Charged"),
+        _("Paid"),
+        _("Invoiced"),
+        _("Balance"),
+    ]
     sheet.append(xlsx_row(sheet, header))
     for line in statement.lines:
         sheet.append(
