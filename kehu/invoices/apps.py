@@ -6,3 +6,11 @@ class InvoicesConfig(AppConfig):
     name = "kehu.invoices"
     label = "invoices"
     verbose_name = _("Invoices")
+
+    def ready(self):
+        from kehu.invoices import (
+            approval,
+            events,  # noqa: F401 (registers the kinds)
+        )
+
+        approval.register()
