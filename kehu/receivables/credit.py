@@ -2,7 +2,7 @@
 
 **Exposure** = open receivables + orders not yet invoiced, counted as
 Σ over booked orders (confirmed or completed, not cancelled, not deleted) of (total − received)
-+ Σ over open payment plans tied to a contract but to no order of their outstanding amount.
++ Σ over open payment plans tied to no order (contract instalments) of their outstanding amount.
 `balances.balances_refresh` keeps it in `CustomerBalance.exposure` on every change of an order, an
 invoice, a plan or a payment; `exposure()` reads it there, `exposure_compute()` counts it from the
 records (the tests compare both; a rebuild uses the same definition).
@@ -13,8 +13,9 @@ records (the tests compare both; a rebuild uses the same definition).
 **The credit check** (`credit_check(customer_id, amount, stage)`) answers `CREDIT_CHECK` for the
 orders (stages "order" and "delivery") and the invoices ("invoice"): None unless the company holds
 at that stage (`ReceivablesSettings.credit_stage`); else a `CreditVerdict`, held when exposure +
-amount goes over the limit (`hold_over_limit`) or when something is overdue by more than
-`hold_overdue_days` days. It reads the customer's balance row, its latest credit record and the
+amount goes over the limit (`hold_over_limit`; at the delivery and invoice stages the amount is
+already inside the exposure — it belongs to a booked order — so there the exposure alone is
+compared) or when something is overdue by more than `hold_overdue_days` days. It reads the customer's balance row, its latest credit record and the
 settings (at most five small indexed queries).
 """
 
@@ -84,9 +85,9 @@ def exposure_compute(customer_ids) -> dict[int, Decimal]:
     )
     for row in orders:
         result[row["customer_id"]] += max(row["total"] - row["received"], ZERO)
-    plans = PaymentPlan.objects.filter(
-        customer_id__in=ids, order__isnull=True, contract__isnull=False, state__in=OPEN_PLAN_STATES
-    ).values_list("customer_id", "amount", "received_amount")
+    plans = PaymentPlan.objects.filter(customer_id__in=ids, order__isnull=True, state__in=OPEN_PLAN_STATES).values_list(
+        "customer_id", "amount", "received_amount"
+    )
     for pk, amount, received in plans:
         result[pk] += max(amount - received, ZERO)
     return result
@@ -138,8 +139,14 @@ def overdue_beyond(customer_id: int, days: int, today: date) -> Decimal:
     return max((rows["amount"] or ZERO) - (rows["received"] or ZERO), ZERO)
 
 
-def credit_verdict(customer_id: int, amount, *, conf: ReceivablesSettings, today: date | None = None) -> CreditVerdict:
-    """The verdict whatever the stage (the credit page and the API ask this directly)."""
+def credit_verdict(
+    customer_id: int, amount, *, conf: ReceivablesSettings, today: date | None = None, stage: str = CreditStage.ORDER
+) -> CreditVerdict:
+    """The verdict whatever the company's stage (the customer-money page and the API ask this directly).
+
+    At the order stage `amount` is new: held when exposure + amount is over the limit. At the delivery
+    and invoice stages the amount belongs to a booked order (or a contract instalment) already inside
+    the exposure: held when the exposure itself is over the limit."""
     today = today or timezone.localdate()
     amount = Decimal(amount or 0).quantize(FEN)
     balance = CustomerBalance.objects.filter(customer_id=customer_id).first()
@@ -147,11 +154,17 @@ def credit_verdict(customer_id: int, amount, *, conf: ReceivablesSettings, today
     limit = credit_limit(customer_id)
     reasons: list[str] = []
     overdue = ZERO
-    if conf.hold_over_limit and current + amount > limit:
-        reasons.append(
-            _("The exposure %(exposure)s plus %(amount)s is over the credit limit %(limit)s.")
-            % {"exposure": money_text(current), "amount": money_text(amount), "limit": money_text(limit)}
-        )
+    if conf.hold_over_limit:
+        if stage == CreditStage.ORDER and current + amount > limit:
+            reasons.append(
+                _("The exposure %(exposure)s plus %(amount)s is over the credit limit %(limit)s.")
+                % {"exposure": money_text(current), "amount": money_text(amount), "limit": money_text(limit)}
+            )
+        elif stage != CreditStage.ORDER and current > limit:
+            reasons.append(
+                _("The exposure %(exposure)s is over the credit limit %(limit)s.")
+                % {"exposure": money_text(current), "limit": money_text(limit)}
+            )
     days = conf.hold_overdue_days
     if days is not None and balance is not None and balance.overdue > 0:
         if balance.oldest_due_on is None or balance.oldest_due_on < today - timedelta(days=days):
@@ -168,7 +181,7 @@ def credit_check(customer_id: int, amount, stage: str, *, today: date | None = N
     conf = ReceivablesSettings.current()
     if conf.credit_stage == CreditStage.OFF or conf.credit_stage != stage:
         return None
-    return credit_verdict(customer_id, amount, conf=conf, today=today)
+    return credit_verdict(customer_id, amount, conf=conf, today=today, stage=stage)
 
 
 # --- settings ------------------------------------------------------------------------------------------

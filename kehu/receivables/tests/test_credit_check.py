@@ -18,7 +18,6 @@ from kehu.receivables.tests.reports_fixtures import (  # noqa: F401
     _credit_answers,
     customer,
     days_ago,
-    finance,
     order,
     plan,
     refresh,
@@ -81,14 +80,22 @@ def test_credit_exception_at_each_configured_stage(team, dealer, stage):
         if asked != stage:
             assert verdict is None
             continue
-        assert verdict.held is True
         assert verdict.limit == Decimal("50000")
         assert verdict.exposure == Decimal("30000.00")
         assert verdict.overdue == Decimal("0")
-        assert verdict.reasons == ("The exposure 30,000.00 plus 25,000.00 is over the credit limit 50,000.00.",)
+        if stage == CreditStage.ORDER:
+            assert verdict.held is True
+            assert verdict.reasons == ("The exposure 30,000.00 plus 25,000.00 is over the credit limit 50,000.00.",)
+        else:  # the amount is inside the exposure already (a booked order's delivery or invoice)
+            assert verdict.held is False
+            assert verdict.reasons == ()
     within = lookups.ask_call(lookups.CREDIT_CHECK, dealer.pk, Decimal("20000"), stage)
     assert within.held is False
     assert within.reasons == ()
+    CreditRecord.objects.create(customer=dealer, rating="C", limit=Decimal("29999.99"), investigated_on=TODAY)
+    over = lookups.ask_call(lookups.CREDIT_CHECK, dealer.pk, Decimal("1"), stage)
+    assert over.held is True
+    assert over.limit == Decimal("29999.99")
 
 
 def test_credit_off_answers_nothing(team, dealer):
@@ -142,7 +149,7 @@ def test_over_credit_limit_answer(team, dealer):
     assert lookups.ask(lookups.OVER_CREDIT_LIMIT, [dealer.pk, small.pk, clean.pk]) == {dealer.pk, small.pk}
 
 
-def test_settings_update_by_finance_only(team, finance):  # noqa: F811
+def test_settings_update_by_finance_only(team, finance):
     conf = credit.receivables_settings_update(actor=finance, credit_stage="invoice", hold_overdue_days=60)
     assert (conf.credit_stage, conf.hold_overdue_days, conf.updated_by) == ("invoice", 60, finance)
     with pytest.raises(PermissionDenied):
