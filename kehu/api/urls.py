@@ -25,6 +25,7 @@ from kehu.pool.api import router as pool_router
 from kehu.quotes.api import router as quotes_router
 from kehu.quotes.api_document import router as quote_documents_router
 from kehu.quotes.api_insights import router as quote_insights_router
+from kehu.receivables.api_reports import router as receivables_reports_router
 from kehu.sales.api import router as sales_router
 from kehu.users.api import BearerAuth
 from kehu.users.api import router as auth_router
@@ -60,6 +61,7 @@ api.add_router("/catalog", catalog_router)
 api.add_router("/quotes", quotes_router)
 api.add_router("/quotes", quote_insights_router)  # /quotes/{id}/insights
 api.add_router("/quotes", quote_documents_router)  # /quotes/{id}/pdf, share-links, email (SAL-3)
+api.add_router("/receivables", receivables_reports_router)  # ageing, statements, credit (SAL-9, CLS-4)
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:

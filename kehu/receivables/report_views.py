@@ -115,17 +115,14 @@ def _customer_for_money(request, pk):
 def statement_page(request, pk):
     customer = _customer_for_money(request, pk)
     first, last = statements.default_period()
-    form = PeriodForm(request.GET or None, initial={"first": first, "last": last})
-    if request.GET and form.is_valid():
-        first, last = form.cleaned_data["first"], form.cleaned_data["last"]
-    elif request.GET and not form.is_valid():
-        fmt = request.GET.get("format")
-        if fmt in ("pdf", "xlsx"):
+    asked = "first" in request.GET or "last" in request.GET
+    form = PeriodForm(request.GET if asked else None, initial={"first": first, "last": last})
+    if asked:
+        if not form.is_valid():
             return render(
                 request, "receivables/reports/statement.html", {"customer": customer, "form": form}, status=400
             )
-    if not request.GET:
-        form = PeriodForm(initial={"first": first, "last": last})
+        first, last = form.cleaned_data["first"], form.cleaned_data["last"]
     statement = statements.statement_build(customer, first, last)
     fmt = request.GET.get("format")
     if fmt == "pdf":
