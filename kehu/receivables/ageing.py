@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kehu.core.money import FEN
 from kehu.core.pagination import PageOf, capped_count, slice_page
 from kehu.receivables.models import OPEN_PLAN_STATES, CustomerBalance, DueDay, PaymentPlan
 from kehu.users.models import Department, User
@@ -49,6 +50,11 @@ BUCKETS = (
 BUCKET_KEYS = tuple(key for key, *_rest in BUCKETS)
 LEVELS = ("department", "rep", "customer")
 NO_DEPARTMENT = 0
+
+
+def fen(value) -> Decimal:
+    """Sums read back from the database to the fen (SQLite drops the scale)."""
+    return Decimal(value or 0).quantize(FEN)
 
 
 def bucket_of(due_on: date | None, today: date) -> str | None:
@@ -168,9 +174,9 @@ def _rep_rows(user: User, today: date, *, department: int | None = None, owner: 
         DueDay.objects.filter(where).values("owner_id").annotate(plans=Sum("plans"), **bucket_aggregates(today))
     ):
         row = rows.setdefault(found["owner_id"], AgeingRow(key=found["owner_id"], label=""))
-        row.not_due = found["not_due"] or ZERO
+        row.not_due = fen(found["not_due"])
         for key in BUCKET_KEYS:
-            row.buckets[key] = found[key] or ZERO
+            row.buckets[key] = fen(found[key])
         row.due = sum(row.buckets.values(), ZERO)
         row.owed = row.due + row.not_due
         row.plans = found["plans"] or 0
@@ -183,7 +189,7 @@ def _rep_rows(user: User, today: date, *, department: int | None = None, owner: 
     for owner_id, amount in invoiced:
         if owner_id is None:
             continue
-        rows.setdefault(owner_id, AgeingRow(key=owner_id, label="")).not_invoiced = amount or ZERO
+        rows.setdefault(owner_id, AgeingRow(key=owner_id, label="")).not_invoiced = fen(amount)
     return rows
 
 
@@ -197,7 +203,7 @@ def _years(user: User, today: date, *, department=None, owner=None) -> list[tupl
         .order_by("year")
         .values_list("year", "amount")
     )
-    return [(year, amount) for year, amount in rows if amount]
+    return [(year, fen(amount)) for year, amount in rows if amount]
 
 
 def ageing_summary(

@@ -108,7 +108,7 @@ def credit_limits(customer_ids) -> dict[int, Decimal]:
             conf = conf or ClassificationSettings.load()
             recorded = conf.default_credit_limit(tier)
         limits[pk] = recorded
-    return {pk: limits.get(pk, ZERO) for pk in ids}
+    return {pk: limits.get(pk, ZERO).quantize(FEN) for pk in ids}
 
 
 def credit_limit(customer_id: int) -> Decimal:
@@ -136,7 +136,7 @@ def overdue_beyond(customer_id: int, days: int, today: date) -> Decimal:
     rows = PaymentPlan.objects.filter(customer_id=customer_id, state__in=OPEN_PLAN_STATES, due_on__lt=cutoff).aggregate(
         amount=Sum("amount"), received=Sum("received_amount")
     )
-    return max((rows["amount"] or ZERO) - (rows["received"] or ZERO), ZERO)
+    return max((rows["amount"] or ZERO) - (rows["received"] or ZERO), ZERO).quantize(FEN)
 
 
 def credit_verdict(

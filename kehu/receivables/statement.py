@@ -27,7 +27,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.core.money import capital_amount
+from kehu.core.money import FEN, capital_amount
 from kehu.customers.models import Customer
 from kehu.invoices.models import Invoice, InvoiceState
 from kehu.orders.models import BOOKED_STATES, Order
@@ -160,7 +160,7 @@ def opening_balance(customer_id: int, first: date) -> Decimal:
         .annotate(s=Sum("amount"))
         .values_list("reverses__is_refund", "s")
     )
-    return orders + plans + _signed(paid, refund_sign=1) + _signed(undone, refund_sign=-1)
+    return (orders + plans + _signed(paid, refund_sign=1) + _signed(undone, refund_sign=-1)).quantize(FEN)
 
 
 def _plan_day(due_on: date | None, created_at: datetime) -> date:
