@@ -21,9 +21,15 @@ urlpatterns = [
     path("approvals/", include("kehu.approvals.urls")),
     path("catalog/", include("kehu.catalog.urls")),
     path("quotes/", include("kehu.quotes.urls")),
+    path("orders/", include("kehu.orders.urls")),
     path("quotes/", include("kehu.quotes.insights_urls")),
     path("", include("kehu.quotes.document_urls")),
+<<<<<<< HEAD
     path("receivables/reports/", include("kehu.receivables.report_urls")),
+=======
+    path("invoices/", include("kehu.invoices.urls")),
+    path("receivables/", include("kehu.receivables.urls")),
+>>>>>>> receivables
     path("api/v1/", api.urls),
 ]
 

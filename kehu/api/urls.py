@@ -19,12 +19,15 @@ from kehu.core.exceptions import ConcurrentEditError
 from kehu.customers.api import contacts_router, customers_router
 from kehu.customers.team_api import router as team_router
 from kehu.integrations.api import router as integrations_router
+from kehu.invoices.api import router as invoices_router
 from kehu.leads.api import router as leads_router
 from kehu.notifications.api import router as notifications_router
+from kehu.orders.api import router as orders_router
 from kehu.pool.api import router as pool_router
 from kehu.quotes.api import router as quotes_router
 from kehu.quotes.api_document import router as quote_documents_router
 from kehu.quotes.api_insights import router as quote_insights_router
+from kehu.receivables.api import router as receivables_router
 from kehu.receivables.api_reports import router as receivables_reports_router
 from kehu.sales.api import router as sales_router
 from kehu.users.api import BearerAuth
@@ -61,6 +64,9 @@ api.add_router("/catalog", catalog_router)
 api.add_router("/quotes", quotes_router)
 api.add_router("/quotes", quote_insights_router)  # /quotes/{id}/insights
 api.add_router("/quotes", quote_documents_router)  # /quotes/{id}/pdf, share-links, email (SAL-3)
+api.add_router("/orders", orders_router)
+api.add_router("/invoices", invoices_router)
+api.add_router("/receivables", receivables_router)
 api.add_router("/receivables", receivables_reports_router)  # ageing, statements, credit (SAL-9, CLS-4)
 
 

@@ -1,17 +1,21 @@
+import importlib.util
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 # The order, invoice and contract event kinds that move a customer's exposure or not-invoiced sums,
-# or fix the date a plan "N days after signing / delivery / the invoice" falls due. Listed as codes:
-# the apps below register them; an event of a kind not (yet) registered is simply never seen.
+# or fix the date a plan "N days after signing / delivery / the invoice" falls due. Codes, so the
+# contracts app (not merged yet) needs no import: an event of a kind never registered never comes.
 BALANCE_KINDS = frozenset(
     {
         "order_confirmed",
         "order_changed",
+        "order_credit_approved",
         "order_cancelled",
         "order_completed",
         "order_delivered",
         "order_deleted",
+        "order_restored",
         "invoice_issued",
         "invoice_reversed",
         "contract_signed",
@@ -20,29 +24,29 @@ BALANCE_KINDS = frozenset(
 
 
 def balances_sink(events) -> None:
-    """In the recording transaction: fill the due dates the event fixes, then refresh the balances
-    of the events' customers (one refresh per batch of events)."""
+    """In the recording transaction: fill the due dates the events fix, then refresh the balances of
+    their customers (one refresh for the batch)."""
     from kehu.receivables.services import plans_fill_due
 
-    relevant = [e for e in events if e.kind.code in BALANCE_KINDS and e.customer_id]
-    if not relevant:
-        return
-    order_ids, contract_ids = set(), set()
-    for event in relevant:
+    order_ids, contract_ids, customer_ids = set(), set(), set()
+    for event in events:
         subject = event.subject
-        if subject is None:
+        if event.kind.code not in BALANCE_KINDS or subject is None:
             continue
+        customer_ids.add(event.customer_id or getattr(subject, "customer_id", None))
         label = subject._meta.label_lower
         if label == "orders.order":
             order_ids.add(subject.pk)
+            if subject.contract_id:
+                contract_ids.add(subject.contract_id)
         elif label == "contracts.contract":
             contract_ids.add(subject.pk)
         elif label == "invoices.invoice":
-            if getattr(subject, "order_id", None):
-                order_ids.add(subject.order_id)
-            if getattr(subject, "contract_id", None):
-                contract_ids.add(subject.contract_id)
-    plans_fill_due(order_ids=order_ids, contract_ids=contract_ids, customer_ids={e.customer_id for e in relevant})
+            order_ids.add(subject.order_id)
+            contract_ids.add(subject.contract_id)
+    customer_ids.discard(None)
+    if customer_ids:
+        plans_fill_due(order_ids=order_ids - {None}, contract_ids=contract_ids - {None}, customer_ids=customer_ids)
 
 
 class ReceivablesConfig(AppConfig):
@@ -52,8 +56,14 @@ class ReceivablesConfig(AppConfig):
 
     def ready(self):
         from kehu.core import events
+        from kehu.receivables import approval, lookups
         from kehu.receivables import events as _kinds  # noqa: F401 (registers the kinds)
-        from kehu.receivables import lookups
 
         events.sink(balances_sink, after_commit=False)
         lookups.register()
+        approval.register()
+        # Credit control (CREDIT_CHECK, OVER_CREDIT_LIMIT) is answered by the reports' own module.
+        if importlib.util.find_spec("kehu.receivables.credit") is not None:
+            from kehu.receivables import credit
+
+            credit.register()

@@ -38,6 +38,7 @@ from django.db.models import Case, Count, DecimalField, F, Min, Q, Sum, Value, W
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from kehu.core.money import round_fen
 from kehu.customers.models import Customer
 from kehu.orders.models import BOOKED_STATES, Order
 from kehu.receivables.models import (
@@ -128,7 +129,7 @@ def balances_refresh(customer_ids: Iterable[int], *, due_keys: Iterable[tuple[in
                     not_invoiced=o.get("not_invoiced", ZERO),
                     exposure=o.get("open_amount", ZERO) + p.get("contract_level", ZERO),
                     oldest_due_on=p.get("oldest"),
-                    unallocated=unallocated.get(pk, ZERO),
+                    unallocated=round_fen(unallocated.get(pk) or ZERO),
                     updated_at=now,
                 )
             )

@@ -717,12 +717,10 @@ def payment_record(
 def _customer_unallocated(customer_id: int) -> Decimal:
     from kehu.receivables.balances import COUNTED_PAYMENT_STATES, payment_sign
 
-    return (
-        Payment.objects.filter(customer_id=customer_id, state__in=COUNTED_PAYMENT_STATES).aggregate(
-            u=Sum(payment_sign() * (F("amount") - F("allocated_amount")))
-        )["u"]
-        or ZERO
-    )
+    found = Payment.objects.filter(customer_id=customer_id, state__in=COUNTED_PAYMENT_STATES).aggregate(
+        u=Sum(payment_sign() * (F("amount") - F("allocated_amount")))
+    )["u"]
+    return round_fen(found or ZERO)
 
 
 def _confirm(payment: Payment, *, actor, chosen=None, auto=True) -> None:
