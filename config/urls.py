@@ -24,12 +24,9 @@ urlpatterns = [
     path("orders/", include("kehu.orders.urls")),
     path("quotes/", include("kehu.quotes.insights_urls")),
     path("", include("kehu.quotes.document_urls")),
-<<<<<<< HEAD
-    path("receivables/reports/", include("kehu.receivables.report_urls")),
-=======
     path("invoices/", include("kehu.invoices.urls")),
+    path("receivables/reports/", include("kehu.receivables.report_urls")),
     path("receivables/", include("kehu.receivables.urls")),
->>>>>>> receivables
     path("api/v1/", api.urls),
 ]
 
