@@ -116,15 +116,23 @@ def credit_limit(customer_id: int) -> Decimal:
 
 
 def over_credit_limit(customer_ids) -> set[int]:
-    """The customers whose exposure is beyond their credit limit (answers OVER_CREDIT_LIMIT)."""
+    """The customers whose exposure is beyond their credit limit (answers OVER_CREDIT_LIMIT): one
+    query, and the classification settings when a customer with exposure has no credit record."""
     ids = list(customer_ids)
-    exposed = dict(
-        CustomerBalance.objects.filter(customer_id__in=ids, exposure__gt=0).values_list("customer_id", "exposure")
+    latest = CreditRecord.objects.filter(customer_id=OuterRef("customer_id")).order_by("-created_at", "-id")
+    rows = (
+        CustomerBalance.objects.filter(customer_id__in=ids, exposure__gt=0)
+        .annotate(recorded=Subquery(latest.values("limit")[:1]))
+        .values_list("customer_id", "exposure", "recorded", "customer__tier")
     )
-    if not exposed:
-        return set()
-    limits = credit_limits(exposed)
-    return {pk for pk, amount in exposed.items() if amount > limits[pk]}
+    found, conf = set(), None
+    for pk, amount, recorded, tier in rows:
+        if recorded is None:
+            conf = conf or ClassificationSettings.load()
+            recorded = conf.default_credit_limit(tier)
+        if amount > recorded:
+            found.add(pk)
+    return found
 
 
 # --- the credit check ----------------------------------------------------------------------------------
@@ -227,3 +235,23 @@ def register() -> None:
     """Answer the credit questions (called from the app's `ready`)."""
     lookups.answer(lookups.CREDIT_CHECK, credit_check)
     lookups.answer(lookups.OVER_CREDIT_LIMIT, over_credit_limit)
+
+
+# --- the 360° page header ----------------------------------------------------------------------------
+
+
+def money_header(user: User, customer: Customer) -> dict | None:
+    """Owed, overdue, exposure and the credit limit for the 360° page's header (WRN-1, CLS-4), or None
+    for someone who does not see receivables (two or three queries)."""
+    if not user.has_perm("receivables.view_paymentplan"):
+        return None
+    balance = CustomerBalance.objects.filter(customer_id=customer.pk).first()
+    limit = credit_limit(customer.pk)
+    exposure_now = balance.exposure if balance else ZERO
+    return {
+        "owed": balance.owed if balance else ZERO,
+        "overdue": balance.overdue if balance else ZERO,
+        "exposure": exposure_now,
+        "limit": limit,
+        "over_limit": exposure_now > limit,
+    }
