@@ -390,6 +390,8 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             case.body["text"] = "CK6140-A\t2"
         if case.operation.path.endswith("/email") and isinstance(case.body.get("to"), list):
             case.body.update(to=["buyer@example.com"], cc=[])
+    if case.operation.path.endswith("/credit-check") and isinstance(case.body, dict):  # a customer the user sees
+        case.body["customer_id"] = ids["customer_id"]
     if case.operation.path.endswith(("/check-in", "/visit-log")):  # only planned visits are checked in or logged
         case.path_parameters["activity_id"] = ids["visit_id"]
     if case.operation.path.startswith("/api/v1/activities/") and isinstance(case.query, dict):
