@@ -18,6 +18,7 @@ from kehu.collection.api import router as collection_router
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.customers.api import contacts_router, customers_router
 from kehu.customers.team_api import router as team_router
+from kehu.dealerplans.api import router as dealerplans_router
 from kehu.integrations.api import router as integrations_router
 from kehu.leads.api import router as leads_router
 from kehu.notifications.api import router as notifications_router
@@ -60,6 +61,7 @@ api.add_router("/catalog", catalog_router)
 api.add_router("/quotes", quotes_router)
 api.add_router("/quotes", quote_insights_router)  # /quotes/{id}/insights
 api.add_router("/quotes", quote_documents_router)  # /quotes/{id}/pdf, share-links, email (SAL-3)
+api.add_router("/dealer-plans", dealerplans_router)
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:

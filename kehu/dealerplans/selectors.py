@@ -143,7 +143,9 @@ def plan_list(user: User, filters: PlanFilters = PlanFilters()) -> QuerySet[Deal
         qs = qs.filter(owner_id=filters.owner_id)
     if filters.q:
         qs = qs.filter(customer__name__icontains=filters.q)
-    return qs.select_related("customer", "upper", "owner").only(*LIST_COLUMNS).order_by("-month", "customer__name", "id")
+    return (
+        qs.select_related("customer", "upper", "owner").only(*LIST_COLUMNS).order_by("-month", "customer__name", "id")
+    )
 
 
 def plan_page(user: User, filters: PlanFilters, *, offset: int = 0, limit: int = 25) -> PageOf:
@@ -151,11 +153,7 @@ def plan_page(user: User, filters: PlanFilters, *, offset: int = 0, limit: int =
 
 
 def plan_bin(user: User, *, offset: int = 0, limit: int = 25) -> PageOf:
-    qs = (
-        plan_deleted_qs(user)
-        .select_related("customer", "upper", "owner", "deleted_by")
-        .order_by("-deleted_at", "-id")
-    )
+    qs = plan_deleted_qs(user).select_related("customer", "upper", "owner", "deleted_by").order_by("-deleted_at", "-id")
     return page_of(qs, offset=offset, limit=limit)
 
 
@@ -385,10 +383,7 @@ def month_summary(user: User, month: date, *, limit: int = SUMMARY_LIMIT) -> Mon
     (four queries whatever the number of plans): the plans; the booked order lines of the dealers in
     the month, summed per dealer; the sell-through bought by the sub-distributors and retailers; the
     dealers' sell-through out."""
-    plans = list(
-        plan_list(user, PlanFilters(month=month))
-        .order_by("customer__name", "id")[: limit + 1]
-    )
+    plans = list(plan_list(user, PlanFilters(month=month)).order_by("customer__name", "id")[: limit + 1])
     is_capped = len(plans) > limit
     plans = plans[:limit]
     dealers = [p.customer_id for p in plans if not is_lower(p)]
@@ -500,7 +495,9 @@ class SalesRecord:
         return self.months[-1] if self.months else RecordMonth(date(self.year, 1, 1))
 
 
-def sales_record(customer: Customer, *, year: int, product: Product | None = None, upto: date | None = None) -> SalesRecord:
+def sales_record(
+    customer: Customer, *, year: int, product: Product | None = None, upto: date | None = None
+) -> SalesRecord:
     """Per month of the year (to `upto`, the current month, when given): the plan's target, what the
     customer bought (booked order lines, or for a sub-distributor/retailer the sell-through it bought),
     what it sold on, and the running totals from January (累计) against the plan. Three queries."""

@@ -106,7 +106,13 @@ def _check_customer(customer: Customer) -> None:
         raise ValidationError({"customer": [_("This customer is in the recycle bin.")]})
     if customer.channel_level in ("", ChannelLevel.END_CUSTOMER):
         raise ValidationError(
-            {"customer": [_("Plans are made for dealers, sub-distributors and retailers: set the customer's channel level first.")]}
+            {
+                "customer": [
+                    _(
+                        "Plans are made for dealers, sub-distributors and retailers: set the customer's channel level first."
+                    )
+                ]
+            }
         )
 
 
@@ -115,7 +121,9 @@ def _check_free(customer: Customer, month: date, *, exclude: int | None = None) 
     if exclude:
         taken = taken.exclude(pk=exclude)
     if taken.exists():
-        raise ValidationError({"month": [_("This customer already has a plan for %(month)s.") % {"month": f"{month:%Y-%m}"}]})
+        raise ValidationError(
+            {"month": [_("This customer already has a plan for %(month)s.") % {"month": f"{month:%Y-%m}"}]}
+        )
 
 
 def _record(kind, plan: DealerPlan, *, actor, audit=AuditAction.UPDATE, changes=None, notify=()):
@@ -164,8 +172,9 @@ def plan_create(
     month = month_start(month)
     _check_customer(customer)
     _check_upper(customer, upper)
-    schedule, notes = check_text(schedule or "", field="schedule", multiline=True), check_text(
-        notes or "", field="notes", multiline=True
+    schedule, notes = (
+        check_text(schedule or "", field="schedule", multiline=True),
+        check_text(notes or "", field="notes", multiline=True),
     )
     _check_free(customer, month)
     owner = customer.owner if customer.owner_id and customer.owner.is_active else actor
@@ -227,7 +236,12 @@ def plan_transition(*, plan: DealerPlan, actor: User, to: str) -> DealerPlan:
         raise ValidationError(_("This plan is in the recycle bin."))
     if to not in TRANSITIONS.get(plan.state, frozenset()):
         raise ValidationError(
-            {"state": [_("A plan cannot go from “%(from)s” to “%(to)s”.") % {"from": S(plan.state).label, "to": S(to).label if to in S.values else to}]}
+            {
+                "state": [
+                    _("A plan cannot go from “%(from)s” to “%(to)s”.")
+                    % {"from": S(plan.state).label, "to": S(to).label if to in S.values else to}
+                ]
+            }
         )
     if to == S.AGREED and plan.state == S.DRAFT and not plan.lines.exists():
         raise ValidationError({"state": [_("Add at least one target before agreeing the plan.")]})
@@ -308,7 +322,13 @@ def plan_restore(*, plan: DealerPlan, actor: User) -> DealerPlan:
 
 @transaction.atomic
 def plan_line_put(
-    *, plan: DealerPlan, actor: User, product: Product, specification: Specification | None = None, quantity, amount=None
+    *,
+    plan: DealerPlan,
+    actor: User,
+    product: Product,
+    specification: Specification | None = None,
+    quantity,
+    amount=None,
 ) -> DealerPlanLine:
     """Set the target for a product (or one of its specifications): a new line, or the existing one
     changed."""
@@ -377,7 +397,9 @@ def support_set_given(*, plan: DealerPlan, actor: User, support_id: int, is_give
         support.is_given = is_given
         support.save(update_fields=["is_given"])
         _touch(plan)
-        _record(PlanEvent.CHANGED, plan, actor=actor, changes={f"given: {support.description}": [not is_given, is_given]})
+        _record(
+            PlanEvent.CHANGED, plan, actor=actor, changes={f"given: {support.description}": [not is_given, is_given]}
+        )
     return support
 
 

@@ -25,7 +25,9 @@ def plan(dealer, catalog, team):
     from kehu.dealerplans import services
 
     made = services.plan_create(customer=dealer, month=MAY, actor=team.rep1, schedule="5月中旬到货")
-    services.plan_line_put(plan=made, actor=team.rep1, product=catalog.lathe, specification=catalog.lathe_a, quantity=10, amount="100000")
+    services.plan_line_put(
+        plan=made, actor=team.rep1, product=catalog.lathe, specification=catalog.lathe_a, quantity=10, amount="100000"
+    )
     services.plan_line_put(plan=made, actor=team.rep1, product=catalog.oil, quantity=40, amount="20000")
     made.refresh_from_db()
     return made

@@ -23,7 +23,12 @@ def bought(plan, dealer, catalog, team):
     cancelled order do not count."""
     rep = team.rep1
     order(dealer, rep, date(2026, 5, 1), [(catalog.lathe_a, 2, 9800), (catalog.oil_46, 10, 480)])
-    order(dealer, rep, date(2026, 5, 31), [(catalog.lathe_a, 1, 9800), (catalog.lathe_b, 2, 12000), (catalog.oil_46, 2, 480)])
+    order(
+        dealer,
+        rep,
+        date(2026, 5, 31),
+        [(catalog.lathe_a, 1, 9800), (catalog.lathe_b, 2, 12000), (catalog.oil_46, 2, 480)],
+    )
     order(dealer, rep, date(2026, 4, 30), [(catalog.lathe_a, 50, 9800)])
     order(dealer, rep, date(2026, 6, 1), [(catalog.lathe_a, 60, 9800)])
     order(dealer, rep, date(2026, 5, 15), [(catalog.lathe_a, 70, 9800)], state=OrderState.DRAFT)
@@ -131,10 +136,18 @@ def test_sales_record_running_totals_against_the_plan(plan, bought, dealer, cata
     assert (april.amount, april.plan_amount, april.running_amount) == (D("490000.00"), 0, D("490000.00"))
     assert (may.amount, may.plan_amount) == (D("68960.00"), D("120000.00"))
     assert (may.running_amount, may.running_plan) == (D("558960.00"), D("120000.00"))
-    assert (june_row.amount, june_row.running_plan, june_row.running_amount) == (D("588000.00"), D("240000.00"), D("1146960.00"))
+    assert (june_row.amount, june_row.running_plan, june_row.running_amount) == (
+        D("588000.00"),
+        D("240000.00"),
+        D("1146960.00"),
+    )
     assert len(record.months) == 12 and record.total.running_amount == D("1146960.00")
     oil = selectors.sales_record(dealer, year=2026, product=catalog.oil)
-    assert (oil.months[4].quantity, oil.months[4].amount, oil.months[4].plan_quantity) == (D("12.000"), D("5760.00"), D("40.000"))
+    assert (oil.months[4].quantity, oil.months[4].amount, oil.months[4].plan_quantity) == (
+        D("12.000"),
+        D("5760.00"),
+        D("40.000"),
+    )
     assert oil.months[4].amount_percent == D("28.8")
     lines = list(selectors.record_order_lines(dealer, start=MAY, end=date(2026, 6, 1)))
     assert [(line.ordered_on.day, line.code, line.quantity) for line in lines] == [
