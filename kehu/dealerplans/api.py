@@ -203,7 +203,7 @@ class SalesRecordOut(Schema):
 
 
 class SalesRecordQuery(Schema):
-    year: int = Field(None, ge=1901, le=2999, description="This year by default.")
+    year: int | None = Field(None, ge=1901, le=2999, description="This year by default.")
     product_id: Id | None = None
 
 

@@ -77,6 +77,18 @@ def parse_month(raw) -> date | None:
         return None
 
 
+CENT, MILLI = Decimal("0.01"), Decimal("0.001")
+
+
+def money(value) -> Decimal:
+    """A sum read from the database as an amount to the fen (SQLite's sums lose the scale)."""
+    return Decimal(value or 0).quantize(CENT)
+
+
+def qty(value) -> Decimal:
+    return Decimal(value or 0).quantize(MILLI)
+
+
 def percent(actual: Decimal, target: Decimal) -> Decimal | None:
     """Actual as a percentage of target, to one decimal (half up); None without a target."""
     if not target:
@@ -266,11 +278,14 @@ def _bought_rows(customer_id: int, month: date, lower: bool) -> list[dict]:
             customer_id=customer_id, is_booked=True, ordered_on__gte=month, ordered_on__lt=next_month(month)
         )
         name, spec_name = Max("name"), Max("specification_name")
-    return list(
+    rows = list(
         qs.values("product_id", "specification_id")
         .annotate(quantity=Sum("quantity"), amount=Sum("amount"), name=name, spec_name=spec_name)
         .order_by()
     )
+    for row in rows:
+        row["quantity"], row["amount"] = qty(row["quantity"]), money(row["amount"])
+    return rows
 
 
 def _label(name: str, spec_name: str | None) -> str:
@@ -340,8 +355,8 @@ def sell_through_out(seller_id: int, month: date) -> list[LineProgress]:
             product_id=r["product_id"],
             specification_id=r["specification_id"],
             label=_label(r["name"] or "", r["spec_name"]),
-            actual_quantity=r["quantity"] or ZERO,
-            actual_amount=r["amount"] or ZERO,
+            actual_quantity=qty(r["quantity"]),
+            actual_amount=money(r["amount"]),
         )
         for r in rows
     ]
@@ -417,7 +432,7 @@ def month_summary(user: User, month: date, *, limit: int = SUMMARY_LIMIT) -> Mon
         )
     reps: dict[int, SummaryRow] = {}
     regions: dict[str, SummaryRow] = {}
-    total = SummaryRow(None, "")
+    total = SummaryRow(None, "", target_amount=money(0), actual_amount=money(0), sold_on_amount=money(0))
     rows = []
     for plan in plans:
         row = SummaryRow(
@@ -425,12 +440,12 @@ def month_summary(user: User, month: date, *, limit: int = SUMMARY_LIMIT) -> Mon
             plan.customer.name,
             1,
             plan.target_amount,
-            bought.get(plan.customer_id) or ZERO,
-            sold_on.get(plan.customer_id) or ZERO,
+            money(bought.get(plan.customer_id)),
+            money(sold_on.get(plan.customer_id)),
         )
         rows.append((plan, row))
-        rep = reps.setdefault(plan.owner_id, SummaryRow(plan.owner_id, plan.owner.display_name))
-        region = regions.setdefault(plan.customer.region, SummaryRow(plan.customer.region, plan.customer.region))
+        rep = reps.setdefault(plan.owner_id, _zero_row(plan.owner_id, plan.owner.display_name))
+        region = regions.setdefault(plan.customer.region, _zero_row(plan.customer.region, plan.customer.region))
         for target in (rep, region, total):
             target.plans += 1
             target.target_amount += row.target_amount
@@ -444,6 +459,10 @@ def month_summary(user: User, month: date, *, limit: int = SUMMARY_LIMIT) -> Mon
         total,
         is_capped,
     )
+
+
+def _zero_row(key, label) -> SummaryRow:
+    return SummaryRow(key, label, target_amount=money(0), actual_amount=money(0), sold_on_amount=money(0))
 
 
 def summary_chart(summary: MonthSummary, *, top: int = 20) -> dict:
@@ -525,15 +544,16 @@ def sales_record(
         for r in targets.values("plan__month").annotate(q=Sum("quantity"), a=Sum("amount")).order_by()
     }
     months = []
-    running = RecordMonth(start)
+    running = RecordMonth(start, running_plan=money(0), running_amount=money(0))
+    running.running_quantity = running.running_plan_quantity = qty(0)
     last = min(upto, date(year, 12, 1)) if upto and upto.year == year else date(year, 12, 1)
     month = start
     while month <= last:
         row = RecordMonth(month)
         got, out, plan = by_month.get(month, {}), sold_by.get(month, {}), plan_by.get(month, {})
-        row.quantity, row.amount = got.get("q") or ZERO, got.get("a") or ZERO
-        row.sold_on_quantity, row.sold_on_amount = out.get("q") or ZERO, out.get("a") or ZERO
-        row.plan_quantity, row.plan_amount = plan.get("q") or ZERO, plan.get("a") or ZERO
+        row.quantity, row.amount = qty(got.get("q")), money(got.get("a"))
+        row.sold_on_quantity, row.sold_on_amount = qty(out.get("q")), money(out.get("a"))
+        row.plan_quantity, row.plan_amount = qty(plan.get("q")), money(plan.get("a"))
         row.running_plan = running.running_plan + row.plan_amount
         row.running_amount = running.running_amount + row.amount
         row.running_quantity = running.running_quantity + row.quantity

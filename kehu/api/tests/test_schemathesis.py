@@ -27,6 +27,7 @@ MAX_EXAMPLES = 20 if ON_SQLITE else 12
 # fewer examples keep their time near the others' (an operation that drew no valid case still gets
 # the longer second run below).
 AREA_EXAMPLES = {"quotes": 8, "catalog": 10} if ON_SQLITE else {"quotes": 5, "catalog": 6}
+AREA_EXAMPLES["dealer-plans"] = 8 if ON_SQLITE else 5
 PASSWORD = "kehu-test-pw"
 SCHEMA_URL = "/api/v1/openapi.json"
 # Each area of the API is its own test (so they spread over the test workers): path prefix → name.
@@ -46,9 +47,11 @@ AREAS = [
     "approvals",
     "catalog",
     "quotes",
+    "dealer-plans",
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
 ROLE_ONLY = {
+    "POST /api/v1/dealer-plans/{plan_id}/transition": "dealerplans.set_plans",
     "POST /api/v1/pool/customers/{customer_id}/assign": "pool.assign_customer",
     "POST /api/v1/pool/handovers": "customers.handover_customer",
     "GET /api/v1/classification/suggestions": "classification.decide_tier",
@@ -303,6 +306,10 @@ def make_records(team, area: str, user) -> dict:
         deleted = quote_create(customer=customer, actor=rep1)
         quote_delete(quote=deleted, actor=rep1)
         ids["deleted_quote_id"] = deleted.pk
+    if area == "dealer-plans":
+        from kehu.dealerplans.tests.factories import api_records
+
+        ids.update(api_records(team, customer))
     if area in ("leads", "sales"):
         from kehu.sales.defaults import seed_pipelines
         from kehu.sales.models import Pipeline, Stage
@@ -371,6 +378,12 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
         case.path_parameters["opportunity_id"] = ids["deleted_opportunity_id"]
     if case.operation.path.endswith("/restore") and "deleted_quote_id" in ids:  # only deleted quotes
         case.path_parameters["quote_id"] = ids["deleted_quote_id"]
+    if case.operation.path.endswith("/restore") and "deleted_plan_id" in ids:  # only deleted plans
+        case.path_parameters["plan_id"] = ids["deleted_plan_id"]
+    if case.operation.path.startswith("/api/v1/dealer-plans/{plan_id}") and isinstance(case.body, dict):
+        from kehu.dealerplans.tests.factories import api_body
+
+        api_body(case.operation.path, case.body, ids)
     if case.operation.path.startswith("/api/v1/quotes/{quote_id}") and isinstance(case.body, dict):
         from kehu.quotes.models import Quote
 
@@ -478,6 +491,8 @@ def permission_for(label: str) -> str:
         return "quotes.view_quote"
     if label in ROLE_ONLY:
         return ROLE_ONLY[label]
+    if label.split(" ")[-1].startswith("/api/v1/dealer-plans"):
+        return "dealerplans.view_dealerplan"
     return "customers.export_customer" if any(part in label for part in EXPORTS) else "customers.view_customer"
 
 

@@ -225,7 +225,13 @@ class Company:
         ids.update(self._quotes(customer))
         ids.update(self._quote_pages(customer))
         ids.update(self._share_link(ids["quote"]))
+        ids.update(self._dealer_plans(customer))
         return ids
+
+    def _dealer_plans(self, customer) -> dict:
+        from kehu.dealerplans.tests.factories import whole_site_plans
+
+        return whole_site_plans(self.users["rep1"], customer)
 
     def _catalog(self) -> dict:
         """The demo catalog's records, and a product in the recycle bin."""
@@ -435,6 +441,13 @@ PAGE_IDS = {
     "quote_documents:pdf": "quote",
     "quote_documents:share-links": "quote",
     "quote_documents:email": "quote",
+    **{
+        f"dealerplans:{n}": "dealer_plan"
+        for n in ("detail", "edit", "line-put", "support-add", "state", "copy", "delete", "visit-create")
+    },
+    "dealerplans:restore": "deleted_dealer_plan",
+    "dealerplans:record": "customer",
+    "dealerplans:record-export": "customer",
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
@@ -463,6 +476,9 @@ PAGE_TOKENS = {
     ("quote_documents:share-link-revoke", "link_pk"): "share_link",
     ("quote_documents:shared", "token"): "share_token",
     ("quote_documents:shared-pdf", "token"): "share_token",
+    **{(f"dealerplans:{n}", "pk"): "dealer_plan" for n in ("line-remove", "support-given", "support-remove")},
+    ("dealerplans:line-remove", "line_pk"): "dealer_plan_line",
+    **{(f"dealerplans:{n}", "support_pk"): "dealer_plan_support" for n in ("support-given", "support-remove")},
 }
 API_IDS = {
     "customer_id": "customer",
@@ -496,6 +512,9 @@ API_IDS = {
     "quote_id": "quote",
     "line_id": "quote_line",
     "link_id": "share_link",
+    "plan_id": "dealer_plan",
+    "plan_line_id": "dealer_plan_line",
+    "support_id": "dealer_plan_support",
 }
 
 

@@ -74,3 +74,69 @@ def sell_through(seller, month: date, product, quantity, amount, *, buyer=None, 
         quantity=Decimal(str(quantity)),
         amount=Decimal(str(amount)),
     )
+
+
+def whole_site_plans(rep, customer) -> dict:
+    """For the whole-site tests: a plan of `rep` for `customer` with a target and promised support,
+    and another in the recycle bin (rows written directly: the customer may have no channel level)."""
+    from django.utils import timezone
+
+    from kehu.dealerplans.models import DealerPlan, DealerPlanLine, PlanSupport
+
+    product = Product.objects.filter(deleted_at__isnull=True).order_by("pk").first() or Product.objects.create(
+        code="WS-PLAN-1", name="计划产品", unit="台"
+    )
+    plan = DealerPlan.objects.create(
+        customer=customer, month=date(2031, 1, 1), owner=rep, target_amount=Decimal("1000")
+    )
+    line = DealerPlanLine.objects.create(plan=plan, product=product, quantity=Decimal("10"), amount=Decimal("1000"))
+    support = PlanSupport.objects.create(plan=plan, kind="promotion", description="促销")
+    gone = DealerPlan.objects.create(
+        customer=customer, month=date(2031, 2, 1), owner=rep, deleted_at=timezone.now(), deleted_by=rep
+    )
+    return {
+        "dealer_plan": plan.pk,
+        "dealer_plan_line": line.pk,
+        "dealer_plan_support": support.pk,
+        "deleted_dealer_plan": gone.pk,
+    }
+
+
+def api_records(team, customer) -> dict:
+    """For the API fuzzing: `customer` made a dealer with a plan of rep1 (a target and support), a
+    plan in the recycle bin, and a product with a specification (repeatable: one plan per call)."""
+    from django.utils import timezone
+
+    from kehu.customers.models import Customer
+    from kehu.dealerplans.models import DealerPlan, DealerPlanLine, PlanSupport
+
+    Customer.objects.filter(pk=customer.pk).update(channel_level=ChannelLevel.GENERAL_DEALER)
+    product, _ = Product.objects.get_or_create(code="API-PLAN-1", defaults={"name": "计划产品", "unit": "台"})
+    spec, _ = Specification.objects.get_or_create(code="API-PLAN-1-A", defaults={"product": product, "name": "A"})
+    plan = DealerPlan.objects.create(customer=customer, month=date(2026, 5, 1), owner=team.rep1)
+    line = DealerPlanLine.objects.create(plan=plan, product=product, quantity=Decimal("10"), amount=Decimal("1000"))
+    support = PlanSupport.objects.create(plan=plan, kind="staff", description="促销员 2 人")
+    gone = DealerPlan.objects.create(
+        customer=customer, month=date(2026, 4, 1), owner=team.rep1, deleted_at=timezone.now(), deleted_by=team.rep1
+    )
+    return {
+        "plan_id": plan.pk,
+        "plan_line_id": line.pk,
+        "support_id": support.pk,
+        "deleted_plan_id": gone.pk,
+        "product_id": product.pk,
+        "specification_id": spec.pk,
+    }
+
+
+def api_body(path: str, body: dict, ids: dict) -> None:
+    """Aim a generated body at the records `api_records` made: the product, the plan's version, a
+    moment in the plan's month."""
+    from kehu.dealerplans.models import DealerPlan
+
+    if path.endswith("/lines"):
+        body.update(product_id=ids["product_id"], specification_id=ids["specification_id"])
+    if isinstance(body.get("version"), int):
+        body["version"] = DealerPlan.objects.get(pk=ids["plan_id"]).version
+    if "planned_for" in body:
+        body["planned_for"] = "2026-05-12T09:00:00+08:00"
