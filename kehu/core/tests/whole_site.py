@@ -225,7 +225,20 @@ class Company:
         ids.update(self._quotes(customer))
         ids.update(self._quote_pages(customer))
         ids.update(self._share_link(ids["quote"]))
+        ids.update(self._orders(customer))
         return ids
+
+    def _orders(self, customer) -> dict:
+        """A draft order of rep1 with one line (the quote pages' product), and one in the recycle bin."""
+        from kehu.orders.services import order_create, order_delete
+
+        rep1, spec = self.users["rep1"], "WS-QUOTE-1-A"
+        from kehu.catalog.models import Specification
+
+        order = order_create(customer=customer, actor=rep1, lines=[(Specification.objects.get(code=spec).pk, 2)])
+        gone = order_create(customer=customer, actor=rep1)
+        order_delete(order=gone, actor=rep1)
+        return {"order": order.pk, "order_line": order.lines.get().pk, "deleted_order": gone.pk}
 
     def _catalog(self) -> dict:
         """The demo catalog's records, and a product in the recycle bin."""
@@ -435,6 +448,11 @@ PAGE_IDS = {
     "quote_documents:pdf": "quote",
     "quote_documents:share-links": "quote",
     "quote_documents:email": "quote",
+    **{
+        f"orders:{name}": "order"
+        for name in ("detail", "edit", "transition", "delete", "delivery-new", "line-add", "lines-paste")
+    },
+    "orders:restore": "deleted_order",
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
@@ -463,6 +481,11 @@ PAGE_TOKENS = {
     ("quote_documents:share-link-revoke", "link_pk"): "share_link",
     ("quote_documents:shared", "token"): "share_token",
     ("quote_documents:shared-pdf", "token"): "share_token",
+    **{
+        (f"orders:{name}", k): v
+        for name in ("line-update", "line-remove")
+        for k, v in (("pk", "order"), ("line_pk", "order_line"))
+    },
 }
 API_IDS = {
     "customer_id": "customer",
@@ -496,6 +519,7 @@ API_IDS = {
     "quote_id": "quote",
     "line_id": "quote_line",
     "link_id": "share_link",
+    "order_id": "order",
 }
 
 
