@@ -21,6 +21,7 @@ urlpatterns = [
     path("approvals/", include("kehu.approvals.urls")),
     path("catalog/", include("kehu.catalog.urls")),
     path("quotes/", include("kehu.quotes.urls")),
+    path("orders/", include("kehu.orders.urls")),
     path("quotes/", include("kehu.quotes.insights_urls")),
     path("", include("kehu.quotes.document_urls")),
     path("dealer-plans/", include("kehu.dealerplans.urls")),

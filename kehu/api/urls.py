@@ -22,6 +22,7 @@ from kehu.dealerplans.api import router as dealerplans_router
 from kehu.integrations.api import router as integrations_router
 from kehu.leads.api import router as leads_router
 from kehu.notifications.api import router as notifications_router
+from kehu.orders.api import router as orders_router
 from kehu.pool.api import router as pool_router
 from kehu.quotes.api import router as quotes_router
 from kehu.quotes.api_document import router as quote_documents_router
@@ -61,6 +62,7 @@ api.add_router("/catalog", catalog_router)
 api.add_router("/quotes", quotes_router)
 api.add_router("/quotes", quote_insights_router)  # /quotes/{id}/insights
 api.add_router("/quotes", quote_documents_router)  # /quotes/{id}/pdf, share-links, email (SAL-3)
+api.add_router("/orders", orders_router)
 api.add_router("/dealer-plans", dealerplans_router)
 
 

@@ -125,6 +125,23 @@ SECTIONS: tuple[Section, ...] = (
             Entry("categories", "catalog:category-list", _("Product categories"), perm("catalog.view_product")),
         ),
     ),
+    # The money chain (SAL-5, SAL-9, CON): orders, contracts, invoices, payments, ageing, dealer plans.
+    Section(
+        "money",
+        pgettext_lazy("menu section", "Orders"),
+        (
+            Entry("orders", "orders:list", _("Orders"), perm("orders.view_order")),
+            Entry(
+                "sales-records-import",
+                "integrations:home",
+                _("Sales records import"),
+                perm("orders.import_orders"),
+                query="target=orders",
+            ),
+            Entry("dealer-plans", "dealerplans:list", _("Dealer plans"), perm("dealerplans.view_dealerplan")),
+            Entry("plan-progress", "dealerplans:progress", _("Plan progress"), perm("dealerplans.view_dealerplan")),
+        ),
+    ),
     # Service has no pages of its own yet: service staff find their visits, calls and promises here.
     Section(
         "service",

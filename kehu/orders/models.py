@@ -217,6 +217,8 @@ class Delivery(models.Model):
     tracking_number = models.CharField(_("tracking number"), max_length=60, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     amount = models.DecimalField(_("amount with tax"), max_digits=16, decimal_places=2, default=ZERO)
+    # Held for a credit exception (CLS-4 at the delivery stage): not counted as delivered until approved.
+    is_held = models.BooleanField(_("held for credit"), default=False)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
