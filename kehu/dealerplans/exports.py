@@ -5,6 +5,7 @@ import io
 from datetime import date
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kehu.catalog.models import Product
 from kehu.core.audit import audit_export
@@ -70,7 +71,7 @@ def record_export(*, actor, customer: Customer, year: int, product: Product | No
                 details,
                 [
                     _("Order date"),
-                    _("Order"),
+                    pgettext("sales order", "Order"),
                     _("Code"),
                     _("Product"),
                     _("Specification"),
