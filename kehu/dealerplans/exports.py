@@ -36,10 +36,10 @@ def record_export(*, actor, customer: Customer, year: int, product: Product | No
                 _("Plan amount"),
                 _("Quantity"),
                 _("Amount"),
-                _("% of plan"),
+                _("Of plan"),
                 _("Plan to date"),
                 _("Amount to date"),
-                _("% to date"),
+                _("Of plan to date"),
                 _("Sold on (amount)"),
             ],
         )

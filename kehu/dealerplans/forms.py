@@ -79,8 +79,9 @@ class LineForm(forms.Form):
     def __init__(self, *args, products, specifications, **kwargs):
         super().__init__(*args, **kwargs)
         choices = []
+        anything = _("any specification")
         for product in products:
-            choices.append((f"p{product.pk}", f"{product.code} {product.name} · {_('any specification')}"))
+            choices.append((f"p{product.pk}", f"{product.code} {product.name} · {anything}"))
             for spec in specifications.get(product.pk, []):
                 choices.append((f"s{spec.pk}", f"{product.code} {product.name} · {spec.name}"))
         self.fields["target"].choices = [("", "—"), *choices]

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kehu.catalog.models import Product, Specification
@@ -277,9 +277,9 @@ def support_remove(request, pk, support_pk):
 
 
 STATE_MESSAGES = {
-    S.AGREED: _lazy("Plan agreed."),
-    S.DRAFT: _lazy("Plan reopened as a draft."),
-    S.CLOSED: _lazy("Plan closed."),
+    S.AGREED: gettext_lazy("Plan agreed."),
+    S.DRAFT: gettext_lazy("Plan reopened as a draft."),
+    S.CLOSED: gettext_lazy("Plan closed."),
 }
 
 

@@ -33,7 +33,13 @@ def test_orders_and_sell_through_from_the_order_services(team, customer_of):
     sub_plan = services.plan_create(customer=sub, upper=dealer, month=month, actor=rep)
     services.plan_line_put(plan=sub_plan, actor=rep, product=book.lathe, specification=book.lathe_a, quantity=2)
     sell_through_create(
-        actor=rep, seller=dealer, buyer=sub, month=date(2026, 5, 20), specification=book.lathe_a, quantity=1, amount="120"
+        actor=rep,
+        seller=dealer,
+        buyer=sub,
+        month=date(2026, 5, 20),
+        specification=book.lathe_a,
+        quantity=1,
+        amount="120",
     )
     (line,) = selectors.plan_progress(sub_plan).lines
     assert (line.actual_quantity, line.actual_amount, line.quantity_percent) == (
