@@ -128,7 +128,7 @@ def _visits(user, plan):
 
 
 def _line_form(data=None):
-    products = list(Product.objects.filter(deleted_at__isnull=True).only("id", "code", "name").order_by("code")[:500])
+    products = list(Product.objects.filter(deleted_at__isnull=True).only("id", "code", "name").order_by("code")[:300])
     return LineForm(data, products=products, specifications=selectors.specifications_of([p.pk for p in products]))
 
 
