@@ -27,6 +27,7 @@ urlpatterns = [
     path("invoices/", include("kehu.invoices.urls")),
     path("receivables/reports/", include("kehu.receivables.report_urls")),
     path("receivables/", include("kehu.receivables.urls")),
+    path("dealer-plans/", include("kehu.dealerplans.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -18,6 +18,7 @@ from kehu.collection.api import router as collection_router
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.customers.api import contacts_router, customers_router
 from kehu.customers.team_api import router as team_router
+from kehu.dealerplans.api import router as dealerplans_router
 from kehu.integrations.api import router as integrations_router
 from kehu.invoices.api import router as invoices_router
 from kehu.leads.api import router as leads_router
@@ -68,6 +69,7 @@ api.add_router("/orders", orders_router)
 api.add_router("/invoices", invoices_router)
 api.add_router("/receivables", receivables_router)
 api.add_router("/receivables", receivables_reports_router)  # ageing, statements, credit (SAL-9, CLS-4)
+api.add_router("/dealer-plans", dealerplans_router)
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:

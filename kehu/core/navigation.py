@@ -154,6 +154,8 @@ SECTIONS: tuple[Section, ...] = (
                 _("Collection ranking"),
                 perm("receivables.view_ageing", "sales.view_forecast"),
             ),
+            Entry("dealer-plans", "dealerplans:list", _("Dealer plans"), perm("dealerplans.view_dealerplan")),
+            Entry("plan-progress", "dealerplans:progress", _("Plan progress"), perm("dealerplans.view_dealerplan")),
         ),
     ),
     # Service has no pages of its own yet: service staff find their visits, calls and promises here.

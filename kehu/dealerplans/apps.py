@@ -6,3 +6,6 @@ class DealerplansConfig(AppConfig):
     name = "kehu.dealerplans"
     label = "dealerplans"
     verbose_name = _("Dealer plans")
+
+    def ready(self):
+        from kehu.dealerplans import events  # noqa: F401 (registers the kinds)

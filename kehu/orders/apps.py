@@ -16,3 +16,9 @@ class OrdersConfig(AppConfig):
 
         approval.register()
         answers.register()
+
+        from kehu.integrations.targets import register
+        from kehu.orders.imports import OrderTarget, SellThroughTarget
+
+        register(SellThroughTarget())
+        register(OrderTarget())

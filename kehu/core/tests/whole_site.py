@@ -226,6 +226,8 @@ class Company:
         ids.update(self._quote_pages(customer))
         ids.update(self._share_link(ids["quote"]))
         ids.update(self._ageing_export())
+        ids.update(self._orders(customer))
+        ids.update(self._dealer_plans(customer))
         return ids
 
     def _ageing_export(self) -> dict:
@@ -243,6 +245,23 @@ class Company:
             filters={"report": "ageing"},
         )
         return {"ageing_export": job.pk}
+
+    def _orders(self, customer) -> dict:
+        """A draft order of rep1 with one line (the quote pages' product), and one in the recycle bin."""
+        from kehu.orders.services import order_create, order_delete
+
+        rep1, spec = self.users["rep1"], "WS-QUOTE-1-A"
+        from kehu.catalog.models import Specification
+
+        order = order_create(customer=customer, actor=rep1, lines=[(Specification.objects.get(code=spec).pk, 2)])
+        gone = order_create(customer=customer, actor=rep1)
+        order_delete(order=gone, actor=rep1)
+        return {"order": order.pk, "order_line": order.lines.get().pk, "deleted_order": gone.pk}
+
+    def _dealer_plans(self, customer) -> dict:
+        from kehu.dealerplans.tests.factories import whole_site_plans
+
+        return whole_site_plans(self.users["rep1"], customer)
 
     def _catalog(self) -> dict:
         """The demo catalog's records, and a product in the recycle bin."""
@@ -456,6 +475,18 @@ PAGE_IDS = {
     "quote_documents:pdf": "quote",
     "quote_documents:share-links": "quote",
     "quote_documents:email": "quote",
+    **{
+        f"orders:{name}": "order"
+        for name in ("detail", "edit", "transition", "delete", "delivery-new", "line-add", "lines-paste")
+    },
+    "orders:restore": "deleted_order",
+    **{
+        f"dealerplans:{n}": "dealer_plan"
+        for n in ("detail", "edit", "line-put", "support-add", "state", "copy", "delete", "visit-create")
+    },
+    "dealerplans:restore": "deleted_dealer_plan",
+    "dealerplans:record": "customer",
+    "dealerplans:record-export": "customer",
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
@@ -484,6 +515,14 @@ PAGE_TOKENS = {
     ("quote_documents:share-link-revoke", "link_pk"): "share_link",
     ("quote_documents:shared", "token"): "share_token",
     ("quote_documents:shared-pdf", "token"): "share_token",
+    **{
+        (f"orders:{name}", k): v
+        for name in ("line-update", "line-remove")
+        for k, v in (("pk", "order"), ("line_pk", "order_line"))
+    },
+    **{(f"dealerplans:{n}", "pk"): "dealer_plan" for n in ("line-remove", "support-given", "support-remove")},
+    ("dealerplans:line-remove", "line_pk"): "dealer_plan_line",
+    **{(f"dealerplans:{n}", "support_pk"): "dealer_plan_support" for n in ("support-given", "support-remove")},
 }
 API_IDS = {
     "customer_id": "customer",
@@ -517,6 +556,10 @@ API_IDS = {
     "quote_id": "quote",
     "line_id": "quote_line",
     "link_id": "share_link",
+    "order_id": "order",
+    "plan_id": "dealer_plan",
+    "plan_line_id": "dealer_plan_line",
+    "support_id": "dealer_plan_support",
 }
 
 
