@@ -26,6 +26,7 @@ from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kehu.core.money import FEN, capital_amount
 from kehu.customers.models import Customer
@@ -177,7 +178,7 @@ def statement_build(customer: Customer, first: date, last: date, *, today: date 
         .filter(ordered_on__gte=first, ordered_on__lte=last)
         .values_list("pk", "number", "ordered_on", "total")
     ):
-        lines.append(StatementLine(on, "order", number, _("Order"), debit=total, sort=(on, 0, pk)))
+        lines.append(StatementLine(on, "order", number, pgettext("statement", "Order"), debit=total, sort=(on, 0, pk)))
     for pk, contract_number, sequence, due_on, created_at, amount in _plans(customer.pk).values_list(
         "pk", "contract__number", "sequence", "due_on", "created_at", "amount"
     ):
@@ -258,9 +259,9 @@ def statement_build(customer: Customer, first: date, last: date, *, today: date 
 
 def kind_label(kind: str) -> str:
     return {
-        "order": _("Order"),
+        "order": pgettext("statement", "Order"),
         "plan": _("Contract instalment"),
-        "invoice": _("Invoice"),
+        "invoice": pgettext("statement", "Invoice"),
         "payment": _("Payment"),
         "refund": _("Refund"),
         "reversal": _("Reversal"),
@@ -317,7 +318,7 @@ def statement_xlsx(statement: Statement) -> bytes:
         _("Reference"),
         _("Description"),
         _("Charged"),
-        _("Paid"),
+        pgettext("statement", "Paid"),
         _("Invoiced"),
         _("Balance"),
     ]
