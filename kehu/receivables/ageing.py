@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, DecimalField, Q, Sum, When
+from django.db.models import Case, DecimalField, F, Q, Sum, When
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -291,6 +291,27 @@ def customer_rows(balances: list[CustomerBalance], today: date) -> list[AgeingRo
     for row in rows.values():
         row.not_due = max(row.owed - row.due, ZERO)
     return list(rows.values())
+
+
+def customer_buckets(customer_id: int, balance: CustomerBalance | None, today: date) -> AgeingRow:
+    """One customer's row: owed and not invoiced from its balance, the buckets summed by SQL over
+    its open plans (one query)."""
+    row = AgeingRow(key=customer_id, label="")
+    if balance is not None:
+        row.owed, row.not_invoiced = balance.owed, balance.not_invoiced
+    outstanding = F("amount") - F("received_amount")
+    sums = {}
+    for key, _label, first, last in BUCKETS:
+        condition = Q(due_on__lte=today - timedelta(days=first))
+        if last is not None:
+            condition &= Q(due_on__gte=today - timedelta(days=last))
+        sums[key] = Sum(Case(When(condition, then=outstanding), default=ZERO, output_field=DecimalField()))
+    found = PaymentPlan.objects.filter(customer_id=customer_id, state__in=OPEN_PLAN_STATES).aggregate(**sums)
+    for key in BUCKET_KEYS:
+        row.buckets[key] = max(fen(found[key]), ZERO)
+    row.due = sum(row.buckets.values(), ZERO)
+    row.not_due = max(row.owed - row.due, ZERO)
+    return row
 
 
 def plan_buckets(plans, today: date) -> AgeingRow:

@@ -157,9 +157,18 @@ def credit_verdict(
     the exposure: held when the exposure itself is over the limit."""
     today = today or timezone.localdate()
     amount = Decimal(amount or 0).quantize(FEN)
-    balance = CustomerBalance.objects.filter(customer_id=customer_id).first()
-    current = balance.exposure if balance else ZERO
-    limit = credit_limit(customer_id)
+    # The balance, the latest credit record and the tier in one query.
+    latest = CreditRecord.objects.filter(customer_id=OuterRef("pk")).order_by("-created_at", "-id").values("limit")[:1]
+    found = (
+        Customer.objects.filter(pk=customer_id)
+        .annotate(recorded=Subquery(latest))
+        .values_list("tier", "recorded", "balance__exposure", "balance__overdue", "balance__oldest_due_on")
+        .first()
+    )
+    tier, recorded, current, overdue_now, oldest_due_on = found or ("", None, None, None, None)
+    current = current or ZERO
+    limit = recorded if recorded is not None else ClassificationSettings.load().default_credit_limit(tier)
+    limit = Decimal(limit).quantize(FEN)
     reasons: list[str] = []
     overdue = ZERO
     if conf.hold_over_limit:
@@ -174,8 +183,8 @@ def credit_verdict(
                 % {"exposure": money_text(current), "limit": money_text(limit)}
             )
     days = conf.hold_overdue_days
-    if days is not None and balance is not None and balance.overdue > 0:
-        if balance.oldest_due_on is None or balance.oldest_due_on < today - timedelta(days=days):
+    if days is not None and overdue_now:
+        if oldest_due_on is None or oldest_due_on < today - timedelta(days=days):
             overdue = overdue_beyond(customer_id, days, today)
         if overdue > 0:
             reasons.append(

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kehu.core.audit import audit_export
 from kehu.core.pagination import capped_count
@@ -53,7 +54,7 @@ def header(level: str) -> list[str]:
     return [
         first,
         _("Total owed"),
-        _("Due"),
+        pgettext("ageing", "Due"),
         _("Not yet due"),
         _("Not yet invoiced"),
         *[label for _key, label in ageing.bucket_labels()],

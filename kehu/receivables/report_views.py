@@ -21,6 +21,7 @@ from kehu.receivables.models import OPEN_PLAN_STATES, CustomerBalance, PaymentPl
 from kehu.receivables.report_forms import CreditCheckForm, CreditSettingsForm, PeriodForm
 
 PAGE_SIZE = 50
+PLANS_SHOWN = 30
 PLAN_PERM = "receivables.view_paymentplan"
 
 
@@ -135,7 +136,14 @@ def statement_page(request, pk):
     return render(
         request,
         "receivables/reports/statement.html",
-        {"customer": customer, "form": form, "s": statement, "query": query, "today": timezone.localdate()},
+        {
+            "customer": customer,
+            "form": form,
+            "s": statement,
+            "rows": statements.rows_html(statement),
+            "query": query,
+            "today": timezone.localdate(),
+        },
     )
 
 
@@ -147,12 +155,15 @@ def customer_money(request, pk):
     plans = list(
         PaymentPlan.objects.filter(customer_id=customer.pk, state__in=OPEN_PLAN_STATES)
         .select_related("contract", "order")
-        .order_by("due_on", "pk")[:200]
+        .order_by("due_on", "pk")[: PLANS_SHOWN + 1]
     )
+    more_plans = len(plans) > PLANS_SHOWN
+    plans = plans[:PLANS_SHOWN]
     for plan in plans:
         plan.bucket = ageing.bucket_of(plan.due_on, today)
         plan.days_overdue = (today - plan.due_on).days if plan.due_on and plan.due_on < today else 0
-    row = ageing.plan_buckets(plans, today)
+    # The buckets count every open plan (summed in the database), not only the ones listed.
+    row = ageing.customer_buckets(customer.pk, balance, today)
     limit = credit.credit_limit(customer.pk)
     exposure = balance.exposure if balance else 0
     form = CreditCheckForm(request.GET if "amount" in request.GET else None)
@@ -163,6 +174,7 @@ def customer_money(request, pk):
         "customer": customer,
         "balance": balance,
         "plans": plans,
+        "more_plans": more_plans,
         "row": row,
         "buckets": ageing.bucket_labels(),
         "limit": limit,
