@@ -329,9 +329,9 @@ def main():
     if not args.no_migrate:
         call_command("migrate", verbosity=0)
     ctx = context(args.db)
-    cases = own_cases(ctx)
     more, notes = module_cases(ctx)
-    cases = [c for c in more + cases if args.only in c[0]]
+    theirs = {case[0] for case in more}  # the owners' own cases win over ours of the same key
+    cases = [c for c in more + [c for c in own_cases(ctx) if c[0] not in theirs] if args.only in c[0]]
     loaded = json.loads(marker.read_text(encoding="utf-8"))
     counts = loaded.get("counts", {})
 
