@@ -16,7 +16,11 @@ from kehu.receivables import services
 from kehu.receivables.models import PaymentMethod, PaymentPlan, PlanBasis
 from kehu.users.models import User
 
-ACCOUNTS = ["工行 苏州分行 1102 0210 0900 0123 456", "招行 无锡分行 5109 0377 1010 201", "建行 宁波分行 3305 0163 6270 0000 0788"]
+ACCOUNTS = [
+    "工行 苏州分行 1102 0210 0900 0123 456",
+    "招行 无锡分行 5109 0377 1010 201",
+    "建行 宁波分行 3305 0163 6270 0000 0788",
+]
 
 
 def _orders_made_here(rng: random.Random) -> list[Order]:
