@@ -25,6 +25,7 @@ urlpatterns = [
     path("quotes/", include("kehu.quotes.insights_urls")),
     path("", include("kehu.quotes.document_urls")),
     path("invoices/", include("kehu.invoices.urls")),
+    path("receivables/reports/", include("kehu.receivables.report_urls")),
     path("receivables/", include("kehu.receivables.urls")),
     path("api/v1/", api.urls),
 ]

@@ -28,6 +28,7 @@ from kehu.quotes.api import router as quotes_router
 from kehu.quotes.api_document import router as quote_documents_router
 from kehu.quotes.api_insights import router as quote_insights_router
 from kehu.receivables.api import router as receivables_router
+from kehu.receivables.api_reports import router as receivables_reports_router
 from kehu.sales.api import router as sales_router
 from kehu.users.api import BearerAuth
 from kehu.users.api import router as auth_router
@@ -66,6 +67,7 @@ api.add_router("/quotes", quote_documents_router)  # /quotes/{id}/pdf, share-lin
 api.add_router("/orders", orders_router)
 api.add_router("/invoices", invoices_router)
 api.add_router("/receivables", receivables_router)
+api.add_router("/receivables", receivables_reports_router)  # ageing, statements, credit (SAL-9, CLS-4)
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:

@@ -147,6 +147,13 @@ SECTIONS: tuple[Section, ...] = (
                 perm("receivables.import_payments"),
                 query="target=payments",
             ),
+            Entry("ageing", "receivables_reports:ageing", _("Ageing report"), perm("receivables.view_ageing")),
+            Entry(
+                "collection-ranking",
+                "receivables_reports:ranking",
+                _("Collection ranking"),
+                perm("receivables.view_ageing", "sales.view_forecast"),
+            ),
         ),
     ),
     # Service has no pages of its own yet: service staff find their visits, calls and promises here.
@@ -295,6 +302,13 @@ SETTINGS: tuple[Entry, ...] = (
         _("Letterhead, logo, terms and signature block of the quote PDF, in Chinese and English."),
     ),
     Entry(
+        "credit",
+        "receivables_reports:credit-settings",
+        _("Credit control and receivables"),
+        perm("receivables.manage_credit"),
+        _("At which stage orders over the credit limit or with overdue receivables are held; payment approval."),
+    ),
+    Entry(
         "audit",
         "users:audit-log",
         _("Audit log"),
@@ -350,6 +364,7 @@ _ROUTE_SECTION = {
     "sales:stage-move-deals": "settings",
     "collection:route-delete": "settings",
     "collection:calendar-delete": "settings",
+    "receivables_reports": "money",
     "sales:forecast": "analytics",
     "classification:time-report": "analytics",
     "approvals:flow-edit": "settings",

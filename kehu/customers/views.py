@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.core import lookups
 from kehu.core.forms import apply_errors
 from kehu.core.masking import mask
 from kehu.core.params import clean_text, page_param, parse_id, text_param
@@ -54,7 +55,11 @@ def customer_list(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
+    # Overdue and over the credit limit (WRN-1, CLS-4), answered by the receivables app: once per page.
+    shown = [c.pk for c in result.rows]
     context = {
+        "overdue": lookups.ask(lookups.OVERDUE_RECEIVABLE, shown),
+        "over_limit": lookups.ask(lookups.OVER_CREDIT_LIMIT, shown),
         "form": form,
         "customers": result.rows,
         "page": page,

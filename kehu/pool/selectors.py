@@ -1,6 +1,6 @@
 """Every read of the public pool and of handovers."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from kehu.activities.models import Activity, ActivityKind
 from kehu.activities.selectors import OPEN_WORK, activity_qs_visible_to
+from kehu.core import lookups
 from kehu.core.pagination import PageOf, capped_count, page_of
 from kehu.customers.models import BuyingRole, Contact, Customer
 from kehu.customers.search import search_candidates
@@ -211,6 +212,8 @@ class BriefRow:
     recent: list
     contacts: list
     warnings: list
+    # Open contracts, orders and receivables (lookups.OPEN_MONEY, answered by the money apps).
+    money: list = field(default_factory=list)
 
 
 BRIEF_PAGE = 20
@@ -260,6 +263,7 @@ def handover_brief(user: User, handover: Handover, *, offset: int = 0, limit: in
         .order_by("-is_primary", "name")
     ):
         contacts.setdefault(c.customer_id, []).append(c)
+    money = lookups.ask_items(lookups.OPEN_MONEY, list(customers))  # one call for the page
     may_see = user.has_perm("customers.view_sensitive") or user.is_superuser
     today = timezone.localdate()
     rows = []
@@ -285,6 +289,7 @@ def handover_brief(user: User, handover: Handover, *, offset: int = 0, limit: in
                 recent=last,
                 contacts=contacts.get(pk, []),
                 warnings=warnings,
+                money=money.get(pk, []),
             )
         )
     return rows, has_next

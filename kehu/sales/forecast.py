@@ -18,6 +18,7 @@ from django.db.models import Case, DecimalField, ExpressionWrapper, F, Q, Sum, V
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from kehu.core import lookups
 from kehu.sales.models import ForecastRow, Opportunity, StageKind, Target, TargetLevel, TargetMetric
 from kehu.users.models import User
 from kehu.users.roles import DataScope
@@ -257,6 +258,23 @@ class Forecast:
     reps: list[tuple[User, dict[date, Cells], Cells]]
     refreshed_at: object = None
     collections: dict[date, Decimal] = field(default_factory=dict)
+    # Payments received per month in the reader's scope (SAL-11 actuals; lookups.COLLECTED).
+    collected: dict[date, Decimal] = field(default_factory=dict)
+
+
+def collected_by_month(owner_ids, months: list[date]) -> dict[date, Decimal]:
+    """What the receivables app counts as collected in these months, summed over the owners (None:
+    everyone); empty when nobody answers."""
+    if not months:
+        return {}
+    last = months[-1]
+    end = date(last.year + (last.month == 12), last.month % 12 + 1, 1) - timedelta(days=1)
+    found = lookups.ask_call(lookups.COLLECTED, owner_ids, months[0], end) or {}
+    sums = {m: ZERO for m in months}
+    for (_owner, month), amount in found.items():
+        if month in sums:
+            sums[month] += amount
+    return sums
 
 
 def forecast_for(user: User, period: Period) -> Forecast:
@@ -309,4 +327,12 @@ def forecast_for(user: User, period: Period) -> Forecast:
             total.won += c.won
             total.pipeline += c.pipeline
         reps.append((u, cells, total))
-    return Forecast(period=period, months=months, team=team, reps=reps, refreshed_at=refreshed, collections=collections)
+    return Forecast(
+        period=period,
+        months=months,
+        team=team,
+        reps=reps,
+        refreshed_at=refreshed,
+        collections=collections,
+        collected=collected_by_month(None if everyone else ids, months),
+    )

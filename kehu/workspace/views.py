@@ -26,6 +26,7 @@ from kehu.core.params import MAX_ID, parse_moment
 from kehu.customers import selectors
 from kehu.customers.team_views import team_panel
 from kehu.pool import selectors as pool_selectors
+from kehu.receivables.credit import money_header
 from kehu.sales import selectors as sales_selectors
 
 TIMELINE_PAGE = 30
@@ -140,6 +141,8 @@ def _context(request, customer, form=None):
         "team": team_panel(user, customer),
         # Open opportunities (kehu.sales).
         "sales_panel": sales_selectors.customer_sales_panel(user, customer),
+        # Owed, overdue and the credit limit in the header (kehu.receivables).
+        "money": money_header(user, customer),
         "today": timezone.localdate(),
     }
 

@@ -226,6 +226,7 @@ class Company:
         ids.update(self._quote_pages(customer))
         ids.update(self._share_link(ids["quote"]))
         ids.update(self._receivables(customer))
+        ids.update(self._ageing_export())
         return ids
 
     def _receivables(self, customer) -> dict:
@@ -245,6 +246,22 @@ class Company:
             actor=rep1, customer=plan.customer, amount="10.00"
         )
         return {"plan": plan.pk, "payment": payment.pk}
+
+    def _ageing_export(self) -> dict:
+        """A finished ageing export of the administrator (the reports' own export pages)."""
+        from kehu.integrations import storage
+        from kehu.integrations.models import ExportJob
+
+        relative, file = storage.new_path("exports", ".xlsx")
+        file.write_bytes(b"PK")
+        job = ExportJob.objects.create(
+            created_by=self.users["admin"],
+            format="xlsx",
+            status="done",
+            stored_path=relative,
+            filters={"report": "ageing"},
+        )
+        return {"ageing_export": job.pk}
 
     def _catalog(self) -> dict:
         """The demo catalog's records, and a product in the recycle bin."""
@@ -323,6 +340,10 @@ class Company:
 
 # What the id in a page's path names, by URL name (and for the API by parameter name).
 PAGE_IDS = {
+    "receivables_reports:statement": "customer",
+    "receivables_reports:customer-money": "customer",
+    "receivables_reports:export": "ageing_export",
+    "receivables_reports:export-download": "ageing_export",
     "workspace:customer-detail": "customer",
     "workspace:activity-log": "customer",
     "users:token-revoke": "api_token",
