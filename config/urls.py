@@ -23,6 +23,7 @@ urlpatterns = [
     path("quotes/", include("kehu.quotes.urls")),
     path("quotes/", include("kehu.quotes.insights_urls")),
     path("", include("kehu.quotes.document_urls")),
+    path("contracts/", include("kehu.contracts.urls")),
     path("api/v1/", api.urls),
 ]
 
