@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kehu.contracts import document, services
 from kehu.contracts.models import ContractSettings, ContractTemplate
@@ -32,8 +32,13 @@ def _sign(contract, rep, signed_on) -> None:
         contract.refresh_from_db()
 
 
-@transaction.atomic
 def seed(seed: int = 7) -> int:
+    """The demo's contracts, their events' words in Chinese (the demo's language)."""
+    with translation.override("zh-hans"), transaction.atomic():
+        return _seed(seed)
+
+
+def _seed(seed: int) -> int:
     users = {u.username: u for u in User.objects.filter(username__in=["admin", "rep1", "rep2", "rep3"])}
     if "admin" not in users:
         return 0
@@ -67,7 +72,7 @@ def seed(seed: int = 7) -> int:
                 starts_on=today - timedelta(days=40),
                 ends_on=today + timedelta(days=320),
                 other_terms=OTHER_TERMS,
-                our_signatory=rep.get_full_name() or rep.username,
+                our_signatory=rep.display_name,
             )
             made += 1
             try:
