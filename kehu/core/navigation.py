@@ -309,6 +309,13 @@ SETTINGS: tuple[Entry, ...] = (
         _("At which stage orders over the credit limit or with overdue receivables are held; payment approval."),
     ),
     Entry(
+        "contract-settings",
+        "contracts:settings",
+        _("Contracts"),
+        perm("contracts.manage_contract_templates"),
+        _("Contract templates with merge fields, when contracts need approval, expiry reminders."),
+    ),
+    Entry(
         "audit",
         "users:audit-log",
         _("Audit log"),
@@ -365,6 +372,8 @@ _ROUTE_SECTION = {
     "collection:route-delete": "settings",
     "collection:calendar-delete": "settings",
     "receivables_reports": "money",
+    "contracts:template-new": "settings",
+    "contracts:template-edit": "settings",
     "sales:forecast": "analytics",
     "classification:time-report": "analytics",
     "approvals:flow-edit": "settings",

@@ -27,6 +27,7 @@ MAX_EXAMPLES = 20 if ON_SQLITE else 12
 # fewer examples keep their time near the others' (an operation that drew no valid case still gets
 # the longer second run below).
 AREA_EXAMPLES = {"quotes": 8, "catalog": 10} if ON_SQLITE else {"quotes": 5, "catalog": 6}
+AREA_EXAMPLES["contracts"] = 6 if ON_SQLITE else 5  # a priced catalog, three contracts and PDFs
 AREA_EXAMPLES["receivables"] = 6  # the statement's PDF is made by WeasyPrint (a quarter second each)
 PASSWORD = "kehu-test-pw"
 SCHEMA_URL = "/api/v1/openapi.json"
@@ -47,6 +48,7 @@ AREAS = [
     "approvals",
     "catalog",
     "quotes",
+    "contracts",
     "receivables",
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
@@ -309,6 +311,8 @@ def make_records(team, area: str, user) -> dict:
         deleted = quote_create(customer=customer, actor=rep1)
         quote_delete(quote=deleted, actor=rep1)
         ids["deleted_quote_id"] = deleted.pk
+    if area == "contracts":  # rep1's draft with a line, a signed one with a draft amendment
+        ids.update(make_contracts(team, customer))
     if area == "receivables":  # an order of rep1's customer in two instalments, a payment, plans to void
         from kehu.customers.services import customer_create
         from kehu.orders.models import Order
@@ -380,10 +384,38 @@ def make_catalog(team, customer) -> dict:
     }
 
 
+def make_contracts(team, customer) -> dict:
+    from kehu.contracts import services
+    from kehu.contracts.models import ContractLine
+    from kehu.quotes.tests.factories import Book
+
+    book, rep1 = Book(), team.rep1
+    draft = services.contract_create(actor=rep1, customer=customer, title="测试合同")
+    services.contract_line_add(contract=draft, actor=rep1, specification_id=book.lathe_a.pk, quantity=2)
+
+    def signed_one():
+        made = services.contract_create(actor=rep1, customer=customer, title="已签合同", amount="1000")
+        services.contract_transition(contract=made, to="pending", actor=rep1)
+        services.contract_approved(contract=made, actor=team.manager1)
+        made.refresh_from_db()
+        services.contract_transition(contract=made, to="signed", actor=rep1, signed_on=date(2026, 1, 5))
+        made.refresh_from_db()
+        return made
+
+    signed, amended = signed_one(), signed_one()
+    amendment = services.amendment_create(contract=amended, actor=rep1, summary="加量", amount_after="1200")
+    return {
+        "contract_id": {"": draft.pk, "amendments": signed.pk, "{amendment_id}": amended.pk},
+        "line_id": ContractLine.objects.filter(contract=draft).first().pk,
+        "amendment_id": amendment.pk,
+        "specification_id": book.lathe_a.pk,
+    }
+
+
 def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
     """Point the generated ids (and credentials) at things that exist, keeping the rest of the case."""
     for name in list(case.path_parameters or {}):
-        if name in ("form_id", "quote_id") and name in ids:
+        if name in ("form_id", "quote_id", "contract_id") and name in ids:
             action = case.operation.path.rsplit("/", 1)[-1]
             case.path_parameters[name] = ids[name].get(action, ids[name][""])
         elif name in ids:
@@ -405,6 +437,17 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             case.body["text"] = "CK6140-A\t2"
         if case.operation.path.endswith("/email") and isinstance(case.body.get("to"), list):
             case.body.update(to=["buyer@example.com"], cc=[])
+    if case.operation.path.startswith("/api/v1/contracts") and isinstance(case.body, dict):
+        from kehu.contracts.models import Contract
+
+        if isinstance(case.body.get("version"), int):
+            case.body["version"] = Contract.objects.get(pk=ids["contract_id"][""]).version
+        if isinstance(case.body.get("specification_id"), int):
+            case.body.update(specification_id=ids["specification_id"], quantity="2")
+        if case.operation.path == "/api/v1/contracts":
+            case.body["customer_id"] = ids["customer_id"]
+        for name in ("quote_id", "opportunity_id", "template_id", "owner_id", "starts_on"):
+            case.body.pop(name, None)  # other records (400 when they are not there) and dates in the past
     if case.operation.path.startswith("/api/v1/receivables/"):
         if case.operation.path.endswith("/void"):  # a plan nothing is paid on (another customer's)
             case.path_parameters["plan_id"] = ids["void_plan_id"]
