@@ -16,7 +16,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from kehu.contracts.models import Contract
+from kehu.contracts.selectors import contract_get
 from kehu.core.api import Day, Id, LongText, Page, Text
 from kehu.core.pagination import Limit, Offset, page_of
 from kehu.customers.selectors import customer_get
@@ -24,7 +24,6 @@ from kehu.orders import selectors, services
 from kehu.orders.models import DeliveryStatus, Order, OrderState, SettlementStatus
 from kehu.quotes.selectors import quote_get
 from kehu.users.models import User
-from kehu.users.scopes import scope_q
 
 router = Router(tags=["orders"])
 
