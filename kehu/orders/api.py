@@ -323,11 +323,10 @@ def order_create(request, payload: OrderIn):
         except Http404:
             raise ValidationError({"quote_id": [_("No such quote in your scope.")]}) from None
     if data.pop("contract_id") is not None:
-        contract = Contract.objects.filter(
-            scope_q(request.user), pk=payload.contract_id, deleted_at__isnull=True
-        ).first()
-        if contract is None:
-            raise ValidationError({"contract_id": [_("No such contract in your scope.")]})
+        try:
+            contract = contract_get(request.user, payload.contract_id)
+        except Http404:
+            raise ValidationError({"contract_id": [_("No such contract in your scope.")]}) from None
     if data.pop("customer_id") is not None:
         try:
             customer = customer_get(request.user, payload.customer_id)

@@ -115,16 +115,6 @@ def _header_fields(form) -> dict:
     return data
 
 
-def _contract_get(user, pk) -> Contract:
-    """A contract in the user's scope (its owner's), else 404."""
-    try:
-        return (
-            Contract.objects.filter(scope_q(user), deleted_at__isnull=True).select_related("customer").get(pk=int(pk))
-        )
-    except (Contract.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404 from None
-
-
 def order_create(request):
     """A new order: ?customer= (direct), ?quote= (its lines) or ?contract= (what is left of it)."""
     _require(request.user, "orders.add_order")
