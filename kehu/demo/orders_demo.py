@@ -98,15 +98,15 @@ def _sell_through(users: dict[str, User], specs: list, rng: random.Random) -> in
     months = [month]
     for _n in range(2):
         months.append((months[-1] - timedelta(days=1)).replace(day=1))
-    dealers = list(
-        Customer.objects.filter(
-            channel_level=ChannelLevel.GENERAL_DEALER,
-            deleted_at__isnull=True,
-            owner__isnull=False,
+    dealers = []
+    for username in ("rep1", "rep2", "rep3"):  # two dealers of each rep, so every team sees some
+        dealers += list(
+            Customer.objects.filter(
+                channel_level=ChannelLevel.GENERAL_DEALER, deleted_at__isnull=True, owner=users.get(username)
+            )
+            .select_related("owner")
+            .order_by("pk")[:2]
         )
-        .select_related("owner")
-        .order_by("pk")[:6]
-    )
     for dealer in dealers:
         for when in months:
             for buyer, level in rng.sample(BUYERS, 2):
