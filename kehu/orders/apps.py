@@ -16,3 +16,13 @@ class OrdersConfig(AppConfig):
 
         approval.register()
         answers.register()
+
+        from kehu.integrations.targets import register
+        from kehu.orders.imports import OrderTarget, SellThroughTarget
+
+        register(SellThroughTarget())
+        register(OrderTarget())
+
+        from kehu.quotes import followups
+
+        followups.register(followups.Followup(_("Create order"), "orders:new", "orders.add_order"))

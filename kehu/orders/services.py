@@ -582,15 +582,17 @@ def _add(order: Order, pairs: list[tuple[Specification, Decimal]], prices: list 
     problems = list(dict.fromkeys(p for spec, _q in pairs if (p := _sellable_problem(spec))))
     if problems and prices is None:
         raise ValidationError({"lines": problems})
+    from kehu.catalog import pricing
+
     typed = prices or [None] * len(pairs)
-    need_book = [(spec, q) for (spec, q), price in zip(pairs, typed, strict=True) if price is None]
-    resolved_book = iter(
-        _resolve(
-            order.customer, [(s.pk, q) for s, q in need_book], order.ordered_on, {s.pk: s.code for s, _q in need_book}
-        )
-        if need_book
-        else []
-    )
+    codes = {s.pk: s.code for s, _q in pairs}
+    if prices is None:
+        book = _resolve(order.customer, [(s.pk, q) for s, q in pairs], order.ordered_on, codes)
+    else:  # a price from the file needs no book price; the book's, when there is one, gives the discount
+        book = pricing.prices_resolve(customer=order.customer, lines=[(s.pk, q) for s, q in pairs], on=order.ordered_on)
+        missing = [s.code for (s, _q), p, b in zip(pairs, typed, book, strict=True) if p is None and b.price is None]
+        if missing:
+            raise _no_price_error(list(dict.fromkeys(missing)), order.customer, order.ordered_on)
     start = (OrderLine.objects.filter(order=order).aggregate(m=Max("position"))["m"] or 0) + 1
     lines = []
     for offset, ((spec, quantity), price) in enumerate(zip(pairs, typed, strict=True)):
@@ -608,13 +610,15 @@ def _add(order: Order, pairs: list[tuple[Specification, Decimal]], prices: list 
             unit=spec.product.unit,
             quantity=quantity,
         )
+        found = book[offset]
+        if found.price is not None:
+            _set_price(line, found)
+        else:
+            line.base_price, line.tax_rate = price, spec.product.tax_rate
         if price is None:
-            _set_price(line, next(resolved_book))
             _compute(line)
         else:
-            line.base_price = price
             line.price_source = _("imported")
-            line.tax_rate = spec.product.tax_rate
             _compute(line, typed_price=price)
         lines.append(line)
     OrderLine.objects.bulk_create(lines, batch_size=500)

@@ -26,7 +26,7 @@ MAX_EXAMPLES = 20 if ON_SQLITE else 12
 # Each example of these areas builds a priced catalog (and quotes in four states with an approval):
 # fewer examples keep their time near the others' (an operation that drew no valid case still gets
 # the longer second run below).
-AREA_EXAMPLES = {"quotes": 8, "catalog": 10} if ON_SQLITE else {"quotes": 5, "catalog": 6}
+AREA_EXAMPLES = {"quotes": 8, "catalog": 10, "orders": 6} if ON_SQLITE else {"quotes": 5, "catalog": 6, "orders": 5}
 AREA_EXAMPLES["contracts"] = 6 if ON_SQLITE else 5  # a priced catalog, three contracts and PDFs
 AREA_EXAMPLES["receivables"] = 6  # the statement's PDF is made by WeasyPrint (a quarter second each)
 PASSWORD = "kehu-test-pw"
@@ -49,6 +49,7 @@ AREAS = [
     "catalog",
     "quotes",
     "contracts",
+    "orders",
     "receivables",
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
@@ -270,6 +271,8 @@ def make_records(team, area: str, user) -> dict:
         ).pk
     if area == "catalog":
         ids.update(make_catalog(team, customer))
+    if area == "orders":
+        ids.update(make_orders(team, customer))
     if area == "quotes":  # rep1's quotes in the states each operation needs, and one in the recycle bin
         from decimal import Decimal
 
@@ -412,10 +415,65 @@ def make_contracts(team, customer) -> dict:
     }
 
 
+def make_orders(team, customer) -> dict:
+    """rep1's draft order and a confirmed one (for deliveries) with a line each, one in the recycle bin."""
+    from kehu.orders.models import OrderState
+    from kehu.orders.services import order_create, order_delete, order_transition
+    from kehu.quotes.tests.factories import Book
+
+    book, rep1 = Book(), team.rep1
+    draft = order_create(customer=customer, actor=rep1, lines=[(book.lathe_a.pk, 5)])
+    confirmed = order_create(customer=customer, actor=rep1, lines=[(book.lathe_a.pk, 5)])
+    order_transition(order=confirmed, to=OrderState.CONFIRMED, actor=rep1)
+    deleted = order_create(customer=customer, actor=rep1)
+    order_delete(order=deleted, actor=rep1)
+    return {
+        "order_id": {"": draft.pk, "deliveries": confirmed.pk},
+        "line_id": draft.lines.get().pk,
+        "delivery_line_id": confirmed.lines.get().pk,
+        "deleted_order_id": deleted.pk,
+        "specification_id": book.lathe_a.pk,
+    }
+
+
+def aim_orders(case, ids: dict) -> None:
+    """Orders: the draft's or the confirmed order's records, real specifications and sane bodies."""
+    if case.operation.path.endswith("/restore"):
+        case.path_parameters["order_id"] = ids["deleted_order_id"]
+    if not isinstance(case.body, dict):
+        return
+    from kehu.orders.models import Order
+
+    if isinstance(case.body.get("version"), int):
+        case.body["version"] = Order.objects.get(pk=ids["order_id"][""]).version
+    for name in ("quote_id", "contract_id", "buyer_id"):
+        if isinstance(case.body.get(name), int):
+            case.body[name] = None
+    for name in ("seller_id", "specification_id"):
+        if isinstance(case.body.get(name), int):
+            case.body[name] = ids["customer_id"] if name == "seller_id" else ids["specification_id"]
+    if "buyer_name" in case.body and not case.body.get("buyer_name"):
+        case.body["buyer_name"] = "二批商行"
+    if isinstance(case.body.get("delivered_on"), str):
+        case.body["delivered_on"] = None
+    if case.operation.path == "/api/v1/orders" and case.method.upper() == "POST":
+        case.body.update(customer_id=ids["customer_id"], quote_id=None, contract_id=None, ordered_on=None)
+    if case.operation.path == "/api/v1/orders/sell-through" and case.method.upper() == "POST":
+        case.body.update(month="2026-01-15", quantity="3", amount="10.00", buyer_id=None, buyer_name="二批商行")
+    lines = case.body.get("lines")
+    for line in lines if isinstance(lines, list) else []:
+        if isinstance(line, dict) and isinstance(line.get("specification_id"), int):
+            line.update(specification_id=ids["specification_id"], quantity="2")
+        if isinstance(line, dict) and isinstance(line.get("order_line_id"), int):
+            line.update(order_line_id=ids["delivery_line_id"], quantity="1")
+    if case.operation.path.endswith("/paste") and isinstance(case.body.get("text"), str):
+        case.body["text"] = "CK6140-A\t2"
+
+
 def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
     """Point the generated ids (and credentials) at things that exist, keeping the rest of the case."""
     for name in list(case.path_parameters or {}):
-        if name in ("form_id", "quote_id", "contract_id") and name in ids:
+        if name in ("form_id", "quote_id", "contract_id", "order_id") and name in ids:
             action = case.operation.path.rsplit("/", 1)[-1]
             case.path_parameters[name] = ids[name].get(action, ids[name][""])
         elif name in ids:
@@ -458,6 +516,8 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             case.body["allocations"] = None  # oldest first: a random plan id is never the customer's
     if case.operation.path.endswith("/credit-check") and isinstance(case.body, dict):  # a customer the user sees
         case.body["customer_id"] = ids["customer_id"]
+    if case.operation.path.startswith("/api/v1/orders"):
+        aim_orders(case, ids)
     if case.operation.path.endswith(("/check-in", "/visit-log")):  # only planned visits are checked in or logged
         case.path_parameters["activity_id"] = ids["visit_id"]
     if case.operation.path.startswith("/api/v1/activities/") and isinstance(case.query, dict):
@@ -550,6 +610,8 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
 def permission_for(label: str) -> str:
     if label.split(" ")[-1].startswith("/api/v1/quotes"):
         return "quotes.view_quote"
+    if label.split(" ")[-1].startswith("/api/v1/orders"):
+        return "orders.view_order"
     if label in ROLE_ONLY:
         return ROLE_ONLY[label]
     return "customers.export_customer" if any(part in label for part in EXPORTS) else "customers.view_customer"

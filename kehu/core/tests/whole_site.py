@@ -228,6 +228,7 @@ class Company:
         ids.update(self._contracts(customer))
         ids.update(self._receivables(customer))
         ids.update(self._ageing_export())
+        ids.update(self._orders(customer))
         return ids
 
     def _contracts(self, customer) -> dict:
@@ -304,6 +305,18 @@ class Company:
             filters={"report": "ageing"},
         )
         return {"ageing_export": job.pk}
+
+    def _orders(self, customer) -> dict:
+        """A draft order of rep1 with one line (the quote pages' product), and one in the recycle bin."""
+        from kehu.orders.services import order_create, order_delete
+
+        rep1, spec = self.users["rep1"], "WS-QUOTE-1-A"
+        from kehu.catalog.models import Specification
+
+        order = order_create(customer=customer, actor=rep1, lines=[(Specification.objects.get(code=spec).pk, 2)])
+        gone = order_create(customer=customer, actor=rep1)
+        order_delete(order=gone, actor=rep1)
+        return {"order": order.pk, "order_line": order.lines.get().pk, "deleted_order": gone.pk}
 
     def _catalog(self) -> dict:
         """The demo catalog's records, and a product in the recycle bin."""
@@ -527,6 +540,11 @@ PAGE_IDS = {
     **{f"receivables:{name}": "plan" for name in ("detail", "plan-edit", "plan-void")},
     **{f"receivables:payment-{name}": "payment" for name in ("detail", "allocate", "deallocate", "reverse")},
     "receivables:customer-panel": "customer",
+    **{
+        f"orders:{name}": "order"
+        for name in ("detail", "edit", "transition", "delete", "delivery-new", "line-add", "lines-paste")
+    },
+    "orders:restore": "deleted_order",
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
@@ -562,6 +580,11 @@ PAGE_TOKENS = {
     ("contracts:amendment-act", "amendment_pk"): "contract_amendment",
     **{(f"contracts:{name}", "pk"): "signed_contract" for name in ("attachment", "attachment-remove")},
     **{(f"contracts:{name}", "attachment_pk"): "contract_attachment" for name in ("attachment", "attachment-remove")},
+    **{
+        (f"orders:{name}", k): v
+        for name in ("line-update", "line-remove")
+        for k, v in (("pk", "order"), ("line_pk", "order_line"))
+    },
 }
 API_IDS = {
     "customer_id": "customer",
@@ -599,6 +622,7 @@ API_IDS = {
     "amendment_id": "contract_amendment",
     "plan_id": "plan",
     "payment_id": "payment",
+    "order_id": "order",
 }
 
 
