@@ -26,7 +26,7 @@ MAX_EXAMPLES = 20 if ON_SQLITE else 12
 # Each example of these areas builds a priced catalog (and quotes in four states with an approval):
 # fewer examples keep their time near the others' (an operation that drew no valid case still gets
 # the longer second run below).
-AREA_EXAMPLES = {"quotes": 8, "catalog": 10} if ON_SQLITE else {"quotes": 5, "catalog": 6}
+AREA_EXAMPLES = {"quotes": 8, "catalog": 10, "invoices": 6} if ON_SQLITE else {"quotes": 5, "catalog": 6, "invoices": 5}
 PASSWORD = "kehu-test-pw"
 SCHEMA_URL = "/api/v1/openapi.json"
 # Each area of the API is its own test (so they spread over the test workers): path prefix → name.
@@ -46,6 +46,7 @@ AREAS = [
     "approvals",
     "catalog",
     "quotes",
+    "invoices",
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
 ROLE_ONLY = {
@@ -110,6 +111,7 @@ ROLE_ONLY = {
     "PATCH /api/v1/catalog/price-items/{item_id}": "catalog.manage_catalog",
     "DELETE /api/v1/catalog/price-items/{item_id}": "catalog.manage_catalog",
     "PUT /api/v1/catalog/discount-limits": "catalog.manage_catalog",
+    **{f"POST /api/v1/invoices/{{invoice_id}}/{action}": "invoices.issue_invoice" for action in ("issue", "reverse")},
 }
 # Exports and vCards need the export permission (a sales rep may not export).
 EXPORTS = ("/exports", "/vcard")
@@ -303,6 +305,8 @@ def make_records(team, area: str, user) -> dict:
         deleted = quote_create(customer=customer, actor=rep1)
         quote_delete(quote=deleted, actor=rep1)
         ids["deleted_quote_id"] = deleted.pk
+    if area == "invoices":
+        ids.update(make_invoices(team, customer))
     if area in ("leads", "sales"):
         from kehu.sales.defaults import seed_pipelines
         from kehu.sales.models import Pipeline, Stage
@@ -331,6 +335,46 @@ def make_records(team, area: str, user) -> dict:
         opportunity_delete(opportunity=deleted, actor=rep1)
         ids["deleted_opportunity_id"] = deleted.pk
     return ids
+
+
+def make_invoices(team, customer) -> dict:
+    """rep1's title, order and invoice requests: a draft, one pending, one approved, one issued."""
+    from kehu.approvals.models import ApprovalRequest
+    from kehu.approvals.services import request_act
+    from kehu.invoices.services import invoice_issue, invoice_request, invoice_submit
+    from kehu.invoices.tests.factories import make_order, make_title
+    from kehu.quotes.tests.factories import Book
+    from kehu.users.models import User
+
+    rep1, book = team.rep1, Book()
+    title = make_title(customer, rep1)
+    order = make_order(customer, rep1, [(book.lathe_a, "40", "100", "13")], number=f"SO-ST-{customer.pk}")
+    line = order.lines.get()
+
+    def invoice(state):
+        made = invoice_request(customer=customer, actor=rep1, order=order, lines=[(line.pk, 1)])
+        if state != "draft":
+            invoice_submit(invoice=made, actor=rep1)
+        if state in ("approved", "issued"):
+            request = ApprovalRequest.objects.get(document_type="invoice", object_id=made.pk, state="pending")
+            request_act(request=request, actor=team.manager1, action="approve")
+        if state == "issued":
+            admin = User.objects.get(pk=team.admin.pk)
+            invoice_issue(invoice=made, actor=admin, invoice_number=f"ST{made.pk}")
+        return made.pk
+
+    draft = invoice("draft")
+    return {
+        "invoice_id": {
+            "": draft,
+            "withdraw": invoice("pending"),
+            "issue": invoice("approved"),
+            "reverse": invoice("issued"),
+        },
+        "title_id": title.pk,
+        "order_id": order.pk,
+        "order_line_id": line.pk,
+    }
 
 
 def make_catalog(team, customer) -> dict:
@@ -362,7 +406,7 @@ def make_catalog(team, customer) -> dict:
 def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
     """Point the generated ids (and credentials) at things that exist, keeping the rest of the case."""
     for name in list(case.path_parameters or {}):
-        if name in ("form_id", "quote_id") and name in ids:
+        if name in ("form_id", "quote_id", "invoice_id") and name in ids:
             action = case.operation.path.rsplit("/", 1)[-1]
             case.path_parameters[name] = ids[name].get(action, ids[name][""])
         elif name in ids:
@@ -384,6 +428,20 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             case.body["text"] = "CK6140-A\t2"
         if case.operation.path.endswith("/email") and isinstance(case.body.get("to"), list):
             case.body.update(to=["buyer@example.com"], cc=[])
+    if case.operation.path.startswith("/api/v1/invoices") and isinstance(case.body, dict):
+        from kehu.invoices.models import Invoice
+
+        if isinstance(case.body.get("version"), int):
+            case.body["version"] = Invoice.objects.get(pk=ids["invoice_id"][""]).version
+        for name in ("order_id", "title_id"):
+            if isinstance(case.body.get(name), int):
+                case.body[name] = ids[name]
+        if isinstance(case.body.get("order_lines"), list) and case.body["order_lines"]:
+            case.body["order_lines"] = [{"order_line_id": ids["order_line_id"], "quantity": "1"}]
+        if isinstance(case.body.get("contract_id"), int):
+            case.body["contract_id"] = None
+        if case.operation.path.endswith("/titles") and isinstance(case.body.get("name"), str):
+            case.body.update(kind="company", tax_number="91350100M000100Y43")
     if case.operation.path.endswith(("/check-in", "/visit-log")):  # only planned visits are checked in or logged
         case.path_parameters["activity_id"] = ids["visit_id"]
     if case.operation.path.startswith("/api/v1/activities/") and isinstance(case.query, dict):
@@ -478,6 +536,8 @@ def permission_for(label: str) -> str:
         return "quotes.view_quote"
     if label in ROLE_ONLY:
         return ROLE_ONLY[label]
+    if label.split(" ")[-1].startswith("/api/v1/invoices"):
+        return "invoices.view_invoice"
     return "customers.export_customer" if any(part in label for part in EXPORTS) else "customers.view_customer"
 
 
