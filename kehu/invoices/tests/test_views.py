@@ -223,3 +223,29 @@ def test_list_and_detail_query_counts_do_not_grow_with_rows(client, team, order,
     assert _count(client, reverse("invoices:list")) == one_row
     assert _count(client, reverse("invoices:detail", args=[many.pk])) == one_line
     assert (one_row, one_line) == (EXPECTED_LIST, EXPECTED_DETAIL)
+
+
+def test_a_request_of_a_contract(client, team, customer, title):
+    from kehu.contracts.models import Contract
+    from kehu.invoices.tests.factories import make_contract
+
+    contract = make_contract(customer, team.rep1)
+    client.force_login(team.rep1)
+    assert client.get(reverse("invoices:new") + f"?contract={contract.pk}").status_code == 200
+    sent = client.post(
+        reverse("invoices:new"),
+        {
+            "contract": contract.pk,
+            "title": title.pk,
+            "invoice_type": "special",
+            "name-0": "首付款对应货物",
+            "quantity-0": "1",
+            "price-0": "3000",
+            "rate-0": "13",
+        },
+    )
+    invoice = Invoice.objects.get()
+    assert sent.status_code == 302 and (invoice.contract_id, invoice.amount) == (contract.pk, D("3000.00"))
+    client.force_login(team.rep3)
+    assert client.get(reverse("invoices:new") + f"?contract={contract.pk}").status_code == 302
+    assert Contract.objects.count() == 1
