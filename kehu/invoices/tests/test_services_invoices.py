@@ -365,3 +365,23 @@ def test_editing_a_draft_replaces_its_lines_and_copies_the_title_again(order, ti
     assert not ApprovalRequest.objects.filter(object_id=invoice.pk, state="pending").exists()
     services.invoice_cancel(invoice=invoice, actor=team.rep1)
     assert Invoice.objects.get(pk=invoice.pk).state == "cancelled"
+
+
+def test_the_rollups_are_rebuilt_from_the_invoices(customer, title, team, finance, book):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    contract = make_contract(customer, team.rep1)
+    order = make_order(customer, team.rep1, [(book.lathe_a, "3", "100", "13")], contract=contract)
+    invoice = services.invoice_request(customer=customer, actor=team.rep1, order=order)
+    issued(invoice, team, finance)
+    Order.objects.filter(pk=order.pk).update(invoiced_amount=0)
+    OrderLine.objects.filter(order=order).update(invoiced_quantity=0)
+    Contract.objects.filter(pk=contract.pk).update(invoiced_amount=0)
+    out = StringIO()
+    call_command("invoice_rollups", stdout=out)
+    assert out.getvalue().strip() == "Invoiced amounts written for 2 orders and contracts."
+    assert Order.objects.get(pk=order.pk).invoiced_amount == D("300.00")
+    assert OrderLine.objects.get(order=order).invoiced_quantity == D("3")
+    assert Contract.objects.get(pk=contract.pk).invoiced_amount == D("300.00")
