@@ -131,6 +131,7 @@ SECTIONS: tuple[Section, ...] = (
         pgettext_lazy("menu section", "Orders"),
         (
             Entry("orders", "orders:list", _("Orders"), perm("orders.view_order")),
+            Entry("invoices", "invoices:list", _("Invoices"), perm("invoices.view_invoice")),
             Entry(
                 "sales-records-import",
                 "integrations:home",

@@ -29,6 +29,7 @@ MAX_EXAMPLES = 20 if ON_SQLITE else 12
 AREA_EXAMPLES = {"quotes": 8, "catalog": 10, "orders": 6} if ON_SQLITE else {"quotes": 5, "catalog": 6, "orders": 5}
 AREA_EXAMPLES["contracts"] = 6 if ON_SQLITE else 5  # a priced catalog, three contracts and PDFs
 AREA_EXAMPLES["receivables"] = 6  # the statement's PDF is made by WeasyPrint (a quarter second each)
+AREA_EXAMPLES["invoices"] = 6 if ON_SQLITE else 5  # a priced catalog, titles, orders and requests
 PASSWORD = "kehu-test-pw"
 SCHEMA_URL = "/api/v1/openapi.json"
 # Each area of the API is its own test (so they spread over the test workers): path prefix → name.
@@ -50,6 +51,7 @@ AREAS = [
     "quotes",
     "contracts",
     "orders",
+    "invoices",
     "receivables",
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
@@ -119,6 +121,7 @@ ROLE_ONLY = {
     "GET /api/v1/receivables/ageing/customers": "receivables.view_ageing",
     "GET /api/v1/receivables/credit-settings": "receivables.manage_credit",
     "PUT /api/v1/receivables/credit-settings": "receivables.manage_credit",
+    **{f"POST /api/v1/invoices/{{invoice_id}}/{action}": "invoices.issue_invoice" for action in ("issue", "reverse")},
 }
 # Exports and vCards need the export permission (a sales rep may not export).
 EXPORTS = ("/exports", "/vcard")
@@ -331,6 +334,8 @@ def make_records(team, area: str, user) -> dict:
         other = customer_create(actor=rep1, owner=rep1, name=f"作废测试客户{Order.objects.count()}有限公司")
         ids["void_plan_id"] = plans_from_terms(actor=rep1, order=order_of(other), terms=terms)[1].pk
         ids["order_id"] = order_of(customer).pk
+    if area == "invoices":
+        ids.update(make_invoices(team, customer, user))
     if area in ("leads", "sales"):
         from kehu.sales.defaults import seed_pipelines
         from kehu.sales.models import Pipeline, Stage
@@ -359,6 +364,47 @@ def make_records(team, area: str, user) -> dict:
         opportunity_delete(opportunity=deleted, actor=rep1)
         ids["deleted_opportunity_id"] = deleted.pk
     return ids
+
+
+def make_invoices(team, customer, user) -> dict:
+    """rep1's title, order and invoice requests: a draft, one pending (sent by the user), one approved,
+    one issued."""
+    from kehu.approvals.models import ApprovalRequest
+    from kehu.approvals.services import request_act
+    from kehu.invoices.services import invoice_issue, invoice_request, invoice_submit
+    from kehu.invoices.tests.factories import make_order, make_title
+    from kehu.quotes.tests.factories import Book
+    from kehu.users.models import User
+
+    rep1, book = team.rep1, Book()
+    title = make_title(customer, rep1)
+    order = make_order(customer, rep1, [(book.lathe_a, "40", "100", "13")], number=f"SO-ST-{customer.pk}")
+    line = order.lines.get()
+
+    def invoice(state):
+        made = invoice_request(customer=customer, actor=rep1, order=order, lines=[(line.pk, 1)])
+        if state != "draft":
+            invoice_submit(invoice=made, actor=user if state == "pending" else rep1)
+        if state in ("approved", "issued"):
+            request = ApprovalRequest.objects.get(document_type="invoice", object_id=made.pk, state="pending")
+            request_act(request=request, actor=team.manager1, action="approve")
+        if state == "issued":
+            admin = User.objects.get(pk=team.admin.pk)
+            invoice_issue(invoice=made, actor=admin, invoice_number=f"ST{made.pk}")
+        return made.pk
+
+    draft = invoice("draft")
+    return {
+        "invoice_id": {
+            "": draft,
+            "withdraw": invoice("pending"),
+            "issue": invoice("approved"),
+            "reverse": invoice("issued"),
+        },
+        "title_id": title.pk,
+        "order_id": order.pk,
+        "order_line_id": line.pk,
+    }
 
 
 def make_catalog(team, customer) -> dict:
@@ -473,7 +519,7 @@ def aim_orders(case, ids: dict) -> None:
 def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
     """Point the generated ids (and credentials) at things that exist, keeping the rest of the case."""
     for name in list(case.path_parameters or {}):
-        if name in ("form_id", "quote_id", "contract_id", "order_id") and name in ids:
+        if name in ("form_id", "quote_id", "contract_id", "order_id", "invoice_id") and name in ids:
             action = case.operation.path.rsplit("/", 1)[-1]
             case.path_parameters[name] = ids[name].get(action, ids[name][""])
         elif name in ids:
@@ -518,6 +564,22 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
         case.body["customer_id"] = ids["customer_id"]
     if case.operation.path.startswith("/api/v1/orders"):
         aim_orders(case, ids)
+    if case.operation.path.startswith("/api/v1/invoices") and isinstance(case.body, dict):
+        from kehu.invoices.models import Invoice
+
+        if isinstance(case.body.get("version"), int):
+            case.body["version"] = Invoice.objects.get(pk=ids["invoice_id"][""]).version
+        for name in ("order_id", "title_id"):
+            if isinstance(case.body.get(name), int):
+                case.body[name] = ids[name]
+        if case.operation.path == "/api/v1/invoices" and "invoice_type" in case.body:
+            case.body["order_id"] = ids["order_id"]  # typed lines of random prices mostly overflow
+        if isinstance(case.body.get("order_lines"), list) and case.body["order_lines"]:
+            case.body["order_lines"] = [{"order_line_id": ids["order_line_id"], "quantity": "1"}]
+        if isinstance(case.body.get("contract_id"), int):
+            case.body["contract_id"] = None
+        if case.operation.path.endswith("/titles") and isinstance(case.body.get("name"), str):
+            case.body.update(kind="company", tax_number="91350100M000100Y43")
     if case.operation.path.endswith(("/check-in", "/visit-log")):  # only planned visits are checked in or logged
         case.path_parameters["activity_id"] = ids["visit_id"]
     if case.operation.path.startswith("/api/v1/activities/") and isinstance(case.query, dict):
@@ -614,6 +676,8 @@ def permission_for(label: str) -> str:
         return "orders.view_order"
     if label in ROLE_ONLY:
         return ROLE_ONLY[label]
+    if label.split(" ")[-1].startswith("/api/v1/invoices"):
+        return "invoices.view_invoice"
     return "customers.export_customer" if any(part in label for part in EXPORTS) else "customers.view_customer"
 
 

@@ -229,6 +229,7 @@ class Company:
         ids.update(self._receivables(customer))
         ids.update(self._ageing_export())
         ids.update(self._orders(customer))
+        ids.update(self._invoices(customer))
         return ids
 
     def _contracts(self, customer) -> dict:
@@ -317,6 +318,25 @@ class Company:
         gone = order_create(customer=customer, actor=rep1)
         order_delete(order=gone, actor=rep1)
         return {"order": order.pk, "order_line": order.lines.get().pk, "deleted_order": gone.pk}
+
+    def _invoices(self, customer) -> dict:
+        """rep1's invoice title and draft invoice request (typed lines), and an order of rep1's."""
+        from kehu.invoices.models import InvoiceTitle
+        from kehu.invoices.services import invoice_request
+        from kehu.invoices.tests.factories import make_order, make_title
+        from kehu.orders.models import Order
+        from kehu.quotes.tests.factories import Book
+
+        rep1 = self.users["rep1"]
+        title = InvoiceTitle.objects.filter(customer=customer, deleted_at__isnull=True).first()
+        title = title or make_title(customer, rep1)
+        line = {"name": "技术服务费", "quantity": 1, "unit_price": 100, "tax_rate": 6}
+        invoice = invoice_request(customer=customer, actor=rep1, title=title, invoice_type="ordinary", lines=[line])
+        order = Order.objects.filter(owner=rep1, deleted_at__isnull=True).order_by("pk").first()
+        if order is None:
+            book = Book()
+            order = make_order(customer, rep1, [(book.lathe_a, "2", "100", "13")], number="SO-WS-1")
+        return {"invoice": invoice.pk, "invoice_title": title.pk, "invoice_order": order.pk}
 
     def _catalog(self) -> dict:
         """The demo catalog's records, and a product in the recycle bin."""
@@ -545,6 +565,12 @@ PAGE_IDS = {
         for name in ("detail", "edit", "transition", "delete", "delivery-new", "line-add", "lines-paste")
     },
     "orders:restore": "deleted_order",
+    **{
+        f"invoices:{name}": "invoice"
+        for name in ("detail", "edit", "submit", "withdraw", "cancel", "issue", "reverse", "logistics")
+    },
+    "invoices:for-order": "invoice_order",
+    "invoices:titles": "customer",
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
@@ -585,6 +611,8 @@ PAGE_TOKENS = {
         for name in ("line-update", "line-remove")
         for k, v in (("pk", "order"), ("line_pk", "order_line"))
     },
+    **{(f"invoices:{name}", "pk"): "customer" for name in ("title-edit", "title-default", "title-delete")},
+    **{(f"invoices:{name}", "title_pk"): "invoice_title" for name in ("title-edit", "title-default", "title-delete")},
 }
 API_IDS = {
     "customer_id": "customer",
@@ -623,6 +651,8 @@ API_IDS = {
     "plan_id": "plan",
     "payment_id": "payment",
     "order_id": "order",
+    "invoice_id": "invoice",
+    "title_id": "invoice_title",
 }
 
 
