@@ -56,12 +56,13 @@ class ReceivablesConfig(AppConfig):
 
     def ready(self):
         from kehu.core import events
-        from kehu.receivables import approval, lookups
+        from kehu.receivables import approval, imports, lookups
         from kehu.receivables import events as _kinds  # noqa: F401 (registers the kinds)
 
         events.sink(balances_sink, after_commit=False)
         lookups.register()
         approval.register()
+        imports.register()
         # Credit control (CREDIT_CHECK, OVER_CREDIT_LIMIT) is answered by the reports' own module.
         if importlib.util.find_spec("kehu.receivables.credit") is not None:
             from kehu.receivables import credit

@@ -309,6 +309,21 @@ def make_records(team, area: str, user) -> dict:
         deleted = quote_create(customer=customer, actor=rep1)
         quote_delete(quote=deleted, actor=rep1)
         ids["deleted_quote_id"] = deleted.pk
+    if area == "receivables":  # an order of rep1's customer in two instalments, a payment, plans to void
+        from kehu.customers.services import customer_create
+        from kehu.orders.models import Order
+        from kehu.receivables.services import payment_record, plans_from_terms
+
+        def order_of(buyer):
+            number = f"ST-SO-{Order.objects.count() + 1}"
+            return Order.objects.create(number=number, customer=buyer, owner=rep1, state="confirmed", total=1000)
+
+        terms = [{"percent": "50", "due_on": "2026-01-01"}, {"percent": "50", "due_on": "2030-01-01"}]
+        ids["plan_id"] = plans_from_terms(actor=rep1, order=order_of(customer), terms=terms)[1].pk
+        ids["payment_id"] = payment_record(actor=rep1, customer=customer, amount="500.00", auto_allocate=False).pk
+        other = customer_create(actor=rep1, owner=rep1, name=f"作废测试客户{Order.objects.count()}有限公司")
+        ids["void_plan_id"] = plans_from_terms(actor=rep1, order=order_of(other), terms=terms)[1].pk
+        ids["order_id"] = order_of(customer).pk
     if area in ("leads", "sales"):
         from kehu.sales.defaults import seed_pipelines
         from kehu.sales.models import Pipeline, Stage
@@ -390,6 +405,14 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             case.body["text"] = "CK6140-A\t2"
         if case.operation.path.endswith("/email") and isinstance(case.body.get("to"), list):
             case.body.update(to=["buyer@example.com"], cc=[])
+    if case.operation.path.startswith("/api/v1/receivables/"):
+        if case.operation.path.endswith("/void"):  # a plan nothing is paid on (another customer's)
+            case.path_parameters["plan_id"] = ids["void_plan_id"]
+        if case.operation.path == "/api/v1/receivables/plans" and isinstance(case.body, dict):
+            instalment = {"percent": "100", "basis": "fixed", "due_on": "2030-01-01"}
+            case.body.update(order_id=ids["order_id"], contract_id=None, instalments=[instalment], replace=True)
+        if case.operation.path.endswith("/allocate") and isinstance(case.body, dict):
+            case.body["allocations"] = None  # oldest first: a random plan id is never the customer's
     if case.operation.path.endswith("/credit-check") and isinstance(case.body, dict):  # a customer the user sees
         case.body["customer_id"] = ids["customer_id"]
     if case.operation.path.endswith(("/check-in", "/visit-log")):  # only planned visits are checked in or logged

@@ -225,8 +225,27 @@ class Company:
         ids.update(self._quotes(customer))
         ids.update(self._quote_pages(customer))
         ids.update(self._share_link(ids["quote"]))
+        ids.update(self._receivables(customer))
         ids.update(self._ageing_export())
         return ids
+
+    def _receivables(self, customer) -> dict:
+        """A payment plan of rep1's customer (the demo's, else one on an order made here) and a payment."""
+        from kehu.orders.models import Order, OrderState
+        from kehu.receivables.models import Payment, PaymentPlan
+        from kehu.receivables.services import payment_record, plans_from_terms
+
+        rep1 = self.users["rep1"]
+        plan = PaymentPlan.objects.filter(customer__owner=rep1).order_by("pk").first()
+        if plan is None:
+            order = Order.objects.create(
+                number="WS-SO-1", customer=customer, owner=rep1, state=OrderState.CONFIRMED, total=1000
+            )
+            plan = plans_from_terms(actor=rep1, order=order, terms=[{"percent": "100", "due_on": "2030-01-01"}])[0]
+        payment = Payment.objects.filter(customer__owner=rep1).order_by("pk").first() or payment_record(
+            actor=rep1, customer=plan.customer, amount="10.00"
+        )
+        return {"plan": plan.pk, "payment": payment.pk}
 
     def _ageing_export(self) -> dict:
         """A finished ageing export of the administrator (the reports' own export pages)."""
@@ -456,6 +475,9 @@ PAGE_IDS = {
     "quote_documents:pdf": "quote",
     "quote_documents:share-links": "quote",
     "quote_documents:email": "quote",
+    **{f"receivables:{name}": "plan" for name in ("detail", "plan-edit", "plan-void")},
+    **{f"receivables:payment-{name}": "payment" for name in ("detail", "allocate", "deallocate", "reverse")},
+    "receivables:customer-panel": "customer",
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
@@ -517,6 +539,8 @@ API_IDS = {
     "quote_id": "quote",
     "line_id": "quote_line",
     "link_id": "share_link",
+    "plan_id": "plan",
+    "payment_id": "payment",
 }
 
 

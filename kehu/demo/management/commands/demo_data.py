@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from kehu.demo import receivables_demo
 from kehu.demo.generator import DEMO_PASSWORD, STAFF, DemoGenerator
 from kehu.users.models import User
 
@@ -46,6 +47,7 @@ class Command(BaseCommand):
             progress=self.stdout.write,
         )
         result = generator.run()
+        receivables_demo.seed(seed=options["seed"])  # payment plans and payments (after orders and invoices)
         self.stdout.write(
             f"Loaded {result.customers:,} customers, {result.contacts:,} contacts, {result.activities:,} "
             f"activities and {result.timeline:,} timeline entries in {result.seconds:.1f} s."
