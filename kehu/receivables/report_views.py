@@ -140,7 +140,7 @@ def statement_page(request, pk):
             "customer": customer,
             "form": form,
             "s": statement,
-            "rows": statements.display_rows(statement),
+            "rows": statements.rows_html(statement),
             "query": query,
             "today": timezone.localdate(),
         },
