@@ -24,6 +24,7 @@ urlpatterns = [
     path("orders/", include("kehu.orders.urls")),
     path("quotes/", include("kehu.quotes.insights_urls")),
     path("", include("kehu.quotes.document_urls")),
+    path("contracts/", include("kehu.contracts.urls")),
     path("invoices/", include("kehu.invoices.urls")),
     path("receivables/reports/", include("kehu.receivables.report_urls")),
     path("receivables/", include("kehu.receivables.urls")),

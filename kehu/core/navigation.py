@@ -131,6 +131,7 @@ SECTIONS: tuple[Section, ...] = (
         pgettext_lazy("menu section", "Orders"),
         (
             Entry("orders", "orders:list", _("Orders"), perm("orders.view_order")),
+            Entry("invoices", "invoices:list", _("Invoices"), perm("invoices.view_invoice")),
             Entry(
                 "sales-records-import",
                 "integrations:home",
@@ -311,6 +312,13 @@ SETTINGS: tuple[Entry, ...] = (
         _("At which stage orders over the credit limit or with overdue receivables are held; payment approval."),
     ),
     Entry(
+        "contract-settings",
+        "contracts:settings",
+        _("Contracts"),
+        perm("contracts.manage_contract_templates"),
+        _("Contract templates with merge fields, when contracts need approval, expiry reminders."),
+    ),
+    Entry(
         "audit",
         "users:audit-log",
         _("Audit log"),
@@ -367,6 +375,8 @@ _ROUTE_SECTION = {
     "collection:route-delete": "settings",
     "collection:calendar-delete": "settings",
     "receivables_reports": "money",
+    "contracts:template-new": "settings",
+    "contracts:template-edit": "settings",
     "sales:forecast": "analytics",
     "classification:time-report": "analytics",
     "approvals:flow-edit": "settings",

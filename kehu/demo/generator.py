@@ -594,6 +594,9 @@ class DemoGenerator:
         visit_demo.load(users)  # this week's and next week's visit plans, to try the check-in (SAL-7)
         catalog_demo.load(users)  # products, the price book, discount limits, channel levels (SAL-4)
         quotes_demo.load(users, seed=self.rng.randrange(2**31))  # after the catalog: quotes in every state
+        from kehu.demo import invoices_demo  # noqa: PLC0415 (one line each for the money chain's demos)
+
+        invoices_demo.seed(users, seed=self.rng.randrange(2**31))  # invoice titles, issued invoices, a reversal
         affinity_rebuild()  # what the nightly job counts, so the quotes' suggestions show at once
         result.seconds = time.monotonic() - started
         return result

@@ -15,7 +15,7 @@ class TitleForm(forms.ModelForm):
         model = InvoiceTitle
         fields = ["kind", "name", "tax_number", "bank_name", "bank_account", "address", "phone", "is_default"]
         widgets = {"kind": forms.RadioSelect}
-        labels = {"is_default": _("Use as the default title")}
+        labels = {"is_default": _("Use as the default title"), "name": _("Name on the invoice")}
 
 
 class RequestForm(forms.Form):

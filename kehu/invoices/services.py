@@ -428,6 +428,8 @@ def _order_lines(invoice: Invoice, wanted) -> list[InvoiceLine]:
         ]
         if not wanted:
             raise ValidationError({"lines": [_("Every line of this order is invoiced already.")]})
+    elif not wanted:
+        raise ValidationError({"lines": [_("Add at least one line.")]})
     errors: list[str] = []
     made: list[InvoiceLine] = []
     seen: set[int] = set()
@@ -646,13 +648,13 @@ def invoice_request(
         raise ValidationError({"invoice_type": [_("Choose a special or an ordinary VAT invoice.")]})
     notes = check_text((notes or "").strip(), field="notes", multiline=True, max_length=2000)
     if order is not None:
+        # An order's invoice belongs to the order's contract, whatever stage that is in now.
         order = _order_for(actor, customer, order)
-        if contract is None and order.contract_id:
-            contract = Contract.objects.get(pk=order.contract_id)
-    if contract is not None:
-        contract = _contract_for(customer, contract)
-        if order is not None and order.contract_id and order.contract_id != contract.pk:
+        if contract is not None and contract.pk != order.contract_id:
             raise ValidationError({"contract": [_("This order belongs to another contract.")]})
+        contract = Contract.objects.get(pk=order.contract_id) if order.contract_id else None
+    elif contract is not None:
+        contract = _contract_for(customer, contract)
     invoice = Invoice(
         customer=customer,
         order=order,

@@ -15,7 +15,7 @@ from kehu.approvals.selectors import requests_of_record
 from kehu.contracts.models import Contract
 from kehu.core.forms import apply_errors
 from kehu.core.money import capital_amount
-from kehu.core.params import id_param, page_param
+from kehu.core.params import page_param, parse_id
 from kehu.customers.selectors import customer_get
 from kehu.invoices import approval, selectors, services
 from kehu.invoices.forms import FilterForm, IssueForm, LogisticsForm, RequestForm, ReverseForm, TitleForm
@@ -176,7 +176,7 @@ def invoice_create(request):
         elif source.get("contract"):
             contract = (
                 Contract.objects.filter(
-                    pk=id_param(request, "contract") or 0,
+                    pk=parse_id(source.get("contract")) or 0,
                     customer__in=_visible_customers(user),
                     deleted_at__isnull=True,
                 )

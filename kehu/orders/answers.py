@@ -2,11 +2,12 @@
 `AppConfig.ready`. Each takes a batch and answers in one or two queries."""
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db.models import F, Max, Q, Sum, Window
 from django.db.models.functions import RowNumber
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core import lookups
@@ -65,11 +66,12 @@ def customer_product_prices(customer_id: int, product_ids: list[int], per_produc
 
 
 def last_won(ids: list[int]) -> dict[int, object]:
-    """When each customer last had an order confirmed (booked orders' confirmation moments)."""
-    booked = Order.objects.filter(
-        customer_id__in=ids, state__in=BOOKED_STATES, deleted_at__isnull=True, confirmed_at__isnull=False
-    )
-    return dict(booked.values("customer_id").annotate(last=Max("confirmed_at")).values_list("customer_id", "last"))
+    """When each customer last placed an order that was booked: the latest order date of its
+    confirmed or completed orders, as the start of that day (imported history keeps its dates)."""
+    booked = Order.objects.filter(customer_id__in=ids, state__in=BOOKED_STATES, deleted_at__isnull=True)
+    rows = booked.values("customer_id").annotate(last=Max("ordered_on")).values_list("customer_id", "last")
+    zone = timezone.get_current_timezone()
+    return {pk: datetime.combine(day, time.min, tzinfo=zone) for pk, day in rows if day}
 
 
 def customer_revenue(ids: list[int], *, year: int) -> dict[int, Decimal]:

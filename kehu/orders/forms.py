@@ -49,8 +49,12 @@ class OrderFilterForm(forms.Form):
         queryset=User.objects.none(), required=False, label=_("Owner"), empty_label=_("Any owner")
     )
     customer = forms.IntegerField(required=False, min_value=1, max_value=2**53, widget=forms.HiddenInput)
-    ordered_from = forms.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs=DATE))
-    ordered_to = forms.DateField(required=False, label=_("To"), widget=forms.DateInput(attrs=DATE))
+    contract = forms.IntegerField(required=False, min_value=1, max_value=2**53, widget=forms.HiddenInput)
+    quote = forms.IntegerField(required=False, min_value=1, max_value=2**53, widget=forms.HiddenInput)
+    ordered_from = forms.DateField(
+        required=False, label=_("From"), widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d")
+    )
+    ordered_to = forms.DateField(required=False, label=_("To"), widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"))
 
     def __init__(self, *args, owners, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,7 +62,7 @@ class OrderFilterForm(forms.Form):
 
 
 class DeliveryForm(forms.Form):
-    delivered_on = forms.DateField(label=_("Delivery date"), widget=forms.DateInput(attrs=DATE))
+    delivered_on = forms.DateField(label=_("Delivery date"), widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"))
     carrier = forms.CharField(label=_("Carrier"), max_length=100, required=False)
     tracking_number = forms.CharField(label=_("Tracking number"), max_length=60, required=False)
     notes = forms.CharField(label=_("Notes"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -93,6 +93,12 @@ def exposure_compute(customer_ids) -> dict[int, Decimal]:
     return result
 
 
+def classification_settings() -> ClassificationSettings:
+    """The tier defaults, read without writing (`ClassificationSettings.load()` creates the row on a
+    first read; a page that only reads must not write)."""
+    return ClassificationSettings.objects.filter(pk=1).first() or ClassificationSettings()
+
+
 def credit_limits(customer_ids) -> dict[int, Decimal]:
     """{customer id: credit limit}: the latest credit record's, else the default of the customer's tier
     (one query, and the classification settings when some customer has no record)."""
@@ -105,7 +111,7 @@ def credit_limits(customer_ids) -> dict[int, Decimal]:
     conf = None
     for pk, tier, recorded in rows:
         if recorded is None:
-            conf = conf or ClassificationSettings.load()
+            conf = conf or classification_settings()
             recorded = conf.default_credit_limit(tier)
         limits[pk] = recorded
     return {pk: limits.get(pk, ZERO).quantize(FEN) for pk in ids}
@@ -128,7 +134,7 @@ def over_credit_limit(customer_ids) -> set[int]:
     found, conf = set(), None
     for pk, amount, recorded, tier in rows:
         if recorded is None:
-            conf = conf or ClassificationSettings.load()
+            conf = conf or classification_settings()
             recorded = conf.default_credit_limit(tier)
         if amount > recorded:
             found.add(pk)
@@ -167,7 +173,7 @@ def credit_verdict(
     )
     tier, recorded, current, overdue_now, oldest_due_on = found or ("", None, None, None, None)
     current = current or ZERO
-    limit = recorded if recorded is not None else ClassificationSettings.load().default_credit_limit(tier)
+    limit = recorded if recorded is not None else classification_settings().default_credit_limit(tier)
     limit = Decimal(limit).quantize(FEN)
     reasons: list[str] = []
     overdue = ZERO

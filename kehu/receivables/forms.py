@@ -11,10 +11,14 @@ MAX_INSTALMENTS = 8
 class PlanFilterForm(forms.Form):
     state = forms.ChoiceField(label=_("state"), choices=[("", _("Any state"))] + PlanState.choices, required=False)
     due_from = forms.DateField(
-        label=_("due from"), required=False, widget=forms.DateInput(attrs={"type": "date", "aria-label": _("due from")})
+        label=_("due from"),
+        required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", "aria-label": _("due from")}),
     )
     due_to = forms.DateField(
-        label=_("due to"), required=False, widget=forms.DateInput(attrs={"type": "date", "aria-label": _("due to")})
+        label=_("due to"),
+        required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", "aria-label": _("due to")}),
     )
     customer = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     owner = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
@@ -27,12 +31,12 @@ class PaymentFilterForm(forms.Form):
     received_from = forms.DateField(
         label=_("received from"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date", "aria-label": _("received from")}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", "aria-label": _("received from")}),
     )
     received_to = forms.DateField(
         label=_("received to"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date", "aria-label": _("received to")}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", "aria-label": _("received to")}),
     )
     unallocated = forms.BooleanField(label=_("with money not allocated"), required=False)
     customer = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
@@ -60,7 +64,7 @@ class TermsForm(forms.Form):
                 label=_("days after"), required=False, min_value=0, max_value=3650
             )
             self.fields[f"due_on_{i}"] = forms.DateField(
-                label=_("due date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+                label=_("due date"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
             )
             self.fields[f"notes_{i}"] = forms.CharField(label=_("notes"), required=False, max_length=200)
         self.rows = rows
@@ -94,7 +98,9 @@ class PlanForm(forms.Form):
     amount = forms.DecimalField(label=_("amount"), max_digits=16, decimal_places=2, min_value=0)
     basis = forms.ChoiceField(label=_("due"), choices=PlanBasis.choices)
     days_after = forms.IntegerField(label=_("days after"), required=False, min_value=0, max_value=3650)
-    due_on = forms.DateField(label=_("due date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = forms.DateField(
+        label=_("due date"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     notes = forms.CharField(label=_("notes"), required=False, max_length=200)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -110,7 +116,9 @@ class PaymentForm(forms.Form):
         min_value=0,
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
     )
-    received_on = forms.DateField(label=_("date received"), widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = forms.DateField(
+        label=_("date received"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     method = forms.ChoiceField(label=_("method"), choices=PaymentMethod.choices, initial=PaymentMethod.TRANSFER)
     bank_account = forms.CharField(label=_("received into account"), required=False, max_length=60)
     payer_name = forms.CharField(label=_("paid by"), required=False, max_length=200)

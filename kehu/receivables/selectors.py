@@ -7,7 +7,7 @@ the permission to read payment plans (`receivables.view_paymentplan`: reps, mana
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from kehu.customers.selectors import customer_qs_visible_to
@@ -99,7 +99,7 @@ def plans_filtered(user: User, f: PlanFilters) -> QuerySet[PaymentPlan]:
         qs = qs.filter(order_id=f.order)
     if f.contract:
         qs = qs.filter(Q(contract_id=f.contract) | Q(order__contract_id=f.contract))
-    return qs.select_related("customer", "owner", "order", "contract").order_by("due_on", "pk")
+    return qs.select_related("customer", "owner", "order", "contract").order_by(F("due_on").asc(nulls_last=True), "pk")
 
 
 @dataclass
@@ -125,8 +125,6 @@ def payments_filtered(user: User, f: PaymentFilters) -> QuerySet[Payment]:
     if f.owner:
         qs = qs.filter(owner_id=f.owner)
     if f.unallocated:
-        from django.db.models import F
-
         qs = qs.filter(state="confirmed", is_refund=False, reverses__isnull=True, allocated_amount__lt=F("amount"))
     return qs.select_related("customer", "owner", "reverses").order_by("-received_on", "-pk")
 

@@ -237,12 +237,14 @@ def _pick_record(request):
     orders = list(
         order_qs_visible_to(request.user)
         .filter(state__in=BOOKED_STATES)
+        .exclude(payment_plans__state__in=OPEN_PLAN_STATES)
         .select_related("customer")
         .order_by("-ordered_on", "-pk")[:20]
     )
     contracts = list(
         contract_qs_visible_to(request.user)
         .filter(stage__in=IN_FORCE)
+        .exclude(payment_plans__state__in=OPEN_PLAN_STATES)
         .select_related("customer")
         .order_by("-signed_on", "-pk")[:20]
     )

@@ -29,6 +29,8 @@ MAX_EXAMPLES = 20 if ON_SQLITE else 12
 AREA_EXAMPLES = {"quotes": 8, "catalog": 10, "orders": 6} if ON_SQLITE else {"quotes": 5, "catalog": 6, "orders": 5}
 AREA_EXAMPLES["receivables"] = 6  # the statement's PDF is made by WeasyPrint (a quarter second each)
 AREA_EXAMPLES["dealer-plans"] = 8 if ON_SQLITE else 5
+AREA_EXAMPLES["contracts"] = 6 if ON_SQLITE else 5  # a priced catalog, three contracts and PDFs
+AREA_EXAMPLES["invoices"] = 6 if ON_SQLITE else 5  # a priced catalog, titles, orders and requests
 PASSWORD = "kehu-test-pw"
 SCHEMA_URL = "/api/v1/openapi.json"
 # Each area of the API is its own test (so they spread over the test workers): path prefix → name.
@@ -48,8 +50,10 @@ AREAS = [
     "approvals",
     "catalog",
     "quotes",
-    "receivables",
+    "contracts",
     "orders",
+    "invoices",
+    "receivables",
     "dealer-plans",
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
@@ -120,6 +124,7 @@ ROLE_ONLY = {
     "GET /api/v1/receivables/ageing/customers": "receivables.view_ageing",
     "GET /api/v1/receivables/credit-settings": "receivables.manage_credit",
     "PUT /api/v1/receivables/credit-settings": "receivables.manage_credit",
+    **{f"POST /api/v1/invoices/{{invoice_id}}/{action}": "invoices.issue_invoice" for action in ("issue", "reverse")},
 }
 # Exports and vCards need the export permission (a sales rep may not export).
 EXPORTS = ("/exports", "/vcard")
@@ -319,6 +324,25 @@ def make_records(team, area: str, user) -> dict:
         from kehu.dealerplans.tests.factories import api_records
 
         ids.update(api_records(team, customer))
+    if area == "contracts":  # rep1's draft with a line, a signed one with a draft amendment
+        ids.update(make_contracts(team, customer))
+    if area == "receivables":  # an order of rep1's customer in two instalments, a payment, plans to void
+        from kehu.customers.services import customer_create
+        from kehu.orders.models import Order
+        from kehu.receivables.services import payment_record, plans_from_terms
+
+        def order_of(buyer):
+            number = f"ST-SO-{Order.objects.count() + 1}"
+            return Order.objects.create(number=number, customer=buyer, owner=rep1, state="confirmed", total=1000)
+
+        terms = [{"percent": "50", "due_on": "2026-01-01"}, {"percent": "50", "due_on": "2030-01-01"}]
+        ids["plan_id"] = plans_from_terms(actor=rep1, order=order_of(customer), terms=terms)[1].pk
+        ids["payment_id"] = payment_record(actor=rep1, customer=customer, amount="500.00", auto_allocate=False).pk
+        other = customer_create(actor=rep1, owner=rep1, name=f"作废测试客户{Order.objects.count()}有限公司")
+        ids["void_plan_id"] = plans_from_terms(actor=rep1, order=order_of(other), terms=terms)[1].pk
+        ids["order_id"] = order_of(customer).pk
+    if area == "invoices":
+        ids.update(make_invoices(team, customer, user))
     if area in ("leads", "sales"):
         from kehu.sales.defaults import seed_pipelines
         from kehu.sales.models import Pipeline, Stage
@@ -349,6 +373,47 @@ def make_records(team, area: str, user) -> dict:
     return ids
 
 
+def make_invoices(team, customer, user) -> dict:
+    """rep1's title, order and invoice requests: a draft, one pending (sent by the user), one approved,
+    one issued."""
+    from kehu.approvals.models import ApprovalRequest
+    from kehu.approvals.services import request_act
+    from kehu.invoices.services import invoice_issue, invoice_request, invoice_submit
+    from kehu.invoices.tests.factories import make_order, make_title
+    from kehu.quotes.tests.factories import Book
+    from kehu.users.models import User
+
+    rep1, book = team.rep1, Book()
+    title = make_title(customer, rep1)
+    order = make_order(customer, rep1, [(book.lathe_a, "40", "100", "13")], number=f"SO-ST-{customer.pk}")
+    line = order.lines.get()
+
+    def invoice(state):
+        made = invoice_request(customer=customer, actor=rep1, order=order, lines=[(line.pk, 1)])
+        if state != "draft":
+            invoice_submit(invoice=made, actor=user if state == "pending" else rep1)
+        if state in ("approved", "issued"):
+            request = ApprovalRequest.objects.get(document_type="invoice", object_id=made.pk, state="pending")
+            request_act(request=request, actor=team.manager1, action="approve")
+        if state == "issued":
+            admin = User.objects.get(pk=team.admin.pk)
+            invoice_issue(invoice=made, actor=admin, invoice_number=f"ST{made.pk}")
+        return made.pk
+
+    draft = invoice("draft")
+    return {
+        "invoice_id": {
+            "": draft,
+            "withdraw": invoice("pending"),
+            "issue": invoice("approved"),
+            "reverse": invoice("issued"),
+        },
+        "title_id": title.pk,
+        "order_id": order.pk,
+        "order_line_id": line.pk,
+    }
+
+
 def make_catalog(team, customer) -> dict:
     """A product with two specifications, a category, a channel price list with an item and a list price."""
     from kehu.catalog import services as catalog
@@ -372,6 +437,34 @@ def make_catalog(team, customer) -> dict:
         "category_id": category.pk,
         "price_list_id": book.pk,
         "item_id": item.pk,
+    }
+
+
+def make_contracts(team, customer) -> dict:
+    from kehu.contracts import services
+    from kehu.contracts.models import ContractLine
+    from kehu.quotes.tests.factories import Book
+
+    book, rep1 = Book(), team.rep1
+    draft = services.contract_create(actor=rep1, customer=customer, title="测试合同")
+    services.contract_line_add(contract=draft, actor=rep1, specification_id=book.lathe_a.pk, quantity=2)
+
+    def signed_one():
+        made = services.contract_create(actor=rep1, customer=customer, title="已签合同", amount="1000")
+        services.contract_transition(contract=made, to="pending", actor=rep1)
+        services.contract_approved(contract=made, actor=team.manager1)
+        made.refresh_from_db()
+        services.contract_transition(contract=made, to="signed", actor=rep1, signed_on=date(2026, 1, 5))
+        made.refresh_from_db()
+        return made
+
+    signed, amended = signed_one(), signed_one()
+    amendment = services.amendment_create(contract=amended, actor=rep1, summary="加量", amount_after="1200")
+    return {
+        "contract_id": {"": draft.pk, "amendments": signed.pk, "{amendment_id}": amended.pk},
+        "line_id": ContractLine.objects.filter(contract=draft).first().pk,
+        "amendment_id": amendment.pk,
+        "specification_id": book.lathe_a.pk,
     }
 
 
@@ -433,7 +526,7 @@ def aim_orders(case, ids: dict) -> None:
 def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
     """Point the generated ids (and credentials) at things that exist, keeping the rest of the case."""
     for name in list(case.path_parameters or {}):
-        if name in ("form_id", "quote_id", "order_id") and name in ids:
+        if name in ("form_id", "quote_id", "contract_id", "order_id", "invoice_id") and name in ids:
             action = case.operation.path.rsplit("/", 1)[-1]
             case.path_parameters[name] = ids[name].get(action, ids[name][""])
         elif name in ids:
@@ -461,10 +554,45 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             case.body["text"] = "CK6140-A\t2"
         if case.operation.path.endswith("/email") and isinstance(case.body.get("to"), list):
             case.body.update(to=["buyer@example.com"], cc=[])
+    if case.operation.path.startswith("/api/v1/contracts") and isinstance(case.body, dict):
+        from kehu.contracts.models import Contract
+
+        if isinstance(case.body.get("version"), int):
+            case.body["version"] = Contract.objects.get(pk=ids["contract_id"][""]).version
+        if isinstance(case.body.get("specification_id"), int):
+            case.body.update(specification_id=ids["specification_id"], quantity="2")
+        if case.operation.path == "/api/v1/contracts":
+            case.body["customer_id"] = ids["customer_id"]
+        for name in ("quote_id", "opportunity_id", "template_id", "owner_id", "starts_on"):
+            case.body.pop(name, None)  # other records (400 when they are not there) and dates in the past
+    if case.operation.path.startswith("/api/v1/receivables/"):
+        if case.operation.path.endswith("/void"):  # a plan nothing is paid on (another customer's)
+            case.path_parameters["plan_id"] = ids["void_plan_id"]
+        if case.operation.path == "/api/v1/receivables/plans" and isinstance(case.body, dict):
+            instalment = {"percent": "100", "basis": "fixed", "due_on": "2030-01-01"}
+            case.body.update(order_id=ids["order_id"], contract_id=None, instalments=[instalment], replace=True)
+        if case.operation.path.endswith("/allocate") and isinstance(case.body, dict):
+            case.body["allocations"] = None  # oldest first: a random plan id is never the customer's
     if case.operation.path.endswith("/credit-check") and isinstance(case.body, dict):  # a customer the user sees
         case.body["customer_id"] = ids["customer_id"]
     if case.operation.path.startswith("/api/v1/orders"):
         aim_orders(case, ids)
+    if case.operation.path.startswith("/api/v1/invoices") and isinstance(case.body, dict):
+        from kehu.invoices.models import Invoice
+
+        if isinstance(case.body.get("version"), int):
+            case.body["version"] = Invoice.objects.get(pk=ids["invoice_id"][""]).version
+        for name in ("order_id", "title_id"):
+            if isinstance(case.body.get(name), int):
+                case.body[name] = ids[name]
+        if case.operation.path == "/api/v1/invoices" and "invoice_type" in case.body:
+            case.body["order_id"] = ids["order_id"]  # typed lines of random prices mostly overflow
+        if isinstance(case.body.get("order_lines"), list) and case.body["order_lines"]:
+            case.body["order_lines"] = [{"order_line_id": ids["order_line_id"], "quantity": "1"}]
+        if isinstance(case.body.get("contract_id"), int):
+            case.body["contract_id"] = None
+        if case.operation.path.endswith("/titles") and isinstance(case.body.get("name"), str):
+            case.body.update(kind="company", tax_number="91350100M000100Y43")
     if case.operation.path.endswith(("/check-in", "/visit-log")):  # only planned visits are checked in or logged
         case.path_parameters["activity_id"] = ids["visit_id"]
     if case.operation.path.startswith("/api/v1/activities/") and isinstance(case.query, dict):
@@ -563,6 +691,8 @@ def permission_for(label: str) -> str:
         return ROLE_ONLY[label]
     if label.split(" ")[-1].startswith("/api/v1/dealer-plans"):
         return "dealerplans.view_dealerplan"
+    if label.split(" ")[-1].startswith("/api/v1/invoices"):
+        return "invoices.view_invoice"
     return "customers.export_customer" if any(part in label for part in EXPORTS) else "customers.view_customer"
 
 

@@ -58,3 +58,26 @@ def signed(draft, team, no_approval):
     contract_transition(contract=draft, to="signed", actor=team.rep1, signed_on=date(2026, 1, 5))
     draft.refresh_from_db()
     return draft
+
+
+@pytest.fixture
+def signed_other(team, customer_of, no_approval):
+    """rep2's contract, signed, ending in 20 days (for the list's filters)."""
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from kehu.contracts.services import contract_create, contract_transition
+
+    customer = customer_of(team.rep2, name="杭州远大机电有限公司")
+    contract = contract_create(
+        actor=team.rep2,
+        customer=customer,
+        title="服务合同",
+        amount="20000",
+        ends_on=timezone.localdate() + timedelta(days=20),
+    )
+    contract_transition(contract=contract, to="pending", actor=team.rep2)
+    contract.refresh_from_db()
+    contract_transition(contract=contract, to="signed", actor=team.rep2, signed_on=date(2026, 1, 5))
+    return contract

@@ -12,16 +12,16 @@ pytestmark = pytest.mark.django_db
 ROLES = ["admin", "gm", "manager1", "rep1", "service1", "marketing1"]
 
 SECTIONS_OF = {
-    "admin": ["customers", "sales", "products", "marketing", "analytics"],
-    "gm": ["customers", "sales", "products", "marketing", "analytics"],
-    "manager1": ["customers", "sales", "products", "marketing", "analytics"],
-    "rep1": ["customers", "sales", "products"],
+    "admin": ["customers", "sales", "products", "money", "marketing", "analytics"],
+    "gm": ["customers", "sales", "products", "money", "marketing", "analytics"],
+    "manager1": ["customers", "sales", "products", "money", "marketing", "analytics"],
+    "rep1": ["customers", "sales", "products", "money"],
     "service1": ["customers", "products", "service"],
     "marketing1": ["customers", "sales", "products", "marketing"],
 }
 SETTINGS_OF = {
     "admin": [e.key for e in SETTINGS],
-    "gm": ["pipelines", "classification-settings", "routes", "pricing", "audit"],
+    "gm": ["pipelines", "classification-settings", "routes", "pricing", "credit", "contract-settings", "audit"],
     "manager1": ["routes"],
     "rep1": [],
     "service1": [],
@@ -68,7 +68,7 @@ def test_a_section_without_entries_for_the_user_is_not_shown(team):
 
     nobody = User(username="x", role="no_such_role")
     assert menu_for(nobody)["sections"] == [] and menu_for(nobody)["settings"] is False
-    assert {s.key for s in SECTIONS} == {"customers", "sales", "products", "service", "marketing", "analytics"}
+    assert {s.key for s in SECTIONS} == {"customers", "sales", "products", "money", "service", "marketing", "analytics"}
 
 
 @pytest.mark.parametrize("username", ROLES)

@@ -225,10 +225,72 @@ class Company:
         ids.update(self._quotes(customer))
         ids.update(self._quote_pages(customer))
         ids.update(self._share_link(ids["quote"]))
+        ids.update(self._contracts(customer))
+        ids.update(self._receivables(customer))
         ids.update(self._ageing_export())
         ids.update(self._orders(customer))
+        ids.update(self._invoices(customer))
         ids.update(self._dealer_plans(customer))
         return ids
+
+    def _contracts(self, customer) -> dict:
+        """rep1's contracts: a draft with a line, a signed one with an amendment and an attachment,
+        one in the recycle bin; the demo's contract template."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from kehu.contracts import services
+        from kehu.contracts.models import ContractLine, ContractTemplate
+        from kehu.quotes.models import QuoteLine
+
+        rep1 = self.users["rep1"]
+        draft = services.contract_create(actor=rep1, customer=customer, title="测试合同")
+        spec_id = QuoteLine.objects.values_list("specification_id", flat=True).first()
+        services.contract_line_add(contract=draft, actor=rep1, specification_id=spec_id, quantity=2, unit_price="10")
+        signed = services.contract_create(actor=rep1, customer=customer, title="已签合同", amount="1000")
+        services.contract_transition(contract=signed, to="pending", actor=rep1)
+        signed.refresh_from_db()
+        if signed.approved_at is None:
+            from kehu.contracts.services import contract_approved
+
+            contract_approved(contract=signed, actor=self.users["manager1"])
+        services.contract_transition(contract=signed, to="signed", actor=rep1, signed_on=timezone.localdate())
+        signed.refresh_from_db()
+        amendment = services.amendment_create(contract=signed, actor=rep1, summary="增加金额", amount_after="1200")
+        attachment = services.attachment_add(
+            contract=signed, actor=rep1, upload=SimpleUploadedFile("签字版.pdf", b"%PDF-1.4\n%%EOF\n")
+        )
+        gone = services.contract_create(actor=rep1, customer=customer, title="已删除合同")
+        services.contract_delete(contract=gone, actor=rep1)
+        template = ContractTemplate.objects.order_by("pk").first() or services.template_save(
+            actor=self.users["admin"], name="模板", language="zh-hans", body="{{ customer.name }}"
+        )
+        return {
+            "contract": draft.pk,
+            "contract_line": ContractLine.objects.filter(contract=draft).first().pk,
+            "signed_contract": signed.pk,
+            "contract_amendment": amendment.pk,
+            "contract_attachment": attachment.pk,
+            "deleted_contract": gone.pk,
+            "contract_template": template.pk,
+        }
+
+    def _receivables(self, customer) -> dict:
+        """A payment plan of rep1's customer (the demo's, else one on an order made here) and a payment."""
+        from kehu.orders.models import Order, OrderState
+        from kehu.receivables.models import Payment, PaymentPlan
+        from kehu.receivables.services import payment_record, plans_from_terms
+
+        rep1 = self.users["rep1"]
+        plan = PaymentPlan.objects.filter(customer__owner=rep1).order_by("pk").first()
+        if plan is None:
+            order = Order.objects.create(
+                number="WS-SO-1", customer=customer, owner=rep1, state=OrderState.CONFIRMED, total=1000
+            )
+            plan = plans_from_terms(actor=rep1, order=order, terms=[{"percent": "100", "due_on": "2030-01-01"}])[0]
+        payment = Payment.objects.filter(customer__owner=rep1).order_by("pk").first() or payment_record(
+            actor=rep1, customer=plan.customer, amount="10.00"
+        )
+        return {"plan": plan.pk, "payment": payment.pk}
 
     def _ageing_export(self) -> dict:
         """A finished ageing export of the administrator (the reports' own export pages)."""
@@ -262,6 +324,24 @@ class Company:
         from kehu.dealerplans.tests.factories import whole_site_plans
 
         return whole_site_plans(self.users["rep1"], customer)
+    def _invoices(self, customer) -> dict:
+        """rep1's invoice title and draft invoice request (typed lines), and an order of rep1's."""
+        from kehu.invoices.models import InvoiceTitle
+        from kehu.invoices.services import invoice_request
+        from kehu.invoices.tests.factories import make_order, make_title
+        from kehu.orders.models import Order
+        from kehu.quotes.tests.factories import Book
+
+        rep1 = self.users["rep1"]
+        title = InvoiceTitle.objects.filter(customer=customer, deleted_at__isnull=True).first()
+        title = title or make_title(customer, rep1)
+        line = {"name": "技术服务费", "quantity": 1, "unit_price": 100, "tax_rate": 6}
+        invoice = invoice_request(customer=customer, actor=rep1, title=title, invoice_type="ordinary", lines=[line])
+        order = Order.objects.filter(owner=rep1, deleted_at__isnull=True).order_by("pk").first()
+        if order is None:
+            book = Book()
+            order = make_order(customer, rep1, [(book.lathe_a, "2", "100", "13")], number="SO-WS-1")
+        return {"invoice": invoice.pk, "invoice_title": title.pk, "invoice_order": order.pk}
 
     def _catalog(self) -> dict:
         """The demo catalog's records, and a product in the recycle bin."""
@@ -476,6 +556,16 @@ PAGE_IDS = {
     "quote_documents:share-links": "quote",
     "quote_documents:email": "quote",
     **{
+        f"contracts:{name}": "contract"
+        for name in ("detail", "edit", "transition", "delete", "line-add", "document-pdf", "document-docx")
+    },
+    **{f"contracts:{name}": "signed_contract" for name in ("amendment-new", "attachment-add")},
+    "contracts:restore": "deleted_contract",
+    "contracts:template-edit": "contract_template",
+    **{f"receivables:{name}": "plan" for name in ("detail", "plan-edit", "plan-void")},
+    **{f"receivables:payment-{name}": "payment" for name in ("detail", "allocate", "deallocate", "reverse")},
+    "receivables:customer-panel": "customer",
+    **{
         f"orders:{name}": "order"
         for name in ("detail", "edit", "transition", "delete", "delivery-new", "line-add", "lines-paste")
     },
@@ -487,11 +577,17 @@ PAGE_IDS = {
     "dealerplans:restore": "deleted_dealer_plan",
     "dealerplans:record": "customer",
     "dealerplans:record-export": "customer",
+        f"invoices:{name}": "invoice"
+        for name in ("detail", "edit", "submit", "withdraw", "cancel", "issue", "reverse", "logistics")
+    },
+    "invoices:for-order": "invoice_order",
+    "invoices:titles": "customer",
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
     ("classification:suggestion-decide", "action"): ["accept", "reject"],
     ("classification:customer-form", "kind"): ["key", "dealer", "credit", "revenue"],
+    ("contracts:amendment-act", "action"): ["submit", "discard"],
     **{
         (name, "code"): ["customer.credit", "customer.new"] for name in ("approvals:flow-edit", "approvals:flow-active")
     },
@@ -515,6 +611,12 @@ PAGE_TOKENS = {
     ("quote_documents:share-link-revoke", "link_pk"): "share_link",
     ("quote_documents:shared", "token"): "share_token",
     ("quote_documents:shared-pdf", "token"): "share_token",
+    ("contracts:line-remove", "pk"): "contract",
+    ("contracts:line-remove", "line_pk"): "contract_line",
+    ("contracts:amendment-act", "pk"): "signed_contract",
+    ("contracts:amendment-act", "amendment_pk"): "contract_amendment",
+    **{(f"contracts:{name}", "pk"): "signed_contract" for name in ("attachment", "attachment-remove")},
+    **{(f"contracts:{name}", "attachment_pk"): "contract_attachment" for name in ("attachment", "attachment-remove")},
     **{
         (f"orders:{name}", k): v
         for name in ("line-update", "line-remove")
@@ -523,6 +625,8 @@ PAGE_TOKENS = {
     **{(f"dealerplans:{n}", "pk"): "dealer_plan" for n in ("line-remove", "support-given", "support-remove")},
     ("dealerplans:line-remove", "line_pk"): "dealer_plan_line",
     **{(f"dealerplans:{n}", "support_pk"): "dealer_plan_support" for n in ("support-given", "support-remove")},
+    **{(f"invoices:{name}", "pk"): "customer" for name in ("title-edit", "title-default", "title-delete")},
+    **{(f"invoices:{name}", "title_pk"): "invoice_title" for name in ("title-edit", "title-default", "title-delete")},
 }
 API_IDS = {
     "customer_id": "customer",
@@ -556,10 +660,16 @@ API_IDS = {
     "quote_id": "quote",
     "line_id": "quote_line",
     "link_id": "share_link",
+    "contract_id": "contract",
+    "amendment_id": "contract_amendment",
+    "plan_id": "plan",
+    "payment_id": "payment",
     "order_id": "order",
     "plan_id": "dealer_plan",
     "plan_line_id": "dealer_plan_line",
     "support_id": "dealer_plan_support",
+    "invoice_id": "invoice",
+    "title_id": "invoice_title",
 }
 
 

@@ -329,3 +329,59 @@ def test_flows_start_switched_on(db):
     from kehu.invoices import approval
 
     assert approval.invoice_required() and approval.credit_required()
+
+
+def test_an_orders_invoice_follows_the_orders_contract_whatever_its_stage(customer, title, team, book):
+    contract = make_contract(customer, team.rep1)
+    Contract.objects.filter(pk=contract.pk).update(stage="terminated")
+    order = make_order(customer, team.rep1, [(book.lathe_a, "1", "100", "13")], contract=contract)
+    invoice = services.invoice_request(customer=customer, actor=team.rep1, order=order)
+    assert invoice.contract_id == contract.pk
+    contract.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        services.invoice_request(customer=customer, actor=team.rep1, contract=contract, lines=[])
+    assert refused.value.message_dict["contract"] == ["Only a signed contract is invoiced."]
+    with pytest.raises(ValidationError) as empty:
+        services.invoice_request(customer=customer, actor=team.rep1, order=order, lines=[])
+    assert empty.value.message_dict["lines"] == ["Add at least one line."]
+
+
+def test_editing_a_draft_replaces_its_lines_and_copies_the_title_again(order, title, team):
+    other = make_title(order.customer, team.rep1, name="华星（上海）", tax_number="91110000600037341L")
+    invoice = services.invoice_request(customer=order.customer, actor=team.rep1, order=order)
+    first = OrderLine.objects.filter(order=order).order_by("position").first()
+    services.invoice_update(
+        invoice=invoice, actor=team.rep1, title=other, lines=[(first.pk, "1.5")], replace_lines=True
+    )
+    invoice.refresh_from_db()
+    assert (invoice.title_name, invoice.tax_number, invoice.amount, invoice.line_count) == (
+        "华星（上海）", "91110000600037341L", D("150.00"), 1,
+    )  # fmt: skip
+    services.invoice_submit(invoice=invoice, actor=team.rep1)
+    with pytest.raises(ValidationError):
+        services.invoice_update(invoice=invoice, actor=team.rep1, notes="改")
+    services.invoice_withdraw(invoice=invoice, actor=team.rep1)
+    assert invoice.state == "draft"
+    assert not ApprovalRequest.objects.filter(object_id=invoice.pk, state="pending").exists()
+    services.invoice_cancel(invoice=invoice, actor=team.rep1)
+    assert Invoice.objects.get(pk=invoice.pk).state == "cancelled"
+
+
+def test_the_rollups_are_rebuilt_from_the_invoices(customer, title, team, finance, book):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    contract = make_contract(customer, team.rep1)
+    order = make_order(customer, team.rep1, [(book.lathe_a, "3", "100", "13")], contract=contract)
+    invoice = services.invoice_request(customer=customer, actor=team.rep1, order=order)
+    issued(invoice, team, finance)
+    Order.objects.filter(pk=order.pk).update(invoiced_amount=0)
+    OrderLine.objects.filter(order=order).update(invoiced_quantity=0)
+    Contract.objects.filter(pk=contract.pk).update(invoiced_amount=0)
+    out = StringIO()
+    call_command("invoice_rollups", stdout=out)
+    assert out.getvalue().strip() == "Invoiced amounts written for 2 orders and contracts."
+    assert Order.objects.get(pk=order.pk).invoiced_amount == D("300.00")
+    assert OrderLine.objects.get(order=order).invoiced_quantity == D("3")
+    assert Contract.objects.get(pk=contract.pk).invoiced_amount == D("300.00")

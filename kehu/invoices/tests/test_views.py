@@ -145,7 +145,7 @@ def test_denied_writes_change_nothing(client, team, draft, finance):
 def test_the_list_filters_and_runs_a_fixed_number_of_queries(
     client, team, order, title, finance, django_assert_max_num_queries
 ):
-    first = services.invoice_request(customer=order.customer, actor=team.rep1, order=order, lines=[])
+    first = services.invoice_request(customer=order.customer, actor=team.rep1, order=order)
     del first
     client.force_login(finance)
     with django_assert_max_num_queries(12):
@@ -195,3 +195,57 @@ def test_the_titles_page(client, team, customer, title):
     client.force_login(team.rep3)
     assert client.post(reverse("invoices:title-delete", args=[customer.pk, title.pk])).status_code == 404
     assert InvoiceTitle.objects.filter(customer=customer, deleted_at__isnull=True).count() == 2
+
+
+# Session and user, the page (rows with customer and owner; the capped count; the requesters for the
+# filter), the notification bell; the detail: the invoice, its lines, its approval requests (two types).
+EXPECTED_LIST, EXPECTED_DETAIL = 6, 7
+
+
+def _count(client, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured)
+
+
+def test_list_and_detail_query_counts_do_not_grow_with_rows(client, team, order, title, finance):
+    client.force_login(finance)
+    line = {"name": "服务", "quantity": 1, "unit_price": 10, "tax_rate": 6}
+    first = services.invoice_request(customer=order.customer, actor=team.rep1, lines=[line])
+    one_row = _count(client, reverse("invoices:list"))
+    one_line = _count(client, reverse("invoices:detail", args=[first.pk]))
+    for _n in range(12):
+        services.invoice_request(customer=order.customer, actor=team.rep1, lines=[line])
+    many = services.invoice_request(customer=order.customer, actor=team.rep1, order=order)
+    assert _count(client, reverse("invoices:list")) == one_row
+    assert _count(client, reverse("invoices:detail", args=[many.pk])) == one_line
+    assert (one_row, one_line) == (EXPECTED_LIST, EXPECTED_DETAIL)
+
+
+def test_a_request_of_a_contract(client, team, customer, title):
+    from kehu.contracts.models import Contract
+    from kehu.invoices.tests.factories import make_contract
+
+    contract = make_contract(customer, team.rep1)
+    client.force_login(team.rep1)
+    assert client.get(reverse("invoices:new") + f"?contract={contract.pk}").status_code == 200
+    sent = client.post(
+        reverse("invoices:new"),
+        {
+            "contract": contract.pk,
+            "title": title.pk,
+            "invoice_type": "special",
+            "name-0": "首付款对应货物",
+            "quantity-0": "1",
+            "price-0": "3000",
+            "rate-0": "13",
+        },
+    )
+    invoice = Invoice.objects.get()
+    assert sent.status_code == 302 and (invoice.contract_id, invoice.amount) == (contract.pk, D("3000.00"))
+    client.force_login(team.rep3)
+    assert client.get(reverse("invoices:new") + f"?contract={contract.pk}").status_code == 302
+    assert Contract.objects.count() == 1

@@ -100,9 +100,11 @@ def test_delivery_fills_the_due_date_through_the_event_sink(team, customer_of, c
     from kehu.quotes.tests.factories import Book
 
     clock(date(2026, 3, 2))
+    ReceivablesSettings.objects.create(credit_stage="off")  # no credit exception holds the confirmation
     book = Book()
     c = customer_of(team.rep1)
     order = confirm(make_order(c, team.rep1, [(book.lathe_a.pk, 3)]), team.rep1)
+    assert order.state == "confirmed"
     balance = CustomerBalance.objects.get(customer=c)
     assert balance.exposure == order.total  # the confirmation event refreshed it
     assert balance.not_invoiced == order.total

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kehu.demo import dealerplans_demo
+from kehu.demo import contracts_demo, dealerplans_demo, orders_demo, receivables_demo
 from kehu.demo.generator import DEMO_PASSWORD, STAFF, DemoGenerator
 from kehu.users.models import User
 
@@ -47,6 +47,9 @@ class Command(BaseCommand):
             progress=self.stdout.write,
         )
         result = generator.run()
+        contracts_demo.seed(seed=options["seed"])  # the money chain: contracts first (CON-1)
+        orders_demo.seed()  # after the contracts: orders from quotes, contracts and direct; sell-through
+        receivables_demo.seed(seed=options["seed"])  # payment plans and payments (after orders and invoices)
         dealerplans_demo.seed()  # after the money chain's demos: dealer plans against their orders (SAL-6)
         self.stdout.write(
             f"Loaded {result.customers:,} customers, {result.contacts:,} contacts, {result.activities:,} "
