@@ -24,6 +24,7 @@ urlpatterns = [
     path("orders/", include("kehu.orders.urls")),
     path("quotes/", include("kehu.quotes.insights_urls")),
     path("", include("kehu.quotes.document_urls")),
+    path("contracts/", include("kehu.contracts.urls")),
     path("dealer-plans/", include("kehu.dealerplans.urls")),
     path("api/v1/", api.urls),
 ]

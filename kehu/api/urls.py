@@ -15,6 +15,7 @@ from kehu.approvals.api import router as approvals_router
 from kehu.catalog.api import router as catalog_router
 from kehu.classification.api import router as classification_router
 from kehu.collection.api import router as collection_router
+from kehu.contracts.api import router as contracts_router
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.customers.api import contacts_router, customers_router
 from kehu.customers.team_api import router as team_router
@@ -62,6 +63,7 @@ api.add_router("/catalog", catalog_router)
 api.add_router("/quotes", quotes_router)
 api.add_router("/quotes", quote_insights_router)  # /quotes/{id}/insights
 api.add_router("/quotes", quote_documents_router)  # /quotes/{id}/pdf, share-links, email (SAL-3)
+api.add_router("/contracts", contracts_router)
 api.add_router("/orders", orders_router)
 api.add_router("/dealer-plans", dealerplans_router)
 

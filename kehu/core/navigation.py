@@ -288,6 +288,13 @@ SETTINGS: tuple[Entry, ...] = (
         _("Letterhead, logo, terms and signature block of the quote PDF, in Chinese and English."),
     ),
     Entry(
+        "contract-settings",
+        "contracts:settings",
+        _("Contracts"),
+        perm("contracts.manage_contract_templates"),
+        _("Contract templates with merge fields, when contracts need approval, expiry reminders."),
+    ),
+    Entry(
         "audit",
         "users:audit-log",
         _("Audit log"),
@@ -343,6 +350,8 @@ _ROUTE_SECTION = {
     "sales:stage-move-deals": "settings",
     "collection:route-delete": "settings",
     "collection:calendar-delete": "settings",
+    "contracts:template-new": "settings",
+    "contracts:template-edit": "settings",
     "sales:forecast": "analytics",
     "classification:time-report": "analytics",
     "approvals:flow-edit": "settings",

@@ -16,7 +16,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from kehu.contracts.models import Contract
+from kehu.contracts.selectors import contract_get
 from kehu.core.api import Day, Id, LongText, Page, Text
 from kehu.core.pagination import Limit, Offset, page_of
 from kehu.customers.selectors import customer_get
@@ -24,7 +24,6 @@ from kehu.orders import selectors, services
 from kehu.orders.models import DeliveryStatus, Order, OrderState, SettlementStatus
 from kehu.quotes.selectors import quote_get
 from kehu.users.models import User
-from kehu.users.scopes import scope_q
 
 router = Router(tags=["orders"])
 
@@ -324,11 +323,10 @@ def order_create(request, payload: OrderIn):
         except Http404:
             raise ValidationError({"quote_id": [_("No such quote in your scope.")]}) from None
     if data.pop("contract_id") is not None:
-        contract = Contract.objects.filter(
-            scope_q(request.user), pk=payload.contract_id, deleted_at__isnull=True
-        ).first()
-        if contract is None:
-            raise ValidationError({"contract_id": [_("No such contract in your scope.")]})
+        try:
+            contract = contract_get(request.user, payload.contract_id)
+        except Http404:
+            raise ValidationError({"contract_id": [_("No such contract in your scope.")]}) from None
     if data.pop("customer_id") is not None:
         try:
             customer = customer_get(request.user, payload.customer_id)

@@ -22,3 +22,7 @@ class OrdersConfig(AppConfig):
 
         register(SellThroughTarget())
         register(OrderTarget())
+
+        from kehu.quotes import followups
+
+        followups.register(followups.Followup(_("Create order"), "orders:new", "orders.add_order"))

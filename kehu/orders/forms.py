@@ -49,6 +49,8 @@ class OrderFilterForm(forms.Form):
         queryset=User.objects.none(), required=False, label=_("Owner"), empty_label=_("Any owner")
     )
     customer = forms.IntegerField(required=False, min_value=1, max_value=2**53, widget=forms.HiddenInput)
+    contract = forms.IntegerField(required=False, min_value=1, max_value=2**53, widget=forms.HiddenInput)
+    quote = forms.IntegerField(required=False, min_value=1, max_value=2**53, widget=forms.HiddenInput)
     ordered_from = forms.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs=DATE))
     ordered_to = forms.DateField(required=False, label=_("To"), widget=forms.DateInput(attrs=DATE))
 

@@ -27,7 +27,7 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from kehu.catalog.imports import parse_money
 from kehu.catalog.models import Product, Specification
@@ -433,7 +433,7 @@ class OrderTarget(ImportTarget):
     order = 41
     list_url_name = "orders:list"
     list_label = gettext_lazy("Go to the orders")
-    record_label = gettext_lazy("Order")
+    record_label = pgettext_lazy("sales order", "Order")
     required_message = gettext_lazy(
         "Choose the columns with the order number, the customer, the order date, the code and the quantity."
     )

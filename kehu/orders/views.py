@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.approvals.selectors import requests_of_record
 from kehu.catalog.pricing import discount_limit
-from kehu.contracts.models import Contract
+from kehu.contracts.selectors import contract_get
 from kehu.core import events
 from kehu.core.forms import apply_errors
 from kehu.core.money import capital_amount
@@ -37,7 +37,6 @@ from kehu.orders.forms import (
 from kehu.orders.models import Delivery, OrderState
 from kehu.quotes.selectors import quote_get
 from kehu.users.models import User
-from kehu.users.scopes import scope_q
 from kehu.users.selectors import scope_users_q
 
 PAGE_SIZE = 25
@@ -81,6 +80,8 @@ def order_list(request):
             customer_id=customer.pk if customer else (-1 if data["customer"] else None),
             ordered_from=data["ordered_from"],
             ordered_to=data["ordered_to"],
+            contract_id=data["contract"],
+            quote_id=data["quote"],
         )
     page_number = page_param(request, last=400)
     page = selectors.order_list(user, filters, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE)
@@ -114,16 +115,6 @@ def _header_fields(form) -> dict:
     return data
 
 
-def _contract_get(user, pk) -> Contract:
-    """A contract in the user's scope (its owner's), else 404."""
-    try:
-        return (
-            Contract.objects.filter(scope_q(user), deleted_at__isnull=True).select_related("customer").get(pk=int(pk))
-        )
-    except (Contract.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404 from None
-
-
 def order_create(request):
     """A new order: ?customer= (direct), ?quote= (its lines) or ?contract= (what is left of it)."""
     _require(request.user, "orders.add_order")
@@ -135,7 +126,7 @@ def order_create(request):
             quote = quote_get(user, source.get("quote"))
             customer = quote.customer
         elif source.get("contract"):
-            contract = _contract_get(user, source.get("contract"))
+            contract = contract_get(user, source.get("contract"))
             customer = contract.customer
         else:
             customer = customer_get(user, source.get("customer"))

@@ -26,7 +26,7 @@ from kehu.core.forms import apply_errors
 from kehu.core.money import capital_amount
 from kehu.core.params import page_param
 from kehu.customers.selectors import contacts_of, customer_get
-from kehu.quotes import selectors, services
+from kehu.quotes import followups, selectors, services
 from kehu.quotes.approval import CODE as APPROVAL_CODE
 from kehu.quotes.forms import (
     DecisionForm,
@@ -218,6 +218,19 @@ def _limit(quote) -> Decimal:
     return discount_limit(quote.owner)
 
 
+def _followups(user, quote) -> list[tuple[str, str]]:
+    """What the apps above offer after an accepted quote (see `followups`): (label, URL)."""
+    if quote.state != QuoteState.ACCEPTED or quote.deleted_at is not None:
+        return []
+    found = []
+    for followup in followups.for_user(user):
+        try:
+            found.append((str(followup.label), f"{reverse(followup.url_name)}?quote={quote.pk}"))
+        except NoReverseMatch:
+            continue  # the app is not installed (or not mounted)
+    return found
+
+
 def _detail_context(request, quote, **extra) -> dict:
     user = request.user
     lines = list(selectors.quote_lines(quote))
@@ -246,6 +259,7 @@ def _detail_context(request, quote, **extra) -> dict:
         "spec_search_url": _spec_search_url() if editable else "",
         "today": timezone.localdate(),
         "paste_form": PasteForm(),
+        "followups": _followups(user, quote),
     }
     context.update(extra)
     return context

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from kehu.demo import orders_demo
 from kehu.demo import dealerplans_demo
 from kehu.demo.generator import DEMO_PASSWORD, STAFF, DemoGenerator
 from kehu.users.models import User
@@ -47,6 +48,7 @@ class Command(BaseCommand):
             progress=self.stdout.write,
         )
         result = generator.run()
+        orders_demo.seed()  # after the contracts: orders from quotes, contracts and direct; sell-through
         dealerplans_demo.seed()  # after the money chain's demos: dealer plans against their orders (SAL-6)
         self.stdout.write(
             f"Loaded {result.customers:,} customers, {result.contacts:,} contacts, {result.activities:,} "
