@@ -155,6 +155,13 @@ def plan_detail(request, pk, line_form=None, support_form=None, visit_form=None)
     can_change = services.may_change(user, plan)
     is_draft = plan.state == S.DRAFT
     default_visit = datetime.combine(max(plan.month, timezone.localdate()), time(9, 0))
+    # A plan is seen through its rep; its customer (or the dealer it buys from) may be outside the
+    # reader's view: link to them only when they are not.
+    seen = set(
+        customer_qs_visible_to(user)
+        .filter(pk__in=[i for i in (plan.customer_id, plan.upper_id) if i])
+        .values_list("pk", flat=True)
+    )
     return render(
         request,
         "dealerplans/plan_detail.html",
@@ -173,6 +180,8 @@ def plan_detail(request, pk, line_form=None, support_form=None, visit_form=None)
             "support_form": support_form or SupportForm(),
             "visit_form": visit_form or VisitForm(initial={"planned_for": default_visit}),
             "previous": selectors.previous_plan(plan),
+            "customer_visible": plan.customer_id in seen,
+            "upper_visible": plan.upper_id in seen,
         },
     )
 
