@@ -16,11 +16,12 @@ from django.views.decorators.http import require_POST
 from kehu.catalog.models import Product, Specification
 from kehu.core.forms import apply_errors
 from kehu.core.params import id_param, int_param, page_param
-from kehu.customers.models import ChannelLevel
+from kehu.customers.models import ChannelLevel, Customer
 from kehu.customers.selectors import customer_get, customer_qs_visible_to
 from kehu.dealerplans import exports, selectors, services
 from kehu.dealerplans.forms import FilterForm, LineForm, PlanCreateForm, PlanEditForm, SupportForm, VisitForm
 from kehu.dealerplans.models import PlanState
+from kehu.users.scopes import scope_q
 
 PAGE_SIZE = 25
 S = PlanState
@@ -156,10 +157,10 @@ def plan_detail(request, pk, line_form=None, support_form=None, visit_form=None)
     is_draft = plan.state == S.DRAFT
     default_visit = datetime.combine(max(plan.month, timezone.localdate()), time(9, 0))
     # A plan is seen through its rep; its customer (or the dealer it buys from) may be outside the
-    # reader's view: link to them only when they are not.
+    # reader's data scope: link to them only when they are in it (one small query by primary key).
     seen = set(
-        customer_qs_visible_to(user)
-        .filter(pk__in=[i for i in (plan.customer_id, plan.upper_id) if i])
+        Customer.objects.filter(scope_q(user), pk__in=[i for i in (plan.customer_id, plan.upper_id) if i])
+        .filter(deleted_at__isnull=True)
         .values_list("pk", flat=True)
     )
     return render(
