@@ -126,6 +126,10 @@ def main(argv: list[str]) -> None:
     from django.utils import timezone
 
     settings.ALLOWED_HOSTS = ["*"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     from kehu.dealerplans.models import DealerPlan
     from kehu.users.models import User
 

@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from django.db.models import Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
@@ -171,7 +172,21 @@ def plan_bin(user: User, *, offset: int = 0, limit: int = 25) -> PageOf:
 
 def plan_lines(plan: DealerPlan) -> list[DealerPlanLine]:
     return list(
-        plan.lines.select_related("product", "specification").order_by("product__code", "specification__code", "id")
+        plan.lines.select_related("product", "specification")
+        .only(
+            "id",
+            "plan_id",
+            "product_id",
+            "specification_id",
+            "quantity",
+            "amount",
+            "product__code",
+            "product__name",
+            "product__unit",
+            "specification__code",
+            "specification__name",
+        )
+        .order_by("product__code", "specification__code", "id")
     )
 
 
@@ -220,15 +235,15 @@ class LineProgress:
     actual_amount: Decimal = ZERO
     line_id: int | None = None
 
-    @property
+    @cached_property
     def quantity_percent(self) -> Decimal | None:
         return percent(self.actual_quantity, self.target_quantity)
 
-    @property
+    @cached_property
     def amount_percent(self) -> Decimal | None:
         return percent(self.actual_amount, self.target_amount)
 
-    @property
+    @cached_property
     def bar_percent(self) -> int:
         """For the progress bar: the quantity's percentage, 0–100."""
         value = self.quantity_percent
@@ -614,6 +629,7 @@ def product_choices(customer: Customer) -> list[Product]:
 
 def specifications_of(product_ids) -> dict[int, list[Specification]]:
     found: dict[int, list[Specification]] = defaultdict(list)
-    for spec in Specification.objects.filter(product_id__in=product_ids, is_active=True).order_by("position", "code"):
+    specs = Specification.objects.filter(product_id__in=product_ids, is_active=True).only("id", "product_id", "name")
+    for spec in specs.order_by("position", "code"):
         found[spec.product_id].append(spec)
     return found

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/", views.plan_detail, name="detail"),
     path("<int:pk>/edit/", views.plan_edit, name="edit"),
     path("<int:pk>/lines/", views.line_put, name="line-put"),
+    path("<int:pk>/lines/form/", views.line_form, name="line-form"),
     path("<int:pk>/lines/<int:line_pk>/remove/", views.line_remove, name="line-remove"),
     path("<int:pk>/support/", views.support_add, name="support-add"),
     path("<int:pk>/support/<int:support_pk>/given/", views.support_given, name="support-given"),

@@ -16,11 +16,12 @@ from django.views.decorators.http import require_POST
 from kehu.catalog.models import Product, Specification
 from kehu.core.forms import apply_errors
 from kehu.core.params import id_param, int_param, page_param
-from kehu.customers.models import ChannelLevel
+from kehu.customers.models import ChannelLevel, Customer
 from kehu.customers.selectors import customer_get, customer_qs_visible_to
 from kehu.dealerplans import exports, selectors, services
 from kehu.dealerplans.forms import FilterForm, LineForm, PlanCreateForm, PlanEditForm, SupportForm, VisitForm
 from kehu.dealerplans.models import PlanState
+from kehu.users.scopes import scope_q
 
 PAGE_SIZE = 25
 S = PlanState
@@ -113,16 +114,32 @@ def plan_create(request):
 
 
 def _visits(user, plan):
-    from kehu.activities.models import ActivityKind
-    from kehu.activities.selectors import activity_qs_visible_to
+    """Visits planned to the plan's customer in the plan's month (the plan is in the user's view, and
+    so are its customer's visits: one small indexed read rather than the activities' full scope)."""
+    from kehu.activities.models import Activity, ActivityKind
 
     tz = timezone.get_current_timezone()
     start = datetime.combine(plan.month, time.min, tzinfo=tz)
     end = datetime.combine(selectors.next_month(plan.month), time.min, tzinfo=tz)
     return list(
-        activity_qs_visible_to(user)
-        .filter(customer_id=plan.customer_id, kind=ActivityKind.VISIT, planned_for__gte=start, planned_for__lt=end)
+        Activity.objects.filter(
+            customer_id=plan.customer_id,
+            kind=ActivityKind.VISIT,
+            planned_for__gte=start,
+            planned_for__lt=end,
+            deleted_at__isnull=True,
+        )
         .select_related("owner")
+        .only(
+            "id",
+            "subject",
+            "purpose",
+            "planned_for",
+            "is_done",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+        )
         .order_by("planned_for", "id")[:50]
     )
 
@@ -139,6 +156,13 @@ def plan_detail(request, pk, line_form=None, support_form=None, visit_form=None)
     can_change = services.may_change(user, plan)
     is_draft = plan.state == S.DRAFT
     default_visit = datetime.combine(max(plan.month, timezone.localdate()), time(9, 0))
+    # A plan is seen through its rep; its customer (or the dealer it buys from) may be outside the
+    # reader's data scope: link to them only when they are in it (one small query by primary key).
+    seen = set(
+        Customer.objects.filter(scope_q(user), pk__in=[i for i in (plan.customer_id, plan.upper_id) if i])
+        .filter(deleted_at__isnull=True)
+        .values_list("pk", flat=True)
+    )
     return render(
         request,
         "dealerplans/plan_detail.html",
@@ -153,10 +177,12 @@ def plan_detail(request, pk, line_form=None, support_form=None, visit_form=None)
             "can_delete": can_change and plan.state != S.CLOSED,
             "can_visit": user.has_perm("activities.add_activity"),
             "next_states": sorted(services.TRANSITIONS[plan.state]),
-            "line_form": line_form or (_line_form() if can_change and is_draft else None),
+            "line_form": line_form,
             "support_form": support_form or SupportForm(),
             "visit_form": visit_form or VisitForm(initial={"planned_for": default_visit}),
             "previous": selectors.previous_plan(plan),
+            "customer_visible": plan.customer_id in seen,
+            "upper_visible": plan.upper_id in seen,
         },
     )
 
@@ -199,6 +225,17 @@ def _back(plan):
 
 def _errors(request, exc: ValidationError) -> None:
     messages.error(request, " ".join(exc.messages))
+
+
+def line_form(request, pk):
+    """The target form (its product and specification list is long: loaded when asked for)."""
+    plan = _changeable(request, pk)
+    if plan.state != S.DRAFT:
+        raise PermissionDenied
+    context = {"plan": plan, "line_form": _line_form()}
+    if request.htmx:
+        return render(request, "dealerplans/_line_form.html", context)
+    return render(request, "dealerplans/line_form_page.html", context)
 
 
 @require_POST

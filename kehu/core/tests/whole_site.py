@@ -572,7 +572,7 @@ PAGE_IDS = {
     "orders:restore": "deleted_order",
     **{
         f"dealerplans:{n}": "dealer_plan"
-        for n in ("detail", "edit", "line-put", "support-add", "state", "copy", "delete", "visit-create")
+        for n in ("detail", "edit", "line-put", "line-form", "support-add", "state", "copy", "delete", "visit-create")
     },
     "dealerplans:restore": "deleted_dealer_plan",
     "dealerplans:record": "customer",
