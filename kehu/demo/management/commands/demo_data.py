@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kehu.demo import contracts_demo, dealerplans_demo, orders_demo, receivables_demo
+from kehu.demo import contracts_demo, dealerplans_demo, invoices_demo, orders_demo, receivables_demo
 from kehu.demo.generator import DEMO_PASSWORD, STAFF, DemoGenerator
 from kehu.users.models import User
 
@@ -49,6 +49,8 @@ class Command(BaseCommand):
         result = generator.run()
         contracts_demo.seed(seed=options["seed"])  # the money chain: contracts first (CON-1)
         orders_demo.seed()  # after the contracts: orders from quotes, contracts and direct; sell-through
+        staff = {u.username: u for u in User.objects.filter(username__in=[row[0] for row in STAFF])}
+        invoices_demo.seed(staff, seed=options["seed"])  # invoice titles, issued invoices, a reversal
         receivables_demo.seed(seed=options["seed"])  # payment plans and payments (after orders and invoices)
         dealerplans_demo.seed()  # after the money chain's demos: dealer plans against their orders (SAL-6)
         self.stdout.write(
