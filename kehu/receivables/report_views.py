@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core.forms import apply_errors
+from kehu.core.pagination import MAX_OFFSET
+from kehu.core.params import parse_id, parse_int
 from kehu.customers.selectors import customer_get
 from kehu.integrations import storage
 from kehu.integrations.models import ExportStatus
@@ -25,11 +27,16 @@ PLANS_SHOWN = 30
 PLAN_PERM = "receivables.view_paymentplan"
 
 
-def _int(value, default=None):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
+def _id(value):
+    """A record id from the query (1 … 2**53), 0 for "no department", else None."""
+    if value == "0":
+        return 0
+    return parse_id(value) if isinstance(value, str) else None
+
+
+def _offset(value) -> int:
+    found = parse_int(value.strip()) if isinstance(value, str) else None
+    return min(max(found or 0, 0), MAX_OFFSET)
 
 
 def _download(data: bytes, content_type: str, name: str) -> HttpResponse:
@@ -46,9 +53,9 @@ def ageing_report(request):
     ageing.check_view(request.user)
     level = request.GET.get("level", "department")
     level = level if level in ageing.LEVELS else "department"
-    department = _int(request.GET.get("department"))
-    owner = _int(request.GET.get("owner"))
-    offset = max(_int(request.GET.get("offset"), 0), 0)
+    department = _id(request.GET.get("department"))
+    owner = _id(request.GET.get("owner")) or None
+    offset = _offset(request.GET.get("offset"))
     if request.GET.get("format") == "xlsx":
         if report_exports.needs_task(request.user, level, department=department, owner=owner):
             job = report_exports.ageing_export_job_create(
@@ -70,7 +77,7 @@ def ageing_report(request):
     }
     if level == "customer":
         page, rows = ageing.customer_page(
-            request.user, department=department, owner=owner, offset=min(offset, 100_000), limit=PAGE_SIZE
+            request.user, department=department, owner=owner, offset=offset, limit=PAGE_SIZE
         )
         owner_name = ""
         if owner:

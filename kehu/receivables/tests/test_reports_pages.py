@@ -174,3 +174,15 @@ def test_collection_ranking(client, team, money):
     response = login(client, team.manager1).get(reverse("receivables_reports:ranking"))
     assert [(r.name, r.collected) for r in response.context["rows"]] == [(team.rep1.display_name, Decimal("700.00"))]
     assert login(client, team.rep1).get(reverse("receivables_reports:ranking")).status_code == 403
+
+
+def test_odd_parameters_are_not_errors(client, team, finance, money):
+    login(client, finance)
+    for query in (
+        "?department=100000000000000000000",
+        "?level=rep&department=-1",
+        "?level=customer&owner=99999999999999999999999&offset=1e9",
+        "?level=customer&offset=-5",
+        "?level=nonsense&department=0",
+    ):
+        assert client.get(reverse("receivables_reports:ageing") + query).status_code == 200, query
