@@ -221,12 +221,12 @@ class DealerPlanVisitOut(Schema):
     subject: str
 
 
-def _plan(request, plan_id: int):
-    return selectors.plan_get(request.user, plan_id)
+def _plan(request, dealer_plan_id: int):
+    return selectors.plan_get(request.user, dealer_plan_id)
 
 
-def _changeable(request, plan_id: int):
-    plan = _plan(request, plan_id)
+def _changeable(request, dealer_plan_id: int):
+    plan = _plan(request, dealer_plan_id)
     if not services.may_change(request.user, plan):
         raise PermissionDenied
     return plan
@@ -336,15 +336,15 @@ def sales_record(request, customer_id: Id, query: Query[SalesRecordQuery]):
     }
 
 
-@router.get("/{plan_id}", response=DealerPlanOut)
-def plan_read(request, plan_id: Id):
-    return _plan(request, plan_id)
+@router.get("/{dealer_plan_id}", response=DealerPlanOut)
+def plan_read(request, dealer_plan_id: Id):
+    return _plan(request, dealer_plan_id)
 
 
-@router.patch("/{plan_id}", response=DealerPlanOut)
-def plan_update(request, plan_id: Id, payload: DealerPlanPatch):
+@router.patch("/{dealer_plan_id}", response=DealerPlanOut)
+def plan_update(request, dealer_plan_id: Id, payload: DealerPlanPatch):
     """Change a draft's header; `version` is the one read (409 if someone saved since)."""
-    plan = _changeable(request, plan_id)
+    plan = _changeable(request, dealer_plan_id)
     fields = {}
     data = payload.dict(exclude_unset=True)
     if "upper_id" in data:
@@ -355,39 +355,39 @@ def plan_update(request, plan_id: Id, payload: DealerPlanPatch):
     return services.plan_update(plan=plan, actor=request.user, expected_version=payload.version, **fields)
 
 
-@router.delete("/{plan_id}", response={204: None})
-def plan_delete(request, plan_id: Id):
-    services.plan_delete(plan=_changeable(request, plan_id), actor=request.user)
+@router.delete("/{dealer_plan_id}", response={204: None})
+def plan_delete(request, dealer_plan_id: Id):
+    services.plan_delete(plan=_changeable(request, dealer_plan_id), actor=request.user)
     return Status(204, None)
 
 
-@router.post("/{plan_id}/restore", response=DealerPlanOut)
-def plan_restore(request, plan_id: Id):
-    plan = selectors.plan_deleted_get(request.user, plan_id)
+@router.post("/{dealer_plan_id}/restore", response=DealerPlanOut)
+def plan_restore(request, dealer_plan_id: Id):
+    plan = selectors.plan_deleted_get(request.user, dealer_plan_id)
     return services.plan_restore(plan=plan, actor=request.user)
 
 
-@router.post("/{plan_id}/transition", response=DealerPlanOut)
-def plan_transition(request, plan_id: Id, payload: DealerPlanTransitionIn):
+@router.post("/{dealer_plan_id}/transition", response=DealerPlanOut)
+def plan_transition(request, dealer_plan_id: Id, payload: DealerPlanTransitionIn):
     """draft → agreed, agreed → draft or closed, closed → agreed (managers with set_plans)."""
-    return services.plan_transition(plan=_plan(request, plan_id), actor=request.user, to=payload.to)
+    return services.plan_transition(plan=_plan(request, dealer_plan_id), actor=request.user, to=payload.to)
 
 
-@router.post("/{plan_id}/copy", response={201: DealerPlanOut})
-def plan_copy(request, plan_id: Id, payload: DealerPlanCopyIn):
-    copy = services.plan_copy(source=_plan(request, plan_id), actor=request.user, month=payload.month)
+@router.post("/{dealer_plan_id}/copy", response={201: DealerPlanOut})
+def plan_copy(request, dealer_plan_id: Id, payload: DealerPlanCopyIn):
+    copy = services.plan_copy(source=_plan(request, dealer_plan_id), actor=request.user, month=payload.month)
     return Status(201, copy)
 
 
-@router.get("/{plan_id}/lines", response=list[DealerPlanLineOut])
-def line_list(request, plan_id: Id):
-    return selectors.plan_lines(_plan(request, plan_id))
+@router.get("/{dealer_plan_id}/lines", response=list[DealerPlanLineOut])
+def line_list(request, dealer_plan_id: Id):
+    return selectors.plan_lines(_plan(request, dealer_plan_id))
 
 
-@router.put("/{plan_id}/lines", response=DealerPlanLineOut)
-def line_put(request, plan_id: Id, payload: DealerPlanLineIn):
+@router.put("/{dealer_plan_id}/lines", response=DealerPlanLineOut)
+def line_put(request, dealer_plan_id: Id, payload: DealerPlanLineIn):
     """Set the target for a product or one of its specifications (a new line, or the existing one changed)."""
-    plan = _changeable(request, plan_id)
+    plan = _changeable(request, dealer_plan_id)
     product = Product.objects.filter(pk=payload.product_id).first()
     if product is None:
         raise ValidationError({"product_id": [_("No such product.")]})
@@ -406,48 +406,48 @@ def line_put(request, plan_id: Id, payload: DealerPlanLineIn):
     )
 
 
-@router.delete("/{plan_id}/lines/{plan_line_id}", response={204: None})
-def line_remove(request, plan_id: Id, plan_line_id: Id):
-    plan = _changeable(request, plan_id)
+@router.delete("/{dealer_plan_id}/lines/{plan_line_id}", response={204: None})
+def line_remove(request, dealer_plan_id: Id, plan_line_id: Id):
+    plan = _changeable(request, dealer_plan_id)
     if not plan.lines.filter(pk=plan_line_id).exists():
         raise Http404
     services.plan_line_remove(plan=plan, actor=request.user, line_id=plan_line_id)
     return Status(204, None)
 
 
-@router.get("/{plan_id}/support", response=list[DealerPlanSupportOut])
-def support_list(request, plan_id: Id):
-    return selectors.plan_support(_plan(request, plan_id))
+@router.get("/{dealer_plan_id}/support", response=list[DealerPlanSupportOut])
+def support_list(request, dealer_plan_id: Id):
+    return selectors.plan_support(_plan(request, dealer_plan_id))
 
 
-@router.post("/{plan_id}/support", response={201: DealerPlanSupportOut})
-def support_add(request, plan_id: Id, payload: DealerPlanSupportIn):
-    plan = _changeable(request, plan_id)
+@router.post("/{dealer_plan_id}/support", response={201: DealerPlanSupportOut})
+def support_add(request, dealer_plan_id: Id, payload: DealerPlanSupportIn):
+    plan = _changeable(request, dealer_plan_id)
     return Status(201, services.support_add(plan=plan, actor=request.user, **payload.dict()))
 
 
-@router.patch("/{plan_id}/support/{support_id}", response=DealerPlanSupportOut)
-def support_given(request, plan_id: Id, support_id: Id, payload: DealerPlanSupportPatch):
+@router.patch("/{dealer_plan_id}/support/{support_id}", response=DealerPlanSupportOut)
+def support_given(request, dealer_plan_id: Id, support_id: Id, payload: DealerPlanSupportPatch):
     """Mark promised support given or not (a draft or agreed plan)."""
-    plan = _changeable(request, plan_id)
+    plan = _changeable(request, dealer_plan_id)
     if not plan.support.filter(pk=support_id).exists():
         raise Http404
     return services.support_set_given(plan=plan, actor=request.user, support_id=support_id, is_given=payload.is_given)
 
 
-@router.delete("/{plan_id}/support/{support_id}", response={204: None})
-def support_remove(request, plan_id: Id, support_id: Id):
-    plan = _changeable(request, plan_id)
+@router.delete("/{dealer_plan_id}/support/{support_id}", response={204: None})
+def support_remove(request, dealer_plan_id: Id, support_id: Id):
+    plan = _changeable(request, dealer_plan_id)
     if not plan.support.filter(pk=support_id).exists():
         raise Http404
     services.support_remove(plan=plan, actor=request.user, support_id=support_id)
     return Status(204, None)
 
 
-@router.get("/{plan_id}/progress", response=DealerPlanProgressOut)
-def plan_progress(request, plan_id: Id):
+@router.get("/{dealer_plan_id}/progress", response=DealerPlanProgressOut)
+def plan_progress(request, dealer_plan_id: Id):
     """Target, actual and percentage per target; what was bought outside the plan; what a dealer sold on."""
-    progress = selectors.plan_progress(_plan(request, plan_id))
+    progress = selectors.plan_progress(_plan(request, dealer_plan_id))
 
     def rows(items):
         return [
@@ -477,10 +477,10 @@ def plan_progress(request, plan_id: Id):
     }
 
 
-@router.post("/{plan_id}/visits", response={201: DealerPlanVisitOut})
-def visit_create(request, plan_id: Id, payload: DealerPlanVisitIn):
+@router.post("/{dealer_plan_id}/visits", response={201: DealerPlanVisitOut})
+def visit_create(request, dealer_plan_id: Id, payload: DealerPlanVisitIn):
     """Plan a visit to the plan's customer in the plan's month (it shows on the rep's week plan)."""
-    plan = _plan(request, plan_id)
+    plan = _plan(request, dealer_plan_id)
     visit = services.plan_visit(
         plan=plan, actor=request.user, planned_for=payload.planned_for, subject=payload.subject, purpose=payload.purpose
     )

@@ -58,7 +58,7 @@ AREAS = [
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
 ROLE_ONLY = {
-    "POST /api/v1/dealer-plans/{plan_id}/transition": "dealerplans.set_plans",
+    "POST /api/v1/dealer-plans/{dealer_plan_id}/transition": "dealerplans.set_plans",
     "POST /api/v1/pool/customers/{customer_id}/assign": "pool.assign_customer",
     "POST /api/v1/pool/handovers": "customers.handover_customer",
     "GET /api/v1/classification/suggestions": "classification.decide_tier",
@@ -537,7 +537,7 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
         case.path_parameters["quote_id"] = ids["deleted_quote_id"]
     if case.operation.path.endswith("/restore") and "deleted_plan_id" in ids:  # only deleted plans
         case.path_parameters["plan_id"] = ids["deleted_plan_id"]
-    if case.operation.path.startswith("/api/v1/dealer-plans/{plan_id}") and isinstance(case.body, dict):
+    if case.operation.path.startswith("/api/v1/dealer-plans/{dealer_plan_id}") and isinstance(case.body, dict):
         from kehu.dealerplans.tests.factories import api_body
 
         api_body(case.operation.path, case.body, ids)

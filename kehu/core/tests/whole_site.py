@@ -324,6 +324,7 @@ class Company:
         from kehu.dealerplans.tests.factories import whole_site_plans
 
         return whole_site_plans(self.users["rep1"], customer)
+
     def _invoices(self, customer) -> dict:
         """rep1's invoice title and draft invoice request (typed lines), and an order of rep1's."""
         from kehu.invoices.models import InvoiceTitle
@@ -577,6 +578,7 @@ PAGE_IDS = {
     "dealerplans:restore": "deleted_dealer_plan",
     "dealerplans:record": "customer",
     "dealerplans:record-export": "customer",
+    **{
         f"invoices:{name}": "invoice"
         for name in ("detail", "edit", "submit", "withdraw", "cancel", "issue", "reverse", "logistics")
     },
@@ -665,7 +667,7 @@ API_IDS = {
     "plan_id": "plan",
     "payment_id": "payment",
     "order_id": "order",
-    "plan_id": "dealer_plan",
+    "dealer_plan_id": "dealer_plan",
     "plan_line_id": "dealer_plan_line",
     "support_id": "dealer_plan_support",
     "invoice_id": "invoice",
