@@ -35,6 +35,12 @@ def _money(value) -> str:
     return f"{Decimal(value):,.2f}"
 
 
+def _price(value) -> str:
+    """A unit price to the fen, or to 4 places when it has parts of a fen."""
+    value = Decimal(value)
+    return _money(value) if value == value.quantize(Decimal("0.01")) else f"{value.normalize():,f}"
+
+
 def _number(value) -> str:
     value = Decimal(value)
     if value == value.to_integral_value():
@@ -209,7 +215,7 @@ def _line_row(line: ContractLine) -> list[str]:
         line.specification_name or line.code,
         line.unit,
         _number(line.quantity),
-        _money(line.unit_price),
+        _price(line.unit_price),
         f"{_number(line.tax_rate)}%",
         _money(line.amount),
     ]
@@ -222,9 +228,11 @@ def _html_line(block: Block) -> str:
     return "".join(out)
 
 
-def document_html(contract: Contract, *, template=None, body: str | None = None, lines=None) -> str:
-    """The standalone document for WeasyPrint; `body` replaces the template's text (the preview of
-    words not yet saved)."""
+def document_html(
+    contract: Contract, *, template=None, body: str | None = None, lines=None, screen: bool = False
+) -> str:
+    """The standalone document for WeasyPrint, or with `screen` its text and table for a web page;
+    `body` replaces the template's text (the preview of words not yet saved)."""
     chosen, language = body_for(contract, template)
     body = chosen if body is None else body
     with translation.override(language):
@@ -236,7 +244,7 @@ def document_html(contract: Contract, *, template=None, body: str | None = None,
             else:
                 blocks.append({"html": mark_safe(_html_line(block))})  # noqa: S308 (escaped above)
         return render_to_string(
-            "contracts/document/pdf.html",
+            "contracts/document/_blocks.html" if screen else "contracts/document/pdf.html",
             {
                 "contract": contract,
                 "blocks": blocks,

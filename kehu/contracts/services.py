@@ -437,7 +437,7 @@ def contract_update(*, contract: Contract, actor: User, expected_version: int, *
         return contract
     fields = [f"{name}_id" if name in FOREIGN_KEYS else name for name in header]
     update_versioned(contract, expected_version=expected_version, fields=fields)
-    _record(ContractEvent.CHANGED, contract, actor=actor, timeline=False, changes=changes)
+    _record(ContractEvent.CHANGED, contract, actor=actor, changes=changes)
     return contract
 
 
@@ -536,7 +536,6 @@ def contract_line_add(
         ContractEvent.CHANGED,
         contract,
         actor=actor,
-        timeline=False,
         changes={"lines": [None, f"{spec.code} × {qty}"]},
     )
     return line
@@ -551,7 +550,7 @@ def contract_line_remove(*, line: ContractLine, actor: User) -> None:
     ContractLine.objects.filter(pk=line.pk).delete()
     _recount(contract)
     Contract.objects.filter(pk=contract.pk).update(version=F("version") + 1, updated_at=timezone.now())
-    _record(ContractEvent.CHANGED, contract, actor=actor, timeline=False, changes={"lines": [line.code, None]})
+    _record(ContractEvent.CHANGED, contract, actor=actor, changes={"lines": [line.code, None]})
 
 
 # --- the lifecycle -------------------------------------------------------------------------------
@@ -791,6 +790,12 @@ def _amendment_values(values: dict) -> dict:
         raise ValidationError({name: _("This field cannot be set.") for name in sorted(unknown)})
     if "amount_after" in values and values["amount_after"] is not None:
         values["amount_after"] = _amount(values["amount_after"], "amount_after")
+    for name in ("ends_on_after", "signed_on"):
+        if isinstance(values.get(name), str):
+            try:
+                values[name] = date.fromisoformat(values[name])
+            except ValueError:
+                raise ValidationError({name: _("Enter a valid date.")}) from None
     return values
 
 
@@ -828,7 +833,6 @@ def amendment_create(*, contract: Contract, actor: User, **values) -> ContractAm
         ContractEvent.AMENDMENT_CHANGED,
         contract,
         actor=actor,
-        timeline=False,
         summary=_summary(contract, _("amendment %(n)s drafted") % {"n": sequence}),
     )
     return amendment
@@ -988,7 +992,6 @@ def attachment_add(*, contract: Contract, actor: User, upload, is_signed_copy: b
         contract,
         actor=actor,
         audit=None,
-        timeline=False,
         summary=_summary(contract, _("attached %(name)s") % {"name": attachment.name}),
     )
     return attachment
@@ -1004,7 +1007,6 @@ def attachment_remove(*, attachment: ContractAttachment, actor: User) -> None:
             attachment.contract,
             actor=actor,
             audit=None,
-            timeline=False,
             summary=_summary(attachment.contract, _("removed %(name)s") % {"name": attachment.name}),
         )
 

@@ -564,7 +564,7 @@ def template_edit(request, pk=None):
         if "preview" in request.POST or problems:
             sample = _sample_contract(request.user)
             if sample is not None and not problems:
-                preview = document.document_html(sample, body=body, template=template)
+                preview = document.document_html(sample, body=body, template=template, screen=True)
             elif sample is None:
                 messages.info(request, _("There is no contract to preview the template with yet."))
         else:

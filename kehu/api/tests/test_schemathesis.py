@@ -26,7 +26,9 @@ MAX_EXAMPLES = 20 if ON_SQLITE else 12
 # Each example of these areas builds a priced catalog (and quotes in four states with an approval):
 # fewer examples keep their time near the others' (an operation that drew no valid case still gets
 # the longer second run below).
-AREA_EXAMPLES = {"quotes": 8, "catalog": 10, "orders": 6} if ON_SQLITE else {"quotes": 5, "catalog": 6, "orders": 5}
+AREA_EXAMPLES = {"quotes": 8, "catalog": 10} if ON_SQLITE else {"quotes": 5, "catalog": 6}
+AREA_EXAMPLES["contracts"] = 6 if ON_SQLITE else 5  # a priced catalog, three contracts and PDFs
+AREA_EXAMPLES["orders"] = 6 if ON_SQLITE else 5  # a priced catalog and three orders
 PASSWORD = "kehu-test-pw"
 SCHEMA_URL = "/api/v1/openapi.json"
 # Each area of the API is its own test (so they spread over the test workers): path prefix → name.
@@ -46,6 +48,7 @@ AREAS = [
     "approvals",
     "catalog",
     "quotes",
+    "contracts",
     "orders",
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
@@ -306,6 +309,8 @@ def make_records(team, area: str, user) -> dict:
         deleted = quote_create(customer=customer, actor=rep1)
         quote_delete(quote=deleted, actor=rep1)
         ids["deleted_quote_id"] = deleted.pk
+    if area == "contracts":  # rep1's draft with a line, a signed one with a draft amendment
+        ids.update(make_contracts(team, customer))
     if area in ("leads", "sales"):
         from kehu.sales.defaults import seed_pipelines
         from kehu.sales.models import Pipeline, Stage
@@ -359,6 +364,34 @@ def make_catalog(team, customer) -> dict:
         "category_id": category.pk,
         "price_list_id": book.pk,
         "item_id": item.pk,
+    }
+
+
+def make_contracts(team, customer) -> dict:
+    from kehu.contracts import services
+    from kehu.contracts.models import ContractLine
+    from kehu.quotes.tests.factories import Book
+
+    book, rep1 = Book(), team.rep1
+    draft = services.contract_create(actor=rep1, customer=customer, title="测试合同")
+    services.contract_line_add(contract=draft, actor=rep1, specification_id=book.lathe_a.pk, quantity=2)
+
+    def signed_one():
+        made = services.contract_create(actor=rep1, customer=customer, title="已签合同", amount="1000")
+        services.contract_transition(contract=made, to="pending", actor=rep1)
+        services.contract_approved(contract=made, actor=team.manager1)
+        made.refresh_from_db()
+        services.contract_transition(contract=made, to="signed", actor=rep1, signed_on=date(2026, 1, 5))
+        made.refresh_from_db()
+        return made
+
+    signed, amended = signed_one(), signed_one()
+    amendment = services.amendment_create(contract=amended, actor=rep1, summary="加量", amount_after="1200")
+    return {
+        "contract_id": {"": draft.pk, "amendments": signed.pk, "{amendment_id}": amended.pk},
+        "line_id": ContractLine.objects.filter(contract=draft).first().pk,
+        "amendment_id": amendment.pk,
+        "specification_id": book.lathe_a.pk,
     }
 
 
@@ -420,7 +453,7 @@ def aim_orders(case, ids: dict) -> None:
 def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
     """Point the generated ids (and credentials) at things that exist, keeping the rest of the case."""
     for name in list(case.path_parameters or {}):
-        if name in ("form_id", "quote_id", "order_id") and name in ids:
+        if name in ("form_id", "quote_id", "contract_id", "order_id") and name in ids:
             action = case.operation.path.rsplit("/", 1)[-1]
             case.path_parameters[name] = ids[name].get(action, ids[name][""])
         elif name in ids:
@@ -442,6 +475,17 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             case.body["text"] = "CK6140-A\t2"
         if case.operation.path.endswith("/email") and isinstance(case.body.get("to"), list):
             case.body.update(to=["buyer@example.com"], cc=[])
+    if case.operation.path.startswith("/api/v1/contracts") and isinstance(case.body, dict):
+        from kehu.contracts.models import Contract
+
+        if isinstance(case.body.get("version"), int):
+            case.body["version"] = Contract.objects.get(pk=ids["contract_id"][""]).version
+        if isinstance(case.body.get("specification_id"), int):
+            case.body.update(specification_id=ids["specification_id"], quantity="2")
+        if case.operation.path == "/api/v1/contracts":
+            case.body["customer_id"] = ids["customer_id"]
+        for name in ("quote_id", "opportunity_id", "template_id", "owner_id", "starts_on"):
+            case.body.pop(name, None)  # other records (400 when they are not there) and dates in the past
     if case.operation.path.startswith("/api/v1/orders"):
         aim_orders(case, ids)
     if case.operation.path.endswith(("/check-in", "/visit-log")):  # only planned visits are checked in or logged

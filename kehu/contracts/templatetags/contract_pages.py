@@ -22,3 +22,14 @@ def qty(value) -> str:
     if value == value.to_integral_value():
         return f"{value.to_integral_value():,f}"
     return f"{value.normalize():,f}"
+
+
+@register.filter
+def price(value) -> str:
+    """A unit price to the fen, or to 4 places when it has parts of a fen: 70.9070 → "70.907"."""
+    if value in (None, ""):
+        return ""
+    value = Decimal(value)
+    if value == value.quantize(Decimal("0.01")):
+        return f"{value:,.2f}"
+    return f"{value.normalize():,f}"

@@ -229,3 +229,25 @@ def test_lookups(signed, customer):
     assert [(i.reference, i.amount) for i in contract_items] == [(signed.number, Decimal("925.00"))]
     Contract.objects.filter(pk=signed.pk).update(ends_on=date(2020, 1, 1))
     assert lookups.ask(lookups.SIGNED_CONTRACT, [customer.pk]) == set()
+
+
+def test_every_event_lands_on_the_customers_timeline(signed, team):
+    from kehu.customers.models import TimelineEntry
+
+    amendment = services.amendment_create(contract=signed, actor=team.rep1, summary="延期", ends_on_after="2028-01-01")
+    services.amendment_submit(amendment=amendment, actor=team.rep1)
+    services.contract_transition(contract=signed, to="completed", actor=team.rep1)
+    kinds = set(
+        TimelineEntry.objects.filter(
+            customer=signed.customer, subject_type="contracts.contract", subject_id=signed.pk
+        ).values_list("kind", flat=True)
+    )
+    assert kinds == {
+        "contract_created",
+        "contract_submitted",
+        "contract_approved",
+        "contract_signed",
+        "contract_amendment_changed",
+        "contract_amended",
+        "contract_completed",
+    }

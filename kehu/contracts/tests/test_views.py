@@ -217,3 +217,25 @@ def test_template_preview_shows_unknown_fields_and_refuses_to_save(client, draft
     assert "苏州华星精密机械有限公司" in response.content.decode() and not ContractTemplate.objects.exists()
     client.post(reverse("contracts:template-new"), data)
     assert ContractTemplate.objects.get().name == "标准合同"
+
+
+def test_detail_query_count_does_not_grow_with_lines_and_amendments(
+    client, signed, team, book, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, team.manager1)
+    url = reverse("contracts:detail", args=[signed.pk])
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for n in range(3):
+        amendment = services.amendment_create(
+            contract=signed, actor=team.rep1, summary=f"第{n}次", amount_after=str(1000 + n)
+        )
+        services.amendment_submit(amendment=amendment, actor=team.rep1)
+        upload = SimpleUploadedFile(f"{n}.pdf", PDF)
+        services.attachment_add(contract=signed, actor=team.rep1, upload=upload)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(url)
+    assert response.status_code == 200

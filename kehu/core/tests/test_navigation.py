@@ -21,7 +21,7 @@ SECTIONS_OF = {
 }
 SETTINGS_OF = {
     "admin": [e.key for e in SETTINGS],
-    "gm": ["pipelines", "classification-settings", "routes", "pricing", "audit"],
+    "gm": ["pipelines", "classification-settings", "routes", "pricing", "contract-settings", "audit"],
     "manager1": ["routes"],
     "rep1": [],
     "service1": [],

@@ -225,8 +225,50 @@ class Company:
         ids.update(self._quotes(customer))
         ids.update(self._quote_pages(customer))
         ids.update(self._share_link(ids["quote"]))
+        ids.update(self._contracts(customer))
         ids.update(self._orders(customer))
         return ids
+
+    def _contracts(self, customer) -> dict:
+        """rep1's contracts: a draft with a line, a signed one with an amendment and an attachment,
+        one in the recycle bin; the demo's contract template."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from kehu.contracts import services
+        from kehu.contracts.models import ContractLine, ContractTemplate
+        from kehu.quotes.models import QuoteLine
+
+        rep1 = self.users["rep1"]
+        draft = services.contract_create(actor=rep1, customer=customer, title="测试合同")
+        spec_id = QuoteLine.objects.values_list("specification_id", flat=True).first()
+        services.contract_line_add(contract=draft, actor=rep1, specification_id=spec_id, quantity=2, unit_price="10")
+        signed = services.contract_create(actor=rep1, customer=customer, title="已签合同", amount="1000")
+        services.contract_transition(contract=signed, to="pending", actor=rep1)
+        signed.refresh_from_db()
+        if signed.approved_at is None:
+            from kehu.contracts.services import contract_approved
+
+            contract_approved(contract=signed, actor=self.users["manager1"])
+        services.contract_transition(contract=signed, to="signed", actor=rep1, signed_on=timezone.localdate())
+        signed.refresh_from_db()
+        amendment = services.amendment_create(contract=signed, actor=rep1, summary="增加金额", amount_after="1200")
+        attachment = services.attachment_add(
+            contract=signed, actor=rep1, upload=SimpleUploadedFile("签字版.pdf", b"%PDF-1.4\n%%EOF\n")
+        )
+        gone = services.contract_create(actor=rep1, customer=customer, title="已删除合同")
+        services.contract_delete(contract=gone, actor=rep1)
+        template = ContractTemplate.objects.order_by("pk").first() or services.template_save(
+            actor=self.users["admin"], name="模板", language="zh-hans", body="{{ customer.name }}"
+        )
+        return {
+            "contract": draft.pk,
+            "contract_line": ContractLine.objects.filter(contract=draft).first().pk,
+            "signed_contract": signed.pk,
+            "contract_amendment": amendment.pk,
+            "contract_attachment": attachment.pk,
+            "deleted_contract": gone.pk,
+            "contract_template": template.pk,
+        }
 
     def _orders(self, customer) -> dict:
         """A draft order of rep1 with one line (the quote pages' product), and one in the recycle bin."""
@@ -449,6 +491,12 @@ PAGE_IDS = {
     "quote_documents:share-links": "quote",
     "quote_documents:email": "quote",
     **{
+        f"contracts:{name}": "contract"
+        for name in ("detail", "edit", "transition", "delete", "line-add", "document-pdf", "document-docx")
+    },
+    **{f"contracts:{name}": "signed_contract" for name in ("amendment-new", "attachment-add")},
+    "contracts:restore": "deleted_contract",
+    "contracts:template-edit": "contract_template",
         f"orders:{name}": "order"
         for name in ("detail", "edit", "transition", "delete", "delivery-new", "line-add", "lines-paste")
     },
@@ -458,6 +506,7 @@ PAGE_IDS = {
 PAGE_WORDS = {
     ("classification:suggestion-decide", "action"): ["accept", "reject"],
     ("classification:customer-form", "kind"): ["key", "dealer", "credit", "revenue"],
+    ("contracts:amendment-act", "action"): ["submit", "discard"],
     **{
         (name, "code"): ["customer.credit", "customer.new"] for name in ("approvals:flow-edit", "approvals:flow-active")
     },
@@ -481,6 +530,12 @@ PAGE_TOKENS = {
     ("quote_documents:share-link-revoke", "link_pk"): "share_link",
     ("quote_documents:shared", "token"): "share_token",
     ("quote_documents:shared-pdf", "token"): "share_token",
+    ("contracts:line-remove", "pk"): "contract",
+    ("contracts:line-remove", "line_pk"): "contract_line",
+    ("contracts:amendment-act", "pk"): "signed_contract",
+    ("contracts:amendment-act", "amendment_pk"): "contract_amendment",
+    **{(f"contracts:{name}", "pk"): "signed_contract" for name in ("attachment", "attachment-remove")},
+    **{(f"contracts:{name}", "attachment_pk"): "contract_attachment" for name in ("attachment", "attachment-remove")},
     **{
         (f"orders:{name}", k): v
         for name in ("line-update", "line-remove")
@@ -519,6 +574,8 @@ API_IDS = {
     "quote_id": "quote",
     "line_id": "quote_line",
     "link_id": "share_link",
+    "contract_id": "contract",
+    "amendment_id": "contract_amendment",
     "order_id": "order",
 }
 

@@ -33,7 +33,7 @@ def owned(customer_of, team, name, tier="prospect"):
 
 def test_sales_answers_the_pools_questions():
     assert lookups.answered(lookups.OPEN_DEAL) and lookups.answered(lookups.LAST_WON)
-    assert not lookups.answered(lookups.SIGNED_CONTRACT)  # until the contracts app exists
+    assert lookups.answered(lookups.SIGNED_CONTRACT)  # the contracts app answers it
 
 
 def test_a_customer_with_a_deal_in_progress_stays_until_the_deal_is_lost(team, customer_of):

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from kehu.demo import contracts_demo
 from kehu.demo import orders_demo
 from kehu.demo.generator import DEMO_PASSWORD, STAFF, DemoGenerator
 from kehu.users.models import User
@@ -47,6 +48,7 @@ class Command(BaseCommand):
             progress=self.stdout.write,
         )
         result = generator.run()
+        contracts_demo.seed(seed=options["seed"])  # the money chain: contracts first (CON-1)
         orders_demo.seed()  # after the contracts: orders from quotes, contracts and direct; sell-through
         self.stdout.write(
             f"Loaded {result.customers:,} customers, {result.contacts:,} contacts, {result.activities:,} "
