@@ -497,6 +497,7 @@ PAGE_IDS = {
     **{f"contracts:{name}": "signed_contract" for name in ("amendment-new", "attachment-add")},
     "contracts:restore": "deleted_contract",
     "contracts:template-edit": "contract_template",
+    **{
         f"orders:{name}": "order"
         for name in ("detail", "edit", "transition", "delete", "delivery-new", "line-add", "lines-paste")
     },

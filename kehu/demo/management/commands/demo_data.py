@@ -2,8 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kehu.demo import contracts_demo
-from kehu.demo import orders_demo
+from kehu.demo import contracts_demo, orders_demo
 from kehu.demo.generator import DEMO_PASSWORD, STAFF, DemoGenerator
 from kehu.users.models import User
 
