@@ -16,7 +16,10 @@ Rules kept here:
   contract need none), then the credit check (CLS-4: `lookups.CREDIT_CHECK` at the "order" stage).
   A held verdict keeps the order pending with `credit_hold` until a credit exception is approved
   (document type "order.credit"). Recording a delivery asks the check at the "delivery" stage; a
-  held delivery does not count as delivered until the exception is approved.
+  held delivery does not count as delivered until the exception is approved. The check itself is
+  the receivables' (CLS-4): exposure = open receivables + orders not yet invoiced, i.e. Σ over booked
+  orders not cancelled of (total − received) + Σ contract-level plans not tied to an order
+  (outstanding); orders only ask it and act on the verdict.
 - Booked = confirmed or completed. The order lines' `is_booked`, `ordered_on` and `customer` follow
   the order; the contract's ordered and delivered amounts are the sums over its booked orders,
   written through `contract_rollups_set` in the transaction of every change that moves them.

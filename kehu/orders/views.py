@@ -22,8 +22,8 @@ from kehu.core import events
 from kehu.core.forms import apply_errors
 from kehu.core.money import capital_amount
 from kehu.core.params import page_param
-from kehu.customers.models import TimelineEntry
-from kehu.customers.selectors import customer_get
+from kehu.customers.models import ChannelLevel, TimelineEntry
+from kehu.customers.selectors import customer_get, customer_qs_visible_to
 from kehu.orders import approval, selectors, services
 from kehu.orders.forms import (
     DeliveryForm,
@@ -522,6 +522,12 @@ def sell_through_list(request):
             "seller": seller,
             "form": form,
             "may_add": user.has_perm("orders.add_order") and seller is not None,
+            "dealers": list(
+                customer_qs_visible_to(user)
+                .filter(channel_level=ChannelLevel.GENERAL_DEALER)
+                .order_by("name", "pk")
+                .values_list("pk", "name")[:200]
+            ),
             "import_link": _link("integrations:home") if user.has_perm("orders.import_orders") else "",
         },
     )

@@ -147,8 +147,9 @@ def test_the_panel_reads_the_same_queries_for_5_and_300_lines(team, customer, cl
     client.force_login(team.rep1)
     # session + user, the quote, its lines, history, who may open the history's quotes, conflicts,
     # who may open the conflicting quotes, the customers shared with the viewer (once), cross-sell
-    # ranking and details, when the pairs were counted (an htmx partial: no menu, no notification bell).
-    with django_assert_num_queries(12):
+    # ranking and details, when the pairs were counted (an htmx partial: no menu, no notification bell),
+    # and the prices on the customer's orders (the orders' answer to CUSTOMER_PRODUCT_PRICES).
+    with django_assert_num_queries(13):
         response = client.get(reverse("quote_insights:panel", args=[quote.pk]), headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert response.content.decode().count('class="insight-product') == lines
@@ -158,7 +159,7 @@ def test_the_panel_reads_the_same_queries_for_5_and_300_lines(team, customer, cl
 @pytest.mark.parametrize("lines", [5, 300])
 def test_the_selectors_read_a_fixed_number_of_queries(team, customer, lines, django_assert_num_queries):
     quote = _big_quote(team, customer, lines)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):  # with the prices on the customer's orders
         found = quote_insights(quote, team.rep1)
     assert found.history_count == lines and len(found.conflicts) == 1 and len(found.conflicts[0].lines) == lines
     assert [s.name for s in found.suggestions] == ["密封圈"]
