@@ -123,8 +123,9 @@ def _plan(customer, month, specs, manager, state, *, factor: Decimal, upper=None
 def _order(dealer, month, specs, today: date, n: int) -> int:
     """One confirmed order in the month (a past day) when the dealer has no booked order there."""
     from kehu.dealerplans.selectors import next_month
-    from kehu.orders.models import OrderLine, OrderState
-    from kehu.orders.services import order_create, order_transition
+    from kehu.demo.orders_demo import confirm_in_demo
+    from kehu.orders.models import OrderLine
+    from kehu.orders.services import order_create
 
     if OrderLine.objects.filter(
         customer=dealer, is_booked=True, ordered_on__gte=month, ordered_on__lt=next_month(month)
@@ -138,7 +139,7 @@ def _order(dealer, month, specs, today: date, n: int) -> int:
             lines=[(specs[0].pk, 7 + 2 * n), (specs[-1].pk, 9 + n)],
             ordered_on=day,
         )
-        order_transition(order=order, to=OrderState.CONFIRMED, actor=dealer.owner)
+        confirm_in_demo(order, dealer.owner)
     except Exception:  # noqa: BLE001 - a price or credit rule of the demo company: the plan still shows
         return 0
     return 1

@@ -37,9 +37,9 @@ class CreditAnswer:
         )
 
     def install(self):
-        lookups.answer(lookups.CREDIT_CHECK, self)
+        """Answer the credit check instead of whoever answers it (the receivables app), until uninstalled."""
+        self.saved = list(lookups._answers.get(lookups.CREDIT_CHECK.name, []))
+        lookups._answers[lookups.CREDIT_CHECK.name] = [self]
 
     def uninstall(self):
-        answers = lookups._answers.get(lookups.CREDIT_CHECK.name, [])
-        if self in answers:
-            answers.remove(self)
+        lookups._answers[lookups.CREDIT_CHECK.name] = self.saved
