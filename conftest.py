@@ -136,3 +136,21 @@ def committed_events(monkeypatch):
     seen = []
     monkeypatch.setattr(events, "_after_commit", [*events._after_commit, seen.extend])
     return seen
+
+
+@pytest.fixture
+def company_gives_credit(db):
+    """The company's default credit limits are generous here, so the real credit check (the receivables
+    app answers it) passes these tests' orders; the credit tests set their own answer or limits."""
+    from decimal import Decimal
+
+    from kehu.classification.models import ClassificationSettings
+
+    ClassificationSettings.objects.update_or_create(
+        pk=1,
+        defaults={
+            "credit_limit_prospect": Decimal("100000000"),
+            "credit_limit_ordinary": Decimal("100000000"),
+            "credit_limit_key": Decimal("100000000"),
+        },
+    )

@@ -67,6 +67,15 @@ def request_qs_visible_to(user) -> QuerySet[ApprovalRequest]:
     return qs.filter(Q(requester=user) | Exists(tasks) | Exists(copies))
 
 
+def only_visible(user, requests):
+    """Those of `requests` the user may open (a record's page links only to these); one query."""
+    requests = [r for r in requests if r is not None]
+    if not requests:
+        return []
+    allowed = set(request_qs_visible_to(user).filter(pk__in=[r.pk for r in requests]).values_list("pk", flat=True))
+    return [r for r in requests if r.pk in allowed]
+
+
 def inbox(user, tab: str = MINE, *, document_type: str = "", state: str = "") -> QuerySet:
     """One tab of the inbox, newest first. "todo" lists tasks (with their request); the others list
     requests."""

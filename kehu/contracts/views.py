@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.approvals.selectors import requests_of_record
+from kehu.approvals.selectors import only_visible, requests_of_record
 from kehu.catalog.models import Specification
 from kehu.contracts import approval, document, selectors, services
 from kehu.contracts.forms import (
@@ -245,13 +245,15 @@ def _detail_context(request, contract: Contract, **extra) -> dict:
     user = request.user
     request_open = None
     if contract.stage == S.PENDING or contract.approved_at:
-        request_open = requests_of_record(approval.CODE, contract.pk).first()
+        request_open = next(iter(only_visible(user, [requests_of_record(approval.CODE, contract.pk).first()])), None)
     amendments = selectors.contract_amendments(contract)
     amendment_requests = {}
     pending = [a.pk for a in amendments if a.state == AmendmentState.PENDING]
     if pending:
         for amendment_pk in pending:
-            found = requests_of_record(approval.AMENDMENT_CODE, amendment_pk).first()
+            found = next(
+                iter(only_visible(user, [requests_of_record(approval.AMENDMENT_CODE, amendment_pk).first()])), None
+            )
             if found is not None:
                 amendment_requests[amendment_pk] = found
     timeline = list(

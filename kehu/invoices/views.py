@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.approvals.selectors import requests_of_record
+from kehu.approvals.selectors import only_visible, requests_of_record
 from kehu.contracts.models import Contract
 from kehu.core.forms import apply_errors
 from kehu.core.money import capital_amount
@@ -339,6 +339,7 @@ def invoice_detail(request, pk):
     approvals = list(requests_of_record(approval.CODE, invoice.pk)[:3]) + list(
         requests_of_record(approval.CREDIT_CODE, invoice.pk)[:3]
     )
+    approvals = only_visible(request.user, approvals)
     approvals.sort(key=lambda r: (r.created_at, r.pk), reverse=True)
     return render(
         request,

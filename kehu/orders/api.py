@@ -113,7 +113,7 @@ class DeliveryLineOut(Schema):
     amount: Decimal
 
 
-class DeliveryOut(Schema):
+class OrderDeliveryOut(Schema):
     id: int
     delivered_on: date
     carrier: str
@@ -487,13 +487,13 @@ def order_transition(request, order_id: Id, payload: OrderTransitionIn):
     return _detail_out(request.user, order)
 
 
-@router.get("/{order_id}/deliveries", response=list[DeliveryOut])
+@router.get("/{order_id}/deliveries", response=list[OrderDeliveryOut])
 def delivery_list(request, order_id: Id):
     _use(request.user)
     return selectors.order_deliveries(selectors.order_get(request.user, order_id))
 
 
-@router.post("/{order_id}/deliveries", response={201: DeliveryOut})
+@router.post("/{order_id}/deliveries", response={201: OrderDeliveryOut})
 def delivery_create(request, order_id: Id, payload: DeliveryIn):
     """A (partial) delivery of a confirmed order; more than is left to deliver is refused (400)."""
     order = _writable(request.user, order_id, "orders.deliver_order")

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from kehu.approvals.selectors import requests_of_record
+from kehu.approvals.selectors import only_visible, requests_of_record
 from kehu.catalog.pricing import discount_limit
 from kehu.contracts.selectors import contract_get
 from kehu.core import events
@@ -245,13 +245,15 @@ def _detail_context(request, order, **extra) -> dict:
     requests = list(requests_of_record(approval.CODE, order.pk)[:3]) + list(
         requests_of_record(approval.CREDIT_CODE, order.pk)[:3]
     )
+    # The page links only to the requests the reader may open (the others are named, not linked).
+    open_request = next(iter(only_visible(user, [next((r for r in requests if r.state == "pending"), None)])), None)
     context = {
         "order": order,
         "lines": lines,
         "limit": _limit(order),
         "capital": capital_amount(order.total),
         "requests": requests,
-        "open_request": next((r for r in requests if r.state == "pending"), None),
+        "open_request": open_request,
         "actions": _actions(user, order, requests),
         "editable": editable,
         "deliveries": selectors.order_deliveries(order),

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from kehu.approvals.selectors import requests_of_record
+from kehu.approvals.selectors import only_visible, requests_of_record
 from kehu.catalog.pricing import discount_limit
 from kehu.core.forms import apply_errors
 from kehu.core.money import capital_amount
@@ -250,7 +250,7 @@ def _detail_context(request, quote, **extra) -> dict:
         "capital": capital_amount(quote.total),
         "versions": versions,
         "newer": newer,
-        "approval": approval,
+        "approval": next(iter(only_visible(user, [approval])), None),  # linked only when the reader may open it
         "actions": _actions(user, quote, approval),
         "editable": editable,
         "may_share": quote.state in (QuoteState.APPROVED, QuoteState.SENT, QuoteState.ACCEPTED)

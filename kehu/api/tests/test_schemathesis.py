@@ -30,7 +30,7 @@ AREA_EXAMPLES = {"quotes": 8, "catalog": 10, "orders": 6} if ON_SQLITE else {"qu
 AREA_EXAMPLES["receivables"] = 6  # the statement's PDF is made by WeasyPrint (a quarter second each)
 AREA_EXAMPLES["dealer-plans"] = 8 if ON_SQLITE else 5
 AREA_EXAMPLES["contracts"] = 6 if ON_SQLITE else 5  # a priced catalog, three contracts and PDFs
-AREA_EXAMPLES["invoices"] = 6 if ON_SQLITE else 5  # a priced catalog, titles, orders and requests
+AREA_EXAMPLES["invoices"] = 10 if ON_SQLITE else 8  # a priced catalog, titles, orders and requests
 PASSWORD = "kehu-test-pw"
 SCHEMA_URL = "/api/v1/openapi.json"
 # Each area of the API is its own test (so they spread over the test workers): path prefix → name.
@@ -535,8 +535,8 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
         case.path_parameters["opportunity_id"] = ids["deleted_opportunity_id"]
     if case.operation.path.endswith("/restore") and "deleted_quote_id" in ids:  # only deleted quotes
         case.path_parameters["quote_id"] = ids["deleted_quote_id"]
-    if case.operation.path.endswith("/restore") and "deleted_plan_id" in ids:  # only deleted plans
-        case.path_parameters["plan_id"] = ids["deleted_plan_id"]
+    if case.operation.path.endswith("/restore") and "deleted_dealer_plan_id" in ids:  # only deleted plans
+        case.path_parameters["dealer_plan_id"] = ids["deleted_dealer_plan_id"]
     if case.operation.path.startswith("/api/v1/dealer-plans/{dealer_plan_id}") and isinstance(case.body, dict):
         from kehu.dealerplans.tests.factories import api_body
 
@@ -713,7 +713,9 @@ def test_every_operation_belongs_to_an_area_under_test():
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("area", AREAS)
 @pytest.mark.parametrize("username", ["rep1", "manager1"])
-def test_no_operation_answers_with_a_server_error(team, username, area, server_tracebacks, edgy_date_times):
+def test_no_operation_answers_with_a_server_error(
+    team, username, area, server_tracebacks, edgy_date_times, company_gives_credit
+):
     from kehu.users.services import api_token_create
 
     user = getattr(team, username)

@@ -120,10 +120,10 @@ def api_records(team, customer) -> dict:
         customer=customer, month=date(2026, 4, 1), owner=team.rep1, deleted_at=timezone.now(), deleted_by=team.rep1
     )
     return {
-        "plan_id": plan.pk,
+        "dealer_plan_id": plan.pk,
         "plan_line_id": line.pk,
         "support_id": support.pk,
-        "deleted_plan_id": gone.pk,
+        "deleted_dealer_plan_id": gone.pk,
         "product_id": product.pk,
         "specification_id": spec.pk,
     }
@@ -137,6 +137,6 @@ def api_body(path: str, body: dict, ids: dict) -> None:
     if path.endswith("/lines"):
         body.update(product_id=ids["product_id"], specification_id=ids["specification_id"])
     if isinstance(body.get("version"), int):
-        body["version"] = DealerPlan.objects.get(pk=ids["plan_id"]).version
+        body["version"] = DealerPlan.objects.get(pk=ids["dealer_plan_id"]).version
     if "planned_for" in body:
         body["planned_for"] = "2026-05-12T09:00:00+08:00"

@@ -37,6 +37,7 @@ def test_creates_the_staff_with_roles_departments_and_managers():
         "rep3": (Role.SALES_REP, "华南销售部", "manager2"),
         "service1": (Role.SERVICE_MANAGER, "客户服务部", "gm"),
         "marketing1": (Role.MARKETING, "市场部", "gm"),
+        "finance1": (Role.FINANCE, "财务部", "gm"),
     }
     assert set(users) == set(expected)
     for login, (role, department, manager) in expected.items():

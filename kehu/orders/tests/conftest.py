@@ -34,18 +34,5 @@ def credit_answer():
 
 
 @pytest.fixture(autouse=True)
-def company_gives_credit(db):
-    """The company's default credit limits are generous here, so the real credit check (the receivables
-    app answers it) passes these tests' orders; the credit tests set their own answer or limits."""
-    from decimal import Decimal
-
-    from kehu.classification.models import ClassificationSettings
-
-    ClassificationSettings.objects.update_or_create(
-        pk=1,
-        defaults={
-            "credit_limit_prospect": Decimal("100000000"),
-            "credit_limit_ordinary": Decimal("100000000"),
-            "credit_limit_key": Decimal("100000000"),
-        },
-    )
+def _credit(company_gives_credit):
+    """The real credit check stays in place; the company's limits are generous unless a test says otherwise."""
