@@ -565,6 +565,8 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             case.body["customer_id"] = ids["customer_id"]
         for name in ("quote_id", "opportunity_id", "template_id", "owner_id", "starts_on"):
             case.body.pop(name, None)  # other records (400 when they are not there) and dates in the past
+        if case.operation.path.endswith("/amendments") and case.method.upper() == "POST":
+            case.body.setdefault("amount_after", "1200.00")  # an amendment must change something
     if case.operation.path.startswith("/api/v1/receivables/"):
         if case.operation.path.endswith("/void"):  # a plan nothing is paid on (another customer's)
             case.path_parameters["plan_id"] = ids["void_plan_id"]
