@@ -50,17 +50,17 @@ def _blank(name: str, value) -> bool:
     return value is None or value == ""
 
 
-def _relations(model) -> list[tuple[type, str]]:
+def _relations(model) -> list[tuple[type, str, bool]]:
     relations = []
     for rel in model._meta.get_fields(include_hidden=True):
         if rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one):
-            relations.append((rel.related_model, rel.field.name))
+            relations.append((rel.related_model, rel.field.name, rel.one_to_one))
     return relations
 
 
 def customer_relations() -> list[tuple[type, str]]:
     """(model, field name) of every key pointing at Customer, hidden reverse relations included."""
-    return _relations(Customer)
+    return [(related, name) for related, name, _one in _relations(Customer)]
 
 
 def _values_taken(
@@ -90,8 +90,17 @@ def _values_taken(
 def _move_related(model, source_ids: list[int], target) -> dict[str, int]:
     """Re-point every key to `model` from the sources to the target; {relation: rows moved}."""
     moved = {}
-    for related, field_name in _relations(model):
-        count = related._base_manager.filter(**{f"{field_name}__in": source_ids}).update(**{field_name: target})
+    for related, field_name, one_to_one in _relations(model):
+        rows = related._base_manager.filter(**{f"{field_name}__in": source_ids})
+        if one_to_one:
+            # One row per record (the pool's state, the receivables' balance): the target keeps its own,
+            # else takes the first source's; the apps that own such rows recompute them on the merge event.
+            keep = (
+                None if related._base_manager.filter(**{field_name: target}).exists() else rows.order_by("pk").first()
+            )
+            rows.exclude(pk=getattr(keep, "pk", None)).delete()
+            rows = related._base_manager.filter(pk=keep.pk) if keep is not None else related._base_manager.none()
+        count = rows.update(**{field_name: target})
         if count:
             moved[f"{related._meta.label_lower}.{field_name}"] = count
     return moved

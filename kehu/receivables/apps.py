@@ -19,6 +19,7 @@ BALANCE_KINDS = frozenset(
         "invoice_issued",
         "invoice_reversed",
         "contract_signed",
+        "customer_merged",  # the sources' plans and payments now belong to the target: its balance again
     }
 )
 

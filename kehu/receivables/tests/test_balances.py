@@ -81,3 +81,21 @@ def test_roll_moves_states_and_overdue(team, customer_of, order_of, clock):
     plan.refresh_from_db()
     assert plan.state == PlanState.OVERDUE
     assert CustomerBalance.objects.get(customer=c).overdue == D("1000.00")
+
+
+def test_a_merge_of_two_customers_with_balances_leaves_one_balance_of_both(team, customer_of, order_of, clock):
+    from kehu.customers.merge import customer_merge
+
+    clock(date(2026, 4, 10))
+    target, source = customer_of(team.rep1), customer_of(team.rep1)
+    for customer, amount in ((target, "1000.00"), (source, "2500.00")):
+        services.plans_from_terms(
+            actor=team.rep1,
+            order=order_of(customer, total=amount),
+            terms=[{"percent": "100", "basis": "fixed", "due_on": "2026-04-01"}],
+        )
+    assert CustomerBalance.objects.filter(customer__in=[target, source]).count() == 2
+    customer_merge(target=target, sources=[source], actor=team.manager1)
+    assert list(CustomerBalance.objects.filter(customer=source)) == []
+    b = CustomerBalance.objects.get(customer=target)
+    assert (b.owed, b.overdue, b.exposure) == (D("3500.00"), D("3500.00"), D("3500.00"))
