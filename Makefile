@@ -37,8 +37,9 @@ lint: venv
 test-sqlite: venv
 	$(VENV)/bin/pytest -n 2 --dist worksteal --durations=10 -m "not browser" -q
 
+# Three workers on two cores: each waits on the PostgreSQL server part of the time.
 test-postgres: venv
-	scripts/with-postgres.sh $(VENV)/bin/pytest -n 2 --dist worksteal --durations=10 -m "not browser" -q
+	scripts/with-postgres.sh $(VENV)/bin/pytest -n 3 --dist worksteal --durations=10 -m "not browser" -q
 
 test-browser: venv
 	$(VENV)/bin/pytest -m browser -q
