@@ -27,7 +27,9 @@ MAX_EXAMPLES = 20 if ON_SQLITE else 12
 # fewer examples keep their time near the others' (an operation that drew no valid case still gets
 # the longer second run below).
 AREA_EXAMPLES = {"quotes": 8, "catalog": 10, "orders": 5} if ON_SQLITE else {"quotes": 5, "catalog": 6, "orders": 4}
-AREA_EXAMPLES["receivables"] = 5 if ON_SQLITE else 4  # the statement's PDF is made by WeasyPrint (a quarter second each)
+AREA_EXAMPLES["receivables"] = (
+    5 if ON_SQLITE else 4
+)  # the statement's PDF is made by WeasyPrint (a quarter second each)
 AREA_EXAMPLES["dealer-plans"] = 5 if ON_SQLITE else 4
 AREA_EXAMPLES["contracts"] = 5 if ON_SQLITE else 4  # a priced catalog, three contracts and PDFs
 AREA_EXAMPLES["invoices"] = 5 if ON_SQLITE else 4  # a priced catalog, titles, orders and requests
