@@ -595,6 +595,8 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             case.body.update(customer_id=None, contract_id=None, lines=None, order_lines=None)
         if isinstance(case.body.get("order_lines"), list) and case.body["order_lines"]:
             case.body["order_lines"] = [{"order_line_id": ids["order_line_id"], "quantity": "1"}]
+        if case.operation.path.endswith("/lines") and case.method.upper() == "PUT":  # the draft's order line
+            case.body.update(order_lines=[{"order_line_id": ids["order_line_id"], "quantity": "1"}], lines=None)
         if isinstance(case.body.get("contract_id"), int):
             case.body["contract_id"] = None
         if case.operation.path.endswith("/titles") and isinstance(case.body.get("name"), str):
