@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, F, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +40,7 @@ from kehu.core import events, money
 from kehu.core.audit import diff, snapshot
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.models import AuditAction
+from kehu.core.numbering import save_numbered
 from kehu.core.text import changed, check_text, full_clean
 from kehu.core.versioning import update_versioned
 from kehu.customers.models import Customer
@@ -229,31 +230,13 @@ def _record(kind, contract: Contract, *, actor, timeline=True, audit=AuditAction
 # --- numbering -----------------------------------------------------------------------------------
 
 
-def _next_number(year: int) -> str:
-    prefix = f"HT{year}-"
-    last = (
-        Contract.objects.filter(number__gte=prefix, number__lt=f"HT{year + 1}-")
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
+def _save_numbered(contract: Contract) -> Contract:
+    return save_numbered(
+        contract,
+        prefix=f"HT{timezone.localdate().year}-",
+        width=NUMBER_WIDTH,
+        failure=_("Could not give the contract a number; try again."),
     )
-    counter = 0
-    if last and last.startswith(prefix) and last[len(prefix) :].isdigit():
-        counter = int(last[len(prefix) :])
-    return f"{prefix}{counter + 1:0{NUMBER_WIDTH}d}"
-
-
-def _save_numbered(contract: Contract, attempts: int = 20) -> Contract:
-    year = timezone.localdate().year
-    for _attempt in range(attempts):
-        contract.number = _next_number(year)
-        try:
-            with transaction.atomic():
-                contract.save(force_insert=True)
-            return contract
-        except IntegrityError:
-            contract.pk = None
-    raise ValidationError(_("Could not give the contract a number; try again."))
 
 
 # --- creating and editing ------------------------------------------------------------------------

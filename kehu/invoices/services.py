@@ -26,7 +26,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +37,7 @@ from kehu.core import events, lookups, money
 from kehu.core.audit import audit_record
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.models import AuditAction
+from kehu.core.numbering import save_numbered
 from kehu.core.text import check_text
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_qs_visible_to
@@ -188,31 +189,13 @@ def _record(kind, invoice: Invoice, *, actor, timeline=True, audit=AuditAction.U
 # --- numbering -----------------------------------------------------------------------------------
 
 
-def _next_number(year: int) -> str:
-    prefix = f"FP{year}-"
-    last = (
-        Invoice.objects.filter(number__gte=prefix, number__lt=f"FP{year + 1}-")
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
+def _save_numbered(invoice: Invoice) -> Invoice:
+    return save_numbered(
+        invoice,
+        prefix=f"FP{timezone.localdate().year}-",
+        width=NUMBER_WIDTH,
+        failure=_("Could not give the invoice a number; try again."),
     )
-    counter = 0
-    if last and last.startswith(prefix) and last[len(prefix) :].isdigit():
-        counter = int(last[len(prefix) :])
-    return f"{prefix}{counter + 1:0{NUMBER_WIDTH}d}"
-
-
-def _save_numbered(invoice: Invoice, attempts: int = 20) -> Invoice:
-    year = timezone.localdate().year
-    for _attempt in range(attempts):
-        invoice.number = _next_number(year)
-        try:
-            with transaction.atomic():
-                invoice.save(force_insert=True)
-            return invoice
-        except IntegrityError:
-            invoice.pk = None
-    raise ValidationError(_("Could not give the invoice a number; try again."))
 
 
 # --- titles (抬头) --------------------------------------------------------------------------------

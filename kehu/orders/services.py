@@ -30,7 +30,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.functions import Upper
 from django.utils import timezone
@@ -43,6 +43,7 @@ from kehu.core import events, lookups, money
 from kehu.core.audit import diff, snapshot
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.models import AuditAction
+from kehu.core.numbering import save_numbered
 from kehu.core.text import changed, check_text, full_clean
 from kehu.core.versioning import update_versioned
 from kehu.customers.models import Customer
@@ -256,30 +257,13 @@ def _record(kind, order: Order, *, actor, timeline=True, audit=AuditAction.UPDAT
 # --- numbering -----------------------------------------------------------------------------------
 
 
-def _next_number(year: int) -> str:
-    prefix = f"SO{year}-"
-    last = (
-        Order.objects.filter(number__gte=prefix, number__lt=f"SO{year + 1}-")
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
+def _save_numbered(order: Order) -> Order:
+    return save_numbered(
+        order,
+        prefix=f"SO{order.ordered_on.year}-",
+        width=NUMBER_WIDTH,
+        failure=_("Could not give the order a number; try again."),
     )
-    counter = 0
-    if last and last.startswith(prefix) and last[len(prefix) :].isdigit():
-        counter = int(last[len(prefix) :])
-    return f"{prefix}{counter + 1:0{NUMBER_WIDTH}d}"
-
-
-def _save_numbered(order: Order, attempts: int = 20) -> Order:
-    for _attempt in range(attempts):
-        order.number = _next_number(order.ordered_on.year)
-        try:
-            with transaction.atomic():
-                order.save(force_insert=True)
-            return order
-        except IntegrityError:
-            order.pk = None  # someone took this number at the same moment: take the next one
-    raise ValidationError(_("Could not give the order a number; try again."))
 
 
 # --- creating and editing the header -------------------------------------------------------------

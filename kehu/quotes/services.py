@@ -34,6 +34,7 @@ from kehu.core import events, money
 from kehu.core.audit import diff, snapshot
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.models import AuditAction
+from kehu.core.numbering import save_numbered
 from kehu.core.text import changed, check_text, full_clean
 from kehu.core.versioning import update_versioned
 from kehu.customers.models import Contact, Customer
@@ -207,31 +208,13 @@ def _record(kind, quote: Quote, *, actor, timeline=True, audit=AuditAction.UPDAT
 # --- numbering -----------------------------------------------------------------------------------
 
 
-def _next_number(year: int) -> str:
-    """The year's next number, read from the (number, revision) unique index."""
-    prefix = f"Q{year}-"
-    last = (
-        Quote.objects.filter(number__gte=prefix, number__lt=f"Q{year + 1}-")
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
+def _save_numbered(quote: Quote) -> Quote:
+    return save_numbered(
+        quote,
+        prefix=f"Q{quote.quoted_on.year}-",
+        width=NUMBER_WIDTH,
+        failure=_("Could not give the quote a number; try again."),
     )
-    counter = 0
-    if last and last.startswith(prefix) and last[len(prefix) :].isdigit():
-        counter = int(last[len(prefix) :])
-    return f"{prefix}{counter + 1:0{NUMBER_WIDTH}d}"
-
-
-def _save_numbered(quote: Quote, attempts: int = 20) -> Quote:
-    for _attempt in range(attempts):
-        quote.number = _next_number(quote.quoted_on.year)
-        try:
-            with transaction.atomic():
-                quote.save(force_insert=True)
-            return quote
-        except IntegrityError:
-            quote.pk = None  # someone took this number at the same moment: take the next one
-    raise ValidationError(_("Could not give the quote a number; try again."))
 
 
 # --- creating and editing the header -------------------------------------------------------------

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +31,7 @@ from kehu.contracts.models import Contract
 from kehu.contracts.services import contract_rollups_set
 from kehu.core import events
 from kehu.core.money import round_fen
+from kehu.core.numbering import save_numbered
 from kehu.customers.models import Customer
 from kehu.orders.models import Delivery, Order
 from kehu.orders.services import order_rollups_set
@@ -497,28 +498,13 @@ def plan_void(*, plan: PaymentPlan, actor: User, reason: str = "") -> PaymentPla
 # --- payments ------------------------------------------------------------------------------------
 
 
-def _next_number(on: date) -> str:
-    prefix = f"HK{on.year}-"
-    last = (
-        Payment.objects.filter(number__gte=prefix, number__lt=f"HK{on.year + 1}-")
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
+def _save_numbered(payment: Payment) -> Payment:
+    return save_numbered(
+        payment,
+        prefix=f"HK{timezone.localdate().year}-",
+        width=6,
+        failure=_("Could not give the payment a number; try again."),
     )
-    counter = int(last[len(prefix) :]) if last and last[len(prefix) :].isdigit() else 0
-    return f"{prefix}{counter + 1:06d}"
-
-
-def _save_numbered(payment: Payment, attempts: int = 20) -> Payment:
-    for _attempt in range(attempts):
-        payment.number = _next_number(timezone.localdate())
-        try:
-            with transaction.atomic():
-                payment.save(force_insert=True)
-            return payment
-        except IntegrityError:
-            payment.pk = None
-    raise ValidationError(_("Could not give the payment a number; try again."))
 
 
 def open_plans(customer_id: int) -> list[PaymentPlan]:
