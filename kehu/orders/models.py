@@ -128,7 +128,10 @@ class Order(TimeStamped, SoftDeletable, Versioned):
         indexes = [
             models.Index(fields=["updated_at"], name="orders_updated"),
             models.Index(fields=["owner", "updated_at"], name="orders_owner_updated"),
-            models.Index(fields=["customer", "ordered_on"], name="orders_customer_ordered"),
+            # Covers the customer statement's sums (state, deleted, total read from the index).
+            models.Index(
+                fields=["customer", "ordered_on", "state", "deleted_at", "total"], name="orders_customer_booked"
+            ),
             models.Index(fields=["contract"], name="orders_contract"),
             models.Index(fields=["quote"], name="orders_quote"),
             models.Index(fields=["state", "ordered_on"], name="orders_state_ordered"),

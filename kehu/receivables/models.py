@@ -165,7 +165,11 @@ class Payment(TimeStamped, Versioned):
         verbose_name_plural = _("payments")
         indexes = [
             models.Index(fields=["updated_at"], name="recv_payment_updated"),
-            models.Index(fields=["customer", "received_on"], name="recv_payment_customer"),
+            # Covers the customer statement's sums.
+            models.Index(
+                fields=["customer", "received_on", "state", "reverses", "is_refund", "amount"],
+                name="recv_payment_customer_sums",
+            ),
             models.Index(fields=["owner", "received_on"], name="recv_payment_owner"),
             models.Index(fields=["received_on"], name="recv_payment_received"),
         ]

@@ -2,6 +2,7 @@
 and the credit settings (SAL-9, SAL-11, CLS-4)."""
 
 import io
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,6 +25,8 @@ from kehu.receivables.report_forms import CreditCheckForm, CreditSettingsForm, P
 
 PAGE_SIZE = 50
 PLANS_SHOWN = 30
+STATEMENT_LINES_SHOWN = 100
+OWED_DATES_SHOWN = 12
 PLAN_PERM = "receivables.view_paymentplan"
 
 
@@ -131,15 +134,23 @@ def statement_page(request, pk):
                 request, "receivables/reports/statement.html", {"customer": customer, "form": form}, status=400
             )
         first, last = form.cleaned_data["first"], form.cleaned_data["last"]
-    statement = statements.statement_build(customer, first, last)
     fmt = request.GET.get("format")
-    if fmt == "pdf":
-        return _download(
-            statements.statement_pdf(statement), "application/pdf", statements.file_name(statement, ".pdf")
-        )
-    if fmt == "xlsx":
-        return _download(statements.statement_xlsx(statement), XLSX, statements.file_name(statement, ".xlsx"))
-    query = f"first={first.isoformat()}&last={last.isoformat()}"
+    if fmt in ("pdf", "xlsx"):
+        statement = statements.statement_build(customer, first, last)
+        if fmt == "pdf":
+            content, kind, suffix = statements.statement_pdf(statement), "application/pdf", ".pdf"
+        else:
+            content, kind, suffix = statements.statement_xlsx(statement), XLSX, ".xlsx"
+        return _download(content, kind, statements.file_name(statement, suffix))
+    # The page shows the lines a page at a time (a dealer's quarter can run to thousands of lines);
+    # the PDF and the workbook carry them all.
+    page = _page_number(request)
+    offset = (page - 1) * STATEMENT_LINES_SHOWN
+    statement = statements.statement_build(customer, first, last, offset=offset, limit=STATEMENT_LINES_SHOWN)
+    if offset and not statement.lines:
+        page, offset = 1, 0
+        statement = statements.statement_build(customer, first, last, limit=STATEMENT_LINES_SHOWN)
+    owed_later = statement.owed_by_due[OWED_DATES_SHOWN:]
     return render(
         request,
         "receivables/reports/statement.html",
@@ -148,10 +159,22 @@ def statement_page(request, pk):
             "form": form,
             "s": statement,
             "rows": statements.rows_html(statement),
-            "query": query,
+            "query": f"first={first.isoformat()}&last={last.isoformat()}",
+            "page": page,
+            "pages": max(1, -(-statement.line_count // STATEMENT_LINES_SHOWN)),
+            "first_line": offset + 1,
+            "last_line": offset + len(statement.lines),
+            "owed_shown": statement.owed_by_due[:OWED_DATES_SHOWN],
+            "owed_later_dates": len(owed_later),
+            "owed_later": sum((amount for _due, amount in owed_later), Decimal("0")),
             "today": timezone.localdate(),
         },
     )
+
+
+def _page_number(request) -> int:
+    found = parse_int(request.GET.get("page", "").strip())
+    return min(max(found or 1, 1), MAX_OFFSET // STATEMENT_LINES_SHOWN)
 
 
 def customer_money(request, pk):

@@ -18,11 +18,25 @@ The same figures are a page, a PDF (WeasyPrint, Noto Sans CJK SC embedded) and a
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 
-from django.db.models import F, Q, Sum
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Expression,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Abs, Coalesce, TruncDate
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -68,6 +82,13 @@ class Statement:
     owed_by_due: list[tuple[date | None, Decimal]] = field(default_factory=list)
     owed: Decimal = ZERO
     overdue: Decimal = ZERO
+    line_count: int = 0  # the period's lines; `lines` may be one page of them
+    offset: int = 0
+    brought_forward: Decimal = ZERO  # the balance before `lines[0]`
+
+    @property
+    def carried_forward(self) -> Decimal:
+        return self.lines[-1].balance if self.lines else self.brought_forward
 
     def as_dict(self) -> dict:
         return {
@@ -110,129 +131,223 @@ def default_period(today: date | None = None) -> tuple[date, date]:
     return date(year, month, 1), today
 
 
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
+MONEY = DecimalField(max_digits=16, decimal_places=2)
 
 
-def _orders(customer_id: int):
-    return Order.objects.filter(customer_id=customer_id, state__in=BOOKED_STATES, deleted_at__isnull=True)
+def _if(condition: Q, value: str) -> Expression:
+    return Case(When(condition, then=F(value)), default=Value(ZERO), output_field=MONEY)
 
 
-def _plans(customer_id: int):
-    return PaymentPlan.objects.filter(customer_id=customer_id, order__isnull=True, contract__isnull=False).exclude(
-        state=PlanState.VOID
-    )
+def _day_of(field_name: str) -> Expression:
+    return TruncDate(field_name, tzinfo=timezone.get_current_timezone())
 
 
-def _payments(customer_id: int):
-    return Payment.objects.filter(customer_id=customer_id, reverses__isnull=True, state__in=COUNTED_PAYMENTS)
+def _order_line(pk, on, number, total):
+    return StatementLine(on, "order", number, pgettext("statement", "Order"), debit=total, sort=(on, 0, pk))
 
 
-def _reversals(customer_id: int):
-    return Payment.objects.filter(customer_id=customer_id, reverses__isnull=False).exclude(
-        state__in=(PaymentState.PENDING, PaymentState.REJECTED)
-    )
+def _plan_line(pk, on, contract_number, sequence, amount):
+    text = _("Contract instalment %(n)s") % {"n": sequence}
+    return StatementLine(on, "plan", contract_number or "", text, debit=amount, sort=(on, 1, pk))
 
 
-def _signed(rows, *, refund_sign: int) -> Decimal:
-    total = ZERO
-    for is_refund, amount in rows:
-        total += (amount or ZERO) * (refund_sign if is_refund else -refund_sign)
-    return total
+def _invoice_line(pk, on, number, invoice_number, amount, is_red):
+    text = _("Red-letter invoice (红冲)") if is_red else _("Invoice issued")
+    signed = -abs(amount) if is_red else amount
+    return StatementLine(on, "invoice", invoice_number or number, text, invoiced=signed, sort=(on, 2, pk))
 
 
-def opening_balance(customer_id: int, first: date) -> Decimal:
-    """What the customer owed at the start of `first` (four aggregate queries)."""
-    orders = _orders(customer_id).filter(ordered_on__lt=first).aggregate(s=Sum("total"))["s"] or ZERO
-    before = Q(due_on__lt=first) | Q(due_on__isnull=True, created_at__lt=_day_start(first))
-    plans = _plans(customer_id).filter(before).aggregate(s=Sum("amount"))["s"] or ZERO
-    paid = (
-        _payments(customer_id)
-        .filter(received_on__lt=first)
-        .values("is_refund")
-        .annotate(s=Sum("amount"))
-        .values_list("is_refund", "s")
-    )
-    undone = (
-        _reversals(customer_id)
-        .filter(created_at__lt=_day_start(first))
-        .values("reverses__is_refund")
-        .annotate(s=Sum("amount"))
-        .values_list("reverses__is_refund", "s")
-    )
-    return (orders + plans + _signed(paid, refund_sign=1) + _signed(undone, refund_sign=-1)).quantize(FEN)
+def _payment_line(pk, on, number, amount, is_refund, method):
+    if is_refund:
+        return StatementLine(on, "refund", number, _("Refund"), debit=amount, sort=(on, 3, pk))
+    text = _("Payment received (%(method)s)") % {"method": PaymentMethod(method).label}
+    return StatementLine(on, "payment", number, text, credit=amount, sort=(on, 3, pk))
 
 
-def _plan_day(due_on: date | None, created_at: datetime) -> date:
-    return due_on or timezone.localtime(created_at).date()
+def _reversal_line(pk, on, number, amount, original, was_refund):
+    text = _("Reversal of %(number)s") % {"number": original}
+    if was_refund:
+        return StatementLine(on, "reversal", number, text, credit=amount, sort=(on, 4, pk))
+    return StatementLine(on, "reversal", number, text, debit=amount, sort=(on, 4, pk))
 
 
-def statement_build(customer: Customer, first: date, last: date, *, today: date | None = None) -> Statement:
-    """The statement of `customer` from `first` to `last` (both included)."""
+@dataclass(frozen=True)
+class Source:
+    """One kind of movement: its rows, the day each counts on, what it charges, pays or invoices
+    (SQL expressions, so totals and balances are sums in the database; None where it never does),
+    and how a row reads. `rank` orders the kinds within one day."""
+
+    rank: int
+    rows: Callable[[int], QuerySet]
+    day: Callable[[], Expression]
+    debit: Expression | None
+    credit: Expression | None
+    invoiced: Expression | None
+    fields: tuple[str, ...]
+    line: Callable[..., StatementLine]
+
+    def dated(self, customer_id: int) -> QuerySet:
+        return self.rows(customer_id).annotate(on=self.day())
+
+    @property
+    def moves_balance(self) -> bool:
+        return self.debit is not None or self.credit is not None
+
+    def balance(self) -> Expression:
+        if self.credit is None:
+            return self.debit
+        if self.debit is None:
+            return -self.credit
+        return self.debit - self.credit
+
+
+SOURCES = (
+    Source(
+        0,
+        lambda cid: Order.objects.filter(customer_id=cid, state__in=BOOKED_STATES, deleted_at__isnull=True),
+        lambda: F("ordered_on"),
+        F("total"),
+        None,
+        None,
+        ("number", "total"),
+        _order_line,
+    ),
+    # A contract's plans tied to no order (an order's plans are charged by the order itself); a plan
+    # waiting for its event counts on the day it was made.
+    Source(
+        1,
+        lambda cid: PaymentPlan.objects.filter(customer_id=cid, order__isnull=True, contract__isnull=False).exclude(
+            state=PlanState.VOID
+        ),
+        lambda: Coalesce("due_on", _day_of("created_at")),
+        F("amount"),
+        None,
+        None,
+        ("contract__number", "sequence", "amount"),
+        _plan_line,
+    ),
+    Source(
+        2,
+        lambda cid: Invoice.objects.filter(
+            customer_id=cid, state__in=(InvoiceState.ISSUED, InvoiceState.REVERSED), deleted_at__isnull=True
+        ),
+        lambda: F("issued_on"),
+        None,
+        None,
+        Case(When(is_red=True, then=-Abs("amount")), default=F("amount"), output_field=MONEY),
+        ("number", "invoice_number", "amount", "is_red"),
+        _invoice_line,
+    ),
+    Source(
+        3,
+        lambda cid: Payment.objects.filter(customer_id=cid, reverses__isnull=True, state__in=COUNTED_PAYMENTS),
+        lambda: F("received_on"),
+        _if(Q(is_refund=True), "amount"),
+        _if(Q(is_refund=False), "amount"),
+        None,
+        ("number", "amount", "is_refund", "method"),
+        _payment_line,
+    ),
+    # A reversal undoes its payment on the day it was made.
+    Source(
+        4,
+        lambda cid: Payment.objects.filter(customer_id=cid, reverses__isnull=False).exclude(
+            state__in=(PaymentState.PENDING, PaymentState.REJECTED)
+        ),
+        lambda: _day_of("created_at"),
+        _if(Q(reverses__is_refund=False), "amount"),
+        _if(Q(reverses__is_refund=True), "amount"),
+        None,
+        ("number", "amount", "reverses__number", "reverses__is_refund"),
+        _reversal_line,
+    ),
+)
+
+
+def _before_key(source: Source, key: tuple) -> Q:
+    """Rows of `source` that come before the statement line `key` = (day, rank, pk)."""
+    on, rank, pk = key
+    if source.rank < rank:
+        return Q(on__lte=on)
+    if source.rank > rank:
+        return Q(on__lt=on)
+    return Q(on__lt=on) | Q(on=on, pk__lt=pk)
+
+
+def _window_keys(customer_id: int, first: date, last: date, offset: int, limit: int) -> list[tuple]:
+    """(day, rank, pk) of the statement's lines offset … offset + limit, in statement order: one
+    UNION ALL query, so a page of a dealer's thousands of lines reads only its own rows."""
+    parts = [
+        source.dated(customer_id)
+        .filter(on__gte=first, on__lte=last)
+        .annotate(rank=Value(source.rank, output_field=IntegerField()), key=F("pk"))
+        .values_list("on", "rank", "key")
+        .order_by()
+        for source in SOURCES
+    ]
+    union = parts[0].union(*parts[1:], all=True).order_by("on", "rank", "key")
+    return [(_as_date(on), rank, pk) for on, rank, pk in union[offset : offset + limit]]
+
+
+def _as_date(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def statement_build(
+    customer: Customer,
+    first: date,
+    last: date,
+    *,
+    today: date | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> Statement:
+    """The statement of `customer` from `first` to `last` (both included). Opening, closing and the
+    period's totals are sums in the database; `lines` are all the period's lines, or with `limit`
+    the `limit` lines from `offset` with the running balance they carry there."""
     today = today or timezone.localdate()
-    opening = opening_balance(customer.pk, first)
+    keys = _window_keys(customer.pk, first, last, offset, limit) if limit is not None else None
+    opening = debits = credits = invoiced = carried = ZERO
+    count = 0
+    period = Q(on__gte=first)
+    for source in SOURCES:
+        rows = source.dated(customer.pk).filter(on__lte=last)
+        sums = {"count": Count("pk", filter=period)}
+        if source.moves_balance:
+            sums["opening"] = Sum(source.balance(), filter=Q(on__lt=first))
+            if keys and offset:
+                sums["carried"] = Sum(source.balance(), filter=period & _before_key(source, keys[0]))
+        else:
+            rows = rows.filter(period)  # billed, not owed: nothing before the period counts
+        for name in ("debit", "credit", "invoiced"):
+            if getattr(source, name) is not None:
+                sums[name] = Sum(getattr(source, name), filter=period)
+        got = rows.aggregate(**sums)
+        opening += got.get("opening") or ZERO
+        carried += got.get("carried") or ZERO
+        debits += got.get("debit") or ZERO
+        credits += got.get("credit") or ZERO
+        invoiced += got.get("invoiced") or ZERO
+        count += got["count"]
     lines: list[StatementLine] = []
-    for pk, number, on, total in (
-        _orders(customer.pk)
-        .filter(ordered_on__gte=first, ordered_on__lte=last)
-        .values_list("pk", "number", "ordered_on", "total")
-    ):
-        lines.append(StatementLine(on, "order", number, pgettext("statement", "Order"), debit=total, sort=(on, 0, pk)))
-    within = Q(due_on__gte=first, due_on__lte=last) | Q(
-        due_on__isnull=True, created_at__gte=_day_start(first), created_at__lt=_day_start(last + timedelta(days=1))
-    )
-    for pk, contract_number, sequence, due_on, created_at, amount in (
-        _plans(customer.pk)
-        .filter(within)
-        .values_list("pk", "contract__number", "sequence", "due_on", "created_at", "amount")
-    ):
-        on = _plan_day(due_on, created_at)
-        if first <= on <= last:
-            text = _("Contract instalment %(n)s") % {"n": sequence}
-            lines.append(StatementLine(on, "plan", contract_number or "", text, debit=amount, sort=(on, 1, pk)))
-    invoices = Invoice.objects.filter(
-        customer_id=customer.pk,
-        state__in=(InvoiceState.ISSUED, InvoiceState.REVERSED),
-        deleted_at__isnull=True,
-        issued_on__gte=first,
-        issued_on__lte=last,
-    ).values_list("pk", "number", "invoice_number", "issued_on", "amount", "is_red")
-    for pk, number, invoice_number, on, amount, is_red in invoices:
-        text = _("Red-letter invoice (红冲)") if is_red else _("Invoice issued")
-        signed = -abs(amount) if is_red else amount
-        lines.append(StatementLine(on, "invoice", invoice_number or number, text, invoiced=signed, sort=(on, 2, pk)))
-    for pk, number, on, amount, is_refund, method in (
-        _payments(customer.pk)
-        .filter(received_on__gte=first, received_on__lte=last)
-        .values_list("pk", "number", "received_on", "amount", "is_refund", "method")
-    ):
-        if is_refund:
-            lines.append(StatementLine(on, "refund", number, _("Refund"), debit=amount, sort=(on, 3, pk)))
+    for source in SOURCES:
+        rows = source.dated(customer.pk)
+        if keys is None:
+            rows = rows.filter(period, on__lte=last)
         else:
-            text = _("Payment received (%(method)s)") % {"method": PaymentMethod(method).label}
-            lines.append(StatementLine(on, "payment", number, text, credit=amount, sort=(on, 3, pk)))
-    for pk, number, created_at, amount, original, was_refund in (
-        _reversals(customer.pk)
-        .filter(created_at__gte=_day_start(first), created_at__lt=_day_start(last + timedelta(days=1)))
-        .values_list("pk", "number", "created_at", "amount", "reverses__number", "reverses__is_refund")
-    ):
-        on = timezone.localtime(created_at).date()
-        text = _("Reversal of %(number)s") % {"number": original}
-        line = StatementLine(on, "reversal", number, text, sort=(on, 4, pk))
-        if was_refund:
-            line.credit = amount
-        else:
-            line.debit = amount
-        lines.append(line)
+            pks = [pk for _on, rank, pk in keys if rank == source.rank]
+            if not pks:
+                continue
+            rows = rows.filter(pk__in=pks)
+        lines.extend(
+            source.line(pk, _as_date(on), *rest) for pk, on, *rest in rows.values_list("pk", "on", *source.fields)
+        )
     lines.sort(key=lambda line: line.sort)
-    running = opening
-    debits = credits = invoiced = ZERO
+    opening = opening.quantize(FEN)
+    running = opening + carried
     for line in lines:
         running += line.debit - line.credit
         line.balance = running
-        debits += line.debit
-        credits += line.credit
-        invoiced += line.invoiced
     owed_by_due: dict[date | None, Decimal] = {}
     owed = overdue = ZERO
     for due_on, outstanding in (
@@ -253,13 +368,16 @@ def statement_build(customer: Customer, first: date, last: date, *, today: date 
         last=last,
         opening=opening,
         lines=lines,
-        closing=running,
+        closing=opening + debits - credits,
         debits=debits,
         credits=credits,
         invoiced=invoiced,
         owed_by_due=ordered,
         owed=owed,
         overdue=overdue,
+        line_count=count,
+        offset=offset,
+        brought_forward=opening + carried,
     )
 
 
@@ -293,20 +411,32 @@ def display_rows(statement: Statement) -> list[tuple[str, ...]]:
 
 ROW_HTML = (
     '<tr><td class="text-nowrap">{}</td><td class="text-nowrap d-none d-md-table-cell">{}</td><td>{}'
-    '<span class="d-md-none small text-secondary"> {}</span></td><td class="text-end text-nowrap">{}</td>'
-    '<td class="text-end text-nowrap">{}</td><td class="text-end text-nowrap d-none d-md-table-cell">{}</td>'
-    '<td class="text-end text-nowrap">{}</td></tr>'
+    '<div class="d-md-none small text-secondary">{} <span class="text-nowrap">{}</span></div></td>'
+    '<td class="text-end text-nowrap d-none d-md-table-cell">{}</td>'
+    '<td class="text-end text-nowrap d-none d-md-table-cell">{}</td>'
+    '<td class="text-end text-nowrap d-none d-md-table-cell">{}</td><td class="text-end text-nowrap">{}</td></tr>'
 )
 
 
 def rows_html(statement: Statement) -> str:
-    """The page's table rows, escaped (a statement may have hundreds of lines: one pass of
-    `format_html` each is several times faster than the template engine's per-cell work)."""
+    """The page's table rows, escaped (one pass of `format_html` per row is several times faster than
+    the template engine's per-cell work). On a phone the charged and paid columns fold into one
+    signed amount under the description."""
     return format_html_join(
         "\n",
         ROW_HTML,
         (
-            (on, ref, text, ref, debit, credit, invoiced, balance)
+            (
+                on,
+                ref,
+                text,
+                ref,
+                f"+{debit}" if debit else f"−{credit}" if credit else "",
+                debit,
+                credit,
+                invoiced,
+                balance,
+            )
             for on, ref, text, debit, credit, invoiced, balance in display_rows(statement)
         ),
     )

@@ -2,6 +2,7 @@
 closing balance, owed by due date; the PDF's text (pdftotext) and the .xlsx read back."""
 
 import io
+import re
 import subprocess
 from datetime import date, timedelta
 from decimal import Decimal
@@ -116,3 +117,64 @@ def test_statement_xlsx_read_back(team, history):
     assert rows[13][0] == "Total" and rows[13][4:8] == (5900.5, 3700.0, 2500.5, 8200.5)
     assert rows[14][:2] == ("Closing balance", 8200.5)
     assert ("Total owed", 2200.0) in [tuple(r[:2]) for r in rows]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5, 8])
+def test_a_page_of_lines_carries_the_balance_of_the_lines_before_it(team, history, limit):
+    c, *_ = history
+    whole = statements.statement_build(c, FIRST, LAST, today=date(2026, 6, 30))
+    expected = [(line.on, line.kind, line.reference, line.balance) for line in whole.lines]
+    for offset in range(0, whole.line_count, limit):
+        page = statements.statement_build(c, FIRST, LAST, today=date(2026, 6, 30), offset=offset, limit=limit)
+        got = [(line.on, line.kind, line.reference, line.balance) for line in page.lines]
+        assert got == expected[offset : offset + limit]
+        assert (page.line_count, page.opening, page.closing) == (8, whole.opening, whole.closing)
+        assert (page.debits, page.credits, page.invoiced) == (whole.debits, whole.credits, whole.invoiced)
+
+
+def test_lines_on_one_day_keep_their_order_across_pages(team):
+    c = customer(team.rep1, "同日多笔")
+    day = date(2026, 5, 7)
+    for amount in ("100.00", "200.00", "300.00"):
+        order(c, amount, on=day)
+        payment(c, amount, day)
+    whole = statements.statement_build(c, FIRST, LAST)
+    assert [line.kind for line in whole.lines] == ["order"] * 3 + ["payment"] * 3
+    balances = [line.balance for line in whole.lines]
+    assert balances == [Decimal(x) for x in ("100.00", "300.00", "600.00", "500.00", "300.00", "0.00")]
+    for offset in range(6):
+        page = statements.statement_build(c, FIRST, LAST, offset=offset, limit=1)
+        assert [line.balance for line in page.lines] == balances[offset : offset + 1]
+
+
+def test_the_page_shows_the_lines_a_page_at_a_time(client, team, history, monkeypatch):
+    from django.urls import reverse
+
+    from kehu.receivables import report_views
+
+    monkeypatch.setattr(report_views, "STATEMENT_LINES_SHOWN", 3)
+    c, *_ = history
+    client.force_login(team.rep1)
+    url = reverse("receivables_reports:statement", args=[c.pk]) + "?first=2026-05-01&last=2026-05-31"
+    pages = [client.get(url + f"&page={n}") for n in (1, 2, 3)]
+    balances = [[line.balance for line in page.context["s"].lines] for page in pages]
+    assert balances == [
+        [Decimal("8500.50"), Decimal("8500.50"), Decimal("5500.50")],
+        [Decimal("6000.50"), Decimal("5300.50"), Decimal("6000.50")],
+        [Decimal("7200.50"), Decimal("8200.50")],
+    ]
+    first, middle, last = (page.content.decode() for page in pages)
+    assert "Lines 1–3 of 8" in first and "Opening balance" in first and "Carried forward" in first
+    assert "Lines 4–6 of 8" in middle and "Brought forward" in middle and "5,500.50" in middle
+    assert "Lines 7–8 of 8" in last and "Carried forward" not in last and "8,200.50" in last
+    # the period's totals and closing balance close the last page only
+    assert "5,900.50" in last and "5,900.50" not in first
+    # a page past the end shows the first; a page that is not a number too
+    for odd in ("99", "x", "-1"):
+        assert [line.balance for line in client.get(url + f"&page={odd}").context["s"].lines] == balances[0]
+    # the files carry every line
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(client.get(url + "&format=xlsx").getvalue())).active
+    dated = [row for row in sheet.iter_rows(values_only=True) if re.fullmatch(r"2026-05-\d\d", str(row[0]))]
+    assert len([row for row in dated if isinstance(row[1], str)]) == 8  # the owed-by-due rows carry a number
