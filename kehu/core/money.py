@@ -97,3 +97,18 @@ def capital_amount(value) -> str:
     else:
         text += "整"
     return sign + text
+
+
+def price_text(value) -> str:
+    """12.5 → "12.50", 12.3456 → "12.3456", 1234 → "1,234.00" (a price keeps up to 4 places)."""
+    value = Decimal(value)
+    if value == value.quantize(FEN):
+        return f"{value:,.2f}"
+    places = max(2, min(-int(value.normalize().as_tuple().exponent), 4))
+    return f"{value:,.{places}f}"
+
+
+def cny(value) -> str:
+    """An amount with its currency sign, the minus in front: -5300 → "-¥5,300.00"; nothing → "¥0.00"."""
+    value = Decimal(value or 0)
+    return f"-¥{price_text(-value)}" if value < 0 else f"¥{price_text(value)}"

@@ -161,7 +161,7 @@ def webhook_payload(invoice: Invoice) -> dict:
 
 
 def _summary(invoice: Invoice, extra: str = "") -> str:
-    text = f"{invoice.invoice_number or invoice.number} · ¥{invoice.amount:,.2f}"
+    text = f"{invoice.invoice_number or invoice.number} · {money.cny(invoice.amount)}"
     return f"{text} · {extra}" if extra else text
 
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from kehu.core import money
 from kehu.core.money import capital_amount, line_amounts, round_fen
 
 D = Decimal
@@ -68,3 +69,17 @@ def test_totals_are_sums_of_rounded_lines():
     lines = [line_amounts(D("0.333"), D("10"), D("0"), D("13")) for _ in range(3)]
     assert sum(x.amount for x in lines) == D("9.99")
     assert sum(x.amount_net for x in lines) == D("8.85")
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (Decimal("5300"), "¥5,300.00"),
+        (Decimal("-5300"), "-¥5,300.00"),  # a red-letter invoice, a customer in credit
+        (Decimal("12.3456"), "¥12.3456"),
+        (Decimal("-0.5"), "-¥0.50"),
+        (None, "¥0.00"),
+    ],
+)
+def test_amounts_with_the_currency_sign(value, text):
+    assert money.cny(value) == text

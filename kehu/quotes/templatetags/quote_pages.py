@@ -9,6 +9,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from kehu.core.money import cny, price_text
+
 register = template.Library()
 
 TWO = Decimal("0.01")
@@ -23,11 +25,10 @@ def price(value) -> str:
     """12.5 → "12.50", 12.3456 → "12.3456", 1234 → "1,234.00"; None → "—"."""
     if value is None or value == "":
         return "—"
-    value = Decimal(value)
-    if value == value.quantize(TWO):
-        return _grouped(value, 2)
-    exponent = -value.normalize().as_tuple().exponent
-    return _grouped(value, max(2, min(int(exponent), 4)))
+    return price_text(value)
+
+
+register.filter("cny", cny)
 
 
 @register.filter

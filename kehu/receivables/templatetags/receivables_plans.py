@@ -4,9 +4,11 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from kehu.core.money import cny
 from kehu.receivables.models import PlanBasis
 
 register = template.Library()
+register.filter("cny", cny)
 
 
 @register.filter

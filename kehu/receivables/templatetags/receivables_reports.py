@@ -2,7 +2,10 @@ from decimal import Decimal
 
 from django import template
 
+from kehu.core.money import cny
+
 register = template.Library()
+register.filter("cny", cny)
 
 
 @register.filter

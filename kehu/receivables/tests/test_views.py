@@ -44,7 +44,7 @@ def test_lists_and_details_for_owner_manager_finance(client, team, plans, financ
         detail = client.get(reverse("receivables:payment-detail", args=[payment.pk]))
         assert detail.status_code == 200 and "工行-001" in detail.text
         panel = client.get(reverse("receivables:customer-panel", args=[c.pk]))
-        assert panel.status_code == 200 and "3500.00" in panel.text
+        assert panel.status_code == 200 and "¥3,500.00" in panel.text
     assert server_tracebacks == []
 
 
@@ -72,7 +72,7 @@ def test_record_a_payment_on_the_phone_page(client, team, plans):
     c, order, (p1, p2) = plans
     login(client, team.rep1)
     preview = client.get(reverse("receivables:payment-preview"), {"customer": c.pk, "amount": "4000"})
-    assert "+3000.00" in preview.text and "+1000.00" in preview.text
+    assert "+¥3,000.00" in preview.text and "+¥1,000.00" in preview.text
     found = client.get(reverse("receivables:customer-search"), {"q": c.name[:4]})
     assert c.name in found.text
     response = client.post(
