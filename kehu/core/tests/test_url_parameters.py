@@ -11,6 +11,7 @@ its own test, so the areas spread over the test workers.
 """
 
 import pytest
+from django.conf import settings as django_settings
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -27,7 +28,9 @@ from kehu.core.tests.whole_site import (
     real_path_values,
 )
 
-EXAMPLES_PER_ROUTE = 12
+# The SQLite run explores each route deeper; the PostgreSQL run sends the sweep of edge values and
+# its own share of generated ones (NUL bytes and over-long text fail differently there).
+EXAMPLES_PER_ROUTE = 12 if django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else 6
 COMMON_NAMES = [
     "page", "week", "date", "day", "year", "month", "start", "end", "from", "to", "q", "sort", "order",
     "owner", "stage", "tier", "region", "status", "pipeline", "limit", "offset", "cursor", "next", "before",
