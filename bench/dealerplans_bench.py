@@ -1,5 +1,5 @@
 """Dealer plans (SAL-6) and the sales record (SAL-5) on the money-chain data (bench/money_data.py):
-timing functions for bench/money_bench.py (see /work/helpers/bench12.md and bench/README.md).
+timing functions for bench/money_bench.py (see bench/README.md).
 
     cases(ctx) -> [(key, label, function, target p95 ms or None)]
 

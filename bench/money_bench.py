@@ -8,7 +8,7 @@ Times, in this process (selectors directly, pages through Django's test client �
 and middleware as served, without HTTP): the cases of `bench/receivables_reports_bench.py` (ageing
 report for the whole company and a manager's scope, customer statement, …) and
 `bench/dealerplans_bench.py` (the dealer plan-vs-actual page, …), each a module with
-`cases(ctx) -> [(key, label, function, target ms)]` (see /work/helpers/bench12.md and bench/README.md),
+`cases(ctx) -> [(key, label, function, target ms)]` (see bench/README.md),
 plus its own: the credit check on an order (the CREDIT_CHECK lookup) and the bare SQL floors the
 reports stand on (sums of the aggregates). For every case above its target it prints the queries
 one run sent, slowest first, with their EXPLAIN QUERY PLAN. Writes bench/results/money-latest.md.
