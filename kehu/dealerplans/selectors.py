@@ -257,6 +257,7 @@ class PlanProgress:
     lines: list[LineProgress]
     other: list[LineProgress]  # bought in the month, not in the plan
     sold_on: list[LineProgress] = field(default_factory=list)  # the dealer's sell-through out
+    bought: Decimal = ZERO  # everything bought in the month, each purchase once
 
     @property
     def target_amount(self) -> Decimal:
@@ -270,8 +271,9 @@ class PlanProgress:
 
     @property
     def actual_amount(self) -> Decimal:
-        """Everything bought in the month: against the plan and outside it."""
-        return self.planned_amount + sum((line.actual_amount for line in self.other), ZERO)
+        """Everything bought in the month, against the plan and outside it, each purchase once (a
+        purchase under both a product line and its specification's line is counted once here)."""
+        return self.bought
 
     @property
     def amount_percent(self) -> Decimal | None:
@@ -349,7 +351,8 @@ def plan_progress(plan: DealerPlan) -> PlanProgress:
     ]
     other.sort(key=lambda x: x.label)
     sold_on = [] if lower else sell_through_out(plan.customer_id, plan.month)
-    return PlanProgress(plan, "sell_through" if lower else "orders", progress, other, sold_on)
+    bought = sum((r["amount"] or ZERO for r in rows), ZERO)
+    return PlanProgress(plan, "sell_through" if lower else "orders", progress, other, sold_on, bought)
 
 
 def sell_through_out(seller_id: int, month: date) -> list[LineProgress]:

@@ -67,6 +67,19 @@ def test_a_product_target_counts_every_specification(plan, bought, catalog, team
     assert progress.other == []
 
 
+def test_a_purchase_under_a_product_line_and_its_specification_line_is_bought_once(plan, bought, catalog, team):
+    # The plan has a line for specification A; add one for the whole lathe product: A's purchases
+    # count towards both lines, and once in what the dealer bought.
+    services.plan_line_put(plan=plan, actor=team.rep1, product=catalog.lathe, quantity=8, amount="90000")
+    progress = selectors.plan_progress(plan)
+    by_spec = {
+        line.specification_id: line.actual_amount for line in progress.lines if line.product_id == catalog.lathe.pk
+    }
+    assert by_spec == {catalog.lathe_a.pk: D("39200.00"), None: D("63200.00")}
+    assert progress.other == []
+    assert progress.actual_amount == D("68960.00")  # 63,200 of lathes + 5,760 of oil
+
+
 def test_no_orders_in_the_month_is_zero_and_no_target_is_no_percentage(plan, catalog, team):
     progress = selectors.plan_progress(plan)
     assert [(line.actual_quantity, line.quantity_percent) for line in progress.lines] == [(0, D("0.0")), (0, D("0.0"))]
