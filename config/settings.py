@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "kehu.invoices",
     "kehu.receivables",
     "kehu.dealerplans",
+    "kehu.support",
     "kehu.workspace",
     "kehu.demo",
 ]

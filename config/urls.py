@@ -29,6 +29,7 @@ urlpatterns = [
     path("receivables/reports/", include("kehu.receivables.report_urls")),
     path("receivables/", include("kehu.receivables.urls")),
     path("dealer-plans/", include("kehu.dealerplans.urls")),
+    path("service/", include("kehu.support.urls")),
     path("api/v1/", api.urls),
 ]
 

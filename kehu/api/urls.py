@@ -32,6 +32,7 @@ from kehu.quotes.api_insights import router as quote_insights_router
 from kehu.receivables.api import router as receivables_router
 from kehu.receivables.api_reports import router as receivables_reports_router
 from kehu.sales.api import router as sales_router
+from kehu.support.api import router as support_router
 from kehu.users.api import BearerAuth
 from kehu.users.api import router as auth_router
 from kehu.webhooks.api import router as webhooks_router
@@ -72,6 +73,7 @@ api.add_router("/invoices", invoices_router)
 api.add_router("/receivables", receivables_router)
 api.add_router("/receivables", receivables_reports_router)  # ageing, statements, credit (SAL-9, CLS-4)
 api.add_router("/dealer-plans", dealerplans_router)
+api.add_router("/service", support_router)
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:

@@ -61,6 +61,11 @@ WORK = VIEW | {
     "quotes.add_quote",
     "quotes.change_quote",
     "quotes.delete_quote",
+    # After-sales service (SRV-1, CUS-6): whoever works with a customer sees its tickets and installed
+    # base and may log a repair request for it.
+    "support.view_ticket",
+    "support.add_ticket",
+    "support.view_installedunit",
     # The money chain (SAL-5, SAL-6, CON): reps write their contracts and orders, ask for invoices,
     # record the payments they collect and draft their dealers' plans.
     "contracts.view_contract",
@@ -129,6 +134,12 @@ ADMIN = frozenset(
     | {
         "users.manage_users",
         "users.change_settings",
+        "support.change_ticket",
+        "support.delete_ticket",
+        "support.dispatch_ticket",
+        "support.manage_service",
+        "support.add_installedunit",
+        "support.change_installedunit",
         "core.manage_mail",
         "pool.manage_pools",
         "leads.manage_rules",
@@ -142,6 +153,17 @@ ADMIN = frozenset(
         "receivables.manage_credit",
     }
 )
+# The service desk (客户服务部): works tickets and keeps the installed base.
+SERVICE = {
+    "support.view_ticket",
+    "support.add_ticket",
+    "support.change_ticket",
+    "support.view_installedunit",
+    "support.add_installedunit",
+    "support.change_installedunit",
+}
+# Engineers read their tickets and the units, and move the tickets they are sent to.
+ENGINEER = {"support.view_ticket", "support.change_ticket", "support.view_installedunit"}
 # The customer-information archivist (档案员) in marketing receives approved information forms (CUS-3).
 ARCHIVE = {"collection.archive_form"}
 
@@ -181,16 +203,23 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
     ),
     # The customer service manager (客户服务部经理) reads every customer, masked, changes none, and logs
     # service calls, revisits (定期回访) and what was promised on any customer's timeline.
-    Role.SERVICE_MANAGER: (DataScope.ALL, frozenset(VIEW | {"activities.add_activity"})),
-    Role.CUSTOMER_REP: (DataScope.OWN, frozenset(WORK)),
+    Role.SERVICE_MANAGER: (
+        DataScope.ALL,
+        frozenset(
+            VIEW
+            | SERVICE
+            | {"activities.add_activity", "support.dispatch_ticket", "support.manage_service", "support.delete_ticket"}
+        ),
+    ),
+    Role.CUSTOMER_REP: (DataScope.OWN, frozenset(WORK | SERVICE)),
     # The CRM specialist keeps the product catalog and the price book with the administrators.
     Role.CRM_SPECIALIST: (DataScope.ALL, frozenset(WORK | {"catalog.manage_catalog"})),
-    Role.SERVICE_QUALITY: (DataScope.ALL, frozenset(VIEW)),
+    Role.SERVICE_QUALITY: (DataScope.ALL, frozenset(VIEW | {"support.view_ticket", "support.view_installedunit"})),
     Role.INFO_SPECIALIST: (DataScope.ALL, frozenset(WORK - {"customers.delete_customer"} | ARCHIVE)),
-    Role.KEY_ACCOUNT_SPECIALIST: (DataScope.OWN, frozenset(WORK)),
-    Role.AFTER_SALES: (DataScope.ALL, frozenset(VIEW | {"activities.add_activity"})),
-    Role.COMPLAINT_SPECIALIST: (DataScope.ALL, frozenset(VIEW | {"activities.add_activity"})),
-    Role.SERVICE_ENGINEER: (DataScope.OWN, frozenset(VIEW | {"activities.add_activity"})),
+    Role.KEY_ACCOUNT_SPECIALIST: (DataScope.OWN, frozenset(WORK | SERVICE)),
+    Role.AFTER_SALES: (DataScope.ALL, frozenset(VIEW | SERVICE | {"activities.add_activity"})),
+    Role.COMPLAINT_SPECIALIST: (DataScope.ALL, frozenset(VIEW | SERVICE | {"activities.add_activity"})),
+    Role.SERVICE_ENGINEER: (DataScope.OWN, frozenset(VIEW | ENGINEER | {"activities.add_activity"})),
     Role.FINANCE: (DataScope.ALL, frozenset(FINANCE)),
     Role.ADMINISTRATOR: (DataScope.ALL, frozenset(ADMIN)),
 }

@@ -1,0 +1,3 @@
+"""Pages of tickets (filled in by the tickets' views)."""
+
+urlpatterns: list = []
