@@ -543,6 +543,11 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
         from kehu.dealerplans.tests.factories import api_body
 
         api_body(case.operation.path, case.body, ids)
+    if case.operation.path == "/api/v1/quotes" and isinstance(case.body, dict):
+        if isinstance(case.body.get("customer_id"), int):
+            case.body["customer_id"] = ids["customer_id"]
+        if isinstance(case.body.get("opportunity_id"), int):
+            case.body.pop("opportunity_id")
     if case.operation.path.startswith("/api/v1/quotes/{quote_id}") and isinstance(case.body, dict):
         from kehu.quotes.models import Quote
 
