@@ -29,7 +29,9 @@ def _search_index_emptied_after_a_committing_test(request, django_db_blocker):
     model table; SQLite's full-text tables of the customer search are not model tables, so their rows
     would stay and collide with the customers a later test creates under the same ids."""
     yield
-    if "transactional_db" not in request.fixturenames and "live_server" not in request.fixturenames:
+    marker = request.node.get_closest_marker("django_db")
+    commits = marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    if not commits and not {"transactional_db", "live_server"} & set(request.fixturenames):
         return
     from django.db import connection
 

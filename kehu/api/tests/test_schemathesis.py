@@ -544,10 +544,11 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
 
         api_body(case.operation.path, case.body, ids)
     if case.operation.path == "/api/v1/quotes" and isinstance(case.body, dict):
-        if isinstance(case.body.get("customer_id"), int):
-            case.body["customer_id"] = ids["customer_id"]
-        if isinstance(case.body.get("opportunity_id"), int):
-            case.body.pop("opportunity_id")
+        # A new quote for the customer made for this run (the generated ids exist only by chance).
+        case.body["customer_id"] = ids["customer_id"]
+        case.body.pop("opportunity_id", None)
+        if isinstance(case.body.get("contact_id"), int):
+            case.body["contact_id"] = ids["contact_id"]
     if case.operation.path.startswith("/api/v1/quotes/{quote_id}") and isinstance(case.body, dict):
         from kehu.quotes.models import Quote
 
