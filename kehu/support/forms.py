@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.support.models import Channel, Priority, Ticket, TicketCategory, TicketState
 
@@ -10,7 +11,12 @@ class TicketFilterForm(forms.Form):
     state = forms.ChoiceField(
         label=_("State"),
         required=False,
-        choices=[("open", _("Open")), ("paused", _("Waiting")), ("closed", _("Finished")), ("all", _("All"))],
+        choices=[
+            ("open", pgettext_lazy("tickets", "Open")),
+            ("paused", _("Waiting")),
+            ("closed", _("Finished")),
+            ("all", _("All")),
+        ],
     )
     mine = forms.BooleanField(label=_("Mine"), required=False)
     priority = forms.ChoiceField(

@@ -15,9 +15,11 @@ PRIORITY_CSS = {
 
 @register.filter
 def working_time(seconds) -> str:
-    """2 h 10 min (rounded up to the minute; 0 min for none)."""
+    """2 h 10 min, 3 h, 5 min (rounded up to the minute; 0 min for none)."""
     minutes = max(0, -(-int(seconds or 0) // 60))
     hours, minutes = divmod(minutes, 60)
+    if hours and not minutes:
+        return _("%(h)d h") % {"h": hours}
     if hours:
         return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
     return _("%(m)d min") % {"m": minutes}
