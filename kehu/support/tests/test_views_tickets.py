@@ -343,3 +343,31 @@ def test_open_tickets_show_at_the_top_of_the_360_page(client, desk):
     assert f"/service/tickets/?customer={desk.mine.pk}" in card  # all of them
     client.force_login(desk.team.marketing1)  # no tickets to see: no card
     assert 'id="open-tickets"' not in client.get(f"/customers/{desk.mine.pk}/").content.decode()
+
+
+def test_the_360_card_runs_a_fixed_number_of_queries(client, desk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(desk.team.rep1)
+    desk.open(subject="一")
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/customers/{desk.mine.pk}/").status_code == 200
+        return len(ctx.captured_queries)
+
+    one = count()
+    for i in range(8):
+        desk.open(subject=f"多{i}", now=at(21, 9, 9))
+    assert count() == one
+
+
+def test_a_post_without_the_csrf_token_is_refused(desk):
+    from django.test import Client
+
+    ticket = desk.open()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(desk.team.service1)
+    response = client.post(f"/service/tickets/{ticket.pk}/transition/", {"to": "in_progress", "version": 1})
+    assert response.status_code == 403 and _snapshot(ticket)[:2] == ("new", 1)
