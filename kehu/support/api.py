@@ -2,4 +2,7 @@
 
 from ninja import Router
 
+from kehu.support.api_tickets import router as tickets_router
+
 router = Router(tags=["service"])
+router.add_router("", tickets_router)

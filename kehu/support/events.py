@@ -12,6 +12,7 @@ class SupportEvent(models.TextChoices):
     TICKET_STATE_CHANGED = "ticket_state_changed", _("Service ticket moved")
     TICKET_SLA_WARNING = "ticket_sla_warning", _("Service ticket close to its SLA")
     TICKET_SLA_BREACHED = "ticket_sla_breached", _("Service ticket past its SLA")
+    TICKET_ASSIGNED = "ticket_assigned", _("Service ticket assigned")
 
 
 register_choices(
@@ -20,5 +21,10 @@ register_choices(
         SupportEvent.TICKET_OPENED: "ticket.opened",
         SupportEvent.TICKET_SLA_BREACHED: "ticket.sla_breached",
     },
-    notify=[SupportEvent.TICKET_OPENED, SupportEvent.TICKET_SLA_WARNING, SupportEvent.TICKET_SLA_BREACHED],
+    notify=[
+        SupportEvent.TICKET_OPENED,
+        SupportEvent.TICKET_SLA_WARNING,
+        SupportEvent.TICKET_SLA_BREACHED,
+        SupportEvent.TICKET_ASSIGNED,
+    ],
 )

@@ -3,12 +3,14 @@ that warns before a breach and escalates at one)."""
 
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core import events
+from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.numbering import save_numbered
 from kehu.support.events import SupportEvent
 from kehu.support.models import OPEN_STATES, RUNNING_STATES, ServiceSettings, Ticket, TicketState, TicketStateChange
@@ -209,3 +211,112 @@ def _close(response, resolution, warn_seconds: float) -> bool:
     return any(
         c is not None and c.status == RUNNING and 0 < c.remaining <= warn_seconds for c in (response, resolution)
     )
+
+
+# Who may change a ticket, and the version-checked writes the pages and the API call.
+
+
+def may_change(user, ticket: Ticket) -> bool:
+    """Change needs support.change_ticket; an engineer changes only the tickets sent to them or that
+    they are responsible for (the caller has already checked that the user sees the ticket)."""
+    from kehu.users.roles import Role
+
+    if not user.is_authenticated or not user.has_perm("support.change_ticket"):
+        return False
+    if getattr(user, "role", "") == Role.SERVICE_ENGINEER and not user.is_superuser:
+        return user.pk in (ticket.engineer_id, ticket.owner_id)
+    return True
+
+
+def check_may_change(user, ticket: Ticket) -> None:
+    if not may_change(user, ticket):
+        raise PermissionDenied
+
+
+def _locked(ticket: Ticket, expected_version: int | None) -> Ticket:
+    fresh = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if expected_version is not None and fresh.version != expected_version:
+        raise ConcurrentEditError(
+            _("Someone else changed this ticket (now %(state)s) after you opened it. Look again, then retry.")
+            % {"state": TicketState(fresh.state).label}
+        )
+    return fresh
+
+
+@transaction.atomic
+def ticket_move(
+    *,
+    ticket: Ticket,
+    actor,
+    to: str,
+    note: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """A transition by a person: their right to change the ticket and the version they saw checked."""
+    check_may_change(actor, ticket)
+    _locked(ticket, expected_version)
+    return ticket_transition(ticket=ticket, actor=actor, to=to, note=note, now=now)
+
+
+@transaction.atomic
+def ticket_answer(*, ticket: Ticket, actor, note: str = "", now: datetime | None = None) -> Ticket:
+    """`ticket_respond` by a person who may change the ticket (an open one)."""
+    check_may_change(actor, ticket)
+    if ticket.state not in OPEN_STATES:
+        raise ValidationError(_("This ticket is no longer open."))
+    return ticket_respond(ticket=ticket, actor=actor, note=note[:500], now=now)
+
+
+@transaction.atomic
+def ticket_assign(
+    *,
+    ticket: Ticket,
+    actor,
+    owner=None,
+    engineer=None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Hand the ticket to a responsible person and/or send it to an engineer (None: unchanged).
+    Sending an engineer needs support.dispatch_ticket; a new ticket that gets an engineer becomes
+    assigned. The new engineer or owner is told."""
+    now = now or timezone.now()
+    check_may_change(actor, ticket)
+    if engineer is not None and not actor.has_perm("support.dispatch_ticket"):
+        raise PermissionDenied
+    fresh = _locked(ticket, expected_version)
+    if fresh.state not in OPEN_STATES:
+        raise ValidationError(_("A ticket that is no longer open cannot be reassigned."))
+    errors = {}
+    if owner is not None and not (owner.is_active and owner.has_perm("support.change_ticket")):
+        errors["owner"] = [_("%(name)s cannot work on tickets.") % {"name": owner}]
+    if engineer is not None and not (engineer.is_active and engineer.has_perm("support.change_ticket")):
+        errors["engineer"] = [_("%(name)s cannot work on tickets.") % {"name": engineer}]
+    if errors:
+        raise ValidationError(errors)
+    told = []
+    if owner is not None and owner.pk != fresh.owner_id:
+        fresh.owner = owner
+        told.append(owner.pk)
+    if engineer is not None and engineer.pk != fresh.engineer_id:
+        fresh.engineer = engineer
+        told.append(engineer.pk)
+    if not told:
+        return fresh
+    fresh.version += 1
+    fresh.updated_at = now
+    fresh.save(update_fields=["owner", "engineer", "version", "updated_at"])
+    events.record(
+        SupportEvent.TICKET_ASSIGNED,
+        actor=actor,
+        subject=fresh,
+        customer_id=fresh.customer_id,
+        summary=f"{fresh.number} {fresh.subject}",
+        payload={"owner_id": fresh.owner_id, "engineer_id": fresh.engineer_id},
+        notify=[pk for pk in told if pk != actor.pk],
+        link=reverse("support:ticket-detail", args=[fresh.pk]),
+    )
+    if engineer is not None and fresh.state == S.NEW:
+        fresh = ticket_transition(ticket=fresh, actor=actor, to=S.ASSIGNED, now=now)
+    return fresh

@@ -28,6 +28,7 @@ from kehu.customers.team_views import team_panel
 from kehu.pool import selectors as pool_selectors
 from kehu.receivables.credit import money_header
 from kehu.sales import selectors as sales_selectors
+from kehu.support.selectors import customer_ticket_card
 
 TIMELINE_PAGE = 30
 
@@ -143,6 +144,8 @@ def _context(request, customer, form=None):
         "sales_panel": sales_selectors.customer_sales_panel(user, customer),
         # Owed, overdue and the credit limit in the header (kehu.receivables).
         "money": money_header(user, customer),
+        # Open service tickets at the top (kehu.support, CUS-6).
+        "ticket_card": customer_ticket_card(user, customer),
         "today": timezone.localdate(),
     }
 

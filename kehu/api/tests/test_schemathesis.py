@@ -33,6 +33,7 @@ AREA_EXAMPLES["receivables"] = (
 AREA_EXAMPLES["dealer-plans"] = 5 if ON_SQLITE else 4
 AREA_EXAMPLES["contracts"] = 5 if ON_SQLITE else 4  # a priced catalog, three contracts and PDFs
 AREA_EXAMPLES["invoices"] = 5 if ON_SQLITE else 4  # a priced catalog, titles, orders and requests
+AREA_EXAMPLES["service"] = 5 if ON_SQLITE else 4
 PASSWORD = "kehu-test-pw"
 SCHEMA_URL = "/api/v1/openapi.json"
 # Each area of the API is its own test (so they spread over the test workers): path prefix → name.
@@ -57,12 +58,18 @@ AREAS = [
     "invoices",
     "receivables",
     "dealer-plans",
+    "service",
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
 ROLE_ONLY = {
     "POST /api/v1/dealer-plans/{dealer_plan_id}/transition": "dealerplans.set_plans",
     "POST /api/v1/pool/customers/{customer_id}/assign": "pool.assign_customer",
     "POST /api/v1/pool/handovers": "customers.handover_customer",
+    # Service tickets are worked by service staff (support.change_ticket); reps and managers read and log them.
+    **{
+        f"POST /api/v1/service/tickets/{{ticket_id}}/{a}": "support.change_ticket"
+        for a in ("transition", "respond", "assign")
+    },
     "GET /api/v1/classification/suggestions": "classification.decide_tier",
     "POST /api/v1/classification/suggestions/{suggestion_id}/accept": "classification.decide_tier",
     "POST /api/v1/classification/suggestions/{suggestion_id}/reject": "classification.decide_tier",
@@ -322,6 +329,10 @@ def make_records(team, area: str, user) -> dict:
         deleted = quote_create(customer=customer, actor=rep1)
         quote_delete(quote=deleted, actor=rep1)
         ids["deleted_quote_id"] = deleted.pk
+    if area == "service":  # an open ticket of rep1's customer
+        from kehu.support.services import ticket_open
+
+        ids["ticket_id"] = ticket_open(actor=rep1, customer=customer, subject="主轴异响", contact=contact).pk
     if area == "dealer-plans":
         from kehu.dealerplans.tests.factories import api_records
 
@@ -583,6 +594,10 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             case.body.update(order_id=ids["order_id"], contract_id=None, instalments=[instalment], replace=True)
         if case.operation.path.endswith("/allocate") and isinstance(case.body, dict):
             case.body["allocations"] = None  # oldest first: a random plan id is never the customer's
+    if case.operation.path == "/api/v1/service/tickets" and isinstance(case.body, dict):
+        case.body["customer_id"] = ids["customer_id"]
+        for name in ("contact_id", "unit_id", "ticket_category_id"):  # others' records: a 400
+            case.body.pop(name, None)
     if case.operation.path.endswith("/credit-check") and isinstance(case.body, dict):  # a customer the user sees
         case.body["customer_id"] = ids["customer_id"]
     if case.operation.path.startswith("/api/v1/orders"):

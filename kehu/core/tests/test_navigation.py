@@ -11,11 +11,12 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["admin", "gm", "manager1", "rep1", "service1", "marketing1"]
 
+# Everyone who sees service tickets (sellers log them for their customers) has the service section.
 SECTIONS_OF = {
-    "admin": ["customers", "sales", "products", "money", "marketing", "analytics"],
-    "gm": ["customers", "sales", "products", "money", "marketing", "analytics"],
-    "manager1": ["customers", "sales", "products", "money", "marketing", "analytics"],
-    "rep1": ["customers", "sales", "products", "money"],
+    "admin": ["customers", "sales", "products", "money", "service", "marketing", "analytics"],
+    "gm": ["customers", "sales", "products", "money", "service", "marketing", "analytics"],
+    "manager1": ["customers", "sales", "products", "money", "service", "marketing", "analytics"],
+    "rep1": ["customers", "sales", "products", "money", "service"],
     "service1": ["customers", "products", "service"],
     "marketing1": ["customers", "sales", "products", "marketing"],
 }
@@ -51,8 +52,8 @@ def test_activities_sit_under_sales_for_sellers_and_under_service_for_service_st
         section = next((s for s in menu_for(user)["sections"] if s["key"] == key), None)
         return [link["key"] for link in section["links"]] if section else None
 
-    assert links(team.service1, "service") == ["activities", "week", "tasks"]
-    assert links(team.rep1, "service") is None
+    assert links(team.service1, "service") == ["tickets", "activities", "week", "tasks"]
+    assert links(team.rep1, "service") == ["tickets"]
     assert links(team.rep1, "sales")[-3:] == ["activities", "week", "tasks"]
 
 

@@ -231,7 +231,15 @@ class Company:
         ids.update(self._orders(customer))
         ids.update(self._invoices(customer))
         ids.update(self._dealer_plans(customer))
+        ids.update(self._tickets(customer))
         return ids
+
+    def _tickets(self, customer) -> dict:
+        """An open service ticket of rep1's customer, logged by the service manager."""
+        from kehu.support.services import ticket_open
+
+        ticket = ticket_open(actor=self.users["service1"], customer=customer, subject="主轴异响")
+        return {"ticket": ticket.pk}
 
     def _contracts(self, customer) -> dict:
         """rep1's contracts: a draft with a line, a signed one with an amendment and an attachment,
@@ -584,6 +592,7 @@ PAGE_IDS = {
     },
     "invoices:for-order": "invoice_order",
     "invoices:titles": "customer",
+    **{f"support:ticket-{name}": "ticket" for name in ("detail", "transition", "respond", "assign")},
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
@@ -672,6 +681,7 @@ API_IDS = {
     "support_id": "dealer_plan_support",
     "invoice_id": "invoice",
     "title_id": "invoice_title",
+    "ticket_id": "ticket",
 }
 
 
