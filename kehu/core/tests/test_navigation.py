@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 ROLES = ["admin", "gm", "manager1", "rep1", "service1", "marketing1"]
 
 SECTIONS_OF = {
-    "admin": ["customers", "sales", "products", "money", "marketing", "analytics"],
+    "admin": ["customers", "sales", "products", "money", "service", "marketing", "analytics"],
     "gm": ["customers", "sales", "products", "money", "marketing", "analytics"],
     "manager1": ["customers", "sales", "products", "money", "marketing", "analytics"],
     "rep1": ["customers", "sales", "products", "money"],
@@ -24,7 +24,7 @@ SETTINGS_OF = {
     "gm": ["pipelines", "classification-settings", "routes", "pricing", "credit", "contract-settings", "audit"],
     "manager1": ["routes"],
     "rep1": [],
-    "service1": [],
+    "service1": ["service-levels"],
     "marketing1": [],
 }
 
@@ -51,7 +51,7 @@ def test_activities_sit_under_sales_for_sellers_and_under_service_for_service_st
         section = next((s for s in menu_for(user)["sections"] if s["key"] == key), None)
         return [link["key"] for link in section["links"]] if section else None
 
-    assert links(team.service1, "service") == ["activities", "week", "tasks"]
+    assert links(team.service1, "service") == ["activities", "week", "tasks", "units"]
     assert links(team.rep1, "service") is None
     assert links(team.rep1, "sales")[-3:] == ["activities", "week", "tasks"]
 
@@ -86,7 +86,7 @@ def test_every_link_in_the_menu_and_on_the_settings_page_opens(client, team, use
         assert client.get(href).status_code == 200, href
 
 
-@pytest.mark.parametrize("username", ["rep1", "service1", "marketing1"])
+@pytest.mark.parametrize("username", ["rep1", "marketing1"])
 def test_the_settings_page_is_refused_to_whom_has_no_area(client, team, username):
     client.force_login(getattr(team, username))
     assert client.get("/settings/").status_code == 403
