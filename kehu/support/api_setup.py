@@ -258,7 +258,9 @@ def installed_unit_list(request, query: Query[InstalledUnitQuery]):
     if query.q.strip():
         needle = query.q.strip()
         units = units.filter(Q(serial_number__icontains=needle) | Q(specification__code__icontains=needle))
-    return page_of(units.select_related("specification").order_by("-pk"), offset=query.offset, limit=query.limit).as_dict()
+    return page_of(
+        units.select_related("specification").order_by("-pk"), offset=query.offset, limit=query.limit
+    ).as_dict()
 
 
 @router.post("/units", response={201: InstalledUnitOut})

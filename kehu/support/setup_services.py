@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -109,7 +109,10 @@ def category_update(*, actor, category: TicketCategory, name: str | None = None,
 
 def _check_targets(first_response_minutes, resolution_minutes) -> None:
     errors: dict[str, list[str]] = {}
-    for field, value in (("first_response_minutes", first_response_minutes), ("resolution_minutes", resolution_minutes)):
+    for field, value in (
+        ("first_response_minutes", first_response_minutes),
+        ("resolution_minutes", resolution_minutes),
+    ):
         if not isinstance(value, int) or value <= 0:
             errors[field] = [_("Enter a time longer than zero.")]
         elif value > MAX_TARGET_MINUTES:
@@ -187,6 +190,13 @@ def policy_delete(*, actor, policy: SlaPolicy) -> None:
 HOURS_FIELDS = ["day_starts", "lunch_starts", "lunch_ends", "day_ends", "warn_before_minutes"]
 
 
+def _hours_snapshot(hours: ServiceSettings) -> dict:
+    return {
+        name: getattr(hours, name).strftime("%H:%M") if name != "warn_before_minutes" else hours.warn_before_minutes
+        for name in HOURS_FIELDS
+    }
+
+
 @transaction.atomic
 def service_hours_update(*, actor, **values) -> ServiceSettings:
     """The working day's hours and the warning lead (`ServiceSettings.clean` keeps them in order)."""
@@ -196,13 +206,13 @@ def service_hours_update(*, actor, **values) -> ServiceSettings:
         raise ValidationError({name: [_("Unknown field.")] for name in sorted(unknown)})
     found = ServiceSettings.load()
     hours = ServiceSettings.objects.select_for_update().get(pk=found.pk)
-    before = snapshot(hours, HOURS_FIELDS)
+    before = _hours_snapshot(hours)
     for name, value in values.items():
         setattr(hours, name, value)
     if hours.warn_before_minutes is None or not 0 <= hours.warn_before_minutes <= 24 * 60:
         raise ValidationError({"warn_before_minutes": [_("Enter between 0 and 1440 minutes.")]})
     hours.full_clean(exclude=["updated_by"])
-    changes = diff(before, snapshot(hours, HOURS_FIELDS))
+    changes = diff(before, _hours_snapshot(hours))
     if changes:
         hours.updated_by = actor
         hours.save()
@@ -232,16 +242,14 @@ def sla_recompute(*, now: datetime | None = None) -> dict[str, int]:
     for policy_id, pks in moved.items():
         for start in range(0, len(pks), 500):
             chunk = pks[start : start + 500]
-            if policy_id is None:
-                Ticket.objects.filter(pk__in=chunk).update(
-                    policy=None,
-                    response_due_at=None,
-                    resolution_due_at=None,
-                    response_breached=False,
-                    resolution_breached=False,
-                )
-            else:
-                Ticket.objects.filter(pk__in=chunk).update(policy_id=policy_id)
+            Ticket.objects.filter(pk__in=chunk).update(policy_id=policy_id)
+    # Without a policy (its policy removed, no default): no deadline to show.
+    open_tickets.filter(policy__isnull=True).filter(
+        Q(response_due_at__isnull=False)
+        | Q(resolution_due_at__isnull=False)
+        | Q(response_breached=True)
+        | Q(resolution_breached=True)
+    ).update(response_due_at=None, resolution_due_at=None, response_breached=False, resolution_breached=False)
     counts = sla_scan(now=now)
     counts["repoliced"] = sum(len(pks) for pks in moved.values())
     return counts
@@ -336,9 +344,7 @@ def unit_create(
     )
     _check_unit(unit)
     unit.save()
-    _unit_event(
-        SetupEvent.UNIT_REGISTERED, actor, unit, AuditAction.CREATE, diff({}, snapshot(unit, UNIT_FIELDS))
-    )
+    _unit_event(SetupEvent.UNIT_REGISTERED, actor, unit, AuditAction.CREATE, diff({}, snapshot(unit, UNIT_FIELDS)))
     return unit
 
 

@@ -41,7 +41,9 @@ def _policies_by_category() -> list[dict]:
     for category in TicketCategory.objects.order_by("name"):
         rows[category.pk] = {"category": category, "cells": {}}
     for policy in policies:
-        rows.setdefault(policy.category_id, {"category": policy.category, "cells": {}})["cells"][policy.priority] = policy
+        rows.setdefault(policy.category_id, {"category": policy.category, "cells": {}})["cells"][policy.priority] = (
+            policy
+        )
     return [
         {"category": row["category"], "cells": [(p, row["cells"].get(p)) for p in Priority.values]}
         for row in rows.values()
@@ -85,9 +87,7 @@ def category_add(request):
 def category_edit(request, pk):
     _require_manage(request.user)
     category = _object_or_404(TicketCategory.objects.all(), pk)
-    form = CategoryEditForm(
-        request.POST or None, initial={"name": category.name, "is_active": category.is_active}
-    )
+    form = CategoryEditForm(request.POST or None, initial={"name": category.name, "is_active": category.is_active})
     if request.method == "POST" and form.is_valid():
         try:
             services.category_update(
@@ -179,9 +179,7 @@ def unit_list(request):
         offset=(page - 1) * PAGE_SIZE,
         limit=PAGE_SIZE,
     )
-    query = "&".join(
-        part for part in (f"customer={customer.pk}" if customer else "", f"q={q}" if q else "") if part
-    )
+    query = "&".join(part for part in (f"customer={customer.pk}" if customer else "", f"q={q}" if q else "") if part)
     return render(
         request,
         "support/units/list.html",
@@ -268,8 +266,9 @@ def _order_for_units(user, pk):
     from kehu.orders.models import Order
 
     return _object_or_404(
-        Order.objects.filter(deleted_at__isnull=True, customer__in=customer_qs_visible_to(user).values("pk"))
-        .select_related("customer"),
+        Order.objects.filter(
+            deleted_at__isnull=True, customer__in=customer_qs_visible_to(user).values("pk")
+        ).select_related("customer"),
         pk,
     )
 

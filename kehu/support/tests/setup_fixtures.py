@@ -1,0 +1,36 @@
+"""Fixtures of the service setup's tests (imported by those test modules): a catalog, a customer of
+rep1 with a confirmed order, a customer representative (own data scope)."""
+
+import pytest
+
+
+@pytest.fixture
+def book(db):
+    from kehu.quotes.tests.factories import Book
+
+    return Book()
+
+
+@pytest.fixture
+def customer(team, customer_of):
+    return customer_of(team.rep1, name="苏州华星精密机械有限公司")
+
+
+@pytest.fixture
+def confirmed_order(book, customer, team, company_gives_credit):
+    """rep1's confirmed order: 3 × CK6140-A (a lathe) and 2.5 × YY-46-200L (oil)."""
+    from kehu.orders.tests.factories import confirm, make_order
+
+    return confirm(make_order(customer, team.rep1, [(book.lathe_a.pk, 3), (book.oil_46.pk, "2.5")]), team.rep1)
+
+
+@pytest.fixture
+def custrep(team):
+    """A customer representative (客服代表): sees only the customers they own."""
+    from kehu.users.models import User
+    from kehu.users.roles import Role
+
+    user = User(username="custrep", email="custrep@example.com", role=Role.CUSTOMER_REP, department=team.service_dept)
+    user.set_password("kehu-test-pw")
+    user.save()
+    return user
