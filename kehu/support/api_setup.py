@@ -17,7 +17,7 @@ from kehu.core.api import Day, Id, Page, Text
 from kehu.core.pagination import Limit, Offset, page_of
 from kehu.customers.selectors import customer_get
 from kehu.support import setup_services as services
-from kehu.support.models import InstalledUnit, Priority, ServiceSettings, SlaPolicy, TicketCategory
+from kehu.support.models import Priority, ServiceSettings, SlaPolicy, TicketCategory
 from kehu.support.selectors import unit_qs_visible_to
 
 router = Router(tags=["service"])

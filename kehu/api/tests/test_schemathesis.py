@@ -33,6 +33,7 @@ AREA_EXAMPLES["receivables"] = (
 AREA_EXAMPLES["dealer-plans"] = 5 if ON_SQLITE else 4
 AREA_EXAMPLES["contracts"] = 5 if ON_SQLITE else 4  # a priced catalog, three contracts and PDFs
 AREA_EXAMPLES["invoices"] = 5 if ON_SQLITE else 4  # a priced catalog, titles, orders and requests
+AREA_EXAMPLES["service"] = 5 if ON_SQLITE else 4
 PASSWORD = "kehu-test-pw"
 SCHEMA_URL = "/api/v1/openapi.json"
 # Each area of the API is its own test (so they spread over the test workers): path prefix → name.
@@ -57,9 +58,18 @@ AREAS = [
     "invoices",
     "receivables",
     "dealer-plans",
+    "service",
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
 ROLE_ONLY = {
+    "POST /api/v1/service/categories": "support.manage_service",
+    "PATCH /api/v1/service/categories/{ticket_category_id}": "support.manage_service",
+    "POST /api/v1/service/sla-policies": "support.manage_service",
+    "PATCH /api/v1/service/sla-policies/{policy_id}": "support.manage_service",
+    "DELETE /api/v1/service/sla-policies/{policy_id}": "support.manage_service",
+    "PUT /api/v1/service/hours": "support.manage_service",
+    "POST /api/v1/service/units": "support.add_installedunit",
+    "PATCH /api/v1/service/units/{unit_id}": "support.change_installedunit",
     "POST /api/v1/dealer-plans/{dealer_plan_id}/transition": "dealerplans.set_plans",
     "POST /api/v1/pool/customers/{customer_id}/assign": "pool.assign_customer",
     "POST /api/v1/pool/handovers": "customers.handover_customer",
@@ -322,6 +332,10 @@ def make_records(team, area: str, user) -> dict:
         deleted = quote_create(customer=customer, actor=rep1)
         quote_delete(quote=deleted, actor=rep1)
         ids["deleted_quote_id"] = deleted.pk
+    if area == "service":  # a unit of rep1's customer, a category and a policy (the setup's endpoints)
+        from kehu.support.tests.setup_fixtures import api_records as setup_records
+
+        ids.update(setup_records(team, customer))
     if area == "dealer-plans":
         from kehu.dealerplans.tests.factories import api_records
 

@@ -34,3 +34,20 @@ def custrep(team):
     user.set_password("kehu-test-pw")
     user.save()
     return user
+
+
+def api_records(team, customer) -> dict:
+    """For the API fuzzing: a unit of the customer, a ticket category and a default policy."""
+    from kehu.catalog.models import Product, Specification
+    from kehu.support.models import InstalledUnit, SlaPolicy, TicketCategory
+
+    product = Product.objects.filter(code="ST-UNIT").first() or Product.objects.create(
+        code="ST-UNIT", name="测试设备", unit="台", tax_rate=13
+    )
+    spec = Specification.objects.get_or_create(product=product, code="ST-UNIT-A", defaults={"name": "A"})[0]
+    unit = InstalledUnit.objects.create(customer=customer, product=product, specification=spec)
+    category = TicketCategory.objects.get_or_create(name="维修")[0]
+    policy = SlaPolicy.objects.get_or_create(
+        category=None, priority="normal", defaults={"first_response_minutes": 120, "resolution_minutes": 960}
+    )[0]
+    return {"unit_id": unit.pk, "ticket_category_id": category.pk, "policy_id": policy.pk}

@@ -128,6 +128,6 @@ def test_units_follow_visibility_and_permission(api_client, team, book, customer
     assert owner.post("/api/v1/service/units", body).status_code == 403
     assert owner.patch(f"/api/v1/service/units/{unit.pk}", {"serial_number": "X"}).status_code == 403
     assert list(InstalledUnit.objects.values_list("serial_number", flat=True)) == ["SN-7"]
-    assert api_client(team.service1).patch(
-        f"/api/v1/service/units/{unit.pk}", {"installed_on": "2026-12-01"}
-    ).json()["installed_on"] == str(date(2026, 12, 1))
+    assert api_client(team.service1).patch(f"/api/v1/service/units/{unit.pk}", {"installed_on": "2026-12-01"}).json()[
+        "installed_on"
+    ] == str(date(2026, 12, 1))

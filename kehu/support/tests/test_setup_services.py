@@ -140,8 +140,10 @@ def test_a_policy_change_recomputes_open_tickets_after_the_commit(
 
 
 def test_a_new_category_policy_takes_over_and_a_removed_one_falls_back(
-    team, customer, django_capture_on_commit_callbacks
-):  # noqa: F811
+    team,
+    customer,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
     default = SlaPolicy.objects.create(priority="urgent", first_response_minutes=30, resolution_minutes=240)
     repair = TicketCategory.objects.create(name="维修")
     ticket = tickets.ticket_open(

@@ -22,7 +22,9 @@ def test_the_scan_is_scheduled_every_five_minutes():
 
 def test_the_scan_warns_once_then_escalates_once(team, customer, django_capture_on_commit_callbacks):  # noqa: F811
     SlaPolicy.objects.create(priority="high", first_response_minutes=60, resolution_minutes=120)
-    ticket = services.ticket_open(actor=team.service1, customer=customer, subject="不能开机", priority="high", now=MONDAY_9)
+    ticket = services.ticket_open(
+        actor=team.service1, customer=customer, subject="不能开机", priority="high", now=MONDAY_9
+    )
     services.ticket_respond(ticket=ticket, actor=team.service1, now=MONDAY_9 + timedelta(minutes=10))
     # Resolution within 2 working hours of Monday 09:00: 11:00.
     ticket.refresh_from_db()

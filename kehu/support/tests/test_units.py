@@ -11,7 +11,7 @@ from kehu.core.models import AuditEntry
 from kehu.customers.models import TimelineEntry
 from kehu.support import setup_services as setup
 from kehu.support.models import InstalledUnit
-from kehu.support.tests.setup_fixtures import book, confirmed_order, custrep, customer  # noqa: F401
+from kehu.support.tests.setup_fixtures import book, confirmed_order, customer, custrep  # noqa: F401
 
 
 def test_warranty_months_end_the_day_before(db):
@@ -96,9 +96,7 @@ def test_from_an_order_is_all_or_nothing(team, confirmed_order):  # noqa: F811
             order=confirmed_order,
             lines=[setup.LineUnits(oil_line, ["X-1"]), setup.LineUnits(lathe_line, ["L-1", "L-1"])],
         )
-    assert e.value.messages == [
-        "Line 1 (CK6140-A): Serial number L-1 is registered for this product already."
-    ]
+    assert e.value.messages == ["Line 1 (CK6140-A): Serial number L-1 is registered for this product already."]
     assert InstalledUnit.objects.count() == 0
 
 
@@ -138,9 +136,10 @@ def test_the_customers_units_page(client, team, unit, customer, django_assert_ma
     assert page.status_code == 200
     assert "SN-9" in html and "X-4" in html and "6 units" in html
     assert f'href="/service/units/{unit.pk}/edit/"' in html
-    assert client.get(reverse("support:unit-list"), {"customer": customer.pk, "q": "SN-"}).content.decode().count(
-        "/edit/"
-    ) == 1
+    assert (
+        client.get(reverse("support:unit-list"), {"customer": customer.pk, "q": "SN-"}).content.decode().count("/edit/")
+        == 1
+    )
 
 
 def test_units_follow_the_customers_visibility(client, team, unit, customer):  # noqa: F811
