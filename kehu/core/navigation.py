@@ -167,7 +167,8 @@ SECTIONS: tuple[Section, ...] = (
             Entry("activities", "activities:activity-list", _("Activities"), serves_and(VIEW_ACTIVITY)),
             Entry("week", "activities:week", _("Week plan"), serves_and(VIEW_ACTIVITY)),
             Entry("tasks", "activities:task-list", _("Tasks"), serves_and(VIEW_ACTIVITY)),
-            Entry("units", "support:unit-list", _("Installed base"), perm("support.add_installedunit")),
+            # The service desk's own (sellers reach a customer's units from the customer's page).
+            Entry("units", "support:unit-list", _("Installed base"), serves_and(perm("support.add_installedunit"))),
         ),
     ),
     Section(

@@ -144,7 +144,10 @@ def _units(actor: User) -> int:
         if lines:
             made += len(
                 setup.units_from_order(
-                    actor=actor, order=order, lines=lines, installed_on=order.ordered_on + timedelta(days=7)
+                    actor=actor,
+                    order=order,
+                    lines=lines,
+                    installed_on=min(order.ordered_on + timedelta(days=7), timezone.localdate()),
                 )
             )
     line = OrderLine.objects.filter(order__in=orders).select_related("product", "specification").first()

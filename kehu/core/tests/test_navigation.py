@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 ROLES = ["admin", "gm", "manager1", "rep1", "service1", "marketing1"]
 
 SECTIONS_OF = {
-    "admin": ["customers", "sales", "products", "money", "service", "marketing", "analytics"],
+    "admin": ["customers", "sales", "products", "money", "marketing", "analytics"],
     "gm": ["customers", "sales", "products", "money", "marketing", "analytics"],
     "manager1": ["customers", "sales", "products", "money", "marketing", "analytics"],
     "rep1": ["customers", "sales", "products", "money"],
