@@ -354,7 +354,9 @@ def unit_update(*, actor, unit: InstalledUnit, **values) -> InstalledUnit:
     unknown = set(values) - set(UNIT_FIELDS)
     if unknown:
         raise ValidationError({name: [_("Unknown field.")] for name in sorted(unknown)})
-    unit = InstalledUnit.objects.select_for_update().select_related("product", "specification").get(pk=unit.pk)
+    unit = (
+        InstalledUnit.objects.select_for_update(of=("self",)).select_related("product", "specification").get(pk=unit.pk)
+    )
     before = snapshot(unit, UNIT_FIELDS)
     for name, value in values.items():
         setattr(unit, name, value)
