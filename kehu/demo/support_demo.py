@@ -24,6 +24,7 @@ DEFAULTS = {"urgent": (30, 240), "high": (60, 480), "normal": (120, 960), "low":
 STRICT_REPAIR = (15, 120)  # 维修 · urgent
 ORDERS = 3
 UNITS_PER_LINE = 2
+MACHINE_UNITS = ("台", "套")
 
 # (subject, category, priority, owner, working minutes ago, [(state, real minutes after opening)])
 TICKETS = [
@@ -136,7 +137,10 @@ def _units(actor: User) -> int:
     )
     for order in orders:
         lines = []
-        for line in OrderLine.objects.filter(order=order).select_related("specification").order_by("position"):
+        order_lines = list(OrderLine.objects.filter(order=order).select_related("specification").order_by("position"))
+        # Machines (台 / 套) make an installed base; hoses, oil and services do not, unless nothing else was bought.
+        order_lines = [line for line in order_lines if line.unit in MACHINE_UNITS] or order_lines
+        for line in order_lines:
             count = min(setup.units_open_on_line(line, 0), UNITS_PER_LINE)
             serials = [f"{line.specification.code}-{order.number[-4:]}{n:02d}" for n in range(1, count + 1)]
             if serials:

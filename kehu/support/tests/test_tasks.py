@@ -4,6 +4,10 @@ run here through the task backend (the immediate one of the tests), with a momen
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
 from kehu.core.schedule import discover
 from kehu.notifications.models import Notification
 from kehu.support import services
@@ -54,3 +58,25 @@ def test_the_recompute_task_chooses_policies_again_and_scans(team, customer):  #
     assert ticket.policy == policy
     # 40 working hours from Monday 09:00 (8 h a day): the next Monday 09:00.
     assert ticket.resolution_due_at == datetime(2026, 12, 7, 9, 0, tzinfo=SH)
+
+
+@pytest.fixture
+def database_queue(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "email"]}}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_saved_policy_waits_for_the_worker_then_open_tickets_follow(database_queue, team, customer):  # noqa: F811
+    """As under `make run`: the save only queues the recompute; the worker runs it."""
+    from kehu.support import setup_services as setup
+
+    now = timezone.now()
+    ticket = services.ticket_open(actor=team.service1, customer=customer, subject="异响", priority="high", now=now)
+    assert ticket.policy is None
+    policy = setup.policy_save(
+        actor=team.service1, category=None, priority="high", first_response_minutes=60, resolution_minutes=480
+    )
+    assert Ticket.objects.get().policy_id is None  # not in the request
+    call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0)
+    ticket.refresh_from_db()
+    assert ticket.policy == policy and ticket.resolution_due_at is not None
