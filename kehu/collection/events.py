@@ -21,3 +21,11 @@ register_choices(
     notify=[InfoFormEvent.INFO_FORM_FILED, InfoFormEvent.INFO_FORM_APPROVED, InfoFormEvent.INFO_FORM_RETURNED],
     mailed=[InfoFormEvent.INFO_FORM_OVERDUE],
 )
+
+
+class CalendarEvent(models.TextChoices):
+    # Deadlines counted in working time (the service SLAs) are recomputed when the calendar changes.
+    CALENDAR_CHANGED = "calendar_changed", _("Working-day calendar changed")
+
+
+register_choices(CalendarEvent)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.collection.events import InfoFormEvent
+from kehu.collection.events import CalendarEvent, InfoFormEvent
 from kehu.collection.models import CalendarDay, InfoForm, InfoFormStatus, InfoFormStep, RegionRoute
 from kehu.collection.workdays import add_working_days
 from kehu.core import events
@@ -372,6 +372,7 @@ def calendar_day_set(*, actor: User, day, is_working_day: bool, name: str = "") 
         instance=entry,
         changes={"is_working_day": [None, is_working_day], "name": [None, entry.name]},
     )
+    events.record(CalendarEvent.CALENDAR_CHANGED, actor=actor, subject=entry, summary=str(entry.day))
     return entry
 
 
@@ -379,4 +380,5 @@ def calendar_day_set(*, actor: User, day, is_working_day: bool, name: str = "") 
 def calendar_day_delete(*, actor: User, entry: CalendarDay) -> None:
     _check_may_set_calendar(actor)
     audit_record(actor=actor, action=AuditAction.DELETE, instance=entry)
+    events.record(CalendarEvent.CALENDAR_CHANGED, actor=actor, subject=entry, summary=str(entry.day))
     entry.delete()

@@ -159,7 +159,7 @@ SECTIONS: tuple[Section, ...] = (
             Entry("plan-progress", "dealerplans:progress", _("Plan progress"), perm("dealerplans.view_dealerplan")),
         ),
     ),
-    # Service has no pages of its own yet: service staff find their visits, calls and promises here.
+    # Service: tickets and the installed base; service staff also find their visits, calls and promises here.
     Section(
         "service",
         pgettext_lazy("menu section", "Service"),
@@ -168,6 +168,8 @@ SECTIONS: tuple[Section, ...] = (
             Entry("activities", "activities:activity-list", _("Activities"), serves_and(VIEW_ACTIVITY)),
             Entry("week", "activities:week", _("Week plan"), serves_and(VIEW_ACTIVITY)),
             Entry("tasks", "activities:task-list", _("Tasks"), serves_and(VIEW_ACTIVITY)),
+            # The service desk's own (sellers reach a customer's units from the customer's page).
+            Entry("units", "support:unit-list", _("Installed base"), serves_and(perm("support.add_installedunit"))),
         ),
     ),
     Section(
@@ -269,6 +271,13 @@ SETTINGS: tuple[Entry, ...] = (
         _("Working days"),
         perm("users.change_settings"),
         _("Holidays and make-up working days that deadlines are counted in."),
+    ),
+    Entry(
+        "service-levels",
+        "support:setup",
+        _("Service levels"),
+        perm("support.manage_service"),
+        _("Ticket categories, first response and resolution targets, and service hours."),
     ),
     Entry(
         "webhooks",
@@ -384,6 +393,9 @@ _ROUTE_SECTION = {
     "catalog": "products",
     "quote_documents": "sales",
     "quote_documents:template-preview": "settings",
+    **{f"support:{name}": "settings" for name in ("category-add", "category-edit", "policy-new", "policy-edit")},
+    **{f"support:{name}": "settings" for name in ("policy-delete", "hours")},
+    **{f"support:{name}": "service" for name in ("unit-new", "unit-edit", "units-from-order")},
 }
 for _entry in SETTINGS:
     _ROUTE_SECTION[_entry.url_name] = "settings"

@@ -55,6 +55,7 @@ STAFF = [
     ("manager2", "林", "海峰", Role.SALES_MANAGER, "华南销售部", "gm"),
     ("rep3", "黄", "婷", Role.SALES_REP, "华南销售部", "manager2"),
     ("service1", "刘", "芳", Role.SERVICE_MANAGER, "客户服务部", "gm"),
+    ("service2", "孙", "丽", Role.CUSTOMER_REP, "客户服务部", "service1"),
     ("marketing1", "吴", "欣悦", Role.MARKETING, "市场部", "gm"),
     ("finance1", "周", "敏", Role.FINANCE, "财务部", "gm"),
 ]

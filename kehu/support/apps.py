@@ -8,7 +8,12 @@ class SupportConfig(AppConfig):
     verbose_name = _("After-sales service")
 
     def ready(self):
+        from kehu.core import events
         from kehu.support import events as _kinds  # noqa: F401 (registers the kinds)
         from kehu.support import lookups
+        from kehu.support import setup_events as _setup_kinds  # noqa: F401 (registers the kinds)
+        from kehu.support.setup_services import calendar_changed_sink
 
         lookups.register()
+        # A holiday or make-up day recorded (or removed) moves the open tickets' deadlines.
+        events.sink(calendar_changed_sink, after_commit=True)

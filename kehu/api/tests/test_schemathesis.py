@@ -62,6 +62,14 @@ AREAS = [
 ]
 # Operations only some roles may use: the permission they need (others answer 403 whatever is sent).
 ROLE_ONLY = {
+    "POST /api/v1/service/categories": "support.manage_service",
+    "PATCH /api/v1/service/categories/{ticket_category_id}": "support.manage_service",
+    "POST /api/v1/service/sla-policies": "support.manage_service",
+    "PATCH /api/v1/service/sla-policies/{policy_id}": "support.manage_service",
+    "DELETE /api/v1/service/sla-policies/{policy_id}": "support.manage_service",
+    "PUT /api/v1/service/hours": "support.manage_service",
+    "POST /api/v1/service/units": "support.add_installedunit",
+    "PATCH /api/v1/service/units/{unit_id}": "support.change_installedunit",
     "POST /api/v1/dealer-plans/{dealer_plan_id}/transition": "dealerplans.set_plans",
     "POST /api/v1/pool/customers/{customer_id}/assign": "pool.assign_customer",
     "POST /api/v1/pool/handovers": "customers.handover_customer",
@@ -329,10 +337,12 @@ def make_records(team, area: str, user) -> dict:
         deleted = quote_create(customer=customer, actor=rep1)
         quote_delete(quote=deleted, actor=rep1)
         ids["deleted_quote_id"] = deleted.pk
-    if area == "service":  # an open ticket of rep1's customer
+    if area == "service":  # an open ticket of rep1's customer; a unit, a category and a policy
         from kehu.support.services import ticket_open
+        from kehu.support.tests.setup_fixtures import api_records as setup_records
 
         ids["ticket_id"] = ticket_open(actor=rep1, customer=customer, subject="主轴异响", contact=contact).pk
+        ids.update(setup_records(team, customer))
     if area == "dealer-plans":
         from kehu.dealerplans.tests.factories import api_records
 

@@ -25,7 +25,7 @@ SETTINGS_OF = {
     "gm": ["pipelines", "classification-settings", "routes", "pricing", "credit", "contract-settings", "audit"],
     "manager1": ["routes"],
     "rep1": [],
-    "service1": [],
+    "service1": ["service-levels"],
     "marketing1": [],
 }
 
@@ -52,7 +52,7 @@ def test_activities_sit_under_sales_for_sellers_and_under_service_for_service_st
         section = next((s for s in menu_for(user)["sections"] if s["key"] == key), None)
         return [link["key"] for link in section["links"]] if section else None
 
-    assert links(team.service1, "service") == ["tickets", "activities", "week", "tasks"]
+    assert links(team.service1, "service") == ["tickets", "activities", "week", "tasks", "units"]
     assert links(team.rep1, "service") == ["tickets"]
     assert links(team.rep1, "sales")[-3:] == ["activities", "week", "tasks"]
 
@@ -87,7 +87,7 @@ def test_every_link_in_the_menu_and_on_the_settings_page_opens(client, team, use
         assert client.get(href).status_code == 200, href
 
 
-@pytest.mark.parametrize("username", ["rep1", "service1", "marketing1"])
+@pytest.mark.parametrize("username", ["rep1", "marketing1"])
 def test_the_settings_page_is_refused_to_whom_has_no_area(client, team, username):
     client.force_login(getattr(team, username))
     assert client.get("/settings/").status_code == 403

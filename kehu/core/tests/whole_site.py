@@ -232,6 +232,7 @@ class Company:
         ids.update(self._invoices(customer))
         ids.update(self._dealer_plans(customer))
         ids.update(self._tickets(customer))
+        ids.update(self._service_setup(customer))
         return ids
 
     def _tickets(self, customer) -> dict:
@@ -327,6 +328,19 @@ class Company:
         gone = order_create(customer=customer, actor=rep1)
         order_delete(order=gone, actor=rep1)
         return {"order": order.pk, "order_line": order.lines.get().pk, "deleted_order": gone.pk}
+
+    def _service_setup(self, customer) -> dict:
+        """The demo's ticket categories and policies; a unit of rep1's customer; rep1's draft order."""
+        from kehu.support.models import InstalledUnit, SlaPolicy, TicketCategory
+        from kehu.support.tests.setup_fixtures import api_records
+
+        found = api_records(None, customer)
+        unit = InstalledUnit.objects.filter(customer=customer).order_by("pk").first()
+        return {
+            "ticket_category": TicketCategory.objects.order_by("pk").first().pk,
+            "sla_policy": SlaPolicy.objects.order_by("pk").first().pk,
+            "unit": unit.pk if unit else found["unit_id"],
+        }
 
     def _dealer_plans(self, customer) -> dict:
         from kehu.dealerplans.tests.factories import whole_site_plans
@@ -593,6 +607,10 @@ PAGE_IDS = {
     "invoices:for-order": "invoice_order",
     "invoices:titles": "customer",
     **{f"support:ticket-{name}": "ticket" for name in ("detail", "transition", "respond", "assign")},
+    "support:category-edit": "ticket_category",
+    **{f"support:{name}": "sla_policy" for name in ("policy-edit", "policy-delete")},
+    "support:unit-edit": "unit",
+    "support:units-from-order": "order",
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
@@ -682,6 +700,9 @@ API_IDS = {
     "invoice_id": "invoice",
     "title_id": "invoice_title",
     "ticket_id": "ticket",
+    "ticket_category_id": "ticket_category",
+    "policy_id": "sla_policy",
+    "unit_id": "unit",
 }
 
 

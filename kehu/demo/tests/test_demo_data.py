@@ -36,6 +36,7 @@ def test_creates_the_staff_with_roles_departments_and_managers():
         "manager2": (Role.SALES_MANAGER, "华南销售部", "gm"),
         "rep3": (Role.SALES_REP, "华南销售部", "manager2"),
         "service1": (Role.SERVICE_MANAGER, "客户服务部", "gm"),
+        "service2": (Role.CUSTOMER_REP, "客户服务部", "service1"),
         "marketing1": (Role.MARKETING, "市场部", "gm"),
         "finance1": (Role.FINANCE, "财务部", "gm"),
     }

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kehu.demo import contracts_demo, dealerplans_demo, invoices_demo, orders_demo, receivables_demo
+from kehu.demo import contracts_demo, dealerplans_demo, invoices_demo, orders_demo, receivables_demo, support_demo
 from kehu.demo.generator import DEMO_PASSWORD, STAFF, DemoGenerator
 from kehu.users.models import User
 
@@ -53,6 +53,7 @@ class Command(BaseCommand):
         invoices_demo.seed(staff, seed=options["seed"])  # invoice titles, issued invoices, a reversal
         receivables_demo.seed(seed=options["seed"])  # payment plans and payments (after orders and invoices)
         dealerplans_demo.seed()  # after the money chain's demos: dealer plans against their orders (SAL-6)
+        support_demo.seed()  # after the orders: units from booked orders, service tickets in every state
         self.stdout.write(
             f"Loaded {result.customers:,} customers, {result.contacts:,} contacts, {result.activities:,} "
             f"activities and {result.timeline:,} timeline entries in {result.seconds:.1f} s."

@@ -1,0 +1,26 @@
+"""The service app's background work: the SLA scan every five minutes (warnings before a breach,
+escalation at one) and the recompute of every open ticket after the service levels, the service
+hours or the company calendar changed."""
+
+from datetime import datetime, timedelta
+
+from django.tasks import task
+
+from kehu.core.schedule import periodic
+
+
+@periodic(every=timedelta(minutes=5))
+@task()
+def sla_scan_task(now: str | None = None) -> dict:
+    """Idempotent: a ticket is warned once and escalated once. `now` (ISO 8601) scans as of then."""
+    from kehu.support.services import sla_scan
+
+    return sla_scan(now=datetime.fromisoformat(now) if now else None)
+
+
+@task()
+def sla_recompute_task(now: str | None = None) -> dict:
+    """Every open ticket's policy chosen again and its clock replayed (then warned / escalated)."""
+    from kehu.support.setup_services import sla_recompute
+
+    return sla_recompute(now=datetime.fromisoformat(now) if now else None)
