@@ -123,7 +123,8 @@ def _visits(user, plan):
     start = datetime.combine(plan.month, time.min, tzinfo=tz)
     end = datetime.combine(selectors.next_month(plan.month), time.min, tzinfo=tz)
     return list(
-        activity_qs_visible_to(user).filter(
+        activity_qs_visible_to(user)
+        .filter(
             customer_id=plan.customer_id,
             kind=ActivityKind.VISIT,
             planned_for__gte=start,
