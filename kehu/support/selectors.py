@@ -23,6 +23,8 @@ from kehu.support.workhours import WorkCalendar
 from kehu.users.models import User
 from kehu.users.roles import ROLE_POLICY
 
+BREACHED = Q(response_breached=True) | Q(resolution_breached=True)
+
 
 def ticket_qs_visible_to(user: User) -> QuerySet[Ticket]:
     if not user.is_authenticated or not user.has_perm("support.view_ticket"):
@@ -43,11 +45,13 @@ def ticket_get(user: User, pk) -> Ticket:
 
 
 def open_tickets_of(user: User, customer_id: int, *, limit: int = 5) -> list[Ticket]:
-    """The customer's open tickets the user may see, most urgent first (the 360° page's top, CUS-6)."""
+    """The customer's open tickets the user may see, most urgent first as in the queue (the 360°
+    page's top, CUS-6)."""
     return list(
         ticket_qs_visible_to(user)
         .filter(customer_id=customer_id, state__in=OPEN_STATES)
-        .order_by("resolution_due_at", "pk")[:limit]
+        .annotate(breached_first=Case(When(BREACHED, then=Value(0)), default=Value(1)))
+        .order_by("breached_first", F("resolution_due_at").asc(nulls_last=True), "pk")[:limit]
     )
 
 
@@ -91,7 +95,7 @@ def ticket_queue(
         qs = qs.filter(category_id=category_id)
     if customer_id:
         qs = qs.filter(customer_id=customer_id)
-    breached = Q(response_breached=True) | Q(resolution_breached=True)
+    breached = BREACHED
     if sla == "breached":
         qs = qs.filter(breached, state__in=OPEN_STATES)
     elif sla == "due_soon":

@@ -341,6 +341,12 @@ def test_open_tickets_show_at_the_top_of_the_360_page(client, desk):
     assert "故障0" not in card and "故障6" not in card
     assert f"/service/tickets/new/?customer={desk.mine.pk}" in card
     assert f"/service/tickets/?customer={desk.mine.pk}" in card  # all of them
+    # the same order as the queue: breached first, then the earliest due, the paused last
+    # (the paused one, without a due moment, drops below the five shown)
+    services.ticket_transition(ticket=tickets[1], actor=desk.team.service1, to=S.WAITING_CUSTOMER, now=at(22, 9, 9, 5))
+    html = client.get(f"/customers/{desk.mine.pk}/").content.decode()
+    card = html[html.index('id="open-tickets"') : html.index('class="row g-3"')]
+    assert re.findall(r'href="/service/tickets/(\d+)/"', card) == [str(t.pk) for t in tickets[2:7]]
     client.force_login(desk.team.marketing1)  # no tickets to see: no card
     assert 'id="open-tickets"' not in client.get(f"/customers/{desk.mine.pk}/").content.decode()
 
