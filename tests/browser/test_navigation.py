@@ -73,8 +73,9 @@ def test_the_menu_stays_one_line_at_1366_px(live_server, make_context, administr
     assert header_height <= 64, header_height
     boxes = _top_level_boxes(page)
     assert [b["text"] for b in boxes][-2:] == ["欧阳文静", "Log out" if language == "en" else "退出登录"]
-    # dashboard, customers, sales, products, orders, marketing, analytics, settings, to approve, name, log out
-    assert len(boxes) == 11
+    # dashboard, customers, sales, products, orders, service, marketing, analytics, settings, to approve,
+    # name, log out
+    assert len(boxes) == 12
     assert len({b["top"] for b in boxes}) == 1, boxes
     assert max(b["height"] for b in boxes) <= 48, boxes
     assert no_horizontal_overflow(page)
