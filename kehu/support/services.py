@@ -145,23 +145,45 @@ def ticket_transition(*, ticket: Ticket, actor, to: str, note: str = "", now: da
     return ticket
 
 
-def sla_refresh(ticket: Ticket, *, now: datetime | None = None, calendar: WorkCalendar | None = None):
-    """Recompute the ticket's SLA figures from its history (a cache: no version bump, no event);
-    returns its (first response, resolution) clocks."""
+def sla_refresh(
+    ticket: Ticket,
+    *,
+    now: datetime | None = None,
+    calendar: WorkCalendar | None = None,
+    history: list[tuple[datetime, str]] | None = None,
+):
+    """Recompute the ticket's SLA figures from its history (a cache: no version bump, no event;
+    written only when they changed); returns its (first response, resolution) clocks."""
     now = now or timezone.now()
     calendar = calendar or WorkCalendar.load()
-    response, resolution = ticket_clocks(ticket, _history(ticket), calendar, now, ticket.policy)
-    ticket.response_due_at = response.due_at if response else None
-    ticket.resolution_due_at = resolution.due_at if resolution else None
-    ticket.response_breached = bool(response and response.breached)
-    ticket.resolution_breached = bool(resolution and resolution.breached)
-    Ticket.objects.filter(pk=ticket.pk).update(
-        response_due_at=ticket.response_due_at,
-        resolution_due_at=ticket.resolution_due_at,
-        response_breached=ticket.response_breached,
-        resolution_breached=ticket.resolution_breached,
-    )
+    history = _history(ticket) if history is None else history
+    response, resolution = ticket_clocks(ticket, history, calendar, now, ticket.policy)
+    figures = {
+        "response_due_at": response.due_at if response else None,
+        "resolution_due_at": resolution.due_at if resolution else None,
+        "response_breached": bool(response and response.breached),
+        "resolution_breached": bool(resolution and resolution.breached),
+    }
+    if any(getattr(ticket, name) != value for name, value in figures.items()):
+        for name, value in figures.items():
+            setattr(ticket, name, value)
+        Ticket.objects.filter(pk=ticket.pk).update(**figures)
     return response, resolution
+
+
+def _histories(ticket_ids: list[int]) -> dict[int, list[tuple[datetime, str]]]:
+    """The state histories of many tickets in one query (the scan's batch)."""
+    found: dict[int, list[tuple[datetime, str]]] = {pk: [] for pk in ticket_ids}
+    for ticket_id, at, state in (
+        TicketStateChange.objects.filter(ticket_id__in=ticket_ids)
+        .order_by("ticket_id", "at", "pk")
+        .values_list("ticket_id", "at", "to_state")
+    ):
+        found[ticket_id].append((at, state))
+    return found
+
+
+SCAN_BATCH = 500
 
 
 def sla_scan(*, now: datetime | None = None) -> dict[str, int]:
@@ -177,34 +199,42 @@ def sla_scan(*, now: datetime | None = None) -> dict[str, int]:
         .select_related("policy", "owner__manager")
         .order_by("pk")
     )
-    for ticket in open_tickets.iterator(chunk_size=500):
-        counts["scanned"] += 1
-        was_breached = ticket.response_breached or ticket.resolution_breached
-        with transaction.atomic():
-            response, resolution = sla_refresh(ticket, now=now, calendar=calendar)
-            breached = ticket.response_breached or ticket.resolution_breached
-            if breached and not was_breached:
-                counts["breached"] += 1
-                manager = ticket.owner.manager if ticket.owner_id else None
-                events.record(
-                    SupportEvent.TICKET_SLA_BREACHED,
-                    subject=ticket,
-                    customer_id=ticket.customer_id,
-                    summary=f"{ticket.number} {ticket.subject}",
-                    webhook={"ticket_id": ticket.pk, "number": ticket.number},
-                    notify=[manager, ticket.owner_id],
-                )
-            elif not breached and ticket.warned_at is None and _close(response, resolution, warn):
-                counts["warned"] += 1
-                Ticket.objects.filter(pk=ticket.pk).update(warned_at=now)
-                events.record(
-                    SupportEvent.TICKET_SLA_WARNING,
-                    subject=ticket,
-                    customer_id=ticket.customer_id,
-                    summary=f"{ticket.number} {ticket.subject}",
-                    notify=[ticket.owner_id],
-                )
+    ids = list(open_tickets.values_list("pk", flat=True))
+    for start in range(0, len(ids), SCAN_BATCH):
+        batch = ids[start : start + SCAN_BATCH]
+        histories = _histories(batch)
+        for ticket in open_tickets.filter(pk__in=batch):
+            _scan_one(ticket, histories[ticket.pk], now, calendar, warn, counts)
     return counts
+
+
+def _scan_one(ticket: Ticket, history, now: datetime, calendar: WorkCalendar, warn: float, counts: dict) -> None:
+    counts["scanned"] += 1
+    was_breached = ticket.response_breached or ticket.resolution_breached
+    with transaction.atomic():
+        response, resolution = sla_refresh(ticket, now=now, calendar=calendar, history=history)
+        breached = ticket.response_breached or ticket.resolution_breached
+        if breached and not was_breached:
+            counts["breached"] += 1
+            manager = ticket.owner.manager if ticket.owner_id else None
+            events.record(
+                SupportEvent.TICKET_SLA_BREACHED,
+                subject=ticket,
+                customer_id=ticket.customer_id,
+                summary=f"{ticket.number} {ticket.subject}",
+                webhook={"ticket_id": ticket.pk, "number": ticket.number},
+                notify=[manager, ticket.owner_id],
+            )
+        elif not breached and ticket.warned_at is None and _close(response, resolution, warn):
+            counts["warned"] += 1
+            Ticket.objects.filter(pk=ticket.pk).update(warned_at=now)
+            events.record(
+                SupportEvent.TICKET_SLA_WARNING,
+                subject=ticket,
+                customer_id=ticket.customer_id,
+                summary=f"{ticket.number} {ticket.subject}",
+                notify=[ticket.owner_id],
+            )
 
 
 def _close(response, resolution, warn_seconds: float) -> bool:

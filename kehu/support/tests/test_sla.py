@@ -145,3 +145,20 @@ def test_who_sees_a_ticket(ticket, team, django_user_model):
     ticket.engineer = engineer
     ticket.save(update_fields=["engineer"])
     assert sees(engineer)
+
+
+def test_the_scan_reads_histories_in_batches_and_writes_only_what_changed(ticket, team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(5):
+        services.ticket_open(
+            actor=team.rep1, customer=ticket.customer, subject=f"咨询{n}", now=at(28, 9, 9), owner=team.rep1
+        )
+    services.sla_scan(now=at(28, 9, 9, 5))
+    with CaptureQueriesContext(connection) as ctx:
+        assert services.sla_scan(now=at(28, 9, 9, 6)) == {"scanned": 6, "warned": 0, "breached": 0}
+    sent = [q["sql"].split()[0] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+    # Nothing changed since: the settings (hours, warning lead), the ids, one history query, one ticket
+    # query, the calendar's year — and no writes, whatever the number of tickets.
+    assert sent == ["SELECT"] * 6
