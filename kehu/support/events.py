@@ -13,6 +13,7 @@ class SupportEvent(models.TextChoices):
     TICKET_SLA_WARNING = "ticket_sla_warning", _("Service ticket close to its SLA")
     TICKET_SLA_BREACHED = "ticket_sla_breached", _("Service ticket past its SLA")
     TICKET_ASSIGNED = "ticket_assigned", _("Service ticket assigned")
+    TICKET_MESSAGE = "ticket_message", _("Message on a service ticket")
 
 
 register_choices(

@@ -242,3 +242,7 @@ class TicketStateChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.from_state} → {self.to_state}"
+
+
+from kehu.support.models_conversation import *  # noqa: E402,F401,F403
+from kehu.support.models_visits import *  # noqa: E402,F401,F403

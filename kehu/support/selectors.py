@@ -167,6 +167,10 @@ def sla_clocks(ticket: Ticket, calendar: WorkCalendar, now: datetime) -> list[di
     return rows
 
 
+def ticket_messages(ticket: Ticket) -> list:
+    return list(ticket.messages.select_related("author"))
+
+
 def ticket_history(ticket: Ticket) -> list[TicketStateChange]:
     return list(ticket.state_changes.select_related("actor").order_by("at", "pk"))
 

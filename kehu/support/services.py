@@ -13,7 +13,16 @@ from kehu.core import events
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.numbering import save_numbered
 from kehu.support.events import SupportEvent
-from kehu.support.models import OPEN_STATES, RUNNING_STATES, ServiceSettings, Ticket, TicketState, TicketStateChange
+from kehu.support.models import (
+    OPEN_STATES,
+    RUNNING_STATES,
+    MessageDirection,
+    ServiceSettings,
+    Ticket,
+    TicketMessage,
+    TicketState,
+    TicketStateChange,
+)
 from kehu.support.sla import RUNNING, policy_for, ticket_clocks
 from kehu.support.workhours import WorkCalendar
 
@@ -295,7 +304,57 @@ def ticket_answer(*, ticket: Ticket, actor, note: str = "", now: datetime | None
     check_may_change(actor, ticket)
     if ticket.state not in OPEN_STATES:
         raise ValidationError(_("This ticket is no longer open."))
-    return ticket_respond(ticket=ticket, actor=actor, note=note[:500], now=now)
+    ticket = ticket_respond(ticket=ticket, actor=actor, note=note[:500], now=now)
+    if note.strip():
+        ticket_message_add(
+            ticket=ticket, direction=MessageDirection.OUT, channel=ticket.channel, body=note, actor=actor, at=now
+        )
+    return ticket
+
+
+@transaction.atomic
+def ticket_message_add(
+    *,
+    ticket: Ticket,
+    direction: str,
+    channel: str,
+    body: str,
+    actor=None,
+    sender: str = "",
+    email_message_id: str = "",
+    at: datetime | None = None,
+) -> TicketMessage:
+    """Add a message to a ticket's conversation. The customer writing back to a ticket that waits for
+    them sets it going again (the resolution clock runs on)."""
+    body = body.strip()
+    if not body:
+        raise ValidationError(_("The message is empty."))
+    at = at or timezone.now()
+    message = TicketMessage.objects.create(
+        ticket=ticket,
+        direction=direction,
+        channel=channel,
+        author=actor if getattr(actor, "pk", None) else None,
+        sender=sender[:254],
+        body=body,
+        at=at,
+        email_message_id=email_message_id[:255],
+    )
+    state = Ticket.objects.select_for_update().values_list("state", flat=True).get(pk=ticket.pk)
+    if direction == MessageDirection.IN and state == TicketState.WAITING_CUSTOMER:
+        ticket_transition(
+            ticket=ticket, actor=actor, to=TicketState.IN_PROGRESS, note=_("The customer replied."), now=at
+        )
+    events.record(
+        SupportEvent.TICKET_MESSAGE,
+        actor=actor,
+        subject=ticket,
+        customer_id=ticket.customer_id,
+        summary=f"{ticket.number}: {body[:200]}",
+        payload={"message_id": message.pk, "direction": direction},
+        occurred_at=at,
+    )
+    return message
 
 
 @transaction.atomic

@@ -109,6 +109,7 @@ def ticket_detail(request, pk):
             "ticket": ticket,
             "clocks": selectors.sla_clocks(ticket, calendar, now),
             "history": selectors.ticket_history(ticket),
+            "conversation": selectors.ticket_messages(ticket),
             "can_change": can_change,
             "can_dispatch": can_dispatch,
             "moves": moves if can_change else [],
