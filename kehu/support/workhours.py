@@ -73,7 +73,39 @@ class WorkCalendar:
             day += timedelta(days=1)
 
     def seconds_between(self, start: datetime, end: datetime) -> float:
-        return sum((high - low).total_seconds() for low, high in self.intervals(start, end))
+        first, last = self._local_day(start), self._local_day(end)
+        if end <= start or (last - first).days < 2:
+            return sum((high - low).total_seconds() for low, high in self.intervals(start, end))
+        # The whole days between the first and the last count a working day's length each: the scan
+        # asks this of every open ticket's history, so whole days come from a running count.
+        next_day, day_before_last = first + timedelta(days=1), last - timedelta(days=1)
+        end_of_first = datetime.combine(next_day, time(0), tzinfo=self.tz)
+        start_of_last = datetime.combine(last, time(0), tzinfo=self.tz)
+        before_next = self._working_days_before(next_day)  # the earlier day first: it may move the epoch
+        whole = self._working_days_before(last) - before_next
+        return (
+            sum((high - low).total_seconds() for low, high in self.intervals(start, end_of_first))
+            + whole * self._day_length(day_before_last)
+            + sum((high - low).total_seconds() for low, high in self.intervals(start_of_last, end))
+        )
+
+    def _day_length(self, day: date) -> float:
+        return sum(
+            (datetime.combine(day, end) - datetime.combine(day, begin)).total_seconds()
+            for begin, end in self.hours.periods
+        )
+
+    def _working_days_before(self, day: date) -> int:
+        """How many working days lie between an epoch and `day` (exclusive), extended as asked."""
+        if (
+            not hasattr(self, "_count_from") or day < self._count_from
+        ):  # an earlier day than any asked before: count again from there
+            self._count_from, self._counts = day - timedelta(days=31), [0]
+        counts = self._counts
+        while len(counts) <= (day - self._count_from).days:
+            counted = self._count_from + timedelta(days=len(counts) - 1)
+            counts.append(counts[-1] + self.is_working_day(counted))
+        return counts[(day - self._count_from).days]
 
     def add(self, start: datetime, seconds: float) -> datetime:
         """The moment `seconds` of working time after `start` (`start` itself for none, moved to the

@@ -1,7 +1,7 @@
 """Working time for service SLAs: the lunch break, a weekend, a holiday, a make-up working day
 (调休), moments outside the service hours (default 08:30–12:00 and 13:00–17:30)."""
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -75,3 +75,21 @@ def test_reads_the_calendar_once_per_year(calendar, django_assert_num_queries):
     fresh = WorkCalendar(calendar.hours, tz=SH)
     with django_assert_num_queries(1):
         fresh.add(at(25, 9, 16), 40 * 3600)  # September into October: one year, one query
+
+
+def test_long_spans_count_whole_days_as_the_day_by_day_sum_does(calendar):
+    """seconds_between takes whole days from a running count; it must agree with adding up every
+    working interval, across the holidays, the make-up day and year ends, whichever span is asked first."""
+    import random
+
+    rnd = random.Random(5)
+    base = datetime(2026, 9, 1, tzinfo=SH)
+    spans = []
+    for _ in range(300):
+        start = base + timedelta(minutes=rnd.randrange(0, 200 * 24 * 60))
+        spans.append((start, start + timedelta(minutes=rnd.randrange(0, 60 * 24 * 60))))
+    for start, end in spans:
+        slow = sum((high - low).total_seconds() for low, high in calendar.intervals(start, end))
+        assert calendar.seconds_between(start, end) == slow, (start, end)
+    # Wed 17:00–17:30, the holidays 1–2 Oct and the weekend, Mon–Thu whole, Fri 08:30–09:00.
+    assert calendar.seconds_between(at(30, 9, 17), at(9, 10, 9)) == 4 * 8 * 3600 + 3600
