@@ -34,6 +34,9 @@ SIGNED_CONTRACT = Question("signed_contract", "Customers with a signed contract 
 LAST_WON = Question("last_won", "When each customer last won a deal or placed an order.", "latest")
 # Declared now so the pool, alerts and the 360° page can ask; the support and receivables apps answer.
 OPEN_TICKET = Question("open_ticket", "Customers with a service ticket not yet closed.", "ids")
+# What a customer still has open with after-sales service (tickets, complaints), for every sales view of
+# it (the opportunity, the quote): `function(ids)` returns {customer id: [ServiceItem, ...]}.
+OPEN_SERVICE = Question("open_service", "Open service tickets and complaints of each customer.", "items")
 OVERDUE_RECEIVABLE = Question("overdue_receivable", "Customers with a payment past its due date.", "ids")
 # The prices a customer paid for products outside quotes (the orders app answers; the quote's price
 # history asks). Shape "rows": `function(customer_id, product_ids, per_product)` returns `PriceRow`s,
@@ -70,6 +73,18 @@ class MoneyItem:
     amount: Decimal  # the amount still open (owed, undelivered, unperformed)
     link: str = ""
     is_overdue: bool = False
+
+
+@dataclass(frozen=True)
+class ServiceItem:
+    """One open ticket or complaint of a customer, as the service app reports it."""
+
+    kind: str  # "ticket", "complaint"
+    reference: str  # "TK2026-000123"
+    label: str  # its subject and state, in the active language
+    link: str = ""
+    perm: str = ""  # the permission a reader needs to follow the link
+    is_late: bool = False  # past its service level or deadline
 
 
 @dataclass(frozen=True)

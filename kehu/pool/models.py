@@ -42,6 +42,7 @@ class Pool(models.Model):
     warn_days = models.PositiveIntegerField(_("warn the owner (days before)"), default=3)
     exempt_open_deals = models.BooleanField(_("exempt customers with a deal in progress"), default=True)
     exempt_signed_contracts = models.BooleanField(_("exempt customers with a signed contract"), default=True)
+    exempt_open_tickets = models.BooleanField(_("exempt customers with an open service ticket"), default=True)
     # Limits.
     max_owned = models.PositiveIntegerField(_("most customers a rep may own"), null=True, blank=True)
     max_claims_per_day = models.PositiveIntegerField(_("most claims per rep per day"), null=True, blank=True)

@@ -369,6 +369,7 @@ POOL_FIELDS = [
     "warn_days",
     "exempt_open_deals",
     "exempt_signed_contracts",
+    "exempt_open_tickets",
     "max_owned",
     "max_claims_per_day",
     "reclaim_cooldown_days",
@@ -478,6 +479,7 @@ def _recycle_batch(rows, pools, now, today, result: RecycleResult) -> None:
     # Asked of the apps above the pool (sales, later contracts and orders) through the registry.
     open_deals = lookups.ask(lookups.OPEN_DEAL, ids)
     signed = lookups.ask(lookups.SIGNED_CONTRACT, ids)
+    in_service = lookups.ask(lookups.OPEN_TICKET, ids)  # a customer waiting for a repair is not taken away
     deals = lookups.ask(lookups.LAST_WON, ids)
     to_recycle, to_warn, to_clear = [], [], []
     for row in rows:
@@ -488,7 +490,11 @@ def _recycle_batch(rows, pools, now, today, result: RecycleResult) -> None:
             continue
         if state and state.exempt_until and state.exempt_until >= today:
             continue
-        if (pool.exempt_open_deals and pk in open_deals) or (pool.exempt_signed_contracts and pk in signed):
+        if (
+            (pool.exempt_open_deals and pk in open_deals)
+            or (pool.exempt_signed_contracts and pk in signed)
+            or (pool.exempt_open_tickets and pk in in_service)
+        ):
             if state is not None and state.due_at is not None:
                 to_clear.append(state)  # no longer on its way back: the warning no longer applies
             continue

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
+from kehu.core import lookups
 from kehu.core.forms import apply_errors
 from kehu.core.http import back_to
 from kehu.core.params import page_param, year_param
@@ -111,6 +112,7 @@ def opportunity_list(request):
         {
             "form": form,
             "rows": rows,
+            "in_service": lookups.ask(lookups.OPEN_TICKET, {o.customer_id for o in rows}),
             "page_number": page,
             "has_next": has_next,
             "query": query.urlencode(),

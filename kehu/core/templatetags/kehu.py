@@ -55,3 +55,14 @@ def tel_href(value) -> str:
         digits = "+" + digits
     ext_digits = "".join(ch for ch in ext if ch in "0123456789")
     return f"tel:{digits}" + (f";ext={ext_digits}" if ext_digits else "")
+
+
+@register.inclusion_tag("core/_open_service.html", takes_context=True)
+def open_service(context, customer_id):
+    """The customer's open tickets and complaints, above a sales view of it ("my earlier purchase is
+    still broken and you come selling again"); links only where the reader may follow them."""
+    from kehu.core import lookups
+
+    user = context["request"].user
+    items = lookups.ask_items(lookups.OPEN_SERVICE, [customer_id]).get(customer_id, []) if customer_id else []
+    return {"items": [(item, not item.perm or user.has_perm(item.perm)) for item in items]}
