@@ -5,14 +5,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kehu.core import lookups
-from kehu.support.models import OPEN_STATES, Ticket, TicketState
+from kehu.support.models import Ticket, TicketState
+from kehu.support.selectors import CLOSED_RANK, QUEUE_ORDER
 
 SHOWN_PER_CUSTOMER = 5
 
 
 def open_ticket_customers(ids) -> set[int]:
     return set(
-        Ticket.objects.filter(customer_id__in=ids, state__in=OPEN_STATES, deleted_at__isnull=True)
+        Ticket.objects.filter(customer_id__in=ids, queue_rank__lt=CLOSED_RANK, deleted_at__isnull=True)
         .values_list("customer_id", flat=True)
         .distinct()
     )
@@ -22,8 +23,8 @@ def open_service(ids) -> dict[int, list[lookups.ServiceItem]]:
     """The open tickets of these customers, breached first (at most a few each: a banner, not a list)."""
     found: dict[int, list[lookups.ServiceItem]] = {}
     rows = (
-        Ticket.objects.filter(customer_id__in=ids, state__in=OPEN_STATES, deleted_at__isnull=True)
-        .order_by("customer_id", "-resolution_breached", "-response_breached", "pk")
+        Ticket.objects.filter(customer_id__in=ids, queue_rank__lt=CLOSED_RANK, deleted_at__isnull=True)
+        .order_by("customer_id", *QUEUE_ORDER)
         .values_list("customer_id", "pk", "number", "subject", "state", "response_breached", "resolution_breached")
     )
     for customer_id, pk, number, subject, state, late_response, late_resolution in rows:

@@ -6,7 +6,7 @@ cache: `kehu.support.sla` computes them from the ticket's state history, its pol
 calendar, so changing the calendar or the hours and recomputing gives the right answer for every
 open ticket."""
 
-from datetime import time
+from datetime import UTC, datetime, time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -151,6 +151,10 @@ PAUSED_STATES = frozenset({TicketState.WAITING_CUSTOMER, TicketState.WAITING_PAR
 OPEN_STATES = RUNNING_STATES | PAUSED_STATES
 
 
+# Where a ticket without a resolution due moment sorts in the queue: after every dated one.
+QUEUE_LAST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
     SELF_SERVICE = "self_service", _("Self-service page")
@@ -201,6 +205,11 @@ class Ticket(TimeStamped, Versioned, SoftDeletable):
     response_breached = models.BooleanField(default=False)
     resolution_breached = models.BooleanField(default=False)
     warned_at = models.DateTimeField(null=True, blank=True)
+    # The queue's order, stored so the queue walks an index instead of sorting every open ticket:
+    # 0 open and past its SLA, 1 open, 2 no longer open; then the resolution due moment (QUEUE_LAST
+    # when there is none). Kept with the SLA figures (kehu.support.services).
+    queue_rank = models.PositiveSmallIntegerField(default=1)
+    queue_due = models.DateTimeField(default=QUEUE_LAST)
 
     class Meta:
         verbose_name = _("ticket")
@@ -210,10 +219,14 @@ class Ticket(TimeStamped, Versioned, SoftDeletable):
             ("manage_service", _("Can set service categories, SLA policies and service hours")),
         ]
         indexes = [
-            models.Index(fields=["customer", "state"], name="support_ticket_customer"),
-            models.Index(fields=["owner", "state"], name="support_ticket_owner"),
-            models.Index(fields=["engineer", "state"], name="support_ticket_engineer"),
             models.Index(fields=["state", "resolution_due_at"], name="support_ticket_due"),
+            # The queue in its order (the id breaks ties; the customer is read from the index too).
+            models.Index(
+                fields=["deleted_at", "queue_rank", "queue_due", "id", "customer"], name="support_ticket_queue"
+            ),
+            models.Index(fields=["customer", "queue_rank"], name="support_ticket_customer_open"),
+            models.Index(fields=["owner", "queue_rank", "queue_due"], name="support_ticket_owner_open"),
+            models.Index(fields=["engineer", "queue_rank", "queue_due"], name="support_ticket_engineer_open"),
         ]
 
     def __str__(self) -> str:

@@ -5,10 +5,11 @@ they are responsible for or sent to as the engineer."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_qs_visible_to
 from kehu.support.models import (
     OPEN_STATES,
@@ -21,16 +22,29 @@ from kehu.support.models import (
 )
 from kehu.support.workhours import WorkCalendar
 from kehu.users.models import User
-from kehu.users.roles import ROLE_POLICY
+from kehu.users.roles import ROLE_POLICY, DataScope
+from kehu.users.scopes import scope_for
 
-BREACHED = Q(response_breached=True) | Q(resolution_breached=True)
+QUEUE_ORDER = ("queue_rank", "queue_due", "pk")
+CLOSED_RANK = 2  # Ticket.queue_rank of a ticket no longer open
 
 
 def ticket_qs_visible_to(user: User) -> QuerySet[Ticket]:
     if not user.is_authenticated or not user.has_perm("support.view_ticket"):
         return Ticket.objects.none()
+    live = Ticket.objects.filter(deleted_at__isnull=True)
+    mine = Q(owner=user) | Q(engineer=user)
+    if not user.has_perm("customers.view_customer"):
+        return live.filter(mine)
+    scope = scope_for(user).kind
+    if scope == DataScope.ALL:
+        # Every ticket but those of customers in the recycle bin (a short list, read once).
+        return live.exclude(customer_id__in=Customer.objects.filter(deleted_at__isnull=False).values("pk"))
+    if scope == DataScope.OWN:
+        # A few customers: each side of the OR then reads its own index (customer, owner, engineer).
+        return live.filter(Q(customer_id__in=customer_qs_visible_to(user).values("pk")) | mine)
     customers = customer_qs_visible_to(user).filter(pk=OuterRef("customer_id"))
-    return Ticket.objects.filter(Q(Exists(customers)) | Q(owner=user) | Q(engineer=user), deleted_at__isnull=True)
+    return live.filter(Q(Exists(customers)) | mine)
 
 
 def ticket_get(user: User, pk) -> Ticket:
@@ -49,9 +63,8 @@ def open_tickets_of(user: User, customer_id: int, *, limit: int = 5) -> list[Tic
     page's top, CUS-6)."""
     return list(
         ticket_qs_visible_to(user)
-        .filter(customer_id=customer_id, state__in=OPEN_STATES)
-        .annotate(breached_first=Case(When(BREACHED, then=Value(0)), default=Value(1)))
-        .order_by("breached_first", F("resolution_due_at").asc(nulls_last=True), "pk")[:limit]
+        .filter(customer_id=customer_id, queue_rank__lt=CLOSED_RANK)
+        .order_by(*QUEUE_ORDER)[:limit]
     )
 
 
@@ -84,21 +97,25 @@ def ticket_queue(
 ) -> QuerySet[Ticket]:
     """The tickets the user sees, filtered, breached first, then by resolution due moment (none last)."""
     now = now or timezone.now()
-    qs = ticket_qs_visible_to(user)
-    if state_group in STATE_GROUPS:
+    if mine:  # what is the user's own is visible to them: no need to ask the customers
+        qs = Ticket.objects.filter(Q(owner=user) | Q(engineer=user), deleted_at__isnull=True)
+        if not user.has_perm("support.view_ticket"):
+            qs = qs.none()
+    else:
+        qs = ticket_qs_visible_to(user)
+    if sla == "breached":
+        qs = qs.filter(queue_rank=0)
+    elif state_group == "open":
+        qs = qs.filter(queue_rank__lt=CLOSED_RANK)
+    elif state_group in STATE_GROUPS:
         qs = qs.filter(state__in=STATE_GROUPS[state_group])
-    if mine:
-        qs = qs.filter(Q(owner=user) | Q(engineer=user))
     if priority:
         qs = qs.filter(priority=priority)
     if category_id:
         qs = qs.filter(category_id=category_id)
     if customer_id:
         qs = qs.filter(customer_id=customer_id)
-    breached = BREACHED
-    if sla == "breached":
-        qs = qs.filter(breached, state__in=OPEN_STATES)
-    elif sla == "due_soon":
+    if sla == "due_soon":
         soon = now + DUE_SOON
         qs = qs.filter(
             Q(resolution_due_at__lte=soon, state__in=RUNNING_STATES)
@@ -106,11 +123,10 @@ def ticket_queue(
             response_breached=False,
             resolution_breached=False,
         )
-    return (
-        qs.annotate(breached_first=Case(When(breached & Q(state__in=OPEN_STATES), then=Value(0)), default=Value(1)))
-        .select_related("customer", "owner", "engineer", "category")
-        .order_by("breached_first", F("resolution_due_at").asc(nulls_last=True), "pk")
-    )
+    # Open tickets: past their SLA first, then by the resolution due moment (none last) — the stored
+    # queue order, read from its index. Closed ones: the latest first.
+    order = ("-pk",) if state_group == "closed" else QUEUE_ORDER
+    return qs.select_related("customer", "owner", "engineer", "category").order_by(*order)
 
 
 @dataclass(frozen=True)

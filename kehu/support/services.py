@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,9 +16,11 @@ from kehu.core.numbering import save_numbered
 from kehu.support.events import SupportEvent
 from kehu.support.models import (
     OPEN_STATES,
+    QUEUE_LAST,
     RUNNING_STATES,
     MessageDirection,
     ServiceSettings,
+    SlaPolicy,
     Ticket,
     TicketMessage,
     TicketState,
@@ -167,17 +170,32 @@ def sla_refresh(
     calendar = calendar or WorkCalendar.load()
     history = _history(ticket) if history is None else history
     response, resolution = ticket_clocks(ticket, history, calendar, now, ticket.policy)
-    figures = {
+    _store(ticket, _figures(ticket, response, resolution))
+    return response, resolution
+
+
+def _figures(ticket: Ticket, response, resolution) -> dict:
+    breached = bool(response and response.breached), bool(resolution and resolution.breached)
+    due = resolution.due_at if resolution else None
+    return {
         "response_due_at": response.due_at if response else None,
-        "resolution_due_at": resolution.due_at if resolution else None,
-        "response_breached": bool(response and response.breached),
-        "resolution_breached": bool(resolution and resolution.breached),
+        "resolution_due_at": due,
+        "response_breached": breached[0],
+        "resolution_breached": breached[1],
+        "queue_rank": 2 if ticket.state not in OPEN_STATES else 0 if any(breached) else 1,
+        "queue_due": due or QUEUE_LAST,
     }
-    if any(getattr(ticket, name) != value for name, value in figures.items()):
+
+
+def _changed(ticket: Ticket, figures: dict) -> bool:
+    return any(getattr(ticket, name) != value for name, value in figures.items())
+
+
+def _store(ticket: Ticket, figures: dict) -> None:
+    if _changed(ticket, figures):
         for name, value in figures.items():
             setattr(ticket, name, value)
         Ticket.objects.filter(pk=ticket.pk).update(**figures)
-    return response, resolution
 
 
 def _histories(ticket_ids: list[int]) -> dict[int, list[tuple[datetime, str]]]:
@@ -198,14 +216,17 @@ SCAN_BATCH = 500
 def sla_scan(*, now: datetime | None = None) -> dict[str, int]:
     """Every open ticket's clock recomputed (after a calendar change too); the responsible person
     warned once when a running clock has less than the warning time left, their manager told once
-    when a clock is breached. Returns counts."""
+    when a clock is breached. Returns counts. A ticket whose figures stand is only read: the scan
+    runs every few minutes over every open ticket, and most of them have not changed."""
     now = now or timezone.now()
     calendar = WorkCalendar.load()
     warn = ServiceSettings.load().warn_before_minutes * 60
+    policies = {p.pk: p for p in SlaPolicy.objects.all()}
     counts = {"scanned": 0, "warned": 0, "breached": 0}
     open_tickets = (
         Ticket.objects.filter(state__in=OPEN_STATES, deleted_at__isnull=True, policy__isnull=False)
-        .select_related("policy", "owner__manager")
+        .only(*SCAN_FIELDS)
+        .annotate(owner_manager_id=F("owner__manager_id"))
         .order_by("pk")
     )
     ids = list(open_tickets.values_list("pk", flat=True))
@@ -213,28 +234,54 @@ def sla_scan(*, now: datetime | None = None) -> dict[str, int]:
         batch = ids[start : start + SCAN_BATCH]
         histories = _histories(batch)
         for ticket in open_tickets.filter(pk__in=batch):
+            ticket.policy = policies[ticket.policy_id]
             _scan_one(ticket, histories[ticket.pk], now, calendar, warn, counts)
     return counts
+
+
+# What the scan reads of a ticket: the clock's inputs, its stored figures, and what an event names.
+SCAN_FIELDS = (
+    "number",
+    "subject",
+    "customer_id",
+    "owner_id",
+    "state",
+    "created_at",
+    "first_responded_at",
+    "policy_id",
+    "response_due_at",
+    "resolution_due_at",
+    "response_breached",
+    "resolution_breached",
+    "warned_at",
+    "queue_rank",
+    "queue_due",
+)
 
 
 def _scan_one(ticket: Ticket, history, now: datetime, calendar: WorkCalendar, warn: float, counts: dict) -> None:
     counts["scanned"] += 1
     was_breached = ticket.response_breached or ticket.resolution_breached
+    response, resolution = ticket_clocks(ticket, history, calendar, now, ticket.policy)
+    figures = _figures(ticket, response, resolution)
+    breached = figures["response_breached"] or figures["resolution_breached"]
+    newly_breached = breached and not was_breached
+    warning = not breached and ticket.warned_at is None and _close(response, resolution, warn)
+    if not (newly_breached or warning or _changed(ticket, figures)):
+        return
     with transaction.atomic():
-        response, resolution = sla_refresh(ticket, now=now, calendar=calendar, history=history)
-        breached = ticket.response_breached or ticket.resolution_breached
-        if breached and not was_breached:
+        _store(ticket, figures)
+        if newly_breached:
             counts["breached"] += 1
-            manager = ticket.owner.manager if ticket.owner_id else None
             events.record(
                 SupportEvent.TICKET_SLA_BREACHED,
                 subject=ticket,
                 customer_id=ticket.customer_id,
                 summary=f"{ticket.number} {ticket.subject}",
                 webhook={"ticket_id": ticket.pk, "number": ticket.number},
-                notify=[manager, ticket.owner_id],
+                notify=[ticket.owner_manager_id, ticket.owner_id],
             )
-        elif not breached and ticket.warned_at is None and _close(response, resolution, warn):
+        elif warning:
             counts["warned"] += 1
             Ticket.objects.filter(pk=ticket.pk).update(warned_at=now)
             events.record(
