@@ -131,9 +131,9 @@ def with_counts(qs: QuerySet[Article]) -> QuerySet[Article]:
 def totals() -> dict:
     """Answers and deflections over the whole knowledge base."""
     answers = ArticleFeedback.objects.aggregate(
-        helpful=Count("pk", filter=Q(helpful=True)), unhelpful=Count("pk", filter=Q(helpful=False))
+        yes=Count("pk", filter=Q(helpful=True)), no=Count("pk", filter=Q(helpful=False))
     )
-    return {**answers, "deflections": Deflection.objects.count()}
+    return {"helpful": answers["yes"], "unhelpful": answers["no"], "deflections": Deflection.objects.count()}
 
 
 def categories() -> QuerySet[ArticleCategory]:

@@ -40,9 +40,7 @@ class Library:
             body_en="Check the encoder cable and restart the drive.",
             keywords="servo encoder",
         )
-        self.internal = article(
-            editor, public=False, title_zh="内部：主轴维修工时标准", body_zh="主轴大修 8 小时。"
-        )
+        self.internal = article(editor, public=False, title_zh="内部：主轴维修工时标准", body_zh="主轴大修 8 小时。")
         self.draft = article(editor, publish=False, title_zh="草稿：冷却液更换", body_zh="冷却液每半年更换。")
 
 
