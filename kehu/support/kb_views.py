@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.forms import apply_errors
 from kehu.core.pagination import page_of
-from kehu.core.params import id_param, page_param, text_param
+from kehu.core.params import id_param, page_param, parse_id, text_param
 from kehu.support import kb_selectors, kb_services, portal_services, selectors
 from kehu.support.models import ArticleCategory, ArticleState, FollowLink
 
@@ -266,7 +266,7 @@ def kb_send(request, pk):
     user = request.user
     ticket = selectors.ticket_get(user, pk)
     _require_read(user)
-    article = kb_selectors.article_get(user, id_param(request, "article") or 0)
+    article = kb_selectors.article_get(user, parse_id(request.POST.get("article", "")) or 0)
     url = request.build_absolute_uri(reverse("portal:article", args=[article.pk]))
     try:
         kb_services.article_send(ticket=ticket, article=article, actor=user, url=url)

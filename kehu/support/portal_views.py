@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kehu.core.forms import apply_errors
 from kehu.core.http import client_ip
 from kehu.core.pagination import page_of
-from kehu.core.params import id_param, page_param, text_param
+from kehu.core.params import id_param, page_param, parse_id, text_param
 from kehu.customers.search import search_candidates
 from kehu.customers.selectors import customer_get, customer_qs_visible_to
 from kehu.support import kb_selectors, kb_services, portal_services
@@ -358,7 +358,7 @@ def request_match(request, pk):
                 portal_services.request_dismiss(request=found, actor=user)
                 messages.success(request, _("Request dismissed."))
                 return redirect("support:portal-requests")
-            customer = customer_get(user, id_param(request, "customer") or 0)
+            customer = customer_get(user, parse_id(request.POST.get("customer", "")) or 0)
             ticket = portal_services.request_match(
                 request=found, customer=customer, actor=user, base_url=request.build_absolute_uri("/")
             )
