@@ -215,7 +215,7 @@ def help_deflect(request, pk):
 
 # What the customer reads for a ticket's state.
 CUSTOMER_STATES = {
-    TicketState.NEW: gettext_lazy("Received"),
+    TicketState.NEW: gettext_lazy("Request received"),
     TicketState.ASSIGNED: gettext_lazy("An engineer has been assigned"),
     TicketState.IN_PROGRESS: gettext_lazy("We are working on it"),
     TicketState.WAITING_CUSTOMER: gettext_lazy("Waiting for your answer"),
