@@ -35,7 +35,7 @@ REQUESTS_PAGE = 25
 
 def _public(response: HttpResponse) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"  # forms post back here (no-referrer makes the Origin "null")
     response["Cache-Control"] = "private, no-store"
     return response
 
