@@ -238,15 +238,17 @@ class Company:
 
     def _knowledge(self, ticket_id: int) -> dict:
         """A published public article with a file, a request to match, a follow link of the ticket."""
-        from kehu.support.kb_services import article_create, article_transition
-        from kehu.support.models import ArticleAttachment, PortalRequest, Ticket
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from kehu.support.kb_services import article_create, article_transition, attachment_add
+        from kehu.support.models import PortalRequest, Ticket
         from kehu.support.portal_services import follow_link_create
 
         service1 = self.users["service1"]
         article = article_create(actor=service1, title_zh="液压站漏油怎么办", body_zh="检查接头。", is_public=True)
         article_transition(article=article, actor=service1, to="published")
-        attachment = ArticleAttachment.objects.create(
-            article=article, file="knowledge/missing.pdf", name="说明.pdf", content_type="application/pdf"
+        attachment = attachment_add(
+            article=article, actor=service1, upload=SimpleUploadedFile("说明.pdf", b"%PDF-1.4 test")
         )
         request = PortalRequest.objects.create(state="unmatched", subject="主轴异响", email="x@example.com")
         link, token = follow_link_create(ticket=Ticket.objects.get(pk=ticket_id), email="x@example.com")
