@@ -10,8 +10,10 @@ well as four ("漏", "漏油", "液压漏油" is two words only when typed with 
 trigram index serves words of 3+ characters; shorter ones scan the (few thousand) articles' one column,
 never a join. Titles that match rank before texts that match, newest published first within each."""
 
+from django.db import connection
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, StrIndex
+from django.db.models.lookups import GreaterThan
 from django.http import Http404
 
 from kehu.support.kb_services import EDIT_PERM, normalise
@@ -64,14 +66,29 @@ def query_words(q: str) -> list[str]:
     return words[:MAX_WORDS]
 
 
+def _holds(word: str) -> Q:
+    """The search text holds `word` (both are normalised, so case needs no folding). SQLite: instr()
+    compares bytes, several times faster than LIKE's case-insensitive scan; PostgreSQL: LIKE, which
+    the trigram index serves."""
+    if connection.vendor == "sqlite":
+        return Q(GreaterThan(StrIndex("search_text", Value(word)), 0))
+    return Q(search_text__contains=word)
+
+
+def _holds_all(words: list[str]) -> Q:
+    found = Q()
+    for word in words:
+        found &= _holds(word)
+    return found
+
+
 def article_search(qs: QuerySet[Article], q: str) -> QuerySet[Article]:
     """The articles of `qs` whose text holds every word of `q`, title matches first (an empty query:
     all of them, newest first)."""
     words = query_words(q)
     if not words:
         return qs.order_by("-published_at", "-pk")
-    for word in words:
-        qs = qs.filter(search_text__contains=word)
+    qs = qs.filter(_holds_all(words))
     title = Q()
     for word in words:
         title |= Q(title_zh__icontains=word) | Q(title_en__icontains=word)
@@ -97,9 +114,9 @@ def suggestions(qs: QuerySet[Article], text: str, *, limit: int = 5) -> list[Art
             pieces += [word[i : i + 2] for i in range(len(word) - 1)]
     any_word = Q()
     for piece in dict.fromkeys(pieces):
-        any_word |= Q(search_text__contains=piece)
+        any_word |= _holds(piece)
     score = sum(
-        (Case(When(search_text__contains=p, then=Value(1)), default=Value(0)) for p in dict.fromkeys(pieces)),
+        (Case(When(_holds(p), then=Value(1)), default=Value(0)) for p in dict.fromkeys(pieces)),
         Value(0),
     )
     return list(qs.filter(any_word).annotate(score=score).order_by("-score", "-published_at", "-pk")[:limit])

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kehu.core.forms import apply_errors
 from kehu.core.http import client_ip
-from kehu.core.pagination import page_of
+from kehu.core.pagination import page_of, slice_page
 from kehu.core.params import id_param, page_param, parse_id, text_param
 from kehu.customers.search import search_candidates
 from kehu.customers.selectors import customer_get, customer_qs_visible_to
@@ -75,7 +75,8 @@ def help_home(request):
         qs = qs.filter(category_id=category_id)
     qs = kb_selectors.article_search(qs, q)
     page = page_param(request, last=200)
-    result = page_of(qs.select_related("category"), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    # No count: a common word matches most articles, and counting them would scan the table a second time.
+    rows, has_next = slice_page(qs.select_related("category"), (page - 1) * PAGE_SIZE, PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     return _public(
@@ -84,8 +85,8 @@ def help_home(request):
             "support/portal/home.html",
             {
                 "q": q,
-                "result": result,
-                "articles": result.rows,
+                "articles": rows,
+                "has_next": has_next,
                 "page": page,
                 "query": query.urlencode(),
                 "categories": kb_selectors.categories(),
