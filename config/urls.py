@@ -30,6 +30,7 @@ urlpatterns = [
     path("receivables/", include("kehu.receivables.urls")),
     path("dealer-plans/", include("kehu.dealerplans.urls")),
     path("service/", include("kehu.support.urls")),
+    path("help/", include("kehu.support.portal_urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kehu.customers.models import Customer
+from kehu.demo import knowledge_demo
 from kehu.orders.models import BOOKED_STATES, Order, OrderLine
 from kehu.support import services
 from kehu.support import setup_services as setup
@@ -91,6 +92,7 @@ def seed(*, now: datetime | None = None) -> dict:
             resolution_minutes=STRICT_REPAIR[1],
         )
         made["policies"] = len(DEFAULTS) + 1
+    made["knowledge"] = knowledge_demo.seed(manager)  # the knowledge base, answers, deflections, requests
     made["units"] = _units(manager)
     customers = list(
         Customer.objects.filter(deleted_at__isnull=True, installed_units__isnull=False).distinct().order_by("pk")[:6]

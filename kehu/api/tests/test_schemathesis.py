@@ -70,6 +70,12 @@ ROLE_ONLY = {
     "PUT /api/v1/service/hours": "support.manage_service",
     "POST /api/v1/service/units": "support.add_installedunit",
     "PATCH /api/v1/service/units/{unit_id}": "support.change_installedunit",
+    "GET /api/v1/service/knowledge/articles": "support.view_ticket",
+    "GET /api/v1/service/knowledge/articles/{article_id}": "support.view_ticket",
+    "GET /api/v1/service/knowledge/stats": "support.view_ticket",
+    "POST /api/v1/service/knowledge/articles": "support.manage_knowledge",
+    "PATCH /api/v1/service/knowledge/articles/{article_id}": "support.manage_knowledge",
+    "POST /api/v1/service/knowledge/articles/{article_id}/transition": "support.manage_knowledge",
     "POST /api/v1/dealer-plans/{dealer_plan_id}/transition": "dealerplans.set_plans",
     "POST /api/v1/pool/customers/{customer_id}/assign": "pool.assign_customer",
     "POST /api/v1/pool/handovers": "customers.handover_customer",
@@ -343,6 +349,9 @@ def make_records(team, area: str, user) -> dict:
 
         ids["ticket_id"] = ticket_open(actor=rep1, customer=customer, subject="主轴异响", contact=contact).pk
         ids.update(setup_records(team, customer))
+        from kehu.support.tests.kb_setup import article
+
+        ids["article_id"] = article(team.service1, title_zh="主轴异响", body_zh="检查润滑。").pk
     if area == "dealer-plans":
         from kehu.dealerplans.tests.factories import api_records
 

@@ -233,7 +233,32 @@ class Company:
         ids.update(self._dealer_plans(customer))
         ids.update(self._tickets(customer))
         ids.update(self._service_setup(customer))
+        ids.update(self._knowledge(ids["ticket"]))
         return ids
+
+    def _knowledge(self, ticket_id: int) -> dict:
+        """A published public article with a file, a request to match, a follow link of the ticket."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from kehu.support.kb_services import article_create, article_transition, attachment_add
+        from kehu.support.models import PortalRequest, Ticket
+        from kehu.support.portal_services import follow_link_create
+
+        service1 = self.users["service1"]
+        article = article_create(actor=service1, title_zh="液压站漏油怎么办", body_zh="检查接头。", is_public=True)
+        article_transition(article=article, actor=service1, to="published")
+        attachment = attachment_add(
+            article=article, actor=service1, upload=SimpleUploadedFile("说明.pdf", b"%PDF-1.4 test")
+        )
+        request = PortalRequest.objects.create(state="unmatched", subject="主轴异响", email="x@example.com")
+        link, token = follow_link_create(ticket=Ticket.objects.get(pk=ticket_id), email="x@example.com")
+        return {
+            "article": article.pk,
+            "article_attachment": attachment.pk,
+            "portal_request": request.pk,
+            "follow_link": link.pk,
+            "follow_token": token,
+        }
 
     def _tickets(self, customer) -> dict:
         """An open service ticket of rep1's customer, logged by the service manager."""
@@ -611,6 +636,10 @@ PAGE_IDS = {
     **{f"support:{name}": "sla_policy" for name in ("policy-edit", "policy-delete")},
     "support:unit-edit": "unit",
     "support:units-from-order": "order",
+    **{f"support:kb-{name}": "article" for name in ("detail", "edit", "transition", "attachment-add")},
+    **{f"portal:{name}": "article" for name in ("article", "feedback", "deflect")},
+    "support:kb-send": "ticket",
+    "support:portal-request-match": "portal_request",
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
@@ -633,6 +662,17 @@ PAGE_TOKENS = {
     ("customers:team-member-remove", "user_id"): "user",
     ("activities:calendar-feed", "token"): "calendar_token",
     ("users:invitation-accept", "token"): "invitation",
+    **{(f"portal:{name}", "token"): "follow_token" for name in ("follow", "follow-message", "follow-confirm")},
+    **{
+        (name, "pk"): "article"
+        for name in ("support:kb-attachment", "support:kb-attachment-remove", "portal:attachment")
+    },
+    **{
+        (name, "attachment_pk"): "article_attachment"
+        for name in ("support:kb-attachment", "support:kb-attachment-remove", "portal:attachment")
+    },
+    ("support:follow-revoke", "pk"): "ticket",
+    ("support:follow-revoke", "link_pk"): "follow_link",
     # A quote's line: the quote and the line.
     **{(f"quotes:{name}", "pk"): "ui_quote" for name in ("line-update", "line-remove")},
     **{(f"quotes:{name}", "line_pk"): "ui_quote_line" for name in ("line-update", "line-remove")},
@@ -703,6 +743,7 @@ API_IDS = {
     "ticket_category_id": "ticket_category",
     "policy_id": "sla_policy",
     "unit_id": "unit",
+    "article_id": "article",
 }
 
 
