@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0002_finance_role'),
-        ('support', '0002_conversation_visits'),
+        ('support', '0003_queue_order'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
