@@ -26,6 +26,8 @@ def category(name, parent=None):
 class Field(Desk):
     """Desk's people and customers, plus the machine tools, a unit and a ticket about it."""
 
+    spec_id = 0  # the lathe's first specification (CK6140-A), set when made
+
     def __init__(self, team, customer_of):
         super().__init__(team, customer_of)
         from kehu.quotes.tests.factories import Book
@@ -36,6 +38,7 @@ class Field(Desk):
         self.lathe = self.book.lathe
         Product.objects.filter(pk=self.lathe.pk).update(category=self.lathes, cost=Decimal("1234.5678"))
         self.lathe.refresh_from_db()
+        Field.spec_id = self.book.lathe_a.pk
         self.customer = customer_of(team.rep1, name="宁波海天精工股份有限公司", region="浙江", city="宁波")
         self.unit = InstalledUnit.objects.create(
             customer=self.customer, product=self.lathe, specification=self.book.lathe_a, serial_number="SN-001"

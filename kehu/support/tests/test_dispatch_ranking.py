@@ -95,6 +95,8 @@ def test_ranking_costs_the_same_queries_for_five_or_twenty_engineers(field, djan
     with django_assert_num_queries(7):
         assert len(rank_engineers(field.ticket, now=NOW)) == 5
     for i in range(15):
-        field.make_engineer(f"extra{i}", regions=[("浙江", "")], skills=[SkillLine(category_id=field.lathes.pk, level=1)])
+        field.make_engineer(
+            f"extra{i}", regions=[("浙江", "")], skills=[SkillLine(category_id=field.lathes.pk, level=1)]
+        )
     with django_assert_num_queries(7):
         assert len(rank_engineers(field.ticket, now=NOW)) == 20
