@@ -233,7 +233,14 @@ class Company:
         ids.update(self._dealer_plans(customer))
         ids.update(self._tickets(customer))
         ids.update(self._service_setup(customer))
+        ids.update(self._field(ids["ticket"]))
         return ids
+
+    def _field(self, ticket_id) -> dict:
+        """A finished visit to the ticket (a photo, a confirmation link) by a service engineer."""
+        from kehu.support.tests.field_setup import whole_site_records
+
+        return whole_site_records(self.users, ticket_id)
 
     def _tickets(self, customer) -> dict:
         """An open service ticket of rep1's customer, logged by the service manager."""
@@ -611,6 +618,12 @@ PAGE_IDS = {
     **{f"support:{name}": "sla_policy" for name in ("policy-edit", "policy-delete")},
     "support:unit-edit": "unit",
     "support:units-from-order": "order",
+    **{f"support:visit-{name}": "service_visit" for name in ("detail", "check-in", "submit", "confirm-link")},
+    **{
+        "support:visit-signature": "service_visit",
+        "support:ticket-dispatch": "ticket",
+        "support:engineer-edit": "engineer",
+    },
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
@@ -656,6 +669,8 @@ PAGE_TOKENS = {
     **{(f"dealerplans:{n}", "support_pk"): "dealer_plan_support" for n in ("support-given", "support-remove")},
     **{(f"invoices:{name}", "pk"): "customer" for name in ("title-edit", "title-default", "title-delete")},
     **{(f"invoices:{name}", "title_pk"): "invoice_title" for name in ("title-edit", "title-default", "title-delete")},
+    **{("support:visit-photo", "pk"): "service_visit", ("support:visit-photo", "index"): "visit_photo"},
+    ("support:visit-confirm", "token"): "visit_confirm_token",
 }
 API_IDS = {
     "customer_id": "customer",
@@ -703,6 +718,8 @@ API_IDS = {
     "ticket_category_id": "ticket_category",
     "policy_id": "sla_policy",
     "unit_id": "unit",
+    "visit_id": "service_visit",
+    "engineer_id": "engineer",
 }
 
 

@@ -111,3 +111,32 @@ class Field(Desk):
         self.history_visit(busy, fixed=True, days_ago=29, ticket=shared.ticket)
         self.history_visit(local, fixed=True, days_ago=5)
         return {"zhang": busy, "li": local, "wang": expired, "zhao": far, "chen": away}
+
+
+def whole_site_records(users: dict, ticket_id: int) -> dict:
+    """For the whole-site and API fuzzing tests: a finished visit to the ticket by an engineer (the
+    demo's engineer1, or one made here), a photo row, and a live confirmation link's token."""
+    from django.utils import timezone
+
+    from kehu.support.models import Ticket, VisitPhoto
+
+    engineer = users.get("engineer1") or User.objects.filter(username="engineer1").first()
+    if engineer is None:
+        engineer = User(username="engineer1", email="engineer1@example.com", role=Role.SERVICE_ENGINEER)
+        engineer.set_password("kehu-test-pw")
+        engineer.save()
+    ticket = Ticket.objects.get(pk=ticket_id)
+    visit = ServiceVisit.objects.create(
+        ticket=ticket,
+        engineer=engineer,
+        state=VisitState.DONE,
+        work_done="更换编码器",
+        fixed=True,
+        finished_at=timezone.now(),
+        checked_in_at=timezone.now(),
+    )
+    photo = VisitPhoto.objects.create(visit=visit, image="service/visits/missing.jpg")
+    token, _url = visit_services.confirmation_link_create(
+        visit=visit, actor=users["service1"], base_url="http://testserver/"
+    )
+    return {"service_visit": visit.pk, "engineer": engineer.pk, "visit_photo": photo.pk, "visit_confirm_token": token}
