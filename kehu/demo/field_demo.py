@@ -37,7 +37,7 @@ def seed(*, now: datetime | None = None) -> dict:
         return made
     now = now or timezone.now()
     today = timezone.localdate(now)
-    units = list(InstalledUnit.objects.select_related("product__category", "customer").order_by("pk")[:6])
+    units = list(InstalledUnit.objects.select_related("product__category", "customer").order_by("pk")[:30])
     if not units:
         return made
     password = make_password(DEMO_PASSWORD)
@@ -55,6 +55,7 @@ def seed(*, now: datetime | None = None) -> dict:
         )
         made["engineers"] += 1
     product = units[0].product
+    products = list(dict.fromkeys(u.product for u in units))[:4]
     category = next((u.product.category for u in units if u.product.category_id), None)
     places = []
     for unit in units:
@@ -66,13 +67,16 @@ def seed(*, now: datetime | None = None) -> dict:
         engineer=people["engineer1"],
         actor=manager,
         hourly_rate=120,
-        regions=[(p, "") for p in provinces[:2]],
+        regions=[(p, "") for p in provinces[:4]],
         skills=[
-            SkillLine(
-                product_id=product.pk,
-                level=3,
-                certificate_number="FW-2024-0031",
-                valid_until=today.replace(year=today.year + 1),
+            *(
+                SkillLine(
+                    product_id=p.pk,
+                    level=3,
+                    certificate_number=f"FW-2024-{31 + i:04d}",
+                    valid_until=today.replace(year=today.year + 1),
+                )
+                for i, p in enumerate(products)
             ),
             *([SkillLine(category_id=category.pk, level=2, certificate_number="FW-2023-0102")] if category else []),
         ],
@@ -81,8 +85,8 @@ def seed(*, now: datetime | None = None) -> dict:
         engineer=people["engineer2"],
         actor=manager,
         hourly_rate=90,
-        regions=places[:3] or [("浙江", "宁波")],
-        skills=[SkillLine(category_id=category.pk, level=2)] if category else [SkillLine(product_id=product.pk)],
+        regions=places[:6] or [("浙江", "宁波")],
+        skills=[SkillLine(product_id=p.pk, level=2) for p in products],
     )
     visit_services.engineer_profile_save(
         engineer=people["engineer3"],

@@ -78,7 +78,9 @@ def part_search(q: str, *, limit: int = 10) -> list[Specification]:
 
 
 def engineer_list() -> QuerySet[User]:
-    return engineers_qs().prefetch_related("engineer_profile__skills__product", "engineer_profile__skills__category")
+    return engineers_qs().prefetch_related(
+        "engineer_profile__skills__product", "engineer_profile__skills__category", "engineer_profile__regions"
+    )
 
 
 def engineer_get(pk) -> User:

@@ -457,6 +457,7 @@ def engineer_edit(request, pk):
                 messages.success(request, _("Saved."))
                 return redirect("support:engineer-edit", pk=engineer.pk)
             if action == "add-skill":
+                form = ProfileForm(initial=initial, prefix="p")
                 skill_form = SkillForm(request.POST, prefix="s")
                 if skill_form.is_valid():
                     data = skill_form.cleaned_data
@@ -470,7 +471,6 @@ def engineer_edit(request, pk):
                     _save_skills(engineer, user, profile, [*_skill_lines(profile), line])
                     messages.success(request, _("Skill added."))
                     return redirect("support:engineer-edit", pk=engineer.pk)
-                form = ProfileForm(initial=initial, prefix="p")
             if action == "delete-skill" and profile is not None:
                 keep = [s for s in profile.skills.all().order_by("pk") if str(s.pk) != request.POST.get("skill")]
                 _save_skills(engineer, user, profile, [_line(s) for s in keep])
