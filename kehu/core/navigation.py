@@ -171,6 +171,7 @@ SECTIONS: tuple[Section, ...] = (
             Entry("tasks", "activities:task-list", _("Tasks"), serves_and(VIEW_ACTIVITY)),
             # The service desk's own (sellers reach a customer's units from the customer's page).
             Entry("units", "support:unit-list", _("Installed base"), serves_and(perm("support.add_installedunit"))),
+            Entry("visits", "support:visit-list", _("Visits"), perm("support.view_servicevisit")),
         ),
     ),
     Section(
@@ -279,6 +280,13 @@ SETTINGS: tuple[Entry, ...] = (
         _("Service levels"),
         perm("support.manage_service"),
         _("Ticket categories, first response and resolution targets, and service hours."),
+    ),
+    Entry(
+        "engineers",
+        "support:engineer-list",
+        _("Engineers"),
+        perm("support.manage_service"),
+        _("Service engineers' skills, certificates, regions and leave, which dispatch ranks them by."),
     ),
     Entry(
         "webhooks",
@@ -396,6 +404,7 @@ _ROUTE_SECTION = {
     "quote_documents:template-preview": "settings",
     **{f"support:{name}": "settings" for name in ("category-add", "category-edit", "policy-new", "policy-edit")},
     **{f"support:{name}": "settings" for name in ("policy-delete", "hours")},
+    **{f"support:{name}": "settings" for name in ("engineer-list", "engineer-edit")},
     **{f"support:{name}": "service" for name in ("unit-new", "unit-edit", "units-from-order")},
 }
 for _entry in SETTINGS:

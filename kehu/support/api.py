@@ -2,6 +2,7 @@
 
 from ninja import Router
 
+from kehu.support.api_field import router as field_router
 from kehu.support.api_knowledge import router as knowledge_router
 from kehu.support.api_setup import router as setup_router
 from kehu.support.api_tickets import router as tickets_router
@@ -10,3 +11,4 @@ router = Router(tags=["service"])
 router.add_router("", tickets_router)
 router.add_router("", setup_router)
 router.add_router("", knowledge_router)
+router.add_router("", field_router)

@@ -10,6 +10,7 @@ class SupportConfig(AppConfig):
     def ready(self):
         from kehu.core import events
         from kehu.support import events as _kinds  # noqa: F401 (registers the kinds)
+        from kehu.support import field_events as _field_kinds  # noqa: F401 (registers the kinds)
         from kehu.support import lookups
         from kehu.support import setup_events as _setup_kinds  # noqa: F401 (registers the kinds)
         from kehu.support.setup_services import calendar_changed_sink

@@ -258,5 +258,6 @@ class TicketStateChange(models.Model):
 
 
 from kehu.support.models_conversation import *  # noqa: E402,F401,F403
+from kehu.support.models_field import *  # noqa: E402,F401,F403
 from kehu.support.models_knowledge import *  # noqa: E402,F401,F403
 from kehu.support.models_visits import *  # noqa: E402,F401,F403

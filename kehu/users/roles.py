@@ -166,6 +166,8 @@ SERVICE = {
 ENGINEER = {"support.view_ticket", "support.change_ticket", "support.view_installedunit"}
 # Editors of the knowledge base (SRV-4): they write, publish and archive articles.
 KNOWLEDGE = {"support.manage_knowledge"}
+# On-site visits: engineers do their own, the service manager plans and sees all (SRV-1).
+FIELD = {"support.view_servicevisit", "support.change_servicevisit"}
 # The customer-information archivist (档案员) in marketing receives approved information forms (CUS-3).
 ARCHIVE = {"collection.archive_form"}
 
@@ -211,6 +213,7 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
             VIEW
             | SERVICE
             | KNOWLEDGE
+            | FIELD
             | {"activities.add_activity", "support.dispatch_ticket", "support.manage_service", "support.delete_ticket"}
         ),
     ),
@@ -222,7 +225,7 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
     Role.KEY_ACCOUNT_SPECIALIST: (DataScope.OWN, frozenset(WORK | SERVICE)),
     Role.AFTER_SALES: (DataScope.ALL, frozenset(VIEW | SERVICE | KNOWLEDGE | {"activities.add_activity"})),
     Role.COMPLAINT_SPECIALIST: (DataScope.ALL, frozenset(VIEW | SERVICE | {"activities.add_activity"})),
-    Role.SERVICE_ENGINEER: (DataScope.OWN, frozenset(VIEW | ENGINEER | {"activities.add_activity"})),
+    Role.SERVICE_ENGINEER: (DataScope.OWN, frozenset(VIEW | ENGINEER | FIELD | {"activities.add_activity"})),
     Role.FINANCE: (DataScope.ALL, frozenset(FINANCE)),
     Role.ADMINISTRATOR: (DataScope.ALL, frozenset(ADMIN)),
 }

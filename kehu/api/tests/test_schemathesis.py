@@ -76,6 +76,15 @@ ROLE_ONLY = {
     "POST /api/v1/service/knowledge/articles": "support.manage_knowledge",
     "PATCH /api/v1/service/knowledge/articles/{article_id}": "support.manage_knowledge",
     "POST /api/v1/service/knowledge/articles/{article_id}/transition": "support.manage_knowledge",
+    **{
+        f"{op} /api/v1/service/engineers{p}": "support.dispatch_ticket"
+        for op, p in (("GET", ""), ("GET", "/{engineer_id}"))
+    },
+    "PUT /api/v1/service/engineers/{engineer_id}": "support.manage_service",
+    **{f"{op} /api/v1/service/tickets/{{ticket_id}}/dispatch": "support.dispatch_ticket" for op in ("GET", "POST")},
+    **{f"GET /api/v1/service/visits{p}": "support.view_servicevisit" for p in ("", "/{visit_id}")},
+    **{f"POST /api/v1/service/visits/{{visit_id}}/{a}": "support.change_servicevisit" for a in ("check-in", "submit")},
+    "GET /api/v1/service/parts": "support.change_servicevisit",
     "POST /api/v1/dealer-plans/{dealer_plan_id}/transition": "dealerplans.set_plans",
     "POST /api/v1/pool/customers/{customer_id}/assign": "pool.assign_customer",
     "POST /api/v1/pool/handovers": "customers.handover_customer",
@@ -352,6 +361,10 @@ def make_records(team, area: str, user) -> dict:
         from kehu.support.tests.kb_setup import article
 
         ids["article_id"] = article(team.service1, title_zh="主轴异响", body_zh="检查润滑。").pk
+        from kehu.support.tests.field_setup import whole_site_records
+
+        field = whole_site_records({"service1": team.service1}, ids["ticket_id"])
+        ids.update(visit_id=field["service_visit"], engineer_id=field["engineer"])
     if area == "dealer-plans":
         from kehu.dealerplans.tests.factories import api_records
 

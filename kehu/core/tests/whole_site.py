@@ -234,6 +234,7 @@ class Company:
         ids.update(self._tickets(customer))
         ids.update(self._service_setup(customer))
         ids.update(self._knowledge(ids["ticket"]))
+        ids.update(self._field(ids["ticket"]))
         return ids
 
     def _knowledge(self, ticket_id: int) -> dict:
@@ -259,6 +260,12 @@ class Company:
             "follow_link": link.pk,
             "follow_token": token,
         }
+
+    def _field(self, ticket_id) -> dict:
+        """A finished visit to the ticket (a photo, a confirmation link) by a service engineer."""
+        from kehu.support.tests.field_setup import whole_site_records
+
+        return whole_site_records(self.users, ticket_id)
 
     def _tickets(self, customer) -> dict:
         """An open service ticket of rep1's customer, logged by the service manager."""
@@ -640,6 +647,12 @@ PAGE_IDS = {
     **{f"portal:{name}": "article" for name in ("article", "feedback", "deflect")},
     "support:kb-send": "ticket",
     "support:portal-request-match": "portal_request",
+    **{f"support:visit-{name}": "service_visit" for name in ("detail", "check-in", "submit", "confirm-link")},
+    **{
+        "support:visit-signature": "service_visit",
+        "support:ticket-dispatch": "ticket",
+        "support:engineer-edit": "engineer",
+    },
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
@@ -696,6 +709,8 @@ PAGE_TOKENS = {
     **{(f"dealerplans:{n}", "support_pk"): "dealer_plan_support" for n in ("support-given", "support-remove")},
     **{(f"invoices:{name}", "pk"): "customer" for name in ("title-edit", "title-default", "title-delete")},
     **{(f"invoices:{name}", "title_pk"): "invoice_title" for name in ("title-edit", "title-default", "title-delete")},
+    **{("support:visit-photo", "pk"): "service_visit", ("support:visit-photo", "index"): "visit_photo"},
+    ("support:visit-confirm", "token"): "visit_confirm_token",
 }
 API_IDS = {
     "customer_id": "customer",
@@ -744,6 +759,8 @@ API_IDS = {
     "policy_id": "sla_policy",
     "unit_id": "unit",
     "article_id": "article",
+    "visit_id": "service_visit",
+    "engineer_id": "engineer",
 }
 
 

@@ -39,6 +39,7 @@ def test_creates_the_staff_with_roles_departments_and_managers():
         "service2": (Role.CUSTOMER_REP, "客户服务部", "service1"),
         "marketing1": (Role.MARKETING, "市场部", "gm"),
         "finance1": (Role.FINANCE, "财务部", "gm"),
+        **{f"engineer{i}": (Role.SERVICE_ENGINEER, "客户服务部", "service1") for i in (1, 2, 3)},
     }
     assert set(users) == set(expected)
     for login, (role, department, manager) in expected.items():
