@@ -377,3 +377,12 @@ def test_a_post_without_the_csrf_token_is_refused(desk):
     client.force_login(desk.team.service1)
     response = client.post(f"/service/tickets/{ticket.pk}/transition/", {"to": "in_progress", "version": 1})
     assert response.status_code == 403 and _snapshot(ticket)[:2] == ("new", 1)
+
+
+def test_the_ticket_page_says_its_targets_in_hours_and_minutes(client, desk):
+    ticket = desk.open(category=desk.repairs)  # the repair policy: 120 and 480 working minutes
+    client.force_login(desk.team.service1)
+    with translation.override("en"):
+        html = client.get(f"/service/tickets/{ticket.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    box = html[html.index('id="sla-targets"') :]
+    assert box[box.index(">") + 1 : box.index("</span>")] == "respond within 2 h, resolve within 8 h of working time"
