@@ -35,6 +35,8 @@ LAST_WON = Question("last_won", "When each customer last won a deal or placed an
 # Declared now so the pool, alerts and the 360° page can ask; the support and receivables apps answer.
 OPEN_TICKET = Question("open_ticket", "Customers with a service ticket not yet closed.", "ids")
 OVERDUE_RECEIVABLE = Question("overdue_receivable", "Customers with a payment past its due date.", "ids")
+# Customers with a complaint (投诉) not yet closed: a promotional send to them is refused (support answers).
+OPEN_COMPLAINT = Question("open_complaint", "Customers with a complaint not yet closed.", "ids")
 # The prices a customer paid for products outside quotes (the orders app answers; the quote's price
 # history asks). Shape "rows": `function(customer_id, product_ids, per_product)` returns `PriceRow`s,
 # newest first, at most `per_product` of each product, in a fixed number of queries.

@@ -242,3 +242,6 @@ class TicketStateChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.from_state} → {self.to_state}"
+
+
+from kehu.support.models_complaints import *  # noqa: E402,F401,F403
