@@ -165,6 +165,7 @@ SECTIONS: tuple[Section, ...] = (
         pgettext_lazy("menu section", "Service"),
         (
             Entry("tickets", "support:ticket-list", _("Tickets"), perm("support.view_ticket")),
+            Entry("complaints", "support:complaint-list", _("Complaints"), perm("support.view_complaint")),
             Entry("activities", "activities:activity-list", _("Activities"), serves_and(VIEW_ACTIVITY)),
             Entry("week", "activities:week", _("Week plan"), serves_and(VIEW_ACTIVITY)),
             Entry("tasks", "activities:task-list", _("Tasks"), serves_and(VIEW_ACTIVITY)),

@@ -8,3 +8,6 @@ from kehu.support.api_tickets import router as tickets_router
 router = Router(tags=["service"])
 router.add_router("", tickets_router)
 router.add_router("", setup_router)
+from kehu.support.api_complaints import router as complaints_router  # noqa: E402 (complaints)
+
+router.add_router("", complaints_router)

@@ -45,7 +45,15 @@ def complaint_get(user: User, pk) -> Complaint:
         return (
             complaint_qs_visible_to(user)
             .select_related(
-                "customer", "contact", "owner", "order", "order_line", "product", "specification", "department"
+                "customer",
+                "contact",
+                "owner",
+                "order",
+                "order_line",
+                "product",
+                "specification",
+                "department",
+                "unit__product",
             )
             .get(pk=int(pk))
         )
