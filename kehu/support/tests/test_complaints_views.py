@@ -99,7 +99,9 @@ def test_the_list_runs_a_fixed_number_of_queries(client, desk, django_assert_max
     with django_assert_max_num_queries(8) as few:
         client.get(LIST)
     for i in range(55):
-        c = desk.register(customer=desk.theirs if i % 2 else desk.mine, customer_words=f"多{i}", specification=desk.pump_1)
+        c = desk.register(
+            customer=desk.theirs if i % 2 else desk.mine, customer_words=f"多{i}", specification=desk.pump_1
+        )
         if i % 3 == 0:
             services.complaint_step_complete(
                 complaint=c, actor=desk.specialist, kind="notice", data={"department": desk.production}
@@ -190,9 +192,7 @@ def test_the_complaint_page_walks_through_every_step(client, desk, team):
 def test_a_stale_page_is_refused_and_changes_nothing(client, desk):
     complaint = desk.register()
     client.force_login(desk.specialist)
-    client.post(
-        f"{LIST}{complaint.pk}/plan/", {"kind": "notice", "due_on": "2026-10-30", "version": complaint.version}
-    )
+    client.post(f"{LIST}{complaint.pk}/plan/", {"kind": "notice", "due_on": "2026-10-30", "version": complaint.version})
     before = snapshot(complaint)
     response = client.post(
         f"{LIST}{complaint.pk}/step/",
@@ -243,7 +243,9 @@ def test_managers_plan_reject_and_correct(client, desk, team):
 
 
 def pdf_text(content: bytes) -> str:
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=content, capture_output=True, check=True).stdout.decode()
+    return subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=content, capture_output=True, check=True
+    ).stdout.decode()
 
 
 def test_the_notice_and_the_report_are_pdfs_in_both_languages(client, desk, team):
@@ -258,7 +260,14 @@ def test_the_notice_and_the_report_are_pdfs_in_both_languages(client, desk, team
     response = client.get(f"{LIST}{complaint.pk}/notice.pdf?lang=zh-hans")
     assert response["Content-Type"] == "application/pdf"
     text = re.sub(r"\s+", "", pdf_text(response.content))
-    for words in ("投诉处理通知", "质量部", "宁波精工机床有限公司", "CK6140-A", "请于期限内查明主轴异响原因", "主轴异响"):
+    for words in (
+        "投诉处理通知",
+        "质量部",
+        "宁波精工机床有限公司",
+        "CK6140-A",
+        "请于期限内查明主轴异响原因",
+        "主轴异响",
+    ):
         assert words in text, words
     text = pdf_text(client.get(f"{LIST}{complaint.pk}/notice.pdf?lang=en").content)
     assert "Complaint handling notice" in text and "质量部" in text
