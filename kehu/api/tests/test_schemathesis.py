@@ -78,6 +78,15 @@ ROLE_ONLY = {
         f"POST /api/v1/service/tickets/{{ticket_id}}/{a}": "support.change_ticket"
         for a in ("transition", "respond", "assign")
     },
+    # Complaints: reps register them, specialists handle them; the statistics are read by those who see
+    # every customer (as the handlers do: none of the tested roles).
+    "GET /api/v1/service/complaints/stats": "support.manage_complaint",
+    "POST /api/v1/service/complaints": "support.add_complaint",
+    "PATCH /api/v1/service/complaints/{complaint_id}": "support.change_complaint",
+    **{
+        f"POST /api/v1/service/complaints/{{complaint_id}}/{a}": "support.change_complaint"
+        for a in ("transition", "complete", "plan")
+    },
     "GET /api/v1/classification/suggestions": "classification.decide_tier",
     "POST /api/v1/classification/suggestions/{suggestion_id}/accept": "classification.decide_tier",
     "POST /api/v1/classification/suggestions/{suggestion_id}/reject": "classification.decide_tier",
@@ -343,6 +352,11 @@ def make_records(team, area: str, user) -> dict:
 
         ids["ticket_id"] = ticket_open(actor=rep1, customer=customer, subject="主轴异响", contact=contact).pk
         ids.update(setup_records(team, customer))
+        from kehu.support.complaint_services import complaint_register
+
+        ids["complaint_id"] = complaint_register(
+            actor=team.service1, customer=customer, customer_words="主轴异响", category="quality"
+        ).pk
     if area == "dealer-plans":
         from kehu.dealerplans.tests.factories import api_records
 
@@ -604,6 +618,10 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             case.body.update(order_id=ids["order_id"], contract_id=None, instalments=[instalment], replace=True)
         if case.operation.path.endswith("/allocate") and isinstance(case.body, dict):
             case.body["allocations"] = None  # oldest first: a random plan id is never the customer's
+    if case.operation.path == "/api/v1/service/complaints" and isinstance(case.body, dict):
+        case.body["customer_id"] = ids["customer_id"]
+        for name in ("contact_id", "order_line_id", "specification_id", "ticket_id", "unit_id"):  # others': a 400
+            case.body.pop(name, None)
     if case.operation.path == "/api/v1/service/tickets" and isinstance(case.body, dict):
         case.body["customer_id"] = ids["customer_id"]
         for name in ("contact_id", "unit_id", "ticket_category_id"):  # others' records: a 400

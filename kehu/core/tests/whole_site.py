@@ -233,6 +233,7 @@ class Company:
         ids.update(self._dealer_plans(customer))
         ids.update(self._tickets(customer))
         ids.update(self._service_setup(customer))
+        ids.update(self._complaints(customer))
         return ids
 
     def _tickets(self, customer) -> dict:
@@ -241,6 +242,22 @@ class Company:
 
         ticket = ticket_open(actor=self.users["service1"], customer=customer, subject="主轴异响")
         return {"ticket": ticket.pk}
+
+    def _complaints(self, customer) -> dict:
+        """A complaint about rep1's customer with its handling notice issued, by the service manager."""
+        from kehu.support.complaint_services import complaint_register, complaint_step_complete
+        from kehu.users.models import Department
+
+        complaint = complaint_register(
+            actor=self.users["service1"], customer=customer, customer_words="主轴异响", category="quality"
+        )
+        complaint_step_complete(
+            complaint=complaint,
+            actor=self.users["service1"],
+            kind="notice",
+            data={"department": Department.objects.order_by("pk").first()},
+        )
+        return {"complaint": complaint.pk}
 
     def _contracts(self, customer) -> dict:
         """rep1's contracts: a draft with a line, a signed one with an amendment and an attachment,
@@ -611,6 +628,10 @@ PAGE_IDS = {
     **{f"support:{name}": "sla_policy" for name in ("policy-edit", "policy-delete")},
     "support:unit-edit": "unit",
     "support:units-from-order": "order",
+    **{
+        f"support:complaint-{name}": "complaint"
+        for name in ("detail", "edit", "step", "move", "plan", "notice-pdf", "report-pdf")
+    },
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
@@ -703,6 +724,7 @@ API_IDS = {
     "ticket_category_id": "ticket_category",
     "policy_id": "sla_policy",
     "unit_id": "unit",
+    "complaint_id": "complaint",
 }
 
 
