@@ -206,12 +206,14 @@ class Complaint(TimeStamped, Versioned):
             models.Index(fields=["customer", "state"], name="support_complaint_customer"),
             models.Index(fields=["state", "due_on"], name="support_complaint_due"),
             models.Index(fields=["owner", "state"], name="support_complaint_owner"),
-            # The statistics report: each grouping reads only its index (registered_on first).
-            models.Index(fields=["registered_on", "cause"], name="support_complaint_r_cause"),
-            models.Index(fields=["registered_on", "product"], name="support_complaint_r_product"),
-            models.Index(fields=["registered_on", "department"], name="support_complaint_r_dept"),
-            models.Index(fields=["registered_on", "customer"], name="support_complaint_r_customer"),
-            models.Index(fields=["registered_on", "category"], name="support_complaint_r_category"),
+            # The statistics report: each grouping reads its own covering index, the grouped column first
+            # (SQLite skips through its few values, or reads it whole for customers, without sorting).
+            models.Index(fields=["registered_on"], name="support_complaint_registered"),
+            models.Index(fields=["cause", "registered_on"], name="support_complaint_r_cause"),
+            models.Index(fields=["category", "registered_on"], name="support_complaint_r_category"),
+            models.Index(fields=["department", "registered_on"], name="support_complaint_r_dept"),
+            models.Index(fields=["product", "registered_on"], name="support_complaint_r_product"),
+            models.Index(fields=["customer", "registered_on"], name="support_complaint_r_customer"),
         ]
 
     def __str__(self) -> str:
