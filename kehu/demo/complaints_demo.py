@@ -119,8 +119,10 @@ def seed(*, now: datetime | None = None) -> int:
             )
             continue
         steps = ORDER.index(reached)
-        # Steps spread over the time since registration (the older ones took longer than planned).
-        pace = timedelta(days=max(1, ago // (steps + 2)))
+        # The steps done spread evenly from the registration to a few days ago (the last one begun
+        # 0–3 days back, so some open steps are due, some overdue; the older cases took longer).
+        last = now - timedelta(days=index % 4, hours=2)
+        pace = (last - registered) / steps if steps else timedelta(0)
         moment = registered
         data = {
             "notice": {
@@ -140,7 +142,7 @@ def seed(*, now: datetime | None = None) -> int:
             "follow_up": {"satisfaction": satisfaction, "follow_up_comment": "客户认可处理结果"},
         }
         for target in ORDER[1 : steps + 1]:
-            moment = min(moment + pace, now - timedelta(hours=1))
+            moment = min(moment + pace, last)
             if target == C.INVESTIGATING:
                 complaint = services.complaint_transition(
                     complaint=complaint, actor=specialist, to=C.INVESTIGATING, now=moment

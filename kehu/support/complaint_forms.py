@@ -4,6 +4,7 @@ and deadline, a move (start, reject, withdraw), the report's period."""
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.support.models_complaints import (
     ComplaintCategory,
@@ -23,7 +24,7 @@ class ComplaintFilterForm(forms.Form):
         label=_("State"),
         required=False,
         choices=[
-            ("open", _("Open")),
+            ("open", pgettext_lazy("complaints", "Open")),
             ("finished", _("Finished")),
             ("all", _("All")),
             *ComplaintState.choices,

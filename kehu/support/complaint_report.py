@@ -55,14 +55,15 @@ class ComplaintStats:
     by_period: list[Row] = field(default_factory=list)
 
     @property
-    def tables(self) -> list[tuple[str, str, list[Row]]]:
+    def tables(self) -> list[tuple[str, str, str, list[Row]]]:
+        """(key, title, the first column's heading, rows) of each grouping."""
         return [
-            ("cause", _("By cause"), self.by_cause),
-            ("category", _("By category"), self.by_category),
-            ("product", _("By product"), self.by_product),
-            ("department", _("By responsible department"), self.by_department),
-            ("customer", _("By customer"), self.by_customer),
-            ("period", _("By period"), self.by_period),
+            ("cause", _("By cause"), _("Cause"), self.by_cause),
+            ("category", _("By category"), _("Category"), self.by_category),
+            ("product", _("By product"), _("Product"), self.by_product),
+            ("department", _("By responsible department"), _("Department"), self.by_department),
+            ("customer", _("By customer"), _("Customer"), self.by_customer),
+            ("period", _("By period"), _("Period"), self.by_period),
         ]
 
     def chart(self) -> dict:
@@ -156,9 +157,9 @@ def stats_xlsx(stats: ComplaintStats) -> bytes:
     sheet.append([_("From"), stats.first.isoformat()])
     sheet.append([_("To"), stats.last.isoformat()])
     sheet.append([_("Complaints"), stats.total])
-    for _key, title, rows in stats.tables:
+    for _key, title, heading, rows in stats.tables:
         ws = book.create_sheet(title[:31])
-        ws.append([title, _("Complaints"), _("Share (%)")])
+        ws.append([heading, _("Complaints"), _("Share (%)")])
         for row in rows:
             ws.append([row.label, row.count, row.share])
         ws.column_dimensions["A"].width = 36

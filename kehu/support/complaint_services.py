@@ -228,6 +228,7 @@ def complaint_register(
     Complaint.objects.filter(pk=complaint.pk).update(due_on=complaint.due_on)
     events.record(
         ComplaintEvent.COMPLAINT_REGISTERED,
+        occurred_at=now,
         actor=actor,
         subject=complaint,
         customer_id=customer.pk,
@@ -259,9 +260,11 @@ def complaint_transition(
     note: str = "",
     expected_version: int | None = None,
     now: datetime | None = None,
+    quiet: bool = False,
 ) -> Complaint:
     """Move the complaint along COMPLAINT_TRANSITIONS. Rejecting or withdrawing needs a reason and the
-    right to manage it; entering a step's state begins that step (its deadline counted from today)."""
+    right to manage it; entering a step's state begins that step (its deadline counted from today).
+    `quiet`: the move follows a step's completion, whose timeline entry says it already."""
     now = now or timezone.now()
     fresh = _locked(complaint, expected_version)
     if to not in COMPLAINT_TRANSITIONS.get(fresh.state, set()):
@@ -296,6 +299,7 @@ def complaint_transition(
     if to == C.CLOSED:
         events.record(
             ComplaintEvent.COMPLAINT_CLOSED,
+            occurred_at=now,
             actor=actor,
             subject=fresh,
             customer_id=fresh.customer_id,
@@ -315,15 +319,17 @@ def complaint_transition(
     else:
         events.record(
             ComplaintEvent.COMPLAINT_MOVED,
+            occurred_at=now,
             actor=actor,
             subject=fresh,
-            customer_id=fresh.customer_id,
+            customer_id=None if quiet else fresh.customer_id,
             summary=f"{label} {note}".strip()[:300],
             payload={"from": was, "to": to},
         )
     if told:
         events.record(
             ComplaintEvent.COMPLAINT_STEP_ASSIGNED,
+            occurred_at=now,
             actor=actor,
             subject=fresh,
             summary=f"{fresh.number} {K(STEP_OF_STATE[to]).label}",
@@ -469,6 +475,7 @@ def complaint_step_complete(
         )
     events.record(
         ComplaintEvent.COMPLAINT_STEP_DONE,
+        occurred_at=now,
         actor=actor,
         subject=fresh,
         customer_id=fresh.customer_id,
@@ -477,8 +484,8 @@ def complaint_step_complete(
     )
     target = STEP_LEADS_TO[kind]
     if kind == K.INVESTIGATION and fresh.state == C.NOTICE_ISSUED:
-        fresh = complaint_transition(complaint=fresh, actor=actor, to=C.INVESTIGATING, now=now)
-    return complaint_transition(complaint=fresh, actor=actor, to=target, now=now)
+        fresh = complaint_transition(complaint=fresh, actor=actor, to=C.INVESTIGATING, now=now, quiet=True)
+    return complaint_transition(complaint=fresh, actor=actor, to=target, now=now, quiet=True)
 
 
 # A step's owner and deadline; corrections of the registration.
@@ -549,6 +556,7 @@ def complaint_step_plan(
     fresh.save(update_fields=["version", "updated_at", "due_on"])
     events.record(
         ComplaintEvent.COMPLAINT_STEP_ASSIGNED,
+        occurred_at=now,
         actor=actor,
         subject=fresh,
         summary=f"{fresh.number} {K(kind).label} · {step.due_on.isoformat()}",
@@ -614,6 +622,7 @@ def complaint_update(
     fresh.save(update_fields=[*changes.keys(), "version", "updated_at"])
     events.record(
         ComplaintEvent.COMPLAINT_CHANGED,
+        occurred_at=now,
         actor=actor,
         subject=fresh,
         customer_id=fresh.customer_id,
@@ -655,6 +664,7 @@ def complaint_overdue_scan(*, now: datetime | None = None) -> dict[str, int]:
             counts["told"] += 1
             events.record(
                 ComplaintEvent.COMPLAINT_STEP_OVERDUE,
+                occurred_at=now,
                 subject=complaint,
                 customer_id=complaint.customer_id,
                 summary=f"{complaint.number} {K(step.kind).label} · {step.due_on.isoformat()}",

@@ -322,6 +322,9 @@ def _report_stats(request):
     if not form.is_valid():
         return form, None
     data = form.cleaned_data
+    shown = {"first": data["first"].isoformat(), "last": data["last"].isoformat(), "period": data["period"]}
+    form = ReportForm(shown)  # the period in force, defaults filled in, for the form to show
+    form.is_valid()
     return form, report.complaint_stats(first=data["first"], last=data["last"], period=data["period"])
 
 

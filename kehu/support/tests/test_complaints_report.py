@@ -110,7 +110,7 @@ def test_the_page_the_charts_and_the_export(client, desk, team, fixed):
         "By period",
     ]
     assert [list(r) for r in book["By period"].iter_rows(values_only=True)] == [
-        ["By period", "Complaints", "Share (%)"],
+        ["Period", "Complaints", "Share (%)"],
         ["2026-Q1", 5, 83.3],
         ["2026-Q2", 1, 16.7],
     ]
