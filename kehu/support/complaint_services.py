@@ -283,10 +283,18 @@ def complaint_transition(
         kind = STEP_OF_STATE[to]
         step = fresh.steps.get(kind=kind)
         if step.started_at is None:
+            calendar = WorkCalendar.load()
             step.started_at = now
             if not step.due_fixed:
-                step.due_on = add_working_days(WorkCalendar.load(), _local_day(now), step.working_days)
+                step.due_on = add_working_days(calendar, _local_day(now), step.working_days)
             step.save(update_fields=["started_at", "due_on"])
+            # The steps after it are planned again from its deadline (those set by hand stay).
+            day = step.due_on
+            for later in fresh.steps.filter(position__gt=step.position, started_at__isnull=True).order_by("position"):
+                day = later.due_on if later.due_fixed else add_working_days(calendar, day, later.working_days)
+                if later.due_on != day:
+                    later.due_on = day
+                    later.save(update_fields=["due_on"])
             if step.owner_id and step.owner_id != getattr(actor, "pk", None):
                 told.append(step.owner_id)
         fresh.due_on = step.due_on

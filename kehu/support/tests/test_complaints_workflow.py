@@ -105,6 +105,9 @@ def test_the_whole_workflow_with_every_steps_deadline(desk, team, national_day, 
         now=at(9, 10, 11),
     )
     assert complaint.state == C.ACTION and complaint.due_on == date(2026, 10, 15)
+    # The steps not yet begun are planned again from the new deadline.
+    planned = steps_of(complaint)
+    assert (planned["feedback"][0], planned["follow_up"][0]) == (date(2026, 10, 19), date(2026, 10, 26))
     complaint = services.complaint_step_complete(
         complaint=complaint,
         actor=desk.inspector,
