@@ -128,6 +128,8 @@ def complaint_create(request):
         return render(request, "support/complaints/pick_customer.html", {"q": text_param(request, "q", 50)})
     customer = customer_get(user, customer_id)
     form = _registration_form(user, customer, request.POST if request.method == "POST" else None)
+    if request.method == "GET":  # started from a ticket: it is preselected
+        form.initial["ticket"] = id_param(request, "ticket")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -288,3 +288,20 @@ def test_open_complaints_show_on_the_360_page(client, desk, team, django_assert_
     assert f"/service/complaints/?customer={desk.mine.pk}" in card
     client.force_login(team.rep3)
     assert 'id="open-complaints"' not in client.get(f"/customers/{desk.mine.pk}/").content.decode()
+
+
+def test_the_ticket_page_shows_its_complaints_and_registers_one_from_it(client, desk, team):
+    from kehu.support.services import ticket_open
+
+    ticket = ticket_open(actor=team.service1, customer=desk.mine, subject="主轴异响")
+    client.force_login(desk.specialist)
+    html = client.get(f"/service/tickets/{ticket.pk}/").content.decode()
+    assert f"/service/complaints/new/?customer={desk.mine.pk}&amp;ticket={ticket.pk}" in html
+    form = client.get(f"{LIST}new/?customer={desk.mine.pk}&ticket={ticket.pk}").context["form"]
+    assert form.initial["ticket"] == ticket.pk
+    complaint = desk.register(ticket=ticket)
+    html = client.get(f"/service/tickets/{ticket.pk}/").content.decode()
+    assert f'href="/service/complaints/{complaint.pk}/"' in html
+    client.force_login(team.rep1)  # sees the complaint, may not register one
+    html = client.get(f"/service/tickets/{ticket.pk}/").content.decode()
+    assert f'href="/service/complaints/{complaint.pk}/"' in html and "/service/complaints/new/" not in html
