@@ -265,3 +265,34 @@ def test_the_open_complaint_lookup(desk, team):
     assert lookups.ask(lookups.OPEN_COMPLAINT, ids) == {desk.mine.pk}
     assert lookups.ask(lookups.OPEN_COMPLAINT, []) == set()
     assert open_one.customer_id == desk.mine.pk
+
+
+def test_registration_and_closing_are_sent_to_webhook_subscribers(desk, team, django_capture_on_commit_callbacks):
+    from kehu.webhooks.models import WebhookDelivery
+    from kehu.webhooks.services import webhook_subscription_create
+
+    webhook_subscription_create(
+        actor=team.admin, url="https://hooks.example.com/kehu", events=["complaint.registered", "complaint.closed"]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        complaint = desk.register(part_number="P-7", now=at(25, 9))
+    with django_capture_on_commit_callbacks(execute=True):
+        for kind, data in (
+            ("notice", {"department": desk.quality}),
+            ("investigation", {"cause": "transport", "responsibility": "transport", "findings": "运输震动"}),
+            ("action", {"corrective_action": "更换包装"}),
+            ("feedback", {"feedback_text": "已告知"}),
+            ("follow_up", {"satisfaction": 5}),
+        ):
+            complaint = services.complaint_step_complete(
+                complaint=complaint, actor=desk.specialist, kind=kind, data=data, now=at(28, 9)
+            )
+    sent = list(WebhookDelivery.objects.order_by("pk").values_list("event", "payload"))
+    assert [event for event, _payload in sent] == ["complaint.registered", "complaint.closed"]
+    registered, closed = (payload for _event, payload in sent)
+    assert (registered["number"], registered["part_number"], registered["customer_id"]) == (
+        complaint.number,
+        "P-7",
+        desk.mine.pk,
+    )
+    assert (closed["cause"], closed["responsibility"], closed["satisfaction"]) == ("transport", "transport", 5)
