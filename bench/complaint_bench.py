@@ -206,7 +206,8 @@ def main():
         f"Complaint statistics benchmark, {datetime.now():%Y-%m-%d %H:%M}, {platform.machine()}, "
         f"Python {platform.python_version()}",
         "",
-        f"{args.complaints:,} complaints over the last {args.years} year(s) ({in_year:,} in the reported 12 months), "(
+        f"{args.complaints:,} complaints over the last {args.years} year(s) ({in_year:,} in the reported 12 months), "
+        + (
             "the data set of the last run; "
             if reuse
             else f"{args.customers:,} demo customers; demo company loaded in {loaded['demo_seconds']:.1f} s, "
