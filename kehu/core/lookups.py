@@ -38,6 +38,8 @@ OPEN_TICKET = Question("open_ticket", "Customers with a service ticket not yet c
 # it (the opportunity, the quote): `function(ids)` returns {customer id: [ServiceItem, ...]}.
 OPEN_SERVICE = Question("open_service", "Open service tickets and complaints of each customer.", "items")
 OVERDUE_RECEIVABLE = Question("overdue_receivable", "Customers with a payment past its due date.", "ids")
+# Customers with a complaint (投诉) not yet closed: a promotional send to them is refused (support answers).
+OPEN_COMPLAINT = Question("open_complaint", "Customers with a complaint not yet closed.", "ids")
 # The prices a customer paid for products outside quotes (the orders app answers; the quote's price
 # history asks). Shape "rows": `function(customer_id, product_ids, per_product)` returns `PriceRow`s,
 # newest first, at most `per_product` of each product, in a fixed number of queries.

@@ -165,6 +165,7 @@ SECTIONS: tuple[Section, ...] = (
         pgettext_lazy("menu section", "Service"),
         (
             Entry("tickets", "support:ticket-list", _("Tickets"), perm("support.view_ticket")),
+            Entry("complaints", "support:complaint-list", _("Complaints"), perm("support.view_complaint")),
             Entry("knowledge", "support:kb-list", _("Knowledge base"), serves_and(perm("support.view_ticket"))),
             Entry("activities", "activities:activity-list", _("Activities"), serves_and(VIEW_ACTIVITY)),
             Entry("week", "activities:week", _("Week plan"), serves_and(VIEW_ACTIVITY)),

@@ -12,3 +12,6 @@ router.add_router("", tickets_router)
 router.add_router("", setup_router)
 router.add_router("", knowledge_router)
 router.add_router("", field_router)
+from kehu.support.api_complaints import router as complaints_router  # noqa: E402 (complaints)
+
+router.add_router("", complaints_router)

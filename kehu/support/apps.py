@@ -16,5 +16,9 @@ class SupportConfig(AppConfig):
         from kehu.support.setup_services import calendar_changed_sink
 
         lookups.register()
+        from kehu.support import complaint_events as _complaint_kinds  # noqa: F401 (registers the kinds)
+        from kehu.support.complaint_selectors import register_lookups as register_complaint_lookups
+
+        register_complaint_lookups()
         # A holiday or make-up day recorded (or removed) moves the open tickets' deadlines.
         events.sink(calendar_changed_sink, after_commit=True)

@@ -257,6 +257,7 @@ class TicketStateChange(models.Model):
         return f"{self.ticket_id}: {self.from_state} → {self.to_state}"
 
 
+from kehu.support.models_complaints import *  # noqa: E402,F401,F403
 from kehu.support.models_conversation import *  # noqa: E402,F401,F403
 from kehu.support.models_field import *  # noqa: E402,F401,F403
 from kehu.support.models_knowledge import *  # noqa: E402,F401,F403

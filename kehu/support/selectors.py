@@ -209,4 +209,12 @@ def customer_ticket_card(user: User, customer) -> dict:
         now, calendar = timezone.now(), WorkCalendar.load()
         for ticket in tickets:
             ticket.sla = sla_cell(ticket, calendar, now)
-    return {"show": bool(tickets), "tickets": tickets, "may_add": user.has_perm("support.add_ticket")}
+    from kehu.support.complaint_selectors import open_complaints_of
+
+    complaints = open_complaints_of(user, customer.pk)  # SRV-2: its open complaints on the same card
+    return {
+        "show": bool(tickets or complaints),
+        "tickets": tickets,
+        "complaints": complaints,
+        "may_add": user.has_perm("support.add_ticket"),
+    }

@@ -24,3 +24,6 @@ def sla_recompute_task(now: str | None = None) -> dict:
     from kehu.support.setup_services import sla_recompute
 
     return sla_recompute(now=datetime.fromisoformat(now) if now else None)
+
+
+from kehu.support.complaint_tasks import complaint_overdue_task  # noqa: E402,F401 (complaints: overdue steps)

@@ -1,6 +1,12 @@
 """The service pages under /service/."""
 
-from kehu.support import kb_urls, setup_urls, ticket_urls, visit_urls
+from kehu.support import complaint_urls, kb_urls, setup_urls, ticket_urls, visit_urls
 
 app_name = "support"
-urlpatterns = [*ticket_urls.urlpatterns, *setup_urls.urlpatterns, *kb_urls.urlpatterns, *visit_urls.urlpatterns]
+urlpatterns = [
+    *ticket_urls.urlpatterns,
+    *setup_urls.urlpatterns,
+    *kb_urls.urlpatterns,
+    *visit_urls.urlpatterns,
+    *complaint_urls.urlpatterns,
+]

@@ -66,6 +66,7 @@ WORK = VIEW | {
     "support.view_ticket",
     "support.add_ticket",
     "support.view_installedunit",
+    "support.view_complaint",
     # The money chain (SAL-5, SAL-6, CON): reps write their contracts and orders, ask for invoices,
     # record the payments they collect and draft their dealers' plans.
     "contracts.view_contract",
@@ -140,6 +141,9 @@ ADMIN = frozenset(
         "support.manage_service",
         "support.add_installedunit",
         "support.change_installedunit",
+        "support.add_complaint",
+        "support.change_complaint",
+        "support.manage_complaint",
         "core.manage_mail",
         "pool.manage_pools",
         "leads.manage_rules",
@@ -168,6 +172,10 @@ ENGINEER = {"support.view_ticket", "support.change_ticket", "support.view_instal
 KNOWLEDGE = {"support.manage_knowledge"}
 # On-site visits: engineers do their own, the service manager plans and sees all (SRV-1).
 FIELD = {"support.view_servicevisit", "support.change_servicevisit"}
+# Complaints (投诉, SRV-2): customer representatives register them; complaint specialists and the service
+# manager handle every one (notice, investigation, CAPA, feedback, follow-up).
+COMPLAINT_REGISTER = {"support.view_complaint", "support.add_complaint"}
+COMPLAINT_HANDLE = COMPLAINT_REGISTER | {"support.change_complaint", "support.manage_complaint"}
 # The customer-information archivist (档案员) in marketing receives approved information forms (CUS-3).
 ARCHIVE = {"collection.archive_form"}
 
@@ -215,16 +223,26 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
             | KNOWLEDGE
             | FIELD
             | {"activities.add_activity", "support.dispatch_ticket", "support.manage_service", "support.delete_ticket"}
+            | COMPLAINT_HANDLE
         ),
     ),
-    Role.CUSTOMER_REP: (DataScope.OWN, frozenset(WORK | SERVICE)),
+    Role.CUSTOMER_REP: (DataScope.OWN, frozenset(WORK | SERVICE | COMPLAINT_REGISTER)),
     # The CRM specialist keeps the product catalog and the price book with the administrators.
     Role.CRM_SPECIALIST: (DataScope.ALL, frozenset(WORK | {"catalog.manage_catalog"})),
-    Role.SERVICE_QUALITY: (DataScope.ALL, frozenset(VIEW | {"support.view_ticket", "support.view_installedunit"})),
+    Role.SERVICE_QUALITY: (
+        DataScope.ALL,
+        frozenset(VIEW | {"support.view_ticket", "support.view_installedunit", "support.view_complaint"}),
+    ),
     Role.INFO_SPECIALIST: (DataScope.ALL, frozenset(WORK - {"customers.delete_customer"} | ARCHIVE)),
     Role.KEY_ACCOUNT_SPECIALIST: (DataScope.OWN, frozenset(WORK | SERVICE)),
-    Role.AFTER_SALES: (DataScope.ALL, frozenset(VIEW | SERVICE | KNOWLEDGE | {"activities.add_activity"})),
-    Role.COMPLAINT_SPECIALIST: (DataScope.ALL, frozenset(VIEW | SERVICE | {"activities.add_activity"})),
+    Role.AFTER_SALES: (
+        DataScope.ALL,
+        frozenset(VIEW | SERVICE | KNOWLEDGE | COMPLAINT_REGISTER | {"activities.add_activity"}),
+    ),
+    Role.COMPLAINT_SPECIALIST: (
+        DataScope.ALL,
+        frozenset(VIEW | SERVICE | COMPLAINT_HANDLE | {"activities.add_activity"}),
+    ),
     Role.SERVICE_ENGINEER: (DataScope.OWN, frozenset(VIEW | ENGINEER | FIELD | {"activities.add_activity"})),
     Role.FINANCE: (DataScope.ALL, frozenset(FINANCE)),
     Role.ADMINISTRATOR: (DataScope.ALL, frozenset(ADMIN)),

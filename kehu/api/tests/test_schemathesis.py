@@ -93,6 +93,15 @@ ROLE_ONLY = {
         f"POST /api/v1/service/tickets/{{ticket_id}}/{a}": "support.change_ticket"
         for a in ("transition", "respond", "assign")
     },
+    # Complaints: reps register them, specialists handle them; the statistics are read by those who see
+    # every customer (as the handlers do: none of the tested roles).
+    "GET /api/v1/service/complaints/stats": "support.manage_complaint",
+    "POST /api/v1/service/complaints": "support.add_complaint",
+    "PATCH /api/v1/service/complaints/{complaint_id}": "support.change_complaint",
+    **{
+        f"POST /api/v1/service/complaints/{{complaint_id}}/{a}": "support.change_complaint"
+        for a in ("transition", "complete", "plan")
+    },
     "GET /api/v1/classification/suggestions": "classification.decide_tier",
     "POST /api/v1/classification/suggestions/{suggestion_id}/accept": "classification.decide_tier",
     "POST /api/v1/classification/suggestions/{suggestion_id}/reject": "classification.decide_tier",
@@ -365,6 +374,11 @@ def make_records(team, area: str, user) -> dict:
 
         field = whole_site_records({"service1": team.service1}, ids["ticket_id"])
         ids.update(visit_id=field["service_visit"], engineer_id=field["engineer"])
+        from kehu.support.complaint_services import complaint_register
+
+        ids["complaint_id"] = complaint_register(
+            actor=team.service1, customer=customer, customer_words="主轴异响", category="quality"
+        ).pk
     if area == "dealer-plans":
         from kehu.dealerplans.tests.factories import api_records
 
@@ -626,6 +640,10 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             case.body.update(order_id=ids["order_id"], contract_id=None, instalments=[instalment], replace=True)
         if case.operation.path.endswith("/allocate") and isinstance(case.body, dict):
             case.body["allocations"] = None  # oldest first: a random plan id is never the customer's
+    if case.operation.path == "/api/v1/service/complaints" and isinstance(case.body, dict):
+        case.body["customer_id"] = ids["customer_id"]
+        for name in ("contact_id", "order_line_id", "specification_id", "ticket_id", "unit_id"):  # others': a 400
+            case.body.pop(name, None)
     if case.operation.path == "/api/v1/service/tickets" and isinstance(case.body, dict):
         case.body["customer_id"] = ids["customer_id"]
         for name in ("contact_id", "unit_id", "ticket_category_id"):  # others' records: a 400

@@ -52,8 +52,17 @@ def test_activities_sit_under_sales_for_sellers_and_under_service_for_service_st
         section = next((s for s in menu_for(user)["sections"] if s["key"] == key), None)
         return [link["key"] for link in section["links"]] if section else None
 
-    assert links(team.service1, "service") == ["tickets", "knowledge", "activities", "week", "tasks", "units", "visits"]
-    assert links(team.rep1, "service") == ["tickets"]
+    assert links(team.service1, "service") == [
+        "tickets",
+        "complaints",
+        "knowledge",
+        "activities",
+        "week",
+        "tasks",
+        "units",
+        "visits",
+    ]
+    assert links(team.rep1, "service") == ["tickets", "complaints"]
     assert links(team.rep1, "sales")[-3:] == ["activities", "week", "tasks"]
 
 

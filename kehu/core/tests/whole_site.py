@@ -235,6 +235,7 @@ class Company:
         ids.update(self._service_setup(customer))
         ids.update(self._knowledge(ids["ticket"]))
         ids.update(self._field(ids["ticket"]))
+        ids.update(self._complaints(customer))
         return ids
 
     def _knowledge(self, ticket_id: int) -> dict:
@@ -273,6 +274,22 @@ class Company:
 
         ticket = ticket_open(actor=self.users["service1"], customer=customer, subject="主轴异响")
         return {"ticket": ticket.pk}
+
+    def _complaints(self, customer) -> dict:
+        """A complaint about rep1's customer with its handling notice issued, by the service manager."""
+        from kehu.support.complaint_services import complaint_register, complaint_step_complete
+        from kehu.users.models import Department
+
+        complaint = complaint_register(
+            actor=self.users["service1"], customer=customer, customer_words="主轴异响", category="quality"
+        )
+        complaint_step_complete(
+            complaint=complaint,
+            actor=self.users["service1"],
+            kind="notice",
+            data={"department": Department.objects.order_by("pk").first()},
+        )
+        return {"complaint": complaint.pk}
 
     def _contracts(self, customer) -> dict:
         """rep1's contracts: a draft with a line, a signed one with an amendment and an attachment,
@@ -653,6 +670,10 @@ PAGE_IDS = {
         "support:ticket-dispatch": "ticket",
         "support:engineer-edit": "engineer",
     },
+    **{
+        f"support:complaint-{name}": "complaint"
+        for name in ("detail", "edit", "step", "move", "plan", "notice-pdf", "report-pdf")
+    },
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
 PAGE_WORDS = {
@@ -761,6 +782,7 @@ API_IDS = {
     "article_id": "article",
     "visit_id": "service_visit",
     "engineer_id": "engineer",
+    "complaint_id": "complaint",
 }
 
 
