@@ -164,6 +164,21 @@ SERVICE = {
 }
 # Engineers read their tickets and the units, and move the tickets they are sent to.
 ENGINEER = {"support.view_ticket", "support.change_ticket", "support.view_installedunit"}
+# Returns (SRV-3): after-sales specialists handle them; whoever sees a customer reads its returns.
+RMA_READ = {"support.view_returnrequest"}
+RETURNS = RMA_READ | {"support.add_returnrequest", "support.change_returnrequest"}
+# Quality (SRV-5, SRV-6): the quality specialist keeps inspections, improvement actions and the daily report.
+QUALITY = {
+    "support.view_inspection",
+    "support.add_inspection",
+    "support.change_inspection",
+    "support.view_improvementaction",
+    "support.add_improvementaction",
+    "support.change_improvementaction",
+    "support.view_dailyqualityreport",
+    "support.manage_quality",
+    "support.view_service_economics",
+}
 # The customer-information archivist (档案员) in marketing receives approved information forms (CUS-3).
 ARCHIVE = {"collection.archive_form"}
 
@@ -173,6 +188,8 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
         DataScope.ALL,
         frozenset(
             LEAD
+            | RMA_READ
+            | {"support.view_service_economics", "support.view_dailyqualityreport"}
             | {
                 "sales.manage_pipelines",
                 "catalog.manage_catalog",
@@ -181,9 +198,9 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
             }
         ),
     ),
-    Role.SALES_MANAGER: (DataScope.DEPARTMENT_TREE, frozenset(LEAD)),
-    Role.ACCOUNT_MANAGER: (DataScope.OWN_SUBORDINATES, frozenset(LEAD - {"core.view_auditentry"})),
-    Role.SALES_REP: (DataScope.OWN, frozenset(WORK)),
+    Role.SALES_MANAGER: (DataScope.DEPARTMENT_TREE, frozenset(LEAD | RMA_READ)),
+    Role.ACCOUNT_MANAGER: (DataScope.OWN_SUBORDINATES, frozenset(LEAD - {"core.view_auditentry"} | RMA_READ)),
+    Role.SALES_REP: (DataScope.OWN, frozenset(WORK | RMA_READ)),
     Role.EXECUTIVE_SPONSOR: (DataScope.ALL, frozenset(VIEW | {"customers.view_sensitive"})),
     # Marketing (市场营销部) reads every customer, masked, and changes none: what it learns enters as
     # information forms (CUS-3), which a manager approves and it archives, and as leads (SAL-1).
@@ -208,16 +225,21 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
         frozenset(
             VIEW
             | SERVICE
+            | RETURNS
+            | QUALITY
             | {"activities.add_activity", "support.dispatch_ticket", "support.manage_service", "support.delete_ticket"}
         ),
     ),
-    Role.CUSTOMER_REP: (DataScope.OWN, frozenset(WORK | SERVICE)),
+    Role.CUSTOMER_REP: (DataScope.OWN, frozenset(WORK | SERVICE | RMA_READ)),
     # The CRM specialist keeps the product catalog and the price book with the administrators.
     Role.CRM_SPECIALIST: (DataScope.ALL, frozenset(WORK | {"catalog.manage_catalog"})),
-    Role.SERVICE_QUALITY: (DataScope.ALL, frozenset(VIEW | {"support.view_ticket", "support.view_installedunit"})),
+    Role.SERVICE_QUALITY: (
+        DataScope.ALL,
+        frozenset(VIEW | QUALITY | RMA_READ | {"support.view_ticket", "support.view_installedunit"}),
+    ),
     Role.INFO_SPECIALIST: (DataScope.ALL, frozenset(WORK - {"customers.delete_customer"} | ARCHIVE)),
-    Role.KEY_ACCOUNT_SPECIALIST: (DataScope.OWN, frozenset(WORK | SERVICE)),
-    Role.AFTER_SALES: (DataScope.ALL, frozenset(VIEW | SERVICE | {"activities.add_activity"})),
+    Role.KEY_ACCOUNT_SPECIALIST: (DataScope.OWN, frozenset(WORK | SERVICE | RMA_READ)),
+    Role.AFTER_SALES: (DataScope.ALL, frozenset(VIEW | SERVICE | RETURNS | {"activities.add_activity"})),
     Role.COMPLAINT_SPECIALIST: (DataScope.ALL, frozenset(VIEW | SERVICE | {"activities.add_activity"})),
     Role.SERVICE_ENGINEER: (DataScope.OWN, frozenset(VIEW | ENGINEER | {"activities.add_activity"})),
     Role.FINANCE: (DataScope.ALL, frozenset(FINANCE)),
