@@ -15,5 +15,8 @@ class SupportConfig(AppConfig):
         from kehu.support.setup_services import calendar_changed_sink
 
         lookups.register()
+        from kehu.support import rma_approval, rma_events as _rma_kinds  # noqa: F401 (returns and quality)
+
+        rma_approval.register()
         # A holiday or make-up day recorded (or removed) moves the open tickets' deadlines.
         events.sink(calendar_changed_sink, after_commit=True)
