@@ -15,7 +15,7 @@ class SupportConfig(AppConfig):
         from kehu.support.setup_services import calendar_changed_sink
 
         lookups.register()
-        from kehu.support import rma_approval, rma_events as _rma_kinds  # noqa: F401 (returns and quality)
+        from kehu.support import rma_approval  # noqa: F401 (returns and quality)
 
         rma_approval.register()
         # A holiday or make-up day recorded (or removed) moves the open tickets' deadlines.

@@ -245,6 +245,6 @@ class TicketStateChange(models.Model):
 
 
 from kehu.support.models_conversation import *  # noqa: E402,F401,F403
-from kehu.support.models_visits import *  # noqa: E402,F401,F403
-from kehu.support.models_returns import *  # noqa: E402,F401,F403
 from kehu.support.models_quality import *  # noqa: E402,F401,F403
+from kehu.support.models_returns import *  # noqa: E402,F401,F403
+from kehu.support.models_visits import *  # noqa: E402,F401,F403
