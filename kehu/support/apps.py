@@ -10,13 +10,11 @@ class SupportConfig(AppConfig):
     def ready(self):
         from kehu.core import events
         from kehu.support import events as _kinds  # noqa: F401 (registers the kinds)
-        from kehu.support import lookups
+        from kehu.support import lookups, rma_approval
         from kehu.support import setup_events as _setup_kinds  # noqa: F401 (registers the kinds)
         from kehu.support.setup_services import calendar_changed_sink
 
         lookups.register()
-        from kehu.support import rma_approval  # noqa: F401 (returns and quality)
-
-        rma_approval.register()
+        rma_approval.register()  # returns through the approvals engine; the kinds of returns and quality
         # A holiday or make-up day recorded (or removed) moves the open tickets' deadlines.
         events.sink(calendar_changed_sink, after_commit=True)

@@ -109,6 +109,8 @@ RMA = registry.DocumentType(
 
 
 def register() -> None:
+    from kehu.support import rma_events  # noqa: F401 (registers the event kinds of returns and quality)
+
     registry.register(RMA)
 
 

@@ -79,7 +79,11 @@ def test_a_rep_may_not_open_a_return(team, lathe_line):  # noqa: F811
 
 
 def test_the_whole_way_with_a_replacement(
-    aftersales, lathe_line, team, committed_events, django_capture_on_commit_callbacks  # noqa: F811
+    aftersales,
+    lathe_line,
+    team,
+    committed_events,
+    django_capture_on_commit_callbacks,  # noqa: F811
 ):
     rma = make(aftersales, lathe_line, "2", remedy="replace")
     rma = rma_services.rma_submit(rma=rma, actor=aftersales)
@@ -127,7 +131,11 @@ def test_the_whole_way_with_a_replacement(
 
 
 def test_above_the_amount_the_general_manager_approves_after_the_service_manager(
-    aftersales, book, customer, team, company_gives_credit  # noqa: F811
+    aftersales,
+    book,
+    customer,
+    team,
+    company_gives_credit,  # noqa: F811
 ):
     big = delivered_order(book, customer, team.rep1, [(book.lathe_a, 300)])
     rma = make(aftersales, big.lines.get(), "201")
