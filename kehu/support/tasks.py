@@ -24,3 +24,6 @@ def sla_recompute_task(now: str | None = None) -> dict:
     from kehu.support.setup_services import sla_recompute
 
     return sla_recompute(now=datetime.fromisoformat(now) if now else None)
+
+
+from kehu.support.quality_report import daily_quality_report_task  # noqa: E402,F401 (the daily quality report)

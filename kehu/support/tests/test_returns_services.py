@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the fixtures are imported by name)
 """Returns (SRV-3): the quantity a line can give back, every transition allowed and refused, the
 approval through the real engine with the amount rule, stock notes and costs."""
 
