@@ -1,6 +1,6 @@
 """The service pages under /service/."""
 
-from kehu.support import setup_urls, ticket_urls
+from kehu.support import quality_urls, rma_urls, setup_urls, ticket_urls
 
 app_name = "support"
-urlpatterns = [*ticket_urls.urlpatterns, *setup_urls.urlpatterns]
+urlpatterns = [*ticket_urls.urlpatterns, *setup_urls.urlpatterns, *rma_urls.urlpatterns, *quality_urls.urlpatterns]
