@@ -2,9 +2,13 @@
 
 from ninja import Router
 
+from kehu.support.api_quality import router as quality_router
+from kehu.support.api_returns import router as returns_router
 from kehu.support.api_setup import router as setup_router
 from kehu.support.api_tickets import router as tickets_router
 
 router = Router(tags=["service"])
 router.add_router("", tickets_router)
 router.add_router("", setup_router)
+router.add_router("", returns_router)
+router.add_router("", quality_router)
