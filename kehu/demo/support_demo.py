@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kehu.customers.models import Customer
+from kehu.demo import returns_demo
 from kehu.orders.models import BOOKED_STATES, Order, OrderLine
 from kehu.support import services
 from kehu.support import setup_services as setup
@@ -123,6 +124,7 @@ def seed(*, now: datetime | None = None) -> dict:
         made["tickets"] += 1
     # The clocks as of now: the breached ones are escalated and the close ones warned, as the scan does.
     services.sla_scan(now=now)
+    made.update(returns_demo.seed(now=now))  # returns, inspections, improvement actions, a daily report
     return made
 
 
