@@ -109,7 +109,7 @@ def seed(*, now=None) -> dict:
         if goal == "closed":
             rma_services.rma_close(rma=rma, actor=aftersales)
     types = [DefectType.objects.get_or_create(name=name)[0] for name in DEFECTS]
-    products = list(Product.objects.filter(is_active=True).order_by("pk")[:3])
+    products = list(Product.objects.filter(status="active", deleted_at__isnull=True).order_by("pk")[:3])
     rng = random.Random(13)
     for days_ago in range(30, 0, -1):
         day = today - timedelta(days=days_ago)

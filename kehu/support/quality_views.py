@@ -58,7 +58,7 @@ class InspectionForm(forms.Form):
 
     def __init__(self, *args, defect_types, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["product"].queryset = Product.objects.filter(is_active=True).order_by("code")
+        self.fields["product"].queryset = Product.objects.filter(deleted_at__isnull=True).order_by("code")
         self.fields["specification"].queryset = Specification.objects.select_related("product").order_by("code")
         self.defect_types = list(defect_types)
         for t in self.defect_types:
