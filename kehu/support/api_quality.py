@@ -160,8 +160,6 @@ class EconomicsOut(Schema):
     retained_orders: Decimal
     retained_order_count: int
     retained_customers: int
-    retained_payments: Decimal
-    paying_customers: int
     follow_on: Decimal
     follow_on_orders: int
     follow_on_customers: int

@@ -8,9 +8,9 @@ brought in.
   cost, refunds).
 - Serviced customers: customers with a ticket opened in the period or in the N months before it
   (N, "service counts for this many months", default 12).
-- Revenue retained: booked orders dated in the period, and payments received in it, from serviced
-  customers; follow-on sales: those of the orders placed after one of the customer's tickets (within
-  the N months before the order).
+- Revenue retained: booked orders dated in the period from serviced customers (payments live in the
+  receivables app, beside this one: not counted here); follow-on sales: those of the orders placed
+  after one of the customer's tickets (within the N months before the order).
 
 A team narrows everything to the customers owned by people of a department and its sub-departments.
 Every figure is one grouped query; nothing loops over customers."""
@@ -23,7 +23,6 @@ from django.db.models import Count, DecimalField, Exists, ExpressionWrapper, F, 
 from django.utils import timezone
 
 from kehu.orders.models import BOOKED_STATES, Order
-from kehu.receivables.models import Payment, PaymentState
 from kehu.support.models import Ticket, TicketState
 from kehu.support.models_quality import QualitySettings
 from kehu.support.models_returns import ReturnRequest, ReturnState
@@ -72,8 +71,6 @@ class Economics:
     retained_orders: Decimal = ZERO
     retained_order_count: int = 0
     retained_customers: int = 0
-    retained_payments: Decimal = ZERO
-    paying_customers: int = 0
     follow_on: Decimal = ZERO
     follow_on_orders: int = 0
     follow_on_customers: int = 0
@@ -134,7 +131,7 @@ def economics(*, start: date, end: date, department=None, quality: QualitySettin
     result.rma_count = rmas.pop("n")
     result.rma_parts = {name: (value or ZERO) for name, value in rmas.items()}
     result.rma_costs = sum(result.rma_parts.values(), ZERO)
-    # Revenue: the serviced customers' orders and payments in the period.
+    # Revenue: the serviced customers' orders in the period.
     window = _moment(months_before(start, quality.retained_months))
     serviced = Ticket.objects.filter(
         _customer_filter(department, "customer__"),
@@ -164,22 +161,13 @@ def economics(*, start: date, end: date, department=None, quality: QualitySettin
         s=Sum("total"), n=Count("pk"), c=Count("customer_id", distinct=True)
     )
     result.follow_on, result.follow_on_orders, result.follow_on_customers = f["s"] or ZERO, f["n"], f["c"]
-    p = Payment.objects.filter(
-        customer_id__in=serviced_ids,
-        state=PaymentState.CONFIRMED,
-        is_refund=False,
-        reverses__isnull=True,
-        received_on__gte=start,
-        received_on__lt=end,
-    ).aggregate(s=Sum("amount"), c=Count("customer_id", distinct=True))
-    result.retained_payments, result.paying_customers = p["s"] or ZERO, p["c"]
     return result
 
 
 def chart(result: Economics, labels: dict) -> dict:
     """The page's bar chart: the cost parts against the revenue figures."""
     return {
-        "names": [labels[k] for k in ("labour", "parts", "travel", "rma", "retained", "payments", "follow_on")],
+        "names": [labels[k] for k in ("labour", "parts", "travel", "rma", "retained", "follow_on")],
         "values": [
             str(v)
             for v in (
@@ -188,11 +176,10 @@ def chart(result: Economics, labels: dict) -> dict:
                 result.travel,
                 result.rma_costs,
                 result.retained_orders,
-                result.retained_payments,
                 result.follow_on,
             )
         ],
-        "kinds": ["cost", "cost", "cost", "cost", "revenue", "revenue", "revenue"],
+        "kinds": ["cost", "cost", "cost", "cost", "revenue", "revenue"],
     }
 
 

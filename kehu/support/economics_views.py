@@ -27,7 +27,6 @@ def _labels() -> dict:
         "travel": _("Travel"),
         "rma": _("Returns"),
         "retained": _("Orders of serviced customers"),
-        "payments": _("Payments of serviced customers"),
         "follow_on": _("Follow-on sales"),
     }
 
@@ -45,7 +44,6 @@ def _rows(result: eco.Economics) -> list[tuple[str, object, str]]:
         (_("Cost of service"), result.cost, ""),
         (_("Serviced customers"), result.serviced_customers, ""),
         (_("Orders of serviced customers"), result.retained_orders, result.retained_customers),
-        (_("Payments of serviced customers"), result.retained_payments, result.paying_customers),
         (_("Follow-on sales"), result.follow_on, result.follow_on_customers),
     ]
 
@@ -99,7 +97,7 @@ def _xlsx(user, result: eco.Economics, department, period: str) -> HttpResponse:
             ],
         )
     )
-    sheet.append(xlsx_row(sheet, [_("Figure"), _("Value"), _("Customers")]))
+    sheet.append(xlsx_row(sheet, [_("Figure"), _("Amount or count"), _("Customers")]))
     for label, value, customers in _rows(result):
         sheet.append(xlsx_row(sheet, [label, float(value), customers if customers != "" else None]))
     buffer = io.BytesIO()

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.models import TimeStamped, Versioned
 
@@ -26,7 +27,7 @@ class ReturnState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PENDING = "pending", _("Pending approval")
     APPROVED = "approved", _("Approved")
-    RECEIVED = "received", _("Received")
+    RECEIVED = "received", pgettext_lazy("return", "Received")
     INSPECTED = "inspected", _("Inspected")
     REMEDIED = "remedied", _("Remedied")
     CLOSED = "closed", _("Closed")

@@ -45,7 +45,9 @@ def _query(request) -> str:
 
 
 class InspectionForm(forms.Form):
-    inspected_on = forms.DateField(label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    inspected_on = forms.DateField(
+        label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     product = forms.ModelChoiceField(label=gettext_lazy("Product"), queryset=Product.objects.none())
     specification = forms.ModelChoiceField(
         label=gettext_lazy("Specification"), queryset=Specification.objects.none(), required=False
@@ -72,7 +74,9 @@ class ActionForm(forms.Form):
         label=gettext_lazy("Description"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
     owner = forms.ModelChoiceField(label=gettext_lazy("Owner"), queryset=User.objects.none())
-    due_on = forms.DateField(label=gettext_lazy("Deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = forms.DateField(
+        label=gettext_lazy("Deadline"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     source = forms.ChoiceField(label=gettext_lazy("Source"), choices=ActionSource.choices)
     source_id = forms.IntegerField(label=gettext_lazy("Source record (number)"), required=False, min_value=1)
 

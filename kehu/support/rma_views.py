@@ -44,7 +44,9 @@ class ReturnForm(forms.Form):
 
 class ReceiveForm(forms.Form):
     received_quantity = forms.DecimalField(label=gettext_lazy("Quantity received"), max_digits=14, decimal_places=3)
-    received_on = forms.DateField(label=gettext_lazy("Received on"), widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = forms.DateField(
+        label=gettext_lazy("Received on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     freight_cost = forms.DecimalField(label=gettext_lazy("Freight"), required=False, max_digits=12, decimal_places=2)
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=500)
 
@@ -62,7 +64,9 @@ class RemedyForm(forms.Form):
         label=gettext_lazy("Refund amount"), required=False, max_digits=16, decimal_places=2
     )
     replacement_shipped_on = forms.DateField(
-        label=gettext_lazy("Replacement shipped on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Replacement shipped on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     labour_cost = forms.DecimalField(
         label=gettext_lazy("Repair labour"), required=False, max_digits=12, decimal_places=2

@@ -125,5 +125,5 @@ def test_the_economics_page_and_its_export(client, quality, team, django_assert_
 
     sheet = load_workbook(io.BytesIO(export.content)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][1] == "2026-01-01 – 2026-12-31" and rows[1] == ("Figure", "Value", "Customers")
+    assert rows[0][1] == "2026-01-01 – 2026-12-31" and rows[1] == ("Figure", "Amount or count", "Customers")
     assert ("Cost of service", 0, None) in rows
