@@ -113,12 +113,13 @@ def _may_see_quality(user) -> bool:
 
 @require_GET
 def quality_home(request):
+    """The menu's entry: the inspections for the quality people, else service economics."""
     if request.user.has_perm("support.view_inspection"):
-        return redirect("support:inspection-list")
-    if request.user.has_perm("support.view_dailyqualityreport"):
-        return redirect("support:quality-report-list")
+        return inspection_list(request)
     if request.user.has_perm("support.view_service_economics"):
-        return redirect("support:economics")
+        from kehu.support.economics_views import economics_page
+
+        return economics_page(request)
     raise PermissionDenied
 
 

@@ -132,3 +132,17 @@ def test_the_list_runs_few_queries(client, aftersales, lathe_line, django_assert
     with django_assert_max_num_queries(12):
         response = client.get("/service/returns/")
     assert response.content.decode().count('href="/service/returns/') >= 4
+
+
+def test_the_ticket_page_lists_the_tickets_returns(client, team, aftersales, lathe_line, customer):
+    from kehu.support.services import ticket_open
+
+    ticket = ticket_open(actor=team.service1, customer=customer, subject="主轴异响")
+    rma = rma_services.rma_create(
+        actor=aftersales, order_line=lathe_line, quantity=1, reason="异响", remedy="repair", ticket=ticket
+    )
+    login(client, team.service1)
+    page = client.get(f"/service/tickets/{ticket.pk}/").content.decode()
+    assert 'id="ticket-returns"' in page and rma.number in page
+    login(client, team.rep1)
+    assert rma.number in client.get(f"/service/tickets/{ticket.pk}/").content.decode()
