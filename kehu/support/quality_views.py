@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kehu.catalog.models import Product, Specification
 from kehu.core.forms import apply_errors
 from kehu.core.pagination import page_of
-from kehu.core.params import date_param, page_param, text_param
+from kehu.core.params import date_param, page_param, parse_date, text_param
 from kehu.support import quality_report, quality_services
 from kehu.support.models_quality import (
     ActionSource,
@@ -247,7 +247,7 @@ def report_list(request):
     _require(request.user, "support.view_dailyqualityreport")
     if request.method == "POST":
         _require(request.user, "support.manage_quality")
-        day = date_param(request, "day") or (timezone.localdate() - timedelta(days=1))
+        day = parse_date(str(request.POST.get("day", "")).strip()[:10]) or (timezone.localdate() - timedelta(days=1))
         if day > timezone.localdate():
             messages.error(request, _("The date cannot be in the future."))
             return redirect("support:quality-report-list")

@@ -53,7 +53,9 @@ class ReceiveForm(forms.Form):
 
 class InspectForm(forms.Form):
     finding = forms.CharField(label=gettext_lazy("Finding"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
-    responsibility = forms.ChoiceField(label=gettext_lazy("Responsibility"), choices=Responsibility.choices)
+    responsibility = forms.ChoiceField(
+        label=gettext_lazy("Responsibility"), choices=[("", "—"), *Responsibility.choices]
+    )
 
 
 class RemedyForm(forms.Form):

@@ -94,11 +94,11 @@ def test_settings_and_a_report_made_from_the_page(client, quality):
     )  # fmt: skip
     found = QualitySettings.load()
     assert (found.recipients, found.hourly_rate, found.retained_months) == ("q@example.com", 150, 6)
-    day = timezone.localdate() - timedelta(days=1)
+    day = timezone.localdate() - timedelta(days=3)
     made = client.post("/service/quality/reports/", {"day": day.isoformat()})
     report = DailyQualityReport.objects.get()
     assert made["Location"] == f"/service/quality/reports/{report.pk}/"
-    assert report.mailed_to == ""
+    assert (report.day, report.mailed_to) == (day, "")
     page = client.get(made["Location"]).content.decode()
     assert 'id="fig-tickets">0<' in page
 
