@@ -67,9 +67,15 @@ def build(day: date, *, quality: QualitySettings | None = None) -> dict:
     """The report's figures for `day`, as plain JSON."""
     quality = quality or QualitySettings.load()
     tickets = Ticket.objects.filter(_day_q(day), deleted_at__isnull=True).exclude(state=TicketState.CANCELLED)
-    by_category = list(tickets.values("category__name").annotate(n=Count("pk")).order_by("-n", "category__name"))
+    by_category = list(
+        tickets.values("category__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", F("category__name").asc(nulls_first=True))
+    )
     by_product = list(
-        tickets.values("unit__product__name").annotate(n=Count("pk")).order_by("-n", "unit__product__name")
+        tickets.values("unit__product__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", F("unit__product__name").asc(nulls_first=True))
     )
     rmas = list(
         ReturnRequest.objects.filter(_day_q(day) | Q(received_on=day))
