@@ -173,6 +173,13 @@ SECTIONS: tuple[Section, ...] = (
             # The service desk's own (sellers reach a customer's units from the customer's page).
             Entry("units", "support:unit-list", _("Installed base"), serves_and(perm("support.add_installedunit"))),
             Entry("visits", "support:visit-list", _("Visits"), perm("support.view_servicevisit")),
+            Entry("returns", "support:rma-list", _("Returns"), serves_and(perm("support.view_returnrequest"))),
+            Entry(
+                "quality",
+                "support:quality",
+                _("Quality"),
+                perm("support.view_inspection", "support.view_service_economics"),
+            ),
         ),
     ),
     Section(

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kehu.customers.models import Customer
-from kehu.demo import complaints_demo, field_demo, knowledge_demo
+from kehu.demo import complaints_demo, field_demo, knowledge_demo, returns_demo
 from kehu.orders.models import BOOKED_STATES, Order, OrderLine
 from kehu.support import services
 from kehu.support import setup_services as setup
@@ -127,6 +127,7 @@ def seed(*, now: datetime | None = None) -> dict:
     services.sla_scan(now=now)
     made.update(field_demo.seed(now=now))  # engineers, their past visits and today's
     made["complaints"] = complaints_demo.seed(now=now)  # complaints (投诉) in every state, by complaint1
+    made.update(returns_demo.seed(now=now))  # returns, inspections, improvement actions, a daily report
     return made
 
 

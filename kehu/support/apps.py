@@ -11,7 +11,7 @@ class SupportConfig(AppConfig):
         from kehu.core import events
         from kehu.support import events as _kinds  # noqa: F401 (registers the kinds)
         from kehu.support import field_events as _field_kinds  # noqa: F401 (registers the kinds)
-        from kehu.support import lookups
+        from kehu.support import lookups, rma_approval
         from kehu.support import setup_events as _setup_kinds  # noqa: F401 (registers the kinds)
         from kehu.support.setup_services import calendar_changed_sink
 
@@ -20,5 +20,6 @@ class SupportConfig(AppConfig):
         from kehu.support.complaint_selectors import register_lookups as register_complaint_lookups
 
         register_complaint_lookups()
+        rma_approval.register()  # returns through the approvals engine; the kinds of returns and quality
         # A holiday or make-up day recorded (or removed) moves the open tickets' deadlines.
         events.sink(calendar_changed_sink, after_commit=True)

@@ -27,3 +27,4 @@ def sla_recompute_task(now: str | None = None) -> dict:
 
 
 from kehu.support.complaint_tasks import complaint_overdue_task  # noqa: E402,F401 (complaints: overdue steps)
+from kehu.support.quality_report import daily_quality_report_task  # noqa: E402,F401 (the daily quality report)

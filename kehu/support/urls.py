@@ -1,6 +1,6 @@
 """The service pages under /service/."""
 
-from kehu.support import complaint_urls, kb_urls, setup_urls, ticket_urls, visit_urls
+from kehu.support import complaint_urls, kb_urls, quality_urls, rma_urls, setup_urls, ticket_urls, visit_urls
 
 app_name = "support"
 urlpatterns = [
@@ -9,4 +9,6 @@ urlpatterns = [
     *kb_urls.urlpatterns,
     *visit_urls.urlpatterns,
     *complaint_urls.urlpatterns,
+    *rma_urls.urlpatterns,
+    *quality_urls.urlpatterns,
 ]

@@ -176,6 +176,21 @@ FIELD = {"support.view_servicevisit", "support.change_servicevisit"}
 # manager handle every one (notice, investigation, CAPA, feedback, follow-up).
 COMPLAINT_REGISTER = {"support.view_complaint", "support.add_complaint"}
 COMPLAINT_HANDLE = COMPLAINT_REGISTER | {"support.change_complaint", "support.manage_complaint"}
+# Returns (SRV-3): after-sales specialists handle them; whoever sees a customer reads its returns.
+RMA_READ = {"support.view_returnrequest"}
+RETURNS = RMA_READ | {"support.add_returnrequest", "support.change_returnrequest"}
+# Quality (SRV-5, SRV-6): the quality specialist keeps inspections, improvement actions and the daily report.
+QUALITY = {
+    "support.view_inspection",
+    "support.add_inspection",
+    "support.change_inspection",
+    "support.view_improvementaction",
+    "support.add_improvementaction",
+    "support.change_improvementaction",
+    "support.view_dailyqualityreport",
+    "support.manage_quality",
+    "support.view_service_economics",
+}
 # The customer-information archivist (档案员) in marketing receives approved information forms (CUS-3).
 ARCHIVE = {"collection.archive_form"}
 
@@ -185,6 +200,8 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
         DataScope.ALL,
         frozenset(
             LEAD
+            | RMA_READ
+            | {"support.view_service_economics", "support.view_dailyqualityreport"}
             | {
                 "sales.manage_pipelines",
                 "catalog.manage_catalog",
@@ -193,9 +210,9 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
             }
         ),
     ),
-    Role.SALES_MANAGER: (DataScope.DEPARTMENT_TREE, frozenset(LEAD)),
-    Role.ACCOUNT_MANAGER: (DataScope.OWN_SUBORDINATES, frozenset(LEAD - {"core.view_auditentry"})),
-    Role.SALES_REP: (DataScope.OWN, frozenset(WORK)),
+    Role.SALES_MANAGER: (DataScope.DEPARTMENT_TREE, frozenset(LEAD | RMA_READ)),
+    Role.ACCOUNT_MANAGER: (DataScope.OWN_SUBORDINATES, frozenset(LEAD - {"core.view_auditentry"} | RMA_READ)),
+    Role.SALES_REP: (DataScope.OWN, frozenset(WORK | RMA_READ)),
     Role.EXECUTIVE_SPONSOR: (DataScope.ALL, frozenset(VIEW | {"customers.view_sensitive"})),
     # Marketing (市场营销部) reads every customer, masked, and changes none: what it learns enters as
     # information forms (CUS-3), which a manager approves and it archives, and as leads (SAL-1).
@@ -222,22 +239,26 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
             | SERVICE
             | KNOWLEDGE
             | FIELD
+            | RETURNS
+            | QUALITY
             | {"activities.add_activity", "support.dispatch_ticket", "support.manage_service", "support.delete_ticket"}
             | COMPLAINT_HANDLE
         ),
     ),
-    Role.CUSTOMER_REP: (DataScope.OWN, frozenset(WORK | SERVICE | COMPLAINT_REGISTER)),
+    Role.CUSTOMER_REP: (DataScope.OWN, frozenset(WORK | SERVICE | COMPLAINT_REGISTER | RMA_READ)),
     # The CRM specialist keeps the product catalog and the price book with the administrators.
     Role.CRM_SPECIALIST: (DataScope.ALL, frozenset(WORK | {"catalog.manage_catalog"})),
     Role.SERVICE_QUALITY: (
         DataScope.ALL,
-        frozenset(VIEW | {"support.view_ticket", "support.view_installedunit", "support.view_complaint"}),
+        frozenset(
+            VIEW | QUALITY | RMA_READ | {"support.view_ticket", "support.view_installedunit", "support.view_complaint"}
+        ),
     ),
     Role.INFO_SPECIALIST: (DataScope.ALL, frozenset(WORK - {"customers.delete_customer"} | ARCHIVE)),
-    Role.KEY_ACCOUNT_SPECIALIST: (DataScope.OWN, frozenset(WORK | SERVICE)),
+    Role.KEY_ACCOUNT_SPECIALIST: (DataScope.OWN, frozenset(WORK | SERVICE | RMA_READ)),
     Role.AFTER_SALES: (
         DataScope.ALL,
-        frozenset(VIEW | SERVICE | KNOWLEDGE | COMPLAINT_REGISTER | {"activities.add_activity"}),
+        frozenset(VIEW | SERVICE | KNOWLEDGE | COMPLAINT_REGISTER | RETURNS | {"activities.add_activity"}),
     ),
     Role.COMPLAINT_SPECIALIST: (
         DataScope.ALL,

@@ -69,6 +69,20 @@ ROLE_ONLY = {
     "DELETE /api/v1/service/sla-policies/{policy_id}": "support.manage_service",
     "PUT /api/v1/service/hours": "support.manage_service",
     "POST /api/v1/service/units": "support.add_installedunit",
+    # Returns are handled by after-sales (reps read their customers'); quality and economics are the quality people's.
+    "POST /api/v1/service/rmas": "support.add_returnrequest",
+    "PATCH /api/v1/service/rmas/{rma_id}": "support.change_returnrequest",
+    "POST /api/v1/service/rmas/{rma_id}/transition": "support.change_returnrequest",
+    "GET /api/v1/service/inspections": "support.view_inspection",
+    "POST /api/v1/service/inspections": "support.add_inspection",
+    "GET /api/v1/service/inspections/{inspection_id}": "support.view_inspection",
+    "GET /api/v1/service/improvement-actions": "support.view_improvementaction",
+    "POST /api/v1/service/improvement-actions": "support.add_improvementaction",
+    "GET /api/v1/service/improvement-actions/{action_id}": "support.view_improvementaction",
+    "POST /api/v1/service/improvement-actions/{action_id}/transition": "support.change_improvementaction",
+    "GET /api/v1/service/quality-reports": "support.view_dailyqualityreport",
+    "GET /api/v1/service/quality-reports/{report_id}": "support.view_dailyqualityreport",
+    "GET /api/v1/service/economics": "support.view_service_economics",
     "PATCH /api/v1/service/units/{unit_id}": "support.change_installedunit",
     "GET /api/v1/service/knowledge/articles": "support.view_ticket",
     "GET /api/v1/service/knowledge/articles/{article_id}": "support.view_ticket",
@@ -379,6 +393,11 @@ def make_records(team, area: str, user) -> dict:
         ids["complaint_id"] = complaint_register(
             actor=team.service1, customer=customer, customer_words="主轴异响", category="quality"
         ).pk
+        from kehu.support.tests.returns_fixtures import site_records
+
+        found = site_records({"rep1": rep1, "service1": team.service1}, customer)
+        ids.update({f"{k}_id": v for k, v in found.items() if k in ("rma", "inspection", "quality_report")})
+        ids["action_id"], ids["report_id"] = found["improvement_action"], found["quality_report"]
     if area == "dealer-plans":
         from kehu.dealerplans.tests.factories import api_records
 

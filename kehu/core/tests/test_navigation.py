@@ -61,6 +61,8 @@ def test_activities_sit_under_sales_for_sellers_and_under_service_for_service_st
         "tasks",
         "units",
         "visits",
+        "returns",
+        "quality",
     ]
     assert links(team.rep1, "service") == ["tickets", "complaints"]
     assert links(team.rep1, "sales")[-3:] == ["activities", "week", "tasks"]

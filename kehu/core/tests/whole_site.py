@@ -236,6 +236,7 @@ class Company:
         ids.update(self._knowledge(ids["ticket"]))
         ids.update(self._field(ids["ticket"]))
         ids.update(self._complaints(customer))
+        ids.update(self._returns(customer))
         return ids
 
     def _knowledge(self, ticket_id: int) -> dict:
@@ -377,6 +378,12 @@ class Company:
         gone = order_create(customer=customer, actor=rep1)
         order_delete(order=gone, actor=rep1)
         return {"order": order.pk, "order_line": order.lines.get().pk, "deleted_order": gone.pk}
+
+    def _returns(self, customer) -> dict:
+        """A return received back with its stock note, a draft one, an inspection, an action, a report."""
+        from kehu.support.tests.returns_fixtures import site_records
+
+        return site_records(self.users, customer)
 
     def _service_setup(self, customer) -> dict:
         """The demo's ticket categories and policies; a unit of rep1's customer; rep1's draft order."""
@@ -659,6 +666,10 @@ PAGE_IDS = {
     "support:category-edit": "ticket_category",
     **{f"support:{name}": "sla_policy" for name in ("policy-edit", "policy-delete")},
     "support:unit-edit": "unit",
+    **{f"support:rma-{name}": "rma" for name in ("detail", "move", "costs")},
+    "support:stock-note-pdf": "stock_note",
+    "support:action-move": "improvement_action",
+    "support:quality-report-detail": "quality_report",
     "support:units-from-order": "order",
     **{f"support:kb-{name}": "article" for name in ("detail", "edit", "transition", "attachment-add")},
     **{f"portal:{name}": "article" for name in ("article", "feedback", "deflect")},
@@ -783,6 +794,10 @@ API_IDS = {
     "visit_id": "service_visit",
     "engineer_id": "engineer",
     "complaint_id": "complaint",
+    "rma_id": "rma",
+    "inspection_id": "inspection",
+    "action_id": "improvement_action",
+    "report_id": "quality_report",
 }
 
 
