@@ -20,6 +20,10 @@ class SupportConfig(AppConfig):
         from kehu.support.complaint_selectors import register_lookups as register_complaint_lookups
 
         register_complaint_lookups()
+        from kehu.support.complaint_report import quality_section
+        from kehu.support.quality_report import register_section
+
+        register_section(quality_section)  # the day's complaints in the daily quality-anomaly report
         rma_approval.register()  # returns through the approvals engine; the kinds of returns and quality
         # A holiday or make-up day recorded (or removed) moves the open tickets' deadlines.
         events.sink(calendar_changed_sink, after_commit=True)

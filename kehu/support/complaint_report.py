@@ -166,3 +166,33 @@ def stats_xlsx(stats: ComplaintStats) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def quality_section(day: date):
+    """The day's complaints for the daily quality-anomaly report: registered that day by category
+    and cause, and the open ones whose step deadline has passed."""
+    from kehu.support.models_complaints import COMPLAINT_OPEN_STATES
+    from kehu.support.quality_report import Section
+
+    registered = list(
+        Complaint.objects.filter(registered_on=day)
+        .values("category", "cause")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "category", "cause")
+    )
+    late = list(
+        Complaint.objects.filter(state__in=COMPLAINT_OPEN_STATES, due_on__lt=day)
+        .order_by("due_on", "pk")
+        .values_list("number", "due_on")[:50]
+    )
+    causes = dict(ComplaintCause.choices)
+    rows = [[ComplaintCategory(r["category"]).label, causes.get(r["cause"], "—"), r["n"]] for r in registered]
+    rows += [[_("Step overdue"), f"{number} ({due_on:%Y-%m-%d})", ""] for number, due_on in late]
+    if not rows:
+        return None
+    return Section(
+        key="complaints",
+        title=_("Complaints"),
+        columns=[_("Category"), _("Cause"), _("Complaints")],
+        rows=rows,
+    )

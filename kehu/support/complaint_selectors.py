@@ -6,11 +6,19 @@ from datetime import date, timedelta
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kehu.core import lookups
 from kehu.customers.selectors import customer_qs_visible_to
-from kehu.support.models_complaints import COMPLAINT_OPEN_STATES, Complaint, ComplaintStep
+from kehu.support.models_complaints import (
+    COMPLAINT_OPEN_STATES,
+    Complaint,
+    ComplaintCategory,
+    ComplaintState,
+    ComplaintStep,
+)
 from kehu.users.models import User
 
 # A deadline never lies further ahead than this (a calendar without working days would loop).
@@ -131,5 +139,32 @@ def customers_with_open_complaints(customer_ids) -> set[int]:
     )
 
 
+def open_complaint_items(ids) -> dict[int, list[lookups.ServiceItem]]:
+    """The open complaints of these customers for the banner on sales views (OPEN_SERVICE)."""
+    found: dict[int, list[lookups.ServiceItem]] = {}
+    today = timezone.localdate()
+    rows = (
+        Complaint.objects.filter(customer_id__in=list(ids), state__in=COMPLAINT_OPEN_STATES)
+        .order_by("customer_id", "due_on", "pk")
+        .values_list("customer_id", "pk", "number", "category", "state", "due_on")
+    )
+    for customer_id, pk, number, category, state, due_on in rows:
+        items = found.setdefault(customer_id, [])
+        if len(items) < 5:
+            items.append(
+                lookups.ServiceItem(
+                    kind="complaint",
+                    reference=number,
+                    label=_("%(subject)s (%(state)s)")
+                    % {"subject": ComplaintCategory(category).label, "state": ComplaintState(state).label},
+                    link=reverse("support:complaint-detail", args=[pk]),
+                    perm="support.view_complaint",
+                    is_late=due_on is not None and due_on < today,
+                )
+            )
+    return found
+
+
 def register_lookups() -> None:
     lookups.answer(lookups.OPEN_COMPLAINT, customers_with_open_complaints)
+    lookups.answer(lookups.OPEN_SERVICE, open_complaint_items)
