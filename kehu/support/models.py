@@ -245,5 +245,5 @@ class TicketStateChange(models.Model):
 
 
 from kehu.support.models_conversation import *  # noqa: E402,F401,F403
-from kehu.support.models_visits import *  # noqa: E402,F401,F403
 from kehu.support.models_mail import *  # noqa: E402,F401,F403
+from kehu.support.models_visits import *  # noqa: E402,F401,F403

@@ -24,3 +24,12 @@ def sla_recompute_task(now: str | None = None) -> dict:
     from kehu.support.setup_services import sla_recompute
 
     return sla_recompute(now=datetime.fromisoformat(now) if now else None)
+
+
+@periodic(every=timedelta(minutes=3))
+@task()
+def mail_fetch_task() -> dict:
+    """The service mailbox read: new mail stored and threaded onto tickets, then marked seen there."""
+    from kehu.support.mail_intake import mailbox_fetch
+
+    return mailbox_fetch()
