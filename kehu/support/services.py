@@ -205,7 +205,7 @@ def sla_scan(*, now: datetime | None = None) -> dict[str, int]:
     counts = {"scanned": 0, "warned": 0, "breached": 0}
     open_tickets = (
         Ticket.objects.filter(state__in=OPEN_STATES, deleted_at__isnull=True, policy__isnull=False)
-        .select_related("policy", "owner__manager")
+        .select_related("policy", "owner__manager", "customer")
         .order_by("pk")
     )
     ids = list(open_tickets.values_list("pk", flat=True))
@@ -215,6 +215,27 @@ def sla_scan(*, now: datetime | None = None) -> dict[str, int]:
         for ticket in open_tickets.filter(pk__in=batch):
             _scan_one(ticket, histories[ticket.pk], now, calendar, warn, counts)
     return counts
+
+
+def _service_managers() -> list[int]:
+    """The customer service managers: told of a breach on a ticket whose owner has no manager."""
+    from kehu.users.models import User
+    from kehu.users.roles import Role
+
+    return list(User.objects.filter(role=Role.SERVICE_MANAGER, is_active=True).values_list("pk", flat=True))
+
+
+def _breach_summary(ticket: Ticket, response, resolution) -> str:
+    """What the escalation says (the notification, the team's robot): the ticket, the customer, how late."""
+    from kehu.support.templatetags.ticket_pages import working_time
+
+    late = max((-c.remaining for c in (response, resolution) if c is not None and c.breached), default=0)
+    return _("%(number)s %(subject)s · %(customer)s · %(late)s late (working time)") % {
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "customer": ticket.customer.name,
+        "late": working_time(late),
+    }
 
 
 def _scan_one(ticket: Ticket, history, now: datetime, calendar: WorkCalendar, warn: float, counts: dict) -> None:
@@ -230,9 +251,10 @@ def _scan_one(ticket: Ticket, history, now: datetime, calendar: WorkCalendar, wa
                 SupportEvent.TICKET_SLA_BREACHED,
                 subject=ticket,
                 customer_id=ticket.customer_id,
-                summary=f"{ticket.number} {ticket.subject}",
+                summary=_breach_summary(ticket, response, resolution),
                 webhook={"ticket_id": ticket.pk, "number": ticket.number},
-                notify=[manager, ticket.owner_id],
+                notify=[manager, ticket.owner_id, *(_service_managers() if manager is None else ())],
+                link=reverse("support:ticket-detail", args=[ticket.pk]),
             )
         elif not breached and ticket.warned_at is None and _close(response, resolution, warn):
             counts["warned"] += 1
