@@ -62,6 +62,7 @@ class Section:
     entries: tuple[Entry, ...] = field(default_factory=tuple)
 
 
+MAIL_DESK = ("support.add_ticket", "support.change_ticket")  # the service desk reads the received mail
 SECTIONS: tuple[Section, ...] = (
     Section(
         "customers",
@@ -165,6 +166,7 @@ SECTIONS: tuple[Section, ...] = (
         pgettext_lazy("menu section", "Service"),
         (
             Entry("tickets", "support:ticket-list", _("Tickets"), perm("support.view_ticket")),
+            Entry("service-mail", "support:mail-list", _("Received mail"), lambda u: u.has_perms(MAIL_DESK)),
             Entry("activities", "activities:activity-list", _("Activities"), serves_and(VIEW_ACTIVITY)),
             Entry("week", "activities:week", _("Week plan"), serves_and(VIEW_ACTIVITY)),
             Entry("tasks", "activities:task-list", _("Tasks"), serves_and(VIEW_ACTIVITY)),
@@ -278,6 +280,13 @@ SETTINGS: tuple[Entry, ...] = (
         _("Service levels"),
         perm("support.manage_service"),
         _("Ticket categories, first response and resolution targets, and service hours."),
+    ),
+    Entry(
+        "service-mailbox",
+        "support:mailbox",
+        _("Service mailbox"),
+        perm("support.manage_service"),
+        _("The IMAP mailbox whose mail becomes tickets; replies by e-mail."),
     ),
     Entry(
         "webhooks",
@@ -396,6 +405,7 @@ _ROUTE_SECTION = {
     **{f"support:{name}": "settings" for name in ("category-add", "category-edit", "policy-new", "policy-edit")},
     **{f"support:{name}": "settings" for name in ("policy-delete", "hours")},
     **{f"support:{name}": "service" for name in ("unit-new", "unit-edit", "units-from-order")},
+    **{f"support:mail-{name}": "service" for name in ("detail", "customers", "match", "dismiss", "file")},
 }
 for _entry in SETTINGS:
     _ROUTE_SECTION[_entry.url_name] = "settings"

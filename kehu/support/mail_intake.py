@@ -27,7 +27,7 @@ from email.message import EmailMessage
 from html.parser import HTMLParser
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -458,9 +458,9 @@ def inbound_match(*, mail: InboundMail, customer, actor, contact=None, now=None)
     """Staff say whose an unmatched mail is: a ticket is opened for that customer with the mail as its
     first message (and its attachments), and the sender is acknowledged."""
     now = now or timezone.now()
-    if not actor.has_perm("support.add_ticket"):
-        from django.core.exceptions import PermissionDenied
+    from kehu.support.mail_settings import may_handle_mail
 
+    if not may_handle_mail(actor):
         raise PermissionDenied
     mail = InboundMail.objects.select_for_update().get(pk=mail.pk)
     if mail.status != InboundStatus.TO_MATCH:

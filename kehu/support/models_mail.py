@@ -84,6 +84,7 @@ class InboundStatus(models.TextChoices):
     MATCHED = "matched", _("Matched by staff")
     AUTOMATIC = "automatic", _("Automatic reply or bounce")
     OWN = "own", _("Our own mail")
+    DISMISSED = "dismissed", _("Dismissed")
 
 
 class InboundMail(models.Model):

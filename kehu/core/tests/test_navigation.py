@@ -25,7 +25,7 @@ SETTINGS_OF = {
     "gm": ["pipelines", "classification-settings", "routes", "pricing", "credit", "contract-settings", "audit"],
     "manager1": ["routes"],
     "rep1": [],
-    "service1": ["service-levels"],
+    "service1": ["service-levels", "service-mailbox"],
     "marketing1": [],
 }
 
@@ -52,7 +52,7 @@ def test_activities_sit_under_sales_for_sellers_and_under_service_for_service_st
         section = next((s for s in menu_for(user)["sections"] if s["key"] == key), None)
         return [link["key"] for link in section["links"]] if section else None
 
-    assert links(team.service1, "service") == ["tickets", "activities", "week", "tasks", "units"]
+    assert links(team.service1, "service") == ["tickets", "service-mail", "activities", "week", "tasks", "units"]
     assert links(team.rep1, "service") == ["tickets"]
     assert links(team.rep1, "sales")[-3:] == ["activities", "week", "tasks"]
 
