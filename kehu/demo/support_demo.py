@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kehu.customers.models import Customer
+from kehu.demo import mail_demo
 from kehu.orders.models import BOOKED_STATES, Order, OrderLine
 from kehu.support import services
 from kehu.support import setup_services as setup
@@ -121,6 +122,7 @@ def seed(*, now: datetime | None = None) -> dict:
                 ticket=ticket, actor=owners[owner], to=state, now=min(opened + timedelta(minutes=after), now)
             )
         made["tickets"] += 1
+    made["mails"] = mail_demo.seed(customers=customers, owner=owners["service2"])
     # The clocks as of now: the breached ones are escalated and the close ones warned, as the scan does.
     services.sla_scan(now=now)
     return made

@@ -68,6 +68,12 @@ ROLE_ONLY = {
     "PATCH /api/v1/service/sla-policies/{policy_id}": "support.manage_service",
     "DELETE /api/v1/service/sla-policies/{policy_id}": "support.manage_service",
     "PUT /api/v1/service/hours": "support.manage_service",
+    **{
+        f"{m} /api/v1/service/mailbox{p}": "support.manage_service"
+        for m, p in (("GET", ""), ("PATCH", ""), ("POST", "/test"))
+    },
+    **{f"GET /api/v1/service/mail{p}": "support.change_ticket" for p in ("", "/{mail_id}")},
+    **{f"POST /api/v1/service/mail/{{mail_id}}/{a}": "support.change_ticket" for a in ("match", "dismiss")},
     "POST /api/v1/service/units": "support.add_installedunit",
     "PATCH /api/v1/service/units/{unit_id}": "support.change_installedunit",
     "POST /api/v1/dealer-plans/{dealer_plan_id}/transition": "dealerplans.set_plans",
@@ -343,6 +349,9 @@ def make_records(team, area: str, user) -> dict:
 
         ids["ticket_id"] = ticket_open(actor=rep1, customer=customer, subject="主轴异响", contact=contact).pk
         ids.update(setup_records(team, customer))
+        from kehu.support.tests.mail_setup import waiting_mail
+
+        ids["mail_id"] = waiting_mail().pk
     if area == "dealer-plans":
         from kehu.dealerplans.tests.factories import api_records
 

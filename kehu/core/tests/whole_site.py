@@ -233,7 +233,14 @@ class Company:
         ids.update(self._dealer_plans(customer))
         ids.update(self._tickets(customer))
         ids.update(self._service_setup(customer))
+        ids.update(self._service_mail(ids["ticket"]))
         return ids
+
+    def _service_mail(self, ticket_id) -> dict:
+        """A received mail waiting to be matched, and a photo that came with a reply on the ticket."""
+        from kehu.support.tests.mail_setup import whole_site_mail
+
+        return whole_site_mail(ticket_id)
 
     def _tickets(self, customer) -> dict:
         """An open service ticket of rep1's customer, logged by the service manager."""
@@ -610,6 +617,8 @@ PAGE_IDS = {
     "support:category-edit": "ticket_category",
     **{f"support:{name}": "sla_policy" for name in ("policy-edit", "policy-delete")},
     "support:unit-edit": "unit",
+    **{f"support:mail-{name}": "inbound_mail" for name in ("detail", "customers", "match", "dismiss")},
+    "support:mail-file": "mail_attachment",
     "support:units-from-order": "order",
 }
 # Path parameters that are not numeric ids: the words that exist, or (for secret tokens) the record.
@@ -703,6 +712,7 @@ API_IDS = {
     "ticket_category_id": "ticket_category",
     "policy_id": "sla_policy",
     "unit_id": "unit",
+    "mail_id": "inbound_mail",
 }
 
 

@@ -76,3 +76,40 @@ def mail(
         maintype, subtype = content_type.split("/")
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return bytes(message), message["Message-ID"]
+
+
+def waiting_mail(subject="询价", sender="li@unknown.example"):
+    """A received mail from an unknown sender, waiting to be matched."""
+    from kehu.support.models import InboundMail, InboundStatus
+
+    n = InboundMail.objects.count() + 1
+    return InboundMail.objects.create(
+        uidvalidity=1,
+        uid=n + 1000,
+        email_message_id=f"<m{n}-{subject.encode().hex()[:8]}@unknown.example>",
+        from_address=sender,
+        from_name="李经理",
+        subject=subject,
+        body="<b>请报价</b>",
+        status=InboundStatus.TO_MATCH,
+    )
+
+
+def whole_site_mail(ticket_id) -> dict:
+    """For the whole-site tests: a mail to match, and a reply on the ticket with a photo."""
+    from django.core.files.base import ContentFile
+
+    from kehu.support.models import InboundStatus, MailAttachment, Ticket
+    from kehu.support.services import ticket_message_add
+
+    waiting = waiting_mail()
+    ticket = Ticket.objects.get(pk=ticket_id)
+    message = ticket_message_add(
+        ticket=ticket, direction="in", channel="email", body="照片见附件", sender=CUSTOMER_ADDRESS
+    )
+    reply = waiting_mail(subject="Re: 主轴异响", sender=CUSTOMER_ADDRESS)
+    reply.status, reply.ticket, reply.message = InboundStatus.REPLY, ticket, message
+    reply.save()
+    photo = MailAttachment(mail=reply, message=message, filename="IMG_0001.JPG", content_type="image/jpeg", size=4)
+    photo.file.save("IMG_0001.JPG", ContentFile(b"\xff\xd8\xff\xe0"))
+    return {"inbound_mail": waiting.pk, "mail_attachment": photo.pk}
