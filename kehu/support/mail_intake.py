@@ -69,7 +69,7 @@ ALLOWED_TYPES = (
 )
 # Chinese mail declared as GB2312 is often GBK or GB18030 in fact: read all three as GB18030 (a superset).
 GB_CHARSETS = {"gb2312", "gb_2312-80", "gbk", "x-gbk", "cp936", "euc-cn", "gb18030", "hz-gb-2312"}
-NUMBER_RE = re.compile(r"\bTK-?(\d{4})-(\d{6})\b", re.IGNORECASE)
+NUMBER_RE = re.compile(r"(?<![A-Za-z0-9])TK-?(\d{4})-(\d{6})(?!\d)", re.IGNORECASE)
 MESSAGE_ID_RE = re.compile(r"<[^<>\s]+>")
 AUTOMATIC_SENDERS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply")
 WROTE_RE = re.compile(r"^\s*(On\s.{0,300}\swrote\s*:|在.{0,200}写道\s*[:：])\s*$", re.I)
@@ -561,7 +561,7 @@ def mailbox_fetch(*, now=None, limit: int = FETCH_LIMIT) -> dict[str, int]:
     """The periodic fetch: each UNSEEN mail stored (and threaded), then marked seen. Returns counts
     by what became of the mails, plus "duplicates" (stored before, only marked seen now)."""
     mailbox = Mailbox.load()
-    counts = {status.value: 0 for status in InboundStatus} | {"fetched": 0, "duplicates": 0}
+    counts = {status.value: 0 for status in InboundStatus} | {"fetched": 0, "duplicates": 0, "failed": 0}
     if not mailbox.is_active:
         return counts
     try:
@@ -580,7 +580,13 @@ def mailbox_fetch(*, now=None, limit: int = FETCH_LIMIT) -> dict[str, int]:
             if typ != "OK" or raw is None:
                 continue
             counts["fetched"] += 1
-            mail, is_new = mail_take(raw=raw, uidvalidity=validity, uid=uid, mailbox=mailbox, now=now)
+            try:
+                mail, is_new = mail_take(raw=raw, uidvalidity=validity, uid=uid, mailbox=mailbox, now=now)
+            except Exception:  # noqa: BLE001 - one unreadable mail must not hold up the others
+                # Left unseen: it is tried again next time (and logged each time), nothing is lost.
+                log.exception("Service mailbox: the mail with UID %s could not be stored", uid)
+                counts["failed"] += 1
+                continue
             if is_new:
                 counts[mail.status] += 1
             else:

@@ -21,6 +21,7 @@ from kehu.support.models import InboundStatus, MailAttachment, Mailbox, TicketCa
 from kehu.support.selectors import people_who_may, ticket_qs_visible_to
 
 PAGE_SIZE = 25
+INLINE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf"}
 TABS = [
     ("to_match", gettext_lazy("To match")),
     ("automatic", gettext_lazy("Automatic replies")),
@@ -209,7 +210,8 @@ def attachment_download(request, pk):
             raise Http404
     elif not mail_settings.may_handle_mail(request.user):
         raise Http404
-    inline = found.is_image or found.content_type == "application/pdf"
+    # Shown in the browser only when it cannot carry a script (an SVG or an HTML file is downloaded).
+    inline = found.content_type in INLINE_TYPES
     response = FileResponse(
         found.file.open("rb"), content_type=found.content_type, as_attachment=not inline, filename=found.filename
     )

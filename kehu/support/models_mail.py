@@ -146,7 +146,7 @@ class MailAttachment(models.Model):
     filename = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("type"), max_length=100)
     size = models.PositiveIntegerField(_("size"))
-    file = models.FileField(_("file"), upload_to="service/mail/%Y/%m/")
+    file = models.FileField(_("file"), upload_to="service/mail/%Y/%m/", max_length=255)
 
     class Meta:
         verbose_name = _("mail attachment")
@@ -158,4 +158,5 @@ class MailAttachment(models.Model):
 
     @property
     def is_image(self) -> bool:
-        return self.content_type.startswith("image/")
+        """A picture the browser shows (the ticket page's thumbnails)."""
+        return self.content_type in ("image/jpeg", "image/png", "image/gif", "image/webp")

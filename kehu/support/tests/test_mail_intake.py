@@ -100,7 +100,7 @@ def test_a_reply_naming_our_answer_threads_onto_the_ticket_and_sets_a_waiting_on
     assert len(smtp.messages) == 1  # a reply is not acknowledged again
 
 
-@pytest.mark.parametrize("subject", ["回复：{number} 还是不行", "Re: [{bracketed}] 还是不行"])
+@pytest.mark.parametrize("subject", ["回复：{number} 还是不行", "Re: [{bracketed}] 还是不行", "回复：{number}还是不行"])
 def test_a_reply_with_only_the_ticket_number_in_the_subject_threads_onto_it(
     imap_server, mailbox, contact, desk, subject, django_capture_on_commit_callbacks
 ):

@@ -199,7 +199,12 @@ def test_attachments_are_for_those_who_see_the_ticket(client, desk, settings, tm
                 "image/jpeg",
                 b"\xff\xd8\xff\xe0",
             )
+    svg = MailAttachment(mail=mail, message=message, filename="x.svg", content_type="image/svg+xml", size=5)
+    svg.file.save("x.svg", ContentFile(b"<svg/>"))
     client.force_login(desk.team.service1)
+    response = client.get(f"/service/mail/files/{svg.pk}/")
+    assert response["Content-Disposition"].startswith("attachment;")  # never shown inline: it could run script
+    assert response["X-Content-Type-Options"] == "nosniff"
     page = client.get(f"/service/tickets/{ticket.pk}/").content.decode()
     assert 'id="ticket-mail"' in page and f"/service/mail/files/{file.pk}/" in page
 
