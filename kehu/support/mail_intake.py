@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.core.text import TEXT_MAX_LENGTH, printable
 from kehu.support import services
 from kehu.support.models import (
     Channel,
@@ -176,11 +177,12 @@ def _decode_part(part) -> str:
 
 
 def _header(message, name: str) -> str:
+    """A header decoded (RFC 2047) on one line, without the characters Kehu never stores."""
     try:
         value = message.get(name)
     except Exception:  # noqa: BLE001 - a malformed header reads as empty
         return ""
-    return " ".join(str(value).split()) if value is not None else ""
+    return printable(" ".join(str(value).split()), multiline=False) if value is not None else ""
 
 
 def _ids(value: str) -> list[str]:
@@ -231,7 +233,9 @@ def parse(raw: bytes, *, own_addresses: tuple[str, ...] = ()) -> Parsed:
         text = _decode_part(body_part)
         if body_part.get_content_type() == "text/html":
             text = html_to_text(text)
-        found.body = strip_quoted(text)
+        found.body = strip_quoted(printable(text))
+        if len(found.body) > TEXT_MAX_LENGTH:
+            found.body = found.body[: TEXT_MAX_LENGTH - 40].rstrip() + "\n…"
     for index, part in enumerate(message.walk(), start=1):
         if part.is_multipart() or part is body_part:
             continue
@@ -334,7 +338,7 @@ def ticket_for_subject(parsed: Parsed) -> Ticket | None:
 
 
 def _body_of(parsed: Parsed) -> str:
-    body = parsed.body.strip() or _("(The mail has no text.)")
+    body = parsed.body.strip()[: TEXT_MAX_LENGTH - 1000] or _("(The mail has no text.)")
     if parsed.refused:
         body += "\n\n" + _("Not kept:") + "\n" + "\n".join(f"- {line}" for line in parsed.refused)
     return body

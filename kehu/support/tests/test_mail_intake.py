@@ -390,3 +390,11 @@ def test_parse_reads_the_headers_a_reply_threads_by():
         CUSTOMER_ADDRESS,
     )
     assert email.message_from_bytes(raw, policy=policy.default)["Subject"] == parsed.subject
+
+
+def test_control_characters_and_overlong_bodies_are_not_stored():
+    raw, _id = mail(subject="主轴\x1b异响\u200b", body="第一行\x07\n" + "长" * 20_000)
+    parsed = mail_intake.parse(raw)
+    assert parsed.subject.startswith("主轴异响")
+    assert "\x07" not in parsed.body and parsed.body.startswith("第一行\n长")
+    assert len(parsed.body) <= 10_000 and parsed.body.endswith("\n…")
