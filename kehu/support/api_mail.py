@@ -25,7 +25,7 @@ def _manage(user) -> None:
         raise PermissionDenied
 
 
-class MailboxOut(Schema):
+class ServiceMailboxOut(Schema):
     is_active: bool
     address: str
     host: str
@@ -42,7 +42,7 @@ class MailboxOut(Schema):
     last_error: str
 
 
-class MailboxIn(Schema):
+class ServiceMailboxIn(Schema):
     """Only the fields given change; `password` is taken and never returned (empty: kept)."""
 
     is_active: bool | None = None
@@ -59,19 +59,19 @@ class MailboxIn(Schema):
     send_acknowledgement: bool | None = None
 
 
-class MailboxTestOut(Schema):
+class ServiceMailboxTestOut(Schema):
     ok: bool
     message: str
 
 
-@router.get("/mailbox", response=MailboxOut)
+@router.get("/mailbox", response=ServiceMailboxOut)
 def service_mailbox_read(request):
     _manage(request.user)
     return Mailbox.load()
 
 
-@router.patch("/mailbox", response=MailboxOut)
-def service_mailbox_update(request, payload: MailboxIn):
+@router.patch("/mailbox", response=ServiceMailboxOut)
+def service_mailbox_update(request, payload: ServiceMailboxIn):
     _manage(request.user)
     given = payload.dict(exclude_unset=True)
     password = given.pop("password", None)
@@ -90,7 +90,7 @@ def service_mailbox_update(request, payload: MailboxIn):
     return mail_settings.mailbox_update(actor=request.user, password=password, **values)
 
 
-@router.post("/mailbox/test", response=MailboxTestOut)
+@router.post("/mailbox/test", response=ServiceMailboxTestOut)
 def service_mailbox_test(request):
     """Log in to the mailbox with the saved settings; `message` says what happened."""
     _manage(request.user)
