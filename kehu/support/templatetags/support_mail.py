@@ -27,5 +27,5 @@ def ticket_mail(ticket) -> dict:
         "files": files,
         "reply_to": reply_to,
         "by_mail": by_mail,
-        "mailbox_set": by_mail and bool(Mailbox.load().address),
+        "mailbox_set": by_mail and Mailbox.objects.exclude(address="").exists(),
     }
