@@ -68,10 +68,11 @@ def outbox_add(
     reply_to: str = "",
     cc: Iterable[str] = (),
     attachments: Iterable[Attachment] = (),
+    headers: dict[str, str] | None = None,
 ) -> OutboxMail:
     """Queue a mail: it is written now and sent once the surrounding transaction commits
     (a rolled-back write leaves neither the row nor a mail). `attachments` are kept with the mail
-    (a retry sends the same bytes)."""
+    (a retry sends the same bytes); `headers` are added to the message (Message-ID, In-Reply-To ...)."""
     mail = OutboxMail.objects.create(
         to="\n".join(to),
         cc="\n".join(cc),
@@ -80,6 +81,7 @@ def outbox_add(
         body=body,
         template=template,
         language=language or "",
+        headers=headers or {},
         next_attempt_at=timezone.now(),
     )
     OutboxAttachment.objects.bulk_create(
@@ -153,6 +155,7 @@ def mail_deliver(mail_id: int, now=None) -> str:
             mail.recipients,
             cc=mail.cc_recipients or None,
             reply_to=reply_to,
+            headers=mail.headers or None,
         )
         for attachment in mail.attachments.order_by("pk"):
             message.attach(attachment.filename, bytes(attachment.content), attachment.content_type)

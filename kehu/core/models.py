@@ -125,6 +125,8 @@ class OutboxMail(models.Model):
     cc = models.TextField(_("cc"), blank=True, default="")  # one address a line
     # Mail a rep writes to a customer: the customer's answer goes to the rep, not to the server's address.
     reply_to = models.EmailField(_("reply to"), blank=True, default="")
+    # Extra headers (Message-ID, In-Reply-To, References of a ticket's e-mail thread).
+    headers = models.JSONField(_("headers"), blank=True, default=dict)
     subject = models.CharField(_("subject"), max_length=300)
     body = models.TextField(_("body"))
     template = models.CharField(_("template"), max_length=100, blank=True)

@@ -62,6 +62,7 @@ class Section:
     entries: tuple[Entry, ...] = field(default_factory=tuple)
 
 
+MAIL_DESK = ("support.add_ticket", "support.change_ticket")  # the service desk reads the received mail
 SECTIONS: tuple[Section, ...] = (
     Section(
         "customers",
@@ -167,6 +168,7 @@ SECTIONS: tuple[Section, ...] = (
             Entry("tickets", "support:ticket-list", _("Tickets"), perm("support.view_ticket")),
             Entry("complaints", "support:complaint-list", _("Complaints"), perm("support.view_complaint")),
             Entry("knowledge", "support:kb-list", _("Knowledge base"), serves_and(perm("support.view_ticket"))),
+            Entry("service-mail", "support:mail-list", _("Received mail"), lambda u: u.has_perms(MAIL_DESK)),
             Entry("activities", "activities:activity-list", _("Activities"), serves_and(VIEW_ACTIVITY)),
             Entry("week", "activities:week", _("Week plan"), serves_and(VIEW_ACTIVITY)),
             Entry("tasks", "activities:task-list", _("Tasks"), serves_and(VIEW_ACTIVITY)),
@@ -297,6 +299,13 @@ SETTINGS: tuple[Entry, ...] = (
         _("Service engineers' skills, certificates, regions and leave, which dispatch ranks them by."),
     ),
     Entry(
+        "service-mailbox",
+        "support:mailbox",
+        _("Service mailbox"),
+        perm("support.manage_service"),
+        _("The IMAP mailbox whose mail becomes tickets; replies by e-mail."),
+    ),
+    Entry(
         "webhooks",
         "webhooks:subscription-list",
         _("Webhooks"),
@@ -414,6 +423,7 @@ _ROUTE_SECTION = {
     **{f"support:{name}": "settings" for name in ("policy-delete", "hours")},
     **{f"support:{name}": "settings" for name in ("engineer-list", "engineer-edit")},
     **{f"support:{name}": "service" for name in ("unit-new", "unit-edit", "units-from-order")},
+    **{f"support:mail-{name}": "service" for name in ("detail", "customers", "match", "dismiss", "file")},
 }
 for _entry in SETTINGS:
     _ROUTE_SECTION[_entry.url_name] = "settings"

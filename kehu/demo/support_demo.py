@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kehu.customers.models import Customer
-from kehu.demo import complaints_demo, field_demo, knowledge_demo, returns_demo
+from kehu.demo import complaints_demo, field_demo, knowledge_demo, mail_demo, returns_demo
 from kehu.orders.models import BOOKED_STATES, Order, OrderLine
 from kehu.support import services
 from kehu.support import setup_services as setup
@@ -123,6 +123,7 @@ def seed(*, now: datetime | None = None) -> dict:
                 ticket=ticket, actor=owners[owner], to=state, now=min(opened + timedelta(minutes=after), now)
             )
         made["tickets"] += 1
+    made["mails"] = mail_demo.seed(customers=customers, owner=owners["service2"])
     # The clocks as of now: the breached ones are escalated and the close ones warned, as the scan does.
     services.sla_scan(now=now)
     made.update(field_demo.seed(now=now))  # engineers, their past visits and today's

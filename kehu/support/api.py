@@ -4,6 +4,7 @@ from ninja import Router
 
 from kehu.support.api_field import router as field_router
 from kehu.support.api_knowledge import router as knowledge_router
+from kehu.support.api_mail import router as mail_router
 from kehu.support.api_quality import router as quality_router
 from kehu.support.api_returns import router as returns_router
 from kehu.support.api_setup import router as setup_router
@@ -19,3 +20,4 @@ from kehu.support.api_complaints import router as complaints_router  # noqa: E40
 router.add_router("", complaints_router)
 router.add_router("", returns_router)
 router.add_router("", quality_router)
+router.add_router("", mail_router)

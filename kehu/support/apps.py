@@ -27,3 +27,7 @@ class SupportConfig(AppConfig):
         rma_approval.register()  # returns through the approvals engine; the kinds of returns and quality
         # A holiday or make-up day recorded (or removed) moves the open tickets' deadlines.
         events.sink(calendar_changed_sink, after_commit=True)
+        from kehu.support.mail_replies import answer_sink
+
+        # A staff answer on an e-mailed ticket goes to the customer by mail (in the same transaction).
+        events.sink(answer_sink, after_commit=False)

@@ -261,6 +261,7 @@ from kehu.support.models_complaints import *  # noqa: E402,F401,F403
 from kehu.support.models_conversation import *  # noqa: E402,F401,F403
 from kehu.support.models_field import *  # noqa: E402,F401,F403
 from kehu.support.models_knowledge import *  # noqa: E402,F401,F403
+from kehu.support.models_mail import *  # noqa: E402,F401,F403
 from kehu.support.models_quality import *  # noqa: E402,F401,F403
 from kehu.support.models_returns import *  # noqa: E402,F401,F403
 from kehu.support.models_visits import *  # noqa: E402,F401,F403

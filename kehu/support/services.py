@@ -226,7 +226,7 @@ def sla_scan(*, now: datetime | None = None) -> dict[str, int]:
     open_tickets = (
         Ticket.objects.filter(state__in=OPEN_STATES, deleted_at__isnull=True, policy__isnull=False)
         .only(*SCAN_FIELDS)
-        .annotate(owner_manager_id=F("owner__manager_id"))
+        .annotate(owner_manager_id=F("owner__manager_id"), customer_name=F("customer__name"))
         .order_by("pk")
     )
     ids = list(open_tickets.values_list("pk", flat=True))
@@ -259,6 +259,27 @@ SCAN_FIELDS = (
 )
 
 
+def _service_managers() -> list[int]:
+    """The customer service managers: told of a breach on a ticket whose owner has no manager."""
+    from kehu.users.models import User
+    from kehu.users.roles import Role
+
+    return list(User.objects.filter(role=Role.SERVICE_MANAGER, is_active=True).values_list("pk", flat=True))
+
+
+def _breach_summary(ticket: Ticket, response, resolution) -> str:
+    """What the escalation says (the notification, the team's robot): the ticket, the customer, how late."""
+    from kehu.support.templatetags.ticket_pages import working_time
+
+    late = max((-c.remaining for c in (response, resolution) if c is not None and c.breached), default=0)
+    return _("%(number)s %(subject)s · %(customer)s · %(late)s late (working time)") % {
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "customer": getattr(ticket, "customer_name", None) or ticket.customer.name,
+        "late": working_time(late),
+    }
+
+
 def _scan_one(ticket: Ticket, history, now: datetime, calendar: WorkCalendar, warn: float, counts: dict) -> None:
     counts["scanned"] += 1
     was_breached = ticket.response_breached or ticket.resolution_breached
@@ -273,13 +294,15 @@ def _scan_one(ticket: Ticket, history, now: datetime, calendar: WorkCalendar, wa
         _store(ticket, figures)
         if newly_breached:
             counts["breached"] += 1
+            manager = ticket.owner_manager_id
             events.record(
                 SupportEvent.TICKET_SLA_BREACHED,
                 subject=ticket,
                 customer_id=ticket.customer_id,
-                summary=f"{ticket.number} {ticket.subject}",
+                summary=_breach_summary(ticket, response, resolution),
                 webhook={"ticket_id": ticket.pk, "number": ticket.number},
-                notify=[ticket.owner_manager_id, ticket.owner_id],
+                notify=[manager, ticket.owner_id, *(_service_managers() if manager is None else ())],
+                link=reverse("support:ticket-detail", args=[ticket.pk]),
             )
         elif warning:
             counts["warned"] += 1

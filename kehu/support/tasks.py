@@ -28,3 +28,12 @@ def sla_recompute_task(now: str | None = None) -> dict:
 
 from kehu.support.complaint_tasks import complaint_overdue_task  # noqa: E402,F401 (complaints: overdue steps)
 from kehu.support.quality_report import daily_quality_report_task  # noqa: E402,F401 (the daily quality report)
+
+
+@periodic(every=timedelta(minutes=3))
+@task()
+def mail_fetch_task() -> dict:
+    """The service mailbox read: new mail stored and threaded onto tickets, then marked seen there."""
+    from kehu.support.mail_intake import mailbox_fetch
+
+    return mailbox_fetch()

@@ -1,6 +1,15 @@
 """The service pages under /service/."""
 
-from kehu.support import complaint_urls, kb_urls, quality_urls, rma_urls, setup_urls, ticket_urls, visit_urls
+from kehu.support import (
+    complaint_urls,
+    kb_urls,
+    mail_urls,
+    quality_urls,
+    rma_urls,
+    setup_urls,
+    ticket_urls,
+    visit_urls,
+)
 
 app_name = "support"
 urlpatterns = [
@@ -11,4 +20,5 @@ urlpatterns = [
     *complaint_urls.urlpatterns,
     *rma_urls.urlpatterns,
     *quality_urls.urlpatterns,
+    *mail_urls.urlpatterns,
 ]

@@ -68,6 +68,12 @@ ROLE_ONLY = {
     "PATCH /api/v1/service/sla-policies/{policy_id}": "support.manage_service",
     "DELETE /api/v1/service/sla-policies/{policy_id}": "support.manage_service",
     "PUT /api/v1/service/hours": "support.manage_service",
+    **{
+        f"{m} /api/v1/service/mailbox{p}": "support.manage_service"
+        for m, p in (("GET", ""), ("PATCH", ""), ("POST", "/test"))
+    },
+    **{f"GET /api/v1/service/mail{p}": "support.change_ticket" for p in ("", "/{mail_id}")},
+    **{f"POST /api/v1/service/mail/{{mail_id}}/{a}": "support.change_ticket" for a in ("match", "dismiss")},
     "POST /api/v1/service/units": "support.add_installedunit",
     # Returns are handled by after-sales (reps read their customers'); quality and economics are the quality people's.
     "POST /api/v1/service/rmas": "support.add_returnrequest",
@@ -398,6 +404,9 @@ def make_records(team, area: str, user) -> dict:
         found = site_records({"rep1": rep1, "service1": team.service1}, customer)
         ids.update({f"{k}_id": v for k, v in found.items() if k in ("rma", "inspection", "quality_report")})
         ids["action_id"], ids["report_id"] = found["improvement_action"], found["quality_report"]
+        from kehu.support.tests.mail_setup import waiting_mail
+
+        ids["mail_id"] = waiting_mail().pk
     if area == "dealer-plans":
         from kehu.dealerplans.tests.factories import api_records
 

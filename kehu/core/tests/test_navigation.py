@@ -25,7 +25,7 @@ SETTINGS_OF = {
     "gm": ["pipelines", "classification-settings", "routes", "pricing", "credit", "contract-settings", "audit"],
     "manager1": ["routes"],
     "rep1": [],
-    "service1": ["service-levels", "engineers"],
+    "service1": ["service-levels", "engineers", "service-mailbox"],
     "marketing1": [],
 }
 
@@ -56,6 +56,7 @@ def test_activities_sit_under_sales_for_sellers_and_under_service_for_service_st
         "tickets",
         "complaints",
         "knowledge",
+        "service-mail",
         "activities",
         "week",
         "tasks",

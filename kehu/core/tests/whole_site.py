@@ -237,6 +237,7 @@ class Company:
         ids.update(self._field(ids["ticket"]))
         ids.update(self._complaints(customer))
         ids.update(self._returns(customer))
+        ids.update(self._service_mail(ids["ticket"]))
         return ids
 
     def _knowledge(self, ticket_id: int) -> dict:
@@ -268,6 +269,12 @@ class Company:
         from kehu.support.tests.field_setup import whole_site_records
 
         return whole_site_records(self.users, ticket_id)
+
+    def _service_mail(self, ticket_id) -> dict:
+        """A received mail waiting to be matched, and a photo that came with a reply on the ticket."""
+        from kehu.support.tests.mail_setup import whole_site_mail
+
+        return whole_site_mail(ticket_id)
 
     def _tickets(self, customer) -> dict:
         """An open service ticket of rep1's customer, logged by the service manager."""
@@ -670,6 +677,8 @@ PAGE_IDS = {
     "support:stock-note-pdf": "stock_note",
     "support:action-move": "improvement_action",
     "support:quality-report-detail": "quality_report",
+    **{f"support:mail-{name}": "inbound_mail" for name in ("detail", "customers", "match", "dismiss")},
+    "support:mail-file": "mail_attachment",
     "support:units-from-order": "order",
     **{f"support:kb-{name}": "article" for name in ("detail", "edit", "transition", "attachment-add")},
     **{f"portal:{name}": "article" for name in ("article", "feedback", "deflect")},
@@ -798,6 +807,7 @@ API_IDS = {
     "inspection_id": "inspection",
     "action_id": "improvement_action",
     "report_id": "quality_report",
+    "mail_id": "inbound_mail",
 }
 
 
