@@ -186,7 +186,8 @@ def quality_section(day: date):
         .values_list("number", "due_on")[:50]
     )
     causes = dict(ComplaintCause.choices)
-    rows = [[ComplaintCategory(r["category"]).label, causes.get(r["cause"], "—"), r["n"]] for r in registered]
+    # Plain strings: the report is stored as JSON.
+    rows = [[str(ComplaintCategory(r["category"]).label), str(causes.get(r["cause"], "—")), r["n"]] for r in registered]
     rows += [[_("Step overdue"), f"{number} ({due_on:%Y-%m-%d})", ""] for number, due_on in late]
     if not rows:
         return None

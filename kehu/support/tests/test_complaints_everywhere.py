@@ -2,6 +2,8 @@
 lists them beside the open tickets, late ones marked; the daily quality-anomaly report carries the
 day's complaints and the open ones past their step deadline."""
 
+import json
+from dataclasses import asdict
 from datetime import date
 
 import pytest
@@ -53,6 +55,7 @@ def test_the_daily_report_counts_the_days_complaints(desk):
     Complaint.objects.filter(pk=other.pk).update(due_on=date(2026, 9, 24))
     section = quality_section(date(2026, 9, 25))
     assert section.key == "complaints"
+    json.dumps(asdict(section))  # stored with the report as JSON
     counted = [row for row in section.rows if row[2] != ""]
     assert [row[2] for row in counted] == [2]
     assert [row[1] for row in section.rows if row[2] == ""] == [f"{other.number} (2026-09-24)"]
