@@ -60,4 +60,7 @@ class Command(BaseCommand):
         )
         if result.heavy_customer_id is not None:
             self.stdout.write(f"heavy timeline customer: {result.heavy_customer_id}")
-        self.stdout.write(f"Sign in as {', '.join(row[0] for row in STAFF)} with the password {DEMO_PASSWORD}.")
+        service_staff = "engineer1, complaint1, aftersales1, quality1"  # made by the service part of the demo
+        self.stdout.write(
+            f"Sign in as {', '.join(row[0] for row in STAFF)}, {service_staff} with the password {DEMO_PASSWORD}."
+        )
