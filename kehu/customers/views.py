@@ -61,6 +61,7 @@ def customer_list(request):
         "overdue": lookups.ask(lookups.OVERDUE_RECEIVABLE, shown),
         "over_limit": lookups.ask(lookups.OVER_CREDIT_LIMIT, shown),
         "in_service": lookups.ask(lookups.OPEN_TICKET, shown),
+        "complaining": lookups.ask(lookups.OPEN_COMPLAINT, shown),
         "form": form,
         "customers": result.rows,
         "page": page,

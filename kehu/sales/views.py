@@ -113,6 +113,7 @@ def opportunity_list(request):
             "form": form,
             "rows": rows,
             "in_service": lookups.ask(lookups.OPEN_TICKET, {o.customer_id for o in rows}),
+            "complaining": lookups.ask(lookups.OPEN_COMPLAINT, {o.customer_id for o in rows}),
             "page_number": page,
             "has_next": has_next,
             "query": query.urlencode(),

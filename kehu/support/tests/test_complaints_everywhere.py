@@ -60,3 +60,15 @@ def test_the_daily_report_counts_the_days_complaints(desk):
     assert [row[2] for row in counted] == [2]
     assert [row[1] for row in section.rows if row[2] == ""] == [f"{other.number} (2026-09-24)"]
     assert quality_section(date(2026, 9, 20)) is None
+
+
+def test_the_lists_badge_a_customer_with_an_open_complaint(client, desk, team):
+    from kehu.sales.tests.factories import make_opportunity
+
+    desk.register()
+    make_opportunity(desk.mine, team.rep1)
+    client.force_login(team.rep1)
+    for url in ("/customers/", "/sales/opportunities/"):
+        html = client.get(url).content.decode()
+        row = html[html.index(desk.mine.name) :]
+        assert "badge bg-pink-lt" in row[: row.index("</td>")], url
