@@ -10,10 +10,10 @@ what a person waits for, without HTTP), p95 of wall clock and CPU time as in ben
 - the service queue (`GET /service/tickets/`, open tickets, breached first, then by resolution due)
   for the service manager (every open ticket), a customer representative ("mine") and an engineer;
   the breached filter; the closed tickets of the whole company;
-- the SLA scan (`services.sla_scan`, the 5-minute task) over every open ticket, twice: the first
-  computes every clock of the freshly loaded tickets and records the breaches and warnings it
-  finds (events, notifications); the second is the steady state of every later run (the figures
-  are already right: nothing is written). Each is one run, timed once.
+- the SLA scan (`services.sla_scan`, the 5-minute task) over every open ticket, twice: on a fresh
+  load the first computes every clock and records the breaches and warnings it finds (events,
+  notifications); after that every run is the steady state (the figures are already right: nothing
+  is written). Each run is timed once, wall clock and CPU.
 
 For a case above its target the queries of one run are printed, slowest first, with their plans.
 Writes bench/results/service-latest.md.
@@ -93,14 +93,15 @@ def main():
     rows, details = [], []
 
     if "scan" in args.only or not args.only:
-        for label in ("SLA scan, first run after the load (every clock computed, breaches recorded)",
-                      "SLA scan, steady state (the 5-minute run)"):  # fmt: skip
-            t = time.perf_counter()
+        # The first run of a fresh load computes every clock and records the breaches it finds; every
+        # later run (and both on a database scanned before) is the steady state of the 5-minute task.
+        for run in (1, 2):
+            t, c = time.perf_counter(), time.process_time()
             counts = services.sla_scan()
-            ms = (time.perf_counter() - t) * 1000
-            rows.append((f"{label}: {counts['scanned']:,} open tickets, {counts['breached']:,} breached, "
-                         f"{counts['warned']:,} warned", [ms], [ms], TARGETS["scan"]))  # fmt: skip
-            print(f"{rows[-1][0]}: {ms / 1000:.1f} s", flush=True)
+            ms, cpu = (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000
+            rows.append((f"SLA scan, run {run}: {counts['scanned']:,} open tickets, {counts['breached']:,} breached, "
+                         f"{counts['warned']:,} warned", [ms], [cpu], TARGETS["scan"]))  # fmt: skip
+            print(f"{rows[-1][0]}: {ms / 1000:.1f} s (CPU {cpu / 1000:.1f} s)", flush=True)
 
     queue = "/service/tickets/"
     cases = [
