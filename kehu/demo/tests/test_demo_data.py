@@ -39,6 +39,7 @@ def test_creates_the_staff_with_roles_departments_and_managers():
         "service2": (Role.CUSTOMER_REP, "客户服务部", "service1"),
         "aftersales1": (Role.AFTER_SALES, "客户服务部", "service1"),  # returns (kehu.demo.returns_demo)
         "quality1": (Role.SERVICE_QUALITY, "客户服务部", "service1"),
+        "complaint1": (Role.COMPLAINT_SPECIALIST, "客户服务部", "service1"),  # complaints (kehu.demo.complaints_demo)
         "marketing1": (Role.MARKETING, "市场部", "gm"),
         "finance1": (Role.FINANCE, "财务部", "gm"),
         **{f"engineer{i}": (Role.SERVICE_ENGINEER, "客户服务部", "service1") for i in (1, 2, 3)},
