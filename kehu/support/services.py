@@ -177,13 +177,17 @@ def sla_refresh(
 def _figures(ticket: Ticket, response, resolution) -> dict:
     breached = bool(response and response.breached), bool(resolution and resolution.breached)
     due = resolution.due_at if resolution else None
+    # The queue puts first what is due first: the first response while nobody has answered, else the
+    # resolution.
+    waiting_answer = response.due_at if response and ticket.first_responded_at is None else None
+    soonest = min((d for d in (due, waiting_answer) if d is not None), default=None)
     return {
         "response_due_at": response.due_at if response else None,
         "resolution_due_at": due,
         "response_breached": breached[0],
         "resolution_breached": breached[1],
         "queue_rank": 2 if ticket.state not in OPEN_STATES else 0 if any(breached) else 1,
-        "queue_due": due or QUEUE_LAST,
+        "queue_due": soonest or QUEUE_LAST,
     }
 
 

@@ -35,13 +35,14 @@ def test_the_list_is_paginated_most_urgent_first_and_filtered(desk, api_client):
     services.sla_scan(now=at(25, 9, 16, 45))
     api = api_client(desk.team.service1)
     body = api.get(API).json()
-    assert [t["number"] for t in body["items"]] == [late.number, soon.number, later.number, theirs.number]
+    # Breached first, then the soonest due: the repair's first answer is due Monday, the others' Friday.
+    assert [t["number"] for t in body["items"]] == [late.number, later.number, theirs.number, soon.number]
     assert (body["count"], body["count_is_capped"], body["has_next"]) == (4, False, False)
     first = body["items"][0]
     assert (first["resolution_breached"], first["response_breached"], first["state"]) == (True, True, "new")
     assert first["resolution_due_at"] == "2026-09-23T01:00:00Z"  # 09:00 in Shanghai
     page = api.get(API + "?limit=2&offset=2").json()
-    assert [t["id"] for t in page["items"]] == [later.pk, theirs.pk] and page["count"] == 4
+    assert [t["id"] for t in page["items"]] == [theirs.pk, soon.pk] and page["count"] == 4
     assert api.get(API + "?limit=2").json()["has_next"] is True
     assert [t["id"] for t in api.get(API + "?sla=breached").json()["items"]] == [late.pk]
     assert [t["id"] for t in api.get(f"{API}?ticket_category_id={desk.repairs.pk}").json()["items"]] == [soon.pk]

@@ -32,7 +32,9 @@ def numbers(response) -> list[str]:
 @pytest.fixture
 def queue(desk):
     """Five open tickets in the order the queue must show them, and a closed one (clock at Fri 25 Sep
-    16:45): a and d breached (a due earlier), then b (Mon 16:00), c (Tue 16:00), e (paused: no due)."""
+    16:45): a and d breached (a due earlier), then what is due first — the first response while nobody
+    has answered, else the resolution: c (answer due Fri 17:00), b (answer due Mon 09:00; resolution
+    Mon 16:00), then e (paused: no due)."""
     team = desk.team
     a = desk.open(subject="a", now=at(21, 9, 9))
     b = desk.open(subject="b", category=desk.repairs, owner=desk.csr)
@@ -55,7 +57,7 @@ def test_the_queue_puts_breached_first_then_the_earliest_due_and_the_paused_last
     assert t["e"].resolution_due_at is None and t["c"].state == S.ASSIGNED
     client.force_login(desk.team.service1)
     response = client.get(QUEUE)
-    assert numbers(response) == [t[k].number for k in "adbce"]
+    assert numbers(response) == [t[k].number for k in "adcbe"]
     html = response.content.decode()
     # a and d are breached; b and c are overdue too once their due moment has passed on the real clock.
     late = sum(t[k].resolution_due_at <= timezone.now() for k in "bc")
@@ -63,7 +65,7 @@ def test_the_queue_puts_breached_first_then_the_earliest_due_and_the_paused_last
     assert html.count("sla-paused") == 1
     assert 'id="new-ticket"' in html
     response = client.get(QUEUE + "?state=all")  # every open one first, in the queue's order, then f
-    assert numbers(response) == [t[k].number for k in "adbcef"]
+    assert numbers(response) == [t[k].number for k in "adcbef"]
     assert "sla-met" in response.content.decode()
 
 
@@ -77,7 +79,7 @@ def test_the_queue_puts_breached_first_then_the_earliest_due_and_the_paused_last
         ("state=all&priority=urgent", "c"),
         ("category={repairs}", "b"),
         ("mine=on", "adce"),  # service1 is responsible for all but b (csr1's)
-        ("state=bogus&page=x&category=99999", "adbce"),  # unknown values: the unfiltered queue
+        ("state=bogus&page=x&category=99999", "adcbe"),  # unknown values: the unfiltered queue
     ],
 )
 def test_the_queue_filters(client, desk, queue, query, expected):
@@ -91,7 +93,7 @@ def test_who_sees_which_tickets(client, desk, queue):
     team = desk.team
     client.force_login(team.rep1)  # rep1's customer only; may log tickets
     response = client.get(QUEUE + "?state=all")
-    assert numbers(response) == [queue[k].number for k in "adbce"]
+    assert numbers(response) == [queue[k].number for k in "adcbe"]
     assert 'id="new-ticket"' in response.content.decode()
     client.force_login(team.rep3)  # rep3's customer: the closed one
     assert numbers(client.get(QUEUE + "?state=all")) == [queue["f"].number]
