@@ -1,7 +1,11 @@
 """Helpers of the ticket pages: working time as people say it, the priority's colour."""
 
+from decimal import Decimal
+
 from django import template
 from django.utils.translation import gettext as _
+
+from kehu.core.money import cny
 
 register = template.Library()
 
@@ -28,3 +32,11 @@ def working_time(seconds) -> str:
 @register.filter
 def priority_css(priority: str) -> str:
     return PRIORITY_CSS.get(priority, "bg-secondary-lt")
+
+
+@register.filter
+def figure(value) -> str:
+    """A money figure as "¥1,234.50", a count as "1,234" (the economics table mixes both)."""
+    if isinstance(value, Decimal):
+        return cny(value)
+    return f"{value:,}" if isinstance(value, int) else str(value)

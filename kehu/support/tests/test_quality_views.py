@@ -119,6 +119,7 @@ def test_the_economics_page_and_its_export(client, quality, team, django_assert_
         page = client.get(f"/service/economics/?period=quarter&day=2026-11-17&team={team.east.pk}")
     text = page.content.decode()
     assert "2026-10-01 – 2026-12-31" in text and 'id="economics-chart"' in text and "cdn" not in text.lower()
+    assert ">¥0.00</td>" in text and ">0</td>" in text  # money with its sign, counts without
     export = client.get("/service/economics/?period=year&day=2026-03-01&format=xlsx")
     assert export["Content-Type"].startswith("application/vnd.openxmlformats")
     from openpyxl import load_workbook
