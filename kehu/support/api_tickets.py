@@ -111,7 +111,7 @@ def _use(user, perm="support.view_ticket"):
 
 @router.get("/tickets", response=TicketPage)
 def ticket_list(request, query: Query[TicketQuery]):
-    """Tickets you see, most urgent first: breached, then by resolution due moment (none last)."""
+    """Tickets you see, most urgent first: breached, then by the soonest due moment (none last)."""
     _use(request.user)
     qs = selectors.ticket_queue(
         request.user,

@@ -95,7 +95,7 @@ def ticket_queue(
     customer_id: int | None = None,
     now: datetime | None = None,
 ) -> QuerySet[Ticket]:
-    """The tickets the user sees, filtered, breached first, then by resolution due moment (none last)."""
+    """The tickets the user sees, filtered, breached first, then by the soonest due moment (none last)."""
     now = now or timezone.now()
     if mine:  # what is the user's own is visible to them: no need to ask the customers
         qs = Ticket.objects.filter(Q(owner=user) | Q(engineer=user), deleted_at__isnull=True)
@@ -123,7 +123,7 @@ def ticket_queue(
             response_breached=False,
             resolution_breached=False,
         )
-    # Open tickets: past their SLA first, then by the resolution due moment (none last) — the stored
+    # Open tickets: past their SLA first, then by the soonest due moment (none last) — the stored
     # queue order, read from its index. Closed ones: the latest first.
     order = ("-pk",) if state_group == "closed" else QUEUE_ORDER
     return qs.select_related("customer", "owner", "engineer", "category").order_by(*order)
