@@ -420,6 +420,8 @@ def cross_sell(
     customer = customer or quote.customer
     scopes = similar_scopes(customer)
     labels = {(scope, value): str(label) for scope, value, label in scopes}
+    # On a tie the nearer likeness names the group: industry before segment before channel.
+    nearness = {(scope, value): i for i, (scope, value, _label) in enumerate(scopes)}
     in_scope = Q(scope=AffinityScope.ALL)
     for scope, value, _label in scopes:
         in_scope |= Q(scope=scope, value=value)
@@ -458,6 +460,7 @@ def cross_sell(
         )
     )
     best_together: dict[int, int] = defaultdict(int)
+    best_scope: dict[int, int] = {}
     for row in details:
         s = suggestions[row["other_id"]]
         s.code, s.name, s.unit = row["other__code"], row["other__name"], row["other__unit"]
@@ -466,9 +469,12 @@ def cross_sell(
             if row["quotes"] > best_together[s.product_id]:
                 best_together[s.product_id] = row["quotes"]
                 s.together_with = row["product__name"]
-        elif row["customers"] > s.similar_customers:
-            s.similar_customers = row["customers"]
-            s.similar_label = labels.get((row["scope"], row["value"]), row["value"])
+        else:
+            near = nearness.get((row["scope"], row["value"]), len(nearness))
+            if (row["customers"], -near) > (s.similar_customers, -best_scope.get(s.product_id, len(nearness))):
+                s.similar_customers = row["customers"]
+                s.similar_label = labels.get((row["scope"], row["value"]), row["value"])
+                best_scope[s.product_id] = near
     return [suggestions[r["other_id"]] for r in ranked]
 
 
