@@ -159,7 +159,12 @@ def share_link_revoke(request, pk, link_pk):
 
 
 class QuoteEmailForm(forms.Form):
-    language = forms.ChoiceField(label=gettext_lazy("Document language"), choices=DocumentLanguage.choices)
+    language = forms.ChoiceField(
+        label=gettext_lazy("Document language"),
+        choices=DocumentLanguage.choices,
+        # Another language starts the subject and message again in it (static/kehu/ui.js).
+        widget=forms.Select(attrs={"data-reload-param": "language"}),
+    )
     to = forms.CharField(
         label=pgettext_lazy("mail", "To"),
         max_length=1000,

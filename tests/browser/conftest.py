@@ -41,21 +41,41 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "en-US", "viewport": {"width": 1280, "height": 900}}
 
 
+def watch_content_policy(ctx, refused: list[str]):
+    """Every page of the context reports what the Content-Security-Policy refused (an inline script
+    or handler, a script from elsewhere): a test that caused one fails at its end."""
+
+    def on_console(message):
+        if message.type == "error" and "Content Security Policy" in message.text:
+            refused.append(f"{message.location.get('url', '')}: {message.text}")
+
+    ctx.on("console", on_console)
+
+
 @pytest.fixture
-def context(new_context):
+def content_policy_refusals():
+    refused: list[str] = []
+    yield refused
+    assert not refused, "\n".join(refused)
+
+
+@pytest.fixture
+def context(new_context, content_policy_refusals):
     ctx = new_context()
     ctx.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    watch_content_policy(ctx, content_policy_refusals)
     return ctx
 
 
 @pytest.fixture
-def make_context(browser, browser_context_args):
+def make_context(browser, browser_context_args, content_policy_refusals):
     """Another browser context (another person, language, screen or no JavaScript): make_context(locale=...)."""
     made = []
 
     def make(**overrides):
         ctx = browser.new_context(**{**browser_context_args, **overrides})
         ctx.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        watch_content_policy(ctx, content_policy_refusals)
         made.append(ctx)
         return ctx
 

@@ -49,7 +49,7 @@ def test_without_javascript_the_link_is_shown_to_select(live_server, make_contex
     row = page.locator("#invitations tbody tr").first
     row.get_by_text("Copy link").click()
     expect(row.locator("input[readonly]")).to_have_value(link)
-    expect(row.locator("button.copy-link")).to_be_hidden()
+    expect(row.locator("button[data-copy-from]")).to_be_hidden()
 
 
 def test_a_revoked_link_says_so_when_opened(live_server, make_context, invited):

@@ -3,7 +3,8 @@ shown — in menus, buttons, lists and htmx attributes — and none answers 403,
 it sends every form it was shown (each in a transaction rolled back afterwards, so one form's
 delete does not spoil the next) and none is refused with 403, 404 or 405. A link or a button a
 role may not use must not be rendered for that role. (A deleted customer's page answers 410 with
-what became of it: the audit log rightly links there.)"""
+what became of it: the audit log rightly links there.) Every page read also carries the
+Content-Security-Policy and holds no code the policy would refuse: no inline script, no on…= handler."""
 
 import re
 from collections import Counter, deque
@@ -27,6 +28,10 @@ INPUT = re.compile(r"<(?:input|button|select|textarea)\b([^>]*)>", re.I)
 SESSION_FORMS = ("/accounts/logout/", "/accounts/language/")
 # Pages read (and their links collected) per kind of page; every link found is still followed.
 PAGES_PER_ROUTE = 3
+# What the policy refuses: a <script> without src that is not a JSON data block; an on…= handler.
+SCRIPT = re.compile(r"<script\b([^>]*)>", re.I)
+HANDLER = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.I)
+
 # Links that are not pages: a file to download, the API's own docs.
 NOT_PAGES = ("/static/", "/api/v1/docs", "/api/v1/openapi.json")
 
@@ -70,9 +75,23 @@ def route_of(path: str) -> str:
         return path
 
 
+def refused_code(response, html: str) -> list[str]:
+    """What on this page the Content-Security-Policy would refuse, or the policy missing."""
+    found = []
+    if "script-src 'self'" not in response.get("Content-Security-Policy", ""):
+        found.append("no Content-Security-Policy")
+    for attributes in SCRIPT.findall(html):
+        if "src=" not in attributes and 'type="application/json"' not in attributes:
+            found.append(f"inline <script{attributes}>")
+    found += [f"handler {h}…" for h in HANDLER.findall(html)]
+    return found
+
+
 def crawl(client: Client, start: str = "/"):
-    """Every link reachable from `start`: its final status and a page that shows it; and the forms shown."""
+    """Every link reachable from `start`: its final status and a page that shows it; the forms shown;
+    and what the browser policy would refuse on the pages read."""
     seen: dict[str, tuple[int, str]] = {}
+    refused: dict[str, list[str]] = {}
     forms: dict[str, tuple[dict[str, str], str]] = {}
     read = Counter()
     queue = deque([(start, "(start)")])
@@ -91,12 +110,14 @@ def crawl(client: Client, start: str = "/"):
         read[route] += 1
         pages += 1
         html = response.content.decode()
+        if found := refused_code(response, html):
+            refused[final] = found
         for link in links_of(html, final):
             if link not in seen:
                 queue.append((link, path))
         for action, data in forms_of(html, final):
             forms.setdefault(action, (data, path))
-    return seen, forms, pages
+    return seen, forms, pages, refused
 
 
 def send_forms(client: Client, forms) -> dict[str, tuple[int, str]]:
@@ -116,7 +137,8 @@ def test_no_dead_links_for_the_role(username):
     company = Company()
     client = Client(raise_request_exception=False)
     client.force_login(company.users[username])
-    seen, forms, pages = crawl(client)
+    seen, forms, pages, refused = crawl(client)
+    assert not refused, "\n".join(f"{path}: {found}" for path, found in refused.items())
     dead = {path: found for path, found in seen.items() if found[0] >= 400 and found[0] != 410}
     assert not dead, "\n".join(f"{status} {path}  (linked from {on})" for path, (status, on) in dead.items())
     assert pages >= 10, seen  # the crawl went past the dashboard

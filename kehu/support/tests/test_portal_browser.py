@@ -11,6 +11,8 @@ from playwright.sync_api import expect
 from tests.browser.conftest import (  # noqa: F401 (the browser tests' fixtures)
     browser_context_args,
     browser_type_launch_args,
+    content_policy_refusals,
+    context,
     make_context,
     make_user,
     smtp_server,

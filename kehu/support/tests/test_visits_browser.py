@@ -14,6 +14,7 @@ from kehu.support.tests.field_setup import Field
 from tests.browser.conftest import (  # noqa: F401 (the browser tests' fixtures)
     browser_context_args,
     browser_type_launch_args,
+    content_policy_refusals,
     make_context,
 )
 from tests.browser.helpers import no_horizontal_overflow, sign_in

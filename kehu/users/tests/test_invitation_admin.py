@@ -65,7 +65,7 @@ def test_the_copy_button_is_hidden_until_script_finds_a_clipboard(client, team, 
     invite()
     client.force_login(team.admin)
     page = client.get("/accounts/invitations/").content.decode()
-    assert re.search(r'<button class="btn btn-outline-primary copy-link" type="button" hidden', page)
+    assert re.search(r'<button class="btn btn-outline-primary" type="button" hidden data-copy-from="previous"', page)
     assert '<details class="w-100"><summary>Copy link</summary>' in page
 
 
