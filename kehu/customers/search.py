@@ -2,8 +2,10 @@
 
 SQLite: an FTS5 trigram table answers 3+ characters; a second FTS5 table holds the
 character bigrams of the same text (generated here) and answers 2 characters.
-PostgreSQL: a pg_trgm GIN index on `Customer.search_text`. `search_candidates` hides the
-difference and caps the candidates so that common terms stay fast.
+PostgreSQL: a pg_trgm GIN index on `Customer.search_text` answers 3+ characters; a GIN index
+on the array of its single characters and adjacent pairs (`kehu_search_grams`, customers
+migration 0014) answers 1 and 2. `search_candidates` hides the difference and caps the
+candidates so that common terms stay fast.
 """
 
 from django.db import connection
@@ -98,17 +100,25 @@ def _phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def _index_sql(term: str) -> tuple[str, list] | None:
-    """SQL selecting the ids of all customers matching `term` through an index, if one can answer."""
-    if connection.vendor != "sqlite":
-        return None
+# The expression of the PostgreSQL index, written exactly so (the planner matches it as text).
+GRAMS_SQL = (
+    "SELECT id FROM customers_customer WHERE kehu_search_grams(search_text) @> ARRAY[%s]::text[] AND deleted_at IS NULL"
+)
+
+
+def _index_sql(term: str) -> tuple[str, list, str] | None:
+    """SQL selecting the ids of all customers matching `term` through an index, if one can
+    answer, with the name of its id column."""
+    if connection.vendor == "postgresql":
+        # 3+ characters: pg_trgm answers the plain LIKE (below).
+        return (GRAMS_SQL, [term], "id") if len(term) <= 2 and not any(c.isspace() for c in term) else None
     if len(term) >= 3:
         table = TRIGRAM_TABLE
     elif len(term) == 2 and term.isalnum():
         table = BIGRAM_TABLE
     else:
         return None
-    return f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [_phrase(term)]
+    return f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [_phrase(term)], "rowid"
 
 
 MAX_WORDS = 5
@@ -137,17 +147,17 @@ def search_candidates(query: str, cap: int = CANDIDATE_CAP) -> tuple[Q, bool, Q]
 def _word_candidates(term: str, cap: int) -> tuple[Q, int, Q]:
     index = _index_sql(term)
     if index is not None:
-        sql, params = index
+        sql, params, key = index
         with connection.cursor() as cursor:
-            cursor.execute(f"{sql} ORDER BY rowid DESC LIMIT %s", [*params, cap])
+            cursor.execute(f"{sql} ORDER BY {key} DESC LIMIT %s", [*params, cap])
             ids = [row[0] for row in cursor.fetchall()]
         every = Q(pk__in=RawSQL(sql, params))  # noqa: S611 - constant table name, bound parameters
         if len(ids) <= FEW:
             # Few matches: the ids themselves, so the page's queries need not ask the index again.
             return Q(pk__in=ids), len(ids), every
-        newest = RawSQL(f"{sql} ORDER BY rowid DESC LIMIT {int(cap)}", params)  # noqa: S611
+        newest = RawSQL(f"{sql} ORDER BY {key} DESC LIMIT {int(cap)}", params)  # noqa: S611
         return Q(pk__in=newest), len(ids), every
-    # PostgreSQL (pg_trgm GIN index on search_text) and 1-character queries.
+    # PostgreSQL 3+ characters (pg_trgm GIN index on search_text); on SQLite 1 character.
     every = Q(search_text__contains=term)
     matching = Customer.objects.filter(every, deleted_at__isnull=True)
     return Q(pk__in=Subquery(matching.values("pk")[:cap])), matching[:cap].count(), every

@@ -1,6 +1,7 @@
 """Chinese substring search over customer name, contact names and phones (CUS-1)."""
 
 import pytest
+from django.db import connection
 
 from kehu.customers.models import Customer
 from kehu.customers.search import search_candidates
@@ -36,6 +37,12 @@ def customer_search_ids(q):
         ("王建国", {"杭州明远纺织有限公司"}),  # contact name, 3 characters
         ("张伟", {"杭州明远纺织有限公司"}),  # contact name, 2 characters
         ("深圳", set()),
+        ("星", {"苏州华星精密机械有限公司"}),  # 1 Chinese character
+        ("杭", {"杭州明远纺织有限公司"}),
+        ("司", {"苏州华星精密机械有限公司", "杭州明远纺织有限公司"}),
+        ("7", {"苏州华星精密机械有限公司", "杭州明远纺织有限公司"}),
+        ("78", {"苏州华星精密机械有限公司"}),  # 2 digits
+        ("圳", set()),
     ],
 )
 def test_search_finds_by_substring(team, customers, q, expected):
@@ -123,3 +130,23 @@ def test_several_words_must_all_match(customers, team):
     assert found(team.rep1, "杭州 纺织") == {"杭州明远纺织有限公司"}
     assert found(team.rep1, "苏州 纺织") == set()
     assert found(team.rep1, "有限公司 王建国") == {"杭州明远纺织有限公司"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's index of characters and pairs")
+def test_postgresql_answers_one_and_two_characters_from_an_index_exactly_as_a_substring_scan(team, customer_of):
+    from kehu.customers.search import GRAMS_SQL
+
+    names = ["苏州华星精密机械有限公司", "华 星五金", "星华贸易", "Acme 华星 Ltd", "上海华星", "星"]
+    made = [customer_of(team.rep1, name=name) for name in names]
+    customer_delete(customer=made[-2], actor=team.rep1)
+    live = Customer.objects.filter(deleted_at__isnull=True)
+    for term in ["华星", "星", "星华", "ac", "e ", "司", "x", "华星精"]:
+        expected = sorted(live.filter(search_text__contains=term).values_list("pk", flat=True))
+        assert customer_search_ids(term) == expected, term
+    with connection.cursor() as cursor:
+        # The table is tiny, so the planner would rightly read it whole; without that choice the
+        # index must be able to answer (a plan without it would scan a million rows).
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + GRAMS_SQL, ["华星"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "customer_search_grams" in plan, plan
