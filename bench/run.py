@@ -201,6 +201,7 @@ def check_sales(args, env: dict) -> dict:
 
 
 SHARING_USER = "rep1"
+GM_USER = "gm"  # the general manager: every customer, lead and deal of the company
 SHARED_WITH_REP = 200  # customers of the other sales department on rep1's account teams
 SHARED_PER_COLLEAGUE = 100  # and as many on the teams of up to 10 more people in manager1's scope
 
@@ -280,6 +281,10 @@ def read_connection(db: Path) -> sqlite3.Connection:
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, check_same_thread=False)
     for pragma in ("cache_size=-65536", "mmap_size=1073741824", "temp_store=MEMORY"):
         con.execute(f"PRAGMA {pragma}")
+    # The functions Django gives its SQLite connections (date truncation in the forecast's SQL).
+    from django.db.backends.sqlite3._functions import register
+
+    register(con)
     return con
 
 
@@ -669,14 +674,11 @@ def main() -> None:
     terms = pick_terms(con)
     print("Search terms: " + ", ".join(f"{label} {term!r} ({n:,} matches)" for label, term, n in terms))
 
+    # Every page for a manager (the main figures), a rep and the general manager (whole company).
     list_label = "customer list"
     if sharing:
         list_label += f" ({USER}; {sharing['team_shared']:,} customers shared with the team)"
     pages = {list_label: "/customers/"}
-    rep_pages = {}
-    if sharing:
-        rep_pages[f"customer list as {SHARING_USER} ({sharing['rep_shared']:,} shared customers)"] = "/customers/"
-        rep_pages[f"search as {SHARING_USER}, “科技”"] = "/customers/?q=" + urllib.parse.quote("科技")
     for label, term, n in terms:
         pages[f"search, {label} “{term}” ({n:,})"] = "/customers/?q=" + urllib.parse.quote(term)
     if heavy:
@@ -686,23 +688,31 @@ def main() -> None:
         pages[f"board of the team's pipeline ({seen['board_cards_counted']:,} open deals in scope)"] = "/sales/"
         pages[f"forecast page ({seen['opportunities_visible']:,} deals in scope)"] = "/sales/forecast/"
     pages["trivial authenticated page"] = "/accounts/ping/"
+    others = {SHARING_USER: {}, GM_USER: {}}
+    shared = f", {sharing['rep_shared']:,} shared customers" if sharing else ""
+    others[SHARING_USER][f"customer list as {SHARING_USER}{shared}"] = "/customers/"
+    others[GM_USER][f"customer list as {GM_USER}, whole company"] = "/customers/"
+    for who in others:
+        others[who][f"search as {who}, “科技”"] = "/customers/?q=" + urllib.parse.quote("科技")
+        if heavy:
+            others[who][f"360° page as {who}"] = f"/customers/{heavy}/"
+    if sales:
+        for who in others:
+            covered = sales_data(env, "--check", who)
+            others[who][f"lead list by score as {who} ({covered['leads_open_visible']:,} open leads)"] = (
+                "/leads/?sort=score"
+            )
+            others[who][f"board as {who} ({covered['board_cards_counted']:,} open deals)"] = "/sales/"
+            if who != SHARING_USER:  # a rep has no forecast page
+                others[who][f"forecast page as {who} ({covered['opportunities_visible']:,} deals)"] = "/sales/forecast/"
 
     print("collectstatic…", flush=True)
     manage(env, "collectstatic", "--noinput", "-v0")
     print("Capturing the SQL each page runs…", flush=True)
-    capture = subprocess.run(
-        [PYTHON, str(ROOT / "bench" / "sql_capture.py"), USER, json.dumps(pages)],
-        cwd=ROOT,
-        env=env,
-        text=True,
-        capture_output=True,
-    )
-    if capture.returncode != 0:
-        print(capture.stderr[-2000:])
-    captured = json.loads(capture.stdout) if capture.returncode == 0 else {}
-    if rep_pages:
+    captured = {}
+    for who, its_pages in [(USER, pages), *others.items()]:
         capture = subprocess.run(
-            [PYTHON, str(ROOT / "bench" / "sql_capture.py"), SHARING_USER, json.dumps(rep_pages)],
+            [PYTHON, str(ROOT / "bench" / "sql_capture.py"), who, json.dumps(its_pages)],
             cwd=ROOT,
             env=env,
             text=True,
@@ -726,15 +736,15 @@ def main() -> None:
             results[label] = (samples, failure)
             shown = failure or f"p50 {pct(samples, 0.5):.1f} ms, p95 {pct(samples, 0.95):.1f} ms"
             print(f"  {label}: {shown}", flush=True)
-        if rep_pages:
-            rep_client = log_in(port, SHARING_USER)
-            for label, path in rep_pages.items():
-                samples, failure = time_page(rep_client, path, args.warmup, args.requests)
+        for who, its_pages in others.items():
+            other_client = log_in(port, who)
+            for label, path in its_pages.items():
+                samples, failure = time_page(other_client, path, args.warmup, args.requests)
                 results[label] = (samples, failure)
                 shown = failure or f"p50 {pct(samples, 0.5):.1f} ms, p95 {pct(samples, 0.95):.1f} ms"
                 print(f"  {label}: {shown}", flush=True)
-            rep_client.close()
-            pages = {**pages, **rep_pages}
+            other_client.close()
+            pages = {**pages, **its_pages}
         ping = results.get("trivial authenticated page", ([], ""))[0]
         ping_p50 = pct(ping, 0.5) if ping else None
 
