@@ -23,6 +23,7 @@ and compares them with the manifest.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import gzip
@@ -104,29 +105,102 @@ def human_size(size: int) -> str:
 # --- table checksums --------------------------------------------------------------------------------
 
 
-def _canonical(value):
-    """The one text form of a value that json cannot write itself (the same on every database)."""
-    if isinstance(value, dt.datetime):
-        if timezone.is_aware(value):
-            value = value.astimezone(dt.UTC)
-        return value.isoformat()
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, dt.timedelta):
-        return f"{(value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds}us"
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes | memoryview | bytearray):
-        return bytes(value).hex()
-    if isinstance(value, set | frozenset | tuple):
-        return sorted(value, key=repr) if isinstance(value, set | frozenset) else list(value)
+_DECIMAL_CONTEXT = decimal.Context(prec=15)
+
+
+def _decimal(value) -> str:
+    if isinstance(value, float):  # SQLite may hand back a REAL, as Django's own converter expects
+        value = _DECIMAL_CONTEXT.create_decimal_from_float(value)
+    elif not isinstance(value, decimal.Decimal):
+        value = decimal.Decimal(str(value))
+    return format(value.normalize(), "f")
+
+
+def _datetime(value) -> str:
+    if isinstance(value, str):  # SQLite: Django writes UTC as text, "2026-01-31 08:00:00[.000001]"
+        if len(value) in (19, 26) and value[10] == " ":
+            return value
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return str(value)
 
 
-def _row_bytes(row) -> bytes:
-    return json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_canonical).encode()
+def _date_or_time(value) -> str:
+    if isinstance(value, str):
+        return value
+    return value.isoformat()
+
+
+def _json(value) -> str:
+    if isinstance(value, str | bytes):
+        value = json.loads(value)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _uuid(value) -> str:
+    return value.hex if isinstance(value, uuid.UUID) else uuid.UUID(str(value)).hex
+
+
+def _duration(value) -> int:
+    if isinstance(value, dt.timedelta):
+        return (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
+    return int(value)
+
+
+def _binary(value) -> str:
+    return bytes(value).hex()
+
+
+# How each kind of column is written before hashing, so that SQLite's and PostgreSQL's answers for the
+# same data give the same text (SQLite hands back text, integers and floats; psycopg typed objects).
+_CANONICAL = {
+    "DateTimeField": _datetime,
+    "DateField": _date_or_time,
+    "TimeField": _date_or_time,
+    "DecimalField": _decimal,
+    "JSONField": _json,
+    "UUIDField": _uuid,
+    "DurationField": _duration,
+    "BinaryField": _binary,
+    "BooleanField": bool,
+    "NullBooleanField": bool,
+    "GenericIPAddressField": str,
+    "IPAddressField": str,
+    "FloatField": float,
+}
+_PLAIN = INTEGER_KEYS | {"CharField", "TextField", "EmailField", "SlugField", "URLField", "FileField", "ImageField"}
+_PLAIN |= {"FilePathField", "ForeignKey", "OneToOneField"}
+
+
+def _converter(field, connection):
+    kind = field.get_internal_type()
+    if kind in ("ForeignKey", "OneToOneField"):
+        kind = field.target_field.get_internal_type()
+        if kind in ("AutoField", "BigAutoField", "SmallAutoField"):
+            kind = "IntegerField"
+    if kind in _CANONICAL:
+        return _CANONICAL[kind]
+    if kind in _PLAIN:
+        return None
+    return str  # any other kind: its text form
+
+
+def _encode_rows(cursor, converters) -> Iterator[bytes]:
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    pending = [(i, fn) for i, fn in enumerate(converters) if fn is not None]
+    while rows := cursor.fetchmany(5000):
+        for row in rows:
+            if pending:
+                row = list(row)
+                for i, fn in pending:
+                    if row[i] is not None:
+                        row[i] = fn(row[i])
+            yield dumps(row).encode()
+
+
+def _row_bytes(value) -> bytes:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def model_tables(using: str) -> dict[str, type]:
@@ -153,9 +227,11 @@ def _columns(using: str, table: str) -> list[str]:
         return [column[0] for column in cursor.description]
 
 
-def table_checksum(using: str, model, columns: list[str] | None = None) -> dict:
+def table_checksum(using: str, model, columns: list[str] | None = None, raw=None) -> dict:
     """Row count and SHA-256 of one table's rows in primary-key order, over `columns` (default: every
-    column of the model that the table has)."""
+    column of the model that the table has). `raw`: a plain sqlite3 connection to read the rows with
+    (without Django's converters, which cost more than the hashing)."""
+    connection = connections[using]
     meta = model._meta
     present = set(_columns(using, meta.db_table))
     fields = [f for f in meta.concrete_fields if f.column in present]
@@ -168,26 +244,27 @@ def table_checksum(using: str, model, columns: list[str] | None = None) -> dict:
                 % {"table": meta.db_table, "columns": ", ".join(missing)}
             )
         fields = [by_column[c] for c in columns]
-    rows = model._base_manager.using(using).values_list(*[f.attname for f in fields])
+    quote = connection.ops.quote_name
+    select = ", ".join(quote(f.column) for f in fields)
+    converters = [_converter(f, connection) for f in fields]
     digest = hashlib.sha256()
     count = 0
-    if meta.pk.get_internal_type() in INTEGER_KEYS:
-        # Integers sort the same everywhere: let the database order them and stream.
-        encoded: Iterator[bytes] = (_row_bytes(r) for r in rows.order_by("pk").iterator(chunk_size=5000))
-    else:
-        # Text keys sort by collation, which differs between databases: sort here, by code point.
-        pk_index = [f.attname for f in fields].index(meta.pk.attname) if meta.pk in fields else None
-        listed = list(rows.iterator(chunk_size=5000))
-        if pk_index is None:
-            listed_bytes = sorted(_row_bytes(r) for r in listed)
-        else:
-            listed.sort(key=lambda r: (str(r[pk_index]), _row_bytes(r)))
-            listed_bytes = [_row_bytes(r) for r in listed]
-        encoded = iter(listed_bytes)
-    for line in encoded:
-        digest.update(line)
-        digest.update(b"\n")
-        count += 1
+    pk_fields = [f for f in fields if f.primary_key]
+    integer_key = len(pk_fields) == 1 and pk_fields[0].get_internal_type() in INTEGER_KEYS
+    sql = f"SELECT {select} FROM {quote(meta.db_table)}"  # noqa: S608 - table and column names
+    if integer_key:
+        # Integers sort the same everywhere: let the database order them, and stream.
+        sql += f" ORDER BY {quote(pk_fields[0].column)}"
+    with contextlib.closing(raw.cursor()) if raw is not None else connection.chunked_cursor() as cursor:
+        cursor.execute(sql)
+        encoded = _encode_rows(cursor, converters)
+        if not integer_key:
+            # Text keys sort by collation, which differs between databases: sort here, by code point.
+            encoded = iter(sorted(encoded))
+        for line in encoded:
+            digest.update(line)
+            digest.update(b"\n")
+            count += 1
     return {"rows": count, "sha256": digest.hexdigest(), "columns": [f.column for f in fields]}
 
 
@@ -197,6 +274,24 @@ def table_checksums(using: str, progress: Progress = _quiet, expected: dict | No
     result: dict[str, dict] = {}
     names = list(expected) if expected is not None else list(tables)
     started = time.monotonic()
+    raw = None
+    if connections[using].vendor == "sqlite":
+        raw = sqlite3.connect(f"file:{_sqlite_path(using)}?mode=ro", uri=True, timeout=20)
+    try:
+        result.update(_checksum_tables(using, tables, names, expected, raw, progress))
+    finally:
+        if raw is not None:
+            raw.close()
+    total = sum(r["rows"] or 0 for r in result.values())
+    progress(
+        _("Checksums of %(tables)d tables (%(rows)s rows) in %(seconds).1f s.")
+        % {"tables": len(result), "rows": f"{total:,}", "seconds": time.monotonic() - started}
+    )
+    return result
+
+
+def _checksum_tables(using, tables, names, expected, raw, progress) -> dict[str, dict]:
+    result: dict[str, dict] = {}
     for table in names:
         model = tables.get(table)
         if model is None:
@@ -204,18 +299,13 @@ def table_checksums(using: str, progress: Progress = _quiet, expected: dict | No
             continue
         columns = expected[table].get("columns") if expected is not None else None
         t0 = time.monotonic()
-        result[table] = table_checksum(using, model, columns)
+        result[table] = table_checksum(using, model, columns, raw)
         seconds = time.monotonic() - t0
         if seconds >= 2:
             progress(
                 _("  %(table)s: %(rows)s rows in %(seconds).0f s")
                 % {"table": table, "rows": f"{result[table]['rows']:,}", "seconds": seconds}
             )
-    total = sum(r["rows"] or 0 for r in result.values())
-    progress(
-        _("Checksums of %(tables)d tables (%(rows)s rows) in %(seconds).1f s.")
-        % {"tables": len(result), "rows": f"{total:,}", "seconds": time.monotonic() - started}
-    )
     return result
 
 
