@@ -173,7 +173,7 @@ _PLAIN = INTEGER_KEYS | {"CharField", "TextField", "EmailField", "SlugField", "U
 _PLAIN |= {"FilePathField", "ForeignKey", "OneToOneField"}
 
 
-def _converter(field, connection):
+def _converter(field):
     kind = field.get_internal_type()
     if kind in ("ForeignKey", "OneToOneField"):
         kind = field.target_field.get_internal_type()
@@ -203,11 +203,44 @@ def _row_bytes(value) -> bytes:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def model_tables(using: str) -> dict[str, type]:
+class _Reader:
+    """Reads a database for the checksums: Django's connection on PostgreSQL (inside the caller's
+    transaction, so inside pg_dump's snapshot); on SQLite a plain read-only sqlite3 connection to a
+    file (the backup's copy, or the restored database), without Django's converters, which cost more
+    than the hashing."""
+
+    def __init__(self, using: str, sqlite_path: str | Path | None = None):
+        self.connection = connections[using]
+        self.quote = self.connection.ops.quote_name
+        self.raw = None
+        if self.connection.vendor == "sqlite":
+            path = sqlite_path or _sqlite_path(using)
+            self.raw = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=20)
+
+    def close(self):
+        if self.raw is not None:
+            self.raw.close()
+
+    def cursor(self, chunked: bool = False):
+        if self.raw is not None:
+            return contextlib.closing(self.raw.cursor())
+        return self.connection.chunked_cursor() if chunked else self.connection.cursor()
+
+    def table_names(self) -> set[str]:
+        if self.raw is not None:
+            return {row[0] for row in self.raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        with self.connection.cursor() as cursor:
+            return set(self.connection.introspection.table_names(cursor))
+
+    def columns(self, table: str) -> list[str]:
+        with self.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM {self.quote(table)} WHERE 1 = 0")  # noqa: S608 - a table name
+            return [column[0] for column in cursor.description]
+
+
+def model_tables(reader: _Reader) -> dict[str, type]:
     """The model of every table of Kehu present in the database, by table name (sorted)."""
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        existing = set(connection.introspection.table_names(cursor))
+    existing = reader.table_names()
     found: dict[str, type] = {}
     for model in apps.get_models(include_auto_created=True):
         meta = model._meta
@@ -220,20 +253,11 @@ def model_tables(using: str) -> dict[str, type]:
     return dict(sorted(found.items()))
 
 
-def _columns(using: str, table: str) -> list[str]:
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)} WHERE 1 = 0")  # noqa: S608 - a table name
-        return [column[0] for column in cursor.description]
-
-
-def table_checksum(using: str, model, columns: list[str] | None = None, raw=None) -> dict:
+def table_checksum(reader: _Reader, model, columns: list[str] | None = None) -> dict:
     """Row count and SHA-256 of one table's rows in primary-key order, over `columns` (default: every
-    column of the model that the table has). `raw`: a plain sqlite3 connection to read the rows with
-    (without Django's converters, which cost more than the hashing)."""
-    connection = connections[using]
+    column of the model that the table has)."""
     meta = model._meta
-    present = set(_columns(using, meta.db_table))
+    present = set(reader.columns(meta.db_table))
     fields = [f for f in meta.concrete_fields if f.column in present]
     if columns is not None:
         by_column = {f.column: f for f in fields}
@@ -244,18 +268,17 @@ def table_checksum(using: str, model, columns: list[str] | None = None, raw=None
                 % {"table": meta.db_table, "columns": ", ".join(missing)}
             )
         fields = [by_column[c] for c in columns]
-    quote = connection.ops.quote_name
-    select = ", ".join(quote(f.column) for f in fields)
-    converters = [_converter(f, connection) for f in fields]
+    quote = reader.quote
+    converters = [_converter(f) for f in fields]
     digest = hashlib.sha256()
     count = 0
     pk_fields = [f for f in fields if f.primary_key]
     integer_key = len(pk_fields) == 1 and pk_fields[0].get_internal_type() in INTEGER_KEYS
-    sql = f"SELECT {select} FROM {quote(meta.db_table)}"  # noqa: S608 - table and column names
+    sql = f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(meta.db_table)}"  # noqa: S608
     if integer_key:
         # Integers sort the same everywhere: let the database order them, and stream.
         sql += f" ORDER BY {quote(pk_fields[0].column)}"
-    with contextlib.closing(raw.cursor()) if raw is not None else connection.chunked_cursor() as cursor:
+    with reader.cursor(chunked=True) as cursor:
         cursor.execute(sql)
         encoded = _encode_rows(cursor, converters)
         if not integer_key:
@@ -268,20 +291,30 @@ def table_checksum(using: str, model, columns: list[str] | None = None, raw=None
     return {"rows": count, "sha256": digest.hexdigest(), "columns": [f.column for f in fields]}
 
 
-def table_checksums(using: str, progress: Progress = _quiet, expected: dict | None = None) -> dict[str, dict]:
+def table_checksums(
+    using: str, progress: Progress = _quiet, expected: dict | None = None, sqlite_path: str | Path | None = None
+) -> dict[str, dict]:
     """Checksums of every model table (or of the tables and columns in `expected`, a manifest's)."""
-    tables = model_tables(using)
-    result: dict[str, dict] = {}
-    names = list(expected) if expected is not None else list(tables)
     started = time.monotonic()
-    raw = None
-    if connections[using].vendor == "sqlite":
-        raw = sqlite3.connect(f"file:{_sqlite_path(using)}?mode=ro", uri=True, timeout=20)
+    reader = _Reader(using, sqlite_path)
+    result: dict[str, dict] = {}
     try:
-        result.update(_checksum_tables(using, tables, names, expected, raw, progress))
+        tables = model_tables(reader)
+        for table in list(expected) if expected is not None else list(tables):
+            model = tables.get(table)
+            if model is None:
+                result[table] = {"rows": None, "sha256": None, "columns": []}
+                continue
+            t0 = time.monotonic()
+            result[table] = table_checksum(reader, model, expected[table].get("columns") if expected else None)
+            seconds = time.monotonic() - t0
+            if seconds >= 2:
+                progress(
+                    _("  %(table)s: %(rows)s rows in %(seconds).0f s")
+                    % {"table": table, "rows": f"{result[table]['rows']:,}", "seconds": seconds}
+                )
     finally:
-        if raw is not None:
-            raw.close()
+        reader.close()
     total = sum(r["rows"] or 0 for r in result.values())
     progress(
         _("Checksums of %(tables)d tables (%(rows)s rows) in %(seconds).1f s.")
@@ -290,28 +323,18 @@ def table_checksums(using: str, progress: Progress = _quiet, expected: dict | No
     return result
 
 
-def _checksum_tables(using, tables, names, expected, raw, progress) -> dict[str, dict]:
-    result: dict[str, dict] = {}
-    for table in names:
-        model = tables.get(table)
-        if model is None:
-            result[table] = {"rows": None, "sha256": None, "columns": []}
-            continue
-        columns = expected[table].get("columns") if expected is not None else None
-        t0 = time.monotonic()
-        result[table] = table_checksum(using, model, columns, raw)
-        seconds = time.monotonic() - t0
-        if seconds >= 2:
-            progress(
-                _("  %(table)s: %(rows)s rows in %(seconds).0f s")
-                % {"table": table, "rows": f"{result[table]['rows']:,}", "seconds": seconds}
-            )
-    return result
-
-
-def migration_state(using: str) -> dict[str, list[str]]:
+def migration_state(using: str, sqlite_path: str | Path | None = None) -> dict[str, list[str]]:
+    reader = _Reader(using, sqlite_path)
+    try:
+        if "django_migrations" not in reader.table_names():
+            return {}
+        with reader.cursor() as cursor:
+            cursor.execute("SELECT app, name FROM django_migrations")
+            rows = cursor.fetchall()
+    finally:
+        reader.close()
     applied: dict[str, list[str]] = {}
-    for app, name in MigrationRecorder(connections[using]).applied_migrations():
+    for app, name in rows:
         applied.setdefault(app, []).append(name)
     return {app: sorted(names) for app, names in sorted(applied.items())}
 
@@ -398,24 +421,6 @@ def _sqlite_path(using: str) -> str:
     if connections[using].is_in_memory_db():
         raise BackupError(_("An in-memory SQLite database cannot be backed up or restored."))
     return name
-
-
-def _snapshot_alias(using: str, path: Path) -> str:
-    alias = f"kehu_backup_{uuid.uuid4().hex[:8]}"
-    settings_dict = dict(connections[using].settings_dict)
-    settings_dict["NAME"] = str(path)
-    settings_dict["OPTIONS"] = {"timeout": 20}
-    settings_dict["CONN_MAX_AGE"] = 0
-    connections.settings[alias] = settings_dict
-    return alias
-
-
-def _drop_alias(alias: str) -> None:
-    try:
-        connections[alias].close()
-    finally:
-        del connections[alias]
-        connections.settings.pop(alias, None)
 
 
 def _pg_env(settings_dict: dict) -> tuple[list[str], dict]:
@@ -538,12 +543,8 @@ def _sqlite_dump(using: str, work: Path, progress: Progress, source: str | None)
         _("Copied %(size)s in %(seconds).1f s.")
         % {"size": human_size(snapshot.stat().st_size), "seconds": time.monotonic() - t0}
     )
-    alias = _snapshot_alias(using, snapshot)
-    try:
-        migrations = migration_state(alias)
-        tables = table_checksums(alias, progress)
-    finally:
-        _drop_alias(alias)
+    migrations = migration_state(using, snapshot)
+    tables = table_checksums(using, progress, sqlite_path=snapshot)
     for suffix in ("-wal", "-shm"):
         Path(f"{snapshot}{suffix}").unlink(missing_ok=True)
     t0 = time.monotonic()
