@@ -805,7 +805,13 @@ def restore_backup(
             if media_root.exists():
                 old_media = media_root.parent / f".kehu-media-old-{uuid.uuid4().hex[:8]}"
                 os.replace(media_root, old_media)
-            os.replace(media_stage, media_root)
+            try:
+                os.replace(media_stage, media_root)
+            except OSError:
+                if old_media is not None:  # put the files back as they were
+                    os.replace(old_media, media_root)
+                    old_media = None
+                raise
             _fsync_dir(media_root.parent)
             progress(_("%(count)d uploaded files restored.") % {"count": media_count})
         else:
