@@ -147,7 +147,7 @@ def _rewrite(archive: Path, target: Path, change) -> Path:
 
 
 def test_a_damaged_or_foreign_archive_is_refused_and_nothing_changes(
-    installation, tmp_path, settings, team, customer_of
+    installation, tmp_path, settings, team, customer_of, monkeypatch
 ):
     _company(team, customer_of)
     (Path(settings.MEDIA_ROOT) / "logo.png").write_bytes(PICTURE)
@@ -179,10 +179,16 @@ def test_a_damaged_or_foreign_archive_is_refused_and_nothing_changes(
         assert backup.table_checksums("default") == now, bad.name
         assert (Path(settings.MEDIA_ROOT) / "logo.png").read_bytes() == b"a newer logo"
         assert _found(team.rep1, "新创") == {"深圳新创电子有限公司"}
+    # A whole archive, but the operator answers no.
+    monkeypatch.setattr("sys.stdin", io.StringIO("no\n"))
+    with pytest.raises(CommandError, match="Restore cancelled; nothing was changed."):
+        call_command("restore", str(archive), stdout=io.StringIO())
+    assert backup.table_checksums("default") == now
+    assert (Path(settings.MEDIA_ROOT) / "logo.png").read_bytes() == b"a newer logo"
     assert [p.name for p in (tmp_path / "var").iterdir() if p.name.startswith(".kehu")] == []
 
 
-def test_a_backup_taken_while_customers_are_written_is_consistent(installation, tmp_path, team):
+def test_a_backup_taken_while_customers_are_written_is_consistent(installation, tmp_path, settings, team):
     from kehu.customers.services import customer_create
 
     stop = threading.Event()
@@ -216,9 +222,12 @@ def test_a_backup_taken_while_customers_are_written_is_consistent(installation, 
     assert 5 <= rows <= during < len(written)  # the snapshot is a moment in the middle of the writing
     backup.verify_archive(archive)
 
+    (Path(settings.MEDIA_ROOT) / "later.txt").write_text("kept")
     output = _restore(archive)  # compares every table's checksum with the manifest
 
     assert "Restored the backup" in output
+    assert "The backup holds no uploaded files" in output
+    assert (Path(settings.MEDIA_ROOT) / "later.txt").read_text() == "kept"  # --no-media: files left alone
     assert Customer.objects.count() == rows
     assert _found(team.rep1, "并发写入客户0004") == {"并发写入客户0004"}
 
