@@ -68,7 +68,8 @@ def main():
         print(f"  {message}", flush=True)
 
     try:
-        print(f"backup of {source} ({source.stat().st_size / 2**30:.2f} GiB)")
+        size = source.stat().st_size
+    print(f"backup of {source} ({size / 2**30:.2f} GiB)")
         backup = create_backup(output_dir=args.work / "backups", media_root=media, progress=say, sqlite_source=uri)
         if args.copy:
             Path(uri).unlink()
@@ -81,9 +82,9 @@ def main():
         print("| | figure |")
         print("| --- | --- |")
         print(
-            f"| database | {source.stat().st_size / 2**30:.2f} GiB, {rows:,} rows in {len(backup.manifest['tables'])} tables |"
+            f"| database | {size / 2**30:.2f} GiB, {rows:,} rows in {len(backup.manifest['tables'])} tables |"
         )
-        print(f"| archive | {backup.size / 2**30:.2f} GiB ({backup.size / source.stat().st_size:.0%}) |")
+        print(f"| archive | {backup.size / 2**30:.2f} GiB ({backup.size / size:.0%}) |")
         print(f"| `backup` | {backup.seconds:.0f} s |")
         print(f"| `restore` (check, unpack, replace, compare checksums) | {restored.seconds:.0f} s |")
         print(f"| restored database | {db.stat().st_size / 2**30:.2f} GiB, all table checksums equal |")
