@@ -69,7 +69,7 @@ def main():
 
     try:
         size = source.stat().st_size
-    print(f"backup of {source} ({size / 2**30:.2f} GiB)")
+        print(f"backup of {source} ({size / 2**30:.2f} GiB)")
         backup = create_backup(output_dir=args.work / "backups", media_root=media, progress=say, sqlite_source=uri)
         if args.copy:
             Path(uri).unlink()
@@ -81,9 +81,7 @@ def main():
         print()
         print("| | figure |")
         print("| --- | --- |")
-        print(
-            f"| database | {size / 2**30:.2f} GiB, {rows:,} rows in {len(backup.manifest['tables'])} tables |"
-        )
+        print(f"| database | {size / 2**30:.2f} GiB, {rows:,} rows in {len(backup.manifest['tables'])} tables |")
         print(f"| archive | {backup.size / 2**30:.2f} GiB ({backup.size / size:.0%}) |")
         print(f"| `backup` | {backup.seconds:.0f} s |")
         print(f"| `restore` (check, unpack, replace, compare checksums) | {restored.seconds:.0f} s |")
