@@ -19,7 +19,7 @@ from kehu.core.audit_display import describe_entries
 from kehu.core.forms import apply_errors
 from kehu.core.http import client_ip
 from kehu.core.selectors import audit_list
-from kehu.users import selectors, services
+from kehu.users import security, security_views, selectors, services
 from kehu.users.forms import (
     ApiTokenForm,
     AuditFilterForm,
@@ -55,6 +55,9 @@ class LoginView(auth_views.LoginView):
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
+        # Two-factor sign-in: a right password alone does not sign in; the code step comes next.
+        if pending := security_views.after_password(self.request, form.get_user(), self.get_success_url()):
+            return pending
         response = super().form_valid(form)
         if lang := self.request.user.language:
             response.set_cookie("django_language", lang, samesite="Lax")
@@ -337,7 +340,11 @@ def user_edit(request, pk):
         else:
             messages.success(request, _("Saved."))
             return redirect("users:user-list")
-    return render(request, "users/user_edit.html", {"form": form, "subject": user})
+    return render(
+        request,
+        "users/user_edit.html",
+        {"form": form, "subject": user, "two_factor_on": security.two_factor_is_on(user)},
+    )
 
 
 @manage_users
