@@ -326,7 +326,9 @@ TOKEN_URL = "/api/v1/auth/token"
 
 
 def _token(client, username, **extra):
-    return client.post(TOKEN_URL, {"username": username, "password": PASSWORD, **extra}, content_type="application/json")
+    return client.post(
+        TOKEN_URL, {"username": username, "password": PASSWORD, **extra}, content_type="application/json"
+    )
 
 
 def test_an_api_token_needs_the_code_when_two_factor_is_on(client, team):
