@@ -5,6 +5,7 @@ that belong to these models are here too, so the views have one module to ask.
 """
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -298,7 +299,7 @@ def on_logged_in(sender, request, user, **kwargs):
     sign_in_record(result=SignInResult.SIGNED_IN, request=request, user=user, method=method)
     session = getattr(request, "session", None)
     if session is not None:
-        now = int(timezone.now().timestamp())
+        now = int(time.time())  # as the session time-out reads it (kehu.users.middleware)
         session[SIGNED_IN_AT] = now
         session[LAST_SEEN] = now
 

@@ -7,7 +7,7 @@ from kehu.users.models import SignInResult, User
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label=_("Code"),
+        label=_("Verification code"),
         max_length=20,
         widget=forms.TextInput(
             attrs={"autofocus": True, "autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
@@ -18,7 +18,7 @@ class CodeForm(forms.Form):
 
 class SignInCodeForm(CodeForm):
     code = forms.CharField(
-        label=_("Code"),
+        label=_("Verification code"),
         max_length=20,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "one-time-code", "spellcheck": "false"}),
         help_text=_("The six digits your authenticator app shows for Kehu, or one of your recovery codes."),
@@ -30,7 +30,7 @@ class DisableForm(forms.Form):
         label=_("Your password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
     code = forms.CharField(
-        label=_("Code"),
+        label=_("Verification code"),
         max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
         help_text=_("A code from your authenticator app, or a recovery code."),
