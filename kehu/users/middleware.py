@@ -1,7 +1,18 @@
 import time
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware as BaseLoginRequired
+from django.http import HttpResponse
+from django.shortcuts import resolve_url
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from kehu.users.models import SignInResult
+from kehu.users.security import LAST_SEEN, SIGNED_IN_AT, idle_minutes
 
 
 class LoginRequiredMiddleware(BaseLoginRequired):
@@ -46,19 +57,11 @@ class SessionTimeoutMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not request.path_info.startswith("/api/"):
-            self._check(request)
+            if ended := self._check(request):
+                return ended
         return self.get_response(request)
 
     def _check(self, request):
-        from django.conf import settings
-        from django.contrib import messages
-        from django.contrib.auth import logout
-        from django.utils.translation import gettext as _
-        from django.utils.translation import ngettext
-
-        from kehu.users.models import SignInResult
-        from kehu.users.security import LAST_SEEN, SIGNED_IN_AT, idle_minutes
-
         session = request.session
         # The wall clock, not timezone.now(): tests that move "now" to a date must not end sessions.
         now = int(time.time())
@@ -78,8 +81,16 @@ class SessionTimeoutMiddleware:
             request.kehu_sign_out_result = SignInResult.TIMED_OUT
             logout(request)
             messages.info(request, message)
-            return
+            if request.headers.get("HX-Request") == "true":
+                # A part of a page asked for: the whole page goes to the sign-in page, not the fragment.
+                page = request.headers.get("HX-Current-URL", "")
+                page = urlsplit(page).path if page else "/"
+                return HttpResponse(
+                    headers={"HX-Redirect": f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': page})}"}
+                )
+            return None
         if seen is None or now - seen >= self.REFRESH_SECONDS:
             session[LAST_SEEN] = now
             if signed_in is None:
                 session[SIGNED_IN_AT] = now
+        return None

@@ -40,6 +40,20 @@ def test_an_idle_session_is_signed_out_with_a_message(client, team, settings):
     assert SignInEvent.objects.filter(user=team.rep1, result="timed_out").count() == 1
 
 
+def test_an_idle_htmx_request_sends_the_whole_page_to_sign_in(client, team, settings):
+    settings.KEHU_SESSION_IDLE_MINUTES = 120
+    client.force_login(team.rep1)
+    client.get("/accounts/ping/")
+    _shift(client, LAST_SEEN, 121 * 60)
+    response = client.get(
+        "/customers/",
+        headers={"hx-request": "true", "hx-current-url": "http://testserver/customers/?q=%E5%8D%8E"},
+    )
+    assert response.status_code == 200 and response.content == b""
+    assert response.headers["HX-Redirect"] == "/accounts/login/?next=%2Fcustomers%2F"
+    assert "_auth_user_id" not in client.session
+
+
 def test_activity_keeps_the_session_and_the_stamp_is_written_at_most_once_a_minute(client, team, settings):
     settings.KEHU_SESSION_IDLE_MINUTES = 120
     client.force_login(team.rep1)
