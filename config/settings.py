@@ -176,6 +176,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_SAMESITE = "Lax"
 # A session idle this long is signed out (0: never); SESSION_COOKIE_AGE bounds it however busy.
 KEHU_SESSION_IDLE_MINUTES = int(os.environ.get("KEHU_SESSION_IDLE_MINUTES", "120"))
+# The sign-in log keeps this many days (a daily job forgets older lines).
+KEHU_SIGN_IN_LOG_DAYS = int(os.environ.get("KEHU_SIGN_IN_LOG_DAYS", "365"))
 # A refused form gets a page in the layout, with a way back (kehu/core/errors.py).
 CSRF_FAILURE_VIEW = "kehu.core.errors.csrf_failure"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14

@@ -105,6 +105,14 @@ def sign_in_events(
     return qs
 
 
+def sign_in_log_prune(now=None) -> int:
+    """Forget sign-in log lines older than KEHU_SIGN_IN_LOG_DAYS; answers how many went."""
+    days = int(getattr(settings, "KEHU_SIGN_IN_LOG_DAYS", 365))
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    deleted, _by_model = SignInEvent.objects.filter(at__lt=cutoff).delete()
+    return deleted
+
+
 def sign_in_events_of(user: User, limit: int = 20) -> list[SignInEvent]:
     """A person's own recent sign-ins, sign-outs and failures (for their security page)."""
     return list(SignInEvent.objects.filter(user=user).order_by("-id")[:limit])

@@ -135,3 +135,16 @@ def test_a_person_sees_their_own_recent_sign_ins_only(client, team):
     events = page.context["events"]
     assert [(e.result, e.user_id) for e in events] == [("signed_in", team.rep1.pk)]
     assert "203.0.113.7" in page.content.decode()
+
+
+def test_a_daily_job_forgets_lines_older_than_a_year(team, settings):
+    from kehu.core.schedule import discover
+
+    settings.KEHU_SIGN_IN_LOG_DAYS = 365
+    keep = sign_in_record(result="signed_in", user=team.rep1)
+    old = sign_in_record(result="signed_in", user=team.rep1)
+    SignInEvent.objects.filter(pk=old.pk).update(at=timezone.now() - timedelta(days=366))
+    job = discover()["kehu.users.tasks.sign_in_log_prune"]
+    assert job.every == timedelta(days=1)
+    assert job.task.call() == 1
+    assert list(SignInEvent.objects.values_list("pk", flat=True)) == [keep.pk]

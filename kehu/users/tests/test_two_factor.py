@@ -313,11 +313,21 @@ def test_an_administrator_switches_someones_two_factor_off(client, team):
     assert not security.two_factor_is_on(team.rep1)
 
 
-def test_the_security_page_needs_a_sign_in(client, team):
-    for url in ("/accounts/security/", "/accounts/security/two-factor/"):
+def test_the_security_pages_need_a_sign_in(client, team):
+    _enrol(team.rep1)
+    for url in ("/accounts/security/", "/accounts/security/two-factor/", "/accounts/sign-in-log/"):
         response = client.get(url)
         assert response.status_code == 302 and response.url.startswith(LOGIN)
-    assert not TwoFactor.objects.exists()
+    posts = [
+        ("/accounts/security/", {"action": "disable", "off-password": PASSWORD, "off-code": _code(team.rep1, 1)}),
+        ("/accounts/security/two-factor/", {"code": "123456"}),
+        (f"/accounts/users/{team.rep1.pk}/two-factor/reset/", {}),
+    ]
+    for url, data in posts:
+        response = client.post(url, data)
+        assert response.status_code == 302 and response.url.startswith(LOGIN)
+    assert list(TwoFactor.objects.values_list("user__username", flat=True)) == ["rep1"]
+    assert security.two_factor_is_on(team.rep1) and security.recovery_codes_left(team.rep1) == 10
 
 
 # ---- the API ----
