@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_not_required, permission_requir
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -161,8 +161,12 @@ def invitation_accept(request, token):
         except ValidationError as exc:
             apply_errors(form, exc, password_field="password1")
         else:
-            login(request, user, backend="kehu.users.backends.RoleBackend")
             messages.success(request, _("Welcome to Kehu. Your account is ready."))
+            user.backend = "kehu.users.backends.RoleBackend"
+            # Invited as someone the company requires two-factor sign-in of: set it up first.
+            if pending := security_views.after_password(request, user, reverse("workspace:home")):
+                return pending
+            login(request, user, backend=user.backend)
             return redirect("workspace:home")
     return render(request, "users/invitation_accept.html", {"form": form, "invitation": invitation})
 

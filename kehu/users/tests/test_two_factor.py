@@ -367,3 +367,16 @@ def test_a_half_signed_in_session_does_not_open_the_api(client, team):
     _enrol(team.rep1)
     _password(client, "rep1")
     assert client.get("/api/v1/customers/").status_code == 401
+
+
+def test_an_administrator_invited_sets_up_two_factor_before_signing_in(client, team):
+    from kehu.users.services import invitation_create, invitation_link
+
+    _policy(TwoFactorPolicy.ADMINISTRATORS)
+    invitation = invitation_create(
+        email="it@example.com", role="administrator", department=None, manager=None, actor=team.admin, base_url="/"
+    )
+    link = invitation_link(invitation, "http://testserver/")
+    response = client.post(link, {"username": "itadmin", "password1": "It-admin-2026!", "password2": "It-admin-2026!"})
+    assert (response.status_code, response.url) == (302, ENROL_STEP)
+    assert not _signed_in(client)
