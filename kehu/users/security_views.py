@@ -176,6 +176,7 @@ def security_page(request):
     action = request.POST.get("action") if request.method == "POST" else ""
     disable_form = DisableForm(request.POST if action == "disable" else None, prefix="off")
     renew_form = CodeForm(request.POST if action == "renew" else None, prefix="renew")
+    renew_form.fields["code"].widget.attrs.pop("autofocus", None)  # the page is not only this form
     if action == "disable" and disable_form.is_valid():
         try:
             security.two_factor_disable(user=user, request=request, **disable_form.cleaned_data)
