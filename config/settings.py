@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "kehu.users.middleware.UserLanguageMiddleware",
     "kehu.users.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "kehu.users.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -142,9 +143,13 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(os.environ.get("KEHU_PASSWORD_MIN_LENGTH", "10"))},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "kehu.users.passwords.CharacterKindsValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace:home"
@@ -160,12 +165,22 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto, links in emails must say https.
-if env_bool("KEHU_BEHIND_HTTPS_PROXY"):
+BEHIND_HTTPS_PROXY = env_bool("KEHU_BEHIND_HTTPS_PROXY")
+if BEHIND_HTTPS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Strict-Transport-Security only where the site is served over HTTPS (off unless set: browsers
+# remember it, so set it once the certificate is one they trust).
+SECURE_HSTS_SECONDS = int(os.environ.get("KEHU_HSTS_SECONDS", "0")) if BEHIND_HTTPS_PROXY else 0
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("KEHU_SECURE_COOKIES")
+# Cookies travel over HTTPS only: on by default behind an HTTPS proxy, or with KEHU_SECURE_COOKIES.
+SESSION_COOKIE_SECURE = env_bool("KEHU_SECURE_COOKIES", BEHIND_HTTPS_PROXY)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SAMESITE = "Lax"
+# A session idle this long is signed out (0: never); SESSION_COOKIE_AGE bounds it however busy.
+KEHU_SESSION_IDLE_MINUTES = int(os.environ.get("KEHU_SESSION_IDLE_MINUTES", "120"))
+# The sign-in log keeps this many days (a daily job forgets older lines).
+KEHU_SIGN_IN_LOG_DAYS = int(os.environ.get("KEHU_SIGN_IN_LOG_DAYS", "365"))
 # A refused form gets a page in the layout, with a way back (kehu/core/errors.py).
 CSRF_FAILURE_VIEW = "kehu.core.errors.csrf_failure"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14

@@ -240,7 +240,7 @@ SETTINGS: tuple[Entry, ...] = (
         "users:company-settings",
         _("Company settings"),
         perm("users.change_settings"),
-        _("The company's name and whether people may register themselves."),
+        _("The company's name, whether people may register themselves, and who must use two-factor sign-in."),
     ),
     Entry(
         "pools",
@@ -362,6 +362,13 @@ SETTINGS: tuple[Entry, ...] = (
         _("Who created, changed, exported or deleted what, and when."),
     ),
     Entry(
+        "sign-in-log",
+        "users:sign-in-log",
+        _("Sign-in log"),
+        perm("users.manage_users"),
+        _("Sign-ins, failed attempts, lockouts, two-factor steps and sign-outs, with address and browser."),
+    ),
+    Entry(
         "outbox",
         "core:outbox",
         _("Mail outbox"),
@@ -392,6 +399,9 @@ _ROUTE_SECTION = {
     "core": "settings",
     "users:profile": "account",
     "users:token-revoke": "account",
+    "users:security": "account",
+    "users:two-factor-setup": "account",
+    "users:two-factor-reset": "settings",
     "users:user-invite": "settings",
     "users:user-edit": "settings",
     "users:user-approve": "settings",

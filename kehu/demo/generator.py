@@ -35,7 +35,7 @@ from kehu.demo import catalog_demo, classification_demo, collection_demo, pool_d
 from kehu.demo import quotes as quotes_demo
 from kehu.demo import vocabulary as V
 from kehu.quotes.affinity import affinity_rebuild
-from kehu.users.models import CompanySettings, Department, User
+from kehu.users.models import CompanySettings, Department, TwoFactorPolicy, User
 from kehu.users.roles import Role
 from kehu.users.services import department_create
 
@@ -415,6 +415,9 @@ class DemoGenerator:
         company = CompanySettings.load()
         company.company_name = COMPANY_NAME
         company.is_set_up = True
+        # The demo signs everyone in with the shared password alone (admin / kehu-demo); a real
+        # installation keeps the default, two-factor sign-in for administrators.
+        company.two_factor_policy = TwoFactorPolicy.NOBODY
         company.save()
         return users
 

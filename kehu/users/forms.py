@@ -87,7 +87,15 @@ class DepartmentForm(forms.Form):
 class CompanySettingsForm(forms.ModelForm):
     class Meta:
         model = CompanySettings
-        fields = ["company_name", "allow_self_registration"]
+        fields = ["company_name", "allow_self_registration", "two_factor_policy"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["two_factor_policy"].required = False
+
+    def clean_two_factor_policy(self):
+        # Not sent (an older form, a script): the policy stays as it is.
+        return self.cleaned_data.get("two_factor_policy") or self.instance.two_factor_policy
 
 
 # What the audit log can be filtered by, named by the models themselves in the reader's language.

@@ -203,13 +203,29 @@ class ApiToken(models.Model):
         return f"{self.prefix}…"
 
 
+class TwoFactorPolicy(models.TextChoices):
+    ADMINISTRATORS = "administrators", _("Administrators")
+    EVERYONE = "everyone", _("Everyone")
+    NOBODY = "nobody", _("Nobody (each person may still switch it on)")
+
+
 class CompanySettings(models.Model):
-    """One row: the installation's company and its sign-up policy."""
+    """One row: the installation's company and its sign-up and sign-in policy."""
 
     company_name = models.CharField(_("company name"), max_length=200, blank=True)
     is_set_up = models.BooleanField(default=False)
     allow_self_registration = models.BooleanField(
         _("allow self-registration (approved by an administrator)"), default=True
+    )
+    two_factor_policy = models.CharField(
+        _("require two-factor sign-in for"),
+        max_length=16,
+        choices=TwoFactorPolicy.choices,
+        default=TwoFactorPolicy.ADMINISTRATORS,
+        help_text=_(
+            "Who must confirm each sign-in with a code from an authenticator app. People it applies to "
+            "who have not set it up are asked to, right after their password, before anything else."
+        ),
     )
 
     class Meta:
@@ -253,3 +269,96 @@ class PasswordResetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} {self.at:%Y-%m-%d %H:%M}"
+
+
+class TwoFactor(models.Model):
+    """A person's authenticator app (TOTP, RFC 6238): on once `confirmed_at` is set by a first right code.
+
+    `last_step` is the time step of the last code accepted, so no code works twice; wrong codes are
+    counted here (not in the browser's session), and enough of them pause the code step for a while.
+    The secret must be readable to check codes, so it is stored as is: it is as sensitive as the
+    database itself, and useless without the password (the code step comes after it).
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor")
+    secret = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_step = models.BigIntegerField(default=0)
+    failures = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("two-factor sign-in")
+        verbose_name_plural = _("two-factor sign-ins")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def is_on(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class RecoveryCode(models.Model):
+    """One of ten single-use codes for when the phone is lost; only a keyed hash is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.code_hash[:8]}"
+
+
+class SignInResult(models.TextChoices):
+    SIGNED_IN = "signed_in", _("signed in")
+    FAILED = "failed", _("wrong password")
+    LOCKED_OUT = "locked_out", _("locked out after failures")
+    CODE_FAILED = "code_failed", _("wrong two-factor code")
+    CODE_LOCKED = "code_locked", _("two-factor step paused after wrong codes")
+    SIGNED_OUT = "signed_out", _("signed out")
+    TIMED_OUT = "timed_out", _("signed out after inactivity")
+    TWO_FACTOR_ON = "two_factor_on", _("two-factor sign-in switched on")
+    TWO_FACTOR_OFF = "two_factor_off", _("two-factor sign-in switched off")
+
+
+class SignInMethod(models.TextChoices):
+    NONE = "", "—"
+    PASSWORD = "password", _("password")
+    CODE = "code", _("password and authenticator code")
+    RECOVERY = "recovery", _("password and recovery code")
+    API = "api", _("password, for an API token")
+
+
+class SignInEvent(models.Model):
+    """A sign-in, a failed one, a sign-out, a lockout or a two-factor step, with where it came from.
+
+    Kept apart from the audit trail: most rows have no record behind them (a username that does
+    not exist), they carry the address and browser, and there are many of them."""
+
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(_("username tried"), max_length=150, blank=True)
+    result = models.CharField(_("result"), max_length=16, choices=SignInResult.choices)
+    method = models.CharField(_("how"), max_length=10, choices=SignInMethod.choices, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True, unpack_ipv4=True)
+    user_agent = models.CharField(_("browser"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in event")
+        verbose_name_plural = _("sign-in log")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="signin_user_idx"),
+            models.Index(fields=["result", "-id"], name="signin_result_idx"),
+            models.Index(fields=["at"], name="signin_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_result_display()} {self.username} {self.at:%Y-%m-%d %H:%M}"

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from kehu.users import views
+from kehu.users import security_views, views
 
 public = login_not_required
 
@@ -57,4 +57,10 @@ app_patterns = [
     path("departments/<int:pk>/", views.department_edit, name="department-edit"),
     path("settings/", views.company_settings, name="company-settings"),
     path("audit/", views.audit_log, name="audit-log"),
+    path("sign-in/code/", security_views.sign_in_code, name="sign-in-code"),
+    path("sign-in/two-factor/", security_views.sign_in_enrol, name="sign-in-enrol"),
+    path("security/", security_views.security_page, name="security"),
+    path("security/two-factor/", security_views.two_factor_setup, name="two-factor-setup"),
+    path("users/<int:pk>/two-factor/reset/", security_views.two_factor_reset, name="two-factor-reset"),
+    path("sign-in-log/", security_views.sign_in_log, name="sign-in-log"),
 ]

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_not_required, permission_requir
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,7 +19,7 @@ from kehu.core.audit_display import describe_entries
 from kehu.core.forms import apply_errors
 from kehu.core.http import client_ip
 from kehu.core.selectors import audit_list
-from kehu.users import selectors, services
+from kehu.users import security, security_views, selectors, services
 from kehu.users.forms import (
     ApiTokenForm,
     AuditFilterForm,
@@ -55,6 +55,9 @@ class LoginView(auth_views.LoginView):
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
+        # Two-factor sign-in: a right password alone does not sign in; the code step comes next.
+        if pending := security_views.after_password(self.request, form.get_user(), self.get_success_url()):
+            return pending
         response = super().form_valid(form)
         if lang := self.request.user.language:
             response.set_cookie("django_language", lang, samesite="Lax")
@@ -158,8 +161,12 @@ def invitation_accept(request, token):
         except ValidationError as exc:
             apply_errors(form, exc, password_field="password1")
         else:
-            login(request, user, backend="kehu.users.backends.RoleBackend")
             messages.success(request, _("Welcome to Kehu. Your account is ready."))
+            user.backend = "kehu.users.backends.RoleBackend"
+            # Invited as someone the company requires two-factor sign-in of: set it up first.
+            if pending := security_views.after_password(request, user, reverse("workspace:home")):
+                return pending
+            login(request, user, backend=user.backend)
             return redirect("workspace:home")
     return render(request, "users/invitation_accept.html", {"form": form, "invitation": invitation})
 
@@ -337,7 +344,11 @@ def user_edit(request, pk):
         else:
             messages.success(request, _("Saved."))
             return redirect("users:user-list")
-    return render(request, "users/user_edit.html", {"form": form, "subject": user})
+    return render(
+        request,
+        "users/user_edit.html",
+        {"form": form, "subject": user, "two_factor_on": security.two_factor_is_on(user)},
+    )
 
 
 @manage_users

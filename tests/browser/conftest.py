@@ -170,6 +170,15 @@ def smtp_server(settings):
 # --- People and pages ---------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _sign_in_with_passwords(transactional_db):
+    """The browser tests sign administrators in with a password alone; two-factor sign-in (required of
+    administrators by default) is tested in kehu/users/tests/test_two_factor.py."""
+    from kehu.users.models import CompanySettings, TwoFactorPolicy
+
+    CompanySettings.objects.update_or_create(pk=1, defaults={"two_factor_policy": TwoFactorPolicy.NOBODY})
+
+
 @pytest.fixture
 def make_user(transactional_db):
     from kehu.users.models import User

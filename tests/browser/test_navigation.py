@@ -129,8 +129,8 @@ def test_settings_is_one_entry_with_the_areas_behind_it(live_server, make_contex
     page.locator("#main-menu").get_by_role("link", name="Settings", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/settings/")
     expect(page.locator(".settings-areas .card")).to_have_count(
-        21
-    )  # with pricing, quote documents, contracts, credit, service levels, engineers, the service mailbox
+        22
+    )  # with pricing, quote documents, contracts, credit, service levels, engineers, the service mailbox, sign-in log
     page.locator("#settings-outbox").click()
     expect(page.locator("h1")).to_have_text("Mail outbox")
     expect(page.locator('#main-menu > li.active[data-section="settings"]')).to_have_count(1)

@@ -515,6 +515,7 @@ PAGE_IDS = {
     "users:token-revoke": "api_token",
     "users:user-edit": "user",
     "users:user-approve": "user",
+    "users:two-factor-reset": "user",
     "users:department-edit": "department",
     "customers:customer-edit": "customer",
     "customers:team-panel": "customer",
