@@ -55,8 +55,20 @@ def database(args) -> tuple[Path, bool]:
     return db, False
 
 
-def latencies_run(port: int, cookies: dict, path: str, clients: int, seconds: float) -> dict:
-    """`clients` threads with a keep-alive connection each, as fast as they can for `seconds`."""
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used (from /proc/PID/stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def latencies_run(port: int, cookies: dict, path: str, clients: int, seconds: float, workers: list[int]) -> dict:
+    """`clients` threads with a keep-alive connection each, as fast as they can for `seconds`;
+    also the CPU time the server's workers and this client spent per request, which a busy machine
+    does not inflate the way it does the wall clock."""
     samples: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
     start = threading.Barrier(clients + 1)
@@ -84,11 +96,16 @@ def latencies_run(port: int, cookies: dict, path: str, clients: int, seconds: fl
     deadline[0] = time.monotonic() + seconds
     start.wait()
     began = time.monotonic()
+    server_cpu, client_cpu = cpu_seconds(workers), time.process_time()
     for t in threads:
         t.join(seconds + 120)
     elapsed = time.monotonic() - began
+    server_cpu, client_cpu = cpu_seconds(workers) - server_cpu, time.process_time() - client_cpu
     done = sorted(s for per in samples for s in per)
+    count = max(1, len(done) + sum(errors))
     return {
+        "server_cpu": server_cpu / count * 1000,
+        "client_cpu": client_cpu / count * 1000,
         "rps": len(done) / elapsed,
         "requests": len(done),
         "errors": sum(errors),
@@ -131,8 +148,10 @@ def main() -> None:
                 status, _ = client.get(path)
                 if status != 200:
                     raise SystemExit(f"GET {path} answered {status}")
-        results["customer list"] = latencies_run(port, client.cookies, "/customers/", args.clients, args.seconds)
-        results["trivial page"] = latencies_run(port, client.cookies, "/accounts/ping/", args.clients, args.seconds)
+        workers = bench.descendants(proc.pid)
+        for name, path in (("customer list", "/customers/"), ("trivial page", "/accounts/ping/")):
+            results[name] = latencies_run(port, client.cookies, path, args.clients, args.seconds, workers)
+        memory = [bench.rss_mib(pid) for pid in workers]
     finally:
         bench.stop_server(proc)
 
@@ -140,15 +159,26 @@ def main() -> None:
     print(
         f"{args.clients} clients × {args.seconds:.0f} s, {args.workers} granian workers, load {os.getloadavg()[0]:.1f}\n"
     )
-    print("| page | req/s | p50 | p95 | max | requests | errors | target |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| page | req/s | p50 | p95 | max | requests | errors | server CPU / req | client CPU / req | target |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, r in results.items():
         target = f"≥ {TARGET_RPS:.0f} req/s" if name == "customer list" else ""
         miss = " ✗" if name == "customer list" and r["rps"] < TARGET_RPS else ""
         print(
             f"| {name} | {r['rps']:.0f}{miss} | {r['p50']:.1f} ms | {r['p95']:.1f} ms | {r['max']:.1f} ms "
-            f"| {r['requests']} | {r['errors']} | {target} |"
+            f"| {r['requests']} | {r['errors']} | {r['server_cpu']:.2f} ms | {r['client_cpu']:.2f} ms | {target} |"
         )
+    print(
+        "\nweb workers after the runs, RSS / peak / own: "
+        + ", ".join(f"{rss:.0f} / {hwm:.0f} / {anon:.0f} MiB" for rss, hwm, anon in memory)
+    )
+    cores = os.cpu_count() or 1
+    print(
+        f"\nCPU-bound ceiling on {cores} otherwise idle cores (cores ÷ (server + client CPU per request)): "
+        + ", ".join(
+            f"{name} {cores * 1000 / (r['server_cpu'] + r['client_cpu']):.0f} req/s" for name, r in results.items()
+        )
+    )
 
 
 if __name__ == "__main__":
