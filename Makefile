@@ -12,6 +12,8 @@ help:
 	@echo "make test   lint, the whole suite on SQLite and PostgreSQL, browser tests"
 	@echo "make bench  generate 1M customers and measure (takes a while)"
 	@echo "make bench-import  time a 100,000-row import from CSV and Excel"
+	@echo "make bench-memory  resident memory of the web workers after start and after pages"
+	@echo "make bench-throughput  customer list with 8 clients (a copy of the 1M database)"
 
 # The virtualenv is rebuilt when the lock file changes.
 $(VENV)/.installed: requirements.lock
@@ -51,6 +53,13 @@ bench: venv
 
 bench-import: venv
 	$(PY) bench/import_bench.py
+
+.PHONY: bench-memory bench-throughput
+bench-memory: venv
+	$(PY) bench/memory_bench.py
+
+bench-throughput: venv
+	$(PY) bench/throughput_bench.py
 
 messages: venv
 	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete --no-location -i ".venv/*" -i "bench/*" -i "staticfiles/*" -i "var/*"

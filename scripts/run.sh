@@ -6,6 +6,9 @@ PY=.venv/bin/python
 export KEHU_ALLOWED_HOSTS=${KEHU_ALLOWED_HOSTS:-localhost,127.0.0.1,[::1]}
 # The demo prints mail (reset links, invitations) to this terminal unless EMAIL_URL says otherwise.
 export EMAIL_URL=${EMAIL_URL:-console:}
+# Blocks of 1 MiB and more (a password hash's 19 MiB, a big result) go back to the system when freed;
+# glibc's moving threshold would otherwise keep them in each process's heap for good.
+export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-1048576}
 $PY manage.py migrate --noinput -v0
 # Demo data goes only into an empty database; KEHU_DEMO=0 starts a real installation instead,
 # whose first visit opens the set-up page.

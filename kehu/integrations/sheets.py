@@ -13,7 +13,6 @@ from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 
-import python_calamine
 from django.utils.translation import gettext as _
 
 # The marker of an Office file encrypted with a password (the "EncryptionInfo" stream of the
@@ -100,6 +99,8 @@ class Sheet:
 
     def rows(self, first: int = 1) -> Iterator[tuple[int, list[str]]]:
         """(row number, cells as text) from row `first` on; empty rows come as empty lists."""
+        import python_calamine
+
         pad = [""] * self.first_column
         to_text = cell_text
         try:
@@ -128,6 +129,9 @@ class Workbook:
     """The worksheets of a workbook (chart and macro sheets left out), in the workbook's order."""
 
     def __init__(self, path: Path):
+        # The reader loads with the first workbook a process opens, not with the URLs.
+        import python_calamine
+
         self.path = Path(path)
         try:
             self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
@@ -147,6 +151,8 @@ class Workbook:
             self.sheets.append(SheetInfo(name=meta.name, hidden=hidden, workbook=self))
 
     def sheet(self, name: str) -> Sheet:
+        import python_calamine
+
         if name not in self._loaded:
             try:
                 self._loaded[name] = Sheet(self._book.get_sheet_by_name(name))
@@ -157,6 +163,8 @@ class Workbook:
         return self._loaded[name]
 
     def close(self) -> None:
+        import python_calamine
+
         try:
             self._book.close()
         except python_calamine.CalamineError:

@@ -29,8 +29,6 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
-from weasyprint import HTML  # imported with the URLs, not on the first PDF (half a second)
-from weasyprint.urls import URLFetcher
 
 from kehu.core.audit import audit_record
 from kehu.core.models import AuditAction
@@ -220,6 +218,11 @@ def document_html(quote: Quote, *, screen: bool = False, language: str | None = 
 
 
 def pdf_from_html(html: str) -> bytes:
+    # WeasyPrint (with fontTools, Pillow, pydyf) takes ~40 MiB and half a second to import: it loads
+    # on the first PDF a process makes, so web workers that never make one stay small.
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
     fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=False)
     return HTML(string=html, url_fetcher=fetcher, base_url="data:,").write_pdf()
 

@@ -7,7 +7,6 @@ import json
 from datetime import datetime
 from decimal import Decimal
 
-import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -335,6 +334,8 @@ def _content_type(name: str) -> str:
 
 
 def _qr_svg(url: str) -> str:
+    import segno  # loaded on the first QR code, not with the URLs
+
     return segno.make(url, error="m").svg_inline(scale=4, dark="#182433", omitsize=False)
 
 
