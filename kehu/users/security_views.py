@@ -5,7 +5,6 @@ import time
 from datetime import datetime, timedelta
 from datetime import time as clock
 
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -116,6 +115,8 @@ def sign_in_code(request):
 
 
 def _qr_svg(uri: str) -> str:
+    import segno  # loaded on the first set-up, not with the URLs
+
     return segno.make(uri, error="m").svg_inline(scale=5, border=2, light="#fff", title=_("QR code"))
 
 
