@@ -150,10 +150,10 @@ def plans(team, customer_of):
     return customer, plans_from_terms(actor=team.rep1, order=order, terms=terms)
 
 
-def assert_plans_add_up(customer, plans) -> dict:
-    """Each plan received exactly what its allocations say and no more than its amount; no payment
-    is allocated to a plan twice; each payment's allocated amount is the sum of its rows. Answers
-    {payment id: allocated}."""
+def assert_plans_add_up(customer, plans, *, full=True) -> dict:
+    """Each plan received exactly what its allocation rows (less the rows undoing them) say, and no
+    more than its amount (`full`: exactly its amount); no payment has two live allocations to one
+    plan; each payment's allocated amount is the sum of its rows. Answers {payment id: allocated}."""
     from django.db.models import Count, Sum
 
     from kehu.receivables.models import Payment, PaymentAllocation, PaymentPlan
@@ -161,8 +161,10 @@ def assert_plans_add_up(customer, plans) -> dict:
     rows = PaymentAllocation.objects.filter(plan__customer=customer)
     by_plan = dict(rows.values("plan").annotate(s=Sum("amount")).values_list("plan", "s"))
     for plan in PaymentPlan.objects.filter(pk__in=[p.pk for p in plans]):
-        assert plan.received_amount == by_plan.get(plan.pk, D("0")) == plan.amount, plan
-    assert not rows.values("payment", "plan").annotate(n=Count("pk")).filter(n__gt=1).exists()
+        assert plan.received_amount == by_plan.get(plan.pk, D("0")), plan
+        assert plan.received_amount == plan.amount if full else plan.received_amount <= plan.amount, plan
+    live = rows.filter(undoes__isnull=True, undone_by__isnull=True)
+    assert not live.values("payment", "plan").annotate(n=Count("pk")).filter(n__gt=1).exists()
     by_payment = dict(rows.values("payment").annotate(s=Sum("amount")).values_list("payment", "s"))
     allocated = dict(Payment.objects.filter(customer=customer).values_list("pk", "allocated_amount"))
     assert allocated == {pk: by_payment.get(pk, D("0.00")) for pk in allocated}
@@ -197,6 +199,44 @@ def test_fifty_allocations_to_the_same_plans_never_exceed_them(team, plans, how,
     assert sorted(allocated.values()) == [D("0.00")] * 16 + [D("100.00")] + [D("300.00")] * 33
 
 
+def test_allocations_and_take_backs_at_once_keep_the_plans_exact(team, plans, tmp_path):
+    """25 people take back the allocations of 25 payments (400 each, the plans' whole 10000) while
+    25 others allocate 25 unallocated payments of 400 to the same plans: every take-back goes
+    through, each allocation gets what was free at its turn (or is told nothing is open), and the
+    plans hold exactly what the rows say."""
+    from django.db.models import Sum
+
+    from kehu.receivables.models import Payment, PaymentPlan
+    from kehu.receivables.services import payment_allocate, payment_deallocate, payment_record
+
+    customer, plans = plans
+    half = WRITERS // 2
+    taken = [payment_record(actor=team.rep1, customer=customer, amount="400.00").pk for _ in range(half)]
+    free = [
+        payment_record(actor=team.rep1, customer=customer, amount="400.00", auto_allocate=False).pk for _ in range(half)
+    ]
+    assert_plans_add_up(customer, plans)
+
+    def move(i):
+        actor = User.objects.get(pk=team.rep1.pk)
+        if i < half:
+            payment_deallocate(payment=Payment.objects.get(pk=taken[i]), actor=actor)
+            return "0"
+        return str(sum(r.amount for r in payment_allocate(payment=Payment.objects.get(pk=free[i - half]), actor=actor)))
+
+    with production_database(tmp_path):
+        outcomes = race(WRITERS, move)
+    report("2. take back 25 allocations while 25 allocate", outcomes)
+
+    assert outcomes.errors() <= {NO_OPEN_PLANS}
+    assert all(o.ok for o in outcomes[:half])
+    allocated = assert_plans_add_up(customer, plans, full=False)
+    assert all(allocated[pk] == 0 for pk in taken)
+    won = sum((D(o.value) for o in outcomes.won), D("0"))
+    received = PaymentPlan.objects.filter(pk__in=[p.pk for p in plans]).aggregate(s=Sum("received_amount"))["s"]
+    assert sum(allocated.values()) == won == received
+
+
 def test_fifty_payments_recorded_at_once_allocate_each_fen_once(team, plans, tmp_path):
     """50 payments of 300 recorded at the same moment, each allocated automatically as it is
     confirmed: every payment is kept under its own number, the plans take 10000, the other 5000
@@ -226,3 +266,123 @@ def test_fifty_payments_recorded_at_once_allocate_each_fen_once(team, plans, tmp
     assert (balance.owed, balance.unallocated) == (D("0.00"), D("5000.00"))
     balances_refresh([customer.pk])  # what was stored is what a fresh count gives
     assert CustomerBalance.objects.get(customer=customer).unallocated == D("5000.00")
+
+
+# ---- 3. claims from the same pool ----------------------------------------------------------------
+
+
+@pytest.fixture
+def reps(team):
+    return people("pooler", Role.SALES_REP, team.east, manager=team.manager1)
+
+
+def test_fifty_reps_claim_one_pool_customer_one_owner(team, reps, tmp_path):
+    """Each rep opens the customer and claims it (as the page does): one owner, one move, one
+    timeline line; everyone else is told someone was faster."""
+    from kehu.customers.models import Customer, TimelineEntry
+    from kehu.pool.models import CustomerPoolState, MoveKind, PoolMove
+    from kehu.pool.services import pool_claim
+    from kehu.pool.tests.factories import make_pool
+
+    make_pool(name="华东公海")
+    customer = Customer.objects.create(name="无主客户有限公司", region="浙江", tier="ordinary")
+
+    def claim(i):
+        pool_claim(customer=Customer.objects.get(pk=customer.pk), actor=reps[i])
+        return i
+
+    with production_database(tmp_path):
+        outcomes = race(WRITERS, claim)
+    report("3. claim one pool customer", outcomes)
+
+    assert len(outcomes.won) == 1, outcomes.errors()
+    assert outcomes.errors() <= {
+        ("PoolConflictError", "Someone else took this customer a moment ago."),
+        ("PoolConflictError", "This customer is no longer in the public pool."),
+    }
+    winner = reps[outcomes.won[0].value]
+    assert Customer.objects.get(pk=customer.pk).owner == winner
+    assert list(PoolMove.objects.filter(customer=customer).values_list("kind", "to_owner")) == [
+        (MoveKind.CLAIM, winner.pk)
+    ]
+    assert CustomerPoolState.objects.get(customer=customer).owned_since is not None
+    assert TimelineEntry.objects.filter(customer=customer, kind="pool_claimed").count() == 1
+
+
+@pytest.mark.parametrize("limit", ["max_owned", "max_claims_per_day"])
+def test_claim_limits_hold_under_concurrency(team, reps, limit, tmp_path):
+    """10 reps with a limit of 1 each race 5 times for 50 different pool customers: each rep gets
+    exactly one, the other 4 attempts of each are refused with the limit's message."""
+    from kehu.customers.models import Customer
+    from kehu.pool.models import MoveKind, PoolMove
+    from kehu.pool.services import pool_claim
+    from kehu.pool.tests.factories import make_pool
+
+    make_pool(name="华东公海", **{limit: 1})
+    Customer.objects.bulk_create([Customer(name=f"公海客户{i:02d}", region="浙江") for i in range(WRITERS)])
+    customers = list(Customer.objects.filter(name__startswith="公海客户").order_by("name"))
+    racers = reps[:10]
+
+    def claim(i):
+        pool_claim(customer=Customer.objects.get(pk=customers[i].pk), actor=racers[i % 10])
+        return racers[i % 10].pk
+
+    with production_database(tmp_path):
+        outcomes = race(WRITERS, claim)
+    report(f"3. claim limit {limit}", outcomes)
+
+    assert sorted(o.value for o in outcomes.won) == sorted(r.pk for r in racers)
+    if limit == "max_owned":
+        refused = {f"{r} already owns 1 customers; the limit of pool 华东公海 is 1." for r in racers}
+    else:
+        refused = {"You have claimed 1 customers today; pool 华东公海 allows 1 a day."}
+    assert {o.error for o in outcomes.lost} == {"PoolConflictError"}
+    assert {o.message for o in outcomes.lost} == refused
+    assert len(outcomes.lost) == WRITERS - 10
+    for rep in racers:
+        assert Customer.objects.filter(owner=rep).count() == 1
+        assert PoolMove.objects.filter(to_owner=rep, kind=MoveKind.CLAIM).count() == 1
+
+
+# ---- 4. one 或签 request, 50 approvers -----------------------------------------------------------
+
+
+def test_fifty_approvers_of_an_any_one_step_make_one_decision(team, customer_of, tmp_path):
+    """50 approvers of an any-one (或签) step decide the same request at once, half approving and
+    half rejecting: one decision, one logged action; the other 49 are told it was decided."""
+    from kehu.approvals.models import ActionKind, ApprovalRequest, ApproverTask, RequestState, TaskState
+    from kehu.approvals.services import flow_save, request_act, request_submit
+    from kehu.approvals.tests.conftest import step
+
+    approvers = people("approver", Role.SALES_MANAGER, team.east)
+    flow_save(
+        document_type="customer.credit",
+        steps=[step(approvers=[{"kind": "person", "user": a.pk} for a in approvers])],
+        actor=team.admin,
+    )
+    request = request_submit(document_type="customer.credit", record=customer_of(team.rep1), actor=team.rep1)
+    assert ApproverTask.objects.filter(request=request, state=TaskState.PENDING).count() == WRITERS
+
+    def decide(i):
+        action = {"action": "approve"} if i % 2 else {"action": "reject", "comment": f"不同意 {i}"}
+        request_act(request=ApprovalRequest.objects.get(pk=request.pk), actor=approvers[i], **action)
+        return i
+
+    with production_database(tmp_path):
+        outcomes = race(WRITERS, decide)
+    report("4. decide one any-one request", outcomes)
+
+    assert len(outcomes.won) == 1, outcomes.errors()
+    assert outcomes.errors() == {
+        (
+            "ConcurrentEditError",
+            "This request was already decided by someone else, or it is no longer at your step: reload to see it.",
+        )
+    }
+    winner = outcomes.won[0].value
+    request.refresh_from_db()
+    assert request.state == (RequestState.APPROVED if winner % 2 else RequestState.REJECTED)
+    decided = ApproverTask.objects.filter(request=request, state__in=[TaskState.APPROVED, TaskState.REJECTED])
+    assert list(decided.values_list("approver", flat=True)) == [approvers[winner].pk]
+    assert request.actions.filter(kind__in=[ActionKind.APPROVED, ActionKind.REJECTED]).count() == 1
+    assert not ApproverTask.objects.filter(request=request, state=TaskState.PENDING).exists()
