@@ -92,6 +92,42 @@ def test_fifty_edits_of_one_version_one_wins(team, customer_of, editors, how, tm
     assert [(a.actor_id, a.changes["address"][1]) for a in audit] == [(editors[winner].pk, saved.address)]
 
 
+def test_fifty_api_edits_of_one_version_one_200_the_rest_409_in_their_language(team, customer_of, editors, tmp_path):
+    """The same race through the API, as 50 integrations would run it: one 200, 49 answers 409 with
+    the message in the caller's language; never a 500 or "database is locked"."""
+    from django.test import Client
+
+    from kehu.customers.models import Customer
+    from kehu.users.services import api_token_create
+
+    customer = customer_of(team.rep1)
+    tokens = [api_token_create(user=e, name="race")[1] for e in editors]
+
+    def patch(i):
+        language = "zh-hans" if i % 2 else "en"
+        client = Client(headers={"Authorization": f"Bearer {tokens[i]}", "Accept-Language": language})
+        answer = client.patch(
+            f"/api/v1/customers/{customer.pk}",
+            data={"version": customer.version, "address": f"星湖街{i}号"},
+            content_type="application/json",
+        )
+        return answer.status_code, language, answer.json().get("detail", "")
+
+    with production_database(tmp_path):
+        outcomes = race(WRITERS, patch)
+    report("1. edit one customer through the API", outcomes)
+
+    assert outcomes.errors() == set()
+    assert sorted(o.value[0] for o in outcomes) == [200] + [409] * (WRITERS - 1)
+    assert {o.value[1:] for o in outcomes if o.value[0] == 409} == {
+        ("en", CONCURRENT_EDIT[1]),
+        ("zh-hans", "您编辑期间，已有其他人修改并保存了这条记录。请刷新页面查看对方的修改，然后重新填写您的修改。"),
+    }
+    winner = next(o.index for o in outcomes if o.value[0] == 200)
+    saved = Customer.objects.get(pk=customer.pk)
+    assert (saved.address, saved.version) == (f"星湖街{winner}号", customer.version + 1)
+
+
 @pytest.mark.parametrize("how", ["threads", "processes"])
 def test_fifty_additions_to_one_customer_all_kept(team, customer_of, editors, how, tmp_path):
     """Half log an activity, half add a contact, all on the same customer at once: all 50 are there."""
