@@ -273,6 +273,40 @@ def test_allocations_and_take_backs_at_once_keep_the_plans_exact(team, plans, tm
     assert sum(allocated.values()) == won == received
 
 
+def test_fifty_payment_approvals_at_once_allocate_each_fen_once(team, plans, tmp_path):
+    """Payments need approval: finance approves 50 waiting payments of 300 of one customer at the
+    same moment, and each is allocated (oldest plan first) as it is approved: all 50 approved, the
+    plans take 10000 and not a fen more."""
+    from kehu.approvals.services import open_request, request_act
+    from kehu.receivables.models import Payment, PaymentState, ReceivablesSettings
+    from kehu.receivables.services import APPROVAL_CODE, payment_record
+
+    customer, plans = plans
+    ReceivablesSettings.objects.update_or_create(pk=1, defaults={"payments_need_approval": True})
+    finance = people("finance", Role.FINANCE, team.hq, n=1)[0]
+    waiting = [payment_record(actor=team.rep1, customer=customer, amount="300.00").pk for _ in range(WRITERS)]
+    requests = [open_request(APPROVAL_CODE, pk).pk for pk in waiting]
+
+    def approve(i):
+        from kehu.approvals.models import ApprovalRequest
+
+        request_act(
+            request=ApprovalRequest.objects.get(pk=requests[i]),
+            actor=User.objects.get(pk=finance.pk),
+            action="approve",
+        )
+        return i
+
+    with production_database(tmp_path):
+        outcomes = race(WRITERS, approve)
+    report("2. approve 50 payments allocated on approval", outcomes)
+
+    assert outcomes.errors() == set()
+    assert set(Payment.objects.filter(pk__in=waiting).values_list("state", flat=True)) == {PaymentState.CONFIRMED}
+    allocated = assert_plans_add_up(customer, plans)
+    assert sorted(allocated.values()) == [D("0.00")] * 16 + [D("100.00")] + [D("300.00")] * 33
+
+
 def test_fifty_payments_recorded_at_once_allocate_each_fen_once(team, plans, tmp_path):
     """50 payments of 300 recorded at the same moment, each allocated automatically as it is
     confirmed: every payment is kept under its own number, the plans take 10000, the other 5000
