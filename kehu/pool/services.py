@@ -159,6 +159,14 @@ def _take(customer: Customer, new_owner: User, now) -> bool:
     )
 
 
+def _count_alone(pool: Pool | None, user: User) -> None:
+    """Lock the rep's row before counting towards the pool's limits, so two claims (or assignments)
+    for the same rep at once count one after the other and cannot both pass a limit of one.
+    (PostgreSQL; SQLite's IMMEDIATE transactions run writers one at a time already.)"""
+    if pool is not None and (pool.max_owned is not None or pool.max_claims_per_day is not None):
+        list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+
+
 def _check_owned_limit(pool: Pool | None, user: User) -> None:
     if pool is None or pool.max_owned is None:
         return
@@ -218,9 +226,10 @@ def pool_claim(*, customer: Customer, actor: User, now: datetime | None = None) 
     """A rep takes a customer from the pool (领取), within the pool's limits."""
     if not actor.has_perm("pool.claim_customer"):
         raise PermissionDenied
-    now = now or timezone.now()
     _check_in_pool(customer)
     pool = _pool_of(customer)
+    _count_alone(pool, actor)
+    now = now or timezone.now()  # after the lock: the claims counted are all before it
     _check_owned_limit(pool, actor)
     _check_claim_limits(pool, actor, customer, now)
     _take_from_pool(customer, actor, pool, now)
@@ -252,6 +261,7 @@ def pool_assign(*, customer: Customer, to_user: User, actor: User, now: datetime
         raise ValidationError({"to_user": _("You may not assign customers to this user.")})
     _check_in_pool(customer)
     pool = _pool_of(customer)
+    _count_alone(pool, to_user)
     _check_owned_limit(pool, to_user)
     _take_from_pool(customer, to_user, pool, now)
     moved = open_work_move(customer_ids=[customer.pk], to_user=to_user, actor=actor, reason=_("assigned"), now=now)
