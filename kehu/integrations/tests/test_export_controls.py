@@ -184,7 +184,7 @@ def test_the_audit_page_shows_count_reason_and_personal_data_in_both_languages(c
         )
     with translation.override("zh-hans"):
         [line] = describe_entries([entry])
-        assert line.summary == "导出客户列表（Excel，3 行，未筛选，原因：季度回访，个人信息）"
+        assert line.summary == "导出客户列表（Excel，3 行，未筛选，原因：季度回访，含个人信息）"
     client.force_login(team.gm)
     page = client.get(reverse("users:audit-log"), {"action": "export"})
     assert page.status_code == 200 and "reason: 季度回访" in page.text
