@@ -119,3 +119,13 @@ def test_the_product_export_asks_a_reason_above_the_threshold_and_stops_at_the_l
     limited = client.post(url, {"reason": "again"})
     assert limited.status_code == 429 and "You have made 2 exports in the last hour" in limited.text
     assert AuditEntry.objects.filter(action="export").count() == 2
+
+
+def test_every_registered_kind_is_tested_and_held_by_some_role():
+    from kehu.core.exports import kinds
+    from kehu.users.roles import ROLE_POLICY
+
+    assert {k.code for k in kinds()} == {*KINDS, "customers", "contacts"}  # those two: test_export_controls.py
+    held = set().union(*(perms for _scope, perms in ROLE_POLICY.values()))
+    assert {k.perm for k in kinds()} <= held
+    assert [k.code for k in kinds() if k.personal] == ["customers", "contacts"]
