@@ -255,6 +255,11 @@ MAILERS = _mailers(os.environ.get("EMAIL_URL", "console:"))
 # Where people reach Kehu: links in work-chat messages and mails are built on it (no request there).
 KEHU_BASE_URL = os.environ.get("KEHU_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = os.environ.get("KEHU_DEFAULT_FROM_EMAIL", "Kehu <noreply@localhost>")
+# Export controls (ACC-5, ADR 0007): a reason is asked above this many rows; each person makes at most
+# this many exports, and this many rows, in any sixty minutes (kehu.core.exports).
+KEHU_EXPORT_REASON_ROWS = int(os.environ.get("KEHU_EXPORT_REASON_ROWS", "500"))
+KEHU_EXPORT_LIMIT_PER_HOUR = int(os.environ.get("KEHU_EXPORT_LIMIT_PER_HOUR", "10"))
+KEHU_EXPORT_ROWS_PER_HOUR = int(os.environ.get("KEHU_EXPORT_ROWS_PER_HOUR", "50000"))
 
 TASKS = {
     "default": {

@@ -13,3 +13,6 @@ class CatalogConfig(AppConfig):
         from kehu.integrations.targets import register
 
         register(ProductTarget())
+        from kehu.catalog.export_kinds import register_kinds
+
+        register_kinds()

@@ -6,14 +6,14 @@ import csv
 import io
 from collections.abc import Iterator
 
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.catalog import selectors
+from kehu.catalog.export_kinds import PRODUCTS
 from kehu.catalog.imports import PRODUCT_FIELDS
 from kehu.catalog.models import Specification
-from kehu.core.audit import audit_export
+from kehu.core.exports import count_cap, export_log, export_require
 from kehu.core.spreadsheet_safety import csv_row, xlsx_row
 
 COLUMNS = list(PRODUCT_FIELDS)
@@ -67,9 +67,22 @@ def product_rows(user, filters: selectors.ProductFilters) -> Iterator[list]:
             ]
 
 
-def products_export(*, actor, filters: selectors.ProductFilters, fmt: str) -> tuple[bytes, int]:
-    if not selectors.may_view(actor):
-        raise PermissionDenied
+def may_export(user) -> bool:
+    from kehu.core.exports import may_export as policy_may_export
+
+    return policy_may_export(user, PRODUCTS)
+
+
+def products_count(user, filters: selectors.ProductFilters) -> int:
+    """The rows (specifications) of the export, counted as far as the export policy needs."""
+    products = selectors._filtered(user, filters).order_by().values("pk")
+    return Specification.objects.filter(product_id__in=products).order_by()[: count_cap(user)].count()
+
+
+def products_export(*, actor, filters: selectors.ProductFilters, fmt: str, reason: str = "") -> tuple[bytes, int]:
+    """Through the export policy (kehu.core.exports): PermissionDenied or ExportRefusedError, else the file."""
+    export_require(actor, PRODUCTS)
+    reason = export_require(actor, PRODUCTS, products_count(actor, filters), reason)
     rows = product_rows(actor, filters)
     if fmt == "csv":
         out = io.StringIO()
@@ -94,15 +107,16 @@ def products_export(*, actor, filters: selectors.ProductFilters, fmt: str) -> tu
         buffer = io.BytesIO()
         workbook.save(buffer)
         content = buffer.getvalue()
-    audit_export(
+    export_log(
         actor=actor,
-        target_type="catalog.product",
-        summary={
-            "format": fmt,
-            "rows": count,
-            "q": filters.q,
-            "category": filters.category_id,
-            "status": filters.status,
+        kind=PRODUCTS,
+        rows=count,
+        reason=reason,
+        fmt=fmt,
+        filters={
+            k: v
+            for k, v in {"q": filters.q, "category": filters.category_id, "status": filters.status}.items()
+            if v not in ("", None)
         },
     )
     return content, count

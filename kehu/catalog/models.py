@@ -104,7 +104,10 @@ class Product(TimeStamped, SoftDeletable, Versioned):
             models.Index(fields=["updated_at"], name="catalog_product_updated"),
             models.Index(fields=["category", "code"], name="catalog_product_category"),
         ]
-        permissions = [("manage_catalog", "Can edit products, price lists and discount limits")]
+        permissions = [
+            ("manage_catalog", "Can edit products, price lists and discount limits"),
+            ("export_product", "Can export products with costs and prices"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

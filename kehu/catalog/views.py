@@ -25,6 +25,7 @@ from kehu.catalog.forms import (
     SpecificationForm,
 )
 from kehu.catalog.models import Category, PriceListKind, PricingSettings, Product, Specification
+from kehu.core.export_pages import handles_export_refusal, reason_of
 from kehu.core.forms import apply_errors
 from kehu.core.params import page_param, text_param
 from kehu.customers.models import Customer
@@ -292,8 +293,11 @@ def spec_search(request):
     )
 
 
+@handles_export_refusal
 def product_export(request):
     _require_view(request.user)
+    if not exports.may_export(request.user):
+        raise PermissionDenied
     fmt = request.GET.get("format", "xlsx")
     if fmt not in ("xlsx", "csv"):
         fmt = "xlsx"
@@ -303,7 +307,9 @@ def product_export(request):
         data = form.cleaned_data
         filters = selectors.ProductFilters(q=data["q"].strip(), category_id=data["category"], status=data["status"])
     try:
-        content, _count = exports.products_export(actor=request.user, filters=filters, fmt=fmt)
+        content, _count = exports.products_export(
+            actor=request.user, filters=filters, fmt=fmt, reason=reason_of(request)
+        )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         return redirect("catalog:product-list")

@@ -39,7 +39,7 @@ FORMATS = {"csv": "CSV", "xlsx": "Excel", "vcard": "vCard"}
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 VCARD_WHAT = re.compile(r"^(contact|customer) (\d+)$")
 # Export summary keys that are bookkeeping, not something a reader needs.
-EXPORT_SKIP = {"format", "rows", "filters", "job", "ids", "what"}
+EXPORT_SKIP = {"format", "rows", "filters", "job", "ids", "what", "kind", "reason"}
 LINKS = {
     "customers.customer": "workspace:customer-detail",
     "leads.lead": "leads:lead-detail",
@@ -185,8 +185,15 @@ def _want_ids(model, data: dict, names: _Names) -> None:
 
 
 def _export_text(entry: AuditEntry, model, names: _Names) -> str:
+    from kehu.core.exports import kind_for
+
     data = entry.changes or {}
-    what = EXPORT_WHAT.get(entry.target_type) or (model._meta.verbose_name_plural if model else _("records"))
+    kind = kind_for(str(data.get("kind", "")), entry.target_type)
+    what = (
+        (kind.label if kind else None)
+        or EXPORT_WHAT.get(entry.target_type)
+        or (model._meta.verbose_name_plural if model else _("records"))
+    )
     details = []
     fmt = str(data.get("format", ""))
     if fmt:
@@ -216,6 +223,12 @@ def _export_text(entry: AuditEntry, model, names: _Names) -> str:
     for key, value in data.items():
         if key not in EXPORT_SKIP:
             details.append(f"{field_label(model, key)} {value_text(model, key, value, names)}")
+    # The export policy (kehu.core.exports): why a large export was made, and whether it held
+    # personal information (PIPL).
+    if data.get("reason"):
+        details.append(_("reason: %(reason)s") % {"reason": data["reason"]})
+    if kind is not None and kind.personal:
+        details.append(_("personal information"))
     return _("Exported %(what)s (%(details)s)") % {
         "what": what,
         "details": pgettext("clause separator", ", ").join(str(d) for d in details),

@@ -144,6 +144,7 @@ class Customer(TimeStamped, SoftDeletable, Versioned):
         permissions = [
             ("view_sensitive", "Can see phones and level 3-4 facts of customers in scope"),
             ("export_customer", "Can export customers"),
+            ("export_contact", "Can export contacts as vCards"),
         ]
         indexes = [
             models.Index(fields=["-updated_at", "-id"], name="customer_updated_idx"),

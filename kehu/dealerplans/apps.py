@@ -9,3 +9,6 @@ class DealerplansConfig(AppConfig):
 
     def ready(self):
         from kehu.dealerplans import events  # noqa: F401 (registers the kinds)
+        from kehu.dealerplans.export_kinds import register_kinds
+
+        register_kinds()

@@ -8,10 +8,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from kehu.catalog.models import Product
-from kehu.core.audit import audit_export
+from kehu.core.exports import export_log, export_require
 from kehu.core.spreadsheet_safety import xlsx_row
 from kehu.customers.models import Customer
 from kehu.dealerplans import selectors
+from kehu.dealerplans.export_kinds import SALES_RECORD
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -20,8 +21,12 @@ def _n(value):
     return float(value) if value is not None else None
 
 
-def record_export(*, actor, customer: Customer, year: int, product: Product | None = None) -> bytes:
+def record_export(*, actor, customer: Customer, year: int, product: Product | None = None, reason: str = "") -> bytes:
+    """The workbook, through the export policy (kehu.core.exports): the rows are counted as written, and
+    the file is handed out only if the policy allows that many (PermissionDenied, ExportRefusedError)."""
     from openpyxl import Workbook
+
+    export_require(actor, SALES_RECORD)
 
     record = selectors.sales_record(customer, year=year, product=product)
     workbook = Workbook(write_only=True)
@@ -128,11 +133,17 @@ def record_export(*, actor, customer: Customer, year: int, product: Product | No
                 )
             )
             count += 1
+    reason = export_require(actor, SALES_RECORD, count, reason)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    audit_export(
+    export_log(
         actor=actor,
-        target_type="dealerplans.salesrecord",
-        summary={"customer": customer.pk, "year": year, "product": product.pk if product else None, "rows": count},
+        kind=SALES_RECORD,
+        rows=count,
+        reason=reason,
+        fmt="xlsx",
+        customer=customer.pk,
+        year=year,
+        product=product.pk if product else None,
     )
     return buffer.getvalue()

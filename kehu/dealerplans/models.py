@@ -61,7 +61,10 @@ class DealerPlan(TimeStamped, SoftDeletable, Versioned):
             models.Index(fields=["owner", "updated_at"], name="dealerplans_owner_updated"),
             models.Index(fields=["upper", "month"], name="dealerplans_upper_month"),
         ]
-        permissions = [("set_plans", "Can agree and close dealer plans")]
+        permissions = [
+            ("set_plans", "Can agree and close dealer plans"),
+            ("export_salesrecord", "Can export a dealer's sales record"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.month:%Y-%m}"

@@ -14,11 +14,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kehu.catalog.models import Product, Specification
+from kehu.core.export_pages import handles_export_refusal, reason_of
 from kehu.core.forms import apply_errors
 from kehu.core.params import id_param, int_param, page_param
 from kehu.customers.models import ChannelLevel, Customer
 from kehu.customers.selectors import customer_get, customer_qs_visible_to
 from kehu.dealerplans import exports, selectors, services
+from kehu.dealerplans.export_kinds import SALES_RECORD
 from kehu.dealerplans.forms import FilterForm, LineForm, PlanCreateForm, PlanEditForm, SupportForm, VisitForm
 from kehu.dealerplans.models import PlanState
 from kehu.users.scopes import scope_q
@@ -460,9 +462,14 @@ def sales_record(request, pk):
     )
 
 
+@handles_export_refusal
 def sales_record_export(request, pk):
     customer, year, product = _record_args(request, pk)
-    content = exports.record_export(actor=request.user, customer=customer, year=year, product=product)
+    if not request.user.has_perm(SALES_RECORD.perm):
+        raise PermissionDenied
+    content = exports.record_export(
+        actor=request.user, customer=customer, year=year, product=product, reason=reason_of(request)
+    )
     response = HttpResponse(content, content_type=exports.XLSX)
     response["Content-Disposition"] = f'attachment; filename="sales-record-{customer.pk}-{year}.xlsx"'
     return response

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, JsonResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
-from kehu.core.api import Id, Text
+from kehu.core.api import FieldErrors, Id, Message, Text
+from kehu.core.exports import REASON_MAX_LENGTH, ExportDecision, ExportRefusedError, Verdict
 from kehu.customers import selectors as customer_selectors
 from kehu.integrations import exports, selectors, services, storage
 from kehu.integrations.models import ExportStatus, FileFormat, RowAction
@@ -166,6 +167,31 @@ class ExportQuery(Schema):
     tier: Text(10) = ""
     status: Text(10) = ""
     sort: Text(20) = "updated"
+    reason: Text(REASON_MAX_LENGTH, multiline=True) = Field(
+        "", description="Why you need the data: required above KEHU_EXPORT_REASON_ROWS rows (default 500)."
+    )
+
+
+class ExportReasonQuery(Schema):
+    reason: Text(REASON_MAX_LENGTH, multiline=True) = Field(
+        "", description="Why you need the data: required above KEHU_EXPORT_REASON_ROWS rows (default 500)."
+    )
+
+
+# The export policy's refusals (kehu.core.exports): 400 without a needed reason, 403 without the
+# role's permission, 429 past the hour's limit (with Retry-After), each in the shared error body.
+EXPORT_ERRORS = {400: FieldErrors, 403: Message, 404: Message, 429: Message}
+
+
+def _refused(decision: ExportDecision) -> JsonResponse:
+    if decision.verdict == Verdict.NEEDS_REASON:
+        body = {"detail": decision.message, "errors": {"reason": [decision.message]}}
+    else:
+        body = {"detail": decision.message}
+    response = JsonResponse(body, status=decision.status, json_dumps_params={"ensure_ascii": False})
+    if decision.retry_after:
+        response["Retry-After"] = str(decision.retry_after)
+    return response
 
 
 def _job_out(job) -> dict:
@@ -329,20 +355,25 @@ def _export_out(job) -> dict:
 
 @router.get(
     "/exports/customers",
-    response={200: None, 202: ExportJobOut},
+    response={200: None, 202: ExportJobOut, **EXPORT_ERRORS},
     openapi_extra={"responses": {200: {"description": "The file (CSV with BOM, or .xlsx)"}}},
 )
 def export_customers(request, query: Query[ExportQuery]):
     """Customers in your scope matching the filters of the customer list, as CSV or .xlsx (masked as on
-    screen). Small exports answer the file; large ones a job (202) to poll and download."""
+    screen). Small exports answer the file; large ones a job (202) to poll and download. Exports of more
+    than 500 rows need a `reason`; at most 10 exports and 50,000 rows an hour (429 past that)."""
     if not exports.may_export(request.user):
         raise PermissionDenied
     data = query.dict()
     fmt = FileFormat(data.pop("format"))
+    reason = data.pop("reason")
     filters = filters_from({k: v for k, v in data.items() if v not in (None, "")})
-    if exports.export_needs_task(request.user, filters):
-        return Status(202, _export_out(exports.export_job_create(actor=request.user, filters=filters, fmt=fmt)))
-    body, _count = exports.export_customers_now(actor=request.user, filters=filters, fmt=fmt)
+    try:
+        body, job = exports.export_customers(actor=request.user, filters=filters, fmt=fmt, reason=reason)
+    except ExportRefusedError as exc:
+        return _refused(exc.decision)
+    if job is not None:
+        return Status(202, _export_out(job))
     content_type = (
         "text/csv; charset=utf-8"
         if fmt == FileFormat.CSV
@@ -371,18 +402,28 @@ def export_download(request, export_id: Id):
     return FileResponse(open(path, "rb"), as_attachment=True, filename=exports.export_file_name(job.format))  # noqa: SIM115
 
 
-@router.get("/contacts/{contact_id}/vcard", response={200: None})
-def contact_vcard(request, contact_id: Id):
+@router.get("/contacts/{contact_id}/vcard", response={200: None, **EXPORT_ERRORS})
+def contact_vcard(request, contact_id: Id, query: Query[ExportReasonQuery]):
     """One contact as vCard 3.0 (phones, birthday and home address only for those who may see them)."""
     contact = customer_selectors.contact_get(request.user, contact_id)
-    text = exports.export_vcards(actor=request.user, contacts=[contact], what=f"contact {contact.pk}")
+    try:
+        text = exports.export_vcards(
+            actor=request.user, contacts=[contact], what=f"contact {contact.pk}", reason=query.reason
+        )
+    except ExportRefusedError as exc:
+        return _refused(exc.decision)
     return HttpResponse(text.encode(), content_type="text/vcard; charset=utf-8")
 
 
-@router.get("/customers/{customer_id}/vcards", response={200: None})
-def customer_vcards(request, customer_id: Id):
+@router.get("/customers/{customer_id}/vcards", response={200: None, **EXPORT_ERRORS})
+def customer_vcards(request, customer_id: Id, query: Query[ExportReasonQuery]):
     """A customer's live contacts as vCard 3.0."""
     customer = customer_selectors.customer_get(request.user, customer_id)
     contacts = list(customer_selectors.contacts_of(customer).select_related("customer"))
-    text = exports.export_vcards(actor=request.user, contacts=contacts, what=f"customer {customer.pk}")
+    try:
+        text = exports.export_vcards(
+            actor=request.user, contacts=contacts, what=f"customer {customer.pk}", reason=query.reason
+        )
+    except ExportRefusedError as exc:
+        return _refused(exc.decision)
     return HttpResponse(text.encode(), content_type="text/vcard; charset=utf-8")

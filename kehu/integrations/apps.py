@@ -13,3 +13,6 @@ class IntegrationsConfig(AppConfig):
         from kehu.integrations.targets import register
 
         register(CustomerTarget())
+        from kehu.integrations.export_kinds import register_kinds
+
+        register_kinds()

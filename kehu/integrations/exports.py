@@ -15,7 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.core.audit import audit_export
+from kehu.core.exports import count_cap, export_log, export_require
+from kehu.core.exports import may_export as policy_may_export
 from kehu.core.masking import mask
 from kehu.core.pagination import capped_count
 from kehu.core.spreadsheet_safety import csv_row, xlsx_row
@@ -25,6 +26,7 @@ from kehu.customers.points import points_of
 from kehu.customers.search import search_candidates
 from kehu.customers.sharing import member_sees_sensitive
 from kehu.integrations import storage
+from kehu.integrations.export_kinds import CONTACTS, CUSTOMERS
 from kehu.integrations.fields import FIELDS
 from kehu.integrations.models import ExportJob, ExportStatus, FileFormat
 from kehu.integrations.vcard_write import content_line, escape, point_lines
@@ -58,7 +60,11 @@ CHUNK = 2000
 
 
 def may_export(user: User) -> bool:
-    return user.has_perm("customers.export_customer")
+    return policy_may_export(user, CUSTOMERS)
+
+
+def may_export_contacts(user: User) -> bool:
+    return policy_may_export(user, CONTACTS)
 
 
 def sync_limit() -> int:
@@ -153,8 +159,29 @@ def _filters_summary(filters: customer_selectors.CustomerFilters) -> dict:
     return {k: v for k, v in asdict(filters).items() if v not in ("", None) and k != "sort"}
 
 
-def export_customers_now(*, actor: User, filters: customer_selectors.CustomerFilters, fmt: str) -> tuple[bytes, int]:
-    """A small export as bytes, audited."""
+def export_count(actor: User, filters: customer_selectors.CustomerFilters) -> int:
+    """The rows of this export, counted as far as the export policy needs (see `count_cap`)."""
+    return capped_count(export_queryset(actor, filters), cap=max(count_cap(actor), sync_limit()))[0]
+
+
+def export_customers(
+    *, actor: User, filters: customer_selectors.CustomerFilters, fmt: str, reason: str = ""
+) -> tuple[bytes | None, ExportJob | None]:
+    """Through the export policy: (the file, None) for a small export, (None, the job) for a large one.
+    Raises PermissionDenied, or ExportRefusedError (needs a reason, past the hour's limit): nothing is made."""
+    export_require(actor, CUSTOMERS)
+    rows = export_count(actor, filters)
+    reason = export_require(actor, CUSTOMERS, rows, reason)
+    if rows >= sync_limit():
+        return None, export_job_create(actor=actor, filters=filters, fmt=fmt, reason=reason, expected_rows=rows)
+    data, _count = export_customers_now(actor=actor, filters=filters, fmt=fmt, reason=reason)
+    return data, None
+
+
+def export_customers_now(
+    *, actor: User, filters: customer_selectors.CustomerFilters, fmt: str, reason: str = ""
+) -> tuple[bytes, int]:
+    """A small export as bytes, audited (the policy was asked by `export_customers`)."""
     if not may_export(actor):
         raise PermissionDenied
     rows = customer_rows(actor, export_queryset(actor, filters))
@@ -166,24 +193,19 @@ def export_customers_now(*, actor: User, filters: customer_selectors.CustomerFil
         text = io.StringIO()
         count = write_csv(text, rows)
         data = text.getvalue().encode("utf-8")
-    audit_export(
-        actor=actor,
-        target_type="customers.customer",
-        summary={"format": fmt, "rows": count, "filters": _filters_summary(filters)},
-    )
+    export_log(actor=actor, kind=CUSTOMERS, rows=count, reason=reason, fmt=fmt, filters=_filters_summary(filters))
     return data, count
 
 
-def export_needs_task(actor: User, filters: customer_selectors.CustomerFilters) -> bool:
-    n, _capped = capped_count(export_queryset(actor, filters), cap=sync_limit())
-    return n >= sync_limit()
-
-
 @transaction.atomic
-def export_job_create(*, actor: User, filters: customer_selectors.CustomerFilters, fmt: str) -> ExportJob:
+def export_job_create(
+    *, actor: User, filters: customer_selectors.CustomerFilters, fmt: str, reason: str = "", expected_rows: int = 0
+) -> ExportJob:
     if not may_export(actor):
         raise PermissionDenied
-    job = ExportJob.objects.create(created_by=actor, format=fmt, filters=asdict(filters))
+    job = ExportJob.objects.create(
+        created_by=actor, format=fmt, filters=asdict(filters), reason=reason, expected_rows=expected_rows
+    )
     from kehu.integrations.tasks import export_run
 
     transaction.on_commit(lambda: export_run.enqueue(job.pk))
@@ -209,10 +231,14 @@ def export_job_run(job_id: int) -> None:
             with open(path, "w", encoding="utf-8", newline="") as out:
                 count = write_csv(out, rows)
         with transaction.atomic():
-            audit_export(
+            export_log(
                 actor=actor,
-                target_type="customers.customer",
-                summary={"format": job.format, "rows": count, "filters": _filters_summary(filters), "job": job.pk},
+                kind=CUSTOMERS,
+                rows=count,
+                reason=job.reason,
+                fmt=job.format,
+                filters=_filters_summary(filters),
+                job=job.pk,
             )
             ExportJob.objects.filter(pk=job.pk).update(
                 status=ExportStatus.DONE, row_count=count, stored_path=relative, finished_at=timezone.now()
@@ -285,15 +311,19 @@ def contact_vcard(contact: Contact, *, sensitive: bool) -> str:
     return "".join(lines)
 
 
-def export_vcards(*, actor: User, contacts: list[Contact], what: str) -> str:
-    """vCards of contacts the caller already read through a visibility selector; audited."""
-    if not may_export(actor):
-        raise PermissionDenied
+def export_vcards(*, actor: User, contacts: list[Contact], what: str, reason: str = "") -> str:
+    """vCards of contacts the caller already read through a visibility selector, through the export
+    policy (PermissionDenied, ExportRefusedError); audited."""
+    reason = export_require(actor, CONTACTS, len(contacts), reason)
     sensitive_all = actor.is_superuser or actor.has_perm("customers.view_sensitive")
     text = "".join(contact_vcard(c, sensitive=sensitive_all or c.customer.owner_id == actor.pk) for c in contacts)
-    audit_export(
+    export_log(
         actor=actor,
-        target_type="customers.contact",
-        summary={"format": "vcard", "rows": len(contacts), "what": what, "ids": [c.pk for c in contacts][:200]},
+        kind=CONTACTS,
+        rows=len(contacts),
+        reason=reason,
+        fmt="vcard",
+        what=what,
+        ids=[c.pk for c in contacts][:200],
     )
     return text

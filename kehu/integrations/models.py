@@ -160,6 +160,10 @@ class ExportJob(models.Model):
     row_count = models.PositiveIntegerField(default=0)
     stored_path = models.CharField(max_length=255, blank=True)
     error = models.TextField(blank=True)
+    # Export controls (ACC-5): the reason typed for a large export, and the rows counted when it was
+    # allowed (they count against the hour's limit until the file is written and audited).
+    reason = models.TextField(_("reason"), blank=True, default="")
+    expected_rows = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("export")

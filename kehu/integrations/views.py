@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.core.export_pages import handles_export_refusal, reason_of
 from kehu.core.forms import apply_errors
 from kehu.core.params import page_param
 from kehu.customers import selectors as customer_selectors
@@ -387,16 +388,18 @@ def _download(data: bytes, fmt: str, file_name: str) -> HttpResponse:
     return response
 
 
+@handles_export_refusal
 def export_customers(request):
-    """The customer list with its current filters as CSV or .xlsx: at once when small, else a job."""
+    """The customer list with its current filters as CSV or .xlsx: at once when small, else a job.
+    A large export asks for a reason first (the form posts back here); past the hour's limit, a page
+    says when to try again (kehu.core.exports)."""
     _require_export(request.user)
     fmt = FileFormat.XLSX if request.GET.get("format") == "xlsx" else FileFormat.CSV
     filters = filters_from(request.GET)
-    if exports.export_needs_task(request.user, filters):
-        job = exports.export_job_create(actor=request.user, filters=filters, fmt=fmt)
+    data, job = exports.export_customers(actor=request.user, filters=filters, fmt=fmt, reason=reason_of(request))
+    if job is not None:
         messages.info(request, _("The export is large; it is being written and will be ready to download here."))
         return redirect("integrations:export-detail", pk=job.pk)
-    data, _count = exports.export_customers_now(actor=request.user, filters=filters, fmt=fmt)
     return _download(data, fmt, exports.export_file_name(fmt))
 
 
@@ -425,16 +428,24 @@ def _vcard_response(text: str, file_name: str) -> HttpResponse:
     return response
 
 
+@handles_export_refusal
 def contact_vcard(request, pk):
     contact = customer_selectors.contact_get(request.user, pk)
-    _require_export(request.user)
-    text = exports.export_vcards(actor=request.user, contacts=[contact], what=f"contact {contact.pk}")
+    if not exports.may_export_contacts(request.user):
+        raise PermissionDenied
+    text = exports.export_vcards(
+        actor=request.user, contacts=[contact], what=f"contact {contact.pk}", reason=reason_of(request)
+    )
     return _vcard_response(text, f"contact-{contact.pk}.vcf")
 
 
+@handles_export_refusal
 def customer_vcards(request, pk):
     customer = customer_selectors.customer_get(request.user, pk)
-    _require_export(request.user)
+    if not exports.may_export_contacts(request.user):
+        raise PermissionDenied
     contacts = list(customer_selectors.contacts_of(customer).select_related("customer"))
-    text = exports.export_vcards(actor=request.user, contacts=contacts, what=f"customer {customer.pk}")
+    text = exports.export_vcards(
+        actor=request.user, contacts=contacts, what=f"customer {customer.pk}", reason=reason_of(request)
+    )
     return _vcard_response(text, f"customer-{customer.pk}-contacts.vcf")

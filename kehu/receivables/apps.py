@@ -64,6 +64,9 @@ class ReceivablesConfig(AppConfig):
         lookups.register()
         approval.register()
         imports.register()
+        from kehu.receivables.export_kinds import register_kinds
+
+        register_kinds()
         # Credit control (CREDIT_CHECK, OVER_CREDIT_LIMIT) is answered by the reports' own module.
         if importlib.util.find_spec("kehu.receivables.credit") is not None:
             from kehu.receivables import credit

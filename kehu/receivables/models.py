@@ -178,6 +178,7 @@ class Payment(TimeStamped, Versioned):
             ("approve_payment", "Can approve payments"),
             ("import_payments", "Can import payments"),
             ("view_ageing", "Can see the ageing report"),
+            ("export_ageing", "Can export the ageing report"),
             ("manage_credit", "Can change the credit and receivables settings"),
             ("approve_credit_exception", "Can approve credit exceptions"),
         ]

@@ -14,12 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from kehu.core.audit import audit_export
+from kehu.core.exports import count_cap, export_log, export_require
 from kehu.core.pagination import capped_count
 from kehu.core.spreadsheet_safety import xlsx_row
 from kehu.integrations import storage
 from kehu.integrations.models import ExportJob, ExportStatus, FileFormat
 from kehu.receivables import ageing
+from kehu.receivables.export_kinds import AGEING
 from kehu.receivables.models import CustomerBalance
 from kehu.users.models import User
 
@@ -40,13 +41,6 @@ def _customer_qs(user: User, *, department=None, owner=None):
         .select_related("customer")
         .only("customer__name", "customer__id", *ageing.BALANCE_FIELDS)
     )
-
-
-def needs_task(user: User, level: str, *, department=None, owner=None) -> bool:
-    if level != "customer":
-        return False
-    n, _capped = capped_count(_customer_qs(user, department=department, owner=owner), cap=sync_limit())
-    return n >= sync_limit()
 
 
 def header(level: str) -> list[str]:
@@ -100,27 +94,61 @@ def write_xlsx(out, user: User, level: str, *, department=None, owner=None, prog
     return n
 
 
-def _summary(level, department, owner, rows) -> dict:
-    return {"report": "ageing", "level": level, "department": department, "owner": owner, "rows": rows}
+def _log(actor, level, department, owner, rows, reason, **extra):
+    export_log(
+        actor=actor,
+        kind=AGEING,
+        rows=rows,
+        reason=reason,
+        fmt="xlsx",
+        level=level,
+        department=department,
+        owner=owner,
+        **extra,
+    )
 
 
-def ageing_xlsx_now(*, actor: User, level: str, department=None, owner=None) -> bytes:
+def ageing_export(
+    *, actor: User, level: str, department=None, owner=None, reason: str = ""
+) -> tuple[bytes | None, ExportJob | None]:
+    """Through the export policy (kehu.core.exports): (the file, None) at once, or (None, the job) for
+    many customers. Raises PermissionDenied or ExportRefusedError (a reason needed, past the hour's limit)."""
+    ageing.check_view(actor)
+    export_require(actor, AGEING)
+    if level == "customer":
+        qs = _customer_qs(actor, department=department, owner=owner)
+        rows, _capped = capped_count(qs, cap=max(count_cap(actor), sync_limit()))
+        reason = export_require(actor, AGEING, rows, reason)
+        if rows >= sync_limit():
+            job = ageing_export_job_create(
+                actor=actor, level=level, department=department, owner=owner, reason=reason, expected_rows=rows
+            )
+            return None, job
+    return ageing_xlsx_now(actor=actor, level=level, department=department, owner=owner, reason=reason), None
+
+
+def ageing_xlsx_now(*, actor: User, level: str, department=None, owner=None, reason: str = "") -> bytes:
+    """The workbook, handed out only if the policy allows its rows (counted as written)."""
     ageing.check_view(actor)
     buffer = io.BytesIO()
     count = write_xlsx(buffer, actor, level, department=department, owner=owner)
-    audit_export(
-        actor=actor, target_type="receivables.customerbalance", summary=_summary(level, department, owner, count)
-    )
+    reason = export_require(actor, AGEING, count, reason)
+    _log(actor, level, department, owner, count, reason)
     return buffer.getvalue()
 
 
 @transaction.atomic
-def ageing_export_job_create(*, actor: User, level: str, department=None, owner=None) -> ExportJob:
+def ageing_export_job_create(
+    *, actor: User, level: str, department=None, owner=None, reason: str = "", expected_rows: int = 0
+) -> ExportJob:
     ageing.check_view(actor)
+    export_require(actor, AGEING)
     job = ExportJob.objects.create(
         created_by=actor,
         format=FileFormat.XLSX,
         filters={**MARK, "level": level, "department": department, "owner": owner},
+        reason=reason,
+        expected_rows=expected_rows,
     )
     from kehu.receivables.report_tasks import ageing_export_run
 
@@ -137,6 +165,8 @@ def ageing_export_run(job_id: int) -> None:
     level, department, owner = job.filters.get("level"), job.filters.get("department"), job.filters.get("owner")
     try:
         ageing.check_view(actor)
+        if not actor.has_perm(AGEING.perm):
+            raise PermissionError
         relative, path = storage.new_path("exports", ".xlsx")
 
         def progress(done: int) -> None:
@@ -144,11 +174,7 @@ def ageing_export_run(job_id: int) -> None:
 
         count = write_xlsx(path, actor, level, department=department, owner=owner, progress=progress)
         with transaction.atomic():
-            audit_export(
-                actor=actor,
-                target_type="receivables.customerbalance",
-                summary={**_summary(level, department, owner, count), "job": job.pk},
-            )
+            _log(actor, level, department, owner, count, job.reason, job=job.pk)
             ExportJob.objects.filter(pk=job.pk).update(
                 status=ExportStatus.DONE, row_count=count, stored_path=relative, finished_at=timezone.now()
             )

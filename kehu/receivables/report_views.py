@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.core.export_pages import export_refused, reason_of
+from kehu.core.exports import ExportRefusedError
 from kehu.core.forms import apply_errors
 from kehu.core.pagination import MAX_OFFSET
 from kehu.core.params import parse_id, parse_int
@@ -60,13 +62,15 @@ def ageing_report(request):
     owner = _id(request.GET.get("owner")) or None
     offset = _offset(request.GET.get("offset"))
     if request.GET.get("format") == "xlsx":
-        if report_exports.needs_task(request.user, level, department=department, owner=owner):
-            job = report_exports.ageing_export_job_create(
-                actor=request.user, level=level, department=department, owner=owner
+        try:
+            data, job = report_exports.ageing_export(
+                actor=request.user, level=level, department=department, owner=owner, reason=reason_of(request)
             )
+        except ExportRefusedError as exc:
+            return export_refused(request, exc.decision)
+        if job is not None:
             messages.info(request, _("The export is large; it is being written and will be ready to download here."))
             return redirect("receivables_reports:export", pk=job.pk)
-        data = report_exports.ageing_xlsx_now(actor=request.user, level=level, department=department, owner=owner)
         return _download(data, XLSX, report_exports.file_name())
     context = {
         "level": level,

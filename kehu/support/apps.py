@@ -31,3 +31,6 @@ class SupportConfig(AppConfig):
 
         # A staff answer on an e-mailed ticket goes to the customer by mail (in the same transaction).
         events.sink(answer_sink, after_commit=False)
+        from kehu.support.export_kinds import register_kinds
+
+        register_kinds()

@@ -13,6 +13,8 @@ from django.views.decorators.http import require_POST
 
 from kehu.catalog.models import Specification
 from kehu.core.exceptions import ConcurrentEditError
+from kehu.core.export_pages import handles_export_refusal, reason_of
+from kehu.core.exports import export_log, export_require
 from kehu.core.forms import apply_errors
 from kehu.core.pagination import page_of
 from kehu.core.params import id_param, page_param, parse_id, text_param
@@ -34,6 +36,7 @@ from kehu.support.complaint_forms import (
     ReportForm,
     StepMetaForm,
 )
+from kehu.support.export_kinds import COMPLAINT_REPORT
 from kehu.support.models_complaints import ComplaintState, ComplaintStepKind
 from kehu.support.selectors import people_who_may, ticket_qs_visible_to, unit_qs_visible_to
 
@@ -340,12 +343,28 @@ def complaint_statistics(request):
     return render(request, "support/complaints/report.html", context)
 
 
+@handles_export_refusal
 def complaint_statistics_export(request):
+    """The report as .xlsx, through the export policy (kehu.core.exports); its rows are the groups'."""
     form, stats = _report_stats(request)
+    export_require(request.user, COMPLAINT_REPORT)
     if stats is None:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect("support:complaint-statistics")
-    response = HttpResponse(report.stats_xlsx(stats), content_type=XLSX)
+    rows = sum(len(table[3]) for table in stats.tables)
+    reason = export_require(request.user, COMPLAINT_REPORT, rows, reason_of(request))
+    content = report.stats_xlsx(stats)
+    export_log(
+        actor=request.user,
+        kind=COMPLAINT_REPORT,
+        rows=rows,
+        reason=reason,
+        fmt="xlsx",
+        first=stats.first.isoformat(),
+        last=stats.last.isoformat(),
+        period=stats.period,
+    )
+    response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = (
         f'attachment; filename="complaints-{stats.first.isoformat()}-{stats.last.isoformat()}.xlsx"'
     )

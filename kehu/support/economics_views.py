@@ -10,10 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from kehu.core.audit import audit_export
+from kehu.core.export_pages import export_refused
+from kehu.core.exports import ExportRefusedError, export_log, export_require
 from kehu.core.params import date_param, id_param, text_param
 from kehu.core.spreadsheet_safety import xlsx_row
 from kehu.support import economics as eco
+from kehu.support.export_kinds import SERVICE_ECONOMICS
 from kehu.users.models import Department
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -61,7 +63,10 @@ def economics_page(request):
     start, end = eco.period_bounds(period, day)
     result = eco.economics(start=start, end=end, department=department)
     if request.GET.get("format") == "xlsx":
-        return _xlsx(user, result, department, period)
+        try:
+            return _xlsx(user, result, department, period)
+        except ExportRefusedError as exc:
+            return export_refused(request, exc.decision)
     return render(
         request,
         "support/economics/page.html",
@@ -83,7 +88,11 @@ def economics_page(request):
 
 
 def _xlsx(user, result: eco.Economics, department, period: str) -> HttpResponse:
+    """Through the export policy (kehu.core.exports): a dozen figures, never enough to need a reason."""
     from openpyxl import Workbook
+
+    rows = _rows(result)
+    export_require(user, SERVICE_ECONOMICS, len(rows))
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Service economics")[:31])
@@ -98,14 +107,18 @@ def _xlsx(user, result: eco.Economics, department, period: str) -> HttpResponse:
         )
     )
     sheet.append(xlsx_row(sheet, [_("Figure"), _("Amount or count"), _("Customers")]))
-    for label, value, customers in _rows(result):
+    for label, value, customers in rows:
         sheet.append(xlsx_row(sheet, [label, float(value), customers if customers != "" else None]))
     buffer = io.BytesIO()
     workbook.save(buffer)
-    audit_export(
+    export_log(
         actor=user,
-        target_type="support.serviceeconomics",
-        summary={"period": period, "start": result.start.isoformat(), "team": department.pk if department else None},
+        kind=SERVICE_ECONOMICS,
+        rows=len(rows),
+        fmt="xlsx",
+        period=period,
+        start=result.start.isoformat(),
+        team=department.pk if department else None,
     )
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="service-economics-{result.start:%Y-%m-%d}.xlsx"'

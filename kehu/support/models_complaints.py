@@ -201,7 +201,10 @@ class Complaint(TimeStamped, Versioned):
     class Meta:
         verbose_name = _("complaint")
         verbose_name_plural = _("complaints")
-        permissions = [("manage_complaint", _("Can handle any complaint: owners, deadlines, every step"))]
+        permissions = [
+            ("manage_complaint", _("Can handle any complaint: owners, deadlines, every step")),
+            ("export_complaint_report", _("Can export the complaint statistics report")),
+        ]
         indexes = [
             models.Index(fields=["customer", "state"], name="support_complaint_customer"),
             models.Index(fields=["state", "due_on"], name="support_complaint_due"),

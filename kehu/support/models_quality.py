@@ -46,6 +46,7 @@ class QualitySettings(models.Model):
         permissions = [
             ("manage_quality", _("Can set the quality report's recipients and thresholds")),
             ("view_service_economics", _("Can see service economics")),
+            ("export_service_economics", _("Can export service economics")),
         ]
 
     def __str__(self) -> str:

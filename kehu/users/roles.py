@@ -84,10 +84,16 @@ WORK = VIEW | {
     "receivables.record_payment",
     "dealerplans.view_dealerplan",
     "dealerplans.change_dealerplan",
+    # Export controls (ACC-5, ADR 0007): one dealer's sales record, to agree it with the dealer.
+    "dealerplans.export_salesrecord",
 }
 LEAD = WORK | {
     "customers.view_sensitive",
     "customers.export_customer",
+    # Export controls (ACC-5, ADR 0007): managers export their scope's contacts, products and ageing.
+    "customers.export_contact",
+    "catalog.export_product",
+    "receivables.export_ageing",
     "core.view_auditentry",
     "pool.assign_customer",
     "customers.handover_customer",
@@ -129,6 +135,8 @@ FINANCE = VIEW | {
     "receivables.approve_credit_exception",
     "classification.set_credit",
     "dealerplans.view_dealerplan",
+    "dealerplans.export_salesrecord",
+    "receivables.export_ageing",
 }
 ADMIN = frozenset(
     LEAD
@@ -155,6 +163,7 @@ ADMIN = frozenset(
         "contracts.manage_contract_templates",
         "invoices.issue_invoice",
         "receivables.manage_credit",
+        "support.export_complaint_report",
     }
 )
 # The service desk (客户服务部): works tickets and keeps the installed base.
@@ -175,7 +184,11 @@ FIELD = {"support.view_servicevisit", "support.change_servicevisit"}
 # Complaints (投诉, SRV-2): customer representatives register them; complaint specialists and the service
 # manager handle every one (notice, investigation, CAPA, feedback, follow-up).
 COMPLAINT_REGISTER = {"support.view_complaint", "support.add_complaint"}
-COMPLAINT_HANDLE = COMPLAINT_REGISTER | {"support.change_complaint", "support.manage_complaint"}
+COMPLAINT_HANDLE = COMPLAINT_REGISTER | {
+    "support.change_complaint",
+    "support.manage_complaint",
+    "support.export_complaint_report",
+}
 # Returns (SRV-3): after-sales specialists handle them; whoever sees a customer reads its returns.
 RMA_READ = {"support.view_returnrequest"}
 RETURNS = RMA_READ | {"support.add_returnrequest", "support.change_returnrequest"}
@@ -190,6 +203,8 @@ QUALITY = {
     "support.view_dailyqualityreport",
     "support.manage_quality",
     "support.view_service_economics",
+    "support.export_service_economics",
+    "support.export_complaint_report",
 }
 # The customer-information archivist (档案员) in marketing receives approved information forms (CUS-3).
 ARCHIVE = {"collection.archive_form"}
@@ -202,6 +217,7 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
             LEAD
             | RMA_READ
             | {"support.view_service_economics", "support.view_dailyqualityreport"}
+            | {"support.export_service_economics", "support.export_complaint_report"}
             | {
                 "sales.manage_pipelines",
                 "catalog.manage_catalog",
@@ -247,7 +263,7 @@ ROLE_POLICY: dict[str, tuple[str, frozenset[str]]] = {
     ),
     Role.CUSTOMER_REP: (DataScope.OWN, frozenset(WORK | SERVICE | COMPLAINT_REGISTER | RMA_READ)),
     # The CRM specialist keeps the product catalog and the price book with the administrators.
-    Role.CRM_SPECIALIST: (DataScope.ALL, frozenset(WORK | {"catalog.manage_catalog"})),
+    Role.CRM_SPECIALIST: (DataScope.ALL, frozenset(WORK | {"catalog.manage_catalog", "catalog.export_product"})),
     Role.SERVICE_QUALITY: (
         DataScope.ALL,
         frozenset(

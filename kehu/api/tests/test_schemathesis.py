@@ -902,3 +902,12 @@ def test_no_operation_answers_with_a_server_error(
     assert not server_tracebacks, server_tracebacks[0]
     unreached = {label: seen for label, seen in statuses.items() if not any(200 <= c < 300 for c in seen)}
     assert not unreached.keys() - never, {label: unreached[label] for label in unreached.keys() - never}
+
+
+@pytest.fixture(autouse=True)
+def _exports_unlimited(settings):
+    """Fuzzing calls each export endpoint many times: the hourly export limit (ACC-5, tested in
+    kehu/integrations/tests/test_export_controls.py) would answer 429 to all but the first ten, and
+    the vCard endpoints after the list export would never be reached."""
+    settings.KEHU_EXPORT_LIMIT_PER_HOUR = 1_000_000
+    settings.KEHU_EXPORT_ROWS_PER_HOUR = 1_000_000_000

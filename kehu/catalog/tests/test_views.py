@@ -278,7 +278,10 @@ def test_the_product_list_page_runs_a_fixed_number_of_queries(client, team, book
 
 
 def test_the_export_downloads_one_row_per_specification(client, team, book):
+    # Costs and floor prices are in the file: managers export, reps do not (ADR 0007).
     client.force_login(team.rep1)
+    assert client.get(reverse("catalog:product-export"), {"format": "xlsx"}).status_code == 403
+    client.force_login(team.manager1)
     response = client.get(reverse("catalog:product-export"), {"format": "xlsx", "q": "IS"})
     assert response["Content-Disposition"].startswith('attachment; filename="products-')
     sheet = load_workbook(io.BytesIO(response.content)).active

@@ -42,7 +42,12 @@ def test_csv_export_follows_the_filters_and_audits(client, team, book):
     assert (row["Tier"], row["Company phone"], row["Owner (user name)"]) == ("Key", "0571-88123456", "rep1")
     assert (row["Contact name"], row["Contact mobile"]) == ("王建国", "13857112345")
     audit = AuditEntry.objects.get(action="export")
-    assert audit.actor == team.manager1 and audit.changes == {"format": "csv", "rows": 1, "filters": {"region": "浙江"}}
+    assert audit.actor == team.manager1 and audit.changes == {
+        "kind": "customers",
+        "format": "csv",
+        "rows": 1,
+        "filters": {"region": "浙江"},
+    }
 
 
 def test_search_term_and_scope(client, team, book):
