@@ -14,7 +14,7 @@ from kehu.core.api import Id, LongText, Page, Text
 from kehu.core.pagination import Limit, Offset, page_of
 from kehu.support import selectors, visit_selectors, visit_services
 from kehu.support.dispatch import engineers_qs, rank_engineers
-from kehu.support.visit_services import PartLine, SkillLine, VisitReport
+from kehu.support.visit_services import MAX_IMAGE_BYTES, PartLine, SkillLine, VisitReport
 
 router = Router(tags=["service"])
 
@@ -156,8 +156,12 @@ class VisitPartIn(Schema):
     charged: bool = False
 
 
+# An image of MAX_IMAGE_BYTES as base64 in a data: URL, with its header.
+DATA_URL_MAX_LENGTH = MAX_IMAGE_BYTES * 4 // 3 + 100
+
+
 class VisitReportIn(VisitPositionIn):
-    client_token: str = Field(max_length=36, description="The visit's client_token: the report is taken once.")
+    client_token: Text(36) = Field(description="The visit's client_token: the report is taken once.")
     work_done: LongText(10000)
     fixed: bool = False
     resolve: bool = Field(False, description="Fixed: resolve the ticket too.")
@@ -168,7 +172,7 @@ class VisitReportIn(VisitPositionIn):
     photos: list[str] = Field(
         default_factory=list, max_length=6, description="data: URLs of JPEG, PNG or WebP images (4 MB each)."
     )
-    signature: str = Field("", description="The customer's signature: a data: URL of a PNG.")
+    signature: Text(DATA_URL_MAX_LENGTH) = Field("", description="The customer's signature: a data: URL of a PNG.")
     confirmed_by: Text(100) = ""
     satisfaction: int | None = Field(None, ge=1, le=5)
     checked_in_at: datetime | None = Field(None, description="When checked in offline (else: now).")

@@ -23,10 +23,24 @@ LEADS = "/api/v1/leads"
 OPPORTUNITIES = "/api/v1/sales/opportunities"
 
 
+def _routers():
+    """(prefix, router) of every router of the API, those mounted inside others too."""
+    found = []
+
+    def walk(prefix, router):
+        found.append((prefix, router))
+        for child_prefix, child, *_tags in router._routers:
+            walk(prefix + child_prefix, child)
+
+    for prefix, router in api._routers:
+        walk(prefix, router)
+    return found
+
+
 def _input_fields():
     """(operation, schema, field name, annotation) of every field the API reads from a request."""
     seen = set()
-    for prefix, router in api._routers:
+    for prefix, router in _routers():
         for path, view in router.path_operations.items():
             for operation in view.operations:
                 for wrapper in operation.models:

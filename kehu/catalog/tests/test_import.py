@@ -246,7 +246,9 @@ def test_thousands_of_rows_and_the_export_reads_back_in(team, django_assert_max_
     assert Category.objects.count() == 5 + 15
     assert Product.objects.get(code="P0999").search_text == "p0999 产品999 p0999-0 型号0 p0999-1 型号1 p0999-2 型号2"
 
-    content, count = products_export(actor=team.rep1, filters=selectors.ProductFilters(), fmt="csv")
+    content, count = products_export(
+        actor=team.manager1, filters=selectors.ProductFilters(), fmt="csv", reason="年度价格核对"
+    )
     assert count == 3000
     text = content.decode("utf-8-sig").splitlines()
     assert (
