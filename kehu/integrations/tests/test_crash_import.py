@@ -5,7 +5,7 @@ import pytest
 
 from kehu.core.lost_tasks import WorkerStoppedError
 from kehu.core.models import TaskLease
-from kehu.core.tests.processes import shared_db, use_the_task_worker  # noqa: F401 (fixture)
+from kehu.core.tests.processes import use_the_task_worker
 from kehu.customers.models import Customer
 from kehu.integrations.models import ImportJob, ImportStatus
 from kehu.integrations.services import import_job_retry, import_job_start
