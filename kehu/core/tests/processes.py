@@ -25,6 +25,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[3]  # the project, where manage.py is
@@ -63,7 +64,7 @@ class SharedDatabase:
             DATABASE_URL=self.url(),
             DJANGO_SETTINGS_MODULE="config.settings",
             KEHU_VAR_DIR=str(self.dir / "var"),
-            KEHU_SECRET_KEY="crash-tests-secret-key-not-for-production",
+            KEHU_SECRET_KEY=settings.SECRET_KEY,  # the sessions the test signs in are valid there
             KEHU_ALLOWED_HOSTS="127.0.0.1,localhost",
             EMAIL_URL=f"file:{self.dir / 'mail'}",
             PYTHONUNBUFFERED="1",
@@ -90,10 +91,9 @@ class SharedDatabase:
     def collect(self) -> None:
         self.stop_all()
         if self.is_sqlite:
-            source = sqlite3.connect(self.file)
+            source = sqlite3.connect(self.file, timeout=20)  # until the killed server's children are gone
             try:
-                # Recovers the write-ahead log of the killed process (its open transaction is dropped).
-                source.execute("PRAGMA journal_mode=DELETE")
+                # Reads through the write-ahead log: what the killed process had not committed is not there.
                 source.backup(connection.connection)
             finally:
                 source.close()
@@ -152,10 +152,18 @@ class SharedDatabase:
             "web",
             pause_at,
         )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
         return process, f"http://127.0.0.1:{port}"
 
-    def wait_for_pause(self, point: str, process: subprocess.Popen, timeout: float = 90) -> int:
-        """Wait until a process stops at `point`; the id of the process that stopped there."""
+    def wait_for_pause(self, point: str, process: subprocess.Popen, timeout: float = 60, answers=()) -> int:
+        """Wait until a process stops at `point`; the id of the process that stopped there.
+        `answers`: where a request sent to it puts its answer (one there: it never stopped)."""
         marker = self.pause_dir / point.partition(":")[0]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -163,6 +171,7 @@ class SharedDatabase:
                 return int(marker.read_text())
             if process.poll() is not None:
                 break
+            assert not answers, f"answered instead of stopping at {point}: {str(answers)[:2000]}"
             time.sleep(0.05)
         raise AssertionError(f"never reached {point}:\n{process.log_path.read_text(errors='replace')[-3000:]}")
 
