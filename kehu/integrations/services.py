@@ -742,7 +742,8 @@ def import_job_lost(job_id: int, *, reason) -> None:
     if job is None or job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
         return
     with _in_language_of(job.created_by):
-        message = f"{reason} {_('Nothing was saved; run the import again.')}"
+        then = _("Nothing was saved; run the import again.")
+        message = f"{reason} {then}"
         _save_progress(job, status=ImportStatus.FAILED, step="", error=message, finished_at=timezone.now())
         _tell(job, TransferEvent.IMPORT_FAILED, message)
 
@@ -754,7 +755,8 @@ def import_preview_lost(job_id: int, *, reason) -> None:
         return
     ImportRow.objects.filter(job=job).delete()
     with _in_language_of(job.created_by):
-        message = f"{reason} {_('Check the rows again.')}"
+        then = _("Check the rows again.")
+        message = f"{reason} {then}"
         _save_progress(job, status=ImportStatus.FAILED, step="", error=message)
 
 
