@@ -50,17 +50,15 @@ def test_a_worker_killed_while_the_rows_are_written_saves_nothing_and_the_import
     assert (task.status, task.exception_class_path) == ("FAILED", STOPPED)
     job.refresh_from_db()
     assert job.status == ImportStatus.FAILED
-    assert job.error == (
-        "The worker stopped while running this task (it was killed or the machine went down)."
-        " Nothing was saved; run the import again."
-    )
+    # Written by the recovering process in the importer's language (here the installation's: Chinese).
+    assert job.error == "执行此任务的后台进程中途停止（被终止或服务器宕机）。 没有保存任何数据；请重新执行导入。"
     assert not TaskLease.objects.exists()
     assert Customer.objects.filter(name__startswith="崩溃测试公司").count() == 0
 
     # The page says so and offers to run it again (the owner only).
     client.force_login(team.rep1)
     page = client.get(f"/transfer/imports/{job.pk}/").content.decode()
-    assert "Nothing was saved; run the import again." in page
+    assert "没有保存任何数据；请重新执行导入。" in page
     assert 'id="import-retry"' in page
     import_job_retry(job=job, actor=team.rep1)
     assert ImportJob.objects.get(pk=job.pk).status == ImportStatus.QUEUED
