@@ -86,7 +86,8 @@ def _process_started(pid: int) -> str | None:
         return None
     except OSError:
         return _pid_alive(pid)
-    return stat.rsplit(")", 1)[1].split()[19]
+    fields = stat.rsplit(")", 1)[1].split()
+    return None if fields[0] in ("Z", "X") else fields[19]  # a zombie has ended, its parent not yet told
 
 
 def _pid_alive(pid: int) -> str | None:
