@@ -99,3 +99,21 @@ def test_tasks_run_in_the_process_that_enqueued_them_take_no_lease(db):
 
     refresh_database_statistics.enqueue()  # the tests' immediate backend
     assert not TaskLease.objects.exists()
+
+
+def test_a_worker_ended_but_not_yet_reaped_by_its_parent_is_gone(running):
+    import time
+    from pathlib import Path
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    stat = Path(f"/proc/{process.pid}/stat")
+    for _ in range(200):
+        if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            break
+        time.sleep(0.05)
+    task = running()
+    _lease(task, pid=process.pid, process_started="")
+    try:
+        assert len(lost_tasks.recover()) == 1
+    finally:
+        process.wait()
