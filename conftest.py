@@ -5,6 +5,7 @@ import traceback
 
 import pytest
 
+from kehu.core.tests.processes import shared_db  # noqa: F401 (real processes on the test database, to kill)
 from kehu.core.tests.smtp import smtp  # noqa: F401 (a real SMTP server on loopback, for any test)
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

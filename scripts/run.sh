@@ -30,11 +30,14 @@ stop() {
 trap stop INT TERM EXIT
 $PY manage.py db_worker --queue-name '*' --no-reload &
 pids+=($!)
-# Periodic jobs (pool recycle, tier suggestions, overdue checks) are enqueued by one scheduler.
+# Periodic jobs (pool recycle, tier suggestions, overdue checks) are enqueued by one scheduler, which also
+# finds the tasks of a worker that died (kill -9, out of memory): failed with the reason, resumed or retried.
 $PY manage.py run_scheduler &
 pids+=($!)
+# A web worker that dies is started again (its request's transaction was rolled back by the database).
 .venv/bin/granian --interface wsgi config.wsgi:application --host 127.0.0.1 --port "$PORT" \
-  --workers "${KEHU_WEB_WORKERS:-2}" --blocking-threads 1 --workers-kill-timeout 5 --log-level warning &
+  --workers "${KEHU_WEB_WORKERS:-2}" --blocking-threads 1 --workers-kill-timeout 5 --respawn-failed-workers \
+  --log-level warning &
 pids+=($!)
 echo "Kehu is running on http://127.0.0.1:$PORT (demo: sign in as manager1 / kehu-demo). Ctrl-C stops it."
 wait -n "${pids[@]}"

@@ -14,11 +14,12 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from kehu.core import events
+        from kehu.core import events, lost_tasks
         from kehu.core.audit import audit_events
 
         post_migrate.connect(_refresh_statistics, sender=self)
         events.sink(audit_events, after_commit=False)
+        lost_tasks.connect()
 
 
 def _refresh_statistics(using, plan=None, **kwargs):

@@ -215,3 +215,23 @@ class OutboxAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class TaskLease(models.Model):
+    """Which process runs a background task now (one row while it runs, kehu.core.lost_tasks).
+
+    A worker killed in the middle (kill -9, out of memory, a power cut) leaves its task "running"
+    for ever in the task table; this row tells whether that process still lives: on the same
+    machine by its process id and start time, elsewhere by a heartbeat it refreshes."""
+
+    task_id = models.UUIDField(primary_key=True)
+    task_path = models.CharField(max_length=200)
+    host = models.CharField(max_length=255)
+    boot_id = models.CharField(max_length=64, blank=True)
+    pid = models.PositiveIntegerField()
+    process_started = models.CharField(max_length=32, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    beat_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.task_path} on {self.host}:{self.pid}"

@@ -337,6 +337,15 @@ def import_run(request, job_id: Id):
     return Status(202, _job_out(selectors.import_job_get(request.user, job.pk)))
 
 
+@router.post("/imports/{job_id}/retry", response={202: ImportJobOut})
+def import_retry(request, job_id: Id):
+    """Run a failed import again with its checked rows and choices (a run that failed, for example
+    because its worker stopped, saved nothing). 400 when it cannot: map and check it again."""
+    job = selectors.import_job_get(request.user, job_id)
+    services.import_job_retry(job=job, actor=request.user)
+    return Status(202, _job_out(selectors.import_job_get(request.user, job.pk)))
+
+
 @router.delete("/imports/{job_id}", response={204: None})
 def import_delete(request, job_id: Id):
     _require_import(request.user)

@@ -16,3 +16,15 @@ class IntegrationsConfig(AppConfig):
         from kehu.integrations.export_kinds import register_kinds
 
         register_kinds()
+        _recover_lost_tasks()
+
+
+def _recover_lost_tasks() -> None:
+    """A worker killed in the middle of an import: the job is marked failed with the reason
+    (nothing was saved), and the import page offers to run it again (kehu.core.lost_tasks)."""
+    from kehu.core import lost_tasks
+    from kehu.integrations import services, tasks
+
+    lost_tasks.register(tasks.import_run, on_failed=services.import_job_lost)
+    lost_tasks.register(tasks.import_preview, on_failed=services.import_preview_lost)
+    lost_tasks.register(tasks.transfer_cleanup, resume=True)

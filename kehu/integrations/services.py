@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kehu.core import events
+from kehu.core.checkpoints import checkpoint
 from kehu.core.text import printable
 from kehu.integrations import layout, storage
 from kehu.integrations.bulk import Inserter
@@ -706,6 +707,59 @@ def import_job_start(*, job: ImportJob, actor: User) -> ImportJob:
     return job
 
 
+def import_job_may_retry(job: ImportJob) -> bool:
+    """A failed run can run again as it was checked: its staged rows are still there (a failed
+    check has none: the columns are mapped and checked again instead)."""
+    return (
+        job.status == ImportStatus.FAILED
+        and bool(job.report.get("rows"))
+        and ImportRow.objects.filter(job=job).exists()
+    )
+
+
+@transaction.atomic
+def import_job_retry(*, job: ImportJob, actor: User) -> ImportJob:
+    """Run a failed import again with the rows and choices of its preview (nothing of the failed
+    run was saved: the run writes all rows in one transaction)."""
+    _check_job(job, actor, ImportStatus.FAILED)
+    if not import_job_may_retry(job):
+        raise ValidationError(_("This import cannot run again as it was: map the columns and check the rows again."))
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.QUEUED, progress=0, step="", error="", finished_at=None
+    )
+    job.refresh_from_db()
+    from kehu.integrations.tasks import import_run
+
+    transaction.on_commit(lambda: import_run.enqueue(job.pk))
+    return job
+
+
+def import_job_lost(job_id: int, *, reason) -> None:
+    """The worker running the import died (kehu.core.lost_tasks): nothing was saved (the rows are
+    written in one transaction, which a dead process never commits); the job says so, can be
+    retried, and whoever started it is told."""
+    job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
+    if job is None or job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        return
+    with _in_language_of(job.created_by):
+        then = _("Nothing was saved; run the import again.")
+        message = f"{reason} {then}"
+        _save_progress(job, status=ImportStatus.FAILED, step="", error=message, finished_at=timezone.now())
+        _tell(job, TransferEvent.IMPORT_FAILED, message)
+
+
+def import_preview_lost(job_id: int, *, reason) -> None:
+    """The worker checking the file died: the rows it had staged go, the columns can be checked again."""
+    job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
+    if job is None or job.status != ImportStatus.PREVIEWING:
+        return
+    ImportRow.objects.filter(job=job).delete()
+    with _in_language_of(job.created_by):
+        then = _("Check the rows again.")
+        message = f"{reason} {then}"
+        _save_progress(job, status=ImportStatus.FAILED, step="", error=message)
+
+
 def import_job_run(job_id: int) -> None:
     """The task: prepare every chosen row (progress committed per batch), then write them all
     in one transaction. Any failure rolls the whole import back and marks the job failed."""
@@ -729,6 +783,7 @@ def _run(job: ImportJob, actor: User) -> None:
         writing = time.monotonic()
         with transaction.atomic():
             report = plan.write()
+            checkpoint("import.written")  # the crash tests stop here (kehu.core.checkpoints)
         # How long the preparation took, and how long the write transaction held the database.
         report["seconds"] = {"prepare": round(writing - started, 1), "write": round(time.monotonic() - writing, 1)}
     except Exception as exc:  # noqa: BLE001 - the job records every failure; nothing was written
@@ -783,6 +838,7 @@ def _prepare(job: ImportJob, plan):
             done += len(batch)
             batch = []
             _save_progress(job, progress=done)
+            checkpoint("import.prepared")
     if batch:
         plan.add(batch)
         _save_progress(job, progress=done + len(batch))

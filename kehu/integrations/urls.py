@@ -13,6 +13,7 @@ urlpatterns = [
     path("imports/<int:pk>/progress/", views.import_progress, name="import-progress"),
     path("imports/<int:pk>/choose/", views.import_choose, name="import-choose"),
     path("imports/<int:pk>/run/", views.import_run, name="import-run"),
+    path("imports/<int:pk>/retry/", views.import_retry, name="import-retry"),
     path("imports/<int:pk>/delete/", views.import_delete, name="import-delete"),
     path("export/customers/", views.export_customers, name="export-customers"),
     path("exports/<int:pk>/", views.export_detail, name="export-detail"),

@@ -120,7 +120,7 @@ def import_detail(request, pk):
     """One page per step, chosen by the job's status."""
     job = selectors.import_job_get(request.user, pk)
     _require_import(request.user, job)
-    context = {"job": job, "target": services.target_of(job)}
+    context = {"job": job, "target": services.target_of(job), "may_retry": services.import_job_may_retry(job)}
     if job.is_working:
         return render(request, "integrations/import_progress.html", context)
     step = request.GET.get("step")
@@ -339,6 +339,19 @@ def import_run(request, pk):
     _require_import(request.user, job)
     try:
         services.import_job_start(job=job, actor=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect("integrations:import-detail", pk=job.pk)
+
+
+@require_POST
+def import_retry(request, pk):
+    """A failed run (the worker stopped, the database was busy) again, with the rows as checked."""
+    job = selectors.import_job_get(request.user, pk)
+    _require_import(request.user, job)
+    try:
+        services.import_job_retry(job=job, actor=request.user)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)

@@ -21,6 +21,7 @@ from kehu.activities.models import Activity
 from kehu.activities.services import WorkMoved, may_hold_work, open_work_move
 from kehu.core import events, lookups
 from kehu.core.audit import audit_record
+from kehu.core.checkpoints import checkpoint
 from kehu.core.mail import queue_email
 from kehu.core.models import AuditAction
 from kehu.core.text import check_text, text_field_errors
@@ -598,6 +599,7 @@ def _apply_recycle(items, now) -> list[int]:
     )
     PoolMove.objects.bulk_create(moves)
     events.record_many(recorded)
+    checkpoint("recycle.batch")  # the crash tests stop here (kehu.core.checkpoints)
     return ids
 
 
@@ -795,6 +797,15 @@ def handover_run(*, handover_id: int, base_url: str = "", batch: int = 500) -> H
     return handover
 
 
+def handover_lost(handover_id: int, base_url: str = "", *, reason) -> None:
+    """Its worker died again and again (kehu.core.lost_tasks gave up resuming): the handover stops
+    as failed with the reason; the customers moved so far stay moved, the others stay where they were."""
+    with translation.override(settings.LANGUAGE_CODE):
+        Handover.objects.filter(pk=handover_id, status=HandoverStatus.RUNNING).update(
+            status=HandoverStatus.FAILED, error=str(reason)
+        )
+
+
 @transaction.atomic
 def _handover_batch(handover: Handover, batch: int) -> int:
     items = list(HandoverItem.objects.filter(handover=handover, is_done=False).order_by("pk")[:batch])
@@ -904,6 +915,7 @@ def _handover_batch(handover: Handover, batch: int) -> int:
         commitments_moved=F("commitments_moved") + moved.commitments,
         visits_moved=F("visits_moved") + moved.visits,
     )
+    checkpoint("handover.batch")  # the crash tests stop here (kehu.core.checkpoints)
     return len(items)
 
 

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from kehu.contracts.models import Contract
 from kehu.contracts.services import contract_rollups_set
 from kehu.core import events
+from kehu.core.checkpoints import checkpoint
 from kehu.core.money import round_fen
 from kehu.core.numbering import save_numbered
 from kehu.customers.models import Customer
@@ -601,6 +602,7 @@ def _apply_allocations(payment: Payment, chosen, *, actor, automatic: bool) -> l
     for plan in plans:
         plan.updated_at = timezone.now()
     PaymentPlan.objects.bulk_update(plans, ["received_amount", "state", "updated_at"])
+    checkpoint("allocation.plans")  # the crash tests stop here (kehu.core.checkpoints)
     payment.allocated_amount += sum((r.amount for r in rows), ZERO)
     Payment.objects.filter(pk=payment.pk).update(allocated_amount=payment.allocated_amount, updated_at=timezone.now())
     return rows

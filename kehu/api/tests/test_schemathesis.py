@@ -241,7 +241,15 @@ def make_transfer_jobs(user) -> dict[str, int]:
     relative, path = storage.new_path("exports", ".csv")
     path.write_bytes("\ufeff客户名称\n".encode())
     export = ExportJob.objects.create(created_by=user, format="csv", status="done", stored_path=relative)
-    return {"job_id": job.pk, "mapping_job_id": mapping.pk, "export_id": export.pk}
+    # A run whose worker stopped: its checked rows wait to run again.
+    failed = ImportJob.objects.create(
+        created_by=user, file_name="c.csv", format="csv", status="failed", headers=["客户名称"], total_rows=1,
+        report={"rows": 1},
+    )  # fmt: skip
+    ImportRow.objects.create(
+        job=failed, number=2, values={"customer": {"name": "重试客户"}, "contact": {}, "owner": ""}
+    )
+    return {"job_id": job.pk, "mapping_job_id": mapping.pk, "export_id": export.pk, "failed_job_id": failed.pk}
 
 
 def make_records(team, area: str, user) -> dict:
@@ -724,6 +732,8 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             if case.body.get("ends_on") is not None:
                 case.body["ends_on"] = None  # a random day is mostly in the past (400)
             return
+    if case.operation.path.endswith("/imports/{job_id}/retry") and "failed_job_id" in ids:
+        case.path_parameters["job_id"] = ids["failed_job_id"]
     if case.operation.path.endswith("/imports/{job_id}/layout") and "mapping_job_id" in ids:
         case.path_parameters["job_id"] = ids["mapping_job_id"]  # the job in its preview stays there
         if isinstance(case.body, dict):

@@ -562,6 +562,7 @@ PAGE_IDS = {
     "integrations:import-progress": "import",
     "integrations:import-choose": "import",
     "integrations:import-run": "import",
+    "integrations:import-retry": "import",
     "integrations:import-delete": "import",
     "integrations:export-detail": "export",
     "integrations:export-download": "export",

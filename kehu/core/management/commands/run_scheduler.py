@@ -4,13 +4,16 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from kehu.core import schedule
+from kehu.core import lost_tasks, schedule
 
 log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "Enqueue periodic jobs when they are due (run one or more next to db_worker)."
+    help = (
+        "Enqueue periodic jobs when they are due, and recover the tasks of workers that died"
+        " (run one or more next to db_worker)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=15, help="seconds between ticks (default 15)")
@@ -24,6 +27,8 @@ class Command(BaseCommand):
             try:
                 for name in schedule.tick():
                     log.info("enqueued %s", name)
+                # Tasks whose worker died (kill -9, out of memory): failed with the reason, resumed or retried.
+                lost_tasks.recover()
             except Exception:
                 # A database hiccup must not end the scheduler; the next tick tries again.
                 log.exception("scheduler tick failed")
