@@ -742,8 +742,8 @@ def import_job_lost(job_id: int, *, reason) -> None:
     if job is None or job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
         return
     with _in_language_of(job.created_by):
-        then = _("Nothing was saved; run the import again.")
-        message = f"{reason} {then}"
+        # One message, so Chinese joins its sentences without a space.
+        message = _("%(reason)s Nothing was saved; run the import again.") % {"reason": reason}
         _save_progress(job, status=ImportStatus.FAILED, step="", error=message, finished_at=timezone.now())
         _tell(job, TransferEvent.IMPORT_FAILED, message)
 

@@ -51,7 +51,7 @@ def test_a_worker_killed_while_the_rows_are_written_saves_nothing_and_the_import
     job.refresh_from_db()
     assert job.status == ImportStatus.FAILED
     # Written by the recovering process in the importer's language (here the installation's: Chinese).
-    assert job.error == "执行此任务的后台进程中途停止（被终止或服务器宕机）。 没有保存任何数据；请重新执行导入。"
+    assert job.error == "执行此任务的后台进程中途停止（被终止或服务器宕机）。没有保存任何数据；请重新执行导入。"
     assert not TaskLease.objects.exists()
     assert Customer.objects.filter(name__startswith="崩溃测试公司").count() == 0
 

@@ -37,7 +37,7 @@ def test_the_lost_reason_is_in_the_importers_language(team):
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED)
     import_job_lost(job.pk, reason=lost_tasks.REASON)
     assert ImportJob.objects.get(pk=job.pk).error == (
-        "执行此任务的后台进程中途停止（被终止或服务器宕机）。 没有保存任何数据；请重新执行导入。"
+        "执行此任务的后台进程中途停止（被终止或服务器宕机）。没有保存任何数据；请重新执行导入。"
     )
 
 
