@@ -185,6 +185,20 @@ ROUTES = all_routes()
 AREAS = sorted({r.area for r in ROUTES})
 
 
+def _groups(per_group: int = 3) -> list[tuple[str, ...]]:
+    """Areas tested together on one company (its set-up costs more than most areas' requests):
+    pages with pages and API areas with API areas, the biggest alone."""
+    alone = {"service", "quotes"}
+    groups = [(area,) for area in AREAS if area in alone]
+    for is_api in (False, True):
+        rest = [a for a in AREAS if a not in alone and a.startswith("api/") == is_api]
+        groups += [tuple(rest[i : i + per_group]) for i in range(0, len(rest), per_group)]
+    return groups
+
+
+GROUPS = _groups()
+
+
 def test_every_route_with_an_id_knows_which_record_it_names():
     missing = [
         (r.template, name)
@@ -198,14 +212,18 @@ def test_every_route_with_an_id_knows_which_record_it_names():
     assert len(AREAS) > 20, AREAS  # the pages' areas and the API's
 
 
+def test_every_area_is_in_one_group():
+    assert sorted(a for group in GROUPS for a in group) == AREAS
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("area", AREAS)
-def test_no_address_makes_a_server_error(area, server_tracebacks):
+@pytest.mark.parametrize("areas", GROUPS, ids=["+".join(g) for g in GROUPS])
+def test_no_address_makes_a_server_error(areas, server_tracebacks):
     company = Company()
     real_ids = [str(v) for v in company.ids.values()]
-    routes = [r for r in ROUTES if r.area == area]
+    routes = [r for r in ROUTES if r.area in areas]
     api_names = _api_query_names()
-    recorder = Recorder(clients(company, api=area.startswith("api/")), server_tracebacks)
+    recorder = Recorder(clients(company, api=areas[0].startswith("api/")), server_tracebacks)
     for route in routes:
         if route.is_api:
             names = sorted(set(api_names.get(_openapi_path(route), [])) | {"limit", "offset", "q", "year", "date"})
@@ -217,7 +235,7 @@ def test_no_address_makes_a_server_error(area, server_tracebacks):
         if not route.is_api:
             post_sweep(route, company.ids, recorder)
 
-    assert not recorder.failures, recorder.report(area)
+    assert not recorder.failures, recorder.report("+".join(areas))
     # Every page that answers GET was reached by some role, not only refused (405: POST only).
     unreached = {t: sorted(c) for t, c in recorder.statuses.items() if not any(x < 400 or x == 405 for x in c)}
     assert not unreached.keys() - NEVER_REACHED, unreached
