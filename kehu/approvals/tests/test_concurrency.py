@@ -3,41 +3,16 @@
 Runs on whichever database the suite uses (SQLite by default; PostgreSQL through
 scripts/with-postgres.sh), with real threads and their own connections."""
 
-import contextlib
-import sqlite3
 import threading
 
 import pytest
-from django.db import close_old_connections, connection, connections
+from django.db import close_old_connections, connection
 
 from kehu.approvals import services
 from kehu.approvals.models import ActionKind, ApprovalRequest, ApproverTask, RequestState, TaskState
 from kehu.approvals.tests.conftest import step
 from kehu.core.exceptions import ConcurrentEditError
-
-
-@contextlib.contextmanager
-def _production_sqlite(tmp_path):
-    """SQLite's in-memory test database (shared cache) answers concurrent writers with "table is
-    locked" at once, where the real file database in WAL mode waits (busy timeout, IMMEDIATE
-    transactions). So for SQLite the threads run on a file copy of the test database with the
-    production settings, and the result is copied back for the assertions."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    path = str(tmp_path / "race.sqlite3")
-    connection.ensure_connection()
-    with sqlite3.connect(path) as target:
-        connection.connection.backup(target)
-    settings = connections.settings["default"]
-    saved = settings["NAME"]
-    settings["NAME"] = path
-    try:
-        yield
-    finally:
-        settings["NAME"] = saved
-        with sqlite3.connect(path) as source:
-            source.backup(connection.connection)
+from kehu.core.tests.race import production_database
 
 
 def _race(request, people, action_for):
@@ -78,7 +53,7 @@ def test_two_approvers_at_once_make_one_decision(org, customer, second, tmp_path
         org.manager1.username: {"action": "approve"},
         org.gm.username: {"action": second, "comment": "不同意"},
     }
-    with _production_sqlite(tmp_path):
+    with production_database(tmp_path):
         outcomes = _race(request, [org.manager1, org.gm], lambda p: actions[p.username])
 
     assert sorted(outcomes.values()).count("done") == 1, outcomes
