@@ -7,9 +7,8 @@ from ninja import Schema
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
+from kehu.core.params import MAX_ID
 from kehu.core.text import TEXT_MAX_LENGTH, text_problem
-
-MAX_ID = 2**53
 
 
 def _text_rule(max_length: int, multiline: bool):
