@@ -35,20 +35,18 @@ PAGE_SIZE = 50
 def activity_list(request):
     form = ActivityFilterForm(request.GET or None)
     qs = selectors.activity_qs_visible_to(request.user).select_related("customer", "owner", "contact")
+    customer = kind = open_commitments = None
     if form.is_valid():
-        if customer := form.cleaned_data.get("customer"):
-            qs = qs.filter(customer_id=customer)
-        if kind := form.cleaned_data.get("kind"):
-            qs = qs.filter(kind=kind)
-        if form.cleaned_data.get("open_commitments"):
-            qs = qs.filter(kind=ActivityKind.COMMITMENT, is_done=False).order_by("due_on")
-    if not qs.query.order_by:
-        qs = qs.order_by("-occurred_at", "-id")
-    return render(
-        request,
-        "activities/activity_list.html",
-        {"form": form, "activities": qs[:PAGE_SIZE]},
-    )
+        customer, kind = form.cleaned_data.get("customer"), form.cleaned_data.get("kind")
+        open_commitments = form.cleaned_data.get("open_commitments")
+    if customer:  # one customer's activities: its own index
+        qs = qs.filter(customer_id=customer, **({"kind": kind} if kind else {}))
+        activities = qs.order_by("-occurred_at", "-id")[:PAGE_SIZE]
+    elif open_commitments:
+        activities = qs.filter(kind=ActivityKind.COMMITMENT, is_done=False).order_by("due_on", "id")[:PAGE_SIZE]
+    else:
+        activities = selectors.newest_activities(request.user, limit=PAGE_SIZE, kind=kind or "")
+    return render(request, "activities/activity_list.html", {"form": form, "activities": activities})
 
 
 def activity_edit(request, pk):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from annotated_types import Interval
+from django.db import connection
 from django.db.models import QuerySet
 
 COUNT_CAP = 10_000
@@ -53,3 +54,38 @@ def slice_page(qs, offset: int, limit: int) -> tuple[list, bool]:
 def page_of(qs: QuerySet, *, offset: int, limit: int, cap: int = COUNT_CAP) -> PageOf:
     rows, has_next = slice_page(qs, offset, limit)
     return PageOf(rows, *capped_count(qs, cap), has_next)
+
+
+# SQLite refuses a compound statement of more than 500 parts (SQLITE_MAX_COMPOUND_SELECT).
+PARTS_PER_STATEMENT = 400
+
+
+def top_ids(parts: list[QuerySet], order: tuple[str, ...], *, offset: int, top: int) -> list[int]:
+    """Rows offset … top-1 of the UNION ALL of each part's first `top` rows in `order` (each part
+    walks its own index and stops), where one ORDER BY over everything the parts cover would sort
+    all of it. Django cannot slice the parts of a union on SQLite, so the statement is put together
+    from each part's own SQL and parameters; many parts go in several statements, merged here."""
+    names = [name.lstrip("-") for name in order]
+    columns = ["id", *(name for name in names if name != "id")]
+    quote = connection.ops.quote_name
+    by = ", ".join(f"{quote(n.lstrip('-'))} {'DESC' if n.startswith('-') else 'ASC'}" for n in order)
+    chunked = len(parts) > PARTS_PER_STATEMENT
+    found = []
+    for first in range(0, len(parts), PARTS_PER_STATEMENT):
+        sqls, params = [], []
+        for i, part in enumerate(parts[first : first + PARTS_PER_STATEMENT]):
+            sql, part_params = part.order_by(*order).values_list(*columns)[:top].query.sql_with_params()
+            sqls.append(f"SELECT * FROM ({sql}) {quote(f'part{i}')}")
+            params.extend(part_params)
+        # One statement answers the ids alone (the planner then sorts only them); several answer
+        # their sort values too, for the merge below.
+        fields = ", ".join(quote(c) for c in (columns if chunked else ["id"]))
+        statement = f"SELECT {fields} FROM ({' UNION ALL '.join(sqls)}) {quote('page')} ORDER BY {by} LIMIT %s"
+        with connection.cursor() as cursor:
+            cursor.execute(statement, [*params, top])
+            found.extend(cursor.fetchall())
+    if chunked:
+        for position in reversed(range(len(order))):  # stable sorts, last key first
+            column = columns.index(names[position])
+            found.sort(key=lambda row: row[column], reverse=order[position].startswith("-"))
+    return [row[0] for row in found[offset:top]]

@@ -7,11 +7,10 @@ from dataclasses import astuple, dataclass
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from kehu.core.pagination import COUNT_CAP, PageOf, capped_count, slice_page
+from kehu.core.pagination import COUNT_CAP, PageOf, capped_count, slice_page, top_ids
 from kehu.customers.dedupe import DuplicateMatch, find_duplicates
 from kehu.customers.models import (
     Contact,
@@ -185,34 +184,13 @@ def _page_with_shared(user: User, filters: CustomerFilters, shared, rows_of, *, 
     others = customer_list(
         user, filters, base=Customer.objects.filter(shared, deleted_at__isnull=True).exclude(scope_q(user))
     )
-    ids = _top_ids([scoped, others], order, offset=offset, top=top)
+    ids = top_ids([scoped, others], order, offset=offset, top=top)
     found = {c.pk: c for c in rows_of.filter(pk__in=ids)}
     rows = [found[pk] for pk in ids if pk in found]
     count, capped = _cached_count(user, filters, scoped)
     extra = _cached_count(user, filters, others, part="shared")[0]
     total = count + extra
     return PageOf(rows[:limit], min(total, COUNT_CAP), capped or total > COUNT_CAP, len(rows) > limit)
-
-
-def _top_ids(parts: list[QuerySet], order: tuple[str, ...], *, offset: int, top: int) -> list[int]:
-    """Rows offset … top-1 of the UNION ALL of each part's first `top` rows in `order` (each part
-    walks its own index and stops). Django cannot slice the parts of a union on SQLite, so the
-    statement is put together from each part's own SQL and parameters."""
-    names = [name.lstrip("-") for name in order]
-    columns = ["id", *(name for name in names if name != "id")]
-    quote = connection.ops.quote_name
-    sqls, params = [], []
-    for i, part in enumerate(parts):
-        sql, part_params = part.values_list(*columns)[:top].query.sql_with_params()
-        sqls.append(f"SELECT * FROM ({sql}) {quote(f'part{i}')}")
-        params.extend(part_params)
-    by = ", ".join(f"{quote(n.lstrip('-'))} {'DESC' if n.startswith('-') else 'ASC'}" for n in order)
-    statement = (
-        f"SELECT {quote('id')} FROM ({' UNION ALL '.join(sqls)}) {quote('page')} ORDER BY {by} LIMIT %s OFFSET %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [*params, top - offset, offset])
-        return [row[0] for row in cursor.fetchall()]
 
 
 def _cached_count(user: User, filters: CustomerFilters, qs: QuerySet, part: str = "") -> tuple[int, bool]:

@@ -101,8 +101,13 @@ class CustomerPoolState(models.Model):
         verbose_name = _("customer pool state")
         verbose_name_plural = _("customer pool states")
         indexes = [
-            # The dashboard's "about to return to the pool": warned customers, soonest first.
             models.Index(fields=["due_at"], condition=models.Q(due_at__isnull=False), name="pool_state_due_idx"),
+            # The dashboard's "about to return to the pool": warned customers only, soonest first.
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(due_at__isnull=False, warned_at__isnull=False),
+                name="pool_state_warned_idx",
+            ),
             models.Index(fields=["pool"], name="pool_state_pool_idx"),
         ]
 

@@ -109,10 +109,12 @@ def customers_due_soon(user: User, limit: int = 10) -> list[CustomerPoolState]:
         deleted_at__isnull=True,
         occurred_at__gt=OuterRef("warned_at"),
     ).exclude(NOT_YET_FOLLOWED_UP)
+    # The owner is checked per warned state, soonest first (their own index): a join on the owner
+    # let the planner read every customer of the owner first (2 s for an owner of 300,000).
+    owned = Customer.objects.filter(pk=OuterRef("customer_id"), owner=user, deleted_at__isnull=True)
     return list(
-        CustomerPoolState.objects.filter(
-            due_at__isnull=False, customer__owner=user, customer__deleted_at__isnull=True, warned_at__isnull=False
-        )
+        CustomerPoolState.objects.filter(due_at__isnull=False, warned_at__isnull=False)
+        .filter(Exists(owned))
         .exclude(Exists(followed_up))
         .select_related("customer")
         .only("customer__id", "customer__name", "customer__tier", "due_at", "due_rule", "warned_at")

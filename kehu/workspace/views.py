@@ -21,7 +21,6 @@ from kehu.core.audit import audit_entries_for
 from kehu.core.audit_display import describe_entries
 from kehu.core.forms import apply_errors
 from kehu.core.mail import mail_states
-from kehu.core.pagination import capped_count
 from kehu.core.params import MAX_ID, parse_moment
 from kehu.customers import selectors
 from kehu.customers.team_views import team_panel
@@ -41,22 +40,20 @@ def home(request):
         .select_related("customer")
         .order_by("due_on")[:10]
     )
-    recent = (
-        activity_selectors.activity_qs_visible_to(user)
-        .select_related("customer", "owner")
-        .order_by("-occurred_at")[:10]
+    recent = activity_selectors.newest_activities(user, limit=10)
+    # The customer list's own first page (its fast path for scopes with shared customers, its cached count).
+    customers = selectors.customer_page(
+        user, selectors.CustomerFilters(), offset=0, limit=8, columns=("id", "name", "tier", "updated_at", "owner")
     )
-    customers = selectors.customer_qs_visible_to(user)
-    total, capped = capped_count(customers)
     return render(
         request,
         "workspace/home.html",
         {
             "commitments": commitments,
             "recent": recent,
-            "customer_total": total,
-            "customer_capped": capped,
-            "recent_customers": customers.order_by("-updated_at").only("id", "name", "tier", "updated_at")[:8],
+            "customer_total": customers.count,
+            "customer_capped": customers.count_is_capped,
+            "recent_customers": customers.rows,
             "today": timezone.localdate(),
             # Overdue steps of the information-collection workflow (CUS-3) this user answers for.
             "collection_overdue": collection_overdue_for(user),
