@@ -11,6 +11,9 @@ help:
 	@echo "make run    start Kehu with SQLite and demo data on http://127.0.0.1:$(PORT)"
 	@echo "make test   lint, the whole suite on SQLite and PostgreSQL, browser tests"
 	@echo "make bench  generate 1M customers and measure (takes a while)"
+	@echo "make bench-pg     the same 1M data (copied from the SQLite bench) and pages on PostgreSQL"
+	@echo "make bench-mixed  PostgreSQL, 2 web + 2 task workers: 80% reads, 20% writes for 60 s"
+	@echo "make bench-pg-stop  stop the benchmark's PostgreSQL cluster (its data stays in var/bench-pg/)"
 	@echo "make bench-import  time a 100,000-row import from CSV and Excel"
 	@echo "make bench-memory  resident memory of the web workers after start and after pages"
 	@echo "make bench-throughput  customer list with 8 clients (a copy of the 1M database)"
@@ -53,6 +56,17 @@ bench: venv
 
 bench-import: venv
 	$(PY) bench/import_bench.py
+
+# PostgreSQL: the cluster under var/bench-pg/ keeps running between runs (and the loaded database).
+.PHONY: bench-pg bench-mixed bench-pg-stop
+bench-pg: venv
+	$(PY) bench/run.py --database postgres
+
+bench-mixed: venv
+	$(PY) bench/mixed_load.py
+
+bench-pg-stop:
+	$(PY) bench/pg_cluster.py stop
 
 .PHONY: bench-memory bench-throughput
 bench-memory: venv

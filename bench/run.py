@@ -2,10 +2,15 @@
 
     .venv/bin/python bench/run.py                 # 1M customers / 2M contacts / 5M activities
     .venv/bin/python bench/run.py --customers 20000   # a quick check of the harness
+    .venv/bin/python bench/run.py --database postgres   # the same data and pages on PostgreSQL
 
 Generates (once) a database under var/bench/, starts granian on loopback with the production
 settings, signs in as manager1 and measures pages, the SQL behind them, throughput and worker
 memory. Prints a Markdown table and writes it to bench/results/latest.md. See bench/README.md.
+
+With `--database postgres` the same SQLite data is loaded by COPY into a private PostgreSQL cluster
+under var/bench-pg/ (bench/pg_load.py, once) and the same pages are measured there; the SQL replay
+uses EXPLAIN (ANALYZE, BUFFERS) and the table goes to bench/results/latest-pg.md.
 """
 
 import argparse
@@ -27,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VAR = ROOT / "var" / "bench"
+PG_VAR = ROOT / "var" / "bench-pg"
 RESULTS = ROOT / "bench" / "results"
 PYTHON = sys.executable
 GRANIAN = str(Path(PYTHON).parent / "granian")
@@ -276,6 +282,70 @@ def heavy_customer(db: Path, info: dict) -> int | None:
     return row[0] if row else None
 
 
+def pg_name(customers: int) -> str:
+    return f"kehu_c{customers}"
+
+
+def prepare_postgres(args, env: dict, db: Path, sharing: dict) -> tuple[dict, dict]:
+    """Load the SQLite data set into PostgreSQL (once: `var/bench-pg/<database>.json` marks a
+    complete load of the same customers and account teams), start the cluster with its serving
+    settings and migrate; returns the environment for PostgreSQL and the load's summary."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import pg_cluster
+
+    name = pg_name(args.customers)
+    marker = PG_VAR / f"{name}.json"
+    info = json.loads(marker.read_text()) if marker.exists() else {}
+    pg_cluster.init()
+    loaded = info.get("customers") == args.customers and info.get("sharing") == sharing
+    if loaded:
+        pg_cluster.start("serve")
+        loaded = pg_cluster.has_database(name)
+    if not loaded:
+        marker.unlink(missing_ok=True)
+        print(f"Loading {db.relative_to(ROOT)} into PostgreSQL database {name} by COPY…", flush=True)
+        out = subprocess.run(
+            [PYTHON, str(ROOT / "bench" / "pg_load.py"), str(db), name],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            text=True,
+            stdout=subprocess.PIPE,
+        ).stdout
+        print(out, end="")
+        info = {**json.loads(out.strip().splitlines()[-1]), "customers": args.customers, "sharing": sharing}
+        marker.write_text(json.dumps(info))
+    else:
+        print(f"Using PostgreSQL database {name} (loaded by COPY in {info.get('total_seconds', 0):.0f} s)")
+    pg_cluster.start("serve")  # durable settings from here on
+    pg_env = {**env, "DATABASE_URL": pg_cluster.database_url(name)}
+    manage(pg_env, "migrate", "-v0")
+    return pg_env, info
+
+
+def stop_postgres() -> None:
+    """The cluster holds 2 GB of shared buffers: stopped after each run (its data stays)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import pg_cluster
+
+    pg_cluster.stop()
+
+
+def pg_connection(url: str):
+    import psycopg
+
+    con = psycopg.connect(url, autocommit=True)
+    return con
+
+
+def replayable(con, statements: list[str]) -> list[str]:
+    """The statements to replay: on PostgreSQL the reads only (a savepoint needs a transaction,
+    and a page's writes, such as the session's, are not its reading cost)."""
+    if isinstance(con, sqlite3.Connection):
+        return statements
+    return [sql for sql in statements if sql.lstrip().upper().startswith(("SELECT", "WITH"))]
+
+
 def read_connection(db: Path) -> sqlite3.Connection:
     """A read-only connection with the settings' pragmas, for the bare SQL timings."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, check_same_thread=False)
@@ -342,12 +412,25 @@ def time_sql(con: sqlite3.Connection, statements: list[str], warmup: int, runs: 
     return samples
 
 
-def explain(con: sqlite3.Connection, sql: str) -> str:
+def explain(con, sql: str) -> str:
+    if not isinstance(con, sqlite3.Connection):
+        return explain_pg(con, sql)
     try:
         rows = con.execute("EXPLAIN QUERY PLAN " + sql).fetchall()
     except sqlite3.Error as exc:
         return f"(cannot explain: {exc})"
     return "\n".join(f"{'  ' * _depth(rows, r)}{r[3]}" for r in rows)
+
+
+def explain_pg(con, sql: str) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) runs the statement: inside a transaction that is rolled back."""
+    import psycopg
+
+    try:
+        with con.transaction(force_rollback=True):
+            return "\n".join(row[0] for row in con.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql).fetchall())
+    except psycopg.Error as exc:
+        return f"(cannot explain: {exc})"
 
 
 def _depth(rows, row) -> int:
@@ -630,6 +713,30 @@ def machine() -> str:
     return f"{os.cpu_count()} CPU ({cpu or platform.machine()}), Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
 
 
+def pg_version() -> str:
+    sys.path.insert(0, str(ROOT / "bench"))
+    import pg_cluster
+
+    return pg_cluster.version()
+
+
+def load_average() -> str:
+    return " / ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def bare_match(term: str, postgres: bool) -> str:
+    """The search index lookup alone, capped at the 2,000 newest like the page's candidates."""
+    if postgres:
+        if len(term) <= 2:  # the bigram array index (customers migration 0014)
+            where = f"kehu_search_grams(search_text) @> ARRAY['{term}']::text[]"
+        else:  # pg_trgm
+            where = f"search_text LIKE '%{term}%'"
+        return f"SELECT id FROM customers_customer WHERE {where} AND deleted_at IS NULL ORDER BY id DESC LIMIT 2000"
+    table_name = "customer_search_bi" if len(term) == 2 else "customer_search_tri"
+    quoted = '"' + term.replace('"', '""') + '"'
+    return f"SELECT rowid FROM {table_name} WHERE {table_name} MATCH '{quoted}' ORDER BY rowid DESC LIMIT 2000"
+
+
 def git_commit() -> str:
     try:
         head = subprocess.run(
@@ -657,6 +764,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients for throughput")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each throughput run")
     parser.add_argument("--workers", type=int, default=2, help="granian worker processes")
+    parser.add_argument(
+        "--database", choices=["sqlite", "postgres"], default="sqlite", help="postgres: the same data loaded by COPY"
+    )
     args = parser.parse_args()
     args.requests = max(1, min(args.requests, 100_000))
     args.seconds = max(1.0, min(args.seconds, 600.0))
@@ -671,7 +781,15 @@ def main() -> None:
     seen = check_sales(args, env) if sales else {}
     sharing = prepare_sharing(db)
     con = read_connection(db)
-    terms = pick_terms(con)
+    terms = pick_terms(con)  # from the SQLite data, which PostgreSQL holds a copy of: the same terms
+    postgres = args.database == "postgres"
+    pg_info = {}
+    if postgres:
+        env, pg_info = prepare_postgres(args, env, db, sharing)
+        if sales:
+            seen = check_sales(args, env)  # counted again, on PostgreSQL
+        con.close()
+        con = pg_connection(env["DATABASE_URL"])
     print("Search terms: " + ", ".join(f"{label} {term!r} ({n:,} matches)" for label, term, n in terms))
 
     # Every page for a manager (the main figures), a rep and the general manager (whole company).
@@ -750,7 +868,7 @@ def main() -> None:
 
         sql_p50 = {}
         for label in pages:
-            queries = captured.get(label, {}).get("queries", [])
+            queries = replayable(con, captured.get(label, {}).get("queries", []))
             sql_samples = time_sql(con, queries, args.warmup, args.requests) if queries else []
             sql_p50[label] = pct(sql_samples, 0.5) if sql_samples else None
             results[f"sql:{label}"] = (sql_samples, len(queries))
@@ -774,8 +892,7 @@ def main() -> None:
         # The bare queries behind the list and the search, written out by hand.
         path = con.execute(
             "SELECT d.path, u.id FROM users_user u JOIN users_department d ON d.id = u.department_id "
-            "WHERE u.username = ?",
-            [USER],
+            f"WHERE u.username = '{USER}'",
         ).fetchone()
         if path:
             scoped = (
@@ -791,14 +908,14 @@ def main() -> None:
             )
             explains.append(("bare SQL: scoped list", scoped, explain(con, scoped)))
         for _label, term, n in terms:
-            table_name = "customer_search_bi" if len(term) == 2 else "customer_search_tri"
-            quoted = '"' + term.replace('"', '""') + '"'
-            match = f"SELECT rowid FROM {table_name} WHERE {table_name} MATCH '{quoted}' ORDER BY rowid DESC LIMIT 2000"
+            match = bare_match(term, postgres)
             table.latency(
-                f"bare SQL: FTS MATCH “{term}” ({n:,})",
+                f"bare SQL: {'index lookup' if postgres else 'FTS MATCH'} “{term}” ({n:,})",
                 time_sql(con, [match], args.warmup, args.requests),
                 TARGETS["match"],
             )
+            if postgres:
+                explains.append((f"bare SQL: index lookup “{term}”", match, explain(con, match)))
 
         print(f"Throughput: {args.clients} clients × {args.seconds:.0f} s…", flush=True)
         ping_rps, ping_errors = throughput(port, client.cookies, "/accounts/ping/", args.clients, args.seconds)
@@ -836,11 +953,19 @@ def main() -> None:
             f"{sales['reps']} reps, loaded in {sales['load_seconds']:.0f} s; forecast refresh (the periodic task) "
             f"{sales['forecast_refresh_seconds']:.1f} s when loaded"
         )
+    if postgres:
+        counts += (
+            f"; copied from that SQLite database into PostgreSQL {pg_version()} by COPY in "
+            f"{pg_info.get('total_seconds', 0):.0f} s ({pg_info.get('copy_seconds', 0):.0f} s COPY, "
+            f"{pg_info.get('index_seconds', 0):.0f} s keys and indexes, {pg_info.get('fk_seconds', 0):.0f} s "
+            f"foreign keys, {pg_info.get('vacuum_seconds', 0):.0f} s VACUUM ANALYZE)"
+        )
     header = [
-        f"# Kehu benchmark — {datetime.now().strftime('%Y-%m-%d %H:%M')}",
+        f"# Kehu benchmark{' on PostgreSQL' if postgres else ''} — {datetime.now().strftime('%Y-%m-%d %H:%M')}",
         "",
         f"- data: {counts}; generated in {info.get('generate_seconds', 0):.0f} s",
-        f"- machine: {machine()}; commit {git_commit()}",
+        f"- machine: {machine()}; commit {git_commit()}; load average at the end {load_average()}",
+        f"- database: {'PostgreSQL ' + pg_version() + ' (var/bench-pg/, shared_buffers 2GB, fsync on)' if postgres else 'SQLite ' + sqlite3.sqlite_version}",
         f"- server: granian WSGI, {args.workers} workers × 1 blocking thread, KEHU_DEBUG=0, signed in as {USER} "
         f"(sales manager, scope 华东销售部 and below)",
         f"- latency: {args.requests} sequential requests after {args.warmup} warm-up, one keep-alive connection; "
@@ -861,8 +986,11 @@ def main() -> None:
         plans += [f"**{label}**", "", "```sql", shown, "```", "```", plan, "```", ""]
     print()
     print(report)
-    (RESULTS / "latest.md").write_text(report + "\n".join(plans))
-    print(f"Written to {(RESULTS / 'latest.md').relative_to(ROOT)} (with the query plans).")
+    out = RESULTS / ("latest-pg.md" if postgres else "latest.md")
+    out.write_text(report + "\n".join(plans))
+    print(f"Written to {out.relative_to(ROOT)} (with the query plans).")
+    if postgres:
+        stop_postgres()
 
 
 if __name__ == "__main__":
