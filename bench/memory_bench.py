@@ -2,6 +2,7 @@
 
     make bench-memory                                   # = .venv/bin/python bench/memory_bench.py
     .venv/bin/python bench/memory_bench.py --source var/kehu.sqlite3   # a copy of that database instead
+    .venv/bin/python bench/memory_bench.py --use /tmp/copy.sqlite3      # that database itself (a big copy made once)
     .venv/bin/python bench/memory_bench.py --pdf        # also a quote's PDF at the end (WeasyPrint loads)
 
 Serves Kehu as `scripts/run.sh` does (granian, WSGI, config.wsgi, 2 workers, one blocking thread
@@ -66,8 +67,8 @@ API_PAGES = ["/api/v1/customers/", "/api/v1/activities/", "/api/v1/quotes"]
 
 
 def prepare(args, var: Path) -> dict:
-    db = var / "kehu.sqlite3"
-    if args.source:
+    db = Path(args.use).resolve() if args.use else var / "kehu.sqlite3"
+    if args.source and not args.use:
         source = Path(args.source).resolve()
         for suffix in ("", "-wal"):
             if Path(f"{source}{suffix}").exists():
@@ -75,7 +76,7 @@ def prepare(args, var: Path) -> dict:
     env = bench.env_for(db)
     env["KEHU_VAR_DIR"] = str(var)
     bench.manage(env, "migrate", "--noinput", "-v0")
-    if not args.source:
+    if not args.source and not args.use:
         bench.manage(env, "demo_data", "--if-empty")
     bench.manage(env, "collectstatic", "--noinput", "-v0")
     return env
@@ -187,6 +188,9 @@ def trace(client: "bench.Client", pages: list[str], pids: list[int], token: str 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", help="copy this SQLite database instead of generating the demo data")
+    parser.add_argument(
+        "--use", help="serve this SQLite database itself, not a copy (it is written to: sign-ins, sessions)"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=5, help="times each client loads every page")
     parser.add_argument("--clients", type=int, default=4)
