@@ -16,6 +16,7 @@ from django.test import Client
 
 from kehu.core.tests.forms_found import reach, read_forms, route_of
 from kehu.core.tests.payloads import PAYLOADS, markers_shown, markup_problems
+from kehu.core.tests.test_payloads_in_filters import hostile_filters
 from kehu.core.tests.tracebacks import own_frames
 from kehu.core.tests.whole_site import Company
 
@@ -70,7 +71,7 @@ class Sender:
 
 
 @pytest.mark.django_db
-def test_hostile_text_in_every_form_stays_text(settings, server_tracebacks):
+def test_hostile_text_in_every_form_and_filter_stays_text(settings, server_tracebacks):
     settings.KEHU_EXPORT_LIMIT_PER_HOUR = 10_000
     company = Company()
     started = time.monotonic()
@@ -103,6 +104,8 @@ def test_hostile_text_in_every_form_stays_text(settings, server_tracebacks):
 
     print(f"\n{sent} forms, {fields} text fields, {pages} pages read, {stored} showed their payloads afterwards,"
           f" {len(PAYLOADS)} payloads, {time.monotonic() - started:.1f}s", timings)  # fmt: skip
+    # The filters of every list page, on the same company.
+    problems += hostile_filters(company, server_tracebacks)
     assert not problems, "\n\n".join(problems)
     # The walk reached the forms that matter and their text was stored and shown again.
     assert sent >= 40, done_routes
