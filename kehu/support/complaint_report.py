@@ -150,18 +150,21 @@ def stats_xlsx(stats: ComplaintStats) -> bytes:
     """The report as a workbook: a summary sheet, then one sheet per grouping (label, count, share)."""
     from openpyxl import Workbook
 
+    from kehu.core.spreadsheet_safety import xlsx_row
+
     book = Workbook()
     sheet = book.active
     sheet.title = _("Summary")[:31]
-    sheet.append([_("Complaint statistics report")])
-    sheet.append([_("From"), stats.first.isoformat()])
-    sheet.append([_("To"), stats.last.isoformat()])
-    sheet.append([_("Complaints"), stats.total])
+    sheet.append(xlsx_row(sheet, [_("Complaint statistics report")]))
+    sheet.append(xlsx_row(sheet, [_("From"), stats.first.isoformat()]))
+    sheet.append(xlsx_row(sheet, [_("To"), stats.last.isoformat()]))
+    sheet.append(xlsx_row(sheet, [_("Complaints"), stats.total]))
     for _key, title, heading, rows in stats.tables:
         ws = book.create_sheet(title[:31])
-        ws.append([heading, _("Complaints"), _("Share (%)")])
+        ws.append(xlsx_row(ws, [heading, _("Complaints"), _("Share (%)")]))
         for row in rows:
-            ws.append([row.label, row.count, row.share])
+            # Product and customer names are people's text: a name starting with "=" stays text.
+            ws.append(xlsx_row(ws, [row.label, row.count, row.share]))
         ws.column_dimensions["A"].width = 36
     out = io.BytesIO()
     book.save(out)

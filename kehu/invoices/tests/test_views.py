@@ -56,6 +56,26 @@ def test_the_form_shows_what_is_wrong_and_saves_nothing(client, team, order, tit
     assert not Invoice.objects.exists()
 
 
+def test_a_quantity_that_is_no_number_comes_back_as_typed(client, team, order, title, customer):
+    """The form is shown again with the text in its field (escaped), not a server error."""
+    client.force_login(team.rep1)
+    first = OrderLine.objects.filter(order=order).order_by("position").first()
+    page = client.post(
+        reverse("invoices:new"),
+        {"order": order.pk, "title": title.pk, "invoice_type": "special", f"qty-{first.pk}": "2'<b>x"},
+    )
+    assert page.status_code == 200
+    assert (
+        f'name="qty-{first.pk}" inputmode="decimal" maxlength="20" value="2&#x27;&lt;b&gt;x"' in page.content.decode()
+    )
+    typed = {"customer": customer.pk, "title": title.pk, "invoice_type": "ordinary", "name-0": "技术服务费"}
+    page = client.post(reverse("invoices:new"), {**typed, "quantity-0": "1e", "price-0": "NaN", "rate-0": "Infinity"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'value="1e" placeholder=' in html and 'value="NaN" placeholder=' in html
+    assert not Invoice.objects.exists()
+
+
 def test_typed_lines_for_a_customer(client, team, customer, title):
     client.force_login(team.rep1)
     page = client.post(

