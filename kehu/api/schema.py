@@ -14,13 +14,38 @@ from kehu.core.api import Error
 
 
 class DigitsJsonSchema(NinjaGenerateJsonSchema):
-    """A decimal given as a string states its digits (`max_digits`, `decimal_places`) as a pattern:
-    without it any string would be schema-valid and "12.345" refused for money of two places."""
+    """A decimal states its digits (`max_digits`, `decimal_places`): as a string by a pattern, as a
+    number by `multipleOf` and bounds. Without them "12.345" or 12.345 would be schema-valid and still
+    refused for money of two places."""
+
+    def decimal_schema(self, schema):
+        found = super().decimal_schema(schema)
+        places, digits = schema.get("decimal_places"), schema.get("max_digits")
+        for branch in found.get("anyOf", []):  # the number a client may send instead of the string
+            if branch.get("type") != "number":
+                continue
+            if places is not None:
+                branch["multipleOf"] = float(f"1e-{places}") if places else 1
+            if digits is not None:
+                bound = float(10 ** (digits - (places or 0)))
+                if branch.get("maximum", bound) >= bound and "exclusiveMaximum" not in branch:
+                    branch.pop("maximum", None)
+                    branch["exclusiveMaximum"] = bound
+                if branch.get("minimum", -bound) <= -bound and "exclusiveMinimum" not in branch:
+                    branch.pop("minimum", None)
+                    branch["exclusiveMinimum"] = -bound
+        return found
 
     def get_decimal_pattern(self, schema):
         # Pydantic's pattern, less its exponent form ("1.5E+3"): the digits of that are not checked by
         # the pattern, and plain decimals are what clients send and what the API answers.
-        return self.build_decimal_pattern(schema).replace(EXPONENT, "")
+        pattern = self.build_decimal_pattern(schema).replace(EXPONENT, "")
+        ge, gt = schema.get("ge"), schema.get("gt")
+        if (ge is not None and ge >= 0) or (gt is not None and gt >= 0):
+            pattern = pattern.replace("^[+-]?", "^", 1)  # no sign where no negative number is taken
+        if gt is not None and gt >= 0:
+            pattern = "^(?![0.]*$)" + pattern[1:]  # and no zero where only more than zero is
+        return pattern
 
 
 EXPONENT = r"|(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+"
@@ -51,10 +76,28 @@ class KehuAPI(NinjaAPI):
         error_schema = Error.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(error_schema.pop("$defs", {}))
         components["Error"] = error_schema
+        _times_as_patterns(components)
         for operation in _operations(schema):
             _add_errors(operation, components)
         _add_links(schema)
         return schema
+
+
+# A time of day as the API reads and writes it ("08:30", "08:30:00"): JSON Schema's `time` format is
+# RFC 3339's full-time, which needs an offset ("08:30:00Z") that a working hour does not have.
+TIME_OF_DAY = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
+
+
+def _times_as_patterns(node) -> None:
+    if isinstance(node, dict):
+        if node.get("format") == "time" and node.get("type") == "string":
+            del node["format"]
+            node["pattern"] = TIME_OF_DAY
+        for value in node.values():
+            _times_as_patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            _times_as_patterns(value)
 
 
 def _operations(schema):
