@@ -47,7 +47,6 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/v1/catalog/price-lists": "a channel list names its channel level",
     "POST /api/v1/transfer/imports": "the file is a CSV or Excel workbook (its bytes, not its name)",
     "POST /api/v1/approvals/delegations": "an active delegate other than the user; a year at most, no overlap",
-    "POST /api/v1/webhooks/subscriptions": "an http(s) address with a host (a candidate for a pattern)",
 }
 
 # Checks that cannot judge an operation, and why (see above).
