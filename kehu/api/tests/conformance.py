@@ -35,6 +35,10 @@ ALL_CHECKS = [
 # each with its rule. (A rule between fields could become an `anyOf` of required properties in the
 # schema: the ones marked "either" are candidates.)
 RULES_BEYOND_THE_SCHEMA = {
+    "POST /api/v1/customers/": "a name not blank; latitude and longitude both or neither; a credit code's check digit",
+    "PATCH /api/v1/customers/{customer_id}": "as creating: a name not blank, both coordinates, the check digit",
+    "POST /api/v1/customers/{customer_id}/merge": "the value chosen for a field is this customer's or a source's",
+    "POST /api/v1/customers/{customer_id}/team": "an active person not on the team yet",
     "PUT /api/v1/service/hours": "a day starts before it ends, lunch lies within it",
     "PUT /api/v1/leads/settings": "the working day starts before it ends",
     "POST /api/v1/receivables/plans": "either an order or a contract",
