@@ -107,12 +107,14 @@ def _operations(schema):
 
 def _body_properties(operation, components) -> dict:
     content = operation.get("requestBody", {}).get("content", {})
+    properties = {}
     for media in content.values():
-        found = media.get("schema", {})
-        if "$ref" in found:
-            found = components.get(found["$ref"].rsplit("/", 1)[-1], {})
-        return found.get("properties", {})
-    return {}
+        top = media.get("schema", {})
+        for found in top.get("anyOf", [top]):  # an optional body is anyOf its model and null
+            if "$ref" in found:
+                found = components.get(found["$ref"].rsplit("/", 1)[-1], {})
+            properties.update(found.get("properties", {}))
+    return properties
 
 
 def standard_errors(operation, components) -> set[int]:

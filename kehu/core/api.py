@@ -84,5 +84,7 @@ def _sane_year(value):
     return value
 
 
-Moment = Annotated[datetime, AfterValidator(_sane_year)]
-Day = Annotated[date, AfterValidator(_sane_year)]
+# The schema states the years as a pattern of the ISO text (a format cannot bound them).
+SANE_YEAR = "^(19[0-9]{2}|2[0-9]{3})-"
+Moment = Annotated[datetime, AfterValidator(_sane_year), Field(json_schema_extra={"pattern": SANE_YEAR})]
+Day = Annotated[date, AfterValidator(_sane_year), Field(json_schema_extra={"pattern": SANE_YEAR})]
