@@ -10,7 +10,6 @@ from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import Failure, FailureGroup
 
@@ -29,23 +28,21 @@ _cases: list = []
 def cases() -> list:
     """One valid case of every operation, drawn once (drawing is most of the time) and sent as each role."""
     if not _cases:
-        operations = [result.ok() for result in load_schema().get_all_operations()]
+        for result in load_schema().get_all_operations():
+            # One draw each: all in one draw would overrun the data Hypothesis gives one example.
+            @settings(
+                max_examples=1,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                phases=[Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            @given(case=result.ok().as_strategy(generation_mode=GenerationMode.POSITIVE))
+            def draw(case):
+                _cases.append(case)
 
-        @settings(
-            max_examples=1,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            phases=[Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(data=st.data())
-        def draw(data):
-            _cases.clear()
-            for operation in operations:
-                _cases.append(data.draw(operation.as_strategy(generation_mode=GenerationMode.POSITIVE)))
-
-        draw()
+            draw()
     return _cases
 
 
