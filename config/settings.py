@@ -1,5 +1,6 @@
 """Kehu settings: one module, driven by environment variables (see docs/deployment.md)."""
 
+import importlib.util
 import os
 import secrets
 from pathlib import Path
@@ -38,6 +39,11 @@ DEBUG = env_bool("KEHU_DEBUG")
 ALLOWED_HOSTS = env_list("KEHU_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("KEHU_CSRF_TRUSTED_ORIGINS", "")
 
+# django-ninja's templates and static files (the API's documentation page) without listing it as an
+# app: an app is imported when Django starts, and ninja brings pydantic and django.test with it
+# (about 12 MiB per web worker); the API itself loads on a worker's first /api/ request (config/urls.py).
+NINJA_DIR = Path(importlib.util.find_spec("ninja").origin).parent
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -46,7 +52,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
-    "ninja",
     "axes",
     "django_tasks_db",
     "kehu.core",
@@ -100,7 +105,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "templates", NINJA_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -211,7 +216,7 @@ FORMAT_MODULE_PATH = ["config.formats"]  # zh_Hans amounts grouped by three
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [BASE_DIR / "static", NINJA_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

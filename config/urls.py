@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from kehu.api.urls import api
+from kehu.core.lazy_urls import LazyURLResolver
 from kehu.users.urls import app_patterns, auth_patterns
 
 urlpatterns = [
@@ -31,7 +31,8 @@ urlpatterns = [
     path("dealer-plans/", include("kehu.dealerplans.urls")),
     path("service/", include("kehu.support.urls")),
     path("help/", include("kehu.support.portal_urls")),
-    path("api/v1/", api.urls),
+    # The API loads on a worker's first /api/ request (about 30 MiB: django-ninja, pydantic, schemas).
+    LazyURLResolver("api/v1/", "kehu.api.urlconf", app_name="ninja", namespace="api"),
 ]
 
 handler400 = "kehu.core.errors.bad_request"

@@ -10,6 +10,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from kehu.activities.api import router as activities_router
+from kehu.api.docs import LocalSwagger
 from kehu.api.schema import KehuAPI
 from kehu.approvals.api import router as approvals_router
 from kehu.catalog.api import router as catalog_router
@@ -46,6 +47,7 @@ api = KehuAPI(
     "`POST /api/v1/auth/token`, then send `Authorization: Bearer <token>`.",
     auth=BearerAuth(),
     urls_namespace="api",
+    docs=LocalSwagger(),
     docs_url="/docs",
     openapi_url="/openapi.json",
 )

@@ -7,6 +7,7 @@ from ninja import Schema
 from pydantic import AfterValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from kehu.core.params import MAX_ID
 from kehu.core.text import TEXT_MAX_LENGTH, text_problem
 
 # kehu.core.text's rule as a pattern of the schema (ECMA-262 syntax), less the lone surrogates (no
@@ -14,8 +15,6 @@ from kehu.core.text import TEXT_MAX_LENGTH, text_problem
 _REFUSED = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffe\uffff"
 MULTI_LINE = f"^[^{_REFUSED}]*$"
 ONE_LINE = f"^[^\\t\\n\\r{_REFUSED}]*$"
-
-MAX_ID = 2**53
 
 
 def _text_rule(max_length: int, multiline: bool):

@@ -12,8 +12,10 @@ process is gone (on this machine: no such process; elsewhere: no heartbeat for a
 failed with the reason "the worker stopped", and then what its app registered happens:
 
 - `resume=True` (the work is idempotent and continues where it stopped: a handover's batches,
-  the pool recycle): the task is queued again, at most `MAX_RESUMES` times for the same arguments,
-  so a job that kills its worker every time (out of memory) does not do so for ever;
+  the pool recycle, an export written again from the start): the task is queued again, at most
+  `MAX_RESUMES` times for the same arguments, so a job that kills its worker every time (out of
+  memory) does not do so for ever; `requeue(*args, **kwargs)`, when registered, first puts the
+  app's job back in the state its task starts from (an export: queued);
 - otherwise, or once the resumes are spent, `on_failed(*args, reason=..., **kwargs)` (the reason
   a lazy translation, for the language of the job's owner) marks the
   app's job failed with the reason, and the app offers a retry (an import: "failed — retry").
@@ -56,15 +58,22 @@ class WorkerStoppedError(Exception):
 class Recovery:
     resume: bool = False
     on_failed: Callable[..., None] | None = None
+    requeue: Callable[..., None] | None = None
 
 
 _registry: dict[str, Recovery] = {}
 
 
-def register(task, *, resume: bool = False, on_failed: Callable[..., None] | None = None) -> None:
+def register(
+    task,
+    *,
+    resume: bool = False,
+    on_failed: Callable[..., None] | None = None,
+    requeue: Callable[..., None] | None = None,
+) -> None:
     """What happens when `task` (a `@task` or its dotted path) lost its worker."""
     path = task if isinstance(task, str) else task.module_path
-    _registry[path] = Recovery(resume=resume, on_failed=on_failed)
+    _registry[path] = Recovery(resume=resume, on_failed=on_failed, requeue=requeue)
 
 
 # ------------------------------------------------------------------------------ this process
@@ -254,6 +263,8 @@ def _give_up(row: dict, lease, now) -> Lost | None:
         TaskLease.objects.filter(task_id=row["id"]).delete()
         resumed = False
         if recovery.resume and _losses(row) <= MAX_RESUMES:
+            if recovery.requeue is not None:
+                recovery.requeue(*args, **kwargs)
             task = _task(row["task_path"])
             transaction.on_commit(lambda: task.enqueue(*args, **kwargs))
             resumed = True

@@ -9,15 +9,17 @@ further than MAX_OFFSET is narrowed with filters (or walked with the list's own 
 from dataclasses import dataclass
 from typing import Annotated
 
+from annotated_types import Interval
 from django.db.models import QuerySet
-from ninja import Field
 
 COUNT_CAP = 10_000
 MAX_LIMIT = 200
 MAX_OFFSET = 100_000
 
-Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
-Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
+# The API's bounds, as plain constraints that pydantic reads: the pages import this module without
+# loading pydantic.
+Limit = Annotated[int, Interval(ge=1, le=MAX_LIMIT)]
+Offset = Annotated[int, Interval(ge=0, le=MAX_OFFSET)]
 
 
 @dataclass

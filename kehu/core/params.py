@@ -18,8 +18,9 @@ from django.contrib import messages
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.core.api import MAX_ID
 from kehu.core.text import printable
+
+MAX_ID = 2**53  # the largest id a page or the API accepts (JavaScript's safe integers)
 
 EARLIEST = date(1900, 1, 1)  # the same bounds as kehu.core.models.validate_sane_year
 LATEST = date(2999, 12, 31)

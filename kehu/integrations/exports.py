@@ -12,9 +12,10 @@ from dataclasses import asdict
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kehu.core.checkpoints import checkpoint
 from kehu.core.exports import count_cap, export_log, export_require
 from kehu.core.exports import may_export as policy_may_export
 from kehu.core.masking import mask
@@ -230,6 +231,7 @@ def export_job_run(job_id: int) -> None:
         else:
             with open(path, "w", encoding="utf-8", newline="") as out:
                 count = write_csv(out, rows)
+        checkpoint("export.written")
         with transaction.atomic():
             export_log(
                 actor=actor,
@@ -251,6 +253,23 @@ def export_job_run(job_id: int) -> None:
             error=_("The export failed. Try again, or ask your administrator."),
             finished_at=timezone.now(),
         )
+
+
+def export_job_requeue(job_id: int) -> None:
+    """The worker writing the file died (kehu.core.lost_tasks): the job waits to be written again from
+    the start (the half-written file is left to the cleanup; nothing was logged as exported)."""
+    ExportJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING).update(status=ExportStatus.QUEUED, row_count=0)
+
+
+def export_job_lost(job_id: int, *, reason) -> None:
+    """The worker died on every try: the job says why, and the person starts the export again."""
+    job = ExportJob.objects.select_related("created_by").filter(pk=job_id).first()
+    if job is None or job.status not in (ExportStatus.QUEUED, ExportStatus.RUNNING):
+        return
+    with translation.override(job.created_by.language or settings.LANGUAGE_CODE):
+        # One message, so Chinese joins its sentences without a space.
+        error = _("%(reason)s No file was made; start the export again.") % {"reason": reason}
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=error, finished_at=timezone.now())
 
 
 def export_file_name(fmt: str) -> str:

@@ -67,6 +67,13 @@ class ReceivablesConfig(AppConfig):
         from kehu.receivables.export_kinds import register_kinds
 
         register_kinds()
+        # An ageing export whose worker died is written again from the start, as a customer export
+        # is (both are ExportJob rows; kehu.core.lost_tasks).
+        from kehu.core import lost_tasks
+        from kehu.integrations.exports import export_job_lost, export_job_requeue
+        from kehu.receivables.report_tasks import ageing_export_run
+
+        lost_tasks.register(ageing_export_run, resume=True, requeue=export_job_requeue, on_failed=export_job_lost)
         # Credit control (CREDIT_CHECK, OVER_CREDIT_LIMIT) is answered by the reports' own module.
         if importlib.util.find_spec("kehu.receivables.credit") is not None:
             from kehu.receivables import credit

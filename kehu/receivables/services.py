@@ -102,6 +102,16 @@ def _check_customer(actor: User, customer: Customer) -> None:
         raise PermissionDenied(_("You may not record payments or plans for this customer."))
 
 
+def _lock_customers(customer_ids) -> None:
+    """`_lock_customer` for several, in the order of their ids (two writers never wait on each other)."""
+    list(
+        Customer.objects.select_for_update()
+        .filter(pk__in=set(customer_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def _lock_customer(customer_id: int) -> None:
     """Taken first by every write of a customer's plans, payments and allocations: on PostgreSQL
     two of them for the same customer run one after the other, so none reads plans or amounts that
@@ -266,6 +276,9 @@ def plans_fill_due(*, order_ids=(), contract_ids=(), customer_ids=()) -> list[Pa
     order_ids, contract_ids = set(order_ids), set(contract_ids)
     filled = []
     if order_ids or contract_ids:
+        # The plans' states are set from what was received: lock their customers first, as every
+        # other write of plans and payments does, so no allocation changes them in between.
+        _lock_customers(customer_ids)
         waiting = list(
             PaymentPlan.objects.filter(
                 Q(order_id__in=order_ids) | Q(contract_id__in=contract_ids),

@@ -1,4 +1,4 @@
-"""Passwords are hashed with Argon2id at 19 MiB, and hashes made with Django's defaults still work."""
+"""Passwords are hashed with Argon2id at 7 MiB and 5 passes, and hashes made with Django's defaults still work."""
 
 import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher as DjangoArgon2PasswordHasher
@@ -15,10 +15,10 @@ def test_the_production_settings_hash_with_these_parameters(settings):
     assert production.PASSWORD_HASHERS == HASHERS
 
 
-def test_a_new_hash_uses_19_mib_two_passes_one_lane(settings):
+def test_a_new_hash_uses_7_mib_five_passes_one_lane(settings):
     settings.PASSWORD_HASHERS = HASHERS
     encoded = make_password("kehu-demo-密码")
-    assert encoded.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    assert encoded.startswith("argon2$argon2id$v=19$m=7168,t=5,p=1$")
     assert check_password("kehu-demo-密码", encoded)
     assert not check_password("kehu-demo", encoded)
     assert isinstance(identify_hasher(encoded), Argon2PasswordHasher)
@@ -32,5 +32,5 @@ def test_a_hash_with_djangos_defaults_still_signs_in_and_is_rehashed(settings, d
     user = django_user_model.objects.create(username="old-hash", password=old)
     assert user.check_password("kehu-demo")
     user.refresh_from_db()
-    assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    assert user.password.startswith("argon2$argon2id$v=19$m=7168,t=5,p=1$")
     assert user.check_password("kehu-demo") and not user.check_password("wrong")

@@ -60,7 +60,7 @@ print(json.dumps({"views": count, "modules": sorted(sys.modules)}))
 """
 
 
-def _start_up(tmp_path: Path) -> dict:
+def _start_up(tmp_path: Path, probe: str = PROBE) -> dict:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -70,7 +70,7 @@ def _start_up(tmp_path: Path) -> dict:
         "PYTHONPATH": str(settings.BASE_DIR),
     }
     result = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", probe], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -82,3 +82,41 @@ def test_heavy_libraries_stay_out_of_a_starting_web_worker(tmp_path):
     assert "kehu.api.urls" in loaded["modules"] and "kehu.quotes.document" in loaded["modules"]
     heavy = sorted({name.split(".")[0] for name in loaded["modules"]} & set(HEAVY_MODULES))
     assert heavy == []
+
+
+# The pages' views and names without the API: django-ninja and pydantic (about 30 MiB with the
+# routers' schemas) load only when a path under /api/ is resolved or an API name reversed.
+PAGES_PROBE = """
+import json, sys
+import config.wsgi
+from django.urls import URLResolver, get_resolver, reverse
+from kehu.core.lazy_urls import LazyURLResolver
+
+API = ("ninja", "pydantic", "pydantic_core")
+loaded = lambda: sorted(name for name in sys.modules if name.split(".")[0] in API)
+
+def views(resolver):
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, LazyURLResolver):
+            continue
+        if isinstance(pattern, URLResolver):
+            yield from views(pattern)
+        else:
+            yield pattern.callback
+
+count = sum(1 for view in views(get_resolver()) if callable(view))
+page = reverse("customers:customer-list")
+before = loaded()
+api = reverse("api:openapi-json")
+match = get_resolver().resolve("/api/v1/customers/")
+print(json.dumps({"views": count, "page": page, "before": before, "api": api,
+                  "api_view": match.url_name, "after": loaded()}))
+"""
+
+
+def test_the_api_loads_on_its_first_use_not_with_the_pages(tmp_path):
+    loaded = _start_up(tmp_path, PAGES_PROBE)
+    assert loaded["views"] > 400 and loaded["page"] == "/customers/"
+    assert loaded["before"] == []
+    assert loaded["api"] == "/api/v1/openapi.json" and loaded["api_view"]
+    assert {"ninja", "pydantic"} <= {name.split(".")[0] for name in loaded["after"]}
