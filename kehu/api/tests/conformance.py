@@ -40,6 +40,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/v1/customers/{customer_id}/merge": "the value chosen for a field is this customer's or a source's",
     "POST /api/v1/customers/{customer_id}/team": "an active person not on the team yet",
     "POST /api/v1/contacts/": "a name not blank (a candidate for a pattern)",
+    "POST /api/v1/service/knowledge/articles": "a title in Chinese or in English, a text with its title",
     "PUT /api/v1/service/hours": "a day starts before it ends, lunch lies within it",
     "PUT /api/v1/leads/settings": "the working day starts before it ends",
     "POST /api/v1/receivables/plans": "either an order or a contract",
