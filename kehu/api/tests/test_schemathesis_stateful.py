@@ -8,6 +8,7 @@ customer and contact (a random id is a 404, which says nothing about the created
 
 import pytest
 from hypothesis import HealthCheck, settings
+from schemathesis import checks as st
 
 from kehu.api.tests.conformance import checks_for, load_schema
 
@@ -69,6 +70,10 @@ def test_created_records_answer_as_the_schema_says_until_deleted(team, server_tr
             # Aimed: the run's Authorization header is sent whatever the case's headers were, so a case
             # made invalid by a missing header reaches the server valid.
             checks = checks_for(case, aimed=True)
+            body = case.body if isinstance(case.body, dict) else {}
+            if any(n.endswith(("_id", "_ids")) and v not in (None, []) and n not in AIMED for n, v in body.items()):
+                # A generated id of another kind names no record: a 400 field error, rightly (conformance.py).
+                checks = [check for check in checks if check is not st.positive_data_acceptance]
             case.validate_response(response, checks=checks, headers=headers, transport_kwargs=kwargs)
 
     Workflow.run(
