@@ -7,10 +7,16 @@ Run as rep1, who may create every one of the main records; the ids in bodies are
 customer and contact (a random id is a 404, which says nothing about the created record)."""
 
 import pytest
+from django.db import connection
 from hypothesis import HealthCheck, settings
 from schemathesis import checks as st
 
 from kehu.api.tests.conformance import checks_for, load_schema
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="the links and answers the schema promises do not depend on the database: the SQLite run covers it (CI time)",
+)
 
 MAIN = r"customers/|contacts/|activities/|leads|sales/opportunities|quotes|orders|service/tickets|service/complaints"
 # The create operations and the operations on the created record, nothing else (time).
