@@ -201,3 +201,21 @@ def seed_sales_team():
             occurred_at=now.replace(hour=11, minute=0) - (now.date() - fact.obtained_on)
         )
     return manager, rep, featured
+
+
+def watch_page(page):
+    """What injected code would leave: dialogs, console errors, and requests for the address `x` (an
+    `<img src=x>` whose handler ran or whose tag was rendered)."""
+    seen = {"dialogs": [], "errors": [], "requests": []}
+    page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
+    page.on(
+        "console",
+        lambda m: (
+            seen["errors"].append(m.text)
+            if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on("request", lambda r: seen["requests"].append(r.url) if r.url.rstrip("/").endswith("/x") else None)
+    return seen

@@ -6,28 +6,11 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import map_point, seed_sales_team, sign_in
+from .helpers import map_point, seed_sales_team, sign_in, watch_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 HOSTILE = '<img src=x onerror="window.__pwned=1">'
-
-
-def _watch(page):
-    """Dialogs, console errors and failed requests the page causes."""
-    seen = {"dialogs": [], "errors": [], "requests": []}
-    page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
-    page.on(
-        "console",
-        lambda m: (
-            seen["errors"].append(m.text)
-            if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
-    page.on("request", lambda r: seen["requests"].append(r.url) if r.url.rstrip("/").endswith("/x") else None)
-    return seen
 
 
 def test_a_hostile_customer_name_shows_as_text_in_the_map_tooltip(live_server, page):
@@ -38,7 +21,7 @@ def test_a_hostile_customer_name_shows_as_text_in_the_map_tooltip(live_server, p
         name=HOSTILE, latitude=Decimal("30.274100"), longitude=Decimal("120.155100")
     )
     Customer.objects.filter(owner=rep).exclude(pk=featured.pk).update(latitude=None, longitude=None)
-    seen = _watch(page)
+    seen = watch_page(page)
     sign_in(page, live_server.url, rep.username)
     page.goto(f"{live_server.url}/customers/map/")
     expect(page.locator("#customer-map")).to_have_attribute("data-points", "1")

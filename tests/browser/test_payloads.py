@@ -9,28 +9,13 @@ from playwright.sync_api import expect
 
 from kehu.core.tests.payloads import PAYLOADS
 
-from .helpers import seed_sales_team, sign_in
+from .helpers import seed_sales_team, sign_in, watch_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 XSS = {p.marker: p.text for p in PAYLOADS if p.family.startswith("xss") or p.family in ("template", "entities")}
 # Code that would run if any of it became markup: it leaves a trace besides the dialog.
 TRACE = "<img src=x onerror=\"window.__pwned='kxp30'\">"
-
-
-def _watch(page):
-    seen = {"dialogs": [], "errors": []}
-    page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
-    page.on(
-        "console",
-        lambda m: (
-            seen["errors"].append(m.text)
-            if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
-    return seen
 
 
 def test_stored_payloads_run_nowhere(live_server, page):
@@ -53,7 +38,7 @@ def test_stored_payloads_run_nowhere(live_server, page):
     ticket = ticket_open(actor=service, customer=customer, subject=XSS["kxp05"][:200])
     assert Customer.objects.get(pk=customer.pk).name == name[:200]
 
-    seen = _watch(page)
+    seen = watch_page(page)
     sign_in(page, live_server.url, rep.username)
     pages = [
         ("/customers/", customer.name),
@@ -69,4 +54,4 @@ def test_stored_payloads_run_nowhere(live_server, page):
         page.wait_for_timeout(150)  # an injected image would have failed to load and fired by now
         assert page.evaluate("typeof window.__pwned") == "undefined", path
         assert page.locator("[data-x], b[onmouseover], img[onerror], svg[onload]").count() == 0, path
-    assert seen == {"dialogs": [], "errors": []}
+    assert seen == {"dialogs": [], "errors": [], "requests": []}
