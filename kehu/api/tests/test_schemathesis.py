@@ -22,11 +22,11 @@ from kehu.core.tests.tracebacks import own_frames
 # The SQLite run explores each operation deeper; the PostgreSQL run still sends every operation
 # its own share of cases (NUL bytes and over-long text fail differently there) in less time.
 ON_SQLITE = django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-MAX_EXAMPLES = 20 if ON_SQLITE else 12
+MAX_EXAMPLES = 15 if ON_SQLITE else 10
 # Each example of these areas builds a priced catalog (and quotes in four states with an approval):
 # fewer examples keep their time near the others' (an operation that drew no valid case still gets
 # the longer second run below).
-AREA_EXAMPLES = {"quotes": 8, "catalog": 10, "orders": 5} if ON_SQLITE else {"quotes": 5, "catalog": 6, "orders": 4}
+AREA_EXAMPLES = {"quotes": 6, "catalog": 8, "orders": 5} if ON_SQLITE else {"quotes": 5, "catalog": 6, "orders": 4}
 AREA_EXAMPLES["receivables"] = (
     5 if ON_SQLITE else 4
 )  # the statement's PDF is made by WeasyPrint (a quarter second each)

@@ -30,7 +30,7 @@ from kehu.core.tests.whole_site import (
 
 # The SQLite run explores each route deeper; the PostgreSQL run sends the sweep of edge values and
 # its own share of generated ones (NUL bytes and over-long text fail differently there).
-EXAMPLES_PER_ROUTE = 8 if django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else 4
+EXAMPLES_PER_ROUTE = 6 if django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else 3
 COMMON_NAMES = [
     "page", "week", "date", "day", "year", "month", "start", "end", "from", "to", "q", "sort", "order",
     "owner", "stage", "tier", "region", "status", "pipeline", "limit", "offset", "cursor", "next", "before",
