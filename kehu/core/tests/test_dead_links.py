@@ -12,7 +12,7 @@ from html import unescape
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 from django.urls import Resolver404, resolve
 
