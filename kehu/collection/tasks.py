@@ -3,10 +3,8 @@
 from collections import defaultdict
 from datetime import timedelta
 
-from django.conf import settings
 from django.tasks import task
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import ngettext
 
 from kehu.collection.events import InfoFormEvent
@@ -14,6 +12,7 @@ from kehu.collection.selectors import overdue_for
 from kehu.core import events
 from kehu.core.mail import queue_email
 from kehu.core.schedule import periodic
+from kehu.users.language import in_language_of
 from kehu.users.models import User
 from kehu.users.roles import ROLE_POLICY
 
@@ -44,7 +43,7 @@ def collection_overdue_reminders() -> int:
             user.language or None,
         )
         count = sum(len(forms) for forms in lines.values())
-        with translation.override(user.language or settings.LANGUAGE_CODE):
+        with in_language_of(user):
             summary = ngettext("%(count)d form past its deadline", "%(count)d forms past their deadline", count)
         events.record(
             InfoFormEvent.INFO_FORM_OVERDUE,

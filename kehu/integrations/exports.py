@@ -12,7 +12,7 @@ from dataclasses import asdict
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core.checkpoints import checkpoint
@@ -31,6 +31,7 @@ from kehu.integrations.export_kinds import CONTACTS, CUSTOMERS
 from kehu.integrations.fields import FIELDS
 from kehu.integrations.models import ExportJob, ExportStatus, FileFormat
 from kehu.integrations.vcard_write import content_line, escape, point_lines
+from kehu.users.language import in_language_of
 from kehu.users.models import User
 
 log = logging.getLogger(__name__)
@@ -266,7 +267,7 @@ def export_job_lost(job_id: int, *, reason) -> None:
     job = ExportJob.objects.select_related("created_by").filter(pk=job_id).first()
     if job is None or job.status not in (ExportStatus.QUEUED, ExportStatus.RUNNING):
         return
-    with translation.override(job.created_by.language or settings.LANGUAGE_CODE):
+    with in_language_of(job.created_by):
         # One message, so Chinese joins its sentences without a space.
         error = _("%(reason)s No file was made; start the export again.") % {"reason": reason}
     ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=error, finished_at=timezone.now())

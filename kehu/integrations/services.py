@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core import events
@@ -33,6 +33,7 @@ from kehu.integrations.models import FileFormat, ImportJob, ImportMapping, Impor
 from kehu.integrations.readers import SUFFIXES, Table, UnreadableFileError, detect_format
 from kehu.integrations.sheets import WorkbookError
 from kehu.integrations.targets import CUSTOMERS, ImportTarget, Staged, get_target, targets_for
+from kehu.users.language import in_language_of
 from kehu.users.models import User
 
 log = logging.getLogger(__name__)
@@ -84,11 +85,6 @@ def _check_job(job: ImportJob, actor: User, *statuses) -> ImportTarget:
 
 def _file_error(message: str) -> ValidationError:
     return ValidationError({"file": [message]})
-
-
-def _in_language_of(user: User):
-    """Row errors and reports are written by a task: in the importing user's language."""
-    return translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE)
 
 
 # ------------------------------------------------------------------------------ upload
@@ -485,7 +481,7 @@ def import_job_preview(job_id: int) -> None:
         return
     actor = job.created_by
     try:
-        with _in_language_of(actor):
+        with in_language_of(actor):
             _preview(job, actor)
     except UnreadableFileError as exc:
         ImportRow.objects.filter(job=job).delete()
@@ -741,7 +737,7 @@ def import_job_lost(job_id: int, *, reason) -> None:
     job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
     if job is None or job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
         return
-    with _in_language_of(job.created_by):
+    with in_language_of(job.created_by):
         # One message, so Chinese joins its sentences without a space.
         message = _("%(reason)s Nothing was saved; run the import again.") % {"reason": reason}
         _save_progress(job, status=ImportStatus.FAILED, step="", error=message, finished_at=timezone.now())
@@ -754,7 +750,7 @@ def import_preview_lost(job_id: int, *, reason) -> None:
     if job is None or job.status != ImportStatus.PREVIEWING:
         return
     ImportRow.objects.filter(job=job).delete()
-    with _in_language_of(job.created_by):
+    with in_language_of(job.created_by):
         then = _("Check the rows again.")
         message = f"{reason} {then}"
         _save_progress(job, status=ImportStatus.FAILED, step="", error=message)
@@ -767,7 +763,7 @@ def import_job_run(job_id: int) -> None:
     if job.status != ImportStatus.QUEUED:
         return
     actor = job.created_by
-    with _in_language_of(actor):
+    with in_language_of(actor):
         _run(job, actor)
 
 
