@@ -103,7 +103,11 @@ def _check_customer(actor: User, customer: Customer) -> None:
 
 
 def _lock_customers(customer_ids) -> None:
-    """`_lock_customer` for several, in the order of their ids (two writers never wait on each other)."""
+    """Taken first by every write of a customer's plans, payments and allocations: on PostgreSQL
+    two of them for the same customer run one after the other, so none reads plans or amounts that
+    another is changing (a lost update, an over-allocation). SQLite's IMMEDIATE transactions run
+    every writer alone already. Several customers are locked in the order of their ids, so two
+    writers never wait on each other."""
     list(
         Customer.objects.select_for_update()
         .filter(pk__in=set(customer_ids))
@@ -113,11 +117,7 @@ def _lock_customers(customer_ids) -> None:
 
 
 def _lock_customer(customer_id: int) -> None:
-    """Taken first by every write of a customer's plans, payments and allocations: on PostgreSQL
-    two of them for the same customer run one after the other, so none reads plans or amounts that
-    another is changing (a lost update, an over-allocation). SQLite's IMMEDIATE transactions run
-    every writer alone already."""
-    list(Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk", flat=True))
+    _lock_customers((customer_id,))
 
 
 # --- rollups -------------------------------------------------------------------------------------
