@@ -172,17 +172,25 @@ def prepare_sales(args, env: dict, db: Path) -> dict:
     return info
 
 
-def sales_data(env: dict, *options: str) -> dict:
-    """Run bench/sales_data.py with the benchmark's environment; the JSON line it ends with."""
-    out = subprocess.run(
-        [PYTHON, str(ROOT / "bench" / "sales_data.py"), *options],
+def bench_script(env: dict, script: str, *options: str) -> str:
+    """Run bench/<script> with the benchmark's environment; what it printed (its last line is JSON)."""
+    return subprocess.run(
+        [PYTHON, str(ROOT / "bench" / script), *options],
         cwd=ROOT,
         env=env,
         check=True,
         text=True,
         stdout=subprocess.PIPE,
     ).stdout
+
+
+def last_json(out: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
+
+
+def sales_data(env: dict, *options: str) -> dict:
+    """Run bench/sales_data.py with the benchmark's environment; the JSON line it ends with."""
+    return last_json(bench_script(env, "sales_data.py", *options))
 
 
 def check_sales(args, env: dict) -> dict:
@@ -304,16 +312,9 @@ def prepare_postgres(args, env: dict, db: Path, sharing: dict) -> tuple[dict, di
     if not loaded:
         marker.unlink(missing_ok=True)
         print(f"Loading {db.relative_to(ROOT)} into PostgreSQL database {name} by COPY…", flush=True)
-        out = subprocess.run(
-            [PYTHON, str(ROOT / "bench" / "pg_load.py"), str(db), name],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            text=True,
-            stdout=subprocess.PIPE,
-        ).stdout
+        out = bench_script(env, "pg_load.py", str(db), name)
         print(out, end="")
-        info = {**json.loads(out.strip().splitlines()[-1]), "customers": args.customers, "sharing": sharing}
+        info = {**last_json(out), "customers": args.customers, "sharing": sharing}
         marker.write_text(json.dumps(info))
     else:
         print(f"Using PostgreSQL database {name} (loaded by COPY in {info.get('total_seconds', 0):.0f} s)")
