@@ -28,9 +28,10 @@ from kehu.core.tests.whole_site import (
     real_path_values,
 )
 
-# The SQLite run explores each route deeper; the PostgreSQL run sends the sweep of edge values and
-# its own share of generated ones (NUL bytes and over-long text fail differently there).
-EXAMPLES_PER_ROUTE = 6 if django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else 3
+ON_SQLITE = django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+# The SQLite run explores each route deeper; the PostgreSQL run sends the sweep values the database
+# itself judges and its own share of generated ones.
+EXAMPLES_PER_ROUTE = 6 if ON_SQLITE else 2
 COMMON_NAMES = [
     "page", "week", "date", "day", "year", "month", "start", "end", "from", "to", "q", "sort", "order",
     "owner", "stage", "tier", "region", "status", "pipeline", "limit", "offset", "cursor", "next", "before",
@@ -50,6 +51,11 @@ SWEEP = [
     "9999-12-31", "0001-01-01", "2026-02-30", "abc", "0", "-1", str(10**20), "1e309", "\x00", "x" * 5000,
     "0001-01-01T00:00_1", "9999-12",
 ]  # fmt: skip
+# What reaches PostgreSQL differently from SQLite (a NUL byte, a number past bigint, a year at the ends
+# of the calendar, text past a column's length); the rest is parsed by the same Python on both.
+DATABASE_SWEEP = ["9999-12-31", "0001-01-01", "-1", str(10**20), "\x00", "x" * 5000]
+if not ON_SQLITE:
+    SWEEP = DATABASE_SWEEP
 HUGE_IDS = [0, 1, 2**31, 2**53, 2**53 + 1, 2**63, 10**20]
 
 
