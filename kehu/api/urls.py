@@ -6,12 +6,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DataError, IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from kehu.activities.api import router as activities_router
 from kehu.api.docs import LocalSwagger
+from kehu.api.schema import KehuAPI
 from kehu.approvals.api import router as approvals_router
 from kehu.catalog.api import router as catalog_router
 from kehu.classification.api import router as classification_router
@@ -40,7 +40,7 @@ from kehu.webhooks.api import router as webhooks_router
 
 log = logging.getLogger(__name__)
 
-api = NinjaAPI(
+api = KehuAPI(
     title="Kehu API",
     version="1",
     description="Customers, contacts and activities of Kehu CRM. Authenticate with "

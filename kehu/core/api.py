@@ -4,11 +4,17 @@ from datetime import date, datetime
 from typing import Annotated
 
 from ninja import Schema
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from kehu.core.params import MAX_ID
 from kehu.core.text import TEXT_MAX_LENGTH, text_problem
+
+# kehu.core.text's rule as a pattern of the schema (ECMA-262 syntax), less the lone surrogates (no
+# UTF-8 request can carry one, and pattern engines refuse them in a character class).
+_REFUSED = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffe\uffff"
+MULTI_LINE = f"^[^{_REFUSED}]*$"
+ONE_LINE = f"^[^\\t\\n\\r{_REFUSED}]*$"
 
 
 def _text_rule(max_length: int, multiline: bool):
@@ -25,11 +31,11 @@ def _text_rule(max_length: int, multiline: bool):
 
 def Text(max_length: int, *, multiline: bool = False):  # noqa: N802 - reads like a type in schemas
     """One line of text (no control character, no line break) of at most `max_length` characters;
-    with `multiline`, tabs and line breaks are allowed. The schema states the length."""
+    with `multiline`, tabs and line breaks are allowed. The schema states the length and the characters."""
     return Annotated[
         str,
         AfterValidator(_text_rule(max_length, multiline)),
-        Field(json_schema_extra={"maxLength": max_length}),
+        Field(json_schema_extra={"maxLength": max_length, "pattern": MULTI_LINE if multiline else ONE_LINE}),
     ]
 
 
@@ -49,13 +55,25 @@ class Page(Schema):
     has_next: bool = False
 
 
-class Message(Schema):
-    detail: str
+class ValidationIssue(Schema):
+    """One finding of a 422 (pydantic's): where (`loc`, e.g. ["body", "payload", "name"]), its kind, a message."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    loc: list[str | int]
+    msg: str
 
 
-class FieldErrors(Schema):
+class Error(Schema):
+    """The one error body of the API (every 4xx, see kehu.api.urls): a message, and with a 400 or 409 the
+    refused fields (field → messages), with a 422 the schema's findings."""
+
     detail: str
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] | list[ValidationIssue] = {}
+
+
+# The names the routers declare their error answers with: all the one shared body.
+Message = FieldErrors = Error
 
 
 def _sane_year(value):
@@ -65,5 +83,7 @@ def _sane_year(value):
     return value
 
 
-Moment = Annotated[datetime, AfterValidator(_sane_year)]
-Day = Annotated[date, AfterValidator(_sane_year)]
+# The schema states the years as a pattern of the ISO text (a format cannot bound them).
+SANE_YEAR = "^(19[0-9]{2}|2[0-9]{3})-"
+Moment = Annotated[datetime, AfterValidator(_sane_year), Field(json_schema_extra={"pattern": SANE_YEAR})]
+Day = Annotated[date, AfterValidator(_sane_year), Field(json_schema_extra={"pattern": SANE_YEAR})]

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -117,7 +117,7 @@ class DuplicatesFound(Schema):
 
 class MergeIn(Schema):
     source_ids: list[Id] = Field(min_length=1, max_length=20, description="Customers merged into this one.")
-    fields: dict[Text(40), Id] = Field(
+    fields: dict[Literal[*merge.MERGE_FIELDS], Id] = Field(
         {}, description="Field name → id of the customer (this one or a source) whose value is kept."
     )
 
@@ -557,7 +557,7 @@ def contact_update(request, contact_id: Id, payload: ContactPatch):
 
 class ContactMergeIn(Schema):
     source_ids: list[Id] = Field(min_length=1, max_length=20, description="Contacts (of the same customer) merged in.")
-    fields: dict[Text(40), Id] = Field(
+    fields: dict[Literal[*services.CONTACT_FIELDS], Id] = Field(
         {}, description="Field name → id of the contact (this one or a source) whose value is kept."
     )
 

@@ -17,6 +17,17 @@ router = Router(tags=["webhooks"])
 WebhookEvent = Literal[tuple(name for name, _label in webhook_event_choices())]  # type: ignore[valid-type]
 
 
+# An http(s) address with a host name (or IPv4 address) and no space or control character: what the
+# service takes (kehu.webhooks.services), stated in the schema and checked before it (422).
+WebhookUrl = Annotated[
+    str,
+    Field(
+        max_length=500,
+        pattern=r"^https?://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?([/?#][^\s\u0000-\u001f\u007f-\u009f\ufffe\uffff]*)?$",
+    ),
+]
+
+
 class SubscriptionOut(Schema):
     id: int
     url: str
@@ -28,14 +39,14 @@ class SubscriptionOut(Schema):
 
 
 class SubscriptionIn(Schema):
-    url: Text(500)
+    url: WebhookUrl
     events: Annotated[list[WebhookEvent], Field(min_length=1, max_length=10)]
     is_active: bool = True
     description: Text(200) = ""
 
 
 class SubscriptionPatch(Schema):
-    url: Text(500) | None = None
+    url: WebhookUrl | None = None
     events: Annotated[list[WebhookEvent], Field(min_length=1, max_length=10)] | None = None
     is_active: bool | None = None
     description: Text(200) | None = None

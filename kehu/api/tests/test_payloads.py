@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
+from kehu.core.api import MULTI_LINE, ONE_LINE
 from kehu.core.tests.payloads import MARKER, PAYLOADS, markers_shown, markup_problems, payload_for
 from kehu.core.tests.tracebacks import own_frames
 from kehu.core.tests.whole_site import API_IDS, Company
@@ -87,7 +88,7 @@ class Schema:
                 return "payload@example.com"
             if fmt in ("uri", "url") or name in ("url", "website"):
                 return "https://example.com/"
-            if "pattern" in node:
+            if node.get("pattern") not in (None, ONE_LINE, MULTI_LINE):  # a code, not free text
                 return node.get("default") or node.get("example") or "x"
             text = payload_for(len(texts) + self.offset, max_length=node.get("maxLength"), one_line=True)
             texts.append((name, text))

@@ -346,7 +346,7 @@ def test_an_api_token_needs_the_code_when_two_factor_is_on(client, team):
     missing = _token(client, "rep1")
     assert missing.status_code == 401 and "send the current code" in missing.json()["detail"]
     wrong = _token(client, "rep1", code="12345x")
-    assert (wrong.status_code, wrong.json()) == (401, {"detail": "Wrong two-factor code."})
+    assert (wrong.status_code, wrong.json()) == (401, {"detail": "Wrong two-factor code.", "errors": {}})
     code = _code(team.rep1, 1)
     ok = _token(client, "rep1", code=code)
     assert ok.status_code == 200
