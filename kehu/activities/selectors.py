@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -191,6 +191,22 @@ def _birthday_match(today: date, days: int) -> Q:
     return match
 
 
+def _days_away(today: date, days: int) -> Case:
+    """For ordering: in how many days a contact's birthday or anniversary nearest `today` comes round
+    (the first day of the window that matches; 29 Feb on 28 Feb)."""
+    whens = []
+    for offset, day in enumerate(_month_days(today, days)):
+        month_days = [(day.month, day.day)] + ([(2, 29)] if (day.month, day.day) == (2, 28) else [])
+        for month, dom in month_days:
+            on_day = (
+                Q(birthday__month=month, birthday__day=dom)
+                | Q(birthday__isnull=True, birthday_month=month, birthday_day=dom)
+                | Q(anniversary__month=month, anniversary__day=dom)
+            )
+            whens.append(When(on_day, then=Value(offset)))
+    return Case(*whens, default=Value(days))
+
+
 def birthday_of(contact: Contact) -> date | None:
     """The contact's birthday as a date to count from: the full date, or month and day in a leap
     year (2000) when the year is not known."""
@@ -296,7 +312,8 @@ def care_reminders(user: User, *, days: int = 14, today: date | None = None, lim
     )
     found = []
     last = today + timedelta(days=days - 1)
-    for contact in qs[:limit]:
+    # Soonest first in the query too: the first `limit` contacts hold the `limit` soonest reminders.
+    for contact in qs.order_by(_days_away(today, days), "name", "pk")[:limit]:
         if (birthday := birthday_of(contact)) is not None:
             on = next_anniversary(birthday, today)
             if on <= last:

@@ -74,6 +74,21 @@ def test_reminders_hold_birthdays_and_anniversaries_with_the_year_count(team, wo
     assert later.pk not in [r.contact.pk for r in reminders]
 
 
+def test_the_soonest_reminders_come_when_more_contacts_match_than_the_limit(team, world):
+    """The contacts are read soonest first, so a limit keeps the soonest (not the first stored)."""
+    today = timezone.localdate()
+    made = {}
+    for days, name in ((9, "甲"), (1, "乙"), (12, "丙"), (4, "丁")):  # stored in another order than their dates
+        made[days] = contact_create(customer=world.customer, actor=team.rep1, name=name, birthday=_soon(days, 1985))
+    contact_create(customer=world.customer, actor=team.rep1, name="戊", anniversary=_years_before(2, 3))
+    reminders = selectors.care_reminders(team.rep1, today=today, limit=3)
+    assert [(r.contact.name, r.kind, r.days_until) for r in reminders] == [
+        ("乙", "birthday", 1),
+        ("戊", "anniversary", 2),
+        ("丁", "birthday", 4),
+    ]
+
+
 def test_an_anniversary_in_its_first_year_has_no_count_and_a_default_title(team, world):
     today = timezone.localdate()
     contact_create(customer=world.customer, actor=team.rep1, name="赵敏", anniversary=today)
