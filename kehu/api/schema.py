@@ -4,6 +4,7 @@ can give (with the one shared error body) and links from a created record to its
 Added here, once, when the schema is made, rather than in each of the routers' decorators: a router
 declares only what is particular to an operation (a 409 with the duplicates found, a 429 of a limit)."""
 
+import json
 import re
 
 import ninja.openapi.schema
@@ -70,7 +71,21 @@ CREATED = (200, 201)
 class KehuAPI(NinjaAPI):
     """NinjaAPI whose schema states the standard error answers and the links of created records."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._made: dict = {}
+
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        # Made once per process (a second or more: every model's schema and the walks below) and kept
+        # as its JSON text (a fraction of the memory of the dicts); each caller gets its own copy, as the
+        # endpoint answers it (status codes as strings).
+        key = (path_prefix, tuple(sorted((path_params or {}).items())))
+        if key not in self._made:
+            made = self._make_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+            self._made[key] = json.dumps(made)
+        return json.loads(self._made[key])
+
+    def _make_openapi_schema(self, *, path_prefix, path_params):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         error_schema = Error.model_json_schema(ref_template="#/components/schemas/{model}")

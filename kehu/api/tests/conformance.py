@@ -3,7 +3,6 @@
 The schema (kehu/api/schema.py) promises the error answers and bodies, the constraints and the links;
 every check schemathesis has holds it to that, but for the exceptions below, each with its reason."""
 
-import json
 
 import schemathesis
 from schemathesis import checks as st
@@ -91,7 +90,7 @@ def load_schema(*, text_patterns: bool = True):
         return schemathesis.openapi.from_wsgi(SCHEMA_URL, application)
     from kehu.api.urls import api
 
-    document = json.loads(json.dumps(api.get_openapi_schema()))  # the JSON the endpoint answers
+    document = api.get_openapi_schema()
     _drop_text_patterns(document)
     schema = schemathesis.openapi.from_dict(document)
     schema.app, schema.location = application, SCHEMA_URL
