@@ -76,6 +76,13 @@ class Error(Schema):
 Message = FieldErrors = Error
 
 
+def Keep(**field):  # noqa: N802 - reads like a field in schemas
+    """A field of a change (PATCH) that may be left out but not cleared (a name, a state): typed without
+    `| None`, so the schema does not call it nullable and a null is a 422 naming it; left out, it is not
+    set (`exclude_unset`) and the value stays. `field`: Field's other arguments."""
+    return Field(None, **field)
+
+
 def _sane_year(value):
     # Far-away years overflow when converted between time zones; no CRM date lies there.
     if not 1900 <= value.year <= 2999:

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from kehu.core.api import Day, Id, LongText, Page, Text
+from kehu.core.api import Day, Id, Keep, LongText, Page, Text
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.masking import mask
 from kehu.core.pagination import Limit, Offset, page_of
@@ -123,9 +123,9 @@ class MergeIn(Schema):
 
 
 class CustomerPatch(Schema):
-    name: Text(200) | None = None
-    kind: CustomerKind | None = None
-    segment: Segment | None = None
+    name: Text(200) = Keep()
+    kind: CustomerKind = Keep()
+    segment: Segment = Keep()
     industry: Industry | None = None
     region: Text(50) | None = None
     city: Text(50) | None = None
@@ -133,15 +133,15 @@ class CustomerPatch(Schema):
     latitude: Latitude | None = None
     longitude: Longitude | None = None
     source: Source | None = None
-    status: CustomerStatus | None = None
-    tier: Tier | None = None
+    status: CustomerStatus = Keep()
+    tier: Tier = Keep()
     channel_level: ChannelLevel | None = None
     phone: Text(40) | None = None
     email: Text(254) | None = None
     website: Text(200) | None = None
     credit_code: Text(18) | None = None
     notes: LongText() | None = None
-    owner_id: Id | None = None
+    owner_id: Id = Keep()
     version: Annotated[int, Field(ge=1, le=2**31)] | None = Field(
         None, description="The version you read; a save based on an older version is refused with 409."
     )
@@ -416,7 +416,7 @@ class ContactPatch(Schema):
     customer_id: Id | None = Field(
         None, description="Move the contact to another customer you may change; their activities stay where they were."
     )
-    name: Text(100) | None = None
+    name: Text(100) = Keep()
     gender: Gender | None = None
     position: Text(100) | None = None
     department: Text(100) | None = None
@@ -428,7 +428,7 @@ class ContactPatch(Schema):
     phones: Phones | None = Field(None, description=LISTS_DESCRIPTION)
     emails: Emails | None = Field(None, description=LISTS_DESCRIPTION)
     handles: Handles | None = Field(None, description=LISTS_DESCRIPTION)
-    is_primary: bool | None = None
+    is_primary: bool = Keep()
     birthday: Day | None = None
     birthday_month: BirthMonth | None = None
     birthday_day: BirthDay | None = None

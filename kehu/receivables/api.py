@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from kehu.contracts.selectors import contract_qs_visible_to
-from kehu.core.api import Day, Id, LongText, Page, Text
+from kehu.core.api import Day, Id, Keep, LongText, Page, Text
 from kehu.core.pagination import Limit, Offset, page_of
 from kehu.customers.selectors import customer_qs_visible_to
 from kehu.orders.selectors import order_qs_visible_to
@@ -97,7 +97,7 @@ class PlansFromTermsIn(Schema):
 class PaymentPlanPatch(Schema):
     version: Version | None = Field(None, description="The version you read; a stale one answers 400.")
     amount: Money | None = None
-    basis: Literal[*PlanBasis.values] | None = None
+    basis: Literal[*PlanBasis.values] = Keep()
     days_after: Days | None = None
     due_on: Day | None = None
     notes: Text(200) | None = None

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from kehu.core.api import Day, Id, LongText, Page, Text
+from kehu.core.api import Day, Id, Keep, LongText, Page, Text
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.pagination import Limit, Offset, page_of
 from kehu.customers.selectors import customer_get
@@ -182,10 +182,10 @@ class OpportunityPatch(Schema):
     version: Annotated[int, Field(ge=0, le=2**31)] | None = Field(
         None, description="The version you read; a stale one answers 409."
     )
-    name: Text(200) | None = Field(None, min_length=1)
-    amount: Money | None = None
-    owner_id: Id | None = None
-    probability: Percent | None = None
+    name: Text(200) = Keep(min_length=1)
+    amount: Money = Keep()
+    owner_id: Id = Keep()
+    probability: Percent = Keep()
     expected_close_on: Day | None = None
     products: LongText() | None = None
     competitors: LongText() | None = None

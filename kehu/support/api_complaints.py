@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from kehu.catalog.models import Specification
-from kehu.core.api import Day, Id, LongText, Page, Text
+from kehu.core.api import Day, Id, Keep, LongText, Page, Text
 from kehu.core.pagination import Limit, Offset, page_of
 from kehu.customers.selectors import contacts_of, customer_get
 from kehu.orders.models import OrderLine
@@ -130,9 +130,9 @@ class ComplaintIn(Schema):
 
 
 class ComplaintPatchIn(Schema):
-    customer_words: LongText(4000) | None = None
-    category: ComplaintCategory | None = None
-    severity: ComplaintSeverity | None = None
+    customer_words: LongText(4000) = Keep()
+    category: ComplaintCategory = Keep()
+    severity: ComplaintSeverity = Keep()
     order_number: Text(40) | None = None
     part_number: Text(60) | None = None
     quantity: Decimal | None = Quantity

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AfterValidator
 
-from kehu.core.api import Day, Id, Page, Text
+from kehu.core.api import Day, Id, Keep, Page, Text
 from kehu.core.pagination import Limit, Offset, page_of
 from kehu.customers.selectors import customer_get
 from kehu.support import setup_services as services
@@ -232,7 +232,7 @@ class InstalledUnitIn(Schema):
 
 
 class InstalledUnitPatch(Schema):
-    specification_id: Id | None = None
+    specification_id: Id = Keep()
     serial_number: Text(100) | None = None
     installed_on: Day | None = None
     warranty_starts_on: Day | None = None

@@ -3,7 +3,6 @@
 The schema (kehu/api/schema.py) promises the error answers and bodies, the constraints and the links;
 every check schemathesis has holds it to that, but for the exceptions below, each with its reason."""
 
-
 import schemathesis
 from schemathesis import checks as st
 

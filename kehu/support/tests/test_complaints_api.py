@@ -115,7 +115,8 @@ def test_plans_corrections_and_moves(desk, api_client):
     body = api.patch(url, {"customer_words": "更正", "part_number": "P-9", "version": body["version"]}).json()
     assert (body["customer_words"], body["part_number"]) == ("更正", "P-9")
     assert api.patch(url, {"customer_words": "再改", "version": 1}).status_code == 409
-    assert api.patch(url, {"category": None}).status_code == 400
+    refused = api.patch(url, {"category": None})  # a category is changed, never cleared: the schema says so
+    assert refused.status_code == 422 and refused.json()["errors"][0]["loc"][-1] == "category"
     assert api.post(url + "/transition", {"to": "rejected", "note": ""}).status_code == 400
     assert api.post(url + "/transition", {"to": "closed"}).status_code == 422
     assert api.post(url + "/transition", {"to": "rejected", "note": "非我司"}).json()["state"] == "rejected"
