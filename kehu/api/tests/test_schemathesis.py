@@ -1,8 +1,9 @@
 """Schemathesis over every operation of the API's own OpenAPI schema, deep (many generated cases, valid
 and not, as a rep and a manager): whatever it sends, never a 5xx. Every other check of conformance.py
 holds one valid case per operation for every role (test_schemathesis_roles.py) and the stateful run;
-here they still find PATCH fields the schema calls nullable that a service refuses, and rules beyond
-the schema (leads, deals, activities), so the deep runs judge server errors only until those are stated.
+here they found PATCH fields called nullable that services refused (now stated, test_nullable.py) and
+still find rules beyond the schema (leads, deals, activities, targets), so the deep runs judge server
+errors only until those are stated.
 They read the schema without the text fields' character patterns (conformance.load_schema): any text
 may come, and generating text that fits the patterns would more than double their time.
 
