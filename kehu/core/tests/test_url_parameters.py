@@ -31,7 +31,7 @@ from kehu.core.tests.whole_site import (
 ON_SQLITE = django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
 # The SQLite run explores each route deeper; the PostgreSQL run sends the sweep values the database
 # itself judges and its own share of generated ones.
-EXAMPLES_PER_ROUTE = 6 if ON_SQLITE else 2
+EXAMPLES_PER_ROUTE = 4 if ON_SQLITE else 2
 COMMON_NAMES = [
     "page", "week", "date", "day", "year", "month", "start", "end", "from", "to", "q", "sort", "order",
     "owner", "stage", "tier", "region", "status", "pipeline", "limit", "offset", "cursor", "next", "before",

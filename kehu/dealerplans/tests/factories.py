@@ -131,7 +131,7 @@ def api_records(team, customer) -> dict:
 
 def api_body(path: str, body: dict, ids: dict) -> None:
     """Aim a generated body at the records `api_records` made: the product, the plan's version, a
-    moment in the plan's month."""
+    moment in the plan's month, the one move a draft plan may make."""
     from kehu.dealerplans.models import DealerPlan
 
     if path.endswith("/lines"):
@@ -140,3 +140,5 @@ def api_body(path: str, body: dict, ids: dict) -> None:
         body["version"] = DealerPlan.objects.get(pk=ids["dealer_plan_id"]).version
     if "planned_for" in body:
         body["planned_for"] = "2026-05-12T09:00:00+08:00"
+    if path.endswith("/transition") and body.get("to") in ("draft", "closed"):
+        body["to"] = "agreed"  # a draft (with a target) is agreed; the other moves are refused
