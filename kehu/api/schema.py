@@ -9,6 +9,7 @@ import re
 
 import ninja.openapi.schema
 from ninja import NinjaAPI
+from ninja.parser import Parser
 from ninja.schema import NinjaGenerateJsonSchema
 
 from kehu.core.api import Error
@@ -68,10 +69,23 @@ VERSIONED = "version"
 CREATED = (200, 201)
 
 
+class ObjectBodyParser(Parser):
+    """Every body of the API is a JSON object (or a list, or null for an optional one). A bare number or
+    string is refused like a body that is no JSON (400): a schema whose fields all have defaults would
+    read any value as an empty one (a change of nothing, "mark all read")."""
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        if data is not None and not isinstance(data, dict | list):
+            raise ValueError("the body is no JSON object")
+        return data
+
+
 class KehuAPI(NinjaAPI):
     """NinjaAPI whose schema states the standard error answers and the links of created records."""
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("parser", ObjectBodyParser())
         super().__init__(*args, **kwargs)
         self._made: dict = {}
 

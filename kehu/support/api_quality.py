@@ -79,7 +79,7 @@ class InspectionIn(Schema):
     note: LongText(4000) = ""
 
 
-class ActionOut(Schema):
+class ImprovementActionOut(Schema):
     id: int
     source: str
     source_id: int | None
@@ -93,7 +93,7 @@ class ActionOut(Schema):
 
 
 class ActionPage(Page):
-    items: list[ActionOut]
+    items: list[ImprovementActionOut]
 
 
 class ActionQuery(Schema):
@@ -241,7 +241,7 @@ def action_list(request, query: Query[ActionQuery]):
     return page.as_dict()
 
 
-@router.post("/improvement-actions", response={201: ActionOut})
+@router.post("/improvement-actions", response={201: ImprovementActionOut})
 def action_create(request, payload: ActionIn):
     _use(request.user, "support.add_improvementaction")
     owner = User.objects.filter(pk=payload.owner_id, is_active=True).first()
@@ -266,12 +266,12 @@ def _action(request, pk) -> ImprovementAction:
     return action
 
 
-@router.get("/improvement-actions/{action_id}", response=ActionOut)
+@router.get("/improvement-actions/{action_id}", response=ImprovementActionOut)
 def action_read(request, action_id: Id):
     return _action_out(_action(request, action_id))
 
 
-@router.post("/improvement-actions/{action_id}/transition", response=ActionOut)
+@router.post("/improvement-actions/{action_id}/transition", response=ImprovementActionOut)
 def action_transition(request, action_id: Id, payload: ActionTransitionIn):
     """open → done (its owner or the quality people), done → verified or back to open (quality)."""
     action = quality_services.action_transition(action=_action(request, action_id), actor=request.user, to=payload.to)

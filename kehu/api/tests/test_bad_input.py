@@ -286,3 +286,19 @@ def test_readonly_fields_are_ignored(team, customer_of, rep1_api):
     assert response.status_code in (200, 422)
     customer.refresh_from_db()
     assert customer.pk and customer.deleted_at is None and customer.created_by == team.rep1
+
+
+@pytest.mark.parametrize("body", ["5", '"text"', "true", "1.5"])
+@pytest.mark.parametrize(
+    "method,path",
+    [("post", "/api/v1/notifications/read-all"), ("patch", CUSTOMERS + "{id}"), ("post", CUSTOMERS)],
+)
+def test_a_body_that_is_no_json_object_is_400_and_changes_nothing(team, customer_of, raw_post, body, method, path):
+    """A bare value is no body: before, a schema whose fields all have defaults read it as an empty
+    one (read-all marked everything read)."""
+    customer = customer_of(team.rep1, name="原名")
+    response = raw_post(path.format(id=customer.pk), body, method=method)
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"]
+    customer.refresh_from_db()
+    assert (customer.version, Customer.objects.count()) == (1, 1)

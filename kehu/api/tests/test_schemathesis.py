@@ -618,6 +618,9 @@ def aim_orders(case, ids: dict) -> None:
             line.update(specification_id=ids["specification_id"], quantity="2")
         if isinstance(line, dict) and isinstance(line.get("order_line_id"), int):
             line.update(order_line_id=ids["delivery_line_id"], quantity="1")
+    if case.operation.path.endswith("/deliveries") and isinstance(lines, list) and lines:
+        # One line delivered once (a line named twice, or a line of junk beside it, is refused rightly).
+        case.body["lines"] = [{"order_line_id": ids["delivery_line_id"], "quantity": "1"}]
     if case.operation.path.endswith("/paste") and isinstance(case.body.get("text"), str):
         case.body["text"] = "CK6140-A\t2"
 
