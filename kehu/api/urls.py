@@ -116,9 +116,16 @@ def unauthenticated(request, exc):
     )
 
 
+# django-ninja's own (English) message for a body that is no JSON, or no JSON object (kehu.api.schema).
+UNREADABLE_BODY = "Cannot parse request body"
+
+
 @api.exception_handler(HttpError)
 def http_error(request, exc):
-    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+    detail = str(exc)
+    if detail.startswith(UNREADABLE_BODY):
+        detail = _("Send the body as a JSON object.")
+    return api.create_response(request, {"detail": detail}, status=exc.status_code)
 
 
 @api.exception_handler(DataError)

@@ -299,6 +299,12 @@ def test_a_body_that_is_no_json_object_is_400_and_changes_nothing(team, customer
     customer = customer_of(team.rep1, name="原名")
     response = raw_post(path.format(id=customer.pk), body, method=method)
     assert response.status_code == 400, response.content
-    assert response.json()["detail"]
+    assert response.json()["detail"] == "Send the body as a JSON object."
     customer.refresh_from_db()
     assert (customer.version, Customer.objects.count()) == (1, 1)
+
+
+def test_an_unreadable_body_is_explained_in_the_callers_language(team, raw_post, client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    response = raw_post(CUSTOMERS, "{not json")
+    assert (response.status_code, response.json()["detail"]) == (400, "请以 JSON 对象发送请求体。")
