@@ -5,6 +5,7 @@ import traceback
 
 import pytest
 
+from kehu.core.tests.fast import fast_settings
 from kehu.core.tests.processes import shared_db  # noqa: F401 (real processes on the test database, to kill)
 from kehu.core.tests.smtp import smtp  # noqa: F401 (a real SMTP server on loopback, for any test)
 
@@ -13,15 +14,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture(autouse=True)
 def _fast_settings(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.TASKS = {
-        "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default", "email"]}
-    }
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    settings.LANGUAGE_CODE = "en"
+    for name, value in fast_settings().items():
+        setattr(settings, name, value)
 
 
 @pytest.fixture(autouse=True)

@@ -117,16 +117,22 @@ class KehuAPI(NinjaAPI):
 TIME_OF_DAY = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
 
 
-def _times_as_patterns(node) -> None:
+def json_objects(node):
+    """Every object of a JSON document, each before the ones inside it (so a caller may change it first)."""
     if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from json_objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from json_objects(value)
+
+
+def _times_as_patterns(document) -> None:
+    for node in json_objects(document):
         if node.get("format") == "time" and node.get("type") == "string":
             del node["format"]
             node["pattern"] = TIME_OF_DAY
-        for value in node.values():
-            _times_as_patterns(value)
-    elif isinstance(node, list):
-        for value in node:
-            _times_as_patterns(value)
 
 
 def _operations(schema):

@@ -10,7 +10,7 @@ needs no code of its own to light up the right part of the menu.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -52,7 +52,18 @@ class Entry:
 
     @property
     def href(self) -> str:
-        return reverse(self.url_name) + (f"?{self.query}" if self.query else "")
+        return _address(self.url_name) + (f"?{self.query}" if self.query else "")
+
+
+_ADDRESSES: dict[tuple[str, str], str] = {}
+
+
+def _address(url_name: str) -> str:
+    """The menu's addresses, reversed once per process (and site prefix): every page shows ~30."""
+    key = (get_script_prefix(), url_name)
+    if key not in _ADDRESSES:
+        _ADDRESSES[key] = reverse(url_name)
+    return _ADDRESSES[key]
 
 
 @dataclass(frozen=True)
@@ -466,7 +477,7 @@ def counters_for(user, view_name: str = "") -> list[dict]:
         if not counter.allowed(user):
             continue
         try:
-            href, count_href = reverse(counter.url_name), reverse(counter.count_url_name)
+            href, count_href = _address(counter.url_name), _address(counter.count_url_name)
         except NoReverseMatch:
             continue
         found.append(
@@ -531,6 +542,6 @@ def menu_for(user, view_name: str = "") -> dict:
         "sections": sections,
         "active": active,
         "settings": has_settings,
-        "settings_href": reverse("core:settings") if has_settings else "",
+        "settings_href": _address("core:settings") if has_settings else "",
         "counters": counters_for(user, view_name),
     }

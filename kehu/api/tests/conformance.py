@@ -7,6 +7,7 @@ import schemathesis
 from schemathesis import checks as st
 
 from config.wsgi import application
+from kehu.api.schema import json_objects
 from kehu.core.api import MULTI_LINE, ONE_LINE
 
 SCHEMA_URL = "/api/v1/openapi.json"
@@ -96,12 +97,7 @@ def load_schema(*, text_patterns: bool = True):
     return schema
 
 
-def _drop_text_patterns(node) -> None:
-    if isinstance(node, dict):
+def _drop_text_patterns(document) -> None:
+    for node in json_objects(document):
         if node.get("pattern") in (ONE_LINE, MULTI_LINE):
             del node["pattern"]
-        for value in node.values():
-            _drop_text_patterns(value)
-    elif isinstance(node, list):
-        for value in node:
-            _drop_text_patterns(value)

@@ -30,15 +30,14 @@ from kehu.core.tests.tracebacks import own_frames
 # its own share of cases (NUL bytes, over-long text and huge numbers fail differently there) in less
 # time: the same generated input reaches the same Python code on both.
 ON_SQLITE = django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-MAX_EXAMPLES = 10 if ON_SQLITE else 6
+MAX_EXAMPLES = 10 if ON_SQLITE else 3
 # Each example of these areas builds a priced catalog (and quotes in four states with an approval),
 # a statement's PDF (WeasyPrint, a quarter second each) or contracts with PDFs: fewer examples keep
 # their time near the others' (an operation that drew no valid case still gets the longer second run
 # below).
-AREA_EXAMPLES = {"quotes": 5, "catalog": 6, "orders": 5} if ON_SQLITE else {"quotes": 3, "catalog": 4, "orders": 3}
+AREA_EXAMPLES = {"quotes": 5, "catalog": 6, "orders": 5} if ON_SQLITE else {"quotes": 2, "catalog": 2, "orders": 2}
 for _area in ("receivables", "dealer-plans", "contracts", "invoices", "service"):
-    AREA_EXAMPLES[_area] = 5 if ON_SQLITE else 3
-AREA_EXAMPLES["dealer-plans"] = 5 if ON_SQLITE else 4  # fewer drew no valid move of a plan
+    AREA_EXAMPLES[_area] = 5 if ON_SQLITE else 2
 PASSWORD = "kehu-test-pw"
 # Each area of the API is its own test (so they spread over the test workers): path prefix → name.
 AREAS = [
@@ -774,7 +773,8 @@ def aim_at_real_records(case, ids: dict[str, int], username: str) -> None:
             ("to_user_id", "to_user_id"),
             ("work_to_user_id", "to_user_id"),
         ):
-            if isinstance(case.body.get(name), int):
+            # An id may come as a whole float (352.0): the schema's integer allows it.
+            if isinstance(case.body.get(name), int | float) and not isinstance(case.body[name], bool):
                 case.body[name] = ids[key]
         if case.operation.path == "/api/v1/leads" and isinstance(case.body.get("company_name"), str):
             case.body["phone"] = "057488881234"  # a lead needs a phone or an email (checked by the service)

@@ -12,14 +12,18 @@ from html import unescape
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.test import Client
 
 from kehu.core.tests.forms_found import route_of
-from kehu.core.tests.whole_site import Company
 
-# One of each role of the demo; the pages each may reach differ.
+# One of each role of the demo; the pages each may reach differ. PostgreSQL crawls as one role of each
+# data scope (everything, a department tree, one's own): the other roles read the same queries with
+# one of these scopes, and their pages are crawled on SQLite.
 ROLES = ["admin", "gm", "manager1", "rep1", "service1", "marketing1"]
+if not django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    ROLES = ["admin", "manager1", "rep1"]
 LINK = re.compile(r"""(?:\shref|\shx-get)=["']([^"'#][^"']*)["']""")
 FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S | re.I)
 ATTRIBUTE = re.compile(r"""([\w-]+)=["']([^"']*)["']""")
@@ -127,12 +131,12 @@ def send_forms(client: Client, forms) -> dict[str, tuple[int, str]]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("username", ROLES)
-def test_no_dead_links_for_the_role(username, settings):
+def test_no_dead_links_for_the_role(username, settings, whole_company):
+    company = whole_company
     # The crawl follows every export link of a role (each list, report and vCard): the hourly export
     # limit (kehu.core.exports, tested on its own) would answer 429 to the eleventh.
     settings.KEHU_EXPORT_LIMIT_PER_HOUR = 10_000
     settings.KEHU_EXPORT_ROWS_PER_HOUR = 10_000_000
-    company = Company()
     client = Client(raise_request_exception=False)
     client.force_login(company.users[username])
     seen, forms, pages, refused = crawl(client)

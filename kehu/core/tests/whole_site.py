@@ -7,10 +7,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+
+from kehu.core.tests.fast import fast_settings
 
 DEMO_PASSWORD = "kehu-demo"
 # The demo roles the tests act as; None is an anonymous visitor.
@@ -811,6 +815,18 @@ API_IDS = {
     "report_id": "quality_report",
     "mail_id": "inbound_mail",
 }
+
+
+@pytest.fixture(scope="module")
+def whole_company(django_db_setup, django_db_blocker):
+    """One Company for the tests of a module (on each test worker), built in a transaction of its own:
+    each test's transaction nests in it and is rolled back to it, and it is rolled back at the end. The
+    company takes seconds to build; the crawl and the URL fuzzing read it once per role or area."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        with override_settings(**fast_settings()):  # made before the tests' own settings apply
+            made = Company()
+        yield made
+        transaction.set_rollback(True)
 
 
 def id_kind(route: Route, parameter: str) -> str | None:

@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 from django.test import RequestFactory, TestCase, override_settings
 
 from kehu.activities.models import Activity
+from kehu.core.tests.fast import fast_settings
 from kehu.customers.models import Contact, Customer, TimelineEntry
 from kehu.customers.search import search_candidates, search_text_for
 from kehu.customers.services import credit_code_is_valid
@@ -24,10 +25,7 @@ def counts() -> tuple[int, ...]:
 
 
 # The load runs before the tests' own fixtures: the settings the conftest gives them, given here.
-@override_settings(
-    PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-    TASKS={"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default", "email"]}},
-)
+@override_settings(**fast_settings())
 class TestTheLoadedDemo(TestCase):
     """What one load of the demo gives; each test runs in its own savepoint over the same load (loading
     is seconds, the checks milliseconds)."""
