@@ -38,6 +38,9 @@ MAX_EXAMPLES = 10 if ON_SQLITE else 3
 AREA_EXAMPLES = {"quotes": 5, "catalog": 6, "orders": 5} if ON_SQLITE else {"quotes": 2, "catalog": 2, "orders": 2}
 for _area in ("receivables", "dealer-plans", "contracts", "invoices", "service"):
     AREA_EXAMPLES[_area] = 5 if ON_SQLITE else 2
+# The deep runs act as a rep and a manager; on PostgreSQL as the manager (the wider scope, and more
+# operations allowed): what a rep is refused is judged by the same Python on both databases.
+DEEP_ROLES = ["rep1", "manager1"] if ON_SQLITE else ["manager1"]
 PASSWORD = "kehu-test-pw"
 # Each area of the API is its own test (so they spread over the test workers): path prefix → name.
 AREAS = [
@@ -846,7 +849,7 @@ def test_every_operation_belongs_to_an_area_under_test():
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("area", AREAS)
-@pytest.mark.parametrize("username", ["rep1", "manager1"])
+@pytest.mark.parametrize("username", DEEP_ROLES)
 def test_no_operation_answers_with_a_server_error(
     team, username, area, server_tracebacks, edgy_date_times, company_gives_credit
 ):
