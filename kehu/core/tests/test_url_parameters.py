@@ -1,14 +1,15 @@
 """No value in an address makes a page or an API endpoint answer with a server error.
 
 Every URL pattern of the site (config.urls, the API included) is requested with GET by each demo
-role (on PostgreSQL one role of each data scope) and by an anonymous visitor. Path ids point at real records of a small demo company, or at
-ids that do not exist; the query string carries hypothesis-generated values — out-of-range dates
-(9999-12-31, 0001-01-01, 2026-02-30), pages (0, -1, 10**20, "x"), years, ids, choices, long and odd
-text — under every name the page's module reads (found by scanning its source) and under common
-names (page, week, date, year …). The API's names come from its OpenAPI schema; schemathesis
-(kehu/api/tests/test_schemathesis.py) fuzzes the API's bodies besides. Each area of the site is
-its own test, so the areas spread over the test workers; the demo company is built once per module
-and test worker (whole_site.whole_company), each test's changes rolled back.
+role (on PostgreSQL one role of each data scope) and by an anonymous visitor. Path ids point at real
+records of a small demo company, or at ids that do not exist; the query string carries
+hypothesis-generated values — out-of-range dates (9999-12-31, 0001-01-01, 2026-02-30), pages (0, -1,
+10**20, "x"), years, ids, choices, long and odd text — under every name the page's module reads
+(found by scanning its source) and under common names (page, week, date, year …). The API's names
+come from its OpenAPI schema; schemathesis (kehu/api/tests/test_schemathesis.py) fuzzes the API's
+bodies besides. Each area of the site is its own test, so the areas spread over the test workers; the
+demo company is built once per module and test worker (whole_site.whole_company), each test's
+changes rolled back.
 """
 
 import pytest
