@@ -30,14 +30,14 @@ from kehu.core.tests.tracebacks import own_frames
 # its own share of cases (NUL bytes, over-long text and huge numbers fail differently there) in less
 # time: the same generated input reaches the same Python code on both.
 ON_SQLITE = django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-MAX_EXAMPLES = 10 if ON_SQLITE else 3
+MAX_EXAMPLES = 6 if ON_SQLITE else 3
 # Each example of these areas builds a priced catalog (and quotes in four states with an approval),
 # a statement's PDF (WeasyPrint, a quarter second each) or contracts with PDFs: fewer examples keep
 # their time near the others' (an operation that drew no valid case still gets the longer second run
 # below).
-AREA_EXAMPLES = {"quotes": 5, "catalog": 6, "orders": 5} if ON_SQLITE else {"quotes": 2, "catalog": 2, "orders": 2}
+AREA_EXAMPLES = {"quotes": 3, "catalog": 4, "orders": 3} if ON_SQLITE else {"quotes": 2, "catalog": 2, "orders": 2}
 for _area in ("receivables", "dealer-plans", "contracts", "invoices", "service"):
-    AREA_EXAMPLES[_area] = 5 if ON_SQLITE else 2
+    AREA_EXAMPLES[_area] = 3 if ON_SQLITE else 2
 # The deep runs act as a rep and a manager; on PostgreSQL as the manager (the wider scope, and more
 # operations allowed): what a rep is refused is judged by the same Python on both databases.
 DEEP_ROLES = ["rep1", "manager1"] if ON_SQLITE else ["manager1"]
