@@ -17,7 +17,6 @@ from datetime import date
 
 import pytest
 import schemathesis
-from django.conf import settings as django_settings
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -25,11 +24,11 @@ from schemathesis.checks import Failure, FailureGroup, not_a_server_error
 
 from kehu.api.tests.conformance import load_schema
 from kehu.core.tests.tracebacks import own_frames
+from kehu.core.tests.whole_site import ON_SQLITE
 
 # The SQLite run explores each operation deeper; the PostgreSQL run still sends every operation
 # its own share of cases (NUL bytes, over-long text and huge numbers fail differently there) in less
 # time: the same generated input reaches the same Python code on both.
-ON_SQLITE = django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
 MAX_EXAMPLES = 6 if ON_SQLITE else 3
 # Each example of these areas builds a priced catalog (and quotes in four states with an approval),
 # a statement's PDF (WeasyPrint, a quarter second each) or contracts with PDFs: fewer examples keep

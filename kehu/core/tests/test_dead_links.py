@@ -12,17 +12,17 @@ from html import unescape
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import transaction
 from django.test import Client
 
 from kehu.core.tests.forms_found import route_of
+from kehu.core.tests.whole_site import ON_SQLITE
 
 # One of each role of the demo; the pages each may reach differ. PostgreSQL crawls as one role of each
 # data scope (everything, a department tree, one's own): the other roles read the same queries with
 # one of these scopes, and their pages are crawled on SQLite.
 ROLES = ["admin", "gm", "manager1", "rep1", "service1", "marketing1"]
-if not django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+if not ON_SQLITE:
     ROLES = ["admin", "manager1", "rep1"]
 LINK = re.compile(r"""(?:\shref|\shx-get)=["']([^"'#][^"']*)["']""")
 FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S | re.I)

@@ -13,12 +13,12 @@ changes rolled back.
 """
 
 import pytest
-from django.conf import settings as django_settings
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from kehu.core.tests.tracebacks import own_frames
 from kehu.core.tests.whole_site import (
+    ON_SQLITE,
     PAGE_WORDS,
     ROLES,
     all_routes,
@@ -29,7 +29,6 @@ from kehu.core.tests.whole_site import (
     real_path_values,
 )
 
-ON_SQLITE = django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
 # The SQLite run explores each route deeper; the PostgreSQL run sends the sweep values the database
 # itself judges and one generated example, and reads the plain page as one role of each data scope
 # (everything, a department tree, one's own) and anonymously.
