@@ -14,8 +14,10 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from kehu.core import events, lost_tasks
+        from kehu.core import choice_labels, events, lost_tasks
         from kehu.core.audit import audit_events
+
+        choice_labels.install()
 
         post_migrate.connect(_refresh_statistics, sender=self)
         events.sink(audit_events, after_commit=False)
