@@ -539,6 +539,12 @@ def menu_for(user, view_name: str = "") -> dict:
         section["active"] = section["key"] == active
     has_settings = any(e.allowed(user) for e in SETTINGS)  # the menu shows one entry, not the list
     return {
+        # Everything the main menu's HTML depends on besides the language and the site's prefix.
+        "signature": (
+            view_name,
+            has_settings,
+            tuple((s["key"], tuple(link["key"] for link in s["links"])) for s in sections),
+        ),
         "sections": sections,
         "active": active,
         "settings": has_settings,

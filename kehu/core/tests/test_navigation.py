@@ -196,3 +196,26 @@ def test_a_wide_page_asks_for_the_full_width(client, team):
     client.force_login(team.rep1)
     assert '<body class="layout-wide"' in client.get("/sales/").content.decode()
     assert '<body class="layout-fixed"' in client.get("/accounts/profile/").content.decode()
+
+
+def test_the_menu_rendered_once_is_not_shown_to_another_role_page_or_language(client, team):
+    """The menu's HTML is kept per distinct menu (kehu.core.templatetags.kehu.main_menu): one
+    process serving a manager, a rep and both languages must still give each their own."""
+
+    def menu_html(user, path, language="en"):
+        client.force_login(user)
+        client.cookies["django_language"] = language
+        html = client.get(path).content.decode()
+        return html[html.index('id="main-menu"') : html.index("</ul>", html.index('id="main-menu"'))]
+
+    manager = menu_html(team.manager1, "/customers/")
+    assert menu_html(team.manager1, "/customers/") == manager
+    assert "analytics" in _sections(manager) and 'class="dropdown-item active" href="/customers/"' in manager
+    rep = menu_html(team.rep1, "/customers/")
+    assert "analytics" not in _sections(rep) and "settings" not in _sections(rep)
+    on_the_map = menu_html(team.manager1, "/customers/map/")
+    assert 'class="dropdown-item active" href="/customers/map/"' in on_the_map
+    assert 'class="dropdown-item active" href="/customers/"' not in on_the_map
+    chinese = menu_html(team.manager1, "/customers/", "zh-hans")
+    assert ">客户<" in chinese and ">Customers<" not in chinese
+    assert ">Customers<" in manager
