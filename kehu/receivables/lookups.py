@@ -21,6 +21,7 @@ def overdue_customers(ids) -> set[int]:
     return set(
         PaymentPlan.objects.filter(customer_id__in=ids, state__in=OPEN_PLAN_STATES, due_on__lt=timezone.localdate())
         .filter(amount__gt=F("received_amount"))
+        .order_by()  # the plans' default order would put due_on and id into the DISTINCT: a row per plan
         .values_list("customer_id", flat=True)
         .distinct()
     )

@@ -3,6 +3,8 @@ from decimal import Decimal as D  # noqa: N817
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from kehu.core import lookups
 from kehu.receivables import services
@@ -259,7 +261,11 @@ def test_collected_subtracts_reversals_in_their_month(team, three_plans, clock):
 
 def test_lookups_overdue_and_open_money(team, three_plans):
     c, *_ = three_plans
-    assert lookups.ask(lookups.OVERDUE_RECEIVABLE, [c.pk]) == {c.pk}
+    with CaptureQueriesContext(connection) as queries:
+        assert lookups.ask(lookups.OVERDUE_RECEIVABLE, [c.pk]) == {c.pk}
+    # Two overdue plans, one row: only the customer is selected (not the plans' ordering columns).
+    (sql,) = [q["sql"] for q in queries.captured_queries]
+    assert sql.split(" FROM ")[0].endswith('SELECT DISTINCT "receivables_paymentplan"."customer_id" AS "customer_id"')
     item = lookups.ask_items(lookups.OPEN_MONEY, [c.pk])[c.pk][-1]
     assert (item.kind, item.amount, item.is_overdue) == ("receivable", D("10000.00"), True)
 
