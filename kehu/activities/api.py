@@ -137,7 +137,7 @@ class VisitPlanIn(Schema):
     customer_id: Id
     contact_id: Id | None = None
     planned_for: Moment
-    subject: Text(200)
+    subject: Text(200, blank=False)
     purpose: Text(200) = ""
 
 
@@ -174,7 +174,7 @@ class ActivityIn(Schema):
     customer_id: Id
     contact_id: Id | None = None
     kind: ActivityKind = ActivityKind.NOTE
-    subject: Text(200)
+    subject: Text(200, blank=False)
     content: LongText() = ""
     occurred_at: Moment | None = None
     duration_minutes: Minutes | None = None
@@ -188,14 +188,14 @@ class CustomerMailIn(Schema):
     customer_id: Id
     contact_id: Id | None = None
     to: Annotated[list[MailAddress], Field(min_length=1, max_length=services.MAIL_MAX_RECIPIENTS)]
-    subject: Text(200)
+    subject: Text(200, blank=False)
     body: LongText()
 
 
 class ActivityPatch(Schema):
     contact_id: Id | None = None
     kind: ActivityKind | None = None
-    subject: Text(200) | None = None
+    subject: Text(200, blank=False) | None = None
     content: LongText() | None = None
     occurred_at: Moment | None = None
     duration_minutes: Minutes | None = None

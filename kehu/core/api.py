@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from typing import Annotated
 
+from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import AfterValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -15,13 +16,21 @@ from kehu.core.text import TEXT_MAX_LENGTH, text_problem
 _REFUSED = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffe\uffff"
 MULTI_LINE = f"^[^{_REFUSED}]*$"
 ONE_LINE = f"^[^\\t\\n\\r{_REFUSED}]*$"
+# What Python's str.strip() removes (Django's form fields strip their input): a text of only these is
+# blank. Written out, because a pattern's \s is not the same set in every engine.
+_SPACES = "".join(f"\\u{code:04x}" for code in range(0x10000) if chr(code).isspace())
+# The same characters, and at least one that is not a space.
+FILLED_ONE_LINE = f"^[^\\t\\n\\r{_REFUSED}]*[^{_SPACES}{_REFUSED}][^\\t\\n\\r{_REFUSED}]*$"
+FILLED_MULTI_LINE = f"^[^{_REFUSED}]*[^{_SPACES}{_REFUSED}][^{_REFUSED}]*$"
 
 
-def _text_rule(max_length: int, multiline: bool):
+def _text_rule(max_length: int, multiline: bool, blank: bool):
     def check(value: str) -> str:
         # Same rule and message as the services' (kehu.core.text), in the caller's language; a 422
         # names the field. PostgreSQL cannot store NUL and refuses over-long strings: refused here first.
         problem = text_problem(value, multiline=multiline, max_length=max_length)
+        if not problem and not blank and not value.strip():
+            problem = _("This field cannot be blank.")
         if problem:
             raise PydanticCustomError("text", "{problem}", {"problem": problem})
         return value
@@ -29,13 +38,18 @@ def _text_rule(max_length: int, multiline: bool):
     return check
 
 
-def Text(max_length: int, *, multiline: bool = False):  # noqa: N802 - reads like a type in schemas
+def Text(max_length: int, *, multiline: bool = False, blank: bool = True):  # noqa: N802 - reads like a type
     """One line of text (no control character, no line break) of at most `max_length` characters;
-    with `multiline`, tabs and line breaks are allowed. The schema states the length and the characters."""
+    with `multiline`, tabs and line breaks are allowed; without `blank`, something besides spaces (a
+    name, a subject). The schema states the length and the characters."""
+    if blank:
+        pattern = MULTI_LINE if multiline else ONE_LINE
+    else:
+        pattern = FILLED_MULTI_LINE if multiline else FILLED_ONE_LINE
     return Annotated[
         str,
-        AfterValidator(_text_rule(max_length, multiline)),
-        Field(json_schema_extra={"maxLength": max_length, "pattern": MULTI_LINE if multiline else ONE_LINE}),
+        AfterValidator(_text_rule(max_length, multiline, blank)),
+        Field(json_schema_extra={"maxLength": max_length, "pattern": pattern}),
     ]
 
 

@@ -97,7 +97,7 @@ class CustomerFields(Schema):
 
 
 class CustomerIn(CustomerFields):
-    name: Text(200)
+    name: Text(200, blank=False)
     allow_duplicate: bool = Field(
         False, description="Save even though likely duplicates exist (otherwise 409 lists them)."
     )
@@ -123,7 +123,7 @@ class MergeIn(Schema):
 
 
 class CustomerPatch(Schema):
-    name: Text(200) = Keep()
+    name: Text(200, blank=False) = Keep()
     kind: CustomerKind = Keep()
     segment: Segment = Keep()
     industry: Industry | None = None
@@ -409,14 +409,14 @@ class ContactFields(Schema):
 
 class ContactIn(ContactFields):
     customer_id: Id
-    name: Text(100)
+    name: Text(100, blank=False)
 
 
 class ContactPatch(Schema):
     customer_id: Id | None = Field(
         None, description="Move the contact to another customer you may change; their activities stay where they were."
     )
-    name: Text(100) = Keep()
+    name: Text(100, blank=False) = Keep()
     gender: Gender | None = None
     position: Text(100) | None = None
     department: Text(100) | None = None

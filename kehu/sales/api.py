@@ -49,26 +49,26 @@ class PipelineOut(Schema):
 
 
 class PipelineIn(Schema):
-    name: Text(100) = Field(min_length=1)
+    name: Text(100, blank=False)
     code: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")]
     is_default: bool = False
 
 
 class StageIn(Schema):
-    name: Text(60) = Field(min_length=1)
+    name: Text(60, blank=False)
     order: Annotated[int, Field(ge=0, le=1000)] | None = Field(None, description="Default: after the last stage.")
     kind: Literal["open", "won", "lost"] = "open"
     probability: Percent = 0
 
 
 class PipelinePatch(Schema):
-    name: Text(100) | None = Field(None, min_length=1)
+    name: Text(100, blank=False) | None = None
     is_default: bool | None = Field(None, description="Make this the pipeline new deals open in.")
     is_active: bool | None = Field(None, description="An inactive pipeline keeps its deals but takes no new ones.")
 
 
 class StagePatch(Schema):
-    name: Text(60) | None = Field(None, min_length=1)
+    name: Text(60, blank=False) | None = None
     kind: Literal["open", "won", "lost"] | None = Field(
         None, description="Only for a stage no deal is in (409 otherwise)."
     )
@@ -166,7 +166,7 @@ class OpportunityList(Page):
 
 class OpportunityIn(Schema):
     customer_id: Id
-    name: Text(200) = Field(min_length=1)
+    name: Text(200, blank=False)
     amount: Money = Decimal("0")
     owner_id: Id | None = None
     pipeline_id: Id | None = None
@@ -182,7 +182,7 @@ class OpportunityPatch(Schema):
     version: Annotated[int, Field(ge=0, le=2**31)] | None = Field(
         None, description="The version you read; a stale one answers 409."
     )
-    name: Text(200) = Keep(min_length=1)
+    name: Text(200, blank=False) = Keep()
     amount: Money = Keep()
     owner_id: Id = Keep()
     probability: Percent = Keep()

@@ -57,11 +57,11 @@ class ServiceCategoryOut(Schema):
 
 
 class ServiceCategoryIn(Schema):
-    name: Text(100)
+    name: Text(100, blank=False)
 
 
 class ServiceCategoryPatch(Schema):
-    name: Text(100) | None = None
+    name: Text(100, blank=False) | None = None
     is_active: bool | None = None
 
 

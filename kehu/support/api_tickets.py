@@ -73,7 +73,7 @@ class TicketQuery(Schema):
 
 class TicketIn(Schema):
     customer_id: Id
-    subject: Text(200)
+    subject: Text(200, blank=False)
     description: LongText() = ""
     priority: Priority = Priority.NORMAL
     channel: Channel = Channel.PHONE

@@ -196,7 +196,7 @@ def test_visit_log_with_a_stale_version_is_409(api_client, world):
 def test_plan_needs_a_subject_and_a_sane_time(api_client, world):
     api = api_client(world.team.rep1)
     base = {"customer_id": world.customer.pk, "planned_for": "2026-12-01T09:30:00+08:00", "subject": "回访"}
-    assert api.post(f"{URL}/visits", base | {"subject": "  "}).status_code == 400
+    assert api.post(f"{URL}/visits", base | {"subject": "  "}).status_code == 422
     assert api.post(f"{URL}/visits", base | {"planned_for": "0001-01-01T00:00:00Z"}).status_code == 422
     assert api.post(f"{URL}/visits", {"customer_id": world.customer.pk, "subject": "回访"}).status_code == 422
     assert not Activity.objects.filter(subject="回访").exists()

@@ -37,17 +37,12 @@ ALL_CHECKS = [
 # each with its rule. (A rule between fields could become an `anyOf` of required properties in the
 # schema: the ones marked "either" are candidates.)
 RULES_BEYOND_THE_SCHEMA = {
-    "POST /api/v1/customers/": "a name not blank; latitude and longitude both or neither; a credit code's check digit",
-    "PATCH /api/v1/customers/{customer_id}": "as creating: a name not blank, both coordinates, the check digit",
+    "POST /api/v1/customers/": "latitude and longitude both or neither; a credit code's check digit",
+    "PATCH /api/v1/customers/{customer_id}": "as creating: both coordinates, the check digit",
     "POST /api/v1/customers/{customer_id}/merge": "the value chosen for a field is this customer's or a source's",
     "POST /api/v1/customers/{customer_id}/team": "an active person not on the team yet",
-    "POST /api/v1/contacts/": "a name not blank (a candidate for a pattern)",
-    "PATCH /api/v1/contacts/{contact_id}": "as creating: a name not blank",
-    "POST /api/v1/activities/": "a subject not blank; a commitment has a due date",
-    "PATCH /api/v1/activities/{activity_id}": "as creating: a subject not blank, a commitment's due date",
-    "POST /api/v1/sales/opportunities": "a name not blank",
-    "PATCH /api/v1/sales/opportunities/{opportunity_id}": "a name not blank",
-    "POST /api/v1/service/tickets": "a subject not blank",
+    "POST /api/v1/activities/": "a commitment has a due date",
+    "PATCH /api/v1/activities/{activity_id}": "as creating: a commitment's due date",
     "POST /api/v1/service/knowledge/articles": "a title in Chinese or in English, a text with its title",
     "PUT /api/v1/service/hours": "a day starts before it ends, lunch lies within it",
     "PUT /api/v1/leads/settings": "the working day starts before it ends",

@@ -39,10 +39,15 @@ def test_missing_name_is_422_with_field_errors(team, rep1_api):
     assert not Customer.objects.exists()
 
 
-def test_blank_name_is_400(team, rep1_api):
-    response = rep1_api.post(CUSTOMERS, {"name": "   "})
-    assert response.status_code == 400
-    assert "name" in response.json()["errors"]
+@pytest.mark.parametrize(
+    ("language", "message"), [("en", "This field cannot be blank."), ("zh-hans", "此项不能为空。")]
+)
+def test_a_blank_name_does_not_fit_the_schema(team, rep1_api, language, message):
+    """The schema's pattern for a name asks for something besides spaces (ideographic ones too)."""
+    rep1_api.headers["Accept-Language"] = language
+    response = rep1_api.post(CUSTOMERS, {"name": " \u3000 "})
+    assert response.status_code == 422
+    assert [(e["loc"][2:], e["msg"]) for e in response.json()["errors"]] == [(["name"], message)]
     assert not Customer.objects.exists()
 
 

@@ -2,6 +2,7 @@
 that names the field, never a database error (PostgreSQL refuses NUL and over-long strings)."""
 
 import json
+import re
 import typing
 
 import pytest
@@ -10,6 +11,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from kehu.activities.models import Activity
 from kehu.api.urls import api
+from kehu.core.api import FILLED_MULTI_LINE, FILLED_ONE_LINE, Text
 from kehu.core.text import field_rule
 from kehu.customers.models import Contact, Customer
 from kehu.leads.models import Lead
@@ -287,3 +289,35 @@ def test_a_webhook_target_must_be_http_or_https(team, api_client, url):
     assert response.status_code == 422, response.content
     assert [issue["loc"][-1] for issue in response.json()["errors"]] == ["url"]
     assert not WebhookSubscription.objects.exists()
+
+
+BLANK_SAMPLES = ["", " ", "\u3000", "\u00a0\u2003", " \u3000 \u202f"]
+FILLED_SAMPLES = ["甲", " 甲 ", "\u3000甲公司\u3000", "\ufeff", "a b"]
+
+
+@pytest.mark.parametrize("value", BLANK_SAMPLES + FILLED_SAMPLES)
+def test_the_not_blank_pattern_agrees_with_what_the_services_strip(value):
+    """Names and subjects (Text(…, blank=False)): the schema's pattern, the API's check and the
+    services' strip() call the same text blank."""
+    filled = bool(value.strip())
+    assert bool(re.fullmatch(FILLED_ONE_LINE, value)) is filled
+    assert bool(re.fullmatch(FILLED_MULTI_LINE, value + "\n")) is filled
+    accepted = True
+    try:
+        TypeAdapter(Text(10, blank=False)).validate_python(value)
+    except ValidationError:
+        accepted = False
+    assert accepted is filled
+
+
+def test_the_schema_asks_for_names_and_subjects_that_are_not_blank():
+    components = api.get_openapi_schema()["components"]["schemas"]
+    fields = {
+        ("CustomerIn", "name"),
+        ("ContactIn", "name"),
+        ("ActivityIn", "subject"),
+        ("OpportunityIn", "name"),
+        ("TicketIn", "subject"),
+    }
+    for model, field in fields:
+        assert components[model]["properties"][field]["pattern"] == FILLED_ONE_LINE, (model, field)
