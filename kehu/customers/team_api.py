@@ -9,7 +9,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
-from kehu.core.api import Day, Id
+from kehu.core.api import Day, Id, Keep
 from kehu.customers import selectors, teams
 from kehu.customers.models import AccountTeamMember, TeamRole
 from kehu.customers.sharing import team_of
@@ -37,7 +37,7 @@ class TeamMemberIn(Schema):
 
 
 class TeamMemberPatch(Schema):
-    role: TeamRole | None = None
+    role: TeamRole = Keep()
     ends_on: Day | None = None
     version: int | None = None
 
@@ -96,8 +96,6 @@ def team_member_update(request, customer_id: Id, user_id: Id, payload: TeamMembe
     member = _member(request, customer_id, user_id)
     data = payload.dict(exclude_unset=True)
     version = data.pop("version", None)
-    if data.get("role", "") is None:
-        raise ValidationError({"role": _("Choose a role in the team.")})
     if "role" in data:
         data["role"] = data["role"].value
     member = teams.team_member_update(

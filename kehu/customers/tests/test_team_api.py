@@ -123,6 +123,9 @@ def test_a_stale_version_answers_409_and_bad_input_4xx(api_client, team, shared,
     stale = api.patch(f"{url}/{team.rep3.pk}", {"role": "sales_manager", "version": 1})
     assert stale.status_code == 409
     assert api.patch(f"{url}/{team.rep3.pk}", {"role": "boss"}).status_code == 422
+    # A role may be changed, not cleared: the schema does not call it nullable, so null is a 422.
+    cleared = api.patch(f"{url}/{team.rep3.pk}", {"role": None})
+    assert (cleared.status_code, [e["loc"][2:] for e in cleared.json()["errors"]]) == (422, [["role"]])
     assert api.patch(f"{url}/{team.rep3.pk}", {"ends_on": "2001-01-01"}).json()["errors"] == {
         "ends_on": ["The end date cannot be in the past; remove the member instead."]
     }
