@@ -22,7 +22,7 @@ def main_menu(context):
         return ""
     key = (get_language(), get_script_prefix(), menu["signature"])
     if (html := _MENUS.get(key)) is None:
-        if len(_MENUS) >= 500:  # ~10 KB each
+        if len(_MENUS) >= 500:  # ~5 KB each
             _MENUS.clear()
         html = _MENUS[key] = render_to_string("core/_main_menu.html", {"menu": menu})
     return html
