@@ -64,8 +64,9 @@ DESCRIPTIONS = {
     422: "The request does not fit this schema (the findings listed in `errors`).",
     429: "Too many requests of this kind for now.",
 }
-# A request body with a version (optimistic locking) can be stale: 409 (ConcurrentEditError).
-VERSIONED = "version"
+# A write can meet a stale version (optimistic locking) or a record whose state does not allow it now
+# ("an order that is confirmed cannot become a draft"): 409 (kehu.api.urls).
+WRITES = {"post", "put", "patch", "delete"}
 CREATED = (200, 201)
 
 
@@ -106,8 +107,8 @@ class KehuAPI(NinjaAPI):
         components.update(error_schema.pop("$defs", {}))
         components["Error"] = error_schema
         _times_as_patterns(components)
-        for operation in _operations(schema):
-            _add_errors(operation, components)
+        for method, operation in _operations(schema):
+            _add_errors(method, operation, components)
         _add_links(schema)
         return schema
 
@@ -136,8 +137,9 @@ def _times_as_patterns(document) -> None:
 
 
 def _operations(schema):
+    """(method, operation) of every operation."""
     for item in schema["paths"].values():
-        yield from item.values()
+        yield from item.items()
 
 
 def _body_properties(operation, components) -> dict:
@@ -152,7 +154,7 @@ def _body_properties(operation, components) -> dict:
     return properties
 
 
-def standard_errors(operation, components) -> set[int]:
+def standard_errors(method, operation, components) -> set[int]:
     """The error answers an operation can give whatever it does (see kehu.api.urls' handlers)."""
     codes = {422}  # any request can miss the schema (a malformed body, a wrong content type)
     if operation.get("security"):
@@ -163,14 +165,14 @@ def standard_errors(operation, components) -> set[int]:
     names = [p["name"] for p in params] + list(_body_properties(operation, components))
     if any(p["in"] == "path" for p in params) or any(n.endswith(("_id", "_ids")) for n in names):
         codes.add(404)  # a record named by id (in the path, the query or the body) that the user cannot see
-    if VERSIONED in _body_properties(operation, components):
+    if method in WRITES:
         codes.add(409)
     return codes
 
 
-def _add_errors(operation, components) -> None:
+def _add_errors(method, operation, components) -> None:
     responses = operation["responses"]
-    for code in sorted(standard_errors(operation, components) | {c for c in responses if c >= 400}):
+    for code in sorted(standard_errors(method, operation, components) | {c for c in responses if c >= 400}):
         answer = responses.setdefault(code, {"description": DESCRIPTIONS[code]})
         media = answer.setdefault("content", {}).setdefault("application/json", {"schema": ERROR_REF})
         own = media.get("schema")

@@ -89,8 +89,16 @@ def concurrent_edit(request, exc):
     return api.create_response(request, {"detail": str(exc.messages[0]), "errors": {}}, status=409)
 
 
+def _refused_by_state(exc: ValidationError) -> bool:
+    """The services' refusals for a record's state ("an order that is confirmed cannot become a draft",
+    code "transition"), not for the input: a 409, as the schema describes it."""
+    return not hasattr(exc, "error_dict") and all(error.code == "transition" for error in exc.error_list)
+
+
 @api.exception_handler(ValidationError)
 def validation_error(request, exc):
+    if _refused_by_state(exc):
+        return api.create_response(request, {"detail": " ".join(exc.messages), "errors": {}}, status=409)
     return api.create_response(request, {"detail": _("Invalid input."), "errors": _field_errors(exc)}, status=400)
 
 

@@ -60,7 +60,7 @@ def test_request_submit_approve_issue_reverse(api_client, team, order, title, fi
     assert (red.json()["is_red"], red.json()["amount"], red.json()["reverses_id"]) == (True, "-533.33", invoice_id)
     assert fin.get(f"{BASE}/{invoice_id}").json()["state"] == "reversed"
     again = fin.post(f"{BASE}/{invoice_id}/reverse", {"reason": "再冲"})
-    assert again.status_code == 400
+    assert again.status_code == 409  # its state (reversed) does not allow it
     lines = fin.get(f"{BASE}/{red.json()['id']}/lines").json()
     assert [line["quantity"] for line in lines] == ["-3.000", "-7.000"]
 

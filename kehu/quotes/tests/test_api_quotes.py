@@ -85,8 +85,9 @@ def test_bad_input_gets_useful_4xx(rep1, team, draft, book):
         "valid_until": ["A quote cannot expire before its date."]
     }
     response = rep1.post(f"{url}/accept", {})
-    assert response.status_code == 400 and response.json()["errors"] == {
-        "__all__": ["A quote that is draft cannot become accepted."]
+    assert response.status_code == 409 and response.json() == {
+        "detail": "A quote that is draft cannot become accepted.",
+        "errors": {},
     }
     assert rep1.post(BASE, {}).json()["errors"] == {"customer_id": ["Choose a customer or an opportunity."]}
     assert rep1.post(BASE, {"customer_id": 999999}).status_code == 400
@@ -179,4 +180,4 @@ def test_errors_in_the_users_language(rep1, draft, client):
     assert response.status_code == 400
     assert response.json()["errors"]["text"] == ["第 1 行：没有编码为 XX-1 的产品。", "第 2 行：数量最多三位小数。"]
     response = rep1.post(f"{BASE}/{draft.pk}/accept", {})
-    assert response.json()["errors"]["__all__"] == ["状态为“草稿”的报价单不能变为“已采纳”。"]
+    assert response.json()["detail"] == "状态为“草稿”的报价单不能变为“已采纳”。"

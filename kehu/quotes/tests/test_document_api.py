@@ -82,17 +82,17 @@ def test_a_bad_number_of_days_is_422_with_the_field(api_client, team, quote_of):
     assert ShareLink.objects.count() == 0
 
 
-def test_a_draft_cannot_be_shared_or_mailed_400(api_client, team, quote_of, smtp):
+def test_a_draft_cannot_be_shared_or_mailed_409(api_client, team, quote_of, smtp):
     quote = quote_of(team.rep1, state=QuoteState.DRAFT)
     api = api_client(team.rep1)
     for response in (
         api.post(f"{API}/{quote.pk}/share-links", {}),
         api.post(f"{API}/{quote.pk}/email", {"to": ["a@example.com"], "subject": "x", "message": "y"}),
     ):
-        assert response.status_code == 400
+        assert response.status_code == 409
         assert response.json() == {
-            "detail": "Invalid input.",
-            "errors": {"__all__": ["Only an approved or sent quote can go to the customer; this quote is draft."]},
+            "detail": "Only an approved or sent quote can go to the customer; this quote is draft.",
+            "errors": {},
         }
     quote.refresh_from_db()
     assert (quote.state, ShareLink.objects.count(), OutboxMail.objects.count()) == ("draft", 0, 0)
