@@ -837,6 +837,16 @@ def all_operations() -> list:
     return [result.ok() for result in schema.get_all_operations()]
 
 
+def run_generated(test, mode, operation) -> None:
+    """Run the hypothesis test of an operation's generated cases. Without the token header to draw
+    from (all_operations), an operation with no parameters and no body has nothing to make invalid:
+    it has no negative case, which is no failure."""
+    try:
+        test()
+    except Unsatisfiable:
+        assert mode is GenerationMode.NEGATIVE, operation.label
+
+
 def operations_of(area: str, operations: list | None = None) -> list:
     return [op for op in operations or all_operations() if op.path.split("/")[3] == area]
 
@@ -914,11 +924,7 @@ def test_generated_requests_get_conforming_answers(
                 if writes and response.status_code < 400:
                     records["ids"] = None
 
-        try:
-            check()
-        except Unsatisfiable:
-            # Nothing of the request can be made invalid (no parameters, no body; the token is ours).
-            assert mode is GenerationMode.NEGATIVE, operation.label
+        run_generated(check, mode, operation)
 
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
