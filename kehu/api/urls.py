@@ -89,10 +89,14 @@ def concurrent_edit(request, exc):
     return api.create_response(request, {"detail": str(exc.messages[0]), "errors": {}}, status=409)
 
 
+# The services' refusals for a record's state, not for the input: "an order that is confirmed cannot
+# become a draft" (code "transition"), "this category still holds products" (code "in_use").
+STATE_CODES = {"transition", "in_use"}
+
+
 def _refused_by_state(exc: ValidationError) -> bool:
-    """The services' refusals for a record's state ("an order that is confirmed cannot become a draft",
-    code "transition"), not for the input: a 409, as the schema describes it."""
-    return not hasattr(exc, "error_dict") and all(error.code == "transition" for error in exc.error_list)
+    """Whether a service refused for the record's state: a 409, as the schema describes it."""
+    return not hasattr(exc, "error_dict") and all(error.code in STATE_CODES for error in exc.error_list)
 
 
 @api.exception_handler(ValidationError)

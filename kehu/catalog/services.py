@@ -155,11 +155,14 @@ def category_delete(*, category: Category, actor) -> None:
     """Only an empty category goes: no subcategories, no products (those in the recycle bin count)."""
     _check(actor)
     if Category.objects.filter(parent=category).exists():
-        raise ValidationError(_("“%(name)s” has subcategories: move or delete them first.") % {"name": category.name})
+        raise ValidationError(
+            _("“%(name)s” has subcategories: move or delete them first.") % {"name": category.name}, code="in_use"
+        )
     if Product.objects.filter(category=category).exists():
         raise ValidationError(
             _("“%(name)s” still holds products (perhaps in the recycle bin): move them to another category first.")
-            % {"name": category.name}
+            % {"name": category.name},
+            code="in_use",
         )
     audit_record(actor=actor, action=AuditAction.DELETE, instance=category)
     category.delete()

@@ -130,7 +130,7 @@ def infoform_update(*, form: InfoForm, actor: User, expected_version: int, **fie
     if form.owner_id != actor.pk or not actor.has_perm("collection.file_form"):
         raise PermissionDenied
     if form.status not in EDITABLE:
-        raise ValidationError({"status": [_("Only drafts and returned forms can be changed.")]})
+        raise ValidationError(_("Only drafts and returned forms can be changed."), code="transition")
     before = snapshot(form, FORM_FIELDS)
     changing = changed(form, fields)
     for name, value in fields.items():
@@ -245,12 +245,8 @@ def infoform_transition(
     current = InfoForm.objects.select_for_update().get(pk=form.pk)
     if to not in TRANSITIONS[current.status]:
         raise ValidationError(
-            {
-                "status": [
-                    _("A form that is “%(status)s” cannot be moved to “%(to)s”.")
-                    % {"status": current.get_status_display(), "to": S(to).label}
-                ]
-            },
+            _("A form that is “%(status)s” cannot be moved to “%(to)s”.")
+            % {"status": current.get_status_display(), "to": S(to).label},
             code="transition",
         )
     form = current

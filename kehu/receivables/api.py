@@ -95,7 +95,7 @@ class PlansFromTermsIn(Schema):
 
 
 class PaymentPlanPatch(Schema):
-    version: Version | None = Field(None, description="The version you read; a stale one answers 400.")
+    version: Version | None = Field(None, description="The version you read; a stale one answers 409.")
     amount: Money | None = None
     basis: Literal[*PlanBasis.values] = Keep()
     days_after: Days | None = None

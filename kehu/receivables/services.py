@@ -31,6 +31,7 @@ from kehu.contracts.models import Contract
 from kehu.contracts.services import contract_rollups_set
 from kehu.core import events
 from kehu.core.checkpoints import checkpoint
+from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.money import round_fen
 from kehu.core.numbering import save_numbered
 from kehu.customers.models import Customer
@@ -419,9 +420,9 @@ def plan_update(*, plan: PaymentPlan, actor: User, version: int | None = None, *
         _lock_customer(plan.customer_id)
         plan = PaymentPlan.objects.select_for_update().get(pk=plan.pk)
         if version is not None and plan.version != version:
-            raise ValidationError(_("Someone changed this plan in the meantime: reload it and try again."))
+            raise ConcurrentEditError(_("Someone changed this plan in the meantime: reload it and try again."))
         if plan.state == PlanState.VOID:
-            raise ValidationError(_("A void plan cannot be changed."))
+            raise ValidationError(_("A void plan cannot be changed."), code="transition")
         old_key = (plan.owner_id, plan.due_on)
         errors = {}
         before = {f: str(getattr(plan, f)) for f in changes}

@@ -451,7 +451,8 @@ def complaint_step_complete(
     step = current_step(fresh)
     if step is None or step.kind != kind:
         raise ValidationError(
-            _("This step is not open: the complaint is %(state)s.") % {"state": ComplaintState(fresh.state).label}
+            _("This step is not open: the complaint is %(state)s.") % {"state": ComplaintState(fresh.state).label},
+            code="transition",
         )
     if not may_complete(actor, fresh, step):
         raise PermissionDenied
@@ -521,7 +522,7 @@ def complaint_step_plan(
     if step is None:
         raise ValidationError(_("No such step."))
     if step.completed_at is not None or not fresh.is_open:
-        raise ValidationError(_("This step is already done."))
+        raise ValidationError(_("This step is already done."), code="transition")
     errors = {}
     if owner is not None and not (owner.is_active and owner.has_perm("support.view_complaint")):
         errors["owner"] = [_("%(name)s cannot see complaints.") % {"name": owner}]

@@ -89,6 +89,20 @@ def test_a_manager_writes_through_the_api(api_client, team, book):
     assert api.post(f"{BASE}/products/{created['id']}/restore").json()["code"] == "CDL"
 
 
+def test_a_category_in_use_answers_409_and_stays(api_client, team, book):
+    api = api_client(team.admin)
+    holding = api.delete(f"{BASE}/categories/{book.valves.pk}")
+    assert holding.status_code == 409
+    assert holding.json() == {
+        "detail": "“阀门” still holds products (perhaps in the recycle bin): move them to another category first.",
+        "errors": {},
+    }
+    parent = api.delete(f"{BASE}/categories/{book.pumps.pk}")
+    assert parent.status_code == 409
+    assert parent.json()["detail"] == "“泵” has subcategories: move or delete them first."
+    assert Category.objects.filter(pk__in=[book.valves.pk, book.pumps.pk]).count() == 2
+
+
 def test_price_lists_and_items_through_the_api(api_client, team, book):
     api = api_client(team.admin)
     bad = api.post(f"{BASE}/price-lists", {"name": "二批 2027", "kind": "channel", "valid_from": "2027-01-01"})

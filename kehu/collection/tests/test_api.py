@@ -116,11 +116,12 @@ def test_bad_input_gets_a_useful_answer(api_client, team, payload, status, field
         assert field in body["errors"]
 
 
-def test_wrong_status_is_400_with_the_reason(api_client, team, world):
+def test_wrong_status_is_409_with_the_reason(api_client, team, world):
     response = api_client(team.marketing1).post(f"{BASE}/{world['approved']}/archive")
     assert response.status_code == 200
     again = api_client(team.marketing1).post(f"{BASE}/{world['approved']}/archive")
-    assert again.status_code == 400 and "status" in again.json()["errors"]
+    assert again.status_code == 409
+    assert again.json() == {"detail": "A form that is “Archived” cannot be moved to “Archived”.", "errors": {}}
 
 
 def test_return_without_reason_is_refused(api_client, team, world):

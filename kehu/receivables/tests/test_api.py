@@ -116,3 +116,23 @@ def test_permissions(api_client, team, setup, finance, who):
         assert (plan.state, payment.state) == (PlanState.PARTLY_PAID, PaymentState.CONFIRMED)
         assert Payment.objects.count() == 1
         assert plan.received_amount == D("100.00")
+
+
+def test_a_stale_version_or_a_void_plan_answers_409(api_client, team, setup):
+    c, contract, order = setup
+    api = api_client(team.rep1)
+    terms = [{"percent": "100", "basis": "fixed", "due_on": "2026-06-01"}]
+    plan = api.post(f"{BASE}/plans", {"order_id": order.pk, "instalments": terms}).json()[0]
+    saved = api.patch(f"{BASE}/plans/{plan['id']}", {"version": plan["version"], "notes": "分两次付"})
+    assert saved.status_code == 200, saved.content
+    stale = api.patch(f"{BASE}/plans/{plan['id']}", {"version": plan["version"], "notes": "一次付清"})
+    assert stale.status_code == 409
+    assert stale.json() == {
+        "detail": "Someone changed this plan in the meantime: reload it and try again.",
+        "errors": {},
+    }
+    assert PaymentPlan.objects.get(pk=plan["id"]).notes == "分两次付"
+    assert api.post(f"{BASE}/plans/{plan['id']}/void", {"reason": "订单取消"}).status_code == 200
+    void = api.patch(f"{BASE}/plans/{plan['id']}", {"notes": "一次付清"})
+    assert void.status_code == 409
+    assert void.json() == {"detail": "A void plan cannot be changed.", "errors": {}}

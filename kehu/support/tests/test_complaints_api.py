@@ -79,7 +79,7 @@ def test_every_step_through_the_api(desk, api_client):
     api = api_client(desk.specialist)
     url = f"{API}/{complaint.pk}"
     response = api.post(url + "/complete", {"kind": "investigation", "cause": "design"})
-    assert response.status_code == 400 and "not open" in str(response.json())
+    assert response.status_code == 409 and "not open" in response.json()["detail"]
     response = api.post(url + "/complete", {"kind": "notice"})
     assert response.status_code == 400 and "department" in response.json()["errors"]
     body = api.post(url + "/complete", {"kind": "notice", "department_id": desk.quality.pk, "version": 1}).json()
@@ -101,6 +101,11 @@ def test_every_step_through_the_api(desk, api_client):
     body = api.post(url + "/complete", {"kind": "follow_up", "satisfaction": 3}).json()
     assert body["state"] == "closed" and body["satisfaction"] == 3 and body["open_step"] is None
     assert all(s["completed_at"] for s in body["steps"])
+    # The complaint's state refuses what is done or not open: a 409 with the reason.
+    done = api.post(url + "/plan", {"kind": "notice", "due_on": "2027-01-01"})
+    assert done.status_code == 409 and done.json() == {"detail": "This step is already done.", "errors": {}}
+    closed = api.post(url + "/complete", {"kind": "action"})
+    assert closed.status_code == 409 and closed.json()["detail"] == "This step is not open: the complaint is Closed."
 
 
 def test_plans_corrections_and_moves(desk, api_client):
