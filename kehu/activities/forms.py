@@ -20,9 +20,12 @@ class ActivityForm(forms.ModelForm):
         }
         labels = {"due_on": _("Due on (commitments)")}
 
-    def __init__(self, *args, customer, **kwargs):
+    def __init__(self, *args, customer, contacts=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["contact"].queryset = customer.contacts.filter(deleted_at__isnull=True)
+        contact = self.fields["contact"]
+        contact.queryset = customer.contacts.filter(deleted_at__isnull=True)
+        if contacts is not None:  # the customer's live contacts, read already (the 360° page): no second query
+            contact.choices = [("", contact.empty_label), *((c.pk, contact.label_from_instance(c)) for c in contacts)]
         self.fields["occurred_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
         self.fields["occurred_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
         if self.instance.pk:

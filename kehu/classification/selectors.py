@@ -265,13 +265,14 @@ class ClassificationPanel:
 
 
 def classification_panel(customer: Customer) -> ClassificationPanel:
-    """What the 360° page shows: latest evaluations, credit in force, an open suggestion, revenue."""
+    """What the 360° page shows: latest evaluations, credit in force, an open suggestion, revenue (not
+    who recorded them: those are on the classification pages, so no join to the users here)."""
     return ClassificationPanel(
-        key=key_evaluations_of(customer).first(),
-        dealer=dealer_evaluations_of(customer).first(),
-        credit=credit_current(customer),
+        key=key_evaluations_of(customer).select_related(None).first(),
+        dealer=dealer_evaluations_of(customer).select_related(None).first(),
+        credit=credit_records_of(customer).select_related(None).first(),
         suggestion=open_suggestion_of(customer),
-        revenues=revenue_of(customer),
+        revenues=list(customer.revenues.order_by("-year")[:5]),
     )
 
 

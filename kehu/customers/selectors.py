@@ -281,7 +281,7 @@ def duplicate_contacts(customer: Customer, contacts: list[Contact] | None = None
 
 
 def facts_of(customer: Customer, *, sensitive: bool) -> QuerySet[CustomerFact]:
-    qs = customer.facts.filter(deleted_at__isnull=True).select_related("recorded_by")
+    qs = customer.facts.filter(deleted_at__isnull=True)
     return qs if sensitive else qs.filter(level__lte=InfoLevel.INDUSTRY)
 
 

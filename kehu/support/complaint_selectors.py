@@ -115,14 +115,13 @@ def complaint_list(
     return qs.select_related("customer", "owner", "department", "product").order_by("-registered_on", "-pk")
 
 
-def open_complaints_of(user: User, customer_id: int, *, limit: int = 5) -> list[Complaint]:
-    """The customer's open complaints the user may see, the earliest step deadline first (360° page)."""
+def open_complaints_of(user: User, customer, *, limit: int = 5) -> list[Complaint]:
+    """The open complaints of a customer the user sees (customer_get), the earliest step deadline first
+    (360° page). Who sees a customer and complaints sees all its complaints (complaint_qs_visible_to)."""
     if not user.has_perm("support.view_complaint"):
         return []
     return list(
-        complaint_qs_visible_to(user)
-        .filter(customer_id=customer_id, state__in=COMPLAINT_OPEN_STATES)
-        .order_by("due_on", "pk")[:limit]
+        Complaint.objects.filter(customer=customer, state__in=COMPLAINT_OPEN_STATES).order_by("due_on", "pk")[:limit]
     )
 
 

@@ -58,13 +58,14 @@ def ticket_get(user: User, pk) -> Ticket:
         raise Http404 from None
 
 
-def open_tickets_of(user: User, customer_id: int, *, limit: int = 5) -> list[Ticket]:
-    """The customer's open tickets the user may see, most urgent first as in the queue (the 360°
-    page's top, CUS-6)."""
+def open_tickets_of(customer, *, limit: int = 5) -> list[Ticket]:
+    """The open tickets of a customer the user sees (customer_get), most urgent first as in the queue
+    (the 360° page's top, CUS-6). Who sees a customer sees all its tickets (ticket_qs_visible_to), so
+    no scope is asked again."""
     return list(
-        ticket_qs_visible_to(user)
-        .filter(customer_id=customer_id, queue_rank__lt=CLOSED_RANK)
-        .order_by(*QUEUE_ORDER)[:limit]
+        Ticket.objects.filter(customer=customer, deleted_at__isnull=True, queue_rank__lt=CLOSED_RANK).order_by(
+            *QUEUE_ORDER
+        )[:limit]
     )
 
 
@@ -200,18 +201,19 @@ def people_who_may(perm: str) -> QuerySet[User]:
 
 
 def customer_ticket_card(user: User, customer) -> dict:
-    """The 360° page's alert (CUS-6): up to 5 open tickets of the customer with their SLA state, and
-    whether the user may open one. Shown to those who see tickets when there is one or they may add."""
+    """The 360° page's alert (CUS-6) for a customer the user sees (customer_get): up to 5 open tickets
+    of the customer with their SLA state, and whether the user may open one. Shown to those who see
+    tickets when there is one or they may add."""
     if not user.has_perm("support.view_ticket"):
         return {"show": False}
-    tickets = open_tickets_of(user, customer.pk)
+    tickets = open_tickets_of(customer)
     if tickets:
         now, calendar = timezone.now(), WorkCalendar.load()
         for ticket in tickets:
             ticket.sla = sla_cell(ticket, calendar, now)
     from kehu.support.complaint_selectors import open_complaints_of
 
-    complaints = open_complaints_of(user, customer.pk)  # SRV-2: its open complaints on the same card
+    complaints = open_complaints_of(user, customer)  # SRV-2: its open complaints on the same card
     return {
         "show": bool(tickets or complaints),
         "tickets": tickets,

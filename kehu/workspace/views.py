@@ -122,7 +122,7 @@ def _context(request, customer, form=None):
         **_commitments(customer),
         "timeline": timeline,
         "older": older,
-        "form": form if form is not None else (ActivityForm(customer=customer) if can_log else None),
+        "form": form if form is not None else (ActivityForm(customer=customer, contacts=contacts) if can_log else None),
         # The trail holds before/after values, phones included: only for those who may see them.
         "audit": (
             describe_entries(audit_entries_for(customer, 20))
