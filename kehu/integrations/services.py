@@ -77,8 +77,9 @@ def _check_job(job: ImportJob, actor: User, *statuses) -> ImportTarget:
         raise PermissionDenied
     if statuses and job.status not in statuses:
         raise ValidationError(
-            _("This import is %(status)s: that step is not possible now.")
-            % {"status": job.get_status_display().lower()}
+            _("The import's state is “%(status)s”: that step is not possible now.")
+            % {"status": job.get_status_display()},
+            code="transition",
         )
     return target
 
@@ -719,7 +720,9 @@ def import_job_retry(*, job: ImportJob, actor: User) -> ImportJob:
     run was saved: the run writes all rows in one transaction)."""
     _check_job(job, actor, ImportStatus.FAILED)
     if not import_job_may_retry(job):
-        raise ValidationError(_("This import cannot run again as it was: map the columns and check the rows again."))
+        raise ValidationError(
+            _("This import cannot run again as it was: map the columns and check the rows again."), code="transition"
+        )
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportStatus.QUEUED, progress=0, step="", error="", finished_at=None
     )
@@ -848,7 +851,7 @@ def import_job_delete(*, job: ImportJob, actor: User) -> None:
     if job.created_by_id != actor.pk:
         raise PermissionDenied
     if job.is_working:
-        raise ValidationError(_("This import is still working; wait until it has finished."))
+        raise ValidationError(_("This import is still working; wait until it has finished."), code="transition")
     storage.remove(job.stored_path)
     job.delete()
 

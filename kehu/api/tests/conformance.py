@@ -62,6 +62,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "PATCH /api/v1/catalog/specifications/{specification_id}": "as creating: a code not used yet",
     "POST /api/v1/transfer/imports": "the file is a CSV or Excel workbook (its bytes, not its name)",
     "POST /api/v1/approvals/delegations": "an active delegate other than the user; a year at most, no overlap",
+    "GET /api/v1/classification/time-report": "a period of three years at most that starts on or before its end (today when not given)",
 }
 
 # Checks that cannot judge an operation, and why (see above).

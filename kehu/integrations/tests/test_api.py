@@ -86,9 +86,14 @@ def test_bad_input_answers_4xx_with_a_useful_body(client, api_client, team):
     assert client.put(
         f"{BASE}/imports/{job['id']}/mapping", data="{", content_type="application/json", headers=api.headers
     ).status_code in (400, 422)
-    # Steps out of order: the preview is not there yet.
-    assert api.post(f"{BASE}/imports/{job['id']}/run").status_code == 400
-    assert api.post(f"{BASE}/imports/{job['id']}/choices", {"rows": {"2": "create"}}).status_code == 400
+    # Steps out of order: the preview is not there yet (the job's state refuses them: a 409).
+    early = api.post(f"{BASE}/imports/{job['id']}/run")
+    assert early.status_code == 409
+    assert early.json() == {
+        "detail": "The import's state is “Map the columns”: that step is not possible now.",
+        "errors": {},
+    }
+    assert api.post(f"{BASE}/imports/{job['id']}/choices", {"rows": {"2": "create"}}).status_code == 409
     assert api.post(f"{BASE}/imports/{job['id']}/choices", {"rows": {"2": "explode"}}).status_code == 422
     assert api.get(f"{BASE}/imports/999999").status_code == 404
     assert api.get(f"{BASE}/imports/{job['id']}/rows?limit=100000").status_code == 422
@@ -196,3 +201,11 @@ def test_a_company_template_through_the_api(client, api_client, team):
     done = api.get(f"{BASE}/imports/{job['id']}").json()
     assert done["status"] == "done" and done["report"]["created"] == 4
     assert Customer.objects.get(name="无锡恒力汽车零部件有限公司").industry == "automotive"
+
+
+def test_a_running_import_is_not_deleted(api_client, team):
+    job = ImportJob.objects.create(created_by=team.rep1, file_name="a.csv", format="csv", status=ImportStatus.RUNNING)
+    response = api_client(team.rep1).delete(f"{BASE}/imports/{job.pk}")
+    assert response.status_code == 409
+    assert response.json() == {"detail": "This import is still working; wait until it has finished.", "errors": {}}
+    assert ImportJob.objects.filter(pk=job.pk).exists()

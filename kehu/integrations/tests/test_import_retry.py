@@ -85,5 +85,5 @@ def test_the_api_runs_a_failed_import_again_and_refuses_others(
     assert response.status_code == 202, response.content
     assert ImportJob.objects.get(pk=failed_job.pk).status == ImportStatus.DONE  # the tests' tasks run at once
     again = api_client(team.rep1).post(f"{base}/{failed_job.pk}/retry")
-    assert again.status_code == 400
-    assert again.json()["errors"] == {"__all__": ["This import is done: that step is not possible now."]}
+    assert again.status_code == 409
+    assert again.json() == {"detail": "The import's state is “Done”: that step is not possible now.", "errors": {}}
