@@ -5,11 +5,20 @@ from typing import Annotated
 
 from django.utils.translation import gettext as _
 from ninja import Schema
+from ninja.params.models import ParamModel
 from pydantic import AfterValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from kehu.core.params import MAX_ID
 from kehu.core.text import TEXT_MAX_LENGTH, text_problem
+
+# Each model builds its validator and serializer on first use, not when its module is imported: a
+# worker holds those of the operations it serves (13 MiB less after the documentation page and three
+# lists; the schema document, made once, still builds them all). Every router imports this module
+# before defining its schemas; django-ninja's own models of each operation's answers derive from
+# Schema, those of its parameters from the kinds of ParamModel (path, query, body, …).
+for _base in (Schema, *ParamModel.__subclasses__()):
+    _base.model_config["defer_build"] = True
 
 # kehu.core.text's rule as a pattern of the schema (ECMA-262 syntax), less the lone surrogates (no
 # UTF-8 request can carry one, and pattern engines refuse them in a character class).
