@@ -120,3 +120,35 @@ def test_the_api_loads_on_its_first_use_not_with_the_pages(tmp_path):
     assert loaded["before"] == []
     assert loaded["api"] == "/api/v1/openapi.json" and loaded["api_view"]
     assert {"ninja", "pydantic"} <= {name.split(".")[0] for name in loaded["after"]}
+
+
+# Which pydantic models are built (validator and serializer made) after the API loads, and after one
+# operation's answer is made: each builds on its first use (kehu/core/api.py, `defer_build`).
+BUILT_PROBE = """
+import json
+import config.wsgi
+from django.urls import get_resolver
+from pydantic import BaseModel
+
+def models(cls=BaseModel):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from models(sub)
+
+def built():
+    return sorted({f"{m.__module__}.{m.__qualname__}" for m in models() if m.__pydantic_complete__})
+
+get_resolver().resolve("/api/v1/customers/")
+loaded, before = len(set(models())), built()
+from kehu.customers.api import CustomerOut
+CustomerOut.model_json_schema()
+print(json.dumps({"models": loaded, "before": before, "after": built()}))
+"""
+
+
+def test_the_api_schemas_build_on_first_use(tmp_path):
+    loaded = _start_up(tmp_path, BUILT_PROBE)
+    assert loaded["models"] > 1000  # the routers' schemas and django-ninja's models of each operation
+    assert [name for name in loaded["before"] if name.startswith("kehu.") or name.startswith("abc.")] == []
+    assert "kehu.customers.api.CustomerOut" in loaded["after"]
+    assert len(loaded["after"]) < len(loaded["before"]) + 20
