@@ -28,6 +28,7 @@ from kehu.pool import selectors as pool_selectors
 from kehu.receivables.credit import money_header
 from kehu.sales import selectors as sales_selectors
 from kehu.support.selectors import customer_ticket_card
+from kehu.workspace.timeline_html import timeline_rows
 
 TIMELINE_PAGE = 30
 
@@ -121,6 +122,7 @@ def _context(request, customer, form=None):
         "facts": list(selectors.facts_of(customer, sensitive=sensitive)[:20]),
         **_commitments(customer),
         "timeline": timeline,
+        "timeline_html": timeline_rows(timeline),
         "older": older,
         "form": form if form is not None else (ActivityForm(customer=customer, contacts=contacts) if can_log else None),
         # The trail holds before/after values, phones included: only for those who may see them.
