@@ -13,7 +13,7 @@ from kehu.core.params import MAX_ID
 from kehu.core.text import TEXT_MAX_LENGTH, text_problem
 
 # Each model builds its validator and serializer on first use, not when its module is imported: a
-# worker holds those of the operations it serves (13 MiB less after the documentation page and three
+# worker holds those of the operations it serves (about 12 MiB less after the documentation page and three
 # lists; the schema document, made once, still builds them all). Every router imports this module
 # before defining its schemas; django-ninja's own models of each operation's answers derive from
 # Schema, those of its parameters from the kinds of ParamModel (path, query, body, …).
