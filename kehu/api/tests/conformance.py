@@ -89,6 +89,9 @@ def checks_for(case, *, aimed: bool) -> list:
     return [check for check in ALL_CHECKS if check not in excluded]
 
 
+_ONE_LINE = re.compile(ONE_LINE)
+
+
 def checks_without_text_patterns(case, *, aimed: bool) -> list:
     """The checks that can judge a case generated from the schema without its text patterns: a "valid"
     case whose text holds a character the patterns refuse (a control character, a line break) is rightly
@@ -97,9 +100,6 @@ def checks_without_text_patterns(case, *, aimed: bool) -> list:
     if all(_ONE_LINE.fullmatch(text) for text in _texts(case)):
         return checks
     return [check for check in checks if check is not st.positive_data_acceptance]
-
-
-_ONE_LINE = re.compile(ONE_LINE)
 
 
 def _texts(case):

@@ -1,5 +1,6 @@
 """Which refusals are a 409: a stale version, or a record whose state does not allow the write now
-(the services' ValidationError with code "transition"); a refusal of the values sent stays a 400."""
+(the services' ValidationError with code "transition" or "in_use", kehu.api.urls.STATE_CODES); a
+refusal of the values sent stays a 400."""
 
 import json
 
@@ -10,6 +11,7 @@ from kehu.api.urls import _refused_by_state, api
 
 def test_a_refusal_by_the_records_state_is_told_apart_from_one_by_the_values():
     assert _refused_by_state(ValidationError("An order that is draft cannot become completed.", code="transition"))
+    assert _refused_by_state(ValidationError("“阀门” still holds products.", code="in_use"))
     assert not _refused_by_state(ValidationError("Add at least one line before confirming the order."))
     assert not _refused_by_state(ValidationError({"to": ["Unknown state."]}, code="transition"))
     mixed = ValidationError([ValidationError("x", code="transition"), ValidationError("y", code="invalid")])
