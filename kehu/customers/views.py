@@ -23,6 +23,7 @@ from kehu.customers.forms import (
     point_formsets_valid,
     points_from_formsets,
 )
+from kehu.customers.list_html import customer_rows
 from kehu.customers.merge import MERGE_FIELDS, contact_merge, customer_merge
 from kehu.customers.models import Contact, Customer
 from kehu.customers.points import points_of
@@ -55,13 +56,18 @@ def customer_list(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
-    # Overdue and over the credit limit (WRN-1, CLS-4), answered by the receivables app: once per page.
+    # The warning badges (overdue and over the credit limit: WRN-1, CLS-4; an open ticket or complaint),
+    # each answered by its app through the lookup registry: once per page.
     shown = [c.pk for c in result.rows]
-    context = {
+    warnings = {
         "overdue": lookups.ask(lookups.OVERDUE_RECEIVABLE, shown),
         "over_limit": lookups.ask(lookups.OVER_CREDIT_LIMIT, shown),
         "in_service": lookups.ask(lookups.OPEN_TICKET, shown),
         "complaining": lookups.ask(lookups.OPEN_COMPLAINT, shown),
+    }
+    context = {
+        **warnings,
+        "rows": customer_rows(result.rows, **warnings),
         "form": form,
         "customers": result.rows,
         "page": page,

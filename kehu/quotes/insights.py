@@ -22,11 +22,12 @@ from functools import lru_cache
 from django.db.models import F, Max, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.http import Http404
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from django.utils.translation import ngettext
 
 from kehu.catalog.models import ProductStatus
 from kehu.core import lookups
+from kehu.core.links import link_for
 from kehu.customers.models import ChannelLevel, Customer, Industry, Segment
 from kehu.quotes.models import (
     OPEN_STATES,
@@ -63,20 +64,17 @@ def line_for_insights(user: User, pk) -> QuoteLine:
         raise Http404 from None
 
 
-_SOME_PK = 987654321
-
-
 def quote_link(pk: int) -> str:
     """The quote's page (reversed once: a panel links hundreds of rows)."""
-    return _quote_link_pattern().replace(str(_SOME_PK), str(int(pk)))
+    return _quote_link()(pk)
 
 
 @lru_cache(maxsize=1)
-def _quote_link_pattern() -> str:
+def _quote_link():
     try:
-        return reverse("quotes:quote-detail", args=[_SOME_PK])
+        return link_for("quotes:quote-detail")
     except NoReverseMatch:  # the quote pages live in another part of the app
-        return f"/quotes/{_SOME_PK}/"
+        return lambda pk: f"/quotes/{int(pk)}/"
 
 
 def _who(user_row: dict, prefix: str) -> str:
