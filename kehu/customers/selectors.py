@@ -23,7 +23,13 @@ from kehu.customers.models import (
 )
 from kehu.customers.normalise import normalise_phone
 from kehu.customers.search import CANDIDATE_CAP, search_candidates
-from kehu.customers.sharing import customer_scope_q, member_sees_sensitive, sees_sensitive_in_list, shared_q
+from kehu.customers.sharing import (
+    customer_scope_q,
+    member_sees_sensitive,
+    sees_sensitive_in_list,
+    shared_q,
+    shares_for,
+)
 from kehu.users.models import User
 from kehu.users.roles import DataScope
 from kehu.users.scopes import scope_for, scope_q
@@ -215,9 +221,17 @@ def can_see_sensitive(user: User, customer: Customer) -> bool:
         return True
     if not user.has_perm("customers.view_sensitive"):
         return False
-    scope = scope_for(user)
-    if scope.kind == DataScope.ALL:
+    if scope_for(user).kind == DataScope.ALL:
         return True
+    # A manager sees them for every customer visible to them; visible is "in the scope or shared with
+    # someone in it", both known already for the request (the 360° page asked just before), so a
+    # query only when the shared ones are too many to hold.
+    if not user.has_perm("customers.view_customer") or customer.deleted_at is not None:
+        return False
+    if customer_in_scope(user, customer):
+        return True
+    if not (shares := shares_for(user)).overflow:
+        return customer.pk in shares.outside
     return customer_qs_visible_to(user).filter(pk=customer.pk).exists()
 
 

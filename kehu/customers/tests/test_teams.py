@@ -13,7 +13,7 @@ from kehu.activities.services import activity_log
 from kehu.core import events
 from kehu.core.exceptions import ConcurrentEditError
 from kehu.core.models import AuditEntry
-from kehu.customers import selectors, teams
+from kehu.customers import selectors, sharing, teams
 from kehu.customers.models import AccountTeamMember, TimelineEntry
 from kehu.customers.services import contact_create, fact_create
 from kehu.users.models import User
@@ -250,6 +250,36 @@ def test_the_team_role_decides_levels_3_and_4(team, shared, role, sensitive):
 def test_a_manager_member_sees_levels_3_and_4_by_their_own_role(team, shared):
     teams.team_member_add(customer=shared, user=team.manager2, role="other", actor=team.admin)
     assert selectors.can_see_sensitive(fresh(team.manager2), shared) is True
+
+
+def test_a_manager_sees_levels_3_and_4_of_what_their_people_share_without_asking_again(
+    team, customer_of, django_assert_num_queries
+):
+    south = customer_of(team.rep3, name="广州南方精密机械有限公司")
+    other = customer_of(team.rep3, name="广州南方物流有限公司")
+    teams.team_member_add(customer=south, user=team.rep1, role="other", actor=team.admin)
+    manager1 = fresh(team.manager1)
+    seen = selectors.customer_get(manager1, south.pk)  # the 360° page: the scope and shares are read here
+    with django_assert_num_queries(0):
+        assert selectors.can_see_sensitive(manager1, seen) is True
+        assert selectors.can_see_sensitive(manager1, other) is False
+        seen.deleted_at = timezone.now()
+        assert selectors.can_see_sensitive(manager1, seen) is False
+
+
+def test_past_the_literal_cap_the_shared_customers_are_asked_of_the_database(
+    team, customer_of, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(sharing, "LITERAL_CAP", 0)  # one shared customer is already too many to hold
+    south = customer_of(team.rep3, name="广州南方精密机械有限公司")
+    other = customer_of(team.rep3, name="广州南方物流有限公司")
+    teams.team_member_add(customer=south, user=team.rep1, role="other", actor=team.admin)
+    manager1 = fresh(team.manager1)
+    seen = selectors.customer_get(manager1, south.pk)
+    with django_assert_num_queries(1):
+        assert selectors.can_see_sensitive(manager1, seen) is True
+    with django_assert_num_queries(1):
+        assert selectors.can_see_sensitive(manager1, other) is False
 
 
 def test_the_list_merges_shared_customers_into_the_scope_in_order_without_overlap(team, customer_of):
