@@ -255,13 +255,15 @@ def register() -> None:
 # --- the 360° page header ----------------------------------------------------------------------------
 
 
-def money_header(user: User, customer: Customer) -> dict | None:
+def money_header(user: User, customer: Customer, *, credit: CreditRecord | None) -> dict | None:
     """Owed, overdue, exposure and the credit limit for the 360° page's header (WRN-1, CLS-4), or None
-    for someone who does not see receivables (two or three queries)."""
+    for someone who does not see receivables (one or two queries). `credit`: the customer's latest
+    credit record, which the page's classification panel has read."""
     if not user.has_perm("receivables.view_paymentplan"):
         return None
     balance = CustomerBalance.objects.filter(customer_id=customer.pk).first()
-    limit = credit_limit(customer.pk)
+    recorded = credit.limit if credit is not None else classification_settings().default_credit_limit(customer.tier)
+    limit = recorded.quantize(FEN)
     exposure_now = balance.exposure if balance else ZERO
     return {
         "owed": balance.owed if balance else ZERO,

@@ -136,13 +136,13 @@ def _context(request, customer, form=None):
         # members of the account team, who neither edit, delete, merge nor hand over the record.
         "in_scope": (in_scope := selectors.customer_in_scope(user, customer)),
         "pool_block": pool_selectors.customer_pool_block(user, customer) if in_scope else {"show": False},
-        "cls": classification_panel(customer),
+        "cls": (cls := classification_panel(customer)),
         # The account team (kehu.customers.team_views).
         "team": team_panel(user, customer),
         # Open opportunities (kehu.sales).
         "sales_panel": sales_selectors.customer_sales_panel(user, customer),
         # Owed, overdue and the credit limit in the header (kehu.receivables).
-        "money": money_header(user, customer),
+        "money": money_header(user, customer, credit=cls.credit),
         # Open service tickets at the top (kehu.support, CUS-6).
         "ticket_card": customer_ticket_card(user, customer),
         "today": timezone.localdate(),

@@ -2,11 +2,14 @@
 once per page, a fixed number of queries), owed / overdue / limit in the 360° header, the open money in
 the handover brief."""
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from kehu.classification.models import CreditRecord
 from kehu.customers.models import Customer
 from kehu.pool.services import handover_start
 from kehu.receivables.tests.reports_fixtures import _credit_answers, customer, days_ago, order, plan, refresh  # noqa: F401
@@ -58,6 +61,21 @@ def test_the_360_header_shows_owed_overdue_and_the_limit(client, team, finance):
     assert f"/receivables/reports/statement/{c.pk}/" in page
     client.force_login(team.service1)  # no receivables permission: no header
     assert 'id="money-header"' not in client.get(f"/customers/{c.pk}/").content.decode()
+
+
+def test_the_360_header_shows_the_latest_credit_record_s_limit(client, team, finance):
+    today = timezone.localdate()
+    c = owing(team, 1, today)[0]  # 1000 owed
+    CreditRecord.objects.create(customer=c, rating="C", limit=Decimal("500"), investigated_on=today)
+    CreditRecord.objects.create(customer=c, rating="A", limit=Decimal("1234.5"), investigated_on=today)
+    client.force_login(team.rep1)
+    page = client.get(f"/customers/{c.pk}/").content.decode()
+    header = page[page.index('id="money-header"') : page.index("</div>", page.index('id="money-header"'))]
+    assert "Credit limit <strong>¥1,234.50</strong>" in header and "over credit limit" not in header
+    CreditRecord.objects.create(customer=c, rating="C", limit=Decimal("999.99"), investigated_on=today)
+    page = client.get(f"/customers/{c.pk}/").content.decode()
+    header = page[page.index('id="money-header"') : page.index("</div>", page.index('id="money-header"'))]
+    assert "Credit limit <strong>¥999.99</strong>" in header and "over credit limit" in header
 
 
 def test_handover_brief_lists_open_money(client, team):
