@@ -161,9 +161,10 @@ def _word_candidates(term: str, cap: int) -> tuple[Q, int, Q]:
             return Q(pk__in=ids), len(ids), every
         newest = RawSQL(f"{sql} ORDER BY {key} DESC LIMIT {int(cap)}", params)  # noqa: S611
         return Q(pk__in=newest), len(ids), every
-    # PostgreSQL 3+ characters (pg_trgm GIN index on search_text); on SQLite 1 character.
+    # PostgreSQL 3+ characters (pg_trgm GIN index on search_text); on SQLite 1 character. The newest
+    # first, as the indexes above give them: the list searches these before all matches.
     every = Q(search_text__contains=term)
-    matching = Customer.objects.filter(every, deleted_at__isnull=True)
+    matching = Customer.objects.filter(every, deleted_at__isnull=True).order_by("-pk")
     if connection.vendor == "postgresql":  # the ids, as above
         ids = list(matching.values_list("pk", flat=True)[:cap])
         return Q(pk__in=ids), len(ids), every

@@ -126,6 +126,17 @@ def test_when_the_newest_matches_fill_the_page_the_count_says_at_least(team, cus
     assert (page.count, page.count_is_capped) == (3, True)
 
 
+@pytest.mark.parametrize("term", ["华", "华星", "华星电器"])
+def test_the_candidates_are_the_newest_matches_however_long_the_term(team, customer_of, term):
+    """1, 2 and 3+ characters go through different indexes (and differ between SQLite and PostgreSQL);
+    past the cap each gives the newest matches, which the list then searches first."""
+    made = [customer_of(team.rep3, name=f"广州华星电器{i}号有限公司") for i in range(5)]
+    candidates, complete, _every = search_candidates(term, cap=3)
+    assert complete is False
+    newest = sorted(c.pk for c in made)[-3:]
+    assert sorted(Customer.objects.filter(candidates).values_list("pk", flat=True)) == newest
+
+
 def test_several_words_must_all_match(customers, team):
     assert found(team.rep1, "杭州 纺织") == {"杭州明远纺织有限公司"}
     assert found(team.rep1, "苏州 纺织") == set()
