@@ -4,9 +4,12 @@ SQLite: an FTS5 trigram table answers 3+ characters; a second FTS5 table holds t
 character bigrams of the same text (generated here) and answers 2 characters.
 PostgreSQL: a pg_trgm GIN index on `Customer.search_text` answers 3+ characters; a GIN index
 on the array of its single characters and adjacent pairs (`kehu_search_grams`, customers
-migration 0014) answers 1 and 2. `search_candidates` hides the difference and caps the
-candidates so that common terms stay fast.
+migration 0014) answers 1 and 2, except for the characters and pairs most customers hold, whose
+newest matches are found by walking the newest customers. `search_candidates` hides the
+difference and caps the candidates so that common terms stay fast.
 """
+
+import time
 
 from django.db import connection
 from django.db.models import Q, Subquery
@@ -106,6 +109,36 @@ GRAMS_SQL = (
 )
 
 
+# A character or pair held by more than this share of the live customers is looked up by walking the
+# newest customers (below): 2,000 matches of a 3.5% term lie within the newest ~57,000.
+COMMON_SHARE = 0.035
+COMMON_SQL = "SELECT id FROM customers_customer WHERE search_text LIKE %s AND deleted_at IS NULL"
+STATS_SECONDS = 600
+_gram_shares: tuple[float, dict[str, float]] = (0.0, {})
+
+
+def gram_shares() -> dict[str, float]:
+    """PostgreSQL: the share of live customers whose text holds each of the most common characters
+    and pairs, as ANALYZE counted them for the grams index (kept ten minutes in the process)."""
+    global _gram_shares
+    if time.monotonic() < _gram_shares[0]:
+        return _gram_shares[1]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+            "WHERE tablename = 'customer_search_grams' AND attname = 'kehu_search_grams'"
+        )
+        row = cursor.fetchone()
+    # The frequencies end with three summary values (zip stops at the last element).
+    shares = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
+    _gram_shares = (time.monotonic() + STATS_SECONDS, shares)
+    return shares
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def _index_sql(term: str) -> tuple[str, list, str] | None:
     """SQL selecting the ids of all customers matching `term` through an index, if one can
     answer, with the name of its id column."""
@@ -148,8 +181,13 @@ def _word_candidates(term: str, cap: int) -> tuple[Q, int, Q]:
     index = _index_sql(term)
     if index is not None:
         sql, params, key = index
+        newest_sql, newest_params = sql, params
+        if sql == GRAMS_SQL and gram_shares().get(term, 0) > COMMON_SHARE:
+            # The index hands out every match (科技: 114,470 at a million customers, 73 ms to read and
+            # sort); walking the primary key backwards finds the newest 2,000 in 7 ms.
+            newest_sql, newest_params = COMMON_SQL, [_like(term)]
         with connection.cursor() as cursor:
-            cursor.execute(f"{sql} ORDER BY {key} DESC LIMIT %s", [*params, cap])
+            cursor.execute(f"{newest_sql} ORDER BY {key} DESC LIMIT %s", [*newest_params, cap])
             ids = [row[0] for row in cursor.fetchall()]
         every = Q(pk__in=RawSQL(sql, params))  # noqa: S611 - constant table name, bound parameters
         if len(ids) <= FEW or connection.vendor == "postgresql":

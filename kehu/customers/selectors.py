@@ -166,14 +166,16 @@ def _customer_page(user: User, filters: CustomerFilters, *, offset: int, limit: 
         count, capped = _cached_count(user, filters, qs)
         return PageOf(rows, count, capped, has_next)
     candidates, complete, every = search_candidates(filters.q, CANDIDATE_CAP)
-    newest = qs.filter(candidates)
-    if complete:
-        rows, has_next = slice_page(newest, offset, limit)
-        return PageOf(rows, *capped_count(newest), has_next)
-    rows, has_next = slice_page(newest, offset, limit)
-    if has_next:
-        # Enough among the newest matches; say "at least this many".
-        return PageOf(rows, capped_count(newest)[0], True, has_next)
+    # At most CANDIDATE_CAP visible candidates: their ids in the list's order give the page and its
+    # count in one query, and a second reads the page's rows by id (on PostgreSQL the page and its
+    # count each probed the 2,000 candidates: 12 and 15 ms for a common term at a million customers).
+    ordered = list(qs.filter(candidates).values_list("pk", flat=True))
+    has_next = len(ordered) > offset + limit
+    if complete or has_next:
+        # Not complete: enough among the newest matches, so the count says "at least this many".
+        found = {c.pk: c for c in readable(Customer.objects.filter(pk__in=ordered[offset : offset + limit]))}
+        rows = [found[pk] for pk in ordered[offset : offset + limit] if pk in found]
+        return PageOf(rows, len(ordered), not complete, has_next)
     rows, has_next = slice_page(qs.filter(every), offset, limit)
     return PageOf(rows, *capped_count(qs.filter(every)), has_next)
 

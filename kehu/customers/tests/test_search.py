@@ -137,6 +137,42 @@ def test_the_candidates_are_the_newest_matches_however_long_the_term(team, custo
     assert sorted(Customer.objects.filter(candidates).values_list("pk", flat=True)) == newest
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics of the grams index")
+def test_postgresql_walks_the_newest_customers_for_a_pair_most_customers_hold(team, customer_of, monkeypatch):
+    """A pair in more than COMMON_SHARE of the live customers (by ANALYZE's count) is looked up by
+    walking the newest customers; a rarer one through the index. Both give the newest matches."""
+    from django.test.utils import CaptureQueriesContext
+
+    from kehu.customers import search
+
+    made = [customer_of(team.rep3, name=f"广州华星电器{i}号%有限公司") for i in range(40)]
+    rare = customer_of(team.rep3, name="卓益贸易公司")  # the newest, without 华星 or %
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE customers_customer")
+    monkeypatch.setattr(search, "_gram_shares", (0.0, {}))  # read the statistics again
+    assert search.gram_shares()["华星"] > 0.9
+    assert search.gram_shares().get("卓益", 0) < search.COMMON_SHARE
+    with CaptureQueriesContext(connection) as common:
+        candidates, complete, _every = search_candidates("华星", cap=3)
+    assert complete is False
+    assert sorted(Customer.objects.filter(candidates).values_list("pk", flat=True)) == sorted(c.pk for c in made)[-3:]
+    with CaptureQueriesContext(connection) as few:
+        candidates, complete, _every = search_candidates("卓益", cap=3)
+    assert complete is True and list(Customer.objects.filter(candidates).values_list("pk", flat=True)) == [rare.pk]
+    assert ["LIKE" in q["sql"] for q in common.captured_queries] == [True]
+    assert ["kehu_search_grams" in q["sql"] for q in few.captured_queries] == [True]
+    candidates, _complete, _every = search_candidates("%", cap=3)  # common too: a percent sign, not "anything"
+    assert sorted(Customer.objects.filter(candidates).values_list("pk", flat=True)) == sorted(c.pk for c in made)[-3:]
+
+
+def test_a_percent_sign_or_underscore_is_searched_as_itself(team, customer_of):
+    plain = customer_of(team.rep1, name="常州百分机械有限公司")
+    percent = customer_of(team.rep1, name="常州%机械有限公司")
+    underscore = customer_of(team.rep1, name="常州_机械有限公司")
+    assert customer_search_ids("%") == [percent.pk] and customer_search_ids("_") == [underscore.pk]
+    assert customer_search_ids("%机") == [percent.pk] and plain.pk not in customer_search_ids("_机")
+
+
 def test_several_words_must_all_match(customers, team):
     assert found(team.rep1, "杭州 纺织") == {"杭州明远纺织有限公司"}
     assert found(team.rep1, "苏州 纺织") == set()
