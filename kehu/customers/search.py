@@ -9,8 +9,6 @@ newest matches are found by walking the newest customers. `search_candidates` hi
 difference and caps the candidates so that common terms stay fast.
 """
 
-import time
-
 from django.db import connection
 from django.db.models import Q, Subquery
 from django.db.models.expressions import RawSQL
@@ -113,26 +111,20 @@ GRAMS_SQL = (
 # newest customers (below): 2,000 matches of a 3.5% term lie within the newest ~57,000.
 COMMON_SHARE = 0.035
 COMMON_SQL = "SELECT id FROM customers_customer WHERE search_text LIKE %s AND deleted_at IS NULL"
-STATS_SECONDS = 600
-_gram_shares: tuple[float, dict[str, float]] = (0.0, {})
 
 
-def gram_shares() -> dict[str, float]:
-    """PostgreSQL: the share of live customers whose text holds each of the most common characters
-    and pairs, as ANALYZE counted them for the grams index (kept ten minutes in the process)."""
-    global _gram_shares
-    if time.monotonic() < _gram_shares[0]:
-        return _gram_shares[1]
+def gram_share(term: str) -> float:
+    """PostgreSQL: the share of live customers whose text holds this character or pair, as ANALYZE
+    counted it for the grams index (0 when it is not among the most common ones; under a ms)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-            "WHERE tablename = 'customer_search_grams' AND attname = 'kehu_search_grams'"
+            "SELECT u.f FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) "
+            "AS u(e, f) WHERE s.tablename = 'customer_search_grams' AND s.attname = 'kehu_search_grams' "
+            "AND u.e = %s",
+            [term],
         )
         row = cursor.fetchone()
-    # The frequencies end with three summary values (zip stops at the last element).
-    shares = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
-    _gram_shares = (time.monotonic() + STATS_SECONDS, shares)
-    return shares
+    return row[0] if row else 0.0
 
 
 def _like(term: str) -> str:
@@ -163,7 +155,7 @@ def search_candidates(query: str, cap: int = CANDIDATE_CAP) -> tuple[Q, bool, Q]
     """Customers matching every word of `query`: (a filter for the candidates, whether the
     candidates are all the matches, a filter for all matches).
 
-    The candidates (up to `cap` per word, the newest first on SQLite) answer fast; when a word
+    The candidates (up to `cap` per word, the newest first) answer fast; when a word
     has more matches than that, the caller may need the full filter (slower) to find matches
     that are older but in the user's scope. Both filters stay in SQL: no id list travels
     through Python.
@@ -182,7 +174,7 @@ def _word_candidates(term: str, cap: int) -> tuple[Q, int, Q]:
     if index is not None:
         sql, params, key = index
         newest_sql, newest_params = sql, params
-        if sql == GRAMS_SQL and gram_shares().get(term, 0) > COMMON_SHARE:
+        if sql == GRAMS_SQL and gram_share(term) > COMMON_SHARE:
             # The index hands out every match (科技: 114,470 at a million customers, 73 ms to read and
             # sort); walking the primary key backwards finds the newest 2,000 in 7 ms.
             newest_sql, newest_params = COMMON_SQL, [_like(term)]
