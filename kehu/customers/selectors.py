@@ -172,10 +172,11 @@ def _customer_page(user: User, filters: CustomerFilters, *, offset: int, limit: 
     ordered = list(qs.filter(candidates).values_list("pk", flat=True))
     has_next = len(ordered) > offset + limit
     if complete or has_next:
-        # Not complete: enough among the newest matches, so the count says "at least this many".
-        found = {c.pk: c for c in readable(Customer.objects.filter(pk__in=ordered[offset : offset + limit]))}
-        rows = [found[pk] for pk in ordered[offset : offset + limit] if pk in found]
-        return PageOf(rows, len(ordered), not complete, has_next)
+        # Complete: every match, counted exactly; else enough among the newest matches, and the count
+        # says "at least this many".
+        shown = ordered[offset : offset + limit]
+        found = {c.pk: c for c in readable(Customer.objects.filter(pk__in=shown))}
+        return PageOf([found[pk] for pk in shown if pk in found], len(ordered), not complete, has_next)
     rows, has_next = slice_page(qs.filter(every), offset, limit)
     return PageOf(rows, *capped_count(qs.filter(every)), has_next)
 
