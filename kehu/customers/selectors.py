@@ -174,9 +174,8 @@ def _customer_page(user: User, filters: CustomerFilters, *, offset: int, limit: 
     if complete or has_next:
         # Complete: every match, counted exactly; else enough among the newest matches, and the count
         # says "at least this many".
-        shown = ordered[offset : offset + limit]
-        found = {c.pk: c for c in readable(Customer.objects.filter(pk__in=shown))}
-        return PageOf([found[pk] for pk in shown if pk in found], len(ordered), not complete, has_next)
+        rows = _rows_by_id(readable(Customer.objects.all()), ordered[offset : offset + limit])
+        return PageOf(rows, len(ordered), not complete, has_next)
     rows, has_next = slice_page(qs.filter(every), offset, limit)
     return PageOf(rows, *capped_count(qs.filter(every)), has_next)
 
@@ -194,12 +193,17 @@ def _page_with_shared(user: User, filters: CustomerFilters, shared, rows_of, *, 
         user, filters, base=Customer.objects.filter(shared, deleted_at__isnull=True).exclude(scope_q(user))
     )
     ids = top_ids([scoped, others], order, offset=offset, top=top)
-    found = {c.pk: c for c in rows_of.filter(pk__in=ids)}
-    rows = [found[pk] for pk in ids if pk in found]
+    rows = _rows_by_id(rows_of, ids)
     count, capped = _cached_count(user, filters, scoped)
     extra = _cached_count(user, filters, others, part="shared")[0]
     total = count + extra
     return PageOf(rows[:limit], min(total, COUNT_CAP), capped or total > COUNT_CAP, len(rows) > limit)
+
+
+def _rows_by_id(rows_of: QuerySet[Customer], ids: list[int]) -> list[Customer]:
+    """The customers with these ids, in the ids' order (a page's ids were chosen by an earlier query)."""
+    found = {c.pk: c for c in rows_of.filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found]
 
 
 def _cached_count(user: User, filters: CustomerFilters, qs: QuerySet, part: str = "") -> tuple[int, bool]:

@@ -69,13 +69,15 @@ def test_the_360_header_shows_the_latest_credit_record_s_limit(client, team, fin
     CreditRecord.objects.create(customer=c, rating="C", limit=Decimal("500"), investigated_on=today)
     CreditRecord.objects.create(customer=c, rating="A", limit=Decimal("1234.5"), investigated_on=today)
     client.force_login(team.rep1)
-    page = client.get(f"/customers/{c.pk}/").content.decode()
-    header = page[page.index('id="money-header"') : page.index("</div>", page.index('id="money-header"'))]
-    assert "Credit limit <strong>¥1,234.50</strong>" in header and "over credit limit" not in header
+
+    def header() -> str:
+        page = client.get(f"/customers/{c.pk}/").content.decode()
+        start = page.index('id="money-header"')
+        return page[start : page.index("</div>", start)]
+
+    assert "Credit limit <strong>¥1,234.50</strong>" in header() and "over credit limit" not in header()
     CreditRecord.objects.create(customer=c, rating="C", limit=Decimal("999.99"), investigated_on=today)
-    page = client.get(f"/customers/{c.pk}/").content.decode()
-    header = page[page.index('id="money-header"') : page.index("</div>", page.index('id="money-header"'))]
-    assert "Credit limit <strong>¥999.99</strong>" in header and "over credit limit" in header
+    assert "Credit limit <strong>¥999.99</strong>" in header() and "over credit limit" in header()
 
 
 def test_handover_brief_lists_open_money(client, team):
